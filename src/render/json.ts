@@ -1,0 +1,121 @@
+// JSON lines: one object per event, keys documented in docs/json-schema.md.
+// Built by hand (strings through JSON.stringify only) to stay fast and to
+// keep the key order stable.
+
+import type { DecodedEvent, DecodedIoctl, DecodedProcess, DecodedEnd, FieldNode, Finding } from '../decode/types.js';
+import { EndReason, ProcessEventKind } from '../trace/events.js';
+
+const str = JSON.stringify;
+
+/** A JSON number when it is exact, else a "0x…" string (two's complement for negatives). */
+export function jsonInt(v: bigint | number): string {
+  if (typeof v === 'number') {
+    return Number.isSafeInteger(v) ? String(v) : '"0x' + BigInt.asUintN(64, BigInt(Math.trunc(v))).toString(16) + '"';
+  }
+  if (v <= 9007199254740991n && v >= -9007199254740991n) return v.toString();
+  return '"0x' + BigInt.asUintN(64, v).toString(16) + '"';
+}
+
+function isArray(node: FieldNode): boolean {
+  const first = node.children?.[0];
+  return first !== undefined && first.name.charCodeAt(0) === 0x5b;
+}
+
+/** A payload node as JSON: structs/unions as objects keyed by C field name, arrays as arrays. */
+export function nodeJson(node: FieldNode): string {
+  const kids = node.children;
+  if (kids !== undefined) {
+    if (isArray(node)) {
+      let s = '[';
+      for (let i = 0; i < kids.length; i++) s += (i > 0 ? ',' : '') + nodeJson(kids[i]!);
+      return s + ']';
+    }
+    let s = '{';
+    for (let i = 0; i < kids.length; i++) {
+      const k = kids[i]!;
+      s += (i > 0 ? ',' : '') + str(k.name) + ':' + nodeJson(k);
+    }
+    return s + '}';
+  }
+  if (node.unreadable) return 'null';
+  if (node.text !== undefined) return str(node.text);
+  if (node.value !== undefined) return jsonInt(node.value);
+  return str(node.display);
+}
+
+function findingsJson(f: Finding[]): string {
+  if (f.length === 0) return '[]';
+  let s = '[';
+  for (let i = 0; i < f.length; i++) {
+    const x = f[i]!;
+    s += (i > 0 ? ',' : '') + '{"rule":' + str(x.rule) + ',"severity":' + str(x.severity) + ',"message":' + str(x.message);
+    if (x.field !== undefined) s += ',"field":' + str(x.field);
+    if (x.events !== undefined) s += ',"events":' + str(x.events);
+    s += '}';
+  }
+  return s + ']';
+}
+
+function ioctlJson(ev: DecodedIoctl): string {
+  const r = ev.ret;
+  const failed = !ev.incomplete && r.value < 0;
+  let s = '{"type":"ioctl","seq":' + ev.seq + ',"ts":' + jsonInt(ev.ts) + ',"dur":' + (ev.dur === null ? 'null' : jsonInt(ev.dur));
+  s += ',"pid":' + ev.pid + ',"tid":' + ev.tid + ',"fd":' + ev.fd + ',"fd_kind":' + str(ev.fdKind) + ',"fd_path":' + str(ev.fdPath);
+  s += ',"request":' + jsonInt(ev.request) + ',"ioctl":' + (ev.ioctl === null ? 'null' : str(ev.ioctl));
+  s += ',"family":' + (ev.family === null ? 'null' : str(ev.family)) + ',"resolution":' + str(ev.resolution);
+  s += ',"candidates":' + (ev.candidates.length === 0 ? '[]' : str(ev.candidates));
+  s += ',"arg":' + jsonInt(ev.record.arg) + ',"arg_display":' + str(ev.argDisplay);
+  s += ',"ret":' + (ev.incomplete ? 'null' : failed ? '-1' : String(r.value));
+  s += ',"errno":' + (failed && r.errno !== null ? str(r.errno) : failed ? str('ERRNO_' + -r.value) : 'null');
+  s += ',"ret_meaning":' + str(r.meaning);
+  if (r.newFd !== undefined) s += ',"new_fd":{"fd":' + r.newFd.fd + ',"kind":' + str(r.newFd.kind) + '}';
+  s += ',"incomplete":' + ev.incomplete + ',"truncated":' + ev.truncated;
+  s += ',"in":' + (ev.in === null ? 'null' : nodeJson(ev.in)) + ',"out":' + (ev.out === null || ev.incomplete ? 'null' : nodeJson(ev.out));
+  s += ',"findings":' + findingsJson(ev.findings) + '}\n';
+  return s;
+}
+
+const PROCESS_TYPE: Record<number, string> = {
+  [ProcessEventKind.Start]: 'start',
+  [ProcessEventKind.Exec]: 'exec',
+  [ProcessEventKind.Exit]: 'exit',
+  [ProcessEventKind.Killed]: 'killed',
+  [ProcessEventKind.Detached]: 'detached',
+  [ProcessEventKind.Signal]: 'signal',
+  [ProcessEventKind.Thread]: 'thread',
+};
+
+function processJson(ev: DecodedProcess): string {
+  const r = ev.record;
+  let s = '{"type":' + str(PROCESS_TYPE[r.kind] ?? 'process') + ',"seq":' + ev.seq + ',"ts":' + jsonInt(ev.ts) + ',"pid":' + ev.pid + ',"tid":' + ev.tid;
+  switch (r.kind) {
+    case ProcessEventKind.Start: s += ',"parent":' + r.other + ',"comm":' + str(r.text); break;
+    case ProcessEventKind.Exec: s += ',"path":' + str(r.text) + ',"former_tid":' + r.other; break;
+    case ProcessEventKind.Exit: s += ',"status":' + r.value; break;
+    case ProcessEventKind.Killed: s += ',"signal":' + r.value + ',"core_dumped":' + (r.other === 1); break;
+    case ProcessEventKind.Signal: s += ',"signal":' + r.value; break;
+    case ProcessEventKind.Thread: s += ',"creator":' + r.other; break;
+    default: if (!(r.kind in PROCESS_TYPE)) s += ',"kind":' + r.kind; break;
+  }
+  return s + '}\n';
+}
+
+const END_REASON: Record<number, string> = {
+  [EndReason.Exited]: 'exited',
+  [EndReason.Killed]: 'killed',
+  [EndReason.Detached]: 'detached',
+  [EndReason.TracerError]: 'error',
+};
+
+function endJson(ev: DecodedEnd): string {
+  const r = ev.record;
+  return '{"type":"end","seq":' + ev.seq + ',"reason":' + str(END_REASON[r.reason] ?? String(r.reason)) + ',"status":' + r.status +
+    ',"events":' + jsonInt(r.events) + ',"dropped":' + r.dropped + ',"error":' + (r.text ? str(r.text) : 'null') + '}\n';
+}
+
+/** One JSON line (newline-terminated) for any event. */
+export function renderJson(ev: DecodedEvent): string {
+  if (ev.kind === 'ioctl') return ioctlJson(ev);
+  if (ev.kind === 'process') return processJson(ev);
+  return endJson(ev);
+}

@@ -1,0 +1,193 @@
+// strace-style text: one line per ioctl, process events as `+++ … +++` and
+// `--- SIG… ---`. Everything shown is derived from the event stream alone, so
+// rendering a recording gives exactly what the live run printed.
+
+import type { DecodedEvent, DecodedIoctl, DecodedProcess, FieldNode, Severity } from '../decode/types.js';
+import type { RecordingHeader } from '../trace/events.js';
+import { ProcessEventKind } from '../trace/events.js';
+import { escapeRaw } from './escape.js';
+import { errnoMessage, signalName } from './names.js';
+import { renderEntry, renderExit } from './payload.js';
+
+export type FindingLevel = Severity | 'none';
+
+export interface TextOptions {
+  /** -tt: wall-clock time of day with microseconds. */
+  timeOfDay: boolean;
+  /** -T: time spent in the call. */
+  duration: boolean;
+  /** -y: the fd's path after the number (on by default). */
+  fdPaths: boolean;
+  /** Lowest finding severity printed under a line; 'none' hides findings. */
+  findings: FindingLevel;
+}
+
+export const DEFAULT_TEXT_OPTIONS: TextOptions = {
+  timeOfDay: false,
+  duration: false,
+  fdPaths: true,
+  findings: 'info',
+};
+
+const SEVERITY_RANK: Record<FindingLevel, number> = { info: 0, warning: 1, error: 2, none: 3 };
+
+function pad(n: number, width: number): string {
+  let s = String(n);
+  while (s.length < width) s = '0' + s;
+  return s;
+}
+
+/** Seconds with microseconds, as strace's -T and -c show them. */
+export function formatSeconds(ns: number): string {
+  const sec = Math.floor(ns / 1e9);
+  return sec + '.' + pad(Math.floor((ns - sec * 1e9) / 1000), 6);
+}
+
+export class TextRenderer {
+  private readonly opts: TextOptions;
+  private readonly minFinding: number;
+  /** Tids alive in the trace: `[pid N]` is shown while more than one is (as strace -f does). */
+  private readonly live = new Set<number>();
+  private readonly pathCache = new Map<string, string>();
+  // Wall clock of the recording start, split so per-event math stays in doubles.
+  private readonly baseSec: number;
+  private readonly baseNs: number;
+  private readonly tzOffsetSec: number;
+
+  constructor(header: RecordingHeader | null, opts: Partial<TextOptions> = {}) {
+    this.opts = { ...DEFAULT_TEXT_OPTIONS, ...opts };
+    this.minFinding = SEVERITY_RANK[this.opts.findings];
+    const rt = header?.startRealtimeNs ?? 0n;
+    this.baseSec = Number(rt / 1_000_000_000n);
+    this.baseNs = Number(rt % 1_000_000_000n);
+    this.tzOffsetSec = new Date(this.baseSec * 1000).getTimezoneOffset() * 60;
+  }
+
+  /** The text for one event, newline-terminated; '' when the event prints nothing. */
+  render(ev: DecodedEvent): string {
+    if (ev.kind === 'ioctl') return this.ioctl(ev);
+    if (ev.kind === 'process') return this.process(ev);
+    return '';
+  }
+
+  private leader(tid: number, ts: number): string {
+    let s = '';
+    if (this.live.size > 1) s = '[pid ' + tid + '] ';
+    if (this.opts.timeOfDay) s += this.clock(ts) + ' ';
+    return s;
+  }
+
+  private clock(ts: number): string {
+    const ns = this.baseNs + ts;
+    const extra = Math.floor(ns / 1e9);
+    const sec = this.baseSec + extra;
+    const us = Math.floor((ns - extra * 1e9) / 1000);
+    let day = (sec - this.tzOffsetSec) % 86400;
+    if (day < 0) day += 86400;
+    const h = Math.floor(day / 3600);
+    const m = Math.floor((day % 3600) / 60);
+    return pad(h, 2) + ':' + pad(m, 2) + ':' + pad(day % 60, 2) + '.' + pad(us, 6);
+  }
+
+  private fdText(ev: DecodedIoctl): string {
+    if (!this.opts.fdPaths || ev.fdPath === '') return String(ev.fd);
+    let p = this.pathCache.get(ev.fdPath);
+    if (p === undefined) {
+      p = '<' + escapeRaw(ev.fdPath) + '>';
+      if (this.pathCache.size > 4096) this.pathCache.clear();
+      this.pathCache.set(ev.fdPath, p);
+    }
+    return ev.fd + p;
+  }
+
+  private ioctl(ev: DecodedIoctl): string {
+    if (!this.live.has(ev.tid)) this.live.add(ev.tid);
+    let s = this.leader(ev.tid, ev.ts) + 'ioctl(' + this.fdText(ev) + ', ' + requestText(ev) + ', ';
+    s += argText(ev) + ')';
+    s += retText(ev);
+    if (this.opts.duration && ev.dur !== null) s += ' <' + formatSeconds(ev.dur) + '>';
+    s += '\n';
+    const f = ev.findings;
+    if (f.length > 0 && this.minFinding < 3) {
+      for (let i = 0; i < f.length; i++) {
+        const x = f[i]!;
+        if (SEVERITY_RANK[x.severity] < this.minFinding) continue;
+        s += '  ^ ' + x.severity + ' ' + x.rule + ': ' + escapeRaw(x.message) + '\n';
+      }
+    }
+    return s;
+  }
+
+  private process(ev: DecodedProcess): string {
+    const r = ev.record;
+    switch (r.kind) {
+      case ProcessEventKind.Start:
+      case ProcessEventKind.Thread:
+      case ProcessEventKind.Exec:
+        this.live.add(ev.tid);
+        return '';
+      case ProcessEventKind.Signal:
+        return this.leader(ev.tid, ev.ts) + '--- ' + signalName(r.value) + ' ---\n';
+      case ProcessEventKind.Exit:
+        return this.gone(ev, '+++ exited with ' + r.value + ' +++\n');
+      case ProcessEventKind.Killed:
+        return this.gone(ev, '+++ killed by ' + signalName(r.value) + (r.other === 1 ? ' (core dumped)' : '') + ' +++\n');
+      case ProcessEventKind.Detached:
+        return this.gone(ev, '+++ detached +++\n');
+      default:
+        return '';
+    }
+  }
+
+  private gone(ev: DecodedProcess, text: string): string {
+    const s = this.leader(ev.tid, ev.ts) + text;
+    this.live.delete(ev.tid);
+    return s;
+  }
+}
+
+export function hex(n: number): string {
+  return '0x' + (n >>> 0 === n ? n.toString(16) : BigInt.asUintN(64, BigInt(n)).toString(16));
+}
+
+function requestText(ev: DecodedIoctl): string {
+  if (ev.ioctl !== null) return ev.ioctl;
+  if (ev.candidates.length > 1) return hex(ev.request) + ' /* ambiguous: ' + ev.candidates.join(' or ') + ' */';
+  return hex(ev.request);
+}
+
+function rootEntry(node: FieldNode): string {
+  const v = renderEntry(node);
+  if (v === null) return '{}';
+  // A pointer to a single integer prints as strace does: [value].
+  return node.children === undefined && node.text === undefined ? '[' + v + ']' : v;
+}
+
+function argText(ev: DecodedIoctl): string {
+  const inNode = ev.in;
+  let s: string;
+  if (inNode === null) {
+    s = ev.argDisplay;
+  } else {
+    s = rootEntry(inNode);
+    if (ev.truncated) s = s.endsWith('}') ? s.slice(0, -1) + (s.length > 2 ? ', ...}' : '...}') : s + '...';
+  }
+  if (ev.out !== null && !ev.incomplete) {
+    const o = renderExit(ev.out, ev.ret.value >= 0);
+    if (o !== null) s += ' => ' + (ev.out.children === undefined && ev.out.text === undefined ? '[' + o + ']' : o);
+  }
+  return s;
+}
+
+function retText(ev: DecodedIoctl): string {
+  if (ev.incomplete) return ' = ?';
+  const r = ev.ret;
+  if (r.value >= 0) return r.meaning ? ' = ' + r.value + ' (' + escapeRaw(r.meaning) + ')' : ' = ' + r.value;
+  const name = r.errno ?? 'ERRNO_' + -r.value;
+  const msg = r.errno !== null ? errnoMessage(r.errno) : undefined;
+  let why: string;
+  if (msg === undefined) why = r.meaning;
+  else if (!r.meaning || r.meaning === msg) why = msg;
+  else why = msg + ': ' + r.meaning;
+  return why ? ' = -1 ' + name + ' (' + escapeRaw(why) + ')' : ' = -1 ' + name;
+}
