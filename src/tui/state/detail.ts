@@ -1,0 +1,114 @@
+// The detail pane's content as plain data: the decoded tree flattened into
+// lines (each remembering its FieldNode and whether it is the entry or exit
+// side), and hex dump lines whose bytes know whether they are highlighted.
+
+import type { DecodedEvent, FieldNode } from '../../decode/types.js';
+import { ioctlName } from './rowSummary.js';
+
+export type Side = 'in' | 'out';
+
+export interface DetailLine {
+  text: string;
+  depth: number;
+  node: FieldNode | null;
+  side: Side | null;
+  /** The kernel wrote a different value here. */
+  changed: boolean;
+  style: 'head' | 'field' | 'error' | 'finding' | 'plain';
+}
+
+function fmtNs(ns: number): string {
+  return ns < 1000 ? `${ns} ns` : ns < 1e6 ? `${(ns / 1e3).toFixed(1)} µs` : `${(ns / 1e6).toFixed(3)} ms`;
+}
+
+function dirMark(n: FieldNode): string {
+  return n.dir === 'in' ? '→' : n.dir === 'out' ? '←' : '↔';
+}
+
+function pushTree(out: DetailLine[], n: FieldNode, side: Side, depth: number): void {
+  const agg = n.children && n.children.length > 0;
+  const val = agg ? '' : ` = ${n.display}`;
+  const mark = n.changed ? ' *changed*' : '';
+  const bad = n.unreadable ? ' (not captured)' : '';
+  out.push({
+    text: `${dirMark(n)} ${n.name} ${n.ctype}${val}${mark}${bad}  @${n.offset}+${n.size}`,
+    depth,
+    node: n,
+    side,
+    changed: n.changed === true,
+    style: 'field',
+  });
+  for (const c of n.children ?? []) pushTree(out, c, side, depth + 1);
+}
+
+export function buildDetail(ev: DecodedEvent | null): DetailLine[] {
+  const out: DetailLine[] = [];
+  const line = (text: string, style: DetailLine['style'] = 'plain', depth = 0) =>
+    out.push({ text, depth, node: null, side: null, changed: false, style });
+  if (!ev) {
+    line('(no event selected, or its details are no longer in memory)');
+    return out;
+  }
+  if (ev.kind === 'process') {
+    line(`process event #${ev.seq}: pid ${ev.pid} tid ${ev.tid}`, 'head');
+    line(`kind ${ev.record.kind} value ${ev.record.value} other ${ev.record.other} ${ev.record.text}`);
+    return out;
+  }
+  if (ev.kind === 'end') {
+    line(`end of trace #${ev.seq}: reason ${ev.record.reason} status ${ev.record.status}`, 'head');
+    line(`ioctl records: ${ev.record.events} dropped: ${ev.record.dropped} ${ev.record.text}`);
+    return out;
+  }
+  line(`#${ev.seq} ${ioctlName(ev)}  (${ev.family ?? 'unknown family'}, ${ev.resolution})`, 'head');
+  if (ev.candidates.length > 1) line(`candidates: ${ev.candidates.join(', ')}`);
+  line(`pid ${ev.pid} tid ${ev.tid}  fd ${ev.fd} <${ev.fdKind}> ${ev.fdPath}`);
+  line(`request 0x${(ev.request >>> 0).toString(16)}  arg ${ev.argDisplay}  dur ${ev.dur === null ? '—' : fmtNs(ev.dur)}`);
+  const r = ev.ret;
+  const retLine = ev.incomplete ? 'return: ? (the call never returned)'
+    : `return: ${r.value}${r.errno ? ` ${r.errno}` : ''}${r.meaning ? ` — ${r.meaning}` : ''}${r.newFd ? ` (new fd ${r.newFd.fd} <${r.newFd.kind}>)` : ''}`;
+  line(retLine, r.value < 0 && !ev.incomplete ? 'error' : 'plain');
+  if (ev.truncated) line('payload truncated by the capture cap (-s)', 'error');
+  for (const f of ev.findings) line(`${f.severity}: [${f.rule}] ${f.message}${f.field ? ` (${f.field})` : ''}`, 'finding');
+  if (ev.in) {
+    line(`input (entry, ${ev.record.entry.length} bytes):`, 'head');
+    pushTree(out, ev.in, 'in', 1);
+  } else line('input: nothing captured');
+  if (ev.out) {
+    line(`output (exit, ${ev.record.exit.length} bytes):`, 'head');
+    pushTree(out, ev.out, 'out', 1);
+  }
+  return out;
+}
+
+export interface HexByte {
+  text: string;
+  hl: boolean;
+  /** Differs between entry and exit. */
+  diff: boolean;
+}
+
+export interface HexLine {
+  offset: number;
+  bytes: HexByte[];
+  ascii: string;
+}
+
+/** 16 bytes per line; bytes inside [hlOff, hlOff+hlSize) are highlighted. */
+export function hexDump(bytes: Uint8Array, hlOff = -1, hlSize = 0, other?: Uint8Array): HexLine[] {
+  const lines: HexLine[] = [];
+  for (let off = 0; off < bytes.length; off += 16) {
+    const row: HexByte[] = [];
+    let ascii = '';
+    for (let j = off; j < Math.min(off + 16, bytes.length); j++) {
+      const b = bytes[j] ?? 0;
+      row.push({
+        text: b.toString(16).padStart(2, '0'),
+        hl: j >= hlOff && j < hlOff + hlSize,
+        diff: other !== undefined && j < other.length && other[j] !== b,
+      });
+      ascii += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.';
+    }
+    lines.push({ offset: off, bytes: row, ascii });
+  }
+  return lines;
+}

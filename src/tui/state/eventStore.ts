@@ -1,0 +1,225 @@
+// Every event the UI has seen, kept compact: a few typed columns per event
+// plus one short argument string, so a million events fit in memory. Full
+// DecodedEvents (trees, bytes) are kept only for the most recent ones; older
+// ones are fetched again on demand through `loader` (e.g. re-read from the
+// recording) when the detail pane needs them.
+
+import type { DecodedEvent, FdKind, Finding } from '../../decode/types.js';
+import { summarize } from './rowSummary.js';
+
+export const ROW = {
+  ERROR: 0x1,
+  FINDING: 0x2,
+  INCOMPLETE: 0x4,
+  TRUNCATED: 0x8,
+  CHANGED: 0x10,
+  PROCESS: 0x20,
+  END: 0x40,
+} as const;
+
+export const FD_KINDS: readonly FdKind[] = ['container', 'group', 'device', 'iommufd', 'migration', 'dmabuf', 'other'];
+
+/** Strings repeated across events (ioctl names, return meanings) stored once. */
+class Interner {
+  readonly list: string[] = [];
+  private readonly ids = new Map<string, number>();
+  id(s: string): number {
+    let id = this.ids.get(s);
+    if (id === undefined) {
+      id = this.list.length;
+      this.list.push(s);
+      this.ids.set(s, id);
+    }
+    return id;
+  }
+  get(id: number): string {
+    return this.list[id] ?? '';
+  }
+}
+
+export interface Row {
+  index: number;
+  seq: number;
+  ts: number;
+  dur: number;
+  pid: number;
+  tid: number;
+  fd: number;
+  fdKind: FdKind;
+  name: string;
+  args: string;
+  ret: number;
+  retText: string;
+  flags: number;
+  findings: number;
+}
+
+export type Loader = (index: number, seq: number) => DecodedEvent | null;
+
+export class EventStore {
+  length = 0;
+  errors = 0;
+  findingsTotal = 0;
+  ioctls = 0;
+  readonly names = new Interner();
+  private readonly retTexts = new Interner();
+  private cap = 0;
+  private seqs = new Float64Array(0);
+  private tsCol = new Float64Array(0);
+  private durCol = new Float64Array(0);
+  private retCol = new Float64Array(0);
+  private pidCol = new Int32Array(0);
+  private tidCol = new Int32Array(0);
+  private fdCol = new Int32Array(0);
+  private nameCol = new Int32Array(0);
+  private retTextCol = new Int32Array(0);
+  private flagCol = new Uint8Array(0);
+  private kindCol = new Uint8Array(0);
+  private findCol = new Uint16Array(0);
+  private argCol: string[] = [];
+  private readonly findingsBySeq = new Map<number, Finding[]>();
+  private readonly ring: (DecodedEvent | undefined)[];
+  private readonly reloaded = new Map<number, DecodedEvent>();
+  loader: Loader | null = null;
+
+  /** keepFull: how many of the most recent full events stay in memory. */
+  constructor(readonly keepFull = 20000) {
+    this.ring = new Array<DecodedEvent | undefined>(Math.max(1, keepFull));
+    this.grow(1024);
+  }
+
+  private grow(min: number): void {
+    let cap = Math.max(1024, this.cap);
+    while (cap < min) cap *= 2;
+    if (cap === this.cap) return;
+    const f64 = (a: Float64Array) => { const n = new Float64Array(cap); n.set(a); return n; };
+    const i32 = (a: Int32Array) => { const n = new Int32Array(cap); n.set(a); return n; };
+    this.seqs = f64(this.seqs);
+    this.tsCol = f64(this.tsCol);
+    this.durCol = f64(this.durCol);
+    this.retCol = f64(this.retCol);
+    this.pidCol = i32(this.pidCol);
+    this.tidCol = i32(this.tidCol);
+    this.fdCol = i32(this.fdCol);
+    this.nameCol = i32(this.nameCol);
+    this.retTextCol = i32(this.retTextCol);
+    const f = new Uint8Array(cap); f.set(this.flagCol); this.flagCol = f;
+    const k = new Uint8Array(cap); k.set(this.kindCol); this.kindCol = k;
+    const c = new Uint16Array(cap); c.set(this.findCol); this.findCol = c;
+    this.cap = cap;
+  }
+
+  /** Append one event; returns its index. */
+  add(ev: DecodedEvent): number {
+    const i = this.length;
+    if (i >= this.cap) this.grow(i + 1);
+    const s = summarize(ev);
+    this.seqs[i] = ev.seq;
+    this.tsCol[i] = s.ts;
+    this.durCol[i] = s.dur;
+    this.retCol[i] = s.ret;
+    this.pidCol[i] = s.pid;
+    this.tidCol[i] = s.tid;
+    this.fdCol[i] = s.fd;
+    this.nameCol[i] = this.names.id(s.name);
+    this.retTextCol[i] = this.retTexts.id(s.retText);
+    this.flagCol[i] = s.flags;
+    this.kindCol[i] = FD_KINDS.indexOf(s.fdKind);
+    const nf = ev.kind === 'ioctl' ? ev.findings.length : 0;
+    this.findCol[i] = Math.min(nf, 0xffff);
+    this.argCol[i] = s.args;
+    if (ev.kind === 'ioctl') {
+      this.ioctls++;
+      if (s.flags & ROW.ERROR) this.errors++;
+      if (nf > 0) {
+        this.findingsBySeq.set(ev.seq, ev.findings);
+        this.findingsTotal += nf;
+      }
+    }
+    this.ring[i % this.ring.length] = ev;
+    this.length = i + 1;
+    return i;
+  }
+
+  /** Attach findings that an audit pass produced after the event was added. */
+  addFindings(index: number, findings: Finding[]): void {
+    if (index < 0 || index >= this.length || findings.length === 0) return;
+    const seq = this.seq(index);
+    const old = this.findingsBySeq.get(seq) ?? [];
+    this.findingsBySeq.set(seq, [...old, ...findings]);
+    this.findCol[index] = Math.min(old.length + findings.length, 0xffff);
+    this.flagCol[index] = (this.flagCol[index] ?? 0) | ROW.FINDING;
+    this.findingsTotal += findings.length;
+  }
+
+  seq(i: number): number { return this.seqs[i] ?? -1; }
+  flags(i: number): number { return this.flagCol[i] ?? 0; }
+  fd(i: number): number { return this.fdCol[i] ?? 0; }
+  tid(i: number): number { return this.tidCol[i] ?? 0; }
+  pid(i: number): number { return this.pidCol[i] ?? 0; }
+  nameId(i: number): number { return this.nameCol[i] ?? 0; }
+  ret(i: number): number { return this.retCol[i] ?? 0; }
+  dur(i: number): number { return this.durCol[i] ?? -1; }
+  fdKind(i: number): FdKind { return FD_KINDS[this.kindCol[i] ?? 6] ?? 'other'; }
+  args(i: number): string { return this.argCol[i] ?? ''; }
+  findings(i: number): Finding[] { return this.findingsBySeq.get(this.seq(i)) ?? []; }
+
+  row(i: number): Row {
+    return {
+      index: i,
+      seq: this.seq(i),
+      ts: this.tsCol[i] ?? 0,
+      dur: this.dur(i),
+      pid: this.pid(i),
+      tid: this.tid(i),
+      fd: this.fd(i),
+      fdKind: this.fdKind(i),
+      name: this.names.get(this.nameId(i)),
+      args: this.args(i),
+      ret: this.ret(i),
+      retText: this.retTexts.get(this.retTextCol[i] ?? 0),
+      flags: this.flags(i),
+      findings: this.findCol[i] ?? 0,
+    };
+  }
+
+  /** The full decoded event: kept if recent, else re-fetched through `loader`. */
+  event(i: number): DecodedEvent | null {
+    if (i < 0 || i >= this.length) return null;
+    const kept = this.ring[i % this.ring.length];
+    if (kept && i >= this.length - this.ring.length) return kept;
+    const again = this.reloaded.get(i);
+    if (again) return again;
+    if (!this.loader) return null;
+    const ev = this.loader(i, this.seq(i));
+    if (ev) {
+      if (this.reloaded.size >= 256) {
+        const oldest = this.reloaded.keys().next().value;
+        if (oldest !== undefined) this.reloaded.delete(oldest);
+      }
+      this.reloaded.set(i, ev);
+    }
+    return ev;
+  }
+
+  /** All findings in arrival order (for the findings pane). */
+  allFindings(): { seq: number; finding: Finding }[] {
+    const out: { seq: number; finding: Finding }[] = [];
+    for (const [seq, fs] of this.findingsBySeq) for (const finding of fs) out.push({ seq, finding });
+    return out;
+  }
+
+  /** Index of the event with this sequence number (events arrive in seq order). */
+  indexOfSeq(seq: number): number {
+    let lo = 0;
+    let hi = this.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const s = this.seq(mid);
+      if (s === seq) return mid;
+      if (s < seq) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+}
