@@ -1,0 +1,120 @@
+/* vftrace: the tracer engine's C ABI.
+ *
+ * The engine stops a set of processes on ioctl(2) calls whose request type
+ * byte matches a configured value, captures their argument memory according
+ * to generic rules, and writes a byte stream in the vfiotrace recording
+ * format (docs/recording-format.md) to a file descriptor. It knows nothing
+ * about VFIO: the type byte and the capture rules come from the caller.
+ *
+ * All ptrace work happens on one thread owned by the session; the functions
+ * below only talk to that thread and never block for long, except vft_wait.
+ */
+#ifndef VFTRACE_H
+#define VFTRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VFT_ABI_VERSION 1
+
+enum vft_mode {
+	VFT_MODE_SPAWN = 0,  /* fork + exec argv under a seccomp filter */
+	VFT_MODE_ATTACH = 1, /* PTRACE_SEIZE running processes, syscall stops */
+};
+
+/* Same values as the recording's IOCTL.rule_kind. */
+enum vft_rule_kind {
+	VFT_RULE_NONE = 0,
+	VFT_RULE_INTEGER = 1,
+	VFT_RULE_FIXED = 2,
+	VFT_RULE_SIZED = 3,
+	VFT_RULE_CSTRING = 4,
+};
+
+/* One capture rule; requests are compared on their low 32 bits. */
+struct vft_rule {
+	uint32_t request;
+	uint32_t kind;  /* enum vft_rule_kind */
+	uint32_t size;  /* FIXED: bytes to read */
+	uint32_t minsz; /* SIZED: read at least this much */
+	uint32_t cap;   /* per-rule upper bound (the global cap also applies) */
+};
+
+struct vft_config {
+	uint32_t abi_version; /* VFT_ABI_VERSION */
+	int32_t mode;         /* enum vft_mode */
+	int32_t follow_forks; /* report events of forked children (-f) */
+	int32_t ioctl_type;   /* type byte to stop on, 0..255; -1 = every ioctl */
+	uint32_t payload_cap; /* global capture cap in bytes (-s); 0 = 4096 */
+	int32_t out_fd;       /* stream destination; -1 = make a pipe (vft_read_fd) */
+	/* spawn mode: argc strings, each NUL-terminated, back to back */
+	const char *argv;
+	uint32_t argc;
+	/* spawn mode: envc "NAME=value" strings like argv; NULL = inherit */
+	const char *envp;
+	uint32_t envc;
+	const char *cwd; /* spawn mode: working directory, NULL = inherit */
+	/* attach mode */
+	const int32_t *pids;
+	uint32_t npids;
+	const struct vft_rule *rules;
+	uint32_t nrules;
+	const char *producer; /* header TLV 6, e.g. "vfiotrace 0.1.0" */
+};
+
+/* Values of vft_result.reason: the END record's flags. */
+enum vft_end_reason {
+	VFT_END_EXITED = 1,
+	VFT_END_KILLED = 2,
+	VFT_END_DETACHED = 3,
+	VFT_END_ERROR = 4,
+};
+
+struct vft_result {
+	int32_t reason; /* enum vft_end_reason */
+	int32_t status; /* exit code or signal number */
+	uint64_t events; /* IOCTL records written */
+	char text[256];  /* error or exec-failure message, "" otherwise */
+};
+
+struct vft_session;
+
+/* Starts tracing. Returns NULL and a message in err on failure (no such
+ * pid, attach not permitted, bad config, ...). In spawn mode a failing exec
+ * is not a start error: the END record says exit status 127 and carries the
+ * message, as the session's result does. */
+struct vft_session *vft_start(const struct vft_config *cfg, char *err, size_t errlen);
+
+/* The read end of the stream pipe when out_fd was -1 (else -1). The caller
+ * owns it from then on. */
+int vft_read_fd(const struct vft_session *s);
+
+/* The spawned child's pid, or the first attached pid. */
+int vft_main_pid(const struct vft_session *s);
+
+/* Asks the tracer thread to detach from every traced thread and finish.
+ * Returns once the tracer has seen the request (0), or -1 if the session is
+ * already over. In-flight calls complete untraced; pending signals are
+ * delivered. */
+int vft_detach(struct vft_session *s);
+
+/* Sends sig to the main process (kill(2)). Returns 0 or -errno. */
+int vft_signal(struct vft_session *s, int sig);
+
+/* Waits for the tracer thread to finish; fills out. Returns 0. */
+int vft_wait(struct vft_session *s, struct vft_result *out);
+
+/* Frees a session after vft_wait. */
+void vft_free(struct vft_session *s);
+
+const char *vft_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

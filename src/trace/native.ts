@@ -1,0 +1,287 @@
+// Binding to the native tracer engine (native/include/vftrace.h) via koffi.
+// The engine runs ptrace on its own thread and writes the recording byte
+// stream into a pipe; here that pipe becomes a Node Readable.
+
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { CaptureRule } from './captureRule.js';
+import { EndReason } from './events.js';
+
+export interface TraceOptions {
+  /** Spawn mode: the command and its arguments. */
+  command?: string[];
+  /** Spawn mode: the environment (default: inherit this process's). */
+  env?: Record<string, string | undefined>;
+  /** Spawn mode: working directory (default: inherit). */
+  cwd?: string;
+  /** Attach mode: processes to attach to (every thread of each). */
+  pids?: number[];
+  /** Report events of forked children (-f). Spawned children stay traced either way. */
+  follow?: boolean;
+  /** ioctl type byte to stop on; -1 stops on every ioctl (--all-ioctls). Default 0x3B (VFIO/iommufd). */
+  ioctlType?: number;
+  /** Global payload cap in bytes (-s). Default 4096. */
+  payloadCap?: number;
+  /** Capture rules; a request not listed is recorded without payload. */
+  rules: CaptureRule[];
+  /** Header TLV "producer". Default "vfiotrace <version>". */
+  producer?: string;
+}
+
+export interface TraceResult {
+  reason: EndReason;
+  /** Exit code (reason Exited) or signal number (Killed). */
+  status: number;
+  /** IOCTL records written. */
+  events: bigint;
+  /** Tracer error, or the exec failure of a spawned command ("exec CMD: No such file or directory"). */
+  error: string | null;
+}
+
+export interface TraceSession {
+  /** Spawned child's pid, or the first attached pid. */
+  readonly pid: number;
+  /** Raw recording bytes (header first, then records); ends after the END record. */
+  readonly stream: Readable;
+  /** Detach from every traced thread, leaving them running. Safe to call more than once. */
+  detach(): void;
+  /** Send a signal to the main process (spawn mode forwards SIGINT/SIGTERM/SIGHUP this way). */
+  signal(sig: NodeJS.Signals | number): void;
+  /** Settles when the tracer thread is done and the stream has been fully read. */
+  readonly done: Promise<TraceResult>;
+}
+
+export type TraceErrorCode = 'ENOLIB' | 'EINVAL' | 'ESRCH' | 'EPERM' | 'ENATIVE';
+
+export class TraceError extends Error {
+  constructor(
+    message: string,
+    readonly code: TraceErrorCode,
+  ) {
+    super(message);
+    this.name = 'TraceError';
+  }
+}
+
+/** Root of the installed package (holds package.json), from src/ or dist/src/. */
+export function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'native'))) return dir;
+    dir = path.dirname(dir);
+  }
+  throw new TraceError('cannot locate the vfiotrace package root', 'ENOLIB');
+}
+
+export function nativeLibraryPath(): string {
+  return path.join(packageRoot(), 'native', 'build', 'libvftrace.so');
+}
+
+/* ---------- koffi binding ---------- */
+
+interface NativeLib {
+  start(cfg: Record<string, unknown>, err: Buffer, errlen: number): unknown;
+  readFd(s: unknown): number;
+  mainPid(s: unknown): number;
+  detach(s: unknown): number;
+  signal(s: unknown, sig: number): number;
+  wait: { async(s: unknown, out: Record<string, unknown>, cb: (err: unknown, rc: number) => void): void };
+  free(s: unknown): void;
+}
+
+let cached: NativeLib | null = null;
+
+function loadLib(): NativeLib {
+  if (cached) return cached;
+  const file = nativeLibraryPath();
+  if (!existsSync(file)) {
+    throw new TraceError(`native tracer not built (${file} missing): run \`npm run build:native\``, 'ENOLIB');
+  }
+  const require = createRequire(import.meta.url);
+  // koffi ships CommonJS; its typings are loose, so keep them inside this file.
+  const koffi = require('koffi') as {
+    load(p: string): { func(sig: string): (...a: unknown[]) => unknown };
+    struct(name: string, def: Record<string, unknown>): unknown;
+    array(t: string, n: number, hint?: string): unknown;
+    opaque(name: string): unknown;
+    pointer(t: unknown): unknown;
+    out(t: unknown): unknown;
+  };
+  const lib = koffi.load(file);
+  koffi.opaque('vft_session');
+  koffi.struct('vft_config', {
+    abi_version: 'uint32',
+    mode: 'int32',
+    follow_forks: 'int32',
+    ioctl_type: 'int32',
+    payload_cap: 'uint32',
+    out_fd: 'int32',
+    argv: 'const uint8_t *',
+    argc: 'uint32',
+    envp: 'const uint8_t *',
+    envc: 'uint32',
+    cwd: 'const char *',
+    pids: 'const int32_t *',
+    npids: 'uint32',
+    rules: 'const uint32_t *',
+    nrules: 'uint32',
+    producer: 'const char *',
+  });
+  koffi.struct('vft_result', {
+    reason: 'int32',
+    status: 'int32',
+    events: 'uint64',
+    text: koffi.array('char', 256, 'String'),
+  });
+  const f = (sig: string) => lib.func(sig);
+  cached = {
+    start: f('vft_session *vft_start(const vft_config *cfg, uint8_t *err, size_t errlen)') as NativeLib['start'],
+    readFd: f('int vft_read_fd(const vft_session *s)') as NativeLib['readFd'],
+    mainPid: f('int vft_main_pid(const vft_session *s)') as NativeLib['mainPid'],
+    detach: f('int vft_detach(vft_session *s)') as NativeLib['detach'],
+    signal: f('int vft_signal(vft_session *s, int sig)') as NativeLib['signal'],
+    wait: f('int vft_wait(vft_session *s, _Out_ vft_result *out)') as unknown as NativeLib['wait'],
+    free: f('void vft_free(vft_session *s)') as NativeLib['free'],
+  };
+  return cached;
+}
+
+/** True when the native library exists (tests use it to skip with a message). */
+export function nativeAvailable(): boolean {
+  try {
+    return existsSync(nativeLibraryPath());
+  } catch {
+    return false;
+  }
+}
+
+function nulJoin(items: string[]): Buffer {
+  return Buffer.concat(items.map((s) => Buffer.from(`${s}\0`, 'utf8')));
+}
+
+function encodeRules(rules: CaptureRule[]): Uint32Array {
+  const out = new Uint32Array(Math.max(rules.length, 1) * 5);
+  rules.forEach((r, i) => {
+    out[i * 5] = r.request >>> 0;
+    out[i * 5 + 1] = r.kind;
+    out[i * 5 + 2] = r.size >>> 0;
+    out[i * 5 + 3] = r.minsz >>> 0;
+    out[i * 5 + 4] = r.cap >>> 0;
+  });
+  return out;
+}
+
+function signalNumber(sig: NodeJS.Signals | number): number {
+  if (typeof sig === 'number') return sig;
+  const n = os.constants.signals[sig];
+  if (n === undefined) throw new TraceError(`unknown signal ${sig}`, 'EINVAL');
+  return n;
+}
+
+function validate(o: TraceOptions): 'spawn' | 'attach' {
+  const spawn = o.command !== undefined && o.command.length > 0;
+  const attach = o.pids !== undefined && o.pids.length > 0;
+  if (spawn === attach) throw new TraceError('give either a command to run or pids to attach to', 'EINVAL');
+  if (attach) {
+    for (const p of o.pids ?? []) {
+      if (!Number.isInteger(p) || p <= 0) throw new TraceError(`invalid pid ${String(p)}`, 'EINVAL');
+    }
+  }
+  const t = o.ioctlType ?? 0x3b;
+  if (!Number.isInteger(t) || t < -1 || t > 255) throw new TraceError(`invalid ioctl type ${t}`, 'EINVAL');
+  const cap = o.payloadCap ?? 4096;
+  if (!Number.isInteger(cap) || cap < 0 || cap > 0x40000000) throw new TraceError(`invalid payload cap ${cap}`, 'EINVAL');
+  return spawn ? 'spawn' : 'attach';
+}
+
+function classify(msg: string): TraceErrorCode {
+  if (/not permitted|permission denied/i.test(msg)) return 'EPERM';
+  if (/no such process/i.test(msg)) return 'ESRCH';
+  if (/invalid/i.test(msg)) return 'EINVAL';
+  return 'ENATIVE';
+}
+
+export function startTrace(options: TraceOptions): TraceSession {
+  const mode = validate(options);
+  const lib = loadLib();
+  const env =
+    options.env === undefined
+      ? null
+      : Object.entries(options.env)
+          .filter((e): e is [string, string] => e[1] !== undefined)
+          .map(([k, v]) => `${k}=${v}`);
+  const pids = new Int32Array(options.pids ?? [0]);
+  const cfg = {
+    abi_version: 1,
+    mode: mode === 'spawn' ? 0 : 1,
+    follow_forks: options.follow ? 1 : 0,
+    ioctl_type: options.ioctlType ?? 0x3b,
+    payload_cap: options.payloadCap ?? 4096,
+    out_fd: -1,
+    argv: mode === 'spawn' ? nulJoin(options.command ?? []) : null,
+    argc: mode === 'spawn' ? (options.command ?? []).length : 0,
+    envp: env ? nulJoin(env) : null,
+    envc: env ? env.length : 0,
+    cwd: options.cwd ?? null,
+    pids: mode === 'attach' ? pids : null,
+    npids: mode === 'attach' ? pids.length : 0,
+    rules: encodeRules(options.rules),
+    nrules: options.rules.length,
+    producer: options.producer ?? 'vfiotrace 0.1.0',
+  };
+  const err = Buffer.alloc(512);
+  const handle = lib.start(cfg, err, err.length);
+  if (!handle) {
+    const msg = err.subarray(0, Math.max(0, err.indexOf(0))).toString('utf8') || 'tracer failed to start';
+    throw new TraceError(msg, classify(msg));
+  }
+  const fd = lib.readFd(handle);
+  const pid = lib.mainPid(handle);
+  const stream = new net.Socket({ fd, readable: true, writable: false });
+  let finished = false;
+
+  const streamEnded = new Promise<void>((resolve) => {
+    stream.once('end', resolve);
+    stream.once('close', resolve);
+    stream.once('error', () => resolve());
+  });
+  const joined = new Promise<TraceResult>((resolve, reject) => {
+    const out: Record<string, unknown> = {};
+    lib.wait.async(handle, out, (e: unknown) => {
+      finished = true;
+      if (e) {
+        reject(new TraceError(`tracer wait failed: ${String(e)}`, 'ENATIVE'));
+        return;
+      }
+      const text = typeof out.text === 'string' ? out.text : '';
+      resolve({
+        reason: Number(out.reason) as EndReason,
+        status: Number(out.status),
+        events: BigInt(out.events as number | bigint),
+        error: text.length > 0 ? text : null,
+      });
+    });
+  });
+  const done = Promise.all([joined, streamEnded]).then(([r]) => {
+    lib.free(handle);
+    return r;
+  });
+
+  return {
+    pid,
+    stream,
+    done,
+    detach() {
+      if (!finished) lib.detach(handle);
+    },
+    signal(sig) {
+      const n = signalNumber(sig);
+      if (!finished) lib.signal(handle, n);
+    },
+  };
+}

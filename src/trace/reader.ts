@@ -1,0 +1,395 @@
+// Streaming parser for the recording format (docs/recording-format.md).
+// Chunks may split records anywhere; every complete record is returned before
+// any error, and errors name the stream offset of what was wrong.
+
+import { createReadStream } from 'node:fs';
+import {
+  type ByteOrder,
+  type EndRecord,
+  EndReason,
+  type IoctlRecord,
+  type ProcessEventKind,
+  type ProcessRecord,
+  type RecordingHeader,
+  type RuleKind,
+  type TraceRecord,
+} from './events.js';
+
+export const MAGIC = 'VFTRACE1';
+export const FORMAT_VERSION = 1;
+export const HEADER_FIXED_LEN = 40;
+export const IOCTL_FIXED_LEN = 88;
+export const PROCESS_FIXED_LEN = 40;
+export const END_FIXED_LEN = 32;
+export const RECORD_IOCTL = 1;
+export const RECORD_PROCESS = 2;
+export const RECORD_END = 3;
+
+/** Upper bound on one record's length; anything larger is treated as corruption. */
+export const MAX_RECORD_LEN = 256 * 1024 * 1024;
+
+export class RecordingError extends Error {
+  constructor(
+    /** Byte offset in the stream of the header/record that is wrong. */
+    readonly offset: number,
+    readonly reason: string,
+  ) {
+    super(`recording corrupt at byte ${offset}: ${reason}`);
+    this.name = 'RecordingError';
+  }
+}
+
+const ARCHES: Record<number, string> = {
+  0xc000003e: 'x86_64',
+  0xc00000b7: 'aarch64',
+  0xc0000015: 'ppc64le',
+  0x80000015: 'ppc64',
+  0xc00000f3: 'riscv64',
+  0x40000003: 'i386',
+  0x40000028: 'arm',
+  0x80000016: 's390x',
+};
+
+export function archName(auditArch: number): string {
+  return ARCHES[auditArch >>> 0] ?? `audit-arch-0x${(auditArch >>> 0).toString(16)}`;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+/** Short strings (fd paths) are mostly ASCII: skip TextDecoder for those. */
+function decodeText(b: Uint8Array, start: number, len: number): string {
+  if (len === 0) return '';
+  if (len <= 64) {
+    let ascii = true;
+    for (let i = 0; i < len; i++) {
+      if ((b[start + i] as number) >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) return String.fromCharCode.apply(null, Array.from(b.subarray(start, start + len)));
+  }
+  return utf8.decode(b.subarray(start, start + len));
+}
+
+/** Parses a header from the start of `b`; null if more bytes are needed. */
+export function parseHeader(b: Uint8Array): { header: RecordingHeader; length: number } | null {
+  if (b.length < 16) {
+    checkMagic(b, Math.min(b.length, 8));
+    return null;
+  }
+  checkMagic(b, 8);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let byteOrder: ByteOrder;
+  if (b[8] === 0x0d && b[9] === 0x0c && b[10] === 0x0b && b[11] === 0x0a) byteOrder = 'le';
+  else if (b[8] === 0x0a && b[9] === 0x0b && b[10] === 0x0c && b[11] === 0x0d) byteOrder = 'be';
+  else throw new RecordingError(8, 'bad byte-order mark');
+  const le = byteOrder === 'le';
+  const version = dv.getUint16(12, le);
+  if (version !== FORMAT_VERSION) throw new RecordingError(12, `unsupported format version ${version}`);
+  const headerLen = dv.getUint16(14, le);
+  if (headerLen < HEADER_FIXED_LEN + 4 || headerLen % 8 !== 0) {
+    throw new RecordingError(14, `bad header length ${headerLen}`);
+  }
+  if (b.length < headerLen) return null;
+  const wordSize = dv.getUint8(16);
+  if (wordSize !== 4 && wordSize !== 8) throw new RecordingError(16, `bad word size ${wordSize}`);
+  const auditArch = dv.getUint32(20, le);
+  const header: RecordingHeader = {
+    version,
+    byteOrder,
+    wordSize,
+    auditArch,
+    arch: archName(auditArch),
+    startRealtimeNs: dv.getBigUint64(24, le),
+    startMonotonicNs: dv.getBigUint64(32, le),
+    machine: '',
+    kernelRelease: '',
+    hostname: '',
+    argv: [],
+    attachedPids: [],
+    producer: '',
+  };
+  let p = HEADER_FIXED_LEN;
+  for (;;) {
+    if (p + 4 > headerLen) throw new RecordingError(p, 'header TLV list not terminated');
+    const tag = dv.getUint16(p, le);
+    const len = dv.getUint16(p + 2, le);
+    if (tag === 0) break;
+    if (p + 4 + len > headerLen) throw new RecordingError(p, `header TLV ${tag} runs past the header`);
+    const text = utf8.decode(b.subarray(p + 4, p + 4 + len));
+    switch (tag) {
+      case 1:
+        header.machine = text;
+        break;
+      case 2:
+        header.kernelRelease = text;
+        break;
+      case 3:
+        header.hostname = text;
+        break;
+      case 4:
+        header.argv = text.length === 0 ? [] : text.split('\0');
+        break;
+      case 5:
+        header.attachedPids = text.length === 0 ? [] : text.split(',').map((s) => Number(s));
+        break;
+      case 6:
+        header.producer = text;
+        break;
+      default:
+        break; // unknown tags are skipped by design
+    }
+    p += 4 + ((len + 3) & ~3);
+  }
+  return { header, length: headerLen };
+}
+
+function checkMagic(b: Uint8Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    if (b[i] !== MAGIC.charCodeAt(i)) throw new RecordingError(0, 'not a vfiotrace recording (bad magic)');
+  }
+}
+
+/**
+ * Incremental parser: feed chunks with push(), which returns the records they
+ * complete. It never throws from push(): on corruption it keeps the good
+ * records, stops, and exposes the error, which finish() (or the next push) throws.
+ */
+export class RecordingParser {
+  header: RecordingHeader | null = null;
+  /** Set once corruption was found; parsing stops there. */
+  error: RecordingError | null = null;
+  /** True after an END record. */
+  ended = false;
+  /** Stream offset of the first byte not yet consumed. */
+  offset = 0;
+  private pending: Uint8Array | null = null;
+  private le = true;
+
+  push(chunk: Uint8Array): TraceRecord[] {
+    const out: TraceRecord[] = [];
+    if (this.error) return out;
+    let buf = chunk;
+    if (this.pending) {
+      const joined = new Uint8Array(this.pending.length + chunk.length);
+      joined.set(this.pending, 0);
+      joined.set(chunk, this.pending.length);
+      buf = joined;
+      this.pending = null;
+    }
+    let pos = 0;
+    try {
+      if (!this.header) {
+        const h = parseHeader(buf);
+        if (!h) {
+          this.pending = buf.slice();
+          return out;
+        }
+        this.header = h.header;
+        this.le = h.header.byteOrder === 'le';
+        pos = h.length;
+        this.offset += h.length;
+      }
+      pos = this.parseRecords(buf, pos, out);
+    } catch (e) {
+      if (e instanceof RecordingError) {
+        this.error = e;
+        return out;
+      }
+      throw e;
+    }
+    if (pos < buf.length) this.pending = buf.slice(pos);
+    return out;
+  }
+
+  /** Call at end of input: throws the error seen, or a truncation error if bytes are left over. */
+  finish(): void {
+    if (this.error) throw this.error;
+    if (!this.header) {
+      throw new RecordingError(0, this.pending ? 'truncated header' : 'empty input: no header');
+    }
+    if (this.pending && this.pending.length > 0) {
+      const err = new RecordingError(this.offset, `truncated record (${this.pending.length} bytes left over)`);
+      this.error = err;
+      throw err;
+    }
+  }
+
+  private parseRecords(buf: Uint8Array, start: number, out: TraceRecord[]): number {
+    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const le = this.le;
+    let pos = start;
+    const n = buf.length;
+    while (pos + 8 <= n) {
+      const type = dv.getUint16(pos, le);
+      const flags = dv.getUint16(pos + 2, le);
+      const len = dv.getUint32(pos + 4, le);
+      const at = this.offset;
+      if (len < 8 || len % 8 !== 0 || len > MAX_RECORD_LEN) {
+        throw new RecordingError(at, `bad record length ${len} (type ${type})`);
+      }
+      if (pos + len > n) break; // wait for the rest
+      switch (type) {
+        case RECORD_IOCTL:
+          out.push(this.ioctl(buf, dv, pos, len, flags, at));
+          break;
+        case RECORD_PROCESS:
+          out.push(this.process(buf, dv, pos, len, flags, at));
+          break;
+        case RECORD_END:
+          out.push(this.end(buf, dv, pos, len, flags, at));
+          this.ended = true;
+          break;
+        default:
+          break; // unknown record types are skipped using len
+      }
+      pos += len;
+      this.offset += len;
+    }
+    return pos;
+  }
+
+  private ioctl(b: Uint8Array, dv: DataView, p: number, len: number, flags: number, at: number): IoctlRecord {
+    const le = this.le;
+    if (len < IOCTL_FIXED_LEN) throw new RecordingError(at, `IOCTL record too short (${len} bytes)`);
+    const inLen = dv.getUint32(p + 68, le);
+    const outLen = dv.getUint32(p + 72, le);
+    const inFault = dv.getUint32(p + 76, le);
+    const outFault = dv.getUint32(p + 80, le);
+    const pathLen = dv.getUint16(p + 84, le);
+    const need = IOCTL_FIXED_LEN + pathLen + inLen + outLen;
+    if (need > len) {
+      throw new RecordingError(at, `IOCTL payload (${need} bytes) runs past the record length ${len}`);
+    }
+    const pathAt = p + IOCTL_FIXED_LEN;
+    const inAt = pathAt + pathLen;
+    const outAt = inAt + inLen;
+    return {
+      type: 'ioctl',
+      offset: at,
+      flags,
+      pid: dv.getUint32(p + 8, le),
+      tid: dv.getUint32(p + 12, le),
+      tEntry: dv.getBigUint64(p + 16, le),
+      tExit: dv.getBigUint64(p + 24, le),
+      fd: dv.getBigUint64(p + 32, le),
+      request: dv.getBigUint64(p + 40, le),
+      arg: dv.getBigUint64(p + 48, le),
+      ret: dv.getBigInt64(p + 56, le),
+      wantLen: dv.getUint32(p + 64, le),
+      inFault: inFault === 0xffffffff ? null : inFault,
+      outFault: outFault === 0xffffffff ? null : outFault,
+      ruleKind: dv.getUint8(p + 86) as RuleKind,
+      fdPath: decodeText(b, pathAt, pathLen),
+      entry: b.subarray(inAt, inAt + inLen),
+      exit: b.subarray(outAt, outAt + outLen),
+    };
+  }
+
+  private process(b: Uint8Array, dv: DataView, p: number, len: number, flags: number, at: number): ProcessRecord {
+    const le = this.le;
+    if (len < PROCESS_FIXED_LEN) throw new RecordingError(at, `PROCESS record too short (${len} bytes)`);
+    const textLen = dv.getUint16(p + 32, le);
+    if (PROCESS_FIXED_LEN + textLen > len) {
+      throw new RecordingError(at, `PROCESS text (${textLen} bytes) runs past the record length ${len}`);
+    }
+    return {
+      type: 'process',
+      offset: at,
+      kind: flags as ProcessEventKind,
+      pid: dv.getUint32(p + 8, le),
+      tid: dv.getUint32(p + 12, le),
+      ts: dv.getBigUint64(p + 16, le),
+      value: dv.getInt32(p + 24, le),
+      other: dv.getUint32(p + 28, le),
+      text: decodeText(b, p + PROCESS_FIXED_LEN, textLen),
+    };
+  }
+
+  private end(b: Uint8Array, dv: DataView, p: number, len: number, flags: number, at: number): EndRecord {
+    const le = this.le;
+    if (len < END_FIXED_LEN) throw new RecordingError(at, `END record too short (${len} bytes)`);
+    const textLen = dv.getUint16(p + 24, le);
+    if (END_FIXED_LEN + textLen > len) {
+      throw new RecordingError(at, `END text (${textLen} bytes) runs past the record length ${len}`);
+    }
+    return {
+      type: 'end',
+      offset: at,
+      reason: flags as EndReason,
+      status: dv.getInt32(p + 8, le),
+      dropped: dv.getUint32(p + 12, le),
+      events: dv.getBigUint64(p + 16, le),
+      text: decodeText(b, p + END_FIXED_LEN, textLen),
+    };
+  }
+}
+
+/** Parses a whole in-memory recording. Throws RecordingError after collecting `records` on the error object. */
+export function parseRecording(bytes: Uint8Array): { header: RecordingHeader; records: TraceRecord[] } {
+  const p = new RecordingParser();
+  const records = p.push(bytes);
+  try {
+    p.finish();
+  } catch (e) {
+    if (e instanceof RecordingError) (e as RecordingError & { records?: TraceRecord[] }).records = records;
+    throw e;
+  }
+  return { header: p.header as RecordingHeader, records };
+}
+
+export interface OpenRecording {
+  header: RecordingHeader;
+  /** Records in batches (the fast path); throws RecordingError after the last good batch. */
+  batches(): AsyncGenerator<TraceRecord[], void, undefined>;
+  /** Records one by one. */
+  records(): AsyncGenerator<TraceRecord, void, undefined>;
+}
+
+/**
+ * Reads a recording from a byte source (a live tracer stream, a file stream):
+ * waits for the header, then iterates records. Memory stays bounded by the
+ * source's chunk size plus one record. Iterate only once.
+ */
+export async function readStream(source: AsyncIterable<Uint8Array>): Promise<OpenRecording> {
+  const parser = new RecordingParser();
+  const it = source[Symbol.asyncIterator]();
+  let first: TraceRecord[] = [];
+  while (!parser.header) {
+    const r = await it.next();
+    if (r.done) {
+      parser.finish(); // throws: no or truncated header
+      break;
+    }
+    first = parser.push(r.value);
+    if (parser.error) throw parser.error;
+  }
+  const header = parser.header as unknown as RecordingHeader;
+  async function* batches(): AsyncGenerator<TraceRecord[], void, undefined> {
+    if (first.length > 0) yield first;
+    first = [];
+    if (!parser.error) {
+      for (;;) {
+        const r = await it.next();
+        if (r.done) break;
+        const recs = parser.push(r.value);
+        if (recs.length > 0) yield recs;
+        if (parser.error) break;
+      }
+    }
+    if (parser.error && it.return) await it.return();
+    parser.finish();
+  }
+  async function* records(): AsyncGenerator<TraceRecord, void, undefined> {
+    for await (const batch of batches()) yield* batch;
+  }
+  return { header, batches, records };
+}
+
+/** Opens a recording file for streaming (1 MiB reads). */
+export function readRecordingFile(path: string): Promise<OpenRecording> {
+  return readStream(createReadStream(path, { highWaterMark: 1 << 20 }));
+}
+
+export { EndReason };
