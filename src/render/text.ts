@@ -12,8 +12,8 @@ import { renderEntry, renderExit } from './payload.js';
 export type FindingLevel = Severity | 'none';
 
 export interface TextOptions {
-  /** -tt: wall-clock time of day with microseconds. */
-  timeOfDay: boolean;
+  /** -t, -tt, -ttt: time of day in seconds, with microseconds, or epoch seconds with microseconds. */
+  time: 0 | 1 | 2 | 3;
   /** -T: time spent in the call. */
   duration: boolean;
   /** -y: the fd's path after the number (on by default). */
@@ -23,7 +23,7 @@ export interface TextOptions {
 }
 
 export const DEFAULT_TEXT_OPTIONS: TextOptions = {
-  timeOfDay: false,
+  time: 0,
   duration: false,
   fdPaths: true,
   findings: 'info',
@@ -73,7 +73,7 @@ export class TextRenderer {
   private leader(tid: number, ts: number): string {
     let s = '';
     if (this.live.size > 1) s = '[pid ' + tid + '] ';
-    if (this.opts.timeOfDay) s += this.clock(ts) + ' ';
+    if (this.opts.time !== 0) s += this.clock(ts) + ' ';
     return s;
   }
 
@@ -82,11 +82,13 @@ export class TextRenderer {
     const extra = Math.floor(ns / 1e9);
     const sec = this.baseSec + extra;
     const us = Math.floor((ns - extra * 1e9) / 1000);
+    if (this.opts.time === 3) return sec + '.' + pad(us, 6);
     let day = (sec - this.tzOffsetSec) % 86400;
     if (day < 0) day += 86400;
     const h = Math.floor(day / 3600);
     const m = Math.floor((day % 3600) / 60);
-    return pad(h, 2) + ':' + pad(m, 2) + ':' + pad(day % 60, 2) + '.' + pad(us, 6);
+    const hms = pad(h, 2) + ':' + pad(m, 2) + ':' + pad(day % 60, 2);
+    return this.opts.time === 1 ? hms : hms + '.' + pad(us, 6);
   }
 
   private fdText(ev: DecodedIoctl): string {

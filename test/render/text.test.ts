@@ -110,12 +110,14 @@ describe('text renderer', () => {
     ].join('\n'));
   });
 
-  it('-tt prints the wall-clock time of day with microseconds', () => {
+  it('-t/-tt/-ttt print the wall-clock time of day with microseconds', () => {
     // 2026-01-02 03:04:05.5 UTC plus 1.000123 s into the trace.
     const startRealtimeNs = BigInt(Date.UTC(2026, 0, 2, 3, 4, 5, 500)) * 1_000_000n;
     const hdr = { startRealtimeNs } as unknown as import('../../src/trace/events.js').RecordingHeader;
-    const t = new TextRenderer(hdr, { timeOfDay: true });
+    const t = new TextRenderer(hdr, { time: 2 });
     const line = t.render(ioctl({ ts: 1_000_123_999 }));
+    expect(new TextRenderer(hdr, { time: 3 }).render(ioctl({ ts: 1_000_123_999 }))).toMatch(/^1767323046\.500123 ioctl\(/);
+    expect(new TextRenderer(hdr, { time: 1 }).render(ioctl({ ts: 1_000_123_999 }))).toMatch(/^\d\d:\d\d:06 ioctl\(/);
     const d = new Date(Date.UTC(2026, 0, 2, 3, 4, 6, 500));
     const p = (n: number): string => String(n).padStart(2, '0');
     expect(line.startsWith(`${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.500123 ioctl(`)).toBe(true);

@@ -1,0 +1,85 @@
+// Buffered output: renderers append strings, which go out in large chunks
+// (one write per ~64 KiB), honouring the destination's back-pressure.
+
+import { closeSync, openSync, writeSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+
+const CHUNK = 1 << 16;
+
+export class Output {
+  private buf = '';
+  private broken = false;
+  private readonly fd: number | null;
+  private readonly stream: Writable | null;
+
+  private constructor(fd: number | null, stream: Writable | null) {
+    this.fd = fd;
+    this.stream = stream;
+    // A reader that went away (`| head`) ends our output, not the process.
+    stream?.on('error', () => {
+      this.broken = true;
+    });
+  }
+
+  /** Writes to a file (created or truncated). Throws a plain Error on failure. */
+  static file(path: string): Output {
+    try {
+      return new Output(openSync(path, 'w'), null);
+    } catch (e) {
+      throw new Error(`cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+  }
+
+  static stream(stream: Writable): Output {
+    return new Output(null, stream);
+  }
+
+  /** Collects into memory (tests, comparisons). */
+  static memory(): Output & { text(): string } {
+    const parts: string[] = [];
+    const o = new Output(null, null) as Output & { text(): string };
+    o.sinkForMemory = (s) => parts.push(s);
+    o.text = () => parts.join('') + o.buf;
+    return o;
+  }
+
+  private sinkForMemory: ((s: string) => void) | null = null;
+
+  write(s: string): void {
+    this.buf += s;
+  }
+
+  /** Sends the buffer if it is big enough; resolves when the destination can take more. */
+  async flushIfFull(): Promise<void> {
+    if (this.buf.length >= CHUNK) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    const s = this.buf;
+    this.buf = '';
+    if (s === '' || this.broken) return;
+    if (this.sinkForMemory) {
+      this.sinkForMemory(s);
+    } else if (this.fd !== null) {
+      const b = Buffer.from(s, 'utf8');
+      for (let off = 0; off < b.length; ) off += writeSync(this.fd, b, off);
+    } else if (this.stream) {
+      if (!this.stream.write(s)) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            this.stream?.off('drain', done);
+            this.stream?.off('error', done);
+            this.stream?.off('close', done);
+            resolve();
+          };
+          this.stream?.once('drain', done).once('error', done).once('close', done);
+        });
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    if (this.fd !== null) closeSync(this.fd);
+  }
+}

@@ -1,0 +1,53 @@
+// Turns decoded events into output according to the user's options: the -e
+// filter first, then either the -c summary or text/JSON lines.
+
+import type { DecodedEvent } from '../decode/types.js';
+import type { RecordingHeader } from '../trace/events.js';
+import type { EventFilter } from './filter.js';
+import { renderJson } from './json.js';
+import type { Output } from './output.js';
+import { Summary } from './summary.js';
+import { type TextOptions, TextRenderer } from './text.js';
+
+export interface PrintOptions {
+  json: boolean;
+  summary: boolean;
+  filter: EventFilter | null;
+  text: Partial<TextOptions>;
+}
+
+export class Printer {
+  private readonly text: TextRenderer | null;
+  readonly summary: Summary | null;
+  /** ioctl events that passed the filter. */
+  shown = 0;
+
+  constructor(
+    header: RecordingHeader,
+    private readonly opts: PrintOptions,
+    private readonly out: Output,
+  ) {
+    this.summary = opts.summary ? new Summary() : null;
+    this.text = opts.json || opts.summary ? null : new TextRenderer(header, opts.text);
+  }
+
+  /** Handles a batch; resolves when the output can take more (back-pressure). */
+  async batch(events: readonly DecodedEvent[]): Promise<void> {
+    const { filter } = this.opts;
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i]!;
+      if (filter !== null && !filter(ev)) continue;
+      if (ev.kind === 'ioctl') this.shown++;
+      if (this.summary) this.summary.add(ev);
+      else if (this.text) this.out.write(this.text.render(ev));
+      else this.out.write(renderJson(ev));
+    }
+    await this.out.flushIfFull();
+  }
+
+  /** Writes what is due at the end (the -c table) and flushes. */
+  async finish(): Promise<void> {
+    if (this.summary) this.out.write(this.opts.json ? this.summary.json() : this.summary.text());
+    await this.out.flush();
+  }
+}

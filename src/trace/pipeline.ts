@@ -1,0 +1,93 @@
+// Glue from a byte source (a live tracer session or a recording file) through
+// the reader and the decoder to DecodedEvents. Consumers pull batches; while
+// they are busy nothing more is read, so a slow consumer slows the tracer
+// (through the full pipe) instead of piling events up in memory.
+
+import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
+import type { DecodedEvent } from '../decode/types.js';
+import type { RecordingHeader, TraceRecord } from './events.js';
+import { type OpenRecording, readStream } from './reader.js';
+
+/** What the pipeline needs from a decoder (src/decode's createDecoder). */
+export interface EventDecoder {
+  decode(record: TraceRecord): DecodedEvent;
+}
+export type DecoderFactory = (header: RecordingHeader) => EventDecoder;
+
+export interface PipelineOptions {
+  decoder: DecoderFactory;
+  /** -w: copy every byte of the stream, unchanged, to this file. */
+  recordTo?: string;
+  /** Called for a record the decoder could not handle; the record is skipped. */
+  onDecodeError?: (record: TraceRecord, error: Error) => void;
+}
+
+export interface Pipeline {
+  header: RecordingHeader;
+  /**
+   * Decoded events in batches (one per chunk read). After the last good batch
+   * it throws the reader's RecordingError if the stream was corrupt or cut
+   * short. Iterate once.
+   */
+  batches(): AsyncGenerator<DecodedEvent[], void, undefined>;
+  /** The same, one event at a time. */
+  events(): AsyncGenerator<DecodedEvent, void, undefined>;
+}
+
+/** A byte source that also copies its bytes to a file as they pass. */
+async function* tee(source: AsyncIterable<Uint8Array>, path: string): AsyncGenerator<Uint8Array> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'w');
+  } catch (e) {
+    throw new Error(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  try {
+    for await (const chunk of source) {
+      // Synchronous so the recording holds everything seen even if we die next.
+      for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off);
+      yield chunk;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Builds the pipeline over any byte source (a Readable is one). */
+export async function openPipeline(source: AsyncIterable<Uint8Array>, opts: PipelineOptions): Promise<Pipeline> {
+  const bytes = opts.recordTo !== undefined ? tee(source, opts.recordTo) : source;
+  const rec: OpenRecording = await readStream(bytes);
+  const decoder = opts.decoder(rec.header);
+  const onError = opts.onDecodeError;
+
+  async function* batches(): AsyncGenerator<DecodedEvent[], void, undefined> {
+    for await (const records of rec.batches()) {
+      const out: DecodedEvent[] = new Array<DecodedEvent>();
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!;
+        try {
+          out.push(decoder.decode(r));
+        } catch (e) {
+          const err = e instanceof Error ? e : new Error(String(e));
+          if (!onError) throw new Error(`cannot decode the record at byte ${r.offset}: ${err.message}`);
+          onError(r, err);
+        }
+      }
+      if (out.length > 0) yield out;
+    }
+  }
+  async function* events(): AsyncGenerator<DecodedEvent, void, undefined> {
+    for await (const b of batches()) yield* b;
+  }
+  return { header: rec.header, batches, events };
+}
+
+/** A recording file as a pipeline (1 MiB reads). */
+export function openRecordingPipeline(path: string, opts: PipelineOptions): Promise<Pipeline> {
+  return openPipeline(createReadStream(path, { highWaterMark: 1 << 20 }), opts);
+}
+
+/** Callback style: feeds every batch to `consume`, awaiting it before reading on. */
+export async function drain(p: Pipeline, consume: (batch: DecodedEvent[]) => void | Promise<void>): Promise<void> {
+  for await (const b of p.batches()) await consume(b);
+}
