@@ -78,6 +78,8 @@ export class EventStore {
   private findCol = new Uint16Array(0);
   private argCol: string[] = [];
   private readonly findingsBySeq = new Map<number, Finding[]>();
+  /** Every finding in arrival order, for the findings pane. */
+  private readonly findingsList: { seq: number; finding: Finding }[] = [];
   private readonly ring: (DecodedEvent | undefined)[];
   private readonly reloaded = new Map<number, DecodedEvent>();
   loader: Loader | null = null;
@@ -133,6 +135,7 @@ export class EventStore {
       if (s.flags & ROW.ERROR) this.errors++;
       if (nf > 0) {
         this.findingsBySeq.set(ev.seq, ev.findings);
+        for (const finding of ev.findings) this.findingsList.push({ seq: ev.seq, finding });
         this.findingsTotal += nf;
       }
     }
@@ -147,6 +150,7 @@ export class EventStore {
     const seq = this.seq(index);
     const old = this.findingsBySeq.get(seq) ?? [];
     this.findingsBySeq.set(seq, [...old, ...findings]);
+    for (const finding of findings) this.findingsList.push({ seq, finding });
     this.findCol[index] = Math.min(old.length + findings.length, 0xffff);
     this.flagCol[index] = (this.flagCol[index] ?? 0) | ROW.FINDING;
     this.findingsTotal += findings.length;
@@ -202,11 +206,9 @@ export class EventStore {
     return ev;
   }
 
-  /** All findings in arrival order (for the findings pane). */
-  allFindings(): { seq: number; finding: Finding }[] {
-    const out: { seq: number; finding: Finding }[] = [];
-    for (const [seq, fs] of this.findingsBySeq) for (const finding of fs) out.push({ seq, finding });
-    return out;
+  /** All findings in arrival order (for the findings pane); do not modify. */
+  allFindings(): readonly { seq: number; finding: Finding }[] {
+    return this.findingsList;
   }
 
   /** Index of the event with this sequence number (events arrive in seq order). */

@@ -66,6 +66,11 @@ export class ViewState {
   detailTop = 0;
   /** Bumped when the selected event changes, so the detail is rebuilt. */
   selectionEpoch = 0;
+  /** Findings pane cursor, state pane scroll. */
+  findCursor = 0;
+  stateTop = 0;
+  /** Which pane the lower right shows: the last focused of findings/state. */
+  side: 'findings' | 'state' = 'findings';
 
   constructor(readonly store: EventStore) {}
 
@@ -212,7 +217,25 @@ export class ViewState {
 
   cycleFocus(dir: 1 | -1 = 1): void {
     const i = PANES.indexOf(this.focus);
-    this.focus = PANES[(i + dir + PANES.length) % PANES.length] ?? 'list';
+    this.setFocus(PANES[(i + dir + PANES.length) % PANES.length] ?? 'list');
+  }
+
+  setFocus(p: Pane): void {
+    this.focus = p;
+    if (p === 'findings' || p === 'state') this.side = p;
+  }
+
+  /** Select a store index (e.g. from a finding); false when the filter hides it. */
+  selectIndex(index: number): boolean {
+    if (index < 0) return false;
+    const pos = this.rows.lowerBound(index);
+    if (pos >= this.rows.length || this.rows.at(pos) !== index) {
+      this.message = 'that event is hidden by the filter or the pause';
+      return false;
+    }
+    this.follow = false;
+    this.select(pos);
+    return true;
   }
 
   /** Detail pane cursor over `lines` lines shown `height` at a time. */

@@ -1,0 +1,392 @@
+// The blessed screen: widgets that draw ViewState, one key dispatcher, and a
+// frame timer. Events are stored as they arrive; drawing happens at most
+// every FRAME_MS, so a fast trace never starves the keyboard.
+
+import blessed from 'blessed';
+import type { Readable, Writable } from 'node:stream';
+import { buildDetail, hexDump, type DetailLine } from './state/detail.js';
+import { EventStore } from './state/eventStore.js';
+import { Prompt } from './state/prompt.js';
+import { formatSummary, summarizeStore } from './state/summary.js';
+import { ViewState, type Pane } from './state/viewState.js';
+import { detailTagged, esc, fit, hexTagged, listHeader, rowTagged } from './format.js';
+import { HELP_LINES } from './help.js';
+import { RateMeter } from './rate.js';
+import type { TuiSource } from './source.js';
+import { installTerminalGuard, type TerminalGuard } from './terminal.js';
+
+export const FRAME_MS = 33;
+
+export interface TuiOptions {
+  /** Full events kept in memory for the detail pane. */
+  keepFull?: number;
+  /** Called after each drawn frame (benchmarks). */
+  onFrame?: () => void;
+}
+
+type Box = blessed.Widgets.BoxElement;
+
+/** Streams for the screen (default: the process's stdin/stdout). */
+export interface ScreenIO {
+  input?: Readable;
+  output?: Writable;
+  terminal?: string;
+}
+
+export class TuiApp {
+  readonly store: EventStore;
+  readonly view: ViewState;
+  readonly prompt = new Prompt();
+  private screen: blessed.Widgets.Screen | null = null;
+  private header!: Box;
+  private list!: Box;
+  private detail!: Box;
+  private hex!: Box;
+  private side!: Box;
+  private status!: Box;
+  private overlay!: Box;
+  private status_: 'running' | 'ended' | 'error' = 'running';
+  private endText = '';
+  private detailLines: DetailLine[] = [];
+  private detailEpoch = -1;
+  private lastDraw = 0;
+  private drawTimer: NodeJS.Timeout | null = null;
+  private tick: NodeJS.Timeout | null = null;
+  private dirty = true;
+  private readonly rate = new RateMeter();
+  private guard: TerminalGuard | null = null;
+  private quitResolve: ((code: number) => void) | null = null;
+  frames = 0;
+
+  constructor(readonly source: TuiSource, private readonly opts: TuiOptions = {}) {
+    this.store = new EventStore(opts.keepFull ?? 20000);
+    if (source.reload) this.store.loader = source.reload;
+    this.view = new ViewState(this.store);
+  }
+
+  /** Run until the user quits; resolves to the exit code. */
+  run(screenOpts: ScreenIO = {}): Promise<number> {
+    this.build(screenOpts);
+    const done = new Promise<number>((resolve) => (this.quitResolve = resolve));
+    this.source
+      .run({
+        event: (ev) => {
+          this.store.add(ev);
+          this.dirty = true;
+        },
+        note: (t) => {
+          this.view.message = t;
+          this.dirty = true;
+        },
+      })
+      .then(
+        () => {
+          this.status_ = 'ended';
+          this.dirty = true;
+        },
+        (e: unknown) => {
+          this.status_ = 'error';
+          this.endText = e instanceof Error ? e.message : String(e);
+          this.view.message = `error: ${this.endText}`;
+          this.dirty = true;
+        },
+      );
+    this.tick = setInterval(() => {
+      if (this.dirty || this.view.sync()) this.requestDraw();
+    }, FRAME_MS);
+    this.draw();
+    return done;
+  }
+
+  private build(o: ScreenIO): void {
+    // @types/blessed swaps the input/output stream types; the runtime wants these.
+    const io = { ...(o.input ? { input: o.input } : {}), ...(o.output ? { output: o.output } : {}), ...(o.terminal ? { terminal: o.terminal } : {}) };
+    const screen = blessed.screen({
+      smartCSR: true,
+      // Unicode box lines rather than the VT100 alternate charset: survives
+      // any locale-aware terminal and keeps screen captures readable.
+      forceUnicode: true,
+      title: 'vfiotrace',
+      warnings: false,
+      autoPadding: true,
+      ...(io as Record<string, unknown>),
+    });
+    this.screen = screen;
+    this.guard = installTerminalGuard(() => {
+      this.source.detach();
+      this.teardown();
+    });
+    const box = (opts: blessed.Widgets.BoxOptions): Box =>
+      blessed.box({ parent: screen, tags: true, wrap: false, ...opts });
+    this.header = box({ top: 0, left: 0, width: '100%', height: 2, style: { fg: 'white', bg: 'blue' } });
+    this.list = box({ top: 2, left: 0, width: '100%', height: '50%-2', border: { type: 'line' }, label: ' events ' });
+    this.detail = box({ top: '50%', left: 0, width: '50%', height: '50%-1', border: { type: 'line' }, label: ' detail ' });
+    this.hex = box({ top: '50%', left: '50%', width: '50%', height: '25%', border: { type: 'line' }, label: ' bytes ' });
+    this.side = box({ top: '75%', left: '50%', width: '50%', height: '25%-1', border: { type: 'line' }, label: ' findings ' });
+    this.status = box({ bottom: 0, left: 0, width: '100%', height: 1, style: { fg: 'black', bg: 'white' } });
+    this.overlay = box({
+      top: 'center', left: 'center', width: '80%', height: '80%', border: { type: 'line' }, hidden: true,
+      style: { border: { fg: 'yellow' } },
+    });
+    screen.on('keypress', (ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg | undefined) =>
+      this.onKey(ch, key),
+    );
+    screen.on('resize', () => this.requestDraw());
+    const clickIn = (el: Box, pane: Pane, fn: (y: number) => void) =>
+      el.on('click', (m: blessed.Widgets.Events.IMouseEventArg) => {
+        this.view.setFocus(pane);
+        fn(m.y - (el.atop as number) - 1);
+        this.requestDraw();
+      });
+    clickIn(this.list, 'list', (y) => this.view.clickRow(y - 1));
+    clickIn(this.detail, 'detail', (y) => {
+      const h = this.innerHeight(this.detail);
+      this.view.moveDetail(this.view.detailTop + y - this.view.detailCursor, this.detailLines.length, h);
+    });
+    clickIn(this.side, 'findings', (y) => {
+      if (this.view.side === 'findings') this.view.findCursor = Math.max(0, y);
+    });
+    screen.enableMouse();
+  }
+
+  private innerHeight(el: Box): number {
+    return Math.max(1, (el.height as number) - 2);
+  }
+
+  private onKey(ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg | undefined): void {
+    const name = key?.name;
+    const full = key?.full ?? name ?? ch ?? '';
+    if (this.prompt.active) {
+      const r = this.prompt.key({ ch, name, ctrl: key?.ctrl });
+      if (r?.done === 'submit') this.submit(r.kind, r.text);
+      this.requestDraw();
+      return;
+    }
+    if (full === 'C-c') return void this.quit();
+    if (this.view.overlay !== 'none') {
+      if (full === 'escape' || full === 'q' || full === '?' || full === 's' || full === 'enter') this.view.overlay = 'none';
+      this.requestDraw();
+      return;
+    }
+    const v = this.view;
+    const dh = this.innerHeight(this.detail);
+    const pane = v.focus;
+    const move = (d: number) => {
+      if (pane === 'list') v.move(d);
+      else if (pane === 'detail') v.moveDetail(d, this.detailLines.length, dh);
+      else if (pane === 'findings') v.findCursor = Math.max(0, Math.min(v.findCursor + d, this.store.findingsTotal - 1));
+      else v.stateTop = Math.max(0, v.stateTop + d);
+    };
+    switch (full) {
+      case 'q': return void this.quit();
+      case 'up': case 'k': move(-1); break;
+      case 'down': case 'j': move(1); break;
+      case 'pageup': move(-(pane === 'list' ? v.height - 1 : dh - 1)); break;
+      case 'pagedown': move(pane === 'list' ? v.height - 1 : dh - 1); break;
+      case 'g': case 'home': if (pane === 'list') v.home(); else move(-1e9); break;
+      case 'S-g': case 'G': case 'end': if (pane === 'list') v.end(); else move(1e9); break;
+      case 'tab': v.cycleFocus(1); break;
+      case 'S-tab': v.cycleFocus(-1); break;
+      case 'enter': this.enter(); break;
+      case '/': this.prompt.open('filter', v.filter?.text ?? ''); break;
+      case ':': this.prompt.open('search', v.searchText); break;
+      case 'n': v.searchNext(1); break;
+      case 'S-n': case 'N': v.searchNext(-1); break;
+      case 'space': v.togglePause(); break;
+      case 'f': v.toggleFollow(); break;
+      case 's': v.overlay = 'summary'; break;
+      case '?': v.overlay = 'help'; break;
+      case 'w':
+        if (this.source.write) this.prompt.open('write', `vfiotrace-${new Date().toISOString().replace(/[:.]/g, '-')}.vft`);
+        else v.message = 'this source cannot write a recording';
+        break;
+      case 'escape': v.message = ''; break;
+      default:
+        if (ch === '?') v.overlay = 'help';
+        else if (ch === 'G') v.end();
+        else if (ch === 'N') v.searchNext(-1);
+        else return;
+    }
+    this.requestDraw();
+  }
+
+  private enter(): void {
+    const v = this.view;
+    if (v.focus === 'list') v.setFocus('detail');
+    else if (v.focus === 'findings') {
+      const f = this.store.allFindings()[v.findCursor];
+      if (f && v.selectIndex(this.store.indexOfSeq(f.seq))) v.setFocus('list');
+    } else v.setFocus('list');
+  }
+
+  private submit(kind: 'filter' | 'search' | 'write', text: string): void {
+    if (kind === 'filter') this.view.setFilter(text);
+    else if (kind === 'search') this.view.setSearch(text);
+    else if (this.source.write) {
+      const path = text.trim();
+      if (!path) return;
+      this.view.message = `writing ${path}…`;
+      this.source.write(path).then(
+        (d) => { this.view.message = d; this.requestDraw(); },
+        (e: unknown) => { this.view.message = `write failed: ${e instanceof Error ? e.message : String(e)}`; this.requestDraw(); },
+      );
+    }
+  }
+
+  /** Draw now if a frame is due, else once the frame interval has passed. */
+  requestDraw(): void {
+    this.dirty = true;
+    if (this.drawTimer) return;
+    const wait = Math.max(0, FRAME_MS - (Date.now() - this.lastDraw));
+    this.drawTimer = setTimeout(() => {
+      this.drawTimer = null;
+      this.draw();
+    }, wait);
+  }
+
+  private draw(): void {
+    const screen = this.screen;
+    if (!screen) return;
+    this.lastDraw = Date.now();
+    this.dirty = false;
+    const v = this.view;
+    v.sync();
+    const listH = this.innerHeight(this.list) - 1;
+    v.setHeight(listH);
+    this.rate.sample(this.store.length, this.lastDraw);
+    this.drawHeader();
+    const lw = (this.list.width as number) - 2;
+    const rows = [listHeader(lw)];
+    for (const r of v.visible()) rows.push(rowTagged(this.store, r.index, lw, r.pos === v.selected, v.focus === 'list'));
+    this.list.setContent(rows.join('\n'));
+    this.list.setLabel(` events ${v.count}${v.filter ? ` (filter: ${esc(v.filter.text)})` : ''} `);
+    this.drawDetail();
+    this.drawSide();
+    this.drawStatus();
+    this.drawOverlay();
+    for (const [el, p] of [[this.list, 'list'], [this.detail, 'detail'], [this.side, v.side]] as const) {
+      el.style.border = { fg: v.focus === p ? 'green' : 'white' };
+    }
+    screen.render();
+    this.frames++;
+    this.opts.onFrame?.();
+  }
+
+  private drawHeader(): void {
+    const s = this.store;
+    const v = this.view;
+    const state = this.status_ === 'running' ? (v.paused ? 'paused' : 'running') : this.status_;
+    const pids = this.source.pids();
+    const w = (this.header.width as number) || 80;
+    const l1 = `vfiotrace  ${this.source.mode === 'file' ? 'recording' : 'target'}: ${this.source.title}`;
+    const l2 = `pids ${pids.join(',') || '-'}  events ${s.length} (ioctls ${s.ioctls}, errors ${s.errors})  ${this.rate.perSecond.toFixed(0)}/s  [${state}${v.follow ? ', follow' : ''}]  findings ${s.findingsTotal}  ? help`;
+    this.header.setContent(`${esc(fit(l1, w))}\n${esc(fit(l2, w))}`);
+  }
+
+  private drawDetail(): void {
+    const v = this.view;
+    const idx = v.selectedIndex;
+    if (this.detailEpoch !== v.selectionEpoch) {
+      this.detailEpoch = v.selectionEpoch;
+      this.detailLines = buildDetail(idx >= 0 ? this.store.event(idx) : null);
+    }
+    const h = this.innerHeight(this.detail);
+    const w = (this.detail.width as number) - 2;
+    v.moveDetail(0, this.detailLines.length, h);
+    const out: string[] = [];
+    for (let i = v.detailTop; i < Math.min(this.detailLines.length, v.detailTop + h); i++) {
+      const l = this.detailLines[i];
+      if (l) out.push(detailTagged(l, w, i === v.detailCursor, v.focus === 'detail'));
+    }
+    this.detail.setContent(out.join('\n'));
+    // Hex: entry and exit bytes, the selected field's bytes highlighted on its side.
+    const ev = idx >= 0 ? this.store.event(idx) : null;
+    const cur = this.detailLines[v.detailCursor];
+    const node = cur?.node ?? null;
+    const hex: string[] = [];
+    if (ev && ev.kind === 'ioctl') {
+      const { entry, exit } = ev.record;
+      const off = node ? node.offset : -1;
+      const size = node ? node.size : 0;
+      hex.push(`{bold}entry (${entry.length} bytes)${node ? esc(` — ${node.path || node.name} @${off}+${size}`) : ''}{/bold}`);
+      for (const l of hexDump(entry, off, size)) hex.push(hexTagged(l));
+      if (exit.length > 0) {
+        hex.push('{bold}exit (changed bytes in magenta){/bold}');
+        for (const l of hexDump(exit, off, size, entry)) hex.push(hexTagged(l));
+      }
+    } else hex.push('(no bytes)');
+    this.hex.setContent(hex.join('\n'));
+  }
+
+  private drawSide(): void {
+    const v = this.view;
+    const h = this.innerHeight(this.side);
+    const w = (this.side.width as number) - 2;
+    if (v.side === 'findings') {
+      this.side.setLabel(` findings (${this.store.findingsTotal}) `);
+      const all = this.store.allFindings();
+      v.findCursor = Math.min(v.findCursor, Math.max(0, all.length - 1));
+      const top = Math.max(0, v.findCursor - h + 1);
+      const out: string[] = [];
+      for (let i = top; i < Math.min(all.length, top + h); i++) {
+        const f = all[i];
+        if (!f) continue;
+        const colour = f.finding.severity === 'error' ? 'red-fg' : f.finding.severity === 'warning' ? 'yellow-fg' : 'white-fg';
+        let s = `{${colour}}${esc(fit(`#${f.seq} ${f.finding.severity} [${f.finding.rule}] ${f.finding.message}`, w))}{/${colour}}`;
+        if (i === v.findCursor && v.focus === 'findings') s = `{inverse}${s}{/inverse}`;
+        out.push(s);
+      }
+      this.side.setContent(out.length ? out.join('\n') : 'no findings');
+    } else {
+      this.side.setLabel(' VFIO state ');
+      const lines = this.source.stateLines?.() ?? ['(no session model for this source)'];
+      v.stateTop = Math.min(v.stateTop, Math.max(0, lines.length - h));
+      this.side.setContent(lines.slice(v.stateTop, v.stateTop + h).map((l) => esc(fit(l, w))).join('\n'));
+    }
+  }
+
+  private drawStatus(): void {
+    const w = (this.status.width as number) || 80;
+    if (this.prompt.active) {
+      const p = this.prompt;
+      this.status.setContent(esc(fit(`${p.label()}: ${p.text}_   (Enter apply, Esc cancel)`, w)));
+      return;
+    }
+    const hint = `[${this.view.focus}] ↑↓ move  Tab pane  / filter  : search  n/N next  space pause  f follow  s summary  w write  q quit`;
+    this.status.setContent(esc(fit(this.view.message || hint, w)));
+  }
+
+  private drawOverlay(): void {
+    const v = this.view;
+    if (v.overlay === 'none') {
+      this.overlay.hide();
+      return;
+    }
+    const lines = v.overlay === 'help' ? HELP_LINES : formatSummary(summarizeStore(this.store));
+    this.overlay.setLabel(v.overlay === 'help' ? ' keys (Esc closes) ' : ' summary (Esc closes) ');
+    this.overlay.setContent(lines.map(esc).join('\n'));
+    this.overlay.show();
+    this.overlay.setFront();
+  }
+
+  /** Detach (the target keeps running), restore the terminal, resolve run(). */
+  quit(code = 0): void {
+    this.source.detach();
+    this.teardown();
+    const r = this.quitResolve;
+    this.quitResolve = null;
+    r?.(code);
+  }
+
+  private teardown(): void {
+    if (this.tick) clearInterval(this.tick);
+    if (this.drawTimer) clearTimeout(this.drawTimer);
+    this.tick = null;
+    this.drawTimer = null;
+    this.guard?.dispose();
+    this.guard = null;
+    const s = this.screen;
+    this.screen = null;
+    s?.destroy();
+  }
+}

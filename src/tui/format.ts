@@ -1,0 +1,86 @@
+// Turn view-state data into blessed tagged strings. Pure functions (no
+// widgets), so the exact text of a row is testable. Only rows on screen are
+// ever passed through here.
+
+import type { DetailLine, HexLine } from './state/detail.js';
+import { ROW, type EventStore } from './state/eventStore.js';
+
+/** Make text safe inside blessed tag markup. */
+export function esc(s: string): string {
+  return s.replace(/[{}]/g, (c) => (c === '{' ? '{open}' : '{close}'));
+}
+
+/** Cut to `w` columns (the last one becomes an ellipsis) and pad. */
+export function fit(s: string, w: number): string {
+  if (w <= 0) return '';
+  if (s.length > w) return `${s.slice(0, Math.max(0, w - 1))}…`;
+  return s.padEnd(w);
+}
+
+export function fmtTime(ns: number): string {
+  if (ns < 0) return '';
+  return (ns / 1e9).toFixed(6);
+}
+
+export const LIST_HEADER_COLS = { time: 11, tid: 7, fd: 15, name: 26 };
+
+export function listHeader(width: number): string {
+  const c = LIST_HEADER_COLS;
+  const s = `${'time'.padStart(c.time)} ${'tid'.padStart(c.tid)} ${fit('fd<kind>', c.fd)} ${fit('ioctl', c.name)} args = return`;
+  return `{bold}${esc(fit(s, width))}{/bold}`;
+}
+
+/** Plain text of one list row, `width` columns. */
+export function rowText(store: EventStore, i: number, width: number): string {
+  const c = LIST_HEADER_COLS;
+  const r = store.row(i);
+  const time = fmtTime(r.ts).padStart(c.time);
+  const tid = String(r.tid || '').padStart(c.tid);
+  if (r.flags & (ROW.PROCESS | ROW.END)) return fit(`${time} ${tid} ${r.name}`, width);
+  const fd = fit(`${r.fd}<${r.fdKind}>`, c.fd);
+  const name = fit(r.name, c.name);
+  const fixed = `${time} ${tid} ${fd} ${name} `;
+  const flagMark = r.findings > 0 ? ` [${r.findings}!]` : '';
+  const tail = ` = ${r.retText}${flagMark}`;
+  const room = width - fixed.length - tail.length;
+  const args = room > 3 ? (r.args.length > room ? `${r.args.slice(0, room - 1)}…` : r.args) : '';
+  return fit(fixed + args + tail, width);
+}
+
+/** Tagged list row: colour by outcome, inverse when selected. */
+export function rowTagged(store: EventStore, i: number, width: number, selected: boolean, focused: boolean): string {
+  const f = store.flags(i);
+  const text = esc(rowText(store, i, width));
+  let colour = '';
+  if (f & ROW.ERROR) colour = 'red-fg';
+  else if (f & ROW.FINDING) colour = 'yellow-fg';
+  else if (f & (ROW.PROCESS | ROW.END)) colour = 'cyan-fg';
+  else if (f & ROW.INCOMPLETE) colour = 'magenta-fg';
+  let s = colour ? `{${colour}}${text}{/${colour}}` : text;
+  if (selected) s = focused ? `{inverse}${s}{/inverse}` : `{blue-bg}${s}{/blue-bg}`;
+  return s;
+}
+
+export function detailTagged(l: DetailLine, width: number, selected: boolean, focused: boolean): string {
+  const text = esc(fit(`${'  '.repeat(l.depth)}${l.text}`, width));
+  let s = text;
+  if (l.style === 'head') s = `{bold}${s}{/bold}`;
+  else if (l.style === 'error') s = `{red-fg}${s}{/red-fg}`;
+  else if (l.style === 'finding') s = `{yellow-fg}${s}{/yellow-fg}`;
+  else if (l.changed) s = `{magenta-fg}${s}{/magenta-fg}`;
+  if (selected) s = focused ? `{inverse}${s}{/inverse}` : `{blue-bg}${s}{/blue-bg}`;
+  return s;
+}
+
+/** `0010: 00 01 .. 0f  ascii`; highlighted bytes on a yellow background, changed bytes magenta. */
+export function hexTagged(line: HexLine): string {
+  let s = `${line.offset.toString(16).padStart(4, '0')}: `;
+  line.bytes.forEach((b, k) => {
+    let t = b.text;
+    if (b.diff) t = `{magenta-fg}${t}{/magenta-fg}`;
+    if (b.hl) t = `{black-fg}{yellow-bg}${t}{/yellow-bg}{/black-fg}`;
+    s += t + (k === 7 ? '  ' : ' ');
+  });
+  s += ' '.repeat(Math.max(0, 16 - line.bytes.length) * 3 + (line.bytes.length <= 7 ? 1 : 0));
+  return `${s} ${esc(line.ascii)}`;
+}

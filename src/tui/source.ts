@@ -1,0 +1,31 @@
+// Where the UI's events come from: a live trace (spawned or attached) or a
+// recording. The UI only sees this interface; src/commands/tui.ts builds it
+// from the tracer, the reader, the decoder and the session model.
+
+import type { DecodedEvent } from '../decode/types.js';
+import type { Loader } from './state/eventStore.js';
+
+export type SourceMode = 'spawn' | 'attach' | 'file';
+
+export interface SourceSink {
+  event(ev: DecodedEvent): void;
+  /** Something the user should read (a warning, a corrupt record): shown in the status line. */
+  note(text: string): void;
+}
+
+export interface TuiSource {
+  mode: SourceMode;
+  /** Target command line or recording path, for the header. */
+  title: string;
+  pids(): number[];
+  /** Deliver events until the source ends; rejects with a user-facing error. */
+  run(sink: SourceSink): Promise<void>;
+  /** Stop tracing and leave the target running (called on quit). Idempotent. */
+  detach(): void;
+  /** Write what was captured so far as a recording; resolves to a short description. */
+  write?(path: string): Promise<string>;
+  /** VFIO state view (container → groups → devices, …) at the current point. */
+  stateLines?(): string[];
+  /** Re-fetch a full event whose details were dropped from memory. */
+  reload?: Loader;
+}
