@@ -335,6 +335,8 @@ export class SessionModel {
         const t = this.groupTarget(g);
         t?.groups.delete(g.id);
         g.container = null;
+        // The last group leaving releases the backend: a new VFIO_SET_IOMMU is then legitimate.
+        if (t?.kind === 'container' && ![...t.groups.values()].some((a) => a.ok)) t.iommu = null;
         break;
       }
       case 'VFIO_GROUP_GET_DEVICE_FD': {

@@ -1,0 +1,62 @@
+// "Buffer too small" capability replies: the kernel succeeded, raised argsz
+// and set cap_offset 0; the caller should call again with the larger size.
+
+import type { DecodedIoctl } from '../../decode/types.js';
+import { fieldNumber } from '../../model/fields.js';
+import { succeeded, type EventContext } from '../../model/session.js';
+import { VFIO_DEVICE_FLAGS_CAPS, VFIO_IOMMU_INFO_CAPS, VFIO_REGION_INFO_FLAG_CAPS } from '../../model/vfio.js';
+import * as R from '../rules.js';
+import type { Check, Reporter } from '../types.js';
+
+const CAPS_FLAG: Readonly<Record<string, number>> = {
+  VFIO_DEVICE_GET_INFO: VFIO_DEVICE_FLAGS_CAPS,
+  VFIO_DEVICE_GET_REGION_INFO: VFIO_REGION_INFO_FLAG_CAPS,
+  VFIO_IOMMU_GET_INFO: VFIO_IOMMU_INFO_CAPS,
+};
+
+interface Pending {
+  seq: number;
+  pid: number;
+  fd: number;
+  ioctl: string;
+  index: number | null;
+  given: number;
+  needed: number;
+}
+
+export function capsChecks(): Check {
+  const pending = new Map<string, Pending>();
+  return {
+    after(ev: DecodedIoctl, ctx: EventContext): void {
+      const name = ev.ioctl;
+      if (name === null) return;
+      const flag = CAPS_FLAG[name];
+      if (flag === undefined) return;
+      const index = name === 'VFIO_DEVICE_GET_REGION_INFO' ? (fieldNumber(ev.in, 'index') ?? null) : null;
+      const key = `${ctx.obj.id}:${name}:${index ?? ''}`;
+      const given = fieldNumber(ev.in, 'argsz');
+      if (given === undefined) return;
+      const prev = pending.get(key);
+      if (prev && given >= prev.needed) pending.delete(key);
+      if (!succeeded(ev)) return;
+      const needed = fieldNumber(ev.out, 'argsz');
+      const flags = fieldNumber(ev.out, 'flags') ?? 0;
+      const capOffset = fieldNumber(ev.out, 'cap_offset');
+      if (needed !== undefined && needed > given && flags & flag && capOffset === 0) {
+        pending.set(key, { seq: ev.seq, pid: ev.pid, fd: ev.fd, ioctl: name, index, given, needed });
+      }
+    },
+    end(r: Reporter): void {
+      for (const p of pending.values()) {
+        const what = p.index === null ? p.ioctl : `${p.ioctl} index ${p.index}`;
+        r.report(
+          R.CAPS_REPLY_NOT_RETRIED,
+          { seq: p.seq, pid: p.pid },
+          [p.seq],
+          `${what} on fd ${p.fd}: argsz ${p.given} too small for the capabilities, kernel asked for ${p.needed}; never called again with that size`,
+        );
+      }
+      pending.clear();
+    },
+  };
+}

@@ -1,0 +1,126 @@
+// EEH (VFIO_EEH_PE_OP on an sPAPR container): the extension check, the
+// backend, and the recovery sequence reset → deactivate → configure.
+
+import type { DecodedIoctl } from '../../decode/types.js';
+import { fieldNumber } from '../../model/fields.js';
+import type { EventContext } from '../../model/session.js';
+import type { ContainerState, EehOpEntry } from '../../model/state.js';
+import * as V from '../../model/vfio.js';
+import * as R from '../rules.js';
+import type { Check, Reporter } from '../types.js';
+
+/** Device ioctls that reach the device's regions or interrupt wiring. */
+const REGION_ACCESS = new Set([
+  'VFIO_DEVICE_GET_REGION_INFO',
+  'VFIO_DEVICE_SET_IRQS',
+  'VFIO_DEVICE_IOEVENTFD',
+  'VFIO_DEVICE_FEATURE',
+]);
+
+/** Ops that may come while a reset is asserted without ending it. */
+const OK_DURING_RESET = new Set([
+  V.VFIO_EEH_PE_GET_STATE,
+  V.VFIO_EEH_PE_RESET_DEACTIVATE,
+  V.VFIO_EEH_PE_RESET_HOT,
+  V.VFIO_EEH_PE_RESET_FUNDAMENTAL,
+]);
+
+function failedNote(e: { seq: number; ok: boolean; errno: string | null }, what: string): string[] {
+  return e.ok ? [] : [`premise rests on ${what} #${e.seq}, which failed (${e.errno ?? 'error'})`];
+}
+
+export function eehChecks(): Check {
+  const checkReported = new Set<string>();
+  const resetReported = new Set<EehOpEntry>();
+  const stoppedReported = new Set<number>();
+
+  function reportUndeactivated(r: Reporter, c: ContainerState, at: { seq: number; pid: number }, why: string): void {
+    const p = c.eeh.pendingReset;
+    if (!p || resetReported.has(p)) return;
+    resetReported.add(p);
+    r.report(
+      R.EEH_RESET_NOT_DEACTIVATED,
+      at,
+      at.seq === p.seq ? [p.seq] : [p.seq, at.seq],
+      `${V.eehOpName(p.op)} #${p.seq} on container fd ${c.fd} ${why}`,
+      { notes: failedNote(p, V.eehOpName(p.op)) },
+    );
+  }
+
+  function onEehOp(ev: DecodedIoctl, c: ContainerState, r: Reporter): void {
+    const op = fieldNumber(ev.in, 'op');
+    if (op === undefined) return;
+    const at = { seq: ev.seq, pid: ev.pid };
+    const opName = V.eehOpName(op);
+
+    if (!checkReported.has(c.id)) {
+      const q = r.model.processes.get(ev.pid)?.extensions.get(V.VFIO_EEH);
+      if (!q) {
+        checkReported.add(c.id);
+        r.report(R.EEH_WITHOUT_CHECK_EXTENSION, at, [ev.seq], `${opName} on container fd ${c.fd} with no VFIO_CHECK_EXTENSION(VFIO_EEH) before it`);
+      } else if (q.answer === 0) {
+        checkReported.add(c.id);
+        r.report(R.EEH_AFTER_CHECK_SAID_NO, at, [q.seq, ev.seq], `${opName} on container fd ${c.fd}; VFIO_CHECK_EXTENSION(VFIO_EEH) #${q.seq} answered 0`);
+      }
+    }
+
+    if (c.iommu && !V.isSpaprType(c.iommu.type)) {
+      const t = V.IOMMU_TYPE_NAMES[c.iommu.type] ?? `type ${c.iommu.type}`;
+      r.report(R.EEH_ON_NON_SPAPR, at, [c.iommu.seq, ev.seq], `${opName} on container fd ${c.fd}, whose backend is ${t} (#${c.iommu.seq})`, {
+        notes: failedNote(c.iommu, 'VFIO_SET_IOMMU'),
+      });
+    }
+
+    const e = c.eeh;
+    if (e.pendingReset && !OK_DURING_RESET.has(op)) reportUndeactivated(r, c, at, `still asserted when ${opName} was issued`);
+
+    if (op === V.VFIO_EEH_PE_CONFIGURE && !e.pendingReset) {
+      const done = e.lastCompletedReset;
+      const sinceConfigure = done !== null && (e.lastConfigure === null || done.deactivateSeq > e.lastConfigure);
+      if (!sinceConfigure) {
+        r.report(
+          R.EEH_CONFIGURE_WITHOUT_RESET,
+          at,
+          e.lastConfigure !== null ? [e.lastConfigure, ev.seq] : [ev.seq],
+          e.lastConfigure !== null
+            ? `VFIO_EEH_PE_CONFIGURE on container fd ${c.fd} with no reset cycle since the CONFIGURE #${e.lastConfigure}`
+            : `VFIO_EEH_PE_CONFIGURE on container fd ${c.fd} with no completed reset before it`,
+        );
+      }
+    }
+
+    if ((op === V.VFIO_EEH_PE_UNFREEZE_IO || op === V.VFIO_EEH_PE_UNFREEZE_DMA) && e.lastState?.state === 'NORMAL') {
+      r.report(R.EEH_UNFREEZE_WHEN_NORMAL, at, [e.lastState.seq, ev.seq], `${opName} on container fd ${c.fd}; GET_STATE #${e.lastState.seq} said NORMAL`);
+    }
+  }
+
+  return {
+    before(ev: DecodedIoctl, ctx: EventContext, r: Reporter): void {
+      const obj = ctx.obj;
+      if (obj.kind === 'container' && ev.ioctl === 'VFIO_EEH_PE_OP') {
+        onEehOp(ev, obj, r);
+        return;
+      }
+      if (obj.kind !== 'device' || ev.ioctl === null || !REGION_ACCESS.has(ev.ioctl)) return;
+      const c = r.model.deviceContainer(obj);
+      const st = c?.eeh.lastState;
+      if (!c || !st || (st.state !== 'STOPPED' && st.state !== 'STOPPED_DMA')) return;
+      if (c.eeh.lastRecovery !== null && c.eeh.lastRecovery > st.seq) return;
+      if (stoppedReported.has(st.seq)) return;
+      stoppedReported.add(st.seq);
+      r.report(
+        R.EEH_ACCESS_WHILE_STOPPED,
+        { seq: ev.seq, pid: ev.pid },
+        [st.seq, ev.seq],
+        `${ev.ioctl} on device fd ${obj.fd} after GET_STATE #${st.seq} reported ${st.state}, with no recovery since`,
+      );
+    },
+    end(r: Reporter): void {
+      for (const o of r.model.objects.values()) {
+        if (o.kind !== 'container' || !o.eeh.pendingReset) continue;
+        const p = o.eeh.pendingReset;
+        reportUndeactivated(r, o, { seq: p.seq, pid: o.pid }, 'was never followed by VFIO_EEH_PE_RESET_DEACTIVATE');
+      }
+    },
+  };
+}

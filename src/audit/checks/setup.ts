@@ -1,0 +1,78 @@
+// Ordering of the setup calls: group → container → backend → device, and the
+// cdev bind. Judged on intent: a prerequisite counts as issued even when the
+// kernel refused it (its failure is already visible as an error return).
+
+import type { DecodedIoctl } from '../../decode/types.js';
+import type { EventContext } from '../../model/session.js';
+import { IOMMU_TYPE_NAMES } from '../../model/vfio.js';
+import * as R from '../rules.js';
+import type { Check, Reporter } from '../types.js';
+
+/** Container commands that need no backend. */
+const BACKEND_FREE = new Set(['VFIO_GET_API_VERSION', 'VFIO_CHECK_EXTENSION', 'VFIO_SET_IOMMU']);
+
+function failedNote(what: string, a: { seq: number; ok: boolean; errno: string | null }): string[] {
+  return a.ok ? [] : [`${what} #${a.seq} failed (${a.errno ?? 'error'}): the kernel state lacks it`];
+}
+
+export function setupChecks(): Check {
+  /** Devices already reported for device-ioctl-before-bind (once each, not per call). */
+  const unboundReported = new Set<string>();
+  return {
+  before(ev: DecodedIoctl, ctx: EventContext, r: Reporter): void {
+    const obj = ctx.obj;
+    const at = { seq: ev.seq, pid: ev.pid };
+    if (obj.kind === 'group' && ev.ioctl === 'VFIO_GROUP_GET_DEVICE_FD') {
+      if (!obj.container) {
+        r.report(R.GET_DEVICE_FD_WITHOUT_CONTAINER, at, [ev.seq], `group ${obj.number} (fd ${obj.fd}) has no VFIO_GROUP_SET_CONTAINER`);
+        return;
+      }
+      const target = r.model.groupTarget(obj);
+      if (target?.kind === 'container' && target.iommu === null) {
+        r.report(
+          R.GET_DEVICE_FD_BEFORE_SET_IOMMU,
+          at,
+          [obj.container.seq, ev.seq],
+          `group ${obj.number} is attached (#${obj.container.seq}) to container fd ${target.fd}, which has no VFIO_SET_IOMMU`,
+          { notes: failedNote('VFIO_GROUP_SET_CONTAINER', obj.container) },
+        );
+      }
+      return;
+    }
+    if (obj.kind === 'container') {
+      const name = ev.ioctl;
+      if (name === 'VFIO_SET_IOMMU') {
+        if (obj.groups.size === 0) {
+          r.report(R.SET_IOMMU_WITHOUT_GROUP, at, [ev.seq], `container fd ${obj.fd} has no group attached`);
+        }
+        const prev = obj.iommu;
+        if (prev) {
+          const prevName = IOMMU_TYPE_NAMES[prev.type] ?? `type ${prev.type}`;
+          if (prev.ok) {
+            r.report(R.SET_IOMMU_REPEATED, at, [prev.seq, ev.seq], `backend already set to ${prevName} by #${prev.seq}`);
+          } else {
+            r.report(R.SET_IOMMU_REPEATED, at, [prev.seq, ev.seq], `VFIO_SET_IOMMU again after #${prev.seq} (${prevName})`, {
+              severity: 'info',
+              notes: [`premise rests on failed call #${prev.seq} (${prev.errno ?? 'error'}): the kernel set no backend, so this call is considered afresh`],
+            });
+          }
+        }
+        return;
+      }
+      const unknownContainerCmd = name === null && ev.candidates.length > 0;
+      if ((name !== null && !BACKEND_FREE.has(name)) || unknownContainerCmd) {
+        if (obj.iommu === null) {
+          const what = name ?? `request 0x${ev.request.toString(16)} (${ev.candidates.join(' or ')})`;
+          r.report(R.IOMMU_IOCTL_BEFORE_SET_IOMMU, at, [ev.seq], `${what} on container fd ${obj.fd} with no VFIO_SET_IOMMU`);
+        }
+      }
+      return;
+    }
+    if (obj.kind === 'device' && obj.via === 'cdev' && obj.bind === null && ev.ioctl !== 'VFIO_DEVICE_BIND_IOMMUFD' && ev.ioctl !== null) {
+      if (unboundReported.has(obj.id)) return;
+      unboundReported.add(obj.id);
+      r.report(R.DEVICE_IOCTL_BEFORE_BIND, at, [ev.seq], `${ev.ioctl} on ${obj.name ?? `fd ${obj.fd}`} before VFIO_DEVICE_BIND_IOMMUFD`);
+    }
+  },
+};
+}
