@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { DmaSpace } from '../../src/model/dma.js';
+import { SessionModel } from '../../src/model/session.js';
+import { cleanSpapr, cleanType1, C, D, G, type1Dma, type1Setup, type1Device } from '../audit/scenarios.js';
+import { ENOTTY, Sim } from './sim.js';
+
+function run(s: Sim): SessionModel {
+  const m = new SessionModel();
+  for (const ev of s.events) m.apply(ev);
+  return m;
+}
+
+describe('topology and state', () => {
+  it('type1: container ↔ group ↔ device, backend, page sizes, regions, IRQs, mappings', () => {
+    const s = type1Dma(type1Device(type1Setup()));
+    const snap = run(s).snapshot();
+    const p = snap.processes[0]!;
+    expect(p.pid).toBe(100);
+    const c = p.containers[0]!;
+    expect(c.iommu).toMatchObject({ type: 3, name: 'VFIO_TYPE1v2_IOMMU', ok: true, seq: 4 });
+    expect(c.pgsizes).toBe('0xfffffffffffff000');
+    expect(c.groups).toEqual([expect.objectContaining({ number: '42', ok: true })]);
+    expect(c.dma.mappings).toEqual([{ iova: '0x100000000', size: '0x10000000', vaddr: '0x7f1000000000', flags: 3, seq: expect.any(Number) }]);
+    expect(c.dma.mappedBytes).toBe('0x10000000');
+    const g = p.groups[0]!;
+    expect(g.container).toMatchObject({ id: c.id, fd: C, ok: true });
+    const d = p.devices[0]!;
+    expect(g.devices).toEqual([d.id]);
+    expect(d).toMatchObject({ fd: D, name: '0000:06:0d.0', via: 'group', group: g.id, info: { flags: 3, numRegions: 9, numIrqs: 5 } });
+    expect(d.regions.map((r) => r.index)).toEqual([0, 2, 7]);
+    expect(d.regions[2]).toMatchObject({ offset: '0x70000000000', size: '0x4000' });
+    expect(d.irqs).toEqual([
+      { index: 0, count: 1, flags: 7, eventfds: [] },
+      { index: 2, count: 8, flags: 9, eventfds: [{ vector: 0, fd: 10 }, { vector: 1, fd: 11 }] },
+    ]);
+    expect(p.fds.map((f) => [f.fd, f.kind])).toEqual([[C, 'container'], [G, 'group'], [D, 'device']]);
+    // Serialisable as is.
+    expect(JSON.parse(JSON.stringify(snap))).toEqual(snap);
+  });
+
+  it('process exit closes every fd', () => {
+    const p = run(cleanType1()).snapshot().processes[0]!;
+    expect(p.exited).toBe(true);
+    expect(p.fds).toEqual([]);
+    expect(p.closedFds.map((f) => f.fd).sort()).toEqual([C, G, D]);
+  });
+
+  it('EEH: ops and observed states over time', () => {
+    const c = run(cleanSpapr()).snapshot().processes[0]!.containers[0]!;
+    expect(c.iommu?.name).toBe('VFIO_SPAPR_TCE_v2_IOMMU');
+    expect(c.eeh.ops.map((o) => o.op + (o.state ? `=${o.state}` : ''))).toEqual([
+      'VFIO_EEH_PE_ENABLE',
+      'VFIO_EEH_PE_GET_STATE=NORMAL',
+      'VFIO_EEH_PE_GET_STATE=STOPPED',
+      'VFIO_EEH_PE_RESET_HOT',
+      'VFIO_EEH_PE_GET_STATE=RESET',
+      'VFIO_EEH_PE_RESET_DEACTIVATE',
+      'VFIO_EEH_PE_CONFIGURE',
+      'VFIO_EEH_PE_GET_STATE=NORMAL',
+    ]);
+    expect(c.eeh.pendingReset).toBeNull();
+    expect(c.eeh.lastState?.state).toBe('NORMAL');
+  });
+
+  it('failed calls: backend choice kept with its failure, outputs ignored, maps not live', () => {
+    const s = new Sim().fd(C, '/dev/vfio/vfio', 'container').fd(G, '/dev/vfio/42', 'group');
+    s.call(G, 'VFIO_GROUP_SET_CONTAINER', { in: C, ret: ENOTTY });
+    s.call(C, 'VFIO_SET_IOMMU', { arg: 1, ret: ENOTTY });
+    s.call(C, 'VFIO_IOMMU_GET_INFO', { in: { argsz: 24 }, out: { argsz: 24, flags: 1, iova_pgsizes: 0x1000 }, ret: ENOTTY });
+    s.call(C, 'VFIO_IOMMU_MAP_DMA', { in: { argsz: 32, flags: 3, vaddr: 0, iova: 0, size: 0x1000 }, ret: ENOTTY });
+    s.call(G, 'VFIO_GROUP_GET_DEVICE_FD', { in: 'x', ret: ENOTTY });
+    const p = run(s).snapshot().processes[0]!;
+    const c = p.containers[0]!;
+    expect(c.iommu).toMatchObject({ type: 1, ok: false, errno: 'ENOTTY' });
+    expect(c.groups[0]).toMatchObject({ ok: false, errno: 'ENOTTY' });
+    expect(c.pgsizes).toBeNull();
+    expect(c.dma).toEqual({ mappings: [], mappedBytes: '0x0', failedMaps: 1 });
+    expect(p.devices).toEqual([]);
+  });
+
+  it('fd reuse with another path starts a new object', () => {
+    const s = new Sim().fd(C, '/dev/vfio/vfio', 'container');
+    s.call(C, 'VFIO_GET_API_VERSION');
+    s.fd(C, '/dev/vfio/7', 'group');
+    s.call(C, 'VFIO_GROUP_GET_STATUS', { in: { argsz: 8, flags: 0 }, out: { argsz: 8, flags: 1 } });
+    const p = run(s).snapshot().processes[0]!;
+    expect(p.fds).toEqual([expect.objectContaining({ fd: C, kind: 'group', path: '/dev/vfio/7' })]);
+    expect(p.closedFds).toEqual([expect.objectContaining({ fd: C, kind: 'container', closedSeq: 1 })]);
+  });
+
+  it('a SET_CONTAINER target first seen as an argument is re-typed by its own first ioctl (iommufd)', () => {
+    const s = new Sim().fd(G, '/dev/vfio/42', 'group');
+    s.call(G, 'VFIO_GROUP_SET_CONTAINER', { in: 9 });
+    s.fd(9, '/dev/iommu', 'iommufd');
+    s.call(9, 'IOMMU_IOAS_ALLOC', { in: { size: 12, flags: 0, out_ioas_id: 0 }, out: { size: 12, flags: 0, out_ioas_id: 3 } });
+    const p = run(s).snapshot().processes[0]!;
+    expect(p.containers).toEqual([]);
+    expect(p.iommufds[0]).toMatchObject({ fd: 9, ioas: [expect.objectContaining({ id: 3 })] });
+    expect(p.iommufds[0]!.groups).toEqual([p.groups[0]!.id]);
+    expect(p.groups[0]!.container?.id).toBe(p.iommufds[0]!.id);
+  });
+
+  it('processes are kept apart', () => {
+    const a = type1Setup(new Sim(1));
+    const b = type1Setup(new Sim(2));
+    const m = new SessionModel();
+    for (const ev of [...a.events, ...b.events]) m.apply(ev);
+    expect(m.snapshot().processes.map((p) => [p.pid, p.containers.length])).toEqual([[1, 1], [2, 1]]);
+  });
+});
+
+describe('DmaSpace', () => {
+  it('splits mappings on partial unmap and answers overlap queries', () => {
+    const d = new DmaSpace();
+    d.map({ iova: 0x1000n, size: 0x4000n, vaddr: 0x10000n, flags: 3, seq: 1 });
+    d.map({ iova: 0x10000n, size: 0x1000n, vaddr: null, flags: 3, seq: 2 });
+    expect(d.unmap(0x2000n, 0x1000n)).toBe(0x1000n);
+    expect(d.live.map((m) => [m.iova, m.size, m.vaddr])).toEqual([
+      [0x1000n, 0x1000n, 0x10000n],
+      [0x3000n, 0x2000n, 0x12000n],
+      [0x10000n, 0x1000n, null],
+    ]);
+    expect(d.overlapping(0x2000n, 0x1000n)).toEqual([]);
+    expect(d.overlapping(0x4fffn, 0xb002n).map((m) => m.seq)).toEqual([1, 2]);
+    expect(d.mappedBytes).toBe(0x4000n);
+    expect(d.unmapAll()).toBe(0x4000n);
+    expect(d.live).toEqual([]);
+  });
+});
