@@ -74,6 +74,10 @@ export class TuiApp {
           this.store.add(ev);
           this.dirty = true;
         },
+        late: (f) => {
+          this.store.addFinding(f.seq, f.finding);
+          this.dirty = true;
+        },
         note: (t) => {
           this.view.message = t;
           this.dirty = true;

@@ -2,13 +2,20 @@
 // recording. The UI only sees this interface; src/commands/tui.ts builds it
 // from the tracer, the reader, the decoder and the session model.
 
-import type { DecodedEvent } from '../decode/types.js';
+import type { DecodedEvent, Finding } from '../decode/types.js';
 import type { Loader } from './state/eventStore.js';
 
 export type SourceMode = 'spawn' | 'attach' | 'file';
 
+/** A finding from the sequence audit, reported after the event it is about. */
+export interface LateFinding {
+  seq: number;
+  finding: Finding;
+}
+
 export interface SourceSink {
   event(ev: DecodedEvent): void;
+  late(f: LateFinding): void;
   /** Something the user should read (a warning, a corrupt record): shown in the status line. */
   note(text: string): void;
 }

@@ -54,7 +54,8 @@ export interface Row {
   findings: number;
 }
 
-export type Loader = (index: number, seq: number) => DecodedEvent | null;
+/** Re-fetch a full event: `offset` is its record's byte offset in the stream. */
+export type Loader = (index: number, seq: number, offset: number) => DecodedEvent | null;
 
 export class EventStore {
   length = 0;
@@ -65,6 +66,7 @@ export class EventStore {
   private readonly retTexts = new Interner();
   private cap = 0;
   private seqs = new Float64Array(0);
+  private offCol = new Float64Array(0);
   private tsCol = new Float64Array(0);
   private durCol = new Float64Array(0);
   private retCol = new Float64Array(0);
@@ -97,6 +99,7 @@ export class EventStore {
     const f64 = (a: Float64Array) => { const n = new Float64Array(cap); n.set(a); return n; };
     const i32 = (a: Int32Array) => { const n = new Int32Array(cap); n.set(a); return n; };
     this.seqs = f64(this.seqs);
+    this.offCol = f64(this.offCol);
     this.tsCol = f64(this.tsCol);
     this.durCol = f64(this.durCol);
     this.retCol = f64(this.retCol);
@@ -117,6 +120,7 @@ export class EventStore {
     if (i >= this.cap) this.grow(i + 1);
     const s = summarize(ev);
     this.seqs[i] = ev.seq;
+    this.offCol[i] = ev.record.offset;
     this.tsCol[i] = s.ts;
     this.durCol[i] = s.dur;
     this.retCol[i] = s.ret;
@@ -144,16 +148,19 @@ export class EventStore {
     return i;
   }
 
-  /** Attach findings that an audit pass produced after the event was added. */
-  addFindings(index: number, findings: Finding[]): void {
-    if (index < 0 || index >= this.length || findings.length === 0) return;
-    const seq = this.seq(index);
+  /**
+   * Attach a finding that the sequence audit reported after its event was
+   * added. Kept even when the event itself is not stored (hidden by -e).
+   */
+  addFinding(seq: number, finding: Finding): void {
     const old = this.findingsBySeq.get(seq) ?? [];
-    this.findingsBySeq.set(seq, [...old, ...findings]);
-    for (const finding of findings) this.findingsList.push({ seq, finding });
-    this.findCol[index] = Math.min(old.length + findings.length, 0xffff);
+    this.findingsBySeq.set(seq, [...old, finding]);
+    this.findingsList.push({ seq, finding });
+    this.findingsTotal++;
+    const index = this.indexOfSeq(seq);
+    if (index < 0) return;
+    this.findCol[index] = Math.min(old.length + 1, 0xffff);
     this.flagCol[index] = (this.flagCol[index] ?? 0) | ROW.FINDING;
-    this.findingsTotal += findings.length;
   }
 
   seq(i: number): number { return this.seqs[i] ?? -1; }
@@ -195,7 +202,7 @@ export class EventStore {
     const again = this.reloaded.get(i);
     if (again) return again;
     if (!this.loader) return null;
-    const ev = this.loader(i, this.seq(i));
+    const ev = this.loader(i, this.seq(i), this.offCol[i] ?? -1);
     if (ev) {
       if (this.reloaded.size >= 256) {
         const oldest = this.reloaded.keys().next().value;

@@ -1,0 +1,167 @@
+// The two TuiSources: a live trace (spawned or attached) and a recording file.
+// Both run the bytes through the shared pipeline, feed the auditor (which
+// also keeps the session model for the state view), and keep a recording on
+// disk — the file itself, or a spool the live stream is copied into — so
+// `w` can save it and the detail pane can re-read events dropped from memory.
+
+import { closeSync, copyFileSync, openSync, readSync, statSync } from 'node:fs';
+import type { DecodedEvent } from '../decode/types.js';
+import type { RecordingHeader, TraceRecord } from '../trace/events.js';
+import { parseHeader, RecordingParser } from '../trace/reader.js';
+import type { TraceSession } from '../trace/native.js';
+import type { LateFinding, SourceMode, SourceSink, TuiSource } from './source.js';
+import { stateLines, type SnapshotLike } from './stateView.js';
+
+/** What the sources need from the rest of vfiotrace (wired in src/commands/tui.ts). */
+export interface SourceDeps {
+  /** Bytes → decoded event batches; `recordTo` copies the bytes to a file as they pass. */
+  open(bytes: AsyncIterable<Uint8Array>, recordTo?: string): Promise<{ header: RecordingHeader; batches(): AsyncGenerator<DecodedEvent[]> }>;
+  /** Decode a single record out of context (detail of an event dropped from memory). */
+  decodeOne(header: RecordingHeader, record: TraceRecord): DecodedEvent;
+  /** -e: events to show (all when null). */
+  show: ((ev: DecodedEvent) => boolean) | null;
+  /** The auditor: sees every event; reports sequence findings late. */
+  audit?: { feed(ev: DecodedEvent): void; finish(): void; snapshot(): SnapshotLike; onLate: ((f: LateFinding) => void) | null };
+}
+
+/** Reads single records back from a recording on disk, by stream offset. */
+export class RecordReader {
+  private header: { header: RecordingHeader; bytes: Uint8Array } | null = null;
+  constructor(private readonly path: string) {}
+
+  read(offset: number): TraceRecord | null {
+    let fd = -1;
+    try {
+      fd = openSync(this.path, 'r');
+      if (!this.header) {
+        const head = new Uint8Array(Math.min(65536, statSync(this.path).size));
+        readSync(fd, head, 0, head.length, 0);
+        const h = parseHeader(head);
+        if (!h) return null;
+        this.header = { header: h.header, bytes: head.slice(0, h.length) };
+      }
+      const common = new Uint8Array(8);
+      if (readSync(fd, common, 0, 8, offset) !== 8) return null;
+      const dv = new DataView(common.buffer);
+      const len = dv.getUint32(4, this.header.header.byteOrder === 'le');
+      if (len < 8 || len % 8 !== 0 || len > 64 * 1024 * 1024) return null;
+      const rec = new Uint8Array(len);
+      if (readSync(fd, rec, 0, len, offset) !== len) return null;
+      const p = new RecordingParser();
+      p.push(this.header.bytes);
+      const r = p.push(rec)[0];
+      return r ? { ...r, offset } : null;
+    } catch {
+      return null;
+    } finally {
+      if (fd >= 0) closeSync(fd);
+    }
+  }
+
+  get recordingHeader(): RecordingHeader | null {
+    return this.header?.header ?? null;
+  }
+}
+
+abstract class BaseSource implements TuiSource {
+  abstract mode: SourceMode;
+  abstract title: string;
+  protected header: RecordingHeader | null = null;
+  protected readonly records: RecordReader;
+  constructor(protected readonly deps: SourceDeps, protected readonly diskPath: string) {
+    this.records = new RecordReader(diskPath);
+  }
+  abstract pids(): number[];
+  abstract detach(): void;
+  protected abstract bytes(): AsyncIterable<Uint8Array>;
+  protected abstract recordTo(): string | undefined;
+
+  async run(sink: SourceSink): Promise<void> {
+    const audit = this.deps.audit;
+    if (audit) audit.onLate = (f) => sink.late(f);
+    const p = await this.deps.open(this.bytes(), this.recordTo());
+    this.header = p.header;
+    this.onHeader(p.header);
+    try {
+      for await (const batch of p.batches()) {
+        for (const ev of batch) {
+          if (!this.deps.show || this.deps.show(ev)) sink.event(ev);
+          audit?.feed(ev);
+        }
+        // Let keys and frames in between batches.
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    } finally {
+      audit?.finish();
+    }
+  }
+
+  protected onHeader(_h: RecordingHeader): void {}
+
+  reload = (_index: number, seq: number, offset: number): DecodedEvent | null => {
+    const header = this.header;
+    if (!header || offset < 0) return null;
+    const r = this.records.read(offset);
+    if (!r) return null;
+    try {
+      return { ...this.deps.decodeOne(header, r), seq } as DecodedEvent;
+    } catch {
+      return null;
+    }
+  };
+
+  async write(path: string): Promise<string> {
+    copyFileSync(this.diskPath, path);
+    const size = statSync(path).size;
+    return `wrote ${path} (${size} bytes, everything captured so far)`;
+  }
+
+  stateLines(): string[] {
+    const a = this.deps.audit;
+    return a ? stateLines(a.snapshot()) : ['(no session model)'];
+  }
+}
+
+export class FileSource extends BaseSource {
+  mode: SourceMode = 'file';
+  title: string;
+  private pidList: number[] = [];
+  constructor(deps: SourceDeps, private readonly path: string, private readonly open: (path: string) => AsyncIterable<Uint8Array>) {
+    super(deps, path);
+    this.title = path;
+  }
+  pids(): number[] { return this.pidList; }
+  detach(): void {}
+  protected bytes(): AsyncIterable<Uint8Array> { return this.open(this.path); }
+  protected recordTo(): string | undefined { return undefined; }
+  protected override onHeader(h: RecordingHeader): void {
+    this.pidList = h.attachedPids.slice();
+    const cmd = h.argv.join(' ');
+    this.title = `${this.path}${cmd ? `  (${cmd})` : ''}  ${h.arch} ${h.hostname}`;
+  }
+}
+
+export class LiveSource extends BaseSource {
+  mode: SourceMode;
+  title: string;
+  private detached = false;
+  constructor(deps: SourceDeps, private readonly session: TraceSession, spool: string, o: { command?: string[]; pids?: number[] }) {
+    super(deps, spool);
+    this.mode = o.pids ? 'attach' : 'spawn';
+    this.title = o.pids ? `attached to ${o.pids.join(',')}` : (o.command ?? []).join(' ');
+    this.pidList = o.pids ?? [session.pid];
+  }
+  private pidList: number[];
+  pids(): number[] { return this.pidList; }
+  detach(): void {
+    if (this.detached) return;
+    this.detached = true;
+    try {
+      this.session.detach();
+    } catch {
+      // Already finished: nothing to detach from.
+    }
+  }
+  protected bytes(): AsyncIterable<Uint8Array> { return this.session.stream; }
+  protected recordTo(): string | undefined { return this.diskPath; }
+}

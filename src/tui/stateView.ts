@@ -1,0 +1,82 @@
+// The VFIO state view: the session model's snapshot as an indented tree —
+// process → container → groups → devices (regions, IRQ wiring), DMA
+// mappings, and the EEH PE state with its history of ops.
+
+import type { AttemptSnap, ContainerSnap, DeviceSnap, DmaSnap, ProcessSnap, SessionSnapshot } from '../model/snapshot.js';
+
+export type SnapshotLike = SessionSnapshot;
+
+const MAPPINGS_LISTED = 16;
+const EEH_OPS_LISTED = 24;
+const IRQ_NAMES = ['INTX', 'MSI', 'MSIX', 'ERR', 'REQ'];
+
+function outcome(a: AttemptSnap): string {
+  return a.ok ? `#${a.seq}` : `#${a.seq} FAILED ${a.errno ?? ''}`.trimEnd();
+}
+
+function regionFlags(f: number): string {
+  const bits = [[1, 'READ'], [2, 'WRITE'], [4, 'MMAP'], [8, 'CAPS']] as const;
+  return bits.filter(([b]) => f & b).map(([, n]) => n).join('|') || '0';
+}
+
+function dmaLines(d: DmaSnap, pad: string, out: string[]): void {
+  out.push(`${pad}DMA: ${d.mappings.length} mapping(s), ${d.mappedBytes} bytes mapped${d.failedMaps ? `, ${d.failedMaps} failed map(s)` : ''}`);
+  for (const m of d.mappings.slice(0, MAPPINGS_LISTED)) {
+    out.push(`${pad}  iova ${m.iova} size ${m.size}${m.vaddr ? ` vaddr ${m.vaddr}` : ''} flags ${m.flags} (#${m.seq})`);
+  }
+  if (d.mappings.length > MAPPINGS_LISTED) out.push(`${pad}  … ${d.mappings.length - MAPPINGS_LISTED} more`);
+}
+
+function deviceLines(d: DeviceSnap, pad: string, out: string[]): void {
+  out.push(`${pad}device ${d.name ?? '?'} fd ${d.fd} (via ${d.via})`);
+  if (d.bind) out.push(`${pad}  bound to iommufd fd ${d.bind.iommufd}, devid ${d.bind.devid ?? '?'} ${outcome(d.bind)}`);
+  if (d.attach) out.push(`${pad}  attached to pt ${d.attach.ptId} ${outcome(d.attach)}`);
+  if (d.info) out.push(`${pad}  info: flags 0x${d.info.flags.toString(16)}, ${d.info.numRegions} regions, ${d.info.numIrqs} irqs`);
+  for (const r of d.regions) out.push(`${pad}  region ${r.index}: size ${r.size} offset ${r.offset} ${regionFlags(r.flags)} (#${r.seq})`);
+  for (const i of d.irqs) {
+    const wired = i.eventfds.map((e) => `${e.vector}→fd ${e.fd}`).join(', ');
+    out.push(`${pad}  irq ${IRQ_NAMES[i.index] ?? i.index}: count ${i.count ?? '?'}${wired ? `, eventfds ${wired}` : ', no eventfds'}`);
+  }
+  if (d.migrationFds.length) out.push(`${pad}  migration fds: ${d.migrationFds.join(', ')}`);
+}
+
+function containerLines(c: ContainerSnap, p: ProcessSnap, out: string[]): void {
+  const iommu = c.iommu ? `${c.iommu.name} ${outcome(c.iommu)}` : 'no IOMMU set';
+  out.push(`  container fd ${c.fd}: ${iommu}${c.pgsizes ? `, pgsizes ${c.pgsizes}` : ''}`);
+  for (const g of c.groups) {
+    const grp = p.groups.find((x) => x.id === g.id);
+    out.push(`    group ${g.number ?? g.id}${grp ? ` fd ${grp.fd}` : ''} ${outcome(g)}`);
+    for (const d of p.devices.filter((x) => x.group === g.id)) deviceLines(d, '      ', out);
+  }
+  dmaLines(c.dma, '    ', out);
+  const e = c.eeh;
+  if (e.ops.length || e.lastState) {
+    out.push(`    EEH PE state: ${e.lastState ? `${e.lastState.state} (#${e.lastState.seq})` : 'never asked'}${e.pendingReset !== null ? `, reset pending since #${e.pendingReset}` : ''}`);
+    const shown = e.ops.slice(-EEH_OPS_LISTED);
+    if (shown.length < e.ops.length) out.push(`      … ${e.ops.length - shown.length} earlier op(s)`);
+    for (const o of shown) out.push(`      ${outcome(o)} ${o.op}${o.state ? ` → ${o.state}` : ''}`);
+  }
+}
+
+export function stateLines(s: SessionSnapshot): string[] {
+  const out: string[] = [];
+  if (s.processes.length === 0) return ['(no VFIO objects seen yet)'];
+  for (const p of s.processes) {
+    out.push(`pid ${p.pid}${p.exited ? ' (exited)' : ''}: ${p.fds.map((f) => `${f.fd}<${f.kind}>`).join(' ') || 'no fds'}`);
+    for (const c of p.containers) containerLines(c, p, out);
+    const inContainer = new Set(p.containers.flatMap((c) => c.groups.map((g) => g.id)));
+    for (const g of p.groups.filter((x) => !inContainer.has(x.id))) {
+      out.push(`  group ${g.number} fd ${g.fd}: ${g.container ? `container ${g.container.id} ${outcome(g.container)}` : 'no container'}`);
+      for (const d of p.devices.filter((x) => x.group === g.id)) deviceLines(d, '    ', out);
+    }
+    for (const f of p.iommufds) {
+      out.push(`  iommufd fd ${f.fd}: ${f.ioas.length} IOAS${f.groups.length ? `, groups ${f.groups.join(', ')}` : ''}`);
+      for (const a of f.ioas) dmaLines(a.dma, `    ioas ${a.id} `, out);
+    }
+    for (const d of p.devices.filter((x) => x.group === null)) deviceLines(d, '  ', out);
+    if (p.extensions.length) {
+      out.push(`  extensions: ${p.extensions.map((x) => `${x.id}=${x.answer ?? 'failed'}`).join(' ')}`);
+    }
+  }
+  return out;
+}
