@@ -21,6 +21,12 @@ extern "C" {
 
 #define VFT_ABI_VERSION 1
 
+#if defined(__GNUC__)
+#define VFT_API __attribute__((visibility("default")))
+#else
+#define VFT_API
+#endif
+
 enum vft_mode {
 	VFT_MODE_SPAWN = 0,  /* fork + exec argv under a seccomp filter */
 	VFT_MODE_ATTACH = 1, /* PTRACE_SEIZE running processes, syscall stops */
@@ -87,31 +93,31 @@ struct vft_session;
  * pid, attach not permitted, bad config, ...). In spawn mode a failing exec
  * is not a start error: the END record says exit status 127 and carries the
  * message, as the session's result does. */
-struct vft_session *vft_start(const struct vft_config *cfg, char *err, size_t errlen);
+VFT_API struct vft_session *vft_start(const struct vft_config *cfg, char *err, size_t errlen);
 
 /* The read end of the stream pipe when out_fd was -1 (else -1). The caller
  * owns it from then on. */
-int vft_read_fd(const struct vft_session *s);
+VFT_API int vft_read_fd(const struct vft_session *s);
 
 /* The spawned child's pid, or the first attached pid. */
-int vft_main_pid(const struct vft_session *s);
+VFT_API int vft_main_pid(const struct vft_session *s);
 
 /* Asks the tracer thread to detach from every traced thread and finish.
  * Returns once the tracer has seen the request (0), or -1 if the session is
  * already over. In-flight calls complete untraced; pending signals are
  * delivered. */
-int vft_detach(struct vft_session *s);
+VFT_API int vft_detach(struct vft_session *s);
 
 /* Sends sig to the main process (kill(2)). Returns 0 or -errno. */
-int vft_signal(struct vft_session *s, int sig);
+VFT_API int vft_signal(struct vft_session *s, int sig);
 
 /* Waits for the tracer thread to finish; fills out. Returns 0. */
-int vft_wait(struct vft_session *s, struct vft_result *out);
+VFT_API int vft_wait(struct vft_session *s, struct vft_result *out);
 
 /* Frees a session after vft_wait. */
-void vft_free(struct vft_session *s);
+VFT_API void vft_free(struct vft_session *s);
 
-const char *vft_version(void);
+VFT_API const char *vft_version(void);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,160 @@
+/* Internal declarations shared by the engine's source files. */
+#ifndef VFT_ENGINE_H
+#define VFT_ENGINE_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../include/vftrace.h"
+
+/* ---- output buffer (outbuf.c): records are batched, then written ---- */
+
+struct outbuf {
+	int fd;
+	uint8_t *data;
+	size_t len, cap;
+	int broken;              /* the reader went away: drop further output */
+	const atomic_int *wake;  /* set when a detach request interrupts a write */
+	atomic_int *ack;
+};
+
+int ob_init(struct outbuf *ob, int fd, size_t cap);
+void ob_free(struct outbuf *ob);
+/* Returns n zeroed bytes at the end of the buffer (flushing first if needed). */
+uint8_t *ob_reserve(struct outbuf *ob, size_t n);
+int ob_flush(struct outbuf *ob);
+
+/* ---- records (record.c): the recording format's byte layout ---- */
+
+enum { REC_IOCTL = 1, REC_PROCESS = 2, REC_END = 3 };
+enum {
+	IOF_TRUNCATED = 0x1,
+	IOF_IN_FAULT = 0x2,
+	IOF_OUT_FAULT = 0x4,
+	IOF_NO_EXIT = 0x8,
+};
+enum {
+	PK_START = 1,
+	PK_EXEC = 2,
+	PK_EXIT = 3,
+	PK_KILLED = 4,
+	PK_DETACHED = 5,
+	PK_SIGNAL = 6,
+	PK_THREAD = 7,
+};
+
+struct call; /* below */
+
+uint64_t now_ns(clockid_t clk);
+void rec_header(struct outbuf *ob, uint64_t rt, uint64_t mono, const char *argv, size_t argv_len,
+		const char *pids, const char *producer);
+void rec_ioctl(struct outbuf *ob, pid_t pid, pid_t tid, const struct call *c);
+void rec_process(struct outbuf *ob, int kind, pid_t pid, pid_t tid, int32_t value, uint32_t other,
+		 const char *text);
+void rec_end(struct outbuf *ob, int reason, int32_t status, uint64_t events, const char *text);
+
+/* ---- capture (capture.c) ---- */
+
+struct call {
+	uint64_t t_entry, t_exit;
+	uint64_t fd, request, arg;
+	int64_t ret;
+	uint32_t flags;
+	uint32_t want_len, in_len, out_len, in_fault, out_fault;
+	uint8_t kind;
+	uint16_t path_len;
+	char path[512];
+	uint8_t *in, *out; /* payload_cap bytes each, allocated on first use */
+};
+
+const struct vft_rule *rule_find(const struct vft_rule *rules, uint32_t n, uint32_t request);
+/* Fills c->in and the capture fields at syscall entry. */
+int capture_entry(pid_t tid, struct call *c, const struct vft_rule *r, uint32_t global_cap);
+/* Re-reads the same range at syscall exit. */
+void capture_exit(pid_t tid, struct call *c);
+void fd_path(pid_t tid, uint64_t fd, struct call *c);
+
+/* ---- seccomp filter (filter.c) ---- */
+
+/* Installs the filter in the calling process (used in the spawned child
+ * between fork and exec: only async-signal-safe calls). Returns 0 or -errno. */
+int filter_install(int ioctl_type);
+
+/* ---- tracee table (tracees.c) ---- */
+
+struct tracee {
+	pid_t tid, pid;
+	uint8_t report;    /* events of this thread reach the output */
+	uint8_t in_call;   /* entry captured, waiting for the exit stop */
+	uint8_t announced; /* START/THREAD record written */
+	uint8_t listening; /* in group-stop under PTRACE_LISTEN */
+	struct call call;
+};
+
+struct tracees {
+	struct tracee **slots;
+	size_t cap, count;
+};
+
+struct tracee *tt_find(struct tracees *t, pid_t tid);
+struct tracee *tt_add(struct tracees *t, pid_t tid);
+void tt_remove(struct tracees *t, pid_t tid);
+void tt_free(struct tracees *t);
+
+/* ---- session (session.c, spawn.c, attach.c, loop.c) ---- */
+
+struct vft_session {
+	struct vft_config cfg; /* pointers below are owned copies */
+	char *argv_blob;
+	size_t argv_len;
+	char *env_blob;
+	size_t env_len;
+	char *cwd;
+	int32_t *pids;
+	struct vft_rule *rules;
+	char *producer;
+	uint32_t cap;
+
+	int read_fd;
+	struct outbuf ob;
+	pthread_t thread;
+	int thread_started;
+
+	/* start handshake */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int start_state; /* 0 pending, 1 ok, -1 failed */
+	char err[256];
+
+	pid_t main_pid;
+	int exec_err_fd;  /* spawn: CLOEXEC pipe the child reports exec errno on */
+	int main_execd;
+	struct tracees tt;
+	uint64_t events;
+
+	atomic_int detach_req;
+	atomic_int detach_ack;
+	atomic_int finished;
+	int detaching;
+
+	struct vft_result result;
+	int have_result;
+};
+
+int spawn_start(struct vft_session *s);
+int attach_start(struct vft_session *s);
+void event_loop(struct vft_session *s);
+/* Adds a tracee learnt from a clone event or a first stop; creator 0 = unknown. */
+struct tracee *tracee_new(struct vft_session *s, pid_t tid, pid_t creator);
+void announce(struct vft_session *s, struct tracee *t, pid_t creator);
+
+void set_err(struct vft_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

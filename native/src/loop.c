@@ -1,0 +1,379 @@
+/* The ptrace event loop: one thread, one waitpid, every stop handled and the
+ * tracee resumed before the next wait. */
+#include "engine.h"
+#include "arch.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/ptrace.h> /* struct ptrace_syscall_info; after sys/ptrace.h */
+
+void spawn_exec_error(struct vft_session *s, char *buf, size_t len);
+void drain_detach(struct vft_session *s);
+
+static void resume(struct vft_session *s, struct tracee *t, int sig)
+{
+	/* attach mode has no filter: every syscall stop is needed; spawn mode
+	 * only needs the exit stop of a call it captured */
+	int req = (s->cfg.mode == VFT_MODE_ATTACH || t->in_call) ? PTRACE_SYSCALL : PTRACE_CONT;
+	ptrace(req, t->tid, 0, (void *)(long)sig); /* ESRCH: it died, waitpid will say */
+}
+
+static int type_matches(const struct vft_session *s, uint64_t req)
+{
+	return s->cfg.ioctl_type < 0 || ((req >> 8) & 0xff) == (uint64_t)s->cfg.ioctl_type;
+}
+
+static void read_small(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	buf[0] = '\0';
+	if (!f)
+		return;
+	if (fgets(buf, (int)len, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+void announce(struct vft_session *s, struct tracee *t, pid_t creator)
+{
+	t->announced = 1;
+	if (!t->report)
+		return;
+	if (t->tid == t->pid) {
+		char p[64], comm[64];
+		snprintf(p, sizeof(p), "/proc/%d/comm", (int)t->tid);
+		read_small(p, comm, sizeof(comm));
+		struct tracee *c = creator ? tt_find(&s->tt, creator) : NULL;
+		uint32_t parent = c ? (uint32_t)c->pid : (uint32_t)creator;
+		rec_process(&s->ob, PK_START, t->pid, t->tid, 0, parent, comm);
+	} else {
+		rec_process(&s->ob, PK_THREAD, t->pid, t->tid, 0, (uint32_t)creator, NULL);
+	}
+}
+
+static pid_t tgid_of(pid_t tid)
+{
+	char p[64], line[128];
+	snprintf(p, sizeof(p), "/proc/%d/status", (int)tid);
+	FILE *f = fopen(p, "re");
+	pid_t tgid = tid;
+	if (!f)
+		return tid;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "Tgid:", 5) == 0) {
+			tgid = (pid_t)atoi(line + 5);
+			break;
+		}
+	}
+	fclose(f);
+	return tgid > 0 ? tgid : tid;
+}
+
+struct tracee *tracee_new(struct vft_session *s, pid_t tid, pid_t creator)
+{
+	struct tracee *t = tt_find(&s->tt, tid);
+	if (t) {
+		if (!t->announced && creator)
+			announce(s, t, creator);
+		return t;
+	}
+	pid_t tgid = tgid_of(tid);
+	t = tt_add(&s->tt, tid);
+	if (!t)
+		return NULL;
+	t->pid = tgid;
+	struct tracee *leader = tgid != tid ? tt_find(&s->tt, tgid) : NULL;
+	if (leader)
+		t->report = leader->report;
+	else
+		t->report = s->cfg.follow_forks || tgid == s->main_pid;
+	if (creator)
+		announce(s, t, creator);
+	return t;
+}
+
+static void begin_call(struct vft_session *s, struct tracee *t, const uint64_t *args)
+{
+	struct call *c = &t->call;
+	c->t_entry = now_ns(CLOCK_MONOTONIC);
+	c->fd = args[0];
+	c->request = args[1];
+	c->arg = args[2];
+	if (!c->in) {
+		c->in = malloc(s->cap ? s->cap : 1);
+		c->out = malloc(s->cap ? s->cap : 1);
+	}
+	fd_path(t->tid, c->fd, c);
+	const struct vft_rule *r = rule_find(s->rules, s->cfg.nrules, (uint32_t)c->request);
+	if (!c->in || !c->out)
+		r = NULL; /* out of memory: record the call without payload */
+	capture_entry(t->tid, c, r, s->cap);
+	/* Seam for emulation: a verdict (run it / answer with a return value
+	 * and bytes to write) would be asked for here, with the entry capture. */
+	t->in_call = 1;
+}
+
+static void end_call(struct vft_session *s, struct tracee *t, int64_t ret, int no_exit)
+{
+	struct call *c = &t->call;
+	if (no_exit) {
+		c->t_exit = 0;
+		c->ret = 0;
+		c->out_len = 0;
+		c->flags |= IOF_NO_EXIT;
+	} else {
+		c->t_exit = now_ns(CLOCK_MONOTONIC);
+		c->ret = ret;
+		capture_exit(t->tid, c);
+	}
+	rec_ioctl(&s->ob, t->pid, t->tid, c);
+	s->events++;
+	t->in_call = 0;
+}
+
+/* Detaches a thread at a stop, passing along the signal it stopped with. */
+static void detach_thread(struct vft_session *s, struct tracee *t, int sig)
+{
+	if (t->in_call)
+		end_call(s, t, 0, 1);
+	ptrace(PTRACE_DETACH, t->tid, 0, (void *)(long)sig);
+	if (t->report)
+		rec_process(&s->ob, PK_DETACHED, t->pid, t->tid, 0, 0, NULL);
+	tt_remove(&s->tt, t->tid);
+}
+
+static void begin_detach(struct vft_session *s)
+{
+	s->detaching = 1;
+	atomic_store(&s->detach_ack, 1);
+	for (size_t i = 0; i < s->tt.cap; i++) {
+		struct tracee *t = s->tt.slots[i];
+		if (t)
+			ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
+	}
+}
+
+static void on_syscall_stop(struct vft_session *s, struct tracee *t)
+{
+	struct ptrace_syscall_info si;
+	long n = ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, (void *)sizeof(si), &si);
+	if (n > 0 && si.op == PTRACE_SYSCALL_INFO_EXIT) {
+		if (t->in_call)
+			end_call(s, t, si.exit.rval, 0);
+	} else if (n > 0 && si.op == PTRACE_SYSCALL_INFO_ENTRY) {
+		if (t->in_call)
+			end_call(s, t, 0, 1); /* an exit we never saw */
+		if (!s->detaching && t->report && si.arch == VFT_AUDIT_ARCH && si.entry.nr == VFT_NR_IOCTL &&
+		    type_matches(s, si.entry.args[1]))
+			begin_call(s, t, (const uint64_t *)si.entry.args);
+	}
+	if (s->detaching)
+		detach_thread(s, t, 0);
+	else
+		resume(s, t, 0);
+}
+
+static void on_seccomp_stop(struct vft_session *s, struct tracee *t)
+{
+	if (s->detaching) {
+		detach_thread(s, t, 0); /* the call then runs untraced */
+		return;
+	}
+	if (t->report) {
+		struct ptrace_syscall_info si;
+		long n = ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, (void *)sizeof(si), &si);
+		if (n > 0 && si.op == PTRACE_SYSCALL_INFO_SECCOMP && si.arch == VFT_AUDIT_ARCH &&
+		    si.seccomp.nr == VFT_NR_IOCTL && type_matches(s, si.seccomp.args[1]))
+			begin_call(s, t, (const uint64_t *)si.seccomp.args);
+	}
+	resume(s, t, 0);
+}
+
+static void on_exec(struct vft_session *s, struct tracee *t)
+{
+	unsigned long former = 0;
+	ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &former);
+	if ((pid_t)former != t->tid && former != 0) {
+		/* a non-leader thread exec'd and took over the leader's tid */
+		struct tracee *old = tt_find(&s->tt, (pid_t)former);
+		if (old)
+			tt_remove(&s->tt, (pid_t)former);
+		t = tt_find(&s->tt, t->tid);
+		if (!t)
+			return;
+	}
+	t->in_call = 0;
+	if (t->tid == s->main_pid)
+		s->main_execd = 1;
+	if (t->report) {
+		char p[64], exe[512];
+		snprintf(p, sizeof(p), "/proc/%d/exe", (int)t->tid);
+		ssize_t n = readlink(p, exe, sizeof(exe) - 1);
+		exe[n > 0 ? n : 0] = '\0';
+		rec_process(&s->ob, PK_EXEC, t->pid, t->tid, 0,
+			    (pid_t)former != t->tid ? (uint32_t)former : 0, exe);
+	}
+	if (s->detaching)
+		detach_thread(s, t, 0);
+	else
+		resume(s, t, 0);
+}
+
+static int is_stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+static void on_stop(struct vft_session *s, struct tracee *t, int status)
+{
+	int sig = WSTOPSIG(status);
+	int ev = (int)((unsigned)status >> 16);
+	if (sig == (SIGTRAP | 0x80)) {
+		on_syscall_stop(s, t);
+		return;
+	}
+	switch (ev) {
+	case 0:
+		break; /* signal-delivery-stop, below */
+	case PTRACE_EVENT_SECCOMP:
+		on_seccomp_stop(s, t);
+		return;
+	case PTRACE_EVENT_CLONE:
+	case PTRACE_EVENT_FORK:
+	case PTRACE_EVENT_VFORK: {
+		unsigned long child = 0;
+		if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &child) == 0 && child > 0)
+			tracee_new(s, (pid_t)child, t->tid);
+		if (s->detaching)
+			detach_thread(s, t, 0);
+		else
+			resume(s, t, 0);
+		return;
+	}
+	case PTRACE_EVENT_EXEC:
+		on_exec(s, t);
+		return;
+	case PTRACE_EVENT_STOP:
+		if (is_stop_signal(sig)) {
+			/* group-stop: stay stopped for job control, but keep
+			 * receiving events (SIGCONT, our interrupt) */
+			if (s->detaching) {
+				detach_thread(s, t, 0);
+			} else {
+				t->listening = 1;
+				ptrace(PTRACE_LISTEN, t->tid, 0, 0);
+			}
+			return;
+		}
+		t->listening = 0;
+		if (s->detaching)
+			detach_thread(s, t, 0);
+		else
+			resume(s, t, 0);
+		return;
+	default: /* VFORK_DONE and others */
+		if (s->detaching)
+			detach_thread(s, t, 0);
+		else
+			resume(s, t, 0);
+		return;
+	}
+	t->listening = 0;
+	if (t->report)
+		rec_process(&s->ob, PK_SIGNAL, t->pid, t->tid, sig, 0, NULL);
+	if (s->detaching)
+		detach_thread(s, t, sig);
+	else
+		resume(s, t, sig);
+}
+
+static void on_thread_exit(struct vft_session *s, pid_t tid, int status)
+{
+	struct tracee *t = tt_find(&s->tt, tid);
+	if (!t)
+		return;
+	if (t->in_call)
+		end_call(s, t, 0, 1);
+	int exited = WIFEXITED(status);
+	int value = exited ? WEXITSTATUS(status) : WTERMSIG(status);
+	if (t->tid == t->pid && t->report)
+		rec_process(&s->ob, exited ? PK_EXIT : PK_KILLED, t->pid, t->tid, value,
+			    !exited && WCOREDUMP(status) ? 1 : 0, NULL);
+	if (tid == s->main_pid) {
+		s->have_result = 1;
+		s->result.reason = exited ? VFT_END_EXITED : VFT_END_KILLED;
+		s->result.status = value;
+		if (exited && value == 127 && !s->main_execd && s->cfg.mode == VFT_MODE_SPAWN)
+			spawn_exec_error(s, s->result.text, sizeof(s->result.text));
+	}
+	tt_remove(&s->tt, tid);
+}
+
+static int wants_detach(struct vft_session *s)
+{
+	return !s->detaching && (atomic_load(&s->detach_req) || s->ob.broken);
+}
+
+static void run(struct vft_session *s)
+{
+	while (s->tt.count > 0) {
+		if (wants_detach(s))
+			begin_detach(s);
+		int status;
+		pid_t tid = waitpid(-1, &status, __WALL | __WNOTHREAD | WNOHANG);
+		if (tid == 0) {
+			ob_flush(&s->ob); /* never sit on records while blocked */
+			if (wants_detach(s))
+				continue;
+			tid = waitpid(-1, &status, __WALL | __WNOTHREAD);
+		}
+		if (tid < 0) {
+			if (errno == EINTR)
+				continue;
+			break; /* ECHILD: nothing left that we can wait for */
+		}
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			on_thread_exit(s, tid, status);
+			continue;
+		}
+		if (!WIFSTOPPED(status))
+			continue;
+		struct tracee *t = tracee_new(s, tid, 0);
+		if (t)
+			on_stop(s, t, status);
+		else
+			ptrace(PTRACE_DETACH, tid, 0, 0);
+	}
+}
+
+/* Used when attaching fails halfway: let go of what was seized, silently. */
+void drain_detach(struct vft_session *s)
+{
+	int broken = s->ob.broken;
+	s->ob.broken = 1;
+	begin_detach(s);
+	run(s);
+	s->ob.broken = broken;
+	s->detaching = 0;
+}
+
+void event_loop(struct vft_session *s)
+{
+	run(s);
+	if (!s->have_result) {
+		s->result.reason = s->detaching ? VFT_END_DETACHED : VFT_END_ERROR;
+		if (!s->detaching)
+			snprintf(s->result.text, sizeof(s->result.text), "lost track of the traced processes");
+		s->have_result = 1;
+	} else if (s->detaching && s->result.reason != VFT_END_EXITED && s->result.reason != VFT_END_KILLED) {
+		s->result.reason = VFT_END_DETACHED;
+	}
+	s->result.events = s->events;
+	rec_end(&s->ob, s->result.reason, s->result.status, s->events, s->result.text);
+	ob_flush(&s->ob);
+}

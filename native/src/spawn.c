@@ -1,0 +1,135 @@
+/* Spawn mode: fork, let the tracer seize the child, then the child installs
+ * the seccomp filter and execs. Everything the child does between fork and
+ * exec is async-signal-safe (the parent process is multi-threaded). */
+#include "engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* What the child writes on its CLOEXEC error pipe when it cannot exec. */
+struct child_err {
+	int stage; /* 0 exec, 1 chdir, 2 seccomp */
+	int err;
+};
+
+static char **split(const char *blob, size_t len, uint32_t count)
+{
+	char **v = calloc((size_t)count + 1, sizeof(char *));
+	if (!v)
+		return NULL;
+	size_t o = 0;
+	for (uint32_t i = 0; i < count && o < len; i++) {
+		v[i] = (char *)blob + o;
+		o += strlen(blob + o) + 1;
+	}
+	return v;
+}
+
+static void child_fail(int fd, int stage, int err)
+{
+	struct child_err ce = {stage, err};
+	ssize_t n = write(fd, &ce, sizeof(ce));
+	(void)n;
+	_exit(127);
+}
+
+int spawn_start(struct vft_session *s)
+{
+	char **argv = split(s->argv_blob, s->argv_len, s->cfg.argc);
+	char **envp = s->env_blob ? split(s->env_blob, s->env_len, s->cfg.envc) : environ;
+	int go[2], ep[2];
+	if (!argv || !envp) {
+		set_err(s, "out of memory");
+		return -1;
+	}
+	if (pipe2(go, O_CLOEXEC) != 0 || pipe2(ep, O_CLOEXEC) != 0) {
+		set_err(s, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		set_err(s, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* Node ignores SIGPIPE; the traced command should not inherit that. */
+		signal(SIGPIPE, SIG_DFL);
+		close(go[1]);
+		close(ep[0]);
+		char c;
+		ssize_t r;
+		do
+			r = read(go[0], &c, 1);
+		while (r < 0 && errno == EINTR);
+		if (r != 1)
+			_exit(127); /* the tracer gave up before seizing us */
+		if (s->cwd && chdir(s->cwd) != 0)
+			child_fail(ep[1], 1, errno);
+		int rc = filter_install(s->cfg.ioctl_type);
+		if (rc != 0)
+			child_fail(ep[1], 2, -rc);
+		execvpe(argv[0], argv, envp);
+		child_fail(ep[1], 0, errno);
+	}
+	close(go[0]);
+	close(ep[1]);
+	long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
+		    PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
+	if (ptrace(PTRACE_SEIZE, pid, 0, (void *)opts) != 0) {
+		int e = errno;
+		close(go[1]);
+		close(ep[0]);
+		waitpid(pid, NULL, __WALL);
+		set_err(s, "cannot trace the command: ptrace: %s", strerror(e));
+		free(argv);
+		if (envp != environ)
+			free(envp);
+		return -1;
+	}
+	ssize_t w = write(go[1], "g", 1);
+	(void)w;
+	close(go[1]);
+	free(argv);
+	if (envp != environ)
+		free(envp);
+	fcntl(ep[0], F_SETFL, O_NONBLOCK);
+	s->exec_err_fd = ep[0];
+	s->main_pid = pid;
+	struct tracee *t = tt_add(&s->tt, pid);
+	if (!t) {
+		set_err(s, "out of memory");
+		kill(pid, SIGKILL);
+		return -1;
+	}
+	t->pid = pid;
+	t->report = 1;
+	t->announced = 1;
+	rec_process(&s->ob, PK_START, pid, pid, 0, (uint32_t)getpid(), s->argv_blob);
+	return 0;
+}
+
+/* After the main child exited 127 without exec'ing: the reason, if it sent one. */
+void spawn_exec_error(struct vft_session *s, char *buf, size_t len)
+{
+	struct child_err ce;
+	buf[0] = '\0';
+	if (s->exec_err_fd < 0 || read(s->exec_err_fd, &ce, sizeof(ce)) != (ssize_t)sizeof(ce))
+		return;
+	static const char *what[] = {"exec", "chdir", "seccomp filter"};
+	const char *arg = ce.stage == 1 ? s->cwd : s->argv_blob;
+	if (ce.stage == 2)
+		snprintf(buf, len, "%s: %s", what[2], strerror(ce.err));
+	else
+		snprintf(buf, len, "%s %s: %s", what[ce.stage == 1], arg ? arg : "", strerror(ce.err));
+}
