@@ -4,6 +4,7 @@
 
 import type { DecodedEvent, Severity } from '../decode/types.js';
 import { SessionModel } from '../model/session.js';
+import type { SessionSnapshot } from '../model/snapshot.js';
 import { capsChecks } from './checks/caps.js';
 import { dmaChecks } from './checks/dma.js';
 import { eehChecks } from './checks/eeh.js';
@@ -67,6 +68,11 @@ export class Auditor {
     for (const c of this.checks) c.before?.(ev, ctx, this.reporter);
     this.model.commit(ev, ctx);
     for (const c of this.checks) c.after?.(ev, ctx, this.reporter);
+  }
+
+  /** The session model's picture (the TUI's state view). */
+  snapshot(): SessionSnapshot {
+    return this.model.snapshot();
   }
 
   /** Runs the end-of-stream checks (once). */

@@ -1,0 +1,234 @@
+// `vfiotrace audit [FILE | -p PID | -- CMD…]`: runs the session model and the
+// sequence rules over a recording or a live trace and reports the findings,
+// grouped by rule. Exit 0 when clean, 1 when a finding reaches --fail-on,
+// 2 on usage or trace errors (findings found before the error still print).
+
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { Auditor, atLeast } from '../audit/auditor.js';
+import { Progress } from '../audit/progress.js';
+import { exampleSeqs, groupFindings, jsonReport, textReport } from '../audit/report.js';
+import { RULES } from '../audit/rules.js';
+import type { DecodedEvent, Severity } from '../decode/types.js';
+import type { RecordingHeader } from '../trace/events.js';
+import { startTrace, TraceError, type TraceSession } from '../trace/native.js';
+import { liveCaptureRules, openPipeline, openRecordingPipeline, type Pipeline } from '../trace/pipeline.js';
+
+const PROGRESS_MIN_BYTES = 4 << 20;
+
+function fail(message: string): void {
+  process.stderr.write(`vfiotrace audit: ${message}\n`);
+}
+
+const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
+
+interface Opts {
+  attach?: string[];
+  followForks?: boolean;
+  payloadCap: string;
+  write?: string;
+  failOn: Severity;
+  json?: boolean;
+  explain: boolean;
+  progress: boolean;
+  output?: string;
+  listRules?: boolean;
+}
+
+function buildCommand(): Command {
+  return new Command('vfiotrace audit')
+    .usage('[options] FILE  |  [options] -p PID  |  [options] -- COMMAND [ARGS…]')
+    .description('Find VFIO misuse across a session: call order, DMA maps, capability retries, IRQ wiring, EEH recovery.')
+    .argument('[target...]', 'recording (.vft), or after -- a command to run and trace')
+    .option('-p, --attach <pid>', 'audit a running process (repeatable)', collect)
+    .option('-f, --follow-forks', 'also trace children the command forks')
+    .option('-s, --payload-cap <bytes>', 'capture at most BYTES of each ioctl argument (live)', '4096')
+    .option('-w, --write <file>', 'keep the live trace as a recording in FILE')
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe').choices(['info', 'warning', 'error']).default('warning'))
+    .option('--json', 'one JSON document: counts, rules with examples, every finding')
+    .option('--no-explain', 'leave out the kernel-behaviour paragraph under each rule')
+    .option('--no-progress', 'no progress bar on stderr')
+    .option('-o, --output <file>', 'write the report to FILE instead of stdout')
+    .option('--list-rules', 'print the rules with their explanations and exit')
+    .passThroughOptions()
+    .addHelpText('after', '\nRules and their reasoning: docs/audit-rules.md. Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or trace errors.');
+}
+
+function listRules(): string {
+  return RULES.map((r) => `${r.id} (${r.severity})\n  ${r.title}\n  ${r.explanation}\n`).join('\n');
+}
+
+/** Consumes a pipeline into the auditor; returns the stream error, if any. */
+async function consume(p: Pipeline, a: Auditor, progress: Progress | null): Promise<{ events: number; error: Error | null }> {
+  let events = 0;
+  try {
+    for await (const batch of p.batches()) {
+      for (let i = 0; i < batch.length; i++) a.feed(batch[i]!);
+      events += batch.length;
+      if (progress) {
+        const last = batch[batch.length - 1];
+        if (last) progress.update(last.record.offset, events);
+      }
+    }
+  } catch (e) {
+    return { events, error: e instanceof Error ? e : new Error(String(e)) };
+  }
+  return { events, error: null };
+}
+
+/** Second pass over the recording: the strace-style lines of the example events. */
+async function renderLines(file: string, wanted: Set<number>): Promise<Map<number, string>> {
+  const lines = new Map<number, string>();
+  if (wanted.size === 0) return lines;
+  let renderer: { render(ev: DecodedEvent): string } | null = null;
+  try {
+    const text = await import('../render/text.js');
+    const p = await openRecordingPipeline(file, { onDecodeError: () => {} });
+    renderer = new text.TextRenderer(p.header as RecordingHeader, { findings: 'none' });
+    for await (const batch of p.batches()) {
+      for (const ev of batch) {
+        if (ev.kind === 'ioctl' && !wanted.has(ev.seq)) continue;
+        const s = renderer.render(ev);
+        if (ev.kind === 'ioctl') lines.set(ev.seq, s.replace(/\n+$/, '').split('\n')[0] ?? '');
+      }
+      if (lines.size === wanted.size) break;
+    }
+  } catch {
+    // Lines are a convenience: a cut-short file still has every line before the cut.
+  }
+  return lines;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const cmd = buildCommand();
+  cmd.exitOverride().configureOutput({ outputError: (s, write) => write('vfiotrace audit: ' + s.replace(/^error: /, '')) });
+  try {
+    cmd.parse(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.code === 'commander.helpDisplayed' || e.code === 'commander.help' ? 0 : 2;
+    throw e;
+  }
+  const o = cmd.opts<Opts>();
+  if (o.listRules) {
+    process.stdout.write(listRules());
+    return 0;
+  }
+  const dashdash = argv.indexOf('--');
+  const targets = cmd.args;
+  const pidArgs = o.attach ?? [];
+  const command = dashdash >= 0 ? argv.slice(dashdash + 1) : null;
+  const modes = (command && command.length > 0 ? 1 : 0) + (pidArgs.length > 0 ? 1 : 0) + (!command && targets.length > 0 ? 1 : 0);
+  if (modes !== 1) {
+    fail(modes === 0 ? 'give a recording FILE, -p PID or -- COMMAND (see vfiotrace audit --help)' : 'give only one of FILE, -p PID, -- COMMAND');
+    return 2;
+  }
+  if (!command && targets.length > 1) {
+    fail(`one recording at a time (to trace a command, put -- before it): ${targets.join(' ')}`);
+    return 2;
+  }
+  const pids: number[] = [];
+  for (const p of pidArgs) {
+    if (!/^[1-9][0-9]*$/.test(p)) {
+      fail(`invalid process id: '${p}'`);
+      return 2;
+    }
+    pids.push(Number(p));
+  }
+  if (!/^[0-9]+$/.test(o.payloadCap) || Number(o.payloadCap) > 0x40000000) {
+    fail(`invalid -s value: '${o.payloadCap}'`);
+    return 2;
+  }
+
+  const auditor = new Auditor();
+  let source: string;
+  let events = 0;
+  let error: Error | null = null;
+  let spool: string | null = null;
+  let tempDir: string | null = null;
+
+  if (!command && pids.length === 0) {
+    const file = targets[0]!;
+    source = file;
+    let size: number;
+    try {
+      const st = statSync(file);
+      if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
+      size = st.size;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      fail(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? 'error'})`}`);
+      return 2;
+    }
+    let p: Pipeline;
+    try {
+      p = await openRecordingPipeline(file, { onDecodeError: (r, e) => fail(`${file}: cannot decode the record at byte ${r.offset}: ${e.message}`) });
+    } catch (e) {
+      fail(`${file}: ${(e as Error).message}`);
+      return 2;
+    }
+    const progress = o.progress && process.stderr.isTTY && size >= PROGRESS_MIN_BYTES ? new Progress(size) : null;
+    ({ events, error } = await consume(p, auditor, progress));
+    progress?.clear();
+    spool = file;
+  } else {
+    source = command ? command.join(' ') : `pid ${pids.join(',')}`;
+    if (o.write !== undefined) spool = o.write;
+    else {
+      tempDir = mkdtempSync(join(tmpdir(), 'vfiotrace-audit-'));
+      spool = join(tempDir, 'trace.vft');
+    }
+    let session: TraceSession;
+    try {
+      session = startTrace({
+        ...(command ? { command } : { pids }),
+        follow: o.followForks === true,
+        payloadCap: Number(o.payloadCap),
+        rules: liveCaptureRules(),
+      });
+    } catch (e) {
+      if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+      fail(e instanceof TraceError ? e.message : `cannot start tracing: ${(e as Error).message}`);
+      return 2;
+    }
+    const attach = pids.length > 0;
+    const onSignal = (sig: NodeJS.Signals): void => (attach ? session.detach() : session.signal(sig));
+    const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    for (const s of sigs) process.on(s, onSignal);
+    try {
+      const p = await openPipeline(session.stream, { recordTo: spool, onDecodeError: (r, e) => fail(`cannot decode the record at byte ${r.offset}: ${e.message}`) });
+      ({ events, error } = await consume(p, auditor, null));
+    } catch (e) {
+      error = e instanceof Error ? e : new Error(String(e));
+    }
+    if (error) session.stream.resume();
+    try {
+      const result = await session.done;
+      if (result.error && !error) error = new Error(result.error);
+    } catch (e) {
+      error ??= e instanceof Error ? e : new Error(String(e));
+    }
+    for (const s of sigs) process.off(s, onSignal);
+  }
+
+  const findings = auditor.finish();
+  const lines = spool ? await renderLines(spool, exampleSeqs(groupFindings(findings))) : new Map<number, string>();
+  if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+
+  const report = o.json
+    ? JSON.stringify(jsonReport(findings, events, lines, error ? error.message : null), null, 2) + '\n'
+    : textReport(findings, { explain: o.explain, events, lines });
+  try {
+    if (o.output !== undefined && o.output !== '-') writeFileSync(o.output, report);
+    else process.stdout.write(report);
+  } catch (e) {
+    fail(`cannot write ${o.output ?? 'stdout'}: ${(e as Error).message}`);
+    return 2;
+  }
+  if (error) {
+    fail(`${source}: ${error.message}`);
+    return 2;
+  }
+  return findings.some((f) => atLeast(f.severity, o.failOn)) ? 1 : 0;
+}
