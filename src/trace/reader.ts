@@ -183,7 +183,7 @@ export class RecordingParser {
       if (!this.header) {
         const h = parseHeader(buf);
         if (!h) {
-          this.pending = buf.slice();
+          this.pending = buf.length > 0 ? buf.slice() : null;
           return out;
         }
         this.header = h.header;

@@ -1,0 +1,18 @@
+// Builds the native engine and the C fixtures once before any test file runs,
+// so a fresh checkout's `npx vitest run` works without `npm run build`.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export default function setup(): void {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  for (const dir of ['native', 'test/fixtures']) {
+    try {
+      execFileSync('make', ['-s', '-C', path.join(root, dir)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (e) {
+      const err = e as { stderr?: Buffer };
+      // Tests that need the build skip themselves with a message; say why here once.
+      process.stderr.write(`global-setup: building ${dir} failed:\n${err.stderr?.toString() ?? String(e)}\n`);
+    }
+  }
+}
