@@ -1,0 +1,246 @@
+// Device fd ioctls (group-path device fds and /dev/vfio/devices/vfioN cdevs):
+// device/region/irq info with their capability chains, reset, graphics
+// planes and ioeventfds. SET_IRQS, hot reset, DEVICE_FEATURE and the iommufd
+// binding have their own files.
+
+import {
+  au64, caps, custom, enumOf, flags, hex, i, ioctl, o, retNewFd, rsv, s32, struct, u32, union, vfio, dec, fdDisplay,
+  type Family, type Display,
+} from '../src/decode/dsl.js';
+import { argszIn, argszInOut, capHeaderField, vfio_info_cap_header } from './common.js';
+
+const VFIO_DEVICE_FLAGS_CAPS = 1 << 7;
+
+export const vfio_device_info_cap_pci_atomic_comp = struct('vfio_device_info_cap_pci_atomic_comp', [
+  capHeaderField,
+  o('flags', u32, flags([
+    ['VFIO_PCI_ATOMIC_COMP32', 1 << 0],
+    ['VFIO_PCI_ATOMIC_COMP64', 1 << 1],
+    ['VFIO_PCI_ATOMIC_COMP128', 1 << 2],
+  ])),
+  o('reserved', u32, hex),
+]);
+
+export const vfio_device_info = struct('vfio_device_info', [
+  argszInOut,
+  o('flags', u32, flags([
+    ['VFIO_DEVICE_FLAGS_RESET', 1 << 0],
+    ['VFIO_DEVICE_FLAGS_PCI', 1 << 1],
+    ['VFIO_DEVICE_FLAGS_PLATFORM', 1 << 2],
+    ['VFIO_DEVICE_FLAGS_AMBA', 1 << 3],
+    ['VFIO_DEVICE_FLAGS_CCW', 1 << 4],
+    ['VFIO_DEVICE_FLAGS_AP', 1 << 5],
+    ['VFIO_DEVICE_FLAGS_FSL_MC', 1 << 6],
+    ['VFIO_DEVICE_FLAGS_CAPS', VFIO_DEVICE_FLAGS_CAPS],
+    ['VFIO_DEVICE_FLAGS_CDX', 1 << 8],
+  ])),
+  o('num_regions', u32),
+  o('num_irqs', u32),
+  o('cap_offset', u32),
+  o('pad', u32, hex),
+  // ids 1–4 are s390 zPCI caps (vfio_zdev.h), shown as unknown headers.
+  o('caps', caps('cap_offset', 'flags', VFIO_DEVICE_FLAGS_CAPS, vfio_info_cap_header, [
+    [5, 'VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP', vfio_device_info_cap_pci_atomic_comp],
+  ])),
+]);
+
+export const PCI_REGION_NAMES = [
+  'VFIO_PCI_BAR0_REGION_INDEX', 'VFIO_PCI_BAR1_REGION_INDEX', 'VFIO_PCI_BAR2_REGION_INDEX',
+  'VFIO_PCI_BAR3_REGION_INDEX', 'VFIO_PCI_BAR4_REGION_INDEX', 'VFIO_PCI_BAR5_REGION_INDEX',
+  'VFIO_PCI_ROM_REGION_INDEX', 'VFIO_PCI_CONFIG_REGION_INDEX', 'VFIO_PCI_VGA_REGION_INDEX',
+];
+
+/** vfio-pci region index: 0–8 fixed, ≥ 9 device-specific (described by a TYPE cap). */
+export const regionIndex: Display = custom((v) => {
+  const n = Number(v);
+  return PCI_REGION_NAMES[n] ?? `${n} /* device-specific */`;
+});
+
+export const vfio_region_sparse_mmap_area = struct('vfio_region_sparse_mmap_area', [o('offset', au64, hex), o('size', au64, hex)]);
+
+export const vfio_region_info_cap_sparse_mmap = struct('vfio_region_info_cap_sparse_mmap', [
+  capHeaderField,
+  o('nr_areas', u32),
+  o('reserved', u32, hex),
+  o('areas', { kind: 'flex', elem: vfio_region_sparse_mmap_area, count: 'nr_areas', size: 0, align: 8 }),
+]);
+
+const VENDOR_TYPE = 0x80000000;
+const regionType: Display = custom((v) => {
+  const n = Number(v);
+  if ((n & VENDOR_TYPE) !== 0) return `VFIO_REGION_TYPE_PCI_VENDOR_TYPE|0x${(n & 0xffff).toString(16).padStart(4, '0')}`;
+  return ['0', 'VFIO_REGION_TYPE_GFX', 'VFIO_REGION_TYPE_CCW', 'VFIO_REGION_TYPE_MIGRATION_DEPRECATED'][n] ?? String(n);
+});
+
+export const vfio_region_info_cap_type = struct('vfio_region_info_cap_type', [
+  capHeaderField,
+  o('type', u32, regionType),
+  o('subtype', u32),
+]);
+
+export const vfio_region_info_cap_nvlink2_ssatgt = struct('vfio_region_info_cap_nvlink2_ssatgt', [capHeaderField, o('tgt', au64, hex)]);
+export const vfio_region_info_cap_nvlink2_lnkspd = struct('vfio_region_info_cap_nvlink2_lnkspd', [
+  capHeaderField,
+  o('link_speed', u32),
+  o('__pad', u32, hex),
+]);
+
+const VFIO_REGION_INFO_FLAG_CAPS = 1 << 3;
+
+export const vfio_region_info = struct('vfio_region_info', [
+  argszInOut,
+  o('flags', u32, flags([
+    ['VFIO_REGION_INFO_FLAG_READ', 1 << 0],
+    ['VFIO_REGION_INFO_FLAG_WRITE', 1 << 1],
+    ['VFIO_REGION_INFO_FLAG_MMAP', 1 << 2],
+    ['VFIO_REGION_INFO_FLAG_CAPS', VFIO_REGION_INFO_FLAG_CAPS],
+  ])),
+  i('index', u32, regionIndex),
+  o('cap_offset', u32),
+  o('size', au64, hex),
+  // Opaque: use it for pread/pwrite/mmap, never compute it.
+  o('offset', au64, hex),
+  o('caps', caps('cap_offset', 'flags', VFIO_REGION_INFO_FLAG_CAPS, vfio_info_cap_header, [
+    [1, 'VFIO_REGION_INFO_CAP_SPARSE_MMAP', vfio_region_info_cap_sparse_mmap],
+    [2, 'VFIO_REGION_INFO_CAP_TYPE', vfio_region_info_cap_type],
+    // MSIX_MAPPABLE is a bare header.
+    [3, 'VFIO_REGION_INFO_CAP_MSIX_MAPPABLE', vfio_info_cap_header],
+    [4, 'VFIO_REGION_INFO_CAP_NVLINK2_SSATGT', vfio_region_info_cap_nvlink2_ssatgt],
+    [5, 'VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD', vfio_region_info_cap_nvlink2_lnkspd],
+  ])),
+]);
+
+export const IRQ_INDEXES = [
+  ['VFIO_PCI_INTX_IRQ_INDEX', 0],
+  ['VFIO_PCI_MSI_IRQ_INDEX', 1],
+  ['VFIO_PCI_MSIX_IRQ_INDEX', 2],
+  ['VFIO_PCI_ERR_IRQ_INDEX', 3],
+  ['VFIO_PCI_REQ_IRQ_INDEX', 4],
+] as const;
+export const irqIndex = enumOf(IRQ_INDEXES);
+
+export const vfio_irq_info = struct('vfio_irq_info', [
+  argszIn,
+  o('flags', u32, flags([
+    ['VFIO_IRQ_INFO_EVENTFD', 1 << 0],
+    ['VFIO_IRQ_INFO_MASKABLE', 1 << 1],
+    ['VFIO_IRQ_INFO_AUTOMASKED', 1 << 2],
+    ['VFIO_IRQ_INFO_NORESIZE', 1 << 3],
+  ])),
+  i('index', u32, irqIndex),
+  o('count', u32),
+]);
+
+const GFX_DMABUF = 1 << 1;
+const GFX_REGION = 1 << 2;
+
+export const vfio_device_gfx_plane_info = struct('vfio_device_gfx_plane_info', [
+  argszIn,
+  i('flags', u32, flags([
+    ['VFIO_GFX_PLANE_TYPE_PROBE', 1 << 0],
+    ['VFIO_GFX_PLANE_TYPE_DMABUF', GFX_DMABUF],
+    ['VFIO_GFX_PLANE_TYPE_REGION', GFX_REGION],
+  ])),
+  i('drm_plane_type', u32),
+  o('drm_format', u32, hex),
+  o('drm_format_mod', au64, hex),
+  o('width', u32),
+  o('height', u32),
+  o('stride', u32),
+  o('size', u32),
+  o('x_pos', u32),
+  o('y_pos', u32),
+  o('x_hot', u32),
+  o('y_hot', u32),
+  o('', union('', [
+    o('region_index', u32, { display: dec, when: (v) => ((v.flags ?? 0) & GFX_REGION) !== 0 }),
+    o('dmabuf_id', u32, { display: dec, when: (v) => ((v.flags ?? 0) & GFX_REGION) === 0 }),
+  ])),
+  o('reserved', u32, hex),
+]);
+
+export const vfio_device_ioeventfd = struct('vfio_device_ioeventfd', [
+  argszIn,
+  i('flags', u32, flags([
+    ['VFIO_DEVICE_IOEVENTFD_8', 1 << 0],
+    ['VFIO_DEVICE_IOEVENTFD_16', 1 << 1],
+    ['VFIO_DEVICE_IOEVENTFD_32', 1 << 2],
+    ['VFIO_DEVICE_IOEVENTFD_64', 1 << 3],
+  ])),
+  i('offset', au64, hex),
+  i('data', au64, hex),
+  i('fd', s32, fdDisplay),
+  rsv('reserved', u32),
+]);
+
+const RESUME = 'the device could not be runtime-resumed';
+const F = 'device';
+const DEV: ['device'] = ['device'];
+
+export const device: Family = {
+  name: F,
+  structs: [vfio_device_info, vfio_region_info],
+  ioctls: [
+    ioctl(F, {
+      name: 'VFIO_DEVICE_GET_INFO',
+      nr: vfio(7),
+      fdKinds: DEV,
+      arg: { kind: 'struct', type: vfio_device_info },
+      minszEnd: 'num_irqs',
+      writes: 'success',
+      errnos: { EINVAL: 'argsz < 16, or a cdev fd not yet bound to an iommufd', EIO: RESUME },
+    }),
+    ioctl(F, {
+      name: 'VFIO_DEVICE_GET_REGION_INFO',
+      nr: vfio(8),
+      fdKinds: DEV,
+      arg: { kind: 'struct', type: vfio_region_info },
+      writes: 'success',
+      errnos: { EINVAL: 'argsz < 32, a bad region index, or VGA asked when absent' },
+    }),
+    ioctl(F, {
+      name: 'VFIO_DEVICE_GET_IRQ_INFO',
+      nr: vfio(9),
+      fdKinds: DEV,
+      arg: { kind: 'struct', type: vfio_irq_info },
+      writes: 'success',
+      errnos: { EINVAL: 'argsz < 16, index ≥ 5, or ERR asked on a non-PCIe device' },
+    }),
+    ioctl(F, {
+      name: 'VFIO_DEVICE_RESET',
+      nr: vfio(11),
+      fdKinds: DEV,
+      arg: { kind: 'none' },
+      errnos: { EINVAL: 'the device cannot be reset', EIO: RESUME },
+    }),
+    ioctl(F, {
+      name: 'VFIO_DEVICE_QUERY_GFX_PLANE',
+      nr: vfio(14),
+      fdKinds: DEV,
+      arg: { kind: 'struct', type: vfio_device_gfx_plane_info },
+      minszEnd: 'dmabuf_id',
+      writes: 'success',
+      errnos: { ENOTTY: 'the device has no graphics planes (mdev only)', EINVAL: 'argsz < 60 or bad flags' },
+    }),
+    ioctl(F, {
+      name: 'VFIO_DEVICE_GET_GFX_DMABUF',
+      nr: vfio(15),
+      fdKinds: DEV,
+      arg: { kind: 'u32ptr', name: 'dmabuf_id', display: dec },
+      ret: retNewFd('dmabuf', 'dma-buf'),
+    }),
+    ioctl(F, {
+      name: 'VFIO_DEVICE_IOEVENTFD',
+      nr: vfio(16),
+      fdKinds: DEV,
+      arg: { kind: 'struct', type: vfio_device_ioeventfd },
+      minszEnd: 'fd',
+      errnos: { EINVAL: 'argsz < 28, not exactly one size flag, or fd < -1' },
+      check: (c) => {
+        const sz = (c.in.flags ?? 0) & 0xf;
+        if (sz !== 1 && sz !== 2 && sz !== 4 && sz !== 8) c.add('ioeventfd-size', 'error', 'exactly one VFIO_DEVICE_IOEVENTFD_<size> flag must be set', 'flags');
+      },
+    }),
+  ],
+};
+

@@ -1,0 +1,362 @@
+// createDecoder(): raw records in, DecodedEvents out. Resolves which ioctl a
+// number means on this fd, decodes entry and exit payloads with the compiled
+// descriptions, explains the return value and attaches per-call findings.
+
+import { IOCTL_FLAG, type IoctlRecord, type RecordingHeader, type TraceRecord, ProcessEventKind } from '../trace/events.js';
+import type { DecodedEvent, DecodedIoctl, FdKind, FieldNode, Finding, Resolution, RetInfo } from './types.js';
+import type { Backend, IoctlDesc, StructType, Vals, CapsType, RetMeaning } from './dsl.js';
+import { compileStruct, decodeFields, type Env } from './compile.js';
+import { decodeIo, encodingFor, isPowerpc } from './encoding.js';
+import { errnoFlavor, errnoName } from './errno.js';
+import { FdTable, type FdState } from './fdtable.js';
+import { makeFormatter, escapeBytes, hexOf, type Formatter } from './format.js';
+import { registry as defaultRegistry, type Registry } from './registry.js';
+import { genericErrnoMeaning } from './explain.js';
+
+export interface Decoder {
+  decode(record: TraceRecord): DecodedEvent;
+  /** What an fd of a process currently is, as far as the decoder knows. */
+  fdKind(pid: number, fd: number): FdKind;
+}
+
+export interface DecoderOptions {
+  registry?: Registry;
+}
+
+/** VFIO_SET_IOMMU type → the backend that serves the container. */
+export function backendOfIommuType(t: number): Backend | null {
+  switch (t) {
+    case 1:
+    case 3:
+      return 'type1';
+    case 2:
+      return 'spapr-v1';
+    case 7:
+      return 'spapr-v2';
+    default:
+      return null;
+  }
+}
+
+const IOMMU_TYPE_NAMES: Record<number, string> = {
+  1: 'VFIO_TYPE1_IOMMU',
+  2: 'VFIO_SPAPR_TCE_IOMMU',
+  3: 'VFIO_TYPE1v2_IOMMU',
+  6: 'VFIO_TYPE1_NESTING_IOMMU',
+  7: 'VFIO_SPAPR_TCE_v2_IOMMU',
+  8: 'VFIO_NOIOMMU_IOMMU',
+};
+
+const servedBy = (d: IoctlDesc, b: Backend): boolean => d.backends === 'any' || d.backends.includes(b);
+const isSpapr = (d: IoctlDesc): boolean => d.backends !== 'any' && !d.backends.includes('type1');
+
+/** Facts precomputed per description. */
+interface DescInfo {
+  struct: StructType | null;
+  caps: CapsType | null;
+  intFmt: Formatter | null;
+}
+
+const SET_IOMMU = 'VFIO_SET_IOMMU';
+
+export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}): Decoder {
+  const reg = opts.registry ?? defaultRegistry();
+  const le = header.byteOrder === 'le';
+  const enc = encodingFor(header.arch);
+  const ppc = isPowerpc(header.arch);
+  const flavor = errnoFlavor(header.arch);
+  // i386 and other ILP32 ABIs lay the structs out differently: names only.
+  const layoutsOk = header.wordSize === 8;
+  const start = header.startMonotonicNs;
+  const fds = new FdTable();
+  const info = new Map<IoctlDesc, DescInfo>();
+  let seq = 0;
+
+  function descInfo(d: IoctlDesc): DescInfo {
+    let di = info.get(d);
+    if (!di) {
+      const st = d.arg.kind === 'struct' ? d.arg.type : null;
+      let caps: CapsType | null = null;
+      if (st) for (const f of st.fields) if (f.type.kind === 'caps') caps = f.type;
+      di = { struct: st, caps, intFmt: d.arg.kind === 'int' || d.arg.kind === 'u32ptr' ? makeFormatter(d.arg.display, false) : null };
+      info.set(d, di);
+    }
+    return di;
+  }
+
+  function rel(t: bigint): number {
+    return Number(t >= start ? t - start : t);
+  }
+
+  function resolve(cands: readonly IoctlDesc[], kind: FdKind, st: FdState, findings: Finding[]): { list: readonly IoctlDesc[]; res: Resolution } {
+    let list = cands;
+    let res: Resolution = cands.length === 1 ? 'unique' : 'fd-kind';
+    if (kind !== 'other') {
+      const byKind = list.filter((d) => d.fdKinds.includes(kind));
+      if (byKind.length > 0) list = byKind;
+      else {
+        const d0 = cands[0] as IoctlDesc;
+        findings.push({ rule: 'ioctl-wrong-fd-kind', severity: 'warning', message: `${cands.map((d) => d.name).join(' / ')} is not an ioctl of a ${kind} fd (the kernel answers ENOTTY or EINVAL)` });
+        if (cands.length > 1) res = 'ambiguous';
+        void d0;
+      }
+    } else if (cands.length > 1) res = 'ambiguous';
+    if (kind === 'container' || kind === 'iommufd') {
+      const backend = st.iommu !== undefined ? backendOfIommuType(st.iommu) : null;
+      if (backend !== null) {
+        const byBackend = list.filter((d) => servedBy(d, backend));
+        if (byBackend.length > 0) {
+          if (byBackend.length < list.length || list.length > 1) res = st.iommuFailed ? 'iommu-type-failed' : 'iommu-type';
+          list = byBackend;
+          if (st.iommuFailed) {
+            findings.push({
+              rule: 'resolved-by-failed-set-iommu',
+              severity: 'warning',
+              message: `resolved with the IOMMU type of a VFIO_SET_IOMMU(${IOMMU_TYPE_NAMES[st.iommu as number] ?? st.iommu}) that failed`,
+              ...(st.iommuSeq !== undefined ? { events: [st.iommuSeq] } : {}),
+            });
+          }
+        } else {
+          findings.push({
+            rule: 'ioctl-wrong-backend',
+            severity: 'warning',
+            message: `${list[0]?.name} is not served by this container's IOMMU backend (${IOMMU_TYPE_NAMES[st.iommu as number] ?? st.iommu}); the kernel answers ENOTTY`,
+          });
+        }
+      } else if (list.length > 1) {
+        // No SET_IOMMU seen: an iommufd only speaks the type1 compat API,
+        // and sPAPR exists only on POWER.
+        const pick = kind === 'iommufd' ? list.filter((d) => !isSpapr(d)) : list.filter((d) => (ppc ? d.backends === 'any' || isSpapr(d) : !isSpapr(d)));
+        if (pick.length > 0 && pick.length < list.length) {
+          list = pick;
+          res = kind === 'iommufd' ? 'fd-kind' : 'arch';
+        }
+      }
+    }
+    if (list.length > 1) res = 'ambiguous';
+    return { list, res };
+  }
+
+  function decodeIoctl(r: IoctlRecord): DecodedIoctl {
+    const s = seq++;
+    const findings: Finding[] = [];
+    const fd = Number(BigInt.asIntN(32, r.fd));
+    const incomplete = (r.flags & IOCTL_FLAG.NO_EXIT) !== 0;
+    const ret = incomplete ? 0 : Number(r.ret);
+    const st = fds.resolve(r.pid, fd, r.fdPath);
+    const kind = st.kind;
+    const nr = decodeIo(enc, r.request);
+    const cands = nr >= 0 ? reg.byNr.get(nr) : undefined;
+    let desc: IoctlDesc | null = null;
+    let candidates: string[] = [];
+    let resolution: Resolution = 'unknown';
+    let ioctlName: string | null = null;
+    if (cands && cands.length > 0) {
+      const { list, res } = resolve(cands, kind, st, findings);
+      resolution = res;
+      const names = [...new Set(list.map((d) => d.name))];
+      candidates = names.length > 1 ? names : [];
+      if (names.length === 1) {
+        desc = list[0] as IoctlDesc;
+        ioctlName = desc.name;
+      }
+    }
+
+    const errno = !incomplete && ret < 0 ? errnoName(-ret, flavor) ?? `E?${-ret}` : null;
+    let inNode: FieldNode | null = null;
+    let outNode: FieldNode | null = null;
+    let inVals: Vals = {};
+    let outVals: Vals | null = null;
+    let argDisplay = hexOf(r.arg);
+    const argNum = Number(BigInt.asIntN(64, r.arg));
+
+    if ((r.flags & IOCTL_FLAG.TRUNCATED) !== 0) {
+      findings.push({ rule: 'capture-truncated', severity: 'info', message: `captured ${r.entry.length} of ${r.wantLen} bytes (payload cap); later fields are not shown` });
+    }
+
+    if (desc) {
+      const di = descInfo(desc);
+      const a = desc.arg;
+      if (a.kind === 'none') argDisplay = '';
+      else if (a.kind === 'int') argDisplay = (di.intFmt as Formatter)(BigInt(argNum), argNum);
+      else if (r.arg === 0n) argDisplay = 'NULL';
+      if (r.inFault !== null && a.kind !== 'none' && a.kind !== 'int') {
+        findings.push(
+          r.inFault === 0
+            ? { rule: 'bad-pointer', severity: 'error', message: `argument pointer ${argDisplay} is not readable (the kernel answers EFAULT)` }
+            : { rule: 'argsz-unreadable', severity: 'error', message: `argsz reaches unreadable memory at offset ${r.inFault} (the kernel answers EFAULT)` },
+        );
+      }
+      if (a.kind === 'struct' && layoutsOk) {
+        const res = decodeStruct(desc, di, r, ret, errno, incomplete, findings);
+        inNode = res.inNode;
+        outNode = res.outNode;
+        inVals = res.inVals;
+        outVals = res.outVals;
+      } else if (a.kind === 'fdptr' || a.kind === 'u32ptr') {
+        inNode = scalarArg(r.entry, a.kind === 'fdptr' ? 'fd' : a.name, a.kind === 'fdptr' ? '__s32' : '__u32', a.kind === 'fdptr', di.intFmt);
+        if (inNode?.value !== undefined) inVals[inNode.name] = Number(inNode.value);
+      } else if (a.kind === 'cstring') {
+        const text = escapeBytes(r.entry);
+        inNode = { name: 'buf', path: 'buf', ctype: 'char[]', offset: 0, size: r.entry.length, dir: 'in', text, display: `"${text}"${(r.flags & IOCTL_FLAG.TRUNCATED) !== 0 ? '...' : ''}` };
+      }
+      if (desc.check && !(a.kind === 'struct' && !layoutsOk)) {
+        const dv = new DataView(r.entry.buffer, r.entry.byteOffset, r.entry.byteLength);
+        desc.check({
+          in: inVals,
+          out: outVals,
+          argsz: inVals[desc.sizeField ?? ''] ?? r.entry.length,
+          ret,
+          errno,
+          entry: r.entry,
+          view: dv,
+          littleEndian: le,
+          completed: !incomplete,
+          add: (rule, severity, message, field) => findings.push(field !== undefined ? { rule, severity, message, field } : { rule, severity, message }),
+        });
+      }
+    } else if (nr < 0 || !cands) {
+      findings.length = findings.length; // unknown number: shown as a number, never guessed
+    }
+    if (!layoutsOk && desc && desc.arg.kind === 'struct') {
+      findings.push({ rule: 'abi-unsupported', severity: 'info', message: `struct layouts are described for LP64 only; ${header.arch} (word size ${header.wordSize}) payloads are not decoded` });
+    }
+
+    let retInfo: RetInfo;
+    if (incomplete) retInfo = { value: 0, errno: null, meaning: 'the call did not return (thread died or tracer detached)' };
+    else if (ret < 0) {
+      const why = (errno && desc?.errnos[errno]) ?? (errno ? genericErrnoMeaning(errno) : 'unknown error');
+      retInfo = { value: ret, errno, meaning: why };
+    } else if (desc) {
+      let m: RetMeaning;
+      try {
+        m = desc.ret(ret, { in: inVals, out: outVals, arg: argNum });
+      } catch {
+        m = { meaning: String(ret) };
+      }
+      retInfo = m.newFd ? { value: ret, errno: null, meaning: m.meaning, newFd: m.newFd } : { value: ret, errno: null, meaning: m.meaning };
+    } else retInfo = { value: ret, errno: null, meaning: '' };
+
+    // Remember what this call created or changed.
+    if (retInfo.newFd) fds.created(r.pid, retInfo.newFd.fd, retInfo.newFd.kind);
+    if (desc && desc.name === SET_IOMMU && (kind === 'container' || kind === 'iommufd') && st.kind !== 'other') {
+      st.iommu = argNum;
+      st.iommuFailed = incomplete || ret < 0;
+      st.iommuSeq = s;
+    }
+
+    return {
+      kind: 'ioctl',
+      seq: s,
+      record: r,
+      ts: rel(r.tEntry),
+      dur: incomplete ? null : Number(r.tExit - r.tEntry),
+      pid: r.pid,
+      tid: r.tid,
+      fd,
+      fdPath: r.fdPath,
+      fdKind: kind,
+      request: Number(BigInt.asUintN(32, r.request)),
+      ioctl: ioctlName,
+      family: desc ? desc.family : null,
+      candidates,
+      resolution,
+      argDisplay,
+      in: inNode,
+      out: outNode,
+      ret: retInfo,
+      incomplete,
+      truncated: (r.flags & IOCTL_FLAG.TRUNCATED) !== 0,
+      findings,
+    };
+  }
+
+  function scalarArg(b: Uint8Array, name: string, ctype: string, signed: boolean, fmt: Formatter | null): FieldNode | null {
+    if (b.length < 4) return b.length === 0 ? null : { name, path: name, ctype, offset: 0, size: 4, dir: 'in', display: '?', unreadable: true };
+    const dv = new DataView(b.buffer, b.byteOffset, 4);
+    const n = signed ? dv.getInt32(0, le) : dv.getUint32(0, le);
+    const v = BigInt(n);
+    return { name, path: name, ctype, offset: 0, size: 4, dir: 'in', value: v, display: fmt ? fmt(v, n) : String(n) };
+  }
+
+  function writesBack(d: IoctlDesc, inVals: Vals, ret: number, errno: string | null): boolean {
+    const w = d.writes;
+    if (w === 'never') return false;
+    if (w === 'success') return ret >= 0;
+    if (typeof w === 'function') return w(inVals, ret);
+    return ret >= 0 || (errno !== null && w.errnos.includes(errno));
+  }
+
+  function decodeStruct(d: IoctlDesc, di: DescInfo, r: IoctlRecord, ret: number, errno: string | null, incomplete: boolean, findings: Finding[]) {
+    const t = di.struct as StructType;
+    const cs = compileStruct(t);
+    const entry = r.entry;
+    const dvIn = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+    const hasSize = d.sizeField !== null && entry.length >= 4;
+    const argsz = hasSize ? dvIn.getUint32(0, le) : entry.length;
+    const limit = d.sizeField !== null ? Math.max(argsz, d.minsz) : t.size;
+    const inVals: Vals = {};
+    const envIn: Env = { dv: dvIn, bytes: entry, le, len: entry.length, cmp: null, ctx: { side: 'in', ret, argsz, root: inVals }, findings };
+    const kids: FieldNode[] = [];
+    if (entry.length > 0) decodeFields(cs, envIn, 0, limit, '', kids, inVals);
+    const inNode: FieldNode | null = entry.length > 0 ? { name: t.name, path: '', ctype: cs.ctype, offset: 0, size: entry.length, dir: 'inout', display: '{…}', children: kids } : null;
+
+    if (hasSize && d.sizeField !== null && argsz < d.minsz) {
+      findings.push({ rule: 'argsz-below-minsz', severity: 'error', message: `${d.sizeField} ${argsz} is below minsz ${d.minsz} (the kernel answers EINVAL)`, field: d.sizeField });
+    }
+    if (d.zeroTail && hasSize && argsz > t.size) {
+      const end = Math.min(argsz, entry.length);
+      for (let k = t.size; k < end; k++) {
+        if (entry[k] !== 0) {
+          findings.push({ rule: 'trailing-nonzero', severity: 'error', message: `byte ${k} beyond struct ${t.name} (${t.size} bytes) is non-zero (the kernel answers E2BIG)` });
+          break;
+        }
+      }
+    }
+
+    let outNode: FieldNode | null = null;
+    let outVals: Vals | null = null;
+    const ex = r.exit;
+    if (!incomplete && ex.length > 0 && writesBack(d, inVals, ret, errno)) {
+      outVals = {};
+      const dvOut = new DataView(ex.buffer, ex.byteOffset, ex.byteLength);
+      const envOut: Env = { dv: dvOut, bytes: ex, le, len: ex.length, cmp: entry, ctx: { side: 'out', ret, argsz, root: outVals }, findings };
+      const ok: FieldNode[] = [];
+      decodeFields(cs, envOut, 0, limit, '', ok, outVals);
+      outNode = { name: t.name, path: '', ctype: cs.ctype, offset: 0, size: ex.length, dir: 'inout', display: '{…}', children: ok };
+      for (const c of ok) if (c.changed) outNode.changed = true;
+      const ct = di.caps;
+      if (ct && d.sizeField !== null) {
+        const newSz = outVals[d.sizeField] ?? argsz;
+        if (newSz > argsz && ((outVals[ct.flagField] ?? 0) & ct.flagBit) !== 0 && (outVals[ct.offsetField] ?? 0) === 0) {
+          findings.push({
+            rule: 'caps-buffer-too-small',
+            severity: 'info',
+            message: `the kernel needs ${d.sizeField}=${newSz} to return its capabilities (given ${argsz}); the caller must call again with a bigger buffer`,
+            field: d.sizeField,
+          });
+        }
+      }
+    }
+    return { inNode, outNode, inVals, outVals };
+  }
+
+  return {
+    decode(record: TraceRecord): DecodedEvent {
+      switch (record.type) {
+        case 'ioctl':
+          return decodeIoctl(record);
+        case 'process': {
+          if (record.kind === ProcessEventKind.Start && record.other > 0) fds.fork(record.other, record.pid);
+          if ((record.kind === ProcessEventKind.Exit || record.kind === ProcessEventKind.Killed) && record.pid === record.tid) fds.exit(record.pid);
+          return { kind: 'process', seq: seq++, record, ts: rel(record.ts), pid: record.pid, tid: record.tid };
+        }
+        case 'end':
+          return { kind: 'end', seq: seq++, record };
+      }
+    },
+    fdKind(pid: number, fd: number): FdKind {
+      return fds.get(pid, fd)?.kind ?? 'other';
+    },
+  };
+}

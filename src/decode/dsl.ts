@@ -1,0 +1,484 @@
+// The description language for uapi structs and ioctls. A description says
+// what the header says (C types, field names, directions) plus how to show a
+// value; offsets and sizes are computed here from C alignment rules, never
+// written by hand.
+//
+// Layout model: LP64 (x86_64, aarch64, ppc64, ppc64le, riscv64 all agree for
+// these headers). i386 is NOT supported: there a plain __u64 inside a struct is
+// only 4-byte aligned and pointers are 4 bytes, so e.g. vfio_bitmap and
+// vfio_iommu_type1_dma_map would lay out differently.
+
+import type { Direction, FdKind } from './types.js';
+
+export type ScalarName = '__u8' | '__u16' | '__u32' | '__u64' | '__s8' | '__s16' | '__s32' | '__s64';
+
+/** How a scalar is shown. Flags and enums carry the kernel's names verbatim. */
+export type Display =
+  | { kind: 'hex' }
+  | { kind: 'dec' }
+  | { kind: 'flags'; bits: readonly (readonly [string, number])[]; known: number }
+  | { kind: 'enum'; names: ReadonlyMap<number, string> }
+  | { kind: 'fd' }
+  | { kind: 'errno' }
+  | { kind: 'ptr' }
+  | { kind: 'custom'; format: (v: bigint) => string };
+
+export interface ScalarType {
+  kind: 'scalar';
+  /** C spelling as in the header ("__u32", "__aligned_u64", "__u64 *"). */
+  ctype: string;
+  base: ScalarName;
+  size: number;
+  align: number;
+  signed: boolean;
+}
+
+/** Values of the scalar fields decoded so far in the enclosing struct, by field name. */
+export type Vals = Record<string, number>;
+
+/** What a `when`/resolver sees: the side being decoded and the call outcome. */
+export interface SideCtx {
+  side: 'in' | 'out';
+  /** Kernel return value (entry side: the call's eventual return, or 0 if unknown). */
+  ret: number;
+  /** Caller's argsz/size (first u32 at entry), or the capture length when there is none. */
+  argsz: number;
+  /** Top-level values of the payload decoded so far (nested structs see their parent's fields). */
+  root: Vals;
+}
+
+export interface Field {
+  name: string;
+  type: Type;
+  dir: Direction;
+  display: Display;
+  /** Must be zero (a `reserved`/`__reserved`/`pad` the kernel checks or may give meaning later). */
+  reserved?: boolean;
+  /** Decode only when this holds (e.g. the EEH err union only for INJECT_ERR). */
+  when?: (v: Vals, c: SideCtx) => boolean;
+}
+
+export interface StructType {
+  kind: 'struct' | 'union';
+  /** C tag without "struct " ("vfio_eeh_pe_op"); '' for an anonymous union/struct. */
+  name: string;
+  fields: Field[];
+  offsets: number[];
+  size: number;
+  align: number;
+}
+
+export interface ArrayType {
+  kind: 'array';
+  elem: Type;
+  count: number;
+  size: number;
+  align: number;
+}
+
+/** What a flexible array or payload turns out to hold for this call. */
+export interface FlexShape {
+  type: Type;
+  /** Number of elements; `null` = as many as fit up to argsz. */
+  count: number | null;
+  /** ctype shown for the whole payload ("__s32[]", "struct vfio_device_feature_mig_state"). */
+  ctype?: string;
+}
+
+/** A trailing flexible array member (size 0 in sizeof). */
+export interface FlexType {
+  kind: 'flex';
+  /** Declared element type in the header (for the layout check and the default shape). */
+  elem: Type;
+  /** Element count from a preceding field; 'argsz' = fill to argsz. Ignored when `resolve` is set. */
+  count: string | 'argsz';
+  /** Per-call shape (e.g. SET_IRQS data by DATA_* flag, DEVICE_FEATURE payload by feature index). */
+  resolve?: (v: Vals, c: SideCtx) => FlexShape | null;
+  size: 0;
+  align: number;
+}
+
+/** A C string (a whole argument, e.g. GROUP_GET_DEVICE_FD). */
+export interface CStringType {
+  kind: 'cstring';
+  size: 0;
+  align: 1;
+}
+
+/** 16 raw bytes shown as a UUID (declared as __u8[16] in the header). */
+export interface UuidType {
+  kind: 'uuid';
+  size: 16;
+  align: 1;
+}
+
+/** One capability the chain may hold: its struct (which starts with vfio_info_cap_header). */
+export interface CapDesc {
+  name: string;
+  type: StructType;
+}
+
+/**
+ * A capability chain: not part of sizeof; the kernel places it after the
+ * struct and links it via `next` (byte offsets from the buffer start).
+ */
+export interface CapsType {
+  kind: 'caps';
+  /** Field holding the first cap's offset ("cap_offset"). */
+  offsetField: string;
+  /** Field and bit that say caps are present ("flags", VFIO_*_CAPS). */
+  flagField: string;
+  flagBit: number;
+  /** The common header every capability starts with (id, version, next). */
+  header: StructType;
+  caps: ReadonlyMap<number, CapDesc>;
+  size: 0;
+  align: 1;
+}
+
+export type Type = ScalarType | StructType | ArrayType | FlexType | CStringType | UuidType | CapsType;
+
+// ---------------------------------------------------------------- scalars
+
+function scalar(ctype: string, base: ScalarName, size: number, signed: boolean): ScalarType {
+  return { kind: 'scalar', ctype, base, size, align: size, signed };
+}
+
+export const u8 = scalar('__u8', '__u8', 1, false);
+export const u16 = scalar('__u16', '__u16', 2, false);
+export const u32 = scalar('__u32', '__u32', 4, false);
+export const u64 = scalar('__u64', '__u64', 8, false);
+export const s8 = scalar('__s8', '__s8', 1, true);
+export const s16 = scalar('__s16', '__s16', 2, true);
+export const s32 = scalar('__s32', '__s32', 4, true);
+export const s64 = scalar('__s64', '__s64', 8, true);
+/** __aligned_u64: 8-byte aligned even on i386; identical to __u64 on LP64. */
+export const au64 = scalar('__aligned_u64', '__u64', 8, false);
+/** A user pointer held in a struct (LP64: 8 bytes). */
+export const ptr = (ctype: string): ScalarType => scalar(ctype, '__u64', 8, false);
+
+export const uuid: UuidType = { kind: 'uuid', size: 16, align: 1 };
+export const cstring: CStringType = { kind: 'cstring', size: 0, align: 1 };
+
+// ---------------------------------------------------------------- displays
+
+export const hex: Display = { kind: 'hex' };
+export const dec: Display = { kind: 'dec' };
+export const fdDisplay: Display = { kind: 'fd' };
+export const ptrDisplay: Display = { kind: 'ptr' };
+export const errnoDisplay: Display = { kind: 'errno' };
+
+/** Bit flags: [kernel name, bit value] pairs. Unknown bits are shown in hex and reported. */
+export function flags(bits: readonly (readonly [string, number])[], extraKnown = 0): Display {
+  let known = extraKnown;
+  for (const [, b] of bits) known |= b;
+  return { kind: 'flags', bits, known: known >>> 0 };
+}
+
+/** Enumerated values: [kernel name, value] pairs. */
+export function enumOf(pairs: readonly (readonly [string, number])[]): Display {
+  return { kind: 'enum', names: new Map(pairs.map(([n, v]) => [v, n])) };
+}
+
+export function custom(format: (v: bigint) => string): Display {
+  return { kind: 'custom', format };
+}
+
+// ---------------------------------------------------------------- fields
+
+interface FieldOpts {
+  display?: Display;
+  reserved?: boolean;
+  when?: (v: Vals, c: SideCtx) => boolean;
+}
+
+function defaultDisplay(t: Type): Display {
+  if (t.kind === 'scalar') return t.ctype.includes('*') ? ptrDisplay : dec;
+  return hex;
+}
+
+function mk(dir: Direction, name: string, type: Type, o?: Display | FieldOpts): Field {
+  const opts: FieldOpts = o === undefined ? {} : 'kind' in o ? { display: o } : o;
+  const f: Field = { name, type, dir, display: opts.display ?? defaultDisplay(type) };
+  if (opts.reserved) f.reserved = true;
+  if (opts.when) f.when = opts.when;
+  return f;
+}
+
+/** Caller-written field the kernel only reads. */
+export const i = (name: string, type: Type, o?: Display | FieldOpts): Field => mk('in', name, type, o);
+/** Kernel-written field. */
+export const o = (name: string, type: Type, o2?: Display | FieldOpts): Field => mk('out', name, type, o2);
+/** Read and written back. */
+export const io = (name: string, type: Type, o2?: Display | FieldOpts): Field => mk('inout', name, type, o2);
+/** A must-be-zero field (padding the header names). */
+export const rsv = (name: string, type: Type, dir: Direction = 'in'): Field =>
+  mk(dir, name, type, { display: hex, reserved: true });
+
+// ---------------------------------------------------------------- aggregates
+
+const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
+
+function layout(kind: 'struct' | 'union', name: string, fields: Field[]): StructType {
+  let off = 0;
+  let align = 1;
+  let size = 0;
+  const offsets: number[] = [];
+  for (const f of fields) {
+    const a = f.type.align;
+    align = Math.max(align, a);
+    if (kind === 'union') {
+      offsets.push(0);
+      size = Math.max(size, f.type.size);
+    } else {
+      off = alignUp(off, a);
+      offsets.push(off);
+      off += f.type.size;
+      size = off;
+    }
+  }
+  return { kind, name, fields, offsets, size: alignUp(size, align), align };
+}
+
+export function struct(name: string, fields: Field[]): StructType {
+  const seen = new Set<string>();
+  for (const f of fields) {
+    if (seen.has(f.name)) throw new Error(`struct ${name}: duplicate field ${f.name}`);
+    seen.add(f.name);
+  }
+  const flexAt = fields.findIndex((f) => f.type.kind === 'flex');
+  if (flexAt >= 0 && fields.slice(flexAt + 1).some((f) => f.type.kind !== 'caps')) {
+    throw new Error(`struct ${name}: flexible array must be last`);
+  }
+  return layout('struct', name, fields);
+}
+
+/** A union; name '' for an anonymous one (its members then read as members of the parent). */
+export function union(name: string, fields: Field[]): StructType {
+  return layout('union', name, fields);
+}
+
+export function array(elem: Type, count: number): ArrayType {
+  return { kind: 'array', elem, count, size: elem.size * count, align: elem.align };
+}
+
+export function flex(elem: Type, count: string | 'argsz', resolve?: FlexType['resolve']): FlexType {
+  const t: FlexType = { kind: 'flex', elem, count, size: 0, align: elem.align };
+  if (resolve) t.resolve = resolve;
+  return t;
+}
+
+export function caps(
+  offsetField: string,
+  flagField: string,
+  flagBit: number,
+  header: StructType,
+  list: readonly (readonly [number, string, StructType])[],
+): CapsType {
+  return {
+    kind: 'caps',
+    offsetField,
+    flagField,
+    flagBit,
+    header,
+    caps: new Map(list.map(([id, name, type]) => [id, { name, type }])),
+    size: 0,
+    align: 1,
+  };
+}
+
+/** Offset and type of a top-level field (members of anonymous unions count as top-level). */
+function findField(t: StructType, name: string): { off: number; size: number } | null {
+  for (let k = 0; k < t.fields.length; k++) {
+    const f = t.fields[k] as Field;
+    const off = t.offsets[k] as number;
+    if (f.name === name) return { off, size: f.type.size };
+    const ft = f.type;
+    if ((ft.kind === 'struct' || ft.kind === 'union') && ft.name === '') {
+      const r = findField(ft, name);
+      if (r) return { off: off + r.off, size: r.size };
+    }
+  }
+  return null;
+}
+
+/** Offset of a top-level field, for descriptions that need it. */
+export function offsetOf(t: StructType, name: string): number {
+  const r = findField(t, name);
+  if (!r) throw new Error(`struct ${t.name}: no field ${name}`);
+  return r.off;
+}
+
+/** offsetofend(): where a field ends. The kernel's minsz is usually this. */
+export function offsetOfEnd(t: StructType, name: string): number {
+  const r = findField(t, name);
+  if (!r) throw new Error(`struct ${t.name}: no field ${name}`);
+  return r.off + r.size;
+}
+
+/** C spelling of a type, for FieldNode.ctype and generated C. */
+export function ctypeOf(t: Type): string {
+  switch (t.kind) {
+    case 'scalar':
+      return t.ctype;
+    case 'struct':
+    case 'union':
+      return t.name ? `${t.kind} ${t.name}` : t.kind;
+    case 'array':
+      return `${ctypeOf(t.elem)}[${t.count}]`;
+    case 'flex':
+      return `${ctypeOf(t.elem)}[]`;
+    case 'cstring':
+      return 'char[]';
+    case 'uuid':
+      return '__u8[16]';
+    case 'caps':
+      return `${ctypeOf(t.header)}[]`;
+  }
+}
+
+// ---------------------------------------------------------------- ioctls
+
+/** IOMMU backends of a legacy container (the type passed to VFIO_SET_IOMMU). */
+export type Backend = 'type1' | 'spapr-v1' | 'spapr-v2';
+
+/** The third ioctl argument. */
+export type ArgDesc =
+  | { kind: 'none' }
+  | { kind: 'int'; display: Display }
+  | { kind: 'struct'; type: StructType }
+  | { kind: 'fdptr' } // pointer to an __s32 fd
+  | { kind: 'u32ptr'; name: string; display: Display } // pointer to a __u32
+  | { kind: 'cstring' };
+
+/** What a return value ≥ 0 means, and any fd it creates. */
+export interface RetMeaning {
+  meaning: string;
+  newFd?: { fd: number; kind: FdKind };
+}
+
+/** Facts available when explaining a return value. */
+export interface RetCtx {
+  /** Top-level scalar values at entry (struct args) — by C field name. */
+  in: Vals;
+  /** Top-level scalar values at exit, when the kernel wrote the struct. */
+  out: Vals | null;
+  /** The integer argument (int args). */
+  arg: number;
+}
+
+export type RetFn = (ret: number, c: RetCtx) => RetMeaning;
+
+/** Read access to a call, for per-ioctl checks. */
+export interface CheckCtx {
+  readonly in: Vals;
+  readonly out: Vals | null;
+  readonly argsz: number;
+  readonly ret: number;
+  readonly errno: string | null;
+  /** Bytes captured at entry. */
+  readonly entry: Uint8Array;
+  readonly view: DataView;
+  readonly littleEndian: boolean;
+  /** Whether the call completed. */
+  readonly completed: boolean;
+  add(rule: string, severity: 'info' | 'warning' | 'error', message: string, field?: string): void;
+}
+
+export interface IoctlDesc {
+  /** Kernel name verbatim ("VFIO_EEH_PE_OP"). */
+  name: string;
+  /** _IOC_NR: VFIO_BASE (100) + N, or IOMMUFD_CMD_* (0x80 + k). */
+  nr: number;
+  family: string;
+  fdKinds: readonly FdKind[];
+  /** Container ioctls: the backends that implement it ('any' when not backend-specific). */
+  backends: readonly Backend[] | 'any';
+  arg: ArgDesc;
+  /** Bytes the kernel copies in and checks argsz against. */
+  minsz: number;
+  /** First u32 is 'argsz' (VFIO) or 'size' (iommufd: trailing bytes must be zero). */
+  sizeField: 'argsz' | 'size' | null;
+  /** Bytes beyond sizeof must be zero (iommufd, BIND_IOMMUFD): else E2BIG. */
+  zeroTail: boolean;
+  /** When the kernel writes the struct back: never, on success, also for some errnos, or per call. */
+  writes: 'never' | 'success' | { success: true; errnos: readonly string[] } | ((inVals: Vals, ret: number) => boolean);
+  ret: RetFn;
+  /** errno name → why this ioctl gives it (from the kernel's behaviour). */
+  errnos: Readonly<Record<string, string>>;
+  check?: (c: CheckCtx) => void;
+  /** Maximum payload worth capturing (caps chains, flexible arrays). */
+  cap: number;
+}
+
+/** What a family file writes; `ioctl()` fills the defaults and computes minsz. */
+export interface IoctlSpec {
+  name: string;
+  nr: number;
+  fdKinds: readonly FdKind[];
+  backends?: readonly Backend[] | 'any';
+  arg: ArgDesc;
+  /** Field whose end is minsz (default: sizeof the struct). */
+  minszEnd?: string;
+  sizeField?: 'argsz' | 'size' | null;
+  zeroTail?: boolean;
+  writes?: IoctlDesc['writes'];
+  ret?: RetFn;
+  errnos?: Record<string, string>;
+  check?: (c: CheckCtx) => void;
+  cap?: number;
+}
+
+export const VFIO_BASE = 100;
+/** _IOC_NR of VFIO_BASE + n. */
+export const vfio = (n: number): number => VFIO_BASE + n;
+
+export const retZero: RetFn = (r) => ({ meaning: r === 0 ? 'success' : `unexpected positive value ${r}` });
+
+export function retNewFd(kind: FdKind, what: string): RetFn {
+  return (r) => ({ meaning: `new ${what} fd ${r}`, newFd: { fd: r, kind } });
+}
+
+function hasFlexOrCaps(t: StructType): boolean {
+  return t.fields.some((f) => f.type.kind === 'flex' || f.type.kind === 'caps');
+}
+
+export function ioctl(family: string, s: IoctlSpec): IoctlDesc {
+  let minsz = 0;
+  let cap = 0;
+  const a = s.arg;
+  if (a.kind === 'struct') {
+    minsz = s.minszEnd ? offsetOfEnd(a.type, s.minszEnd) : a.type.size;
+    cap = s.cap ?? (hasFlexOrCaps(a.type) ? 65536 : 4096);
+  } else if (a.kind === 'fdptr' || a.kind === 'u32ptr') {
+    minsz = 4;
+    cap = 4;
+  } else if (a.kind === 'cstring') {
+    cap = s.cap ?? 4096;
+  }
+  const d: IoctlDesc = {
+    name: s.name,
+    nr: s.nr,
+    family,
+    fdKinds: s.fdKinds,
+    backends: s.backends ?? 'any',
+    arg: a,
+    minsz,
+    sizeField: s.sizeField !== undefined ? s.sizeField : a.kind === 'struct' ? 'argsz' : null,
+    zeroTail: s.zeroTail ?? false,
+    writes: s.writes ?? 'never',
+    ret: s.ret ?? retZero,
+    errnos: s.errnos ?? {},
+    cap,
+  };
+  if (s.check) d.check = s.check;
+  return d;
+}
+
+/** One uapi family file's export. */
+export interface Family {
+  name: string;
+  ioctls: IoctlDesc[];
+  /** Structs described here (for layout checks), including those only reached through caps/payloads. */
+  structs: StructType[];
+}

@@ -1,0 +1,94 @@
+// Turning values into the human form shown in FieldNode.display. Formatters
+// are built once per field and memoise: the same flag words and enum values
+// recur in every trace, so most events reuse a string instead of building one.
+
+import type { Display } from './dsl.js';
+import { errnoName } from './errno.js';
+
+export type Formatter = (v: bigint, n: number) => string;
+
+const MEMO_LIMIT = 512;
+
+function memo(fn: (n: number) => string): Formatter {
+  const cache = new Map<number, string>();
+  return (_v, n) => {
+    let s = cache.get(n);
+    if (s === undefined) {
+      s = fn(n);
+      if (cache.size < MEMO_LIMIT) cache.set(n, s);
+    }
+    return s;
+  };
+}
+
+export function hexOf(v: bigint | number): string {
+  return v < 0 ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`;
+}
+
+/** "NAME_A|NAME_B|0x100" — names for known bits, hex for the rest; "0" when clear. */
+export function flagsText(bits: readonly (readonly [string, number])[], n: number): string {
+  if (n === 0) return '0';
+  const parts: string[] = [];
+  let rest = n >>> 0;
+  for (const [name, b] of bits) {
+    if (b !== 0 && (rest & b) === b) {
+      parts.push(name);
+      rest = (rest & ~b) >>> 0;
+    }
+  }
+  if (rest !== 0) parts.push(hexOf(rest));
+  return parts.join('|');
+}
+
+export function makeFormatter(d: Display, signed: boolean): Formatter {
+  switch (d.kind) {
+    case 'hex':
+      return (v) => hexOf(v);
+    case 'dec':
+      return (v) => v.toString();
+    case 'fd':
+      return (v) => v.toString();
+    case 'ptr':
+      return (v) => (v === 0n ? 'NULL' : hexOf(v));
+    case 'errno':
+      return (_v, n) => errnoName(n, 'generic') ?? String(n);
+    case 'flags':
+      return memo((n) => flagsText(d.bits, n));
+    case 'enum':
+      return memo((n) => d.names.get(n) ?? (signed ? String(n) : hexOf(n)));
+    case 'custom':
+      return (v) => d.format(v);
+  }
+}
+
+const HEXDIGITS = '0123456789abcdef';
+
+/**
+ * Bytes from the traced process as a C string literal body: printable ASCII
+ * as is, quotes and backslashes escaped, everything else as \n, \t or \xNN,
+ * so no control character from the tracee ever reaches a terminal.
+ */
+export function escapeBytes(b: Uint8Array, start = 0, end = b.length): string {
+  let s = '';
+  for (let k = start; k < end; k++) {
+    const c = b[k] as number;
+    if (c >= 0x20 && c < 0x7f) {
+      s += c === 0x22 ? '\\"' : c === 0x5c ? '\\\\' : String.fromCharCode(c);
+    } else if (c === 0x0a) s += '\\n';
+    else if (c === 0x09) s += '\\t';
+    else if (c === 0x0d) s += '\\r';
+    else s += '\\x' + HEXDIGITS[c >> 4] + HEXDIGITS[c & 15];
+  }
+  return s;
+}
+
+/** 16 bytes as the canonical 8-4-4-4-12 UUID text. */
+export function uuidText(b: Uint8Array, off: number): string {
+  let s = '';
+  for (let k = 0; k < 16; k++) {
+    if (k === 4 || k === 6 || k === 8 || k === 10) s += '-';
+    const c = b[off + k] as number;
+    s += HEXDIGITS[c >> 4]! + HEXDIGITS[c & 15]!;
+  }
+  return s;
+}

@@ -1,0 +1,14 @@
+// Public decode API: what the renderers, the model/audit, the TUI and the
+// tracer glue use.
+
+export { createDecoder, backendOfIommuType, type Decoder, type DecoderOptions } from './decoder.js';
+export { captureRules } from './captureRules.js';
+export { registry, buildRegistry, type Registry } from './registry.js';
+export { encodeIo, decodeIo, encodingFor, isPowerpc, AUDIT_ARCH, SUPPORTED_ARCHES } from './encoding.js';
+export { errnoName, errnoNumber, errnoFlavor, type ErrnoFlavor } from './errno.js';
+export { kindFromPath } from './fdtable.js';
+export { findField, fieldValue } from './tree.js';
+export type {
+  IoctlDesc, Family, StructType, Field, Type, Display, Backend, ArgDesc, RetFn, RetMeaning, CheckCtx, Vals,
+} from './dsl.js';
+export type * from './types.js';

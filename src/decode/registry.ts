@@ -1,0 +1,59 @@
+// The registry: every family's descriptions, indexed for lookup. Family
+// files never register themselves; decoders/index.ts lists them.
+
+import type { Family, IoctlDesc, StructType } from './dsl.js';
+import { families as defaultFamilies } from '../../decoders/index.js';
+
+export interface Registry {
+  families: readonly Family[];
+  ioctls: readonly IoctlDesc[];
+  /** Descriptions sharing an _IOC_NR, in family order. */
+  byNr: ReadonlyMap<number, readonly IoctlDesc[]>;
+  byName: ReadonlyMap<string, readonly IoctlDesc[]>;
+  /** Every struct reachable from a description, by C tag (for layout checks). */
+  structs: ReadonlyMap<string, StructType>;
+}
+
+function collectStructs(t: StructType, into: Map<string, StructType>): void {
+  if (t.name && into.has(t.name)) return;
+  if (t.name) into.set(t.name, t);
+  for (const f of t.fields) {
+    const ft = f.type;
+    if (ft.kind === 'struct' || ft.kind === 'union') collectStructs(ft, into);
+    else if (ft.kind === 'array' && (ft.elem.kind === 'struct' || ft.elem.kind === 'union')) collectStructs(ft.elem, into);
+    else if (ft.kind === 'flex' && (ft.elem.kind === 'struct' || ft.elem.kind === 'union')) collectStructs(ft.elem, into);
+    else if (ft.kind === 'caps') {
+      collectStructs(ft.header, into);
+      for (const c of ft.caps.values()) collectStructs(c.type, into);
+    }
+  }
+}
+
+export function buildRegistry(families: readonly Family[]): Registry {
+  const ioctls: IoctlDesc[] = [];
+  const byNr = new Map<number, IoctlDesc[]>();
+  const byName = new Map<string, IoctlDesc[]>();
+  const structs = new Map<string, StructType>();
+  for (const fam of families) {
+    for (const d of fam.ioctls) {
+      ioctls.push(d);
+      const a = byNr.get(d.nr) ?? [];
+      a.push(d);
+      byNr.set(d.nr, a);
+      const b = byName.get(d.name) ?? [];
+      b.push(d);
+      byName.set(d.name, b);
+      if (d.arg.kind === 'struct') collectStructs(d.arg.type, structs);
+    }
+    for (const s of fam.structs) collectStructs(s, structs);
+  }
+  return { families, ioctls, byNr, byName, structs };
+}
+
+let defaultRegistry: Registry | null = null;
+
+/** The registry of every family in decoders/. */
+export function registry(): Registry {
+  defaultRegistry ??= buildRegistry(defaultFamilies);
+  return defaultRegistry;
+}
