@@ -17,6 +17,8 @@ export interface Decoder {
   decode(record: TraceRecord): DecodedEvent;
   /** What an fd of a process currently is, as far as the decoder knows. */
   fdKind(pid: number, fd: number): FdKind;
+  /** Tell the decoder an fd's kind learnt elsewhere (e.g. an fd inherited from outside the trace). */
+  createdFd(pid: number, fd: number, kind: FdKind): void;
 }
 
 export interface DecoderOptions {
@@ -95,10 +97,8 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
       const byKind = list.filter((d) => d.fdKinds.includes(kind));
       if (byKind.length > 0) list = byKind;
       else {
-        const d0 = cands[0] as IoctlDesc;
         findings.push({ rule: 'ioctl-wrong-fd-kind', severity: 'warning', message: `${cands.map((d) => d.name).join(' / ')} is not an ioctl of a ${kind} fd (the kernel answers ENOTTY or EINVAL)` });
         if (cands.length > 1) res = 'ambiguous';
-        void d0;
       }
     } else if (cands.length > 1) res = 'ambiguous';
     if (kind === 'container' || kind === 'iommufd') {
@@ -215,8 +215,6 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
           add: (rule, severity, message, field) => findings.push(field !== undefined ? { rule, severity, message, field } : { rule, severity, message }),
         });
       }
-    } else if (nr < 0 || !cands) {
-      findings.length = findings.length; // unknown number: shown as a number, never guessed
     }
     if (!layoutsOk && desc && desc.arg.kind === 'struct') {
       findings.push({ rule: 'abi-unsupported', severity: 'info', message: `struct layouts are described for LP64 only; ${header.arch} (word size ${header.wordSize}) payloads are not decoded` });
@@ -357,6 +355,9 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     },
     fdKind(pid: number, fd: number): FdKind {
       return fds.get(pid, fd)?.kind ?? 'other';
+    },
+    createdFd(pid: number, fd: number, kind: FdKind): void {
+      fds.created(pid, fd, kind);
     },
   };
 }
