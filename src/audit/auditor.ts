@@ -12,6 +12,13 @@ import { irqChecks } from './checks/irqs.js';
 import { setupChecks } from './checks/setup.js';
 import type { AuditFinding, Check, Reporter, RuleInfo } from './types.js';
 
+/**
+ * Per-call decoder findings that a sequence rule judges better: the decoder
+ * sees a "buffer too small" caps reply on one call; caps-reply-not-retried
+ * reports it only when the caller never retried, which is the actual bug.
+ */
+const SUPERSEDED: ReadonlySet<string> = new Set(['caps-buffer-too-small']);
+
 export class Auditor {
   readonly model: SessionModel;
   readonly findings: AuditFinding[] = [];
@@ -52,6 +59,7 @@ export class Auditor {
       return;
     }
     for (const f of ev.findings) {
+      if (SUPERSEDED.has(f.rule)) continue;
       this.push({
         rule: f.rule,
         severity: f.severity,
