@@ -107,8 +107,7 @@ export class TuiApp {
     const io = { ...(o.input ? { input: o.input } : {}), ...(o.output ? { output: o.output } : {}), ...(o.terminal ? { terminal: o.terminal } : {}) };
     const screen = blessed.screen({
       smartCSR: true,
-      // Unicode box lines rather than the VT100 alternate charset: survives
-      // any locale-aware terminal and keeps screen captures readable.
+      // Our rows carry UTF-8 (→ … µ); send it as is whatever terminfo says.
       forceUnicode: true,
       title: 'vfiotrace',
       warnings: false,
@@ -173,6 +172,9 @@ export class TuiApp {
       return;
     }
     const v = this.view;
+    // Keys may arrive between frames: move over the detail of the current selection.
+    v.sync();
+    this.refreshDetail();
     const dh = this.innerHeight(this.detail);
     const pane = v.focus;
     const move = (d: number) => {
@@ -287,13 +289,19 @@ export class TuiApp {
     this.header.setContent(`${esc(fit(l1, w))}\n${esc(fit(l2, w))}`);
   }
 
+  /** Rebuild the detail lines when the selected event changed. */
+  private refreshDetail(): void {
+    const v = this.view;
+    if (this.detailEpoch === v.selectionEpoch) return;
+    this.detailEpoch = v.selectionEpoch;
+    const idx = v.selectedIndex;
+    this.detailLines = buildDetail(idx >= 0 ? this.store.event(idx) : null);
+  }
+
   private drawDetail(): void {
     const v = this.view;
     const idx = v.selectedIndex;
-    if (this.detailEpoch !== v.selectionEpoch) {
-      this.detailEpoch = v.selectionEpoch;
-      this.detailLines = buildDetail(idx >= 0 ? this.store.event(idx) : null);
-    }
+    this.refreshDetail();
     const h = this.innerHeight(this.detail);
     const w = (this.detail.width as number) - 2;
     v.moveDetail(0, this.detailLines.length, h);

@@ -5,9 +5,15 @@
 import type { DetailLine, HexLine } from './state/detail.js';
 import { ROW, type EventStore } from './state/eventStore.js';
 
-/** Make text safe inside blessed tag markup. */
+/**
+ * Make text safe inside blessed tag markup and on a terminal: braces become
+ * tag escapes, and control characters (a traced program chooses its strings,
+ * escape sequences included) are shown as \xNN instead of being sent.
+ */
 export function esc(s: string): string {
-  return s.replace(/[{}]/g, (c) => (c === '{' ? '{open}' : '{close}'));
+  return s.replace(/[{}\x00-\x1f\x7f-\x9f]/g, (c) =>
+    c === '{' ? '{open}' : c === '}' ? '{close}' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
 }
 
 /** Cut to `w` columns (the last one becomes an ellipsis) and pad. */
@@ -41,7 +47,10 @@ export function rowText(store: EventStore, i: number, width: number): string {
   const name = fit(r.name, c.name);
   const fixed = `${time} ${tid} ${fd} ${name} `;
   const flagMark = r.findings > 0 ? ` [${r.findings}!]` : '';
-  const tail = ` = ${r.retText}${flagMark}`;
+  let tail = ` = ${r.retText}${flagMark}`;
+  // Arguments come before a long return meaning: shorten the meaning first.
+  const wantArgs = Math.min(r.args.length, 48);
+  if (width - fixed.length - tail.length < wantArgs) tail = fit(tail, Math.max(16, width - fixed.length - wantArgs)).trimEnd();
   const room = width - fixed.length - tail.length;
   const args = room > 3 ? (r.args.length > room ? `${r.args.slice(0, room - 1)}…` : r.args) : '';
   return fit(fixed + args + tail, width);

@@ -1,0 +1,176 @@
+// `vfiotrace tui -- CMD…`, `vfiotrace tui -p PID`, `vfiotrace tui FILE`:
+// the live terminal UI. Everything that can fail before the screen opens
+// (bad arguments, no terminal, unreadable recording, tracer refusing to
+// start) is reported as a one-line error with the terminal untouched.
+
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { Auditor } from '../audit/auditor.js';
+import { createDecoder } from '../decode/decoder.js';
+import { fail, parseArgs } from '../render/cliOptions.js';
+import { filterVocabulary, parseFilter } from '../render/filter.js';
+import { startTrace, TraceError, type TraceSession } from '../trace/native.js';
+import { liveCaptureRules, openPipeline } from '../trace/pipeline.js';
+import { parseHeader } from '../trace/reader.js';
+import { findExecutable } from './trace.js';
+import { TuiApp } from '../tui/app.js';
+import { FileSource, LiveSource, type SourceDeps } from '../tui/sources.js';
+
+const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The screen owns the terminal, so the target's stdin/stdout/stderr go
+ * elsewhere: stdin from /dev/null, output appended to a file. A shell does the
+ * redirection and then execs the command (same pid, traced throughout).
+ */
+function redirected(command: string[], outFile: string): string[] {
+  return ['/bin/sh', '-c', `exec "$@" </dev/null >>${shellQuote(outFile)} 2>&1`, 'vfiotrace-tui', ...command];
+}
+
+function checkRecording(file: string): string | null {
+  let fd = -1;
+  try {
+    fd = openSync(file, 'r');
+    const head = new Uint8Array(65536);
+    const n = readSync(fd, head, 0, head.length, 0);
+    if (parseHeader(head.subarray(0, n)) === null) return `${file}: not a vfiotrace recording (header cut short)`;
+    return null;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    return `${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`;
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+}
+
+function makeDeps(show: SourceDeps['show']): SourceDeps {
+  const auditor = new Auditor();
+  const audit: NonNullable<SourceDeps['audit']> = {
+    onLate: null,
+    feed: (ev) => auditor.feed(ev),
+    finish: () => void auditor.finish(),
+    snapshot: () => auditor.model.snapshot(),
+  };
+  auditor.onFinding = (f) => {
+    // Decoder findings already travel inside their event.
+    if (f.source !== 'sequence') return;
+    audit.onLate?.({
+      seq: f.seq,
+      finding: { rule: f.rule, severity: f.severity, message: f.message, events: f.events, ...(f.field ? { field: f.field } : {}) },
+    });
+  };
+  return {
+    open: (bytes, recordTo) => openPipeline(bytes, { ...(recordTo !== undefined ? { recordTo } : {}), onDecodeError: () => {} }),
+    decodeOne: (header, record) => createDecoder(header).decode(record),
+    show,
+    audit,
+  };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const dd = argv.indexOf('--');
+  const own = dd >= 0 ? argv.slice(0, dd) : argv;
+  const command = dd >= 0 ? argv.slice(dd + 1) : [];
+  const cmd = new Command('vfiotrace tui')
+    .usage('[options] -- COMMAND [ARGS…]  |  [options] -p PID  |  FILE')
+    .description('Watch VFIO ioctls live in a terminal UI, or browse a recording. Press ? inside for keys.')
+    .argument('[file]', 'a recording (.vft) to browse')
+    .option('-p, --attach <pid>', 'attach to a running process (repeatable); q detaches and leaves it running', collect)
+    .option('-f, --follow-forks', 'also trace children that the command forks')
+    .option('-s, --payload-cap <bytes>', 'capture at most BYTES of each ioctl argument', '4096')
+    .option('--all-ioctls', 'stop on every ioctl, not only VFIO/iommufd ones')
+    .option('-e, --expr <expr>', 'which events to show, as in text mode (repeatable)', collect)
+    .option('--target-output <file>', "where the command's stdout/stderr go (default: a file in the temp directory)")
+    .option('--keep <n>', 'decoded events kept whole in memory for the detail pane', '20000');
+  const code = parseArgs(cmd, own);
+  if (code !== null) return code;
+  const opts = cmd.opts<Record<string, unknown>>();
+  const file = cmd.args[0];
+  const pidArgs = (opts.attach as string[] | undefined) ?? [];
+  const modes = [file !== undefined, command.length > 0, pidArgs.length > 0].filter(Boolean).length;
+  if (modes !== 1) {
+    fail('tui needs exactly one of: FILE, -- COMMAND [ARGS], or -p PID');
+    return 2;
+  }
+  if (!process.stdout.isTTY || !process.stdin.isTTY) {
+    fail('tui needs a terminal on stdin and stdout (use `vfiotrace show` or `vfiotrace` for text)');
+    return 2;
+  }
+  const keep = Number(opts.keep);
+  if (!Number.isInteger(keep) || keep < 1) {
+    fail(`invalid --keep value: '${String(opts.keep)}'`);
+    return 2;
+  }
+  let show: SourceDeps['show'] = null;
+  try {
+    show = parseFilter((opts.expr as string[] | undefined) ?? [], filterVocabulary());
+  } catch (e) {
+    fail((e as Error).message);
+    return 2;
+  }
+  const deps = makeDeps(show);
+  const after: string[] = [];
+
+  let source;
+  let session: TraceSession | null = null;
+  if (file !== undefined) {
+    const bad = checkRecording(file);
+    if (bad) {
+      fail(bad);
+      return 2;
+    }
+    source = new FileSource(deps, file, (p) => createReadStream(p, { highWaterMark: 1 << 20 }));
+  } else {
+    const pids: number[] = [];
+    for (const p of pidArgs.flatMap((x) => x.split(','))) {
+      if (!/^[1-9][0-9]*$/.test(p)) {
+        fail(`invalid process id: '${p}'`);
+        return 2;
+      }
+      pids.push(Number(p));
+    }
+    const capText = String(opts.payloadCap);
+    if (!/^[0-9]+$/.test(capText) || Number(capText) > 0x40000000) {
+      fail(`invalid -s value: '${capText}' (bytes, 0..1073741824)`);
+      return 2;
+    }
+    if (command.length > 0 && findExecutable(command[0] as string) === null) {
+      fail(`cannot run '${command[0] as string}': no such executable`);
+      return 2;
+    }
+    const stamp = `${process.pid}-${Date.now()}`;
+    const spool = path.join(os.tmpdir(), `vfiotrace-tui-${stamp}.vft`);
+    const targetOut = typeof opts.targetOutput === 'string' ? opts.targetOutput : path.join(os.tmpdir(), `vfiotrace-tui-${stamp}.out`);
+    try {
+      session = startTrace({
+        ...(command.length > 0 ? { command: redirected(command, targetOut) } : { pids }),
+        follow: opts.followForks === true,
+        ioctlType: opts.allIoctls === true ? -1 : 0x3b,
+        payloadCap: Number(capText),
+        rules: liveCaptureRules(),
+      });
+    } catch (e) {
+      fail(e instanceof TraceError ? e.message : `cannot start tracing: ${(e as Error).message}`);
+      return 2;
+    }
+    source = new LiveSource(deps, session, spool, command.length > 0 ? { command } : { pids });
+    after.push(`recording of this session: ${spool}`);
+    if (command.length > 0) after.push(`output of ${command[0] as string}: ${targetOut}`);
+  }
+
+  const app = new TuiApp(source, { keepFull: keep });
+  const rc = await app.run();
+  if (session) {
+    // Detached on quit: wait briefly for the tracer thread to let go.
+    await Promise.race([session.done.catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
+    session.stream.destroy();
+  }
+  for (const line of after) process.stderr.write(`vfiotrace: ${line}\n`);
+  return rc;
+}

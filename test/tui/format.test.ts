@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { esc, hexTagged, rowText } from '../../src/tui/format.js';
+import { hexDump } from '../../src/tui/state/detail.js';
+import { EventStore } from '../../src/tui/state/eventStore.js';
+import { fakeIoctl } from './fakeEvents.js';
+
+describe('list row text', () => {
+  it('fits the width and keeps the arguments when the return meaning is long', () => {
+    const s = new EventStore();
+    const ev = fakeIoctl({ seq: 0, ret: -22, errno: 'EINVAL' });
+    ev.ret.meaning = 'x'.repeat(200);
+    s.add(ev);
+    const t = rowText(s, 0, 140);
+    expect(t).toHaveLength(140);
+    expect(t).toContain('3<container>');
+    expect(t).toContain('{argsz=40, flags=0, op=VFIO_EEH_PE_GET_STATE}');
+    expect(t).toContain('= -1 EINVAL');
+  });
+
+  it('escapes braces so arguments never become blessed tags', () => {
+    expect(esc('{bold}x{/bold}')).toBe('{open}bold{close}x{open}/bold{close}');
+  });
+
+  it('wraps highlighted hex bytes in a yellow background', () => {
+    const line = hexDump(Uint8Array.from([1, 2, 3, 4]), 1, 2)[0];
+    expect(line && hexTagged(line)).toContain('{black-fg}{yellow-bg}02{/yellow-bg}{/black-fg}');
+  });
+});

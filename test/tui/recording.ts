@@ -1,0 +1,81 @@
+// Builds small POWER (ppc64le) recordings of an EEH recovery session with the
+// project's writer, for the TUI tests and benchmark.
+
+import { writeFileSync } from 'node:fs';
+import { EndReason, ProcessEventKind, RuleKind } from '../../src/trace/events.js';
+import { encodeHeader, encodeRecord, makeHeader, type NewRecord } from '../../src/trace/writer.js';
+
+const PID = 4242;
+const ppc = (n: number) => 0x20000000 | (0x3b64 + n);
+
+function eeh(op: number, flags = 0): Uint8Array {
+  const b = new Uint8Array(40);
+  const dv = new DataView(b.buffer);
+  dv.setUint32(0, 40, true);
+  dv.setUint32(4, flags, true);
+  dv.setUint32(8, op, true);
+  return b;
+}
+
+let clock = 1_000_000n;
+function call(fd: number, path: string, n: number, ret: number, o: { arg?: bigint; kind?: RuleKind; entry?: Uint8Array } = {}): NewRecord {
+  const entry = o.entry ?? new Uint8Array(0);
+  clock += 5_000n;
+  return {
+    type: 'ioctl', flags: 0, pid: PID, tid: PID, tEntry: clock, tExit: clock + 1_200n, fd: BigInt(fd),
+    request: BigInt(ppc(n)), arg: o.arg ?? 0x7fffd000n, ret: BigInt(ret), wantLen: entry.length, inFault: null, outFault: null,
+    ruleKind: o.kind ?? (entry.length ? RuleKind.Sized : RuleKind.None), fdPath: path, entry, exit: entry.slice(),
+  };
+}
+
+/** The scripted session: setup, then EEH recovery with one bad call. */
+export function eehSession(): NewRecord[] {
+  const C = '/dev/vfio/vfio';
+  const G = '/dev/vfio/42';
+  const group = new Uint8Array(4);
+  group[0] = 3;
+  return [
+    { type: 'process', kind: ProcessEventKind.Start, pid: PID, tid: PID, ts: clock, value: 0, other: 0, text: 'qemu-system-ppc64' },
+    call(3, C, 0, 0),
+    call(3, C, 1, 1, { arg: 5n, kind: RuleKind.Integer }),
+    call(4, G, 4, 0, { entry: group, kind: RuleKind.Fixed }),
+    call(3, C, 2, 0, { arg: 7n, kind: RuleKind.Integer }),
+    call(3, C, 21, 0, { entry: eeh(1) }),
+    call(3, C, 21, 2, { entry: eeh(4) }),
+    call(3, C, 21, -22, { entry: eeh(6, 1) }),
+    call(3, C, 21, 0, { entry: eeh(6) }),
+    call(3, C, 21, 0, { entry: eeh(5) }),
+    call(3, C, 21, 0, { entry: eeh(8) }),
+    call(3, C, 21, 0, { entry: eeh(4) }),
+  ];
+}
+
+/** The session followed by `filler` more GET_STATE calls, then END. Returns the byte count. */
+export function writeEehRecording(path: string, filler = 0): number {
+  const header = makeHeader({ arch: 'ppc64le', hostname: 'p9-test', argv: ['qemu-system-ppc64', '-M', 'pseries'] });
+  const chunks: Uint8Array[] = [encodeHeader(header)];
+  const recs = eehSession();
+  for (const r of recs) chunks.push(encodeRecord(r, 'le'));
+  if (filler > 0) {
+    // One encoded record reused with fresh times: a million of them stays fast to build.
+    const one = encodeRecord(call(3, '/dev/vfio/vfio', 21, 0, { entry: eeh(4) }), 'le');
+    for (let k = 0; k < filler; k++) {
+      const c = one.slice();
+      const d = new DataView(c.buffer);
+      const t = 2_000_000n + BigInt(k) * 1_000n;
+      d.setBigUint64(16, t, true);
+      d.setBigUint64(24, t + 800n, true);
+      chunks.push(c);
+    }
+  }
+  chunks.push(encodeRecord({ type: 'end', reason: EndReason.Exited, status: 0, dropped: 0, events: BigInt(recs.length - 1 + filler), text: '' }, 'le'));
+  const total = chunks.reduce((a, c) => a + c.length, 0);
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  writeFileSync(path, out);
+  return total;
+}
