@@ -19,6 +19,8 @@ export interface Env {
   ctx: SideCtx;
   /** Where decode-time findings go (reserved, unknown flags, cap chains); null = don't report. */
   findings: Finding[] | null;
+  /** Every fixed field regardless of side and `when` (layout/value checks); no flex or caps. */
+  all?: boolean;
 }
 
 const enum R {
@@ -192,7 +194,7 @@ export function decodeFields(
   for (const p of cs.plans) {
     const at = base + p.off;
     const f = p.f;
-    if (f.when && !f.when(vals, env.ctx)) continue;
+    if (f.when && !env.all && !f.when(vals, env.ctx)) continue;
     const ft = f.type;
     if (p.read !== -1) {
       if (at + p.size > limit) continue;
@@ -203,7 +205,7 @@ export function decodeFields(
       }
       const num = readNum(env.dv, p.read, at, env.le);
       vals[p.name] = num;
-      if (!onSide(p.dir, side)) continue;
+      if (!env.all && !onSide(p.dir, side)) continue;
       const v = readScalar(env.dv, p.read, at, env.le);
       const node: FieldNode = { name: p.name, path, ctype: p.ctype, offset: at, size: p.size, dir: p.dir, value: v, display: (p.fmt as Formatter)(v, num) };
       if (env.cmp !== null && bytesDiffer(env.cmp, env.bytes, at, p.size)) node.changed = true;
@@ -243,7 +245,7 @@ export function decodeFields(
         continue;
       }
       case 'uuid': {
-        if (at + 16 > limit || !onSide(p.dir, side)) continue;
+        if (at + 16 > limit || (!env.all && !onSide(p.dir, side))) continue;
         const path = prefix + p.name;
         if (at + 16 > env.len) {
           out.push(unreadable(p.name, path, p.ctype, at, 16, p.dir));
@@ -256,6 +258,7 @@ export function decodeFields(
         continue;
       }
       case 'flex': {
+        if (env.all) continue;
         let shape: FlexShape | null;
         if (ft.resolve) shape = ft.resolve(vals, env.ctx);
         else shape = { type: ft.elem, count: ft.count === 'argsz' ? null : (vals[ft.count] ?? 0) };
@@ -265,7 +268,7 @@ export function decodeFields(
         continue;
       }
       case 'caps': {
-        if (side !== 'out') continue;
+        if (side !== 'out' || env.all) continue;
         const node = walkCaps(ft, env, vals, limit, prefix);
         if (node !== null) out.push(node);
         continue;
@@ -298,7 +301,7 @@ function decodeElems(elem: Type, sub: CompiledStruct | null, count: number, env:
       break; // the rest is unreadable too; one marker is enough
     }
     if (read !== -1) {
-      if (!onSide(dir, side)) continue;
+      if (!env.all && !onSide(dir, side)) continue;
       const v = readScalar(env.dv, read, eat, env.le);
       const node: FieldNode = { name, path: epath, ctype, offset: eat, size: es, dir, value: v, display: (fmt as Formatter)(v, Number(v)) };
       if (env.cmp !== null && bytesDiffer(env.cmp, env.bytes, eat, es)) node.changed = true;
