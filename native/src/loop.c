@@ -113,8 +113,7 @@ static void begin_call(struct vft_session *s, struct tracee *t, const uint64_t *
 	if (!c->in || !c->out)
 		r = NULL; /* out of memory: record the call without payload */
 	capture_entry(t->tid, c, r, s->cap);
-	/* Seam for emulation: a verdict (run it / answer with a return value
-	 * and bytes to write) would be asked for here, with the entry capture. */
+	verdict_entry(s, t); /* emulation: may skip or rewrite the call */
 	t->in_call = 1;
 }
 
@@ -128,6 +127,8 @@ static void end_call(struct vft_session *s, struct tracee *t, int64_t ret, int n
 		c->flags |= IOF_NO_EXIT;
 	} else {
 		c->t_exit = now_ns(CLOCK_MONOTONIC);
+		if (c->emu)
+			ret = verdict_exit(t, ret);
 		c->ret = ret;
 		capture_exit(t->tid, c);
 	}
@@ -314,6 +315,15 @@ static void on_thread_exit(struct vft_session *s, pid_t tid, int status)
 	tt_remove(&s->tt, tid);
 }
 
+/* VFT_DEBUG=1 prints every wait status to stderr (read once). */
+static int debug_enabled(void)
+{
+	static int on = -1;
+	if (on < 0)
+		on = getenv("VFT_DEBUG") != NULL;
+	return on;
+}
+
 static int wants_detach(struct vft_session *s)
 {
 	return !s->detaching && (atomic_load(&s->detach_req) || s->ob.broken);
@@ -344,6 +354,8 @@ static void run(struct vft_session *s)
 		if (!WIFSTOPPED(status))
 			continue;
 		struct tracee *t = tracee_new(s, tid, 0);
+		if (debug_enabled())
+			fprintf(stderr, "vft: tid %d status %#x\n", (int)tid, status);
 		if (t)
 			on_stop(s, t, status);
 		else
