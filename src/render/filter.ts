@@ -3,6 +3,7 @@
 // negates the list. `trace=` may prefix it, as in strace. Process events
 // always pass. Several -e options must all pass.
 
+import { registry } from '../decode/registry.js';
 import type { DecodedEvent, DecodedIoctl, FdKind } from '../decode/types.js';
 
 const FD_KINDS: ReadonlySet<string> = new Set<FdKind>(['container', 'group', 'device', 'iommufd', 'migration', 'dmabuf', 'other']);
@@ -72,4 +73,10 @@ export function parseFilter(exprs: string[], vocab: FilterVocabulary = {}): Even
     }
     return true;
   };
+}
+
+/** The names the decoders know, for validating -e words. */
+export function filterVocabulary(): FilterVocabulary {
+  const r = registry();
+  return { ioctls: r.byName.keys(), families: r.families.map((f) => f.name) };
 }

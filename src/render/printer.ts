@@ -2,7 +2,8 @@
 // filter first, then either the -c summary or text/JSON lines.
 
 import type { DecodedEvent } from '../decode/types.js';
-import type { RecordingHeader } from '../trace/events.js';
+import type { EndRecord, RecordingHeader } from '../trace/events.js';
+import type { Pipeline } from '../trace/pipeline.js';
 import type { EventFilter } from './filter.js';
 import { renderJson } from './json.js';
 import type { Output } from './output.js';
@@ -21,6 +22,8 @@ export class Printer {
   readonly summary: Summary | null;
   /** ioctl events that passed the filter. */
   shown = 0;
+  /** The END record, once seen. */
+  end: EndRecord | null = null;
 
   constructor(
     header: RecordingHeader,
@@ -36,6 +39,7 @@ export class Printer {
     const { filter } = this.opts;
     for (let i = 0; i < events.length; i++) {
       const ev = events[i]!;
+      if (ev.kind === 'end') this.end = ev.record;
       if (filter !== null && !filter(ev)) continue;
       if (ev.kind === 'ioctl') this.shown++;
       if (this.summary) this.summary.add(ev);
@@ -50,4 +54,19 @@ export class Printer {
     if (this.summary) this.out.write(this.opts.json ? this.summary.json() : this.summary.text());
     await this.out.flush();
   }
+}
+
+/**
+ * Prints a whole pipeline. Returns the error that stopped it (a corrupt or
+ * cut-short stream) after everything before it has been printed, or null.
+ */
+export async function printAll(p: Pipeline, printer: Printer): Promise<Error | null> {
+  let error: Error | null = null;
+  try {
+    for await (const b of p.batches()) await printer.batch(b);
+  } catch (e) {
+    error = e instanceof Error ? e : new Error(String(e));
+  }
+  await printer.finish();
+  return error;
 }

@@ -42,7 +42,7 @@ export class Summary {
     const rule = '------ ----------- ----------- --------- --------- ' + '-'.repeat(width) + '\n';
     const line = (pct: number, ns: number, n: number, err: number, name: string): string =>
       pct.toFixed(2).padStart(6) + ' ' + formatSeconds(ns).padStart(11) + ' ' +
-      String(n === 0 ? 0 : Math.round(ns / n / 1000)).padStart(11) + ' ' + String(n).padStart(9) + ' ' +
+      String(n === 0 ? 0 : Math.floor(ns / n / 1000)).padStart(11) + ' ' + String(n).padStart(9) + ' ' +
       (err === 0 ? '' : String(err)).padStart(9) + ' ' + name + '\n';
     let s = '% time     seconds  usecs/call     calls    errors ioctl\n' + rule;
     for (const r of rows) s += line(total === 0 ? 0 : (100 * r.totalNs) / total, r.totalNs, r.calls, r.errors, r.ioctl);

@@ -169,7 +169,8 @@ function argText(ev: DecodedIoctl): string {
   const inNode = ev.in;
   let s: string;
   if (inNode === null) {
-    s = ev.argDisplay;
+    // No decoded form (an ioctl without argument): the raw value, as strace shows it.
+    s = ev.argDisplay !== '' ? ev.argDisplay : ev.record.arg === 0n ? '0' : '0x' + ev.record.arg.toString(16);
   } else {
     s = rootEntry(inNode);
     if (ev.truncated) s = s.endsWith('}') ? s.slice(0, -1) + (s.length > 2 ? ', ...}' : '...}') : s + '...';

@@ -4,9 +4,13 @@
 // (through the full pipe) instead of piling events up in memory.
 
 import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import { captureRules } from '../decode/captureRules.js';
+import { createDecoder } from '../decode/decoder.js';
 import type { DecodedEvent } from '../decode/types.js';
+import type { CaptureRule } from './captureRule.js';
 import type { RecordingHeader, TraceRecord } from './events.js';
-import { type OpenRecording, readStream } from './reader.js';
+import { RecordingParser } from './reader.js';
 
 /** What the pipeline needs from a decoder (src/decode's createDecoder). */
 export interface EventDecoder {
@@ -15,7 +19,8 @@ export interface EventDecoder {
 export type DecoderFactory = (header: RecordingHeader) => EventDecoder;
 
 export interface PipelineOptions {
-  decoder: DecoderFactory;
+  /** Default: src/decode's createDecoder. */
+  decoder?: DecoderFactory;
   /** -w: copy every byte of the stream, unchanged, to this file. */
   recordTo?: string;
   /** Called for a record the decoder could not handle; the record is skipped. */
@@ -56,30 +61,59 @@ async function* tee(source: AsyncIterable<Uint8Array>, path: string): AsyncGener
 /** Builds the pipeline over any byte source (a Readable is one). */
 export async function openPipeline(source: AsyncIterable<Uint8Array>, opts: PipelineOptions): Promise<Pipeline> {
   const bytes = opts.recordTo !== undefined ? tee(source, opts.recordTo) : source;
-  const rec: OpenRecording = await readStream(bytes);
-  const decoder = opts.decoder(rec.header);
+  const it = bytes[Symbol.asyncIterator]();
+  const parser = new RecordingParser();
+  // Records that arrived with the header wait for the first batch.
+  let first: TraceRecord[] = [];
+  while (parser.header === null) {
+    const r = await it.next();
+    if (r.done) {
+      parser.finish(); // throws: empty input or truncated header
+      break;
+    }
+    first = parser.push(r.value);
+    if (parser.header === null && parser.error) throw parser.error;
+  }
+  const header = parser.header as unknown as RecordingHeader;
+  const decoder = (opts.decoder ?? createDecoder)(header);
   const onError = opts.onDecodeError;
 
-  async function* batches(): AsyncGenerator<DecodedEvent[], void, undefined> {
-    for await (const records of rec.batches()) {
-      const out: DecodedEvent[] = new Array<DecodedEvent>();
-      for (let i = 0; i < records.length; i++) {
-        const r = records[i]!;
-        try {
-          out.push(decoder.decode(r));
-        } catch (e) {
-          const err = e instanceof Error ? e : new Error(String(e));
-          if (!onError) throw new Error(`cannot decode the record at byte ${r.offset}: ${err.message}`);
-          onError(r, err);
-        }
+  function decodeAll(records: TraceRecord[]): DecodedEvent[] {
+    const out: DecodedEvent[] = [];
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      try {
+        out.push(decoder.decode(r));
+      } catch (e) {
+        const err = e instanceof Error ? e : new Error(String(e));
+        if (!onError) throw new Error(`cannot decode the record at byte ${r.offset}: ${err.message}`);
+        onError(r, err);
       }
-      if (out.length > 0) yield out;
     }
+    return out;
+  }
+
+  async function* batches(): AsyncGenerator<DecodedEvent[], void, undefined> {
+    // Every complete record is delivered before a corruption error is thrown.
+    let records = first;
+    first = [];
+    for (;;) {
+      if (records.length > 0) {
+        const out = decodeAll(records);
+        if (out.length > 0) yield out;
+      }
+      if (parser.error) break;
+      const r = await it.next();
+      if (r.done) break;
+      records = parser.push(r.value);
+    }
+    if (parser.error && it.return) await it.return();
+    parser.finish();
   }
   async function* events(): AsyncGenerator<DecodedEvent, void, undefined> {
     for await (const b of batches()) yield* b;
   }
-  return { header: rec.header, batches, events };
+  return { header, batches, events };
 }
 
 /** A recording file as a pipeline (1 MiB reads). */
@@ -90,4 +124,20 @@ export function openRecordingPipeline(path: string, opts: PipelineOptions): Prom
 /** Callback style: feeds every batch to `consume`, awaiting it before reading on. */
 export async function drain(p: Pipeline, consume: (batch: DecodedEvent[]) => void | Promise<void>): Promise<void> {
   for await (const b of p.batches()) await consume(b);
+}
+
+/** This host's architecture in the recording's naming (what a live trace records). */
+export function hostArch(): string {
+  switch (process.arch) {
+    case 'x64': return 'x86_64';
+    case 'arm64': return 'aarch64';
+    case 'ppc64': return os.endianness() === 'LE' ? 'ppc64le' : 'ppc64';
+    case 'ia32': return 'i386';
+    default: return process.arch;
+  }
+}
+
+/** Capture rules for tracing on this host, derived from the decoders. */
+export function liveCaptureRules(): CaptureRule[] {
+  return captureRules(hostArch());
 }

@@ -1,0 +1,62 @@
+// `vfiotrace show FILE`: prints a recording exactly as the live run printed it.
+
+import { statSync } from 'node:fs';
+import { Command } from 'commander';
+import { addOutputOptions, fail, filterVocabulary, openOutput, outputFlags, parseArgs, printOptions } from '../render/cliOptions.js';
+import { Printer, printAll } from '../render/printer.js';
+import { openRecordingPipeline } from '../trace/pipeline.js';
+
+export async function run(argv: string[]): Promise<number> {
+  const cmd = addOutputOptions(
+    new Command('vfiotrace show')
+      .description('print a recording made with -w (or by the standalone recorder), as the live trace printed it')
+      .argument('<file>', 'recording (.vft)'),
+  );
+  const code = parseArgs(cmd, argv);
+  if (code !== null) return code;
+  const file = cmd.args[0] as string;
+  const flags = outputFlags(cmd.opts());
+
+  let print;
+  try {
+    print = printOptions(flags, filterVocabulary());
+  } catch (e) {
+    fail((e as Error).message);
+    return 2;
+  }
+  try {
+    if (!statSync(file).isFile()) throw Object.assign(new Error(), { code: 'EISDIR' });
+  } catch (e) {
+    fail(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`}`);
+    return 2;
+  }
+
+  let pipeline;
+  try {
+    pipeline = await openRecordingPipeline(file, {
+      onDecodeError: (r, e) => fail(`${file}: cannot decode the record at byte ${r.offset}: ${e.message}`),
+    });
+  } catch (e) {
+    fail(`${file}: ${(e as Error).message}`);
+    return 1;
+  }
+  let out;
+  try {
+    out = openOutput(flags);
+  } catch (e) {
+    fail((e as Error).message);
+    return 2;
+  }
+  const printer = new Printer(pipeline.header, print, out);
+  const error = await printAll(pipeline, printer);
+  await out.close();
+  if (error) {
+    fail(`${file}: ${error.message}`);
+    return 1;
+  }
+  if (printer.end === null) {
+    fail(`${file}: the recording ends without an END record: the tracer was stopped or the file was cut short`);
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,200 @@
+// `vfiotrace [options] -- CMD…` / `vfiotrace -p PID`: trace live and print.
+
+import { accessSync, constants, statSync } from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import { addOutputOptions, fail, filterVocabulary, openOutput, outputFlags, parseArgs, printOptions, type OutputFlags } from '../render/cliOptions.js';
+import { Printer, printAll } from '../render/printer.js';
+import { EndReason, type EndRecord } from '../trace/events.js';
+import { startTrace, TraceError, type TraceResult, type TraceSession } from '../trace/native.js';
+import { openPipeline, liveCaptureRules } from '../trace/pipeline.js';
+
+export interface LiveOptions {
+  command?: string[];
+  pids?: number[];
+  follow: boolean;
+  allIoctls: boolean;
+  payloadCap: number;
+  recordTo?: string;
+  output: OutputFlags;
+}
+
+export interface LiveOutcome {
+  /** Exit code for vfiotrace: the traced command's status, 128+N on death by signal N. */
+  code: number;
+  /** ioctl events printed (after -e). */
+  shown: number;
+}
+
+const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
+
+/** PATH lookup, so a missing command is a one-line error before anything starts. */
+export function findExecutable(cmd: string): string | null {
+  const ok = (p: string): boolean => {
+    try {
+      accessSync(p, constants.X_OK);
+      return statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (cmd.includes('/')) return ok(cmd) ? cmd : null;
+  for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
+    const p = path.join(dir || '.', cmd);
+    if (ok(p)) return p;
+  }
+  return null;
+}
+
+function exitCode(end: EndRecord | null, result: TraceResult | null): number {
+  const reason = end?.reason ?? result?.reason;
+  const status = end?.status ?? result?.status ?? 0;
+  switch (reason) {
+    case EndReason.Exited: return status;
+    case EndReason.Killed: return 128 + status;
+    case EndReason.Detached: return 0;
+    default: return 2;
+  }
+}
+
+/** Runs a live trace and prints it; shared by `trace` and `demo`. Errors are printed; the code says how it went. */
+export async function traceAndPrint(o: LiveOptions): Promise<LiveOutcome> {
+  let print;
+  try {
+    print = printOptions(o.output, filterVocabulary());
+  } catch (e) {
+    fail((e as Error).message);
+    return { code: 2, shown: 0 };
+  }
+  let out;
+  try {
+    out = openOutput(o.output);
+  } catch (e) {
+    fail((e as Error).message);
+    return { code: 2, shown: 0 };
+  }
+  let session: TraceSession;
+  try {
+    session = startTrace({
+      ...(o.command ? { command: o.command } : {}),
+      ...(o.pids ? { pids: o.pids } : {}),
+      follow: o.follow,
+      ioctlType: o.allIoctls ? -1 : 0x3b,
+      payloadCap: o.payloadCap,
+      rules: liveCaptureRules(),
+    });
+  } catch (e) {
+    await out.close();
+    fail(e instanceof TraceError ? e.message : `cannot start tracing: ${(e as Error).message}`);
+    return { code: 2, shown: 0 };
+  }
+
+  // strace's manners: detach from attached processes, forward to a spawned one.
+  const attach = o.pids !== undefined;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (attach) session.detach();
+    else session.signal(sig);
+  };
+  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of sigs) process.on(s, onSignal);
+
+  let printer: Printer | null = null;
+  let error: Error | null = null;
+  try {
+    const pipeline = await openPipeline(session.stream, {
+      ...(o.recordTo !== undefined ? { recordTo: o.recordTo } : {}),
+      onDecodeError: (r, e) => fail(`cannot decode the record at byte ${r.offset}: ${e.message}`),
+    });
+    printer = new Printer(pipeline.header, print, out);
+    error = await printAll(pipeline, printer);
+  } catch (e) {
+    error = e instanceof Error ? e : new Error(String(e));
+  }
+  if (error) {
+    // Keep the pipe flowing so the tracer is never stuck on a full pipe.
+    session.stream.resume();
+    fail(error.message);
+  }
+  let result: TraceResult | null = null;
+  try {
+    result = await session.done;
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  for (const s of sigs) process.off(s, onSignal);
+  await out.close();
+  const end = printer?.end ?? null;
+  const text = end?.text || result?.error;
+  if (text) fail(text);
+  const code = error && !end ? 2 : exitCode(end, result);
+  return { code, shown: printer?.shown ?? 0 };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const cmd = addOutputOptions(
+    new Command('vfiotrace')
+      .usage('[options] [--] COMMAND [ARGS…]  |  [options] -p PID')
+      .description('Trace the VFIO and iommufd ioctls of a command or of running processes, strace-style.')
+      .argument('[command...]', 'command to run and trace')
+      .option('-p, --attach <pid>', 'attach to a running process (repeatable)', collect)
+      .option('-f, --follow-forks', 'also trace children that the command forks (threads are always traced)')
+      .option('-s, --payload-cap <bytes>', 'capture at most BYTES of each ioctl argument', '4096')
+      .option('--all-ioctls', 'stop on every ioctl, not only VFIO/iommufd ones')
+      .option('-w, --write <file>', 'also record the raw event stream to FILE (print it later with `vfiotrace show FILE`)')
+      .passThroughOptions()
+      .addHelpText('after', `
+Other commands:
+  vfiotrace show FILE      print a recording
+  vfiotrace decode …       decode one ioctl from bytes
+  vfiotrace audit …        find VFIO misuse across a session
+  vfiotrace tui …          live terminal UI
+  vfiotrace emulate …      answer VFIO ioctls with an emulated kernel
+  vfiotrace demo           trace the bundled demo client in a sandbox
+
+Exit status: the traced command's (128+N if killed by signal N); 2 on usage
+or tracer errors. See docs/usage.md and docs/json-schema.md.`),
+  );
+  const code = parseArgs(cmd, argv);
+  if (code !== null) return code;
+  const opts = cmd.opts<Record<string, unknown>>();
+  const command = cmd.args;
+  const pidArgs = (opts.attach as string[] | undefined) ?? [];
+
+  if (command.length === 0 && pidArgs.length === 0) {
+    fail('must have COMMAND [ARGS] or -p PID (see vfiotrace --help)');
+    return 2;
+  }
+  if (command.length > 0 && pidArgs.length > 0) {
+    fail('give either COMMAND [ARGS] or -p PID, not both');
+    return 2;
+  }
+  const pids: number[] = [];
+  for (const p of pidArgs) {
+    if (!/^[1-9][0-9]*$/.test(p)) {
+      fail(`invalid process id: '${p}'`);
+      return 2;
+    }
+    pids.push(Number(p));
+  }
+  const capText = String(opts.payloadCap);
+  if (!/^[0-9]+$/.test(capText) || Number(capText) > 0x40000000) {
+    fail(`invalid -s value: '${capText}' (bytes, 0..1073741824)`);
+    return 2;
+  }
+  if (command.length > 0) {
+    const exe = findExecutable(command[0] as string);
+    if (exe === null) {
+      fail(`cannot run '${command[0] as string}': no such executable`);
+      return 2;
+    }
+  }
+  const live: LiveOptions = {
+    ...(command.length > 0 ? { command } : { pids }),
+    follow: opts.followForks === true,
+    allIoctls: opts.allIoctls === true,
+    payloadCap: Number(capText),
+    ...(typeof opts.write === 'string' ? { recordTo: opts.write } : {}),
+    output: outputFlags(opts),
+  };
+  return (await traceAndPrint(live)).code;
+}
