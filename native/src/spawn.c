@@ -65,6 +65,12 @@ int spawn_start(struct vft_session *s)
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		/* Node ignores SIGPIPE; the traced command should not inherit that. */
 		signal(SIGPIPE, SIG_DFL);
+		/* Node marks its stdio close-on-exec; the command must still get them. */
+		for (int fd = 0; fd <= 2; fd++) {
+			int fl = fcntl(fd, F_GETFD);
+			if (fl >= 0 && (fl & FD_CLOEXEC))
+				fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+		}
 		close(go[1]);
 		close(ep[0]);
 		char c;
