@@ -70,6 +70,8 @@ struct vft_config {
 	const struct vft_rule *rules;
 	uint32_t nrules;
 	const char *producer; /* header TLV 6, e.g. "vfiotrace 0.1.0" */
+	/* emulation: read end of the verdict pipe (include/verdict.h); -1 = off */
+	int32_t verdict_fd;
 };
 
 /* Values of vft_result.reason: the END record's flags. */

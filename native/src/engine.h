@@ -72,6 +72,8 @@ struct call {
 	uint16_t path_len;
 	char path[512];
 	uint8_t *in, *out; /* payload_cap bytes each, allocated on first use */
+	uint8_t emu;       /* verdict.c: 1 = skipped, return emu_ret; 2 = rewritten */
+	int64_t emu_ret;
 };
 
 const struct vft_rule *rule_find(const struct vft_rule *rules, uint32_t n, uint32_t request);
@@ -156,5 +158,12 @@ struct tracee *tracee_new(struct vft_session *s, pid_t tid, pid_t creator);
 void announce(struct vft_session *s, struct tracee *t, pid_t creator);
 
 void set_err(struct vft_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- emulation verdicts (verdict.c, include/verdict.h) ---- */
+
+/* At a captured call's entry: asks for a verdict (when verdict_fd >= 0) and applies it. */
+void verdict_entry(struct vft_session *s, struct tracee *t);
+/* At its exit stop, for an emulated call: sets the return value; returns it. */
+int64_t verdict_exit(struct tracee *t, int64_t ret);
 
 #endif

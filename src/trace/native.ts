@@ -31,6 +31,8 @@ export interface TraceOptions {
   rules: CaptureRule[];
   /** Header TLV "producer". Default "vfiotrace <version>". */
   producer?: string;
+  /** Emulation: read end of the verdict pipe (native/include/verdict.h); omitted = off. */
+  verdictFd?: number;
 }
 
 export interface TraceResult {
@@ -131,6 +133,7 @@ function loadLib(): NativeLib {
     rules: 'const uint32_t *',
     nrules: 'uint32',
     producer: 'const char *',
+    verdict_fd: 'int32',
   });
   koffi.struct('vft_result', {
     reason: 'int32',
@@ -233,6 +236,7 @@ export function startTrace(options: TraceOptions): TraceSession {
     rules: encodeRules(options.rules),
     nrules: options.rules.length,
     producer: options.producer ?? 'vfiotrace 0.1.0',
+    verdict_fd: options.verdictFd ?? -1,
   };
   const err = Buffer.alloc(512);
   const handle = lib.start(cfg, err, err.length);
