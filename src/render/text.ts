@@ -29,6 +29,8 @@ export const DEFAULT_TEXT_OPTIONS: TextOptions = {
   findings: 'info',
 };
 
+const SIGCHLD = 17;
+
 const SEVERITY_RANK: Record<FindingLevel, number> = { info: 0, warning: 1, error: 2, none: 3 };
 
 function pad(n: number, width: number): string {
@@ -129,6 +131,9 @@ export class TextRenderer {
         this.live.add(ev.tid);
         return '';
       case ProcessEventKind.Signal:
+        // A child's exit is noise next to VFIO calls (the sandbox's shell alone
+        // gets dozens); JSON still carries every signal.
+        if (r.value === SIGCHLD) return '';
         return this.leader(ev.tid, ev.ts) + '--- ' + signalName(r.value) + ' ---\n';
       case ProcessEventKind.Exit:
         return this.gone(ev, '+++ exited with ' + r.value + ' +++\n');

@@ -95,6 +95,7 @@ describe('text renderer', () => {
       t.render(proc(ProcessEventKind.Start, 101)),
       t.render(ioctl({ tid: 101, pid: 101 })),
       t.render(proc(ProcessEventKind.Signal, 101, 10)),
+      t.render(proc(ProcessEventKind.Signal, 101, 17)), // SIGCHLD: not shown
       t.render(proc(ProcessEventKind.Killed, 101, 9)),
       t.render(ioctl({ tid: 100, pid: 100 })),
       t.render(proc(ProcessEventKind.Exit, 100, 3)),
