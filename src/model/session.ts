@@ -52,7 +52,7 @@ export class SessionModel {
 
   apply(ev: DecodedEvent): void {
     if (ev.kind === 'ioctl') this.commit(ev, this.prepare(ev));
-    else if (ev.kind === 'process') this.applyProcess(ev.seq, ev.pid, ev.record.kind);
+    else if (ev.kind === 'process') this.applyProcess(ev.seq, ev.pid, ev.record.kind, ev.record.other);
     else this.lastSeq = ev.seq;
   }
 
@@ -210,8 +210,19 @@ export class SessionModel {
     void seq;
   }
 
-  private applyProcess(seq: number, pid: number, kind: ProcessEventKind): void {
+  private applyProcess(seq: number, pid: number, kind: ProcessEventKind, other: number): void {
     this.lastSeq = seq;
+    if (kind === ProcessEventKind.Start) {
+      // A forked child shares its parent's open files: the same container,
+      // groups and devices, not copies.
+      const parent = other > 0 ? this.processes.get(other) : undefined;
+      const child = this.process(pid);
+      if (parent && child.fds.size === 0) {
+        for (const [fd, e] of parent.fds) child.fds.set(fd, { ...e, pid, firstSeq: seq, lastSeq: seq });
+        for (const [ext, q] of parent.extensions) if (!child.extensions.has(ext)) child.extensions.set(ext, q);
+      }
+      return;
+    }
     if (kind !== ProcessEventKind.Exit && kind !== ProcessEventKind.Killed) {
       this.process(pid);
       return;

@@ -64,6 +64,7 @@ describe('model and audit under random sequences', () => {
           const [path, kind] = FILES[st.file]!;
           s.fd(st.fd, path, kind);
           if (st.exit && st.ret === 7) s.exit();
+          else if (st.exit && st.ret === 6) s.startFrom(3 - st.pid);
           else {
             const input = typeof st.in === 'object' && st.withData ? { ...st.in, data: st.data } : st.in;
             s.call(st.fd, st.name, {

@@ -3,6 +3,10 @@ import { DmaSpace } from '../../src/model/dma.js';
 import { SessionModel } from '../../src/model/session.js';
 import { cleanSpapr, cleanType1, C, D, G, type1Dma, type1Setup, type1Device } from '../audit/scenarios.js';
 import { ENOTTY, Sim } from './sim.js';
+import { audit } from '../../src/audit/auditor.js';
+import type { DecodedEvent } from '../../src/decode/types.js';
+
+const seqAudit = (evs: DecodedEvent[]) => audit(evs).filter((f) => f.source === 'sequence').map((f) => f.rule);
 
 function run(s: Sim): SessionModel {
   const m = new SessionModel();
@@ -98,6 +102,23 @@ describe('topology and state', () => {
     expect(p.iommufds[0]).toMatchObject({ fd: 9, ioas: [expect.objectContaining({ id: 3 })] });
     expect(p.iommufds[0]!.groups).toEqual([p.groups[0]!.id]);
     expect(p.groups[0]!.container?.id).toBe(p.iommufds[0]!.id);
+  });
+
+  it('a forked child shares the parent\'s container, groups and extension answers', () => {
+    const parent = type1Setup(new Sim(1));
+    const child = new Sim(2);
+    child.seq = parent.seq;
+    child.fd(C, '/dev/vfio/vfio', 'container');
+    child.startFrom(1);
+    child.call(C, 'VFIO_IOMMU_MAP_DMA', { in: { argsz: 32, flags: 3, vaddr: 0, iova: 0x1000, size: 0x1000 } });
+    const m = new SessionModel();
+    for (const ev of [...parent.events, ...child.events]) m.apply(ev);
+    const snap = m.snapshot();
+    const c = snap.processes[0]!.containers[0]!;
+    expect(c.dma.mappings.map((x) => x.iova)).toEqual(['0x1000']);
+    expect(snap.processes[1]!.fds.map((f) => f.objectId)).toContain(c.id);
+    expect(snap.processes[1]!.extensions.map((e) => e.id)).toEqual([3]);
+    expect(seqAudit([...parent.events, ...child.events])).toEqual([]);
   });
 
   it('processes are kept apart', () => {

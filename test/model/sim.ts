@@ -69,6 +69,14 @@ export class Sim {
     return ev;
   }
 
+  /** A START event for this pid, forked from `parent`. */
+  startFrom(parent: number): void {
+    this.events.push({
+      kind: 'process', seq: this.seq++, ts: 0, pid: this.pid, tid: this.pid,
+      record: { type: 'process', offset: 0, kind: ProcessEventKind.Start, pid: this.pid, tid: this.pid, ts: 0n, value: 0, other: parent, text: '' },
+    });
+  }
+
   exit(): void {
     this.events.push({
       kind: 'process', seq: this.seq++, ts: 0, pid: this.pid, tid: this.pid,
