@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { addOutputOptions, fail, filterVocabulary, openOutput, outputFlags, parseArgs, printOptions, type OutputFlags } from '../render/cliOptions.js';
 import { Printer, printAll } from '../render/printer.js';
 import { EndReason, type EndRecord } from '../trace/events.js';
-import { startTrace, TraceError, type TraceResult, type TraceSession } from '../trace/native.js';
+import { startTrace, TraceError, type TraceOptions, type TraceResult, type TraceSession } from '../trace/native.js';
 import { openPipeline, liveCaptureRules } from '../trace/pipeline.js';
 
 export interface LiveOptions {
@@ -17,6 +17,8 @@ export interface LiveOptions {
   payloadCap: number;
   recordTo?: string;
   output: OutputFlags;
+  /** How to start the session (default startTrace; `emulate` answers the ioctls itself). */
+  start?: (t: TraceOptions) => TraceSession;
 }
 
 export interface LiveOutcome {
@@ -75,7 +77,7 @@ export async function traceAndPrint(o: LiveOptions): Promise<LiveOutcome> {
   }
   let session: TraceSession;
   try {
-    session = startTrace({
+    session = (o.start ?? startTrace)({
       ...(o.command ? { command: o.command } : {}),
       ...(o.pids ? { pids: o.pids } : {}),
       follow: o.follow,

@@ -1,0 +1,111 @@
+// `vfiotrace emulate --device PROFILE [trace options] -- CMD…`: run a VFIO
+// client against the emulated kernel (src/emulate/) and trace it. Also the
+// entry point `demo` uses (runEmulated).
+
+import { Command } from 'commander';
+import { addOutputOptions, fail, outputFlags, parseArgs, type OutputFlags } from '../render/cliOptions.js';
+import { parseEehScript, type EehRule } from '../emulate/eehScript.js';
+import { BUILTIN_PROFILES, resolveProfile } from '../emulate/profiles/index.js';
+import type { Profile } from '../emulate/profile.js';
+import { startEmulatedTrace } from '../emulate/session.js';
+import { sandboxAvailable } from '../trace/sandbox.js';
+import { findExecutable, traceAndPrint, type LiveOutcome } from './trace.js';
+
+export interface EmulatedRun {
+  profile: Profile;
+  eeh?: readonly EehRule[];
+  command: string[];
+  output: OutputFlags;
+  payloadCap?: number;
+  follow?: boolean;
+  recordTo?: string;
+}
+
+/** Why emulation cannot run here, or null. */
+export function emulationUnavailable(): string | null {
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'emulation needs root (it mounts a private /dev and /sys for the traced command)';
+  const sb = sandboxAvailable();
+  return sb.ok ? null : sb.reason;
+}
+
+/** Traces `command` under the emulated kernel and prints it; errors are printed. */
+export async function runEmulated(r: EmulatedRun): Promise<LiveOutcome> {
+  const why = emulationUnavailable();
+  if (why) {
+    fail(why);
+    return { code: 2, shown: 0 };
+  }
+  return traceAndPrint({
+    command: r.command,
+    follow: r.follow ?? false,
+    allIoctls: false,
+    payloadCap: r.payloadCap ?? 4096,
+    ...(r.recordTo !== undefined ? { recordTo: r.recordTo } : {}),
+    output: r.output,
+    start: (t) => startEmulatedTrace(t, { profile: r.profile, eeh: r.eeh ?? [] }),
+  });
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const cmd = addOutputOptions(
+    new Command('vfiotrace emulate')
+      .usage('--device PROFILE [options] [--] COMMAND [ARGS…]')
+      .description('Run a VFIO client against an emulated VFIO kernel (no VFIO hardware needed) and trace it.')
+      .argument('[command...]', 'command to run')
+      .requiredOption('--device <profile>', `device profile: ${Object.keys(BUILTIN_PROFILES).join(', ')}, or a JSON file (docs/emulation.md)`)
+      .option('--address <addr>', 'PCI address of the emulated function (default 0000:01:00.0)')
+      .option('--group <n>', 'IOMMU group number (default 42)')
+      .option('--eeh <script>', 'EEH fault injection, e.g. "after 3 ENABLE: state STOPPED until RESET_HOT,RESET_DEACTIVATE,CONFIGURE"')
+      .option('-f, --follow-forks', 'also show children that the command forks')
+      .option('-s, --payload-cap <bytes>', 'capture at most BYTES of each ioctl argument', '4096')
+      .option('-w, --write <file>', 'also record the raw event stream to FILE')
+      .passThroughOptions()
+      .addHelpText('after', `
+The command sees /dev/vfio/vfio, /dev/vfio/GROUP and /sys/bus/pci/devices/ADDR
+in a private mount namespace; nothing changes on the host. Needs root.
+Example:
+  vfiotrace emulate --device x86-pci -- qemu-system-x86_64 -M q35 -S -display none \\
+      -monitor stdio -device vfio-pci,host=0000:01:00.0`),
+  );
+  const code = parseArgs(cmd, argv);
+  if (code !== null) return code;
+  const o = cmd.opts<Record<string, unknown>>();
+  const command = cmd.args;
+  if (command.length === 0) {
+    fail('must have COMMAND [ARGS] (see vfiotrace emulate --help)');
+    return 2;
+  }
+  let profile: Profile;
+  let eeh: EehRule[] = [];
+  try {
+    const group = typeof o.group === 'string' ? Number(o.group) : undefined;
+    if (group !== undefined && !/^[0-9]+$/.test(String(o.group))) throw new Error(`invalid --group '${String(o.group)}'`);
+    profile = resolveProfile(String(o.device), { address: typeof o.address === 'string' ? o.address : undefined, group });
+    if (typeof o.eeh === 'string') {
+      eeh = parseEehScript(o.eeh);
+      if (!profile.eeh && eeh.length > 0) throw new Error(`--eeh needs a profile with EEH (power-eeh), not ${profile.name}`);
+    }
+  } catch (e) {
+    fail((e as Error).message);
+    return 2;
+  }
+  const capText = String(o.payloadCap);
+  if (!/^[0-9]+$/.test(capText) || Number(capText) > 0x40000000) {
+    fail(`invalid -s value: '${capText}'`);
+    return 2;
+  }
+  if (findExecutable(command[0]!) === null) {
+    fail(`cannot run '${command[0]!}': no such executable`);
+    return 2;
+  }
+  const outcome = await runEmulated({
+    profile,
+    eeh,
+    command,
+    output: outputFlags(o),
+    payloadCap: Number(capText),
+    follow: o.followForks === true,
+    ...(typeof o.write === 'string' ? { recordTo: o.write } : {}),
+  });
+  return outcome.code;
+}

@@ -1,0 +1,121 @@
+// A container (/dev/vfio/vfio): API version, extensions, IOMMU selection,
+// then everything else goes to the chosen backend. EEH_PE_OP is answered
+// here because it needs the groups' PE.
+
+import type { Backend } from '../decode/dsl.js';
+import { fail } from './errno.js';
+import { CallCtx } from './ctx.js';
+import type { ProtectionDomain } from './eeh.js';
+import type { Profile } from './profile.js';
+import { Spapr } from './spapr.js';
+import { Type1 } from './type1.js';
+import { ret, type Verdict } from './types.js';
+import * as U from './uapi.js';
+import type { Group } from './group.js';
+
+/** INJECT_ERR: err.type is 32-bit (0) or 64-bit (1); err.func 0-19. */
+const EEH_ERR_TYPES = 2;
+const EEH_ERR_FUNCS = 20;
+
+export class Container {
+  readonly groups = new Set<Group>();
+  iommuType: number | null = null;
+  backend: Type1 | Spapr | null = null;
+
+  constructor(
+    readonly profile: Profile,
+    readonly pe: ProtectionDomain,
+  ) {}
+
+  /** The decoders' name for the selected backend (narrows colliding numbers). */
+  backendName(): Backend | null {
+    switch (this.iommuType) {
+      case U.VFIO_TYPE1_IOMMU:
+      case U.VFIO_TYPE1v2_IOMMU:
+        return 'type1';
+      case U.VFIO_SPAPR_TCE_IOMMU:
+        return 'spapr-v1';
+      case U.VFIO_SPAPR_TCE_v2_IOMMU:
+        return 'spapr-v2';
+      default:
+        return null;
+    }
+  }
+
+  /** IOMMU types this machine's backends accept. */
+  private supportedTypes(): number[] {
+    return this.profile.iommu === 'type1'
+      ? [U.VFIO_TYPE1_IOMMU, U.VFIO_TYPE1v2_IOMMU]
+      : [U.VFIO_SPAPR_TCE_IOMMU, U.VFIO_SPAPR_TCE_v2_IOMMU];
+  }
+
+  checkExtension(ext: number): number {
+    const set = this.iommuType !== null;
+    if (this.supportedTypes().includes(ext)) return 1;
+    if (this.profile.iommu === 'type1') {
+      switch (ext) {
+        case U.VFIO_UNMAP_ALL:
+          return 1;
+        case U.VFIO_UPDATE_VADDR:
+        case U.VFIO_DMA_CC_IOMMU:
+          // Both need a live backend to answer (coherent x86 IOMMU: 1).
+          return set ? 1 : 0;
+        default:
+          return 0;
+      }
+    }
+    if (ext === U.VFIO_EEH) return this.profile.eeh ? 1 : 0;
+    return 0;
+  }
+
+  handle(c: CallCtx): Verdict {
+    switch (c.name) {
+      case 'VFIO_GET_API_VERSION':
+        return ret(U.VFIO_API_VERSION);
+      case 'VFIO_CHECK_EXTENSION':
+        return ret(this.checkExtension(Number(BigInt.asIntN(32, c.call.arg))));
+      case 'VFIO_SET_IOMMU':
+        return this.setIommu(Number(BigInt.asIntN(32, c.call.arg)));
+      case 'VFIO_EEH_PE_OP':
+        return this.eeh(c);
+      default:
+        return this.backend ? this.backend.handle(c) : ret(fail('EINVAL'));
+    }
+  }
+
+  private setIommu(type: number): Verdict {
+    if (this.groups.size === 0 || this.iommuType !== null) return ret(fail('EINVAL'));
+    if (!this.supportedTypes().includes(type)) return ret(fail('ENODEV'));
+    this.iommuType = type;
+    this.backend =
+      type === U.VFIO_TYPE1_IOMMU || type === U.VFIO_TYPE1v2_IOMMU
+        ? new Type1(type === U.VFIO_TYPE1v2_IOMMU)
+        : new Spapr(type === U.VFIO_SPAPR_TCE_v2_IOMMU);
+    return ret(0);
+  }
+
+  /** The last group left: the kernel releases the backend with it. */
+  detach(g: Group): void {
+    this.groups.delete(g);
+    if (this.groups.size === 0) {
+      this.iommuType = null;
+      this.backend = null;
+    }
+  }
+
+  private eeh(c: CallCtx): Verdict {
+    // Per group in the container (one here): no PE → ENODEV, then 12 bytes copied in.
+    if (!this.profile.eeh) return ret(fail('ENODEV'));
+    const a = c.args();
+    if (!('bytes' in a)) return a;
+    if (a.num('flags') !== 0) return ret(fail('EINVAL'));
+    const op = a.num('op');
+    if (op > U.VFIO_EEH_PE_INJECT_ERR) return ret(fail('EINVAL'));
+    if (op === U.VFIO_EEH_PE_INJECT_ERR) {
+      if (a.num('argsz') < a.type.size || c.readable() < a.type.size) return ret(a.num('argsz') < a.type.size ? fail('EINVAL') : fail('EFAULT'));
+      if (a.num('err.type') >= EEH_ERR_TYPES || a.num('err.func') >= EEH_ERR_FUNCS) return ret(fail('EINVAL'));
+    }
+    // Nothing is written back; GET_STATE answers in the return value.
+    return ret(this.pe.op(op));
+  }
+}

@@ -1,0 +1,269 @@
+// The vfio-pci device fd: device/region/IRQ info, interrupt setup, resets and
+// features. Region data itself never comes here: the fd is a real file (see
+// backing.ts) and reads, writes and mmaps go straight to it.
+
+import { fail } from './errno.js';
+import { CallCtx, capsReply, isVerdict } from './ctx.js';
+import { regionOffset, regionSizes, type BackingFile } from './backing.js';
+import { StructBuf } from './encode.js';
+import { findCapability, PCI_CAP_ID } from './pciConfig.js';
+import { splitAddress, type Profile } from './profile.js';
+import { ret, type Verdict } from './types.js';
+import type { FdLookup } from './group.js';
+import * as U from './uapi.js';
+
+type IrqType = 'none' | 'intx' | 'msi' | 'msix';
+
+const FEATURE_LOW_POWER_ENTRY = 3;
+const FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP = 4;
+const FEATURE_LOW_POWER_EXIT = 5;
+
+export class Device {
+  private irqType: IrqType = 'none';
+  /** Per IRQ index: the eventfds set for each vector (-1: none). */
+  readonly triggers: number[][] = [[], [], [], [], []];
+  intxMasked = false;
+  resets = 0;
+  private readonly sizes: bigint[];
+
+  constructor(
+    readonly profile: Profile,
+    readonly backing: BackingFile,
+    private readonly fds: FdLookup,
+  ) {
+    this.sizes = regionSizes(profile);
+  }
+
+  handle(c: CallCtx): Verdict {
+    switch (c.name) {
+      case 'VFIO_DEVICE_GET_INFO':
+        return this.info(c);
+      case 'VFIO_DEVICE_GET_REGION_INFO':
+        return this.regionInfo(c);
+      case 'VFIO_DEVICE_GET_IRQ_INFO':
+        return this.irqInfo(c);
+      case 'VFIO_DEVICE_SET_IRQS':
+        return this.setIrqs(c);
+      case 'VFIO_DEVICE_RESET':
+        if (!this.profile.pci.reset) return ret(fail('EINVAL'));
+        this.reset();
+        return ret(0);
+      case 'VFIO_DEVICE_GET_PCI_HOT_RESET_INFO':
+        return this.hotResetInfo(c);
+      case 'VFIO_DEVICE_PCI_HOT_RESET':
+        return this.hotReset(c);
+      case 'VFIO_DEVICE_FEATURE':
+        return this.feature(c);
+      default:
+        // A cdev-only ioctl on a group-path fd (BIND → EINVAL) or anything else.
+        return ret(c.name === 'VFIO_DEVICE_BIND_IOMMUFD' ? fail('EINVAL') : fail('ENOTTY'));
+    }
+  }
+
+  private reset(): void {
+    this.resets++;
+    this.backing.resetConfig();
+  }
+
+  private info(c: CallCtx): Verdict {
+    const a = c.args();
+    if (isVerdict(a)) return a;
+    a.set('flags', U.VFIO_DEVICE_FLAGS_PCI | (this.profile.pci.reset ? U.VFIO_DEVICE_FLAGS_RESET : 0))
+      .set('num_regions', U.VFIO_PCI_NUM_REGIONS)
+      .set('num_irqs', U.VFIO_PCI_NUM_IRQS)
+      .set('cap_offset', 0);
+    return c.reply(0, a, Math.min(a.num('argsz'), a.type.size));
+  }
+
+  private regionInfo(c: CallCtx): Verdict {
+    const a = c.args();
+    if (isVerdict(a)) return a;
+    const index = a.num('index');
+    // No VGA region on this function, and no device-specific regions.
+    if (index >= U.VFIO_PCI_NUM_REGIONS || index === U.VFIO_PCI_VGA_REGION_INDEX) return ret(fail('EINVAL'));
+    const size = this.sizes[index] ?? 0n;
+    const bar = this.profile.pci.bars.find((b) => b.index === index);
+    let flags = 0;
+    if (index === U.VFIO_PCI_CONFIG_REGION_INDEX) flags = U.VFIO_REGION_INFO_FLAG_READ | U.VFIO_REGION_INFO_FLAG_WRITE;
+    else if (index === U.VFIO_PCI_ROM_REGION_INDEX) flags = size > 0n ? U.VFIO_REGION_INFO_FLAG_READ : 0;
+    else if (bar) flags = U.VFIO_REGION_INFO_FLAG_READ | U.VFIO_REGION_INFO_FLAG_WRITE | (bar.mmap ? U.VFIO_REGION_INFO_FLAG_MMAP : 0);
+    a.set('flags', flags).set('size', size).set('offset', regionOffset(index)).set('cap_offset', 0);
+    const caps = [];
+    const msix = this.profile.pci.msix;
+    // The MSI-X table may be mmapped (interrupt remapping isolates MSI): say so.
+    if (msix && bar && bar.mmap && msix.tableBar === index) caps.push(c.cap(U.VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, {}));
+    return c.reply(0, capsReply(a, caps, U.VFIO_REGION_INFO_FLAG_CAPS, c.desc.minsz));
+  }
+
+  /** vfio-pci's IRQ count per index. */
+  irqCount(index: number): number {
+    const p = this.profile.pci;
+    switch (index) {
+      case U.VFIO_PCI_INTX_IRQ_INDEX:
+        return p.intx ? 1 : 0;
+      case U.VFIO_PCI_MSI_IRQ_INDEX:
+        return 0; // no MSI capability in the built-in functions
+      case U.VFIO_PCI_MSIX_IRQ_INDEX:
+        return p.msix?.vectors ?? 0;
+      case U.VFIO_PCI_ERR_IRQ_INDEX:
+        return p.pcie ? 1 : 0;
+      case U.VFIO_PCI_REQ_IRQ_INDEX:
+        return 1;
+      default:
+        return 0;
+    }
+  }
+
+  private irqInfo(c: CallCtx): Verdict {
+    const a = c.args();
+    if (isVerdict(a)) return a;
+    const index = a.num('index');
+    if (index >= U.VFIO_PCI_NUM_IRQS) return ret(fail('EINVAL'));
+    if (index === U.VFIO_PCI_ERR_IRQ_INDEX && !this.profile.pci.pcie) return ret(fail('EINVAL'));
+    let flags = U.VFIO_IRQ_INFO_EVENTFD;
+    if (index === U.VFIO_PCI_INTX_IRQ_INDEX) flags |= U.VFIO_IRQ_INFO_MASKABLE | U.VFIO_IRQ_INFO_AUTOMASKED;
+    else flags |= U.VFIO_IRQ_INFO_NORESIZE;
+    a.set('flags', flags).set('count', this.irqCount(index));
+    return c.reply(0, a, c.desc.minsz);
+  }
+
+  private setIrqs(c: CallCtx): Verdict {
+    const a = c.args();
+    if (isVerdict(a)) return a;
+    const flags = a.num('flags');
+    const index = a.num('index');
+    const start = a.num('start');
+    const count = a.num('count');
+    const U32_MAX = 0xffffffff;
+    if (index >= U.VFIO_PCI_NUM_IRQS || count >= U32_MAX - start || flags & ~(U.VFIO_IRQ_SET_DATA_TYPE_MASK | U.VFIO_IRQ_SET_ACTION_TYPE_MASK)) return ret(fail('EINVAL'));
+    const max = this.irqCount(index);
+    if (start >= max || start + count > max) return ret(fail('EINVAL'));
+    const dataType = flags & U.VFIO_IRQ_SET_DATA_TYPE_MASK;
+    const elem = dataType === U.VFIO_IRQ_SET_DATA_NONE ? 0 : dataType === U.VFIO_IRQ_SET_DATA_BOOL ? 1 : dataType === U.VFIO_IRQ_SET_DATA_EVENTFD ? 4 : -1;
+    if (elem < 0) return ret(fail('EINVAL'));
+    const hdr = c.desc.minsz;
+    if (elem > 0 && a.num('argsz') - hdr < count * elem) return ret(fail('EINVAL'));
+    if (elem > 0 && c.readable() < hdr + count * elem) return ret(fail('EFAULT'));
+    const action = flags & U.VFIO_IRQ_SET_ACTION_TYPE_MASK;
+    const TRIGGER = U.VFIO_IRQ_SET_ACTION_TRIGGER;
+    const supported =
+      index === U.VFIO_PCI_INTX_IRQ_INDEX
+        ? [U.VFIO_IRQ_SET_ACTION_MASK, U.VFIO_IRQ_SET_ACTION_UNMASK, TRIGGER].includes(action)
+        : action === TRIGGER;
+    if (!supported) return ret(fail('ENOTTY'));
+    const eventfds: number[] = [];
+    if (dataType === U.VFIO_IRQ_SET_DATA_EVENTFD) {
+      const dv = new DataView(c.call.entry.buffer, c.call.entry.byteOffset + hdr, count * 4);
+      for (let k = 0; k < count; k++) {
+        const fd = dv.getInt32(k * 4, c.le);
+        if (fd >= 0) {
+          const p = this.fds.path(c.call.pid, fd);
+          if (p === null) return ret(fail('EBADF'));
+          if (p !== 'anon_inode:[eventfd]') return ret(fail('EINVAL'));
+        }
+        eventfds.push(fd);
+      }
+    }
+    const disable = dataType === U.VFIO_IRQ_SET_DATA_NONE && count === 0;
+    if (index === U.VFIO_PCI_INTX_IRQ_INDEX) {
+      if (action === TRIGGER) {
+        if (disable && this.irqType === 'intx') {
+          this.irqType = 'none';
+          this.triggers[index] = [];
+          return ret(0);
+        }
+        if (!(this.irqType === 'intx' || this.irqType === 'none') || start !== 0 || count !== 1) return ret(fail('EINVAL'));
+        if (dataType === U.VFIO_IRQ_SET_DATA_EVENTFD) {
+          this.triggers[index] = eventfds;
+          this.irqType = eventfds[0]! >= 0 ? 'intx' : 'none';
+        }
+        return ret(0);
+      }
+      if (this.irqType !== 'intx' || start !== 0 || count !== 1) return ret(fail('EINVAL'));
+      if (action === U.VFIO_IRQ_SET_ACTION_MASK && dataType === U.VFIO_IRQ_SET_DATA_EVENTFD) return ret(fail('ENOTTY'));
+      this.intxMasked = action === U.VFIO_IRQ_SET_ACTION_MASK;
+      return ret(0);
+    }
+    if (index === U.VFIO_PCI_MSI_IRQ_INDEX || index === U.VFIO_PCI_MSIX_IRQ_INDEX) {
+      const kind: IrqType = index === U.VFIO_PCI_MSI_IRQ_INDEX ? 'msi' : 'msix';
+      if (disable && this.irqType === kind) {
+        this.irqType = 'none';
+        this.triggers[index] = [];
+        return ret(0);
+      }
+      if (!(this.irqType === kind || this.irqType === 'none')) return ret(fail('EINVAL'));
+      if (dataType !== U.VFIO_IRQ_SET_DATA_EVENTFD) return this.irqType === kind ? ret(0) : ret(fail('EINVAL'));
+      const t = this.triggers[index]!;
+      eventfds.forEach((fd, k) => (t[start + k] = fd));
+      this.irqType = kind;
+      return ret(0);
+    }
+    // ERR and REQ: a single eventfd slot each.
+    if (count > 1) return ret(fail('EINVAL'));
+    if (dataType === U.VFIO_IRQ_SET_DATA_EVENTFD) this.triggers[index] = eventfds;
+    else if (disable) this.triggers[index] = [];
+    return ret(0);
+  }
+
+  private hotResetInfo(c: CallCtx): Verdict {
+    const a = c.args();
+    if (isVerdict(a)) return a;
+    if (!this.profile.pci.reset) return ret(fail('ENODEV'));
+    a.set('flags', 0).set('count', 1);
+    const hdr = c.desc.minsz;
+    const entry = a.type.fields.find((f) => f.name === 'devices');
+    const elemSize = entry && entry.type.kind === 'flex' ? entry.type.elem.size : 0;
+    // Too small: ENOSPC, yet the header still goes back with the count needed.
+    if (a.num('argsz') < hdr + elemSize) return c.reply(fail('ENOSPC'), a, hdr);
+    const { segment, bus, devfn } = splitAddress(this.profile.address);
+    const out = new Uint8Array(Math.max(a.bytes.length, hdr + elemSize));
+    out.set(a.bytes);
+    const full = new StructBuf(a.type, out, c.le);
+    full.set('flags', 0).set('count', 1).set('devices[0].group_id', this.profile.group).set('devices[0].segment', segment).set('devices[0].bus', bus).set('devices[0].devfn', devfn);
+    return c.reply(0, full, hdr + elemSize);
+  }
+
+  private hotReset(c: CallCtx): Verdict {
+    const a = c.args();
+    if (isVerdict(a)) return a;
+    if (a.num('flags') !== 0) return ret(fail('EINVAL'));
+    const count = a.num('count');
+    // Group-path device: at least one group fd, at most the affected groups (1).
+    if (count === 0 || count > 1) return ret(fail('EINVAL'));
+    const hdr = c.desc.minsz;
+    if (a.num('argsz') < hdr + 4 * count) return ret(fail('EINVAL'));
+    if (c.readable() < hdr + 4 * count) return ret(fail('EFAULT'));
+    const fd = a.num('group_fds[0]');
+    const p = fd >= 0 ? this.fds.path(c.call.pid, fd) : null;
+    if (p === null) return ret(fail('EBADF'));
+    if (p !== `/dev/vfio/${this.profile.group}`) return ret(fail('EINVAL'));
+    this.reset();
+    return ret(0);
+  }
+
+  private feature(c: CallCtx): Verdict {
+    const a = c.args();
+    if (isVerdict(a)) return a;
+    const flags = a.num('flags');
+    const GET = U.VFIO_DEVICE_FEATURE_GET;
+    const SET = U.VFIO_DEVICE_FEATURE_SET;
+    const PROBE = U.VFIO_DEVICE_FEATURE_PROBE;
+    if (flags & ~(U.VFIO_DEVICE_FEATURE_MASK | GET | SET | PROBE)) return ret(fail('EINVAL'));
+    if (!(flags & PROBE) && flags & SET && flags & GET) return ret(fail('EINVAL'));
+    const feature = flags & U.VFIO_DEVICE_FEATURE_MASK;
+    const payload = a.num('argsz') - c.desc.minsz;
+    // vfio-pci's power-management features (SET only); migration and the rest are absent.
+    const needs: Record<number, number> = { [FEATURE_LOW_POWER_ENTRY]: 0, [FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP]: 8, [FEATURE_LOW_POWER_EXIT]: 0 };
+    const need = needs[feature];
+    if (need === undefined) return ret(fail('ENOTTY'));
+    if (flags & GET) return ret(fail('EINVAL'));
+    if (flags & PROBE) return ret(0);
+    if (!(flags & SET) || payload < need) return ret(fail('EINVAL'));
+    return ret(0);
+  }
+
+  /** Whether config space still has the PCIe capability (for tests and docs). */
+  hasPcie(): boolean {
+    return findCapability(this.backing.config, PCI_CAP_ID.EXP) !== 0;
+  }
+}

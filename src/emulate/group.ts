@@ -1,0 +1,82 @@
+// The IOMMU group (/dev/vfio/GROUP): status, container attach/detach, and the
+// device fd, which becomes a real open() of the device's backing file.
+
+import { fail } from './errno.js';
+import { CallCtx, isVerdict } from './ctx.js';
+import type { Container } from './container.js';
+import { ret, type Verdict } from './types.js';
+import * as U from './uapi.js';
+
+/** How the kernel model sees the target's other fds. */
+export interface FdLookup {
+  /** /proc/PID/fd/FD link target, or null if the fd is not open. */
+  path(pid: number, fd: number): string | null;
+  /** The container object behind a /dev/vfio/vfio fd (created on first use). */
+  container(pid: number, fd: number): Container;
+  /** Open fds of `pid` on the device's backing file. */
+  deviceFds(pid: number): number;
+}
+
+const O_RDWR = 0o2;
+const O_CLOEXEC = 0o2000000;
+
+export class Group {
+  container: Container | null = null;
+
+  constructor(
+    readonly id: number,
+    readonly address: string,
+    readonly backingPath: string,
+    private readonly fds: FdLookup,
+  ) {}
+
+  handle(c: CallCtx): Verdict {
+    switch (c.name) {
+      case 'VFIO_GROUP_GET_STATUS': {
+        const a = c.args();
+        if (isVerdict(a)) return a;
+        a.set('flags', U.VFIO_GROUP_FLAGS_VIABLE | (this.container ? U.VFIO_GROUP_FLAGS_CONTAINER_SET : 0));
+        return c.reply(0, a, c.desc.minsz);
+      }
+      case 'VFIO_GROUP_SET_CONTAINER':
+        return this.setContainer(c);
+      case 'VFIO_GROUP_UNSET_CONTAINER':
+        if (!this.container) return ret(fail('EINVAL'));
+        if (this.fds.deviceFds(c.call.pid) > 0) return ret(fail('EBUSY'));
+        this.container.detach(this);
+        this.container = null;
+        return ret(0);
+      case 'VFIO_GROUP_GET_DEVICE_FD':
+        return this.getDeviceFd(c);
+      default:
+        return ret(fail('ENOTTY'));
+    }
+  }
+
+  private setContainer(c: CallCtx): Verdict {
+    if (c.readable() < 4) return ret(fail('EFAULT'));
+    const e = c.call.entry;
+    const fd = new DataView(e.buffer, e.byteOffset, 4).getInt32(0, c.le);
+    const path = fd < 0 ? null : this.fds.path(c.call.pid, fd);
+    if (path === null) return ret(fail('EBADF'));
+    if (this.container) return ret(fail('EINVAL'));
+    // iommufd is not emulated: only a legacy container is recognised.
+    if (path !== '/dev/vfio/vfio') return ret(fail('EBADFD'));
+    const ct = this.fds.container(c.call.pid, fd);
+    this.container = ct;
+    ct.groups.add(this);
+    return ret(0);
+  }
+
+  private getDeviceFd(c: CallCtx): Verdict {
+    if (c.call.inFault !== null) return ret(fail('EFAULT'));
+    const text = Buffer.from(c.call.entry).toString('latin1');
+    const sp = text.indexOf(' ');
+    const name = sp < 0 ? text : text.slice(0, sp);
+    if (name !== this.address) return ret(fail('ENODEV'));
+    // A VF token given to a function that is neither an SR-IOV PF nor a VF.
+    if (sp >= 0 && /\bvf_token=/.test(text.slice(sp))) return ret(fail('EINVAL'));
+    if (!this.container || this.container.iommuType === null) return ret(fail('EINVAL'));
+    return { action: 'openat', path: this.backingPath, flags: O_RDWR | O_CLOEXEC };
+  }
+}

@@ -1,0 +1,99 @@
+// Where the emulated device appears for the traced command only: inside the
+// private mount namespace of src/trace/sandbox.ts (a fresh /dev holding
+// /dev/vfio/vfio and /dev/vfio/GROUP as plain files), this adds a sysfs view
+// built in a staging directory and bind-mounted over
+//   /sys/bus/pci/devices        (the host's entries + ADDR/)
+//   /sys/kernel/iommu_groups    (GROUP/devices/ADDR)
+// so `-device vfio-pci,host=ADDR` finds the group link as on real hardware.
+// Nothing changes on the host.
+
+import { mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sandboxArgv } from '../trace/sandbox.js';
+import { regionOffset, regionSizes } from './backing.js';
+import { buildConfigSpace } from './pciConfig.js';
+import type { Profile } from './profile.js';
+
+const hex = (v: number, w: number): string => `0x${v.toString(16).padStart(w, '0')}`;
+
+/** Builds the sysfs staging tree under `stage` (which must exist). */
+export function buildSysfs(stage: string, p: Profile, hostPciDevices = '/sys/bus/pci/devices'): void {
+  const devs = join(stage, 'pci-devices');
+  const groups = join(stage, 'iommu_groups');
+  mkdirSync(devs, { recursive: true });
+  mkdirSync(join(groups, String(p.group), 'devices'), { recursive: true });
+  // Keep the host's other PCI functions visible (their links are relative to /sys/bus/pci/devices).
+  try {
+    for (const name of readdirSync(hostPciDevices)) {
+      if (name === p.address) continue;
+      try {
+        symlinkSync(readlinkSync(join(hostPciDevices, name)), join(devs, name));
+      } catch {
+        /* not a link: skip */
+      }
+    }
+  } catch {
+    /* no PCI on this host */
+  }
+  const d = join(devs, p.address);
+  mkdirSync(d);
+  const pci = p.pci;
+  const files: Record<string, string> = {
+    vendor: hex(pci.vendor, 4),
+    device: hex(pci.device, 4),
+    subsystem_vendor: hex(pci.subsystemVendor, 4),
+    subsystem_device: hex(pci.subsystem, 4),
+    class: hex(pci.classCode, 6),
+    revision: hex(pci.revision, 2),
+    irq: pci.intx ? '11' : '0',
+    numa_node: '-1',
+    enable: '1',
+    driver_override: 'vfio-pci',
+    uevent: `DRIVER=vfio-pci\nPCI_CLASS=${pci.classCode.toString(16).toUpperCase()}\nPCI_ID=${pci.vendor.toString(16).toUpperCase()}:${pci.device.toString(16).toUpperCase()}\nPCI_SLOT_NAME=${p.address}`,
+  };
+  for (const [k, v] of Object.entries(files)) writeFileSync(join(d, k), `${v}\n`);
+  writeFileSync(join(d, 'config'), buildConfigSpace(pci));
+  // resource: "start end flags" per BAR and ROM, as the kernel prints it (addresses from config).
+  const sizes = regionSizes(p);
+  const lines: string[] = [];
+  for (let i = 0; i < 7; i++) {
+    const size = sizes[i] ?? 0n;
+    const bar = pci.bars.find((b) => b.index === i);
+    if (!bar || size === 0n) lines.push('0x0000000000000000 0x0000000000000000 0x0000000000000000');
+    else {
+      const start = 0xf0000000n + regionOffset(i) / (1n << 20n);
+      const flags = bar.kind === 'io' ? 0x101n : 0x40200n | (bar.kind === 'mem64' ? 0x100000n : 0n) | (bar.prefetchable ? 0x2000n : 0n);
+      const f = (v: bigint): string => `0x${v.toString(16).padStart(16, '0')}`;
+      lines.push(`${f(start)} ${f(start + size - 1n)} ${f(flags)}`);
+    }
+  }
+  writeFileSync(join(d, 'resource'), `${lines.join('\n')}\n`);
+  symlinkSync(`../../../../kernel/iommu_groups/${p.group}`, join(d, 'iommu_group'));
+  symlinkSync('../../../../bus/pci/drivers/vfio-pci', join(d, 'driver'));
+  symlinkSync('../../../../bus/pci', join(d, 'subsystem'));
+  symlinkSync(`../../../../bus/pci/devices/${p.address}`, join(groups, String(p.group), 'devices', p.address));
+  writeFileSync(join(groups, String(p.group), 'type'), 'DMA\n');
+}
+
+// Runs inside the namespace after the /dev step: bind the staged sysfs pieces.
+const SYS_SCRIPT = [
+  'set -e',
+  'S=$1; shift',
+  'for d in /sys/bus/pci/devices /sys/kernel/iommu_groups; do',
+  '  [ -d "$d" ] || { echo "vfiotrace emulate: $d missing on this host" >&2; exit 126; }',
+  'done',
+  'mount --bind "$S/pci-devices" /sys/bus/pci/devices',
+  'mount --bind "$S/iommu_groups" /sys/kernel/iommu_groups',
+  'exec "$@"',
+].join('\n');
+
+/** argv running `command` where the emulated machine is visible. */
+export function emulationArgv(command: readonly string[], p: Profile, stage: string): string[] {
+  return sandboxArgv(['sh', '-c', SYS_SCRIPT, 'vfiotrace-emulate', stage, ...command], {
+    files: ['/dev/vfio/vfio', `/dev/vfio/${p.group}`],
+  });
+}
+
+export function removeStage(stage: string): void {
+  rmSync(stage, { recursive: true, force: true });
+}

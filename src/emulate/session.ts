@@ -1,0 +1,105 @@
+// A live trace whose VFIO ioctls are answered by the emulated kernel: the
+// command runs in the emulation sandbox, the engine stops each captured call
+// and asks for a verdict, the kernel model decides, the engine applies it.
+
+import { closeSync, mkdtempSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { startTrace, type TraceOptions, type TraceSession } from '../trace/native.js';
+import type { IoctlRecord } from '../trace/events.js';
+import type { EehRule } from './eehScript.js';
+import { EmulatedKernel } from './kernel.js';
+import type { Profile } from './profile.js';
+import { buildSysfs, emulationArgv } from './sandbox.js';
+import { PendingTap } from './tap.js';
+import { RUN, type EmuCall, type Verdict } from './types.js';
+import { encodeVerdict, verdictPipe } from './wire.js';
+
+export interface EmulationSetup {
+  profile: Profile;
+  eeh?: readonly EehRule[];
+  /** Called for every verdict given (the TUI and tests watch these). */
+  onVerdict?: (call: EmuCall, verdict: Verdict) => void;
+}
+
+export interface EmulatedSession extends TraceSession {
+  readonly kernel: EmulatedKernel;
+}
+
+export function callFromRecord(r: IoctlRecord): EmuCall {
+  return {
+    pid: r.pid,
+    tid: r.tid,
+    fd: Number(BigInt.asIntN(32, r.fd)),
+    fdPath: r.fdPath,
+    request: Number(r.request & 0xffffffffn),
+    arg: r.arg,
+    entry: r.entry,
+    inFault: r.inFault,
+  };
+}
+
+/**
+ * Starts `opts.command` under emulation (the command is wrapped in the
+ * emulation sandbox here). Same contract as startTrace; `stream` carries the
+ * PENDING records too (readers skip them).
+ */
+export function startEmulatedTrace(opts: TraceOptions, setup: EmulationSetup): EmulatedSession {
+  if (!opts.command || opts.command.length === 0) throw new Error('emulation runs a command (no -p)');
+  const dir = mkdtempSync(join('/dev/shm', 'vfiotrace-emu-'));
+  let kernel: EmulatedKernel | null = null;
+  let fds: [number, number] | null = null;
+  const cleanup = (): void => {
+    kernel?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    kernel = new EmulatedKernel({ profile: setup.profile, eeh: setup.eeh ?? [], backingDir: dir });
+    buildSysfs(join(dir, 'sys'), setup.profile);
+    fds = verdictPipe();
+    const session = startTrace({ ...opts, command: emulationArgv(opts.command, setup.profile, join(dir, 'sys')), verdictFd: fds[0] });
+    const k = kernel;
+    const [rfd, wfd] = fds;
+    let open = true;
+    const tap = new PendingTap((rec) => {
+      const call = callFromRecord(rec);
+      let v: Verdict;
+      try {
+        v = k.handle(call);
+      } catch (e) {
+        // A model bug must not wedge the tracee: let the real kernel answer.
+        process.stderr.write(`vfiotrace emulate: internal error on ${rec.fdPath}: ${(e as Error).message}\n`);
+        v = RUN;
+      }
+      setup.onVerdict?.(call, v);
+      if (!open) return;
+      const msg = encodeVerdict(v);
+      try {
+        for (let o = 0; o < msg.length; ) o += writeSync(wfd, msg, o);
+      } catch {
+        open = false;
+      }
+    });
+    session.stream.pipe(tap);
+    const done = session.done.finally(() => {
+      open = false;
+      closeSync(wfd);
+      closeSync(rfd);
+      cleanup();
+    });
+    return {
+      pid: session.pid,
+      stream: tap,
+      done,
+      detach: () => session.detach(),
+      signal: (s) => session.signal(s),
+      kernel: k,
+    };
+  } catch (e) {
+    if (fds) {
+      closeSync(fds[0]);
+      closeSync(fds[1]);
+    }
+    cleanup();
+    throw e;
+  }
+}
