@@ -134,7 +134,7 @@ function payload(v: Record<string, number>): FlexShape | null {
   const t = PAYLOADS[f & FEATURE_MASK];
   if (!t) return null;
   const ctype = t.kind === 'uuid' ? '__u8[16]' : `struct ${(t as StructType).name}`;
-  return { type: t, count: 1, ctype };
+  return { type: t, count: 1, single: true, ctype };
 }
 
 export const vfio_device_feature = struct('vfio_device_feature', [

@@ -78,7 +78,7 @@ export const vfio_iommu_type1_dma_unmap = struct('vfio_iommu_type1_dma_unmap', [
   // Rewritten on success with the number of bytes unmapped.
   io('size', u64, hex),
   i('data', flex(u8, 'argsz', (v) =>
-    ((v.flags ?? 0) & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) !== 0 ? { type: vfio_bitmap, count: 1, ctype: 'struct vfio_bitmap' } : null,
+    ((v.flags ?? 0) & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) !== 0 ? { type: vfio_bitmap, count: 1, single: true, ctype: 'struct vfio_bitmap' } : null,
   )),
 ]);
 
@@ -98,7 +98,7 @@ export const vfio_iommu_type1_dirty_bitmap = struct('vfio_iommu_type1_dirty_bitm
     ['VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP', DIRTY_GET_BITMAP],
   ])),
   i('data', flex(u8, 'argsz', (v) =>
-    ((v.flags ?? 0) & DIRTY_GET_BITMAP) !== 0 ? { type: vfio_iommu_type1_dirty_bitmap_get, count: 1, ctype: 'struct vfio_iommu_type1_dirty_bitmap_get' } : null,
+    ((v.flags ?? 0) & DIRTY_GET_BITMAP) !== 0 ? { type: vfio_iommu_type1_dirty_bitmap_get, count: 1, single: true, ctype: 'struct vfio_iommu_type1_dirty_bitmap_get' } : null,
   )),
 ]);
 

@@ -347,7 +347,7 @@ function decodeFlex(p: Plan, shape: FlexShape, env: Env, at: number, limit: numb
     if (env.cmp !== null && bytesDiffer(env.cmp, env.bytes, at, 16)) node.changed = true;
     return node;
   }
-  if (shape.count === 1 && (t.kind === 'struct' || t.kind === 'union')) {
+  if (shape.single && (t.kind === 'struct' || t.kind === 'union')) {
     if (at + t.size > limit) return null;
     const kids: FieldNode[] = [];
     const sv: Vals = {};

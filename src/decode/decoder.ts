@@ -180,7 +180,10 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
       if (a.kind === 'none') argDisplay = '';
       else if (a.kind === 'int') argDisplay = (di.intFmt as Formatter)(BigInt(argNum), argNum);
       else if (r.arg === 0n) argDisplay = 'NULL';
-      if (r.inFault !== null && a.kind !== 'none' && a.kind !== 'int') {
+      // A rule shared by several ioctls may read past what this one needs: only
+      // a fault inside the bytes the kernel itself reads is the caller's problem.
+      const needed = a.kind === 'struct' && r.entry.length >= 4 && desc.sizeField !== null ? Math.max(desc.minsz, new DataView(r.entry.buffer, r.entry.byteOffset, 4).getUint32(0, le)) : Math.max(desc.minsz, 1);
+      if (r.inFault !== null && a.kind !== 'none' && a.kind !== 'int' && (r.inFault < needed || a.kind === 'cstring')) {
         findings.push(
           r.inFault === 0
             ? { rule: 'bad-pointer', severity: 'error', message: `argument pointer ${argDisplay} is not readable (the kernel answers EFAULT)` }

@@ -83,6 +83,8 @@ export interface FlexShape {
   count: number | null;
   /** ctype shown for the whole payload ("__s32[]", "struct vfio_device_feature_mig_state"). */
   ctype?: string;
+  /** One struct (a payload), not an array of them. */
+  single?: boolean;
 }
 
 /** A trailing flexible array member (size 0 in sizeof). */
