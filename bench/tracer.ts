@@ -1,0 +1,178 @@
+// Tracer overhead: the same workload untraced, under strace and under
+// vfiotrace, each inside the same private /dev (src/trace/sandbox.ts) so the
+// VFIO paths exist and every variant pays the same sandbox set-up. Two
+// measures per run: wall time of the whole command, and the workload's own
+// loop time (CLOCK_MONOTONIC inside the C program, so Node's start-up is not
+// in it). Variants run round-robin, medians over the repeats.
+//
+//   node dist/bench/run.js --only tracer   (or: node dist/bench/tracer.js)
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { nativeAvailable } from '../src/trace/native.js';
+import { sandboxArgv, sandboxAvailable } from '../src/trace/sandbox.js';
+import { type BenchReport, type Figure, median, repoRoot } from './figures.js';
+
+const ROOT = repoRoot(import.meta.url);
+const WORKLOADS = path.join(ROOT, 'bench', 'workloads');
+const LOAD = path.join(WORKLOADS, 'build', 'ioctl_load');
+const RUN_TIMEOUT_MS = 300_000;
+
+export interface TracerOptions {
+  repeats?: number;
+  /** Scales the workload sizes down (e.g. 0.1) for a quick look; figures then differ. */
+  scale?: number;
+}
+
+type Variant = 'untraced' | 'strace' | 'vfiotrace';
+const VARIANTS: readonly Variant[] = ['untraced', 'strace', 'vfiotrace'];
+
+interface Workload {
+  key: string;
+  title: string;
+  args: string[];
+  vfio: number;
+  other: number;
+  getppid: number;
+}
+
+interface RunResult {
+  wallMs: number;
+  loopMs: number;
+}
+
+function workloads(scale: number): Workload[] {
+  const n = (x: number) => Math.max(1, Math.round(x * scale));
+  const [v, o, g, only] = [n(2000), n(200_000), n(200_000), n(50_000)];
+  return [
+    { key: 'mixed', title: `${v} VFIO among ${o} other ioctls + ${g} getppid`, args: ['mixed', String(v), String(o), String(g)], vfio: v, other: o, getppid: g },
+    { key: 'vfio', title: `${only} VFIO ioctls only`, args: ['vfio', String(only)], vfio: only, other: 0, getppid: 0 },
+  ];
+}
+
+function commandFor(variant: Variant, load: string[], vfiotraceArgs: string[] = ['-o', '/dev/null']): string[] {
+  switch (variant) {
+    case 'untraced': return load;
+    case 'strace': return ['strace', '-f', '--seccomp-bpf', '-e', 'trace=ioctl', '-o', '/dev/null', ...load];
+    case 'vfiotrace': return [process.execPath, path.join(ROOT, 'bin', 'vfiotrace.js'), ...vfiotraceArgs, '--', ...load];
+  }
+}
+
+function runSandboxed(cmd: string[]): { wallMs: number; stdout: string; stderr: string; status: number | null; error?: Error } {
+  const argv = sandboxArgv(cmd);
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, maxBuffer: 1 << 24 });
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  return { wallMs, stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status, ...(r.error ? { error: r.error } : {}) };
+}
+
+const LINE = /ioctl_load: elapsed_ns=(\d+) vfio=(\d+) enotty=(\d+) other=(\d+) getppid=(\d+)/;
+
+/** One measured run; throws with the command's own words when it went wrong. */
+function measure(variant: Variant, w: Workload): RunResult {
+  const r = runSandboxed(commandFor(variant, [LOAD, ...w.args]));
+  const m = LINE.exec(r.stdout);
+  if (r.error || r.status !== 0 || !m) {
+    const why = r.error ? r.error.message : `exit ${String(r.status)}`;
+    throw new Error(`${variant} on ${w.key}: ${why}: ${(r.stderr || r.stdout).trim().slice(0, 400)}`);
+  }
+  const [vfio, enotty, other, ppid] = [Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])];
+  if (vfio !== w.vfio || other !== w.other || ppid !== w.getppid) throw new Error(`${variant} on ${w.key}: workload counts differ: ${m[0]}`);
+  // Every VFIO call must have reached a regular file in the private /dev.
+  if (enotty !== vfio) throw new Error(`${variant} on ${w.key}: only ${enotty} of ${vfio} VFIO calls got ENOTTY`);
+  return { wallMs: r.wallMs, loopMs: Number(m[1]) / 1e6 };
+}
+
+/** Not timed: vfiotrace must print exactly one line per VFIO call and nothing for the others. */
+function checkVfiotraceSees(w: Workload, notes: string[]): void {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vfiotrace-bench-'));
+  try {
+    const out = path.join(dir, 'trace.txt');
+    const r = runSandboxed(commandFor('vfiotrace', [LOAD, ...w.args], ['-o', out]));
+    const lines = existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter((l) => l.startsWith('ioctl(')).length : 0;
+    if (r.status !== 0 || lines !== w.vfio) {
+      throw new Error(`vfiotrace on ${w.key} printed ${lines} ioctl lines, expected ${w.vfio} (exit ${String(r.status)}): ${r.stderr.trim().slice(0, 300)}`);
+    }
+    notes.push(`check: vfiotrace printed ${lines} ioctl lines for ${w.key} (= the VFIO calls, none of the others)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function buildWorkloads(): void {
+  const r = spawnSync('make', ['-s', '-C', WORKLOADS], { encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`building bench/workloads failed: ${(r.stderr || r.error?.message || '').trim()}`);
+}
+
+function haveStrace(): boolean {
+  return spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0;
+}
+
+const ms = (x: number) => `${x.toFixed(0)} ms`;
+
+export async function run(opts: TracerOptions = {}): Promise<BenchReport> {
+  const bench = 'tracer';
+  const repeats = opts.repeats ?? 5;
+  const notes: string[] = [];
+  const figures: Figure[] = [];
+  const sb = sandboxAvailable();
+  if (!sb.ok) return { bench, figures, notes, skipped: sb.reason };
+  if (!nativeAvailable()) return { bench, figures, notes, skipped: 'native tracer not built: run `npm run build:native`' };
+  if (!haveStrace()) return { bench, figures, notes, skipped: 'strace not installed (needed for the side-by-side comparison)' };
+  buildWorkloads();
+
+  // Fixed costs, to read the wall times against: sandbox alone, and each tracer around `true`.
+  const fixed: Record<Variant, number[]> = { untraced: [], strace: [], vfiotrace: [] };
+  for (let i = 0; i < repeats; i++) {
+    for (const v of VARIANTS) {
+      const r = runSandboxed(commandFor(v, ['true']));
+      if (r.status !== 0) throw new Error(`${v} around true failed: ${r.stderr.trim().slice(0, 300)}`);
+      fixed[v].push(r.wallMs);
+    }
+  }
+  notes.push(`start-up (sandbox + tracer around \`true\`, median): ${VARIANTS.map((v) => `${v} ${ms(median(fixed[v]))}`).join(', ')}`);
+  figures.push({ bench, name: 'start-up: vfiotrace around `true`', value: median(fixed.vfiotrace), unit: 'ms', note: `sandbox alone ${ms(median(fixed.untraced))}` });
+
+  for (const w of workloads(opts.scale ?? 1)) {
+    checkVfiotraceSees(w, notes);
+    const runs: Record<Variant, RunResult[]> = { untraced: [], strace: [], vfiotrace: [] };
+    for (let i = 0; i < repeats; i++) for (const v of VARIANTS) runs[v].push(measure(v, w));
+    const wall = (v: Variant) => median(runs[v].map((r) => r.wallMs));
+    const loop = (v: Variant) => median(runs[v].map((r) => r.loopMs));
+    notes.push(`${w.key} (${w.title}), median of ${repeats}:`);
+    for (const v of VARIANTS) notes.push(`  ${v.padEnd(9)} wall ${ms(wall(v)).padStart(8)}   workload ${ms(loop(v)).padStart(8)}   (workload runs: ${runs[v].map((r) => r.loopMs.toFixed(0)).join(' ')})`);
+    for (const v of VARIANTS) {
+      figures.push({ bench, name: `${w.key}: ${v} wall`, value: wall(v), unit: 'ms' });
+      figures.push({ bench, name: `${w.key}: ${v} workload`, value: loop(v), unit: 'ms' });
+    }
+    for (const [measureName, f] of [['workload', loop], ['wall', wall]] as const) {
+      const vs = f('vfiotrace') / f('strace');
+      const vu = f('vfiotrace') / f('untraced');
+      if (w.key === 'mixed') {
+        figures.push({ bench, name: `mixed: vfiotrace/strace (${measureName})`, value: vs, unit: '×', target: { op: '<=', value: 0.1 } });
+        figures.push({ bench, name: `mixed: vfiotrace/untraced (${measureName})`, value: vu, unit: '×', target: { op: '<=', value: 1.5 } });
+      } else {
+        figures.push({ bench, name: `vfio: vfiotrace/strace (${measureName})`, value: vs, unit: '×', target: { op: '<=', value: 1.0 } });
+        figures.push({ bench, name: `vfio: vfiotrace/untraced (${measureName})`, value: vu, unit: '×' });
+      }
+    }
+    const perCall = (loop('vfiotrace') - loop('untraced')) / w.vfio * 1000;
+    const perCallStrace = (loop('strace') - loop('untraced')) / (w.vfio + w.other) * 1000;
+    notes.push(`  added per traced call: vfiotrace ${perCall.toFixed(1)} µs per VFIO ioctl; strace ${perCallStrace.toFixed(1)} µs per ioctl`);
+  }
+  return { bench, figures, notes };
+}
+
+// Standalone: node dist/bench/tracer.js
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  run().then(
+    (r) => console.log(r.skipped ? `skipped: ${r.skipped}` : [...r.notes, ...r.figures.map((f) => `${f.name}: ${f.value.toFixed(3)} ${f.unit}`)].join('\n')),
+    (e: unknown) => {
+      console.error(`tracer bench: ${(e as Error).message}`);
+      process.exitCode = 1;
+    },
+  );
+}
