@@ -387,6 +387,7 @@ function walkCaps(ct: CapsType, env: Env, vals: Vals, limit: number, prefix: str
   const kids: FieldNode[] = [];
   const seen = new Set<number>();
   let end = 0;
+  let unknownSeen = false;
   const first = off;
   while (off !== 0) {
     const where = `${path}[${kids.length}]`;
@@ -426,7 +427,8 @@ function walkCaps(ct: CapsType, env: Env, vals: Vals, limit: number, prefix: str
       const node = aggregate(name, where, ctypeOf(ct.header), off, CAP_HDR, 'out', ek);
       node.display = `unknown capability id ${id}`;
       kids.push(node);
-      env.findings?.push({ rule: 'cap-unknown-id', severity: 'info', message: `capability id ${id} at offset ${off} is not known to this decoder`, field: where });
+      if (!unknownSeen) env.findings?.push({ rule: 'cap-unknown-id', severity: 'info', message: `capability id ${id} at offset ${off} is not known to this decoder`, field: where });
+      unknownSeen = true;
     }
     off = next;
   }

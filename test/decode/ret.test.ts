@@ -1,0 +1,65 @@
+// Return values: what a positive value means per ioctl, errno names per
+// architecture, and the reasons given for an errno.
+
+import { describe, expect, it } from 'vitest';
+import { bytes, IOCTL_FLAG, nr, PATH, session } from './helpers.js';
+import { errnoName, errnoNumber } from '../../src/decode/errno.js';
+
+describe('return values', () => {
+  it('CHECK_EXTENSION answers, with the extension named in the argument', () => {
+    const { call } = session();
+    const ev = call({ nr: nr(1), arg: 5n, ret: 1 });
+    expect(ev.argDisplay).toBe('VFIO_EEH');
+    expect(ev.ret).toEqual({ value: 1, errno: null, meaning: 'VFIO_EEH supported' });
+    expect(call({ nr: nr(1), arg: 7n, ret: 0 }).ret.meaning).toBe('VFIO_SPAPR_TCE_v2_IOMMU not supported');
+  });
+
+  it('GET_API_VERSION and plain success', () => {
+    const { call } = session();
+    expect(call({ nr: nr(0) }).ret.meaning).toMatch(/VFIO_API_VERSION/);
+    expect(call({ nr: nr(2), arg: 3n }).ret.meaning).toBe('success');
+  });
+
+  it('EEH GET_STATE returns the PE state as the value', () => {
+    const { call } = session('ppc64');
+    const e = bytes(false, [['u32', 12], ['u32', 0], ['u32', 4]]);
+    expect(call({ nr: nr(21), entry: e, ret: 2 }).ret.meaning).toBe('PE state VFIO_EEH_PE_STATE_STOPPED');
+    expect(call({ nr: nr(21), entry: e, ret: 0 }).ret.meaning).toBe('PE state VFIO_EEH_PE_STATE_NORMAL');
+    expect(call({ nr: nr(21), entry: e, ret: 5 }).ret.meaning).toBe('PE state VFIO_EEH_PE_STATE_UNAVAIL');
+    const reset = bytes(false, [['u32', 12], ['u32', 0], ['u32', 5]]);
+    expect(call({ nr: nr(21), entry: reset }).in?.children?.[2]?.display).toBe('VFIO_EEH_PE_RESET_DEACTIVATE');
+  });
+
+  it('new fds: GET_DEVICE_FD, GET_GFX_DMABUF, FEATURE_DMA_BUF', () => {
+    const { call } = session();
+    expect(call({ nr: nr(6), path: PATH.group, entry: new TextEncoder().encode('0000:06:0d.0'), ret: 4 }).ret).toMatchObject({ meaning: 'new device fd 4', newFd: { fd: 4, kind: 'device' } });
+    const dmabuf = bytes(true, [['u32', 40], ['u32', 11 | (1 << 16)], ['u32', 0], ['u32', 2], ['u32', 0], ['u32', 1], ['u64', 0], ['u64', 0x1000]]);
+    expect(call({ nr: nr(17), path: PATH.device, entry: dmabuf, ret: 8 }).ret.newFd).toEqual({ fd: 8, kind: 'dmabuf' });
+  });
+
+  it('errnos: name, and the ioctl\'s own reason before the generic one', () => {
+    const { call } = session();
+    const ev = call({ nr: nr(2), arg: 3n, ret: 'ENODEV' });
+    expect(ev.ret).toMatchObject({ value: -19, errno: 'ENODEV', meaning: 'no IOMMU backend accepts this type' });
+    expect(call({ nr: nr(11), path: PATH.device, ret: 'ENOTTY' }).ret.meaning).toMatch(/not an ioctl of this fd kind/);
+  });
+
+  it('a call that never returned', () => {
+    const ev = session().call({ nr: nr(0), flags: IOCTL_FLAG.NO_EXIT, ret: 0 });
+    expect(ev.incomplete).toBe(true);
+    expect(ev.dur).toBeNull();
+    expect(ev.ret.errno).toBeNull();
+  });
+
+  it('errno numbering per architecture (powerpc EDEADLOCK)', () => {
+    expect(errnoName(58, 'powerpc')).toBe('EDEADLOCK');
+    expect(errnoName(58, 'generic')).toBeNull();
+    expect(errnoName(35, 'generic')).toBe('EDEADLK');
+    expect(errnoNumber('EDEADLOCK', 'generic')).toBe(35);
+    expect(errnoName(41, 'generic')).toBeNull();
+    expect(errnoName(133, 'generic')).toBe('EHWPOISON');
+    expect(errnoName(512, 'generic')).toBe('ERESTARTSYS');
+    expect(session('ppc64').call({ nr: nr(0), ret: -58 }).ret.errno).toBe('EDEADLOCK');
+    expect(session('x86_64').call({ nr: nr(0), ret: -58 }).ret.errno).toBe('E?58');
+  });
+});
