@@ -52,7 +52,6 @@ function buildCommand(): Command {
     .option('--no-progress', 'no progress bar on stderr')
     .option('-o, --output <file>', 'write the report to FILE instead of stdout')
     .option('--list-rules', 'print the rules with their explanations and exit')
-    .passThroughOptions()
     .addHelpText('after', '\nRules and their reasoning: docs/audit-rules.md. Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or trace errors.');
 }
 
