@@ -28,6 +28,8 @@ export interface KernelOptions {
   backingDir?: string;
   /** Override how other fds of the target are looked up (tests). */
   fdPath?: (pid: number, fd: number) => string | null;
+  /** Override how the target's open fds are listed (tests). */
+  fdList?: (pid: number) => number[];
 }
 
 let defaultTable: IoctlTable | null = null;
@@ -46,6 +48,7 @@ export class EmulatedKernel {
   private readonly le: boolean;
   private readonly table = vfioIoctlTable();
   private readonly fdPath: (pid: number, fd: number) => string | null;
+  private readonly fdList: (pid: number) => number[];
   /** Calls answered, by ioctl name (unknown numbers under their hex). */
   readonly counts = new Map<string, number>();
 
@@ -55,6 +58,7 @@ export class EmulatedKernel {
     this.pe = new ProtectionDomain(o.eeh ?? []);
     this.backing = new BackingFile(o.profile, o.backingDir);
     this.fdPath = o.fdPath ?? procFdPath;
+    this.fdList = o.fdList ?? procFdList;
     const lookup: FdLookup = {
       path: (pid, fd) => this.fdPath(pid, fd),
       container: (pid, fd) => this.containerFor(pid, fd),
@@ -80,13 +84,7 @@ export class EmulatedKernel {
   }
 
   private countDeviceFds(pid: number): number {
-    let n = 0;
-    try {
-      for (const fd of readdirSync(`/proc/${pid}/fd`)) if (this.fdPath(pid, Number(fd)) === this.backing.path) n++;
-    } catch {
-      return 0;
-    }
-    return n;
+    return this.fdList(pid).filter((fd) => this.fdPath(pid, fd) === this.backing.path).length;
   }
 
   handle(call: EmuCall): Verdict {
@@ -122,6 +120,14 @@ export class EmulatedKernel {
 
 function hexName(request: number): string {
   return `0x${(request >>> 0).toString(16)}`;
+}
+
+function procFdList(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).map(Number);
+  } catch {
+    return [];
+  }
 }
 
 function procFdPath(pid: number, fd: number): string | null {
