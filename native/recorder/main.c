@@ -1,0 +1,270 @@
+/* vfiotrace-record: the tracer engine as a standalone, static program for
+ * hosts without Node (docs/power.md). It writes the same recording format
+ * as `vfiotrace -w`; the capture rules are compiled in (rules.h).
+ *
+ *   vfiotrace-record -o FILE [-s BYTES] [-f] [--all-ioctls] -p PID [-p PID…]
+ *   vfiotrace-record -o FILE [-s BYTES] [-f] [--all-ioctls] [--] CMD [ARGS…]
+ */
+#include "recorder.h"
+#include "rules.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_PIDS 256
+#define CAP_MAX 0x40000000ul /* same bound as the Node CLI's -s */
+
+static const char usage_text[] =
+	"usage: vfiotrace-record -o FILE [-s BYTES] [-f] [--all-ioctls] [--] COMMAND [ARGS...]\n"
+	"       vfiotrace-record -o FILE [-s BYTES] [-f] [--all-ioctls] -p PID [-p PID...]\n"
+	"\n"
+	"Record the VFIO and iommufd ioctls of a command or of running processes\n"
+	"into FILE. Decode it anywhere with\n"
+	"`vfiotrace show FILE`, `vfiotrace tui FILE` or `vfiotrace audit FILE`.\n"
+	"\n"
+	"  -o, --output FILE       where to write the recording (required)\n"
+	"  -s, --payload-cap BYTES capture at most BYTES of each ioctl argument (4096)\n"
+	"  -f, --follow-forks      also record children the command forks\n"
+	"      --all-ioctls        stop on every ioctl, not only VFIO/iommufd ones\n"
+	"  -p, --attach PID        attach to a running process (repeatable)\n"
+	"  -h, --help              this text\n"
+	"      --version           producer and capture-rule table\n"
+	"\n"
+	"SIGINT, SIGTERM and SIGHUP detach from attached processes, or are passed\n"
+	"on to a spawned command. Exit status: the command's (128+N if killed by\n"
+	"signal N); 0 after a detach; 2 on usage or tracer errors.\n";
+
+static int self_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	unsigned char b = (unsigned char)sig;
+	ssize_t n = write(self_pipe[1], &b, 1);
+	(void)n;
+	errno = saved;
+}
+
+struct waiter {
+	struct vft_session *s;
+	struct vft_result res;
+};
+
+/* vft_wait blocks; it runs here so the main thread stays free to act on
+ * signals. A zero byte on the self-pipe says the session is over. */
+static void *wait_thread(void *arg)
+{
+	struct waiter *w = arg;
+	vft_wait(w->s, &w->res);
+	unsigned char b = 0;
+	ssize_t n = write(self_pipe[1], &b, 1);
+	(void)n;
+	return NULL;
+}
+
+static int parse_u32(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	if (!*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "vfiotrace-record: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'vfiotrace-record --help'.\n");
+	return 2;
+}
+
+static int exit_code(const struct vft_result *r)
+{
+	switch (r->reason) {
+	case VFT_END_EXITED:
+		return r->status;
+	case VFT_END_KILLED:
+		return 128 + r->status;
+	case VFT_END_DETACHED:
+		return 0;
+	default:
+		return 2;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_ALL = 256, OPT_VERSION, OPT_SELFTEST };
+	static const struct option longopts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"payload-cap", required_argument, NULL, 's'},
+		{"follow-forks", no_argument, NULL, 'f'},
+		{"attach", required_argument, NULL, 'p'},
+		{"all-ioctls", no_argument, NULL, OPT_ALL},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, OPT_VERSION},
+		/* hidden: header and synthetic records through the record writer,
+		 * no ptrace; lets emulated (qemu-user) runs check the format */
+		{"selftest-synthetic", required_argument, NULL, OPT_SELFTEST},
+		{NULL, 0, NULL, 0},
+	};
+	const char *out_path = NULL;
+	unsigned long cap = 4096;
+	int follow = 0, all = 0;
+	int32_t pids[MAX_PIDS];
+	uint32_t npids = 0;
+	int c;
+	/* '+': options end at the command, whose own options pass through */
+	while ((c = getopt_long(argc, argv, "+o:s:fp:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out_path = optarg;
+			break;
+		case 's':
+			if (parse_u32(optarg, CAP_MAX, &cap) != 0)
+				return usage_error("invalid -s value: '%s' (bytes, 0..1073741824)", optarg);
+			break;
+		case 'f':
+			follow = 1;
+			break;
+		case 'p': {
+			unsigned long p;
+			if (parse_u32(optarg, 0x7fffffff, &p) != 0 || p == 0)
+				return usage_error("invalid process id: '%s'", optarg);
+			if (npids == MAX_PIDS)
+				return usage_error("too many -p options (at most %s)", "256");
+			pids[npids++] = (int32_t)p;
+			break;
+		}
+		case OPT_ALL:
+			all = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		case OPT_VERSION:
+			printf("%s (%s, %u capture rules)\n", vfr_producer, vfr_arch, vfr_nrules);
+			return 0;
+		case OPT_SELFTEST:
+			return vfr_selftest(optarg);
+		default:
+			return usage_error("%s", "bad option");
+		}
+	}
+	int cmdc = argc - optind;
+	if (!out_path)
+		return usage_error("%s", "-o FILE is required");
+	if (cmdc == 0 && npids == 0)
+		return usage_error("%s", "must have COMMAND [ARGS] or -p PID");
+	if (cmdc > 0 && npids > 0)
+		return usage_error("%s", "give either COMMAND [ARGS] or -p PID, not both");
+
+	/* the command as NUL-separated strings, as vft_config wants it */
+	size_t blob_len = 0;
+	for (int i = optind; i < argc; i++)
+		blob_len += strlen(argv[i]) + 1;
+	char *blob = malloc(blob_len + 1);
+	if (!blob) {
+		fprintf(stderr, "vfiotrace-record: out of memory\n");
+		return 2;
+	}
+	size_t o = 0;
+	for (int i = optind; i < argc; i++) {
+		size_t l = strlen(argv[i]) + 1;
+		memcpy(blob + o, argv[i], l);
+		o += l;
+	}
+
+	/* CLOEXEC: the traced command must not inherit the recording */
+	int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0) {
+		fprintf(stderr, "vfiotrace-record: cannot write %s: %s\n", out_path, strerror(errno));
+		free(blob);
+		return 2;
+	}
+	if (pipe2(self_pipe, O_CLOEXEC) != 0) {
+		fprintf(stderr, "vfiotrace-record: pipe: %s\n", strerror(errno));
+		return 2;
+	}
+	/* FILE may be a FIFO whose reader goes away: that must not kill us
+	 * mid-session (the engine then stops writing and the tracee runs on). */
+	signal(SIGPIPE, SIG_IGN);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+
+	struct vft_config cfg = {
+		.abi_version = VFT_ABI_VERSION,
+		.mode = npids ? VFT_MODE_ATTACH : VFT_MODE_SPAWN,
+		.follow_forks = follow,
+		.ioctl_type = all ? -1 : vfr_ioctl_type,
+		.payload_cap = (uint32_t)cap,
+		.out_fd = out,
+		.argv = cmdc ? blob : NULL,
+		.argc = (uint32_t)cmdc,
+		.pids = npids ? pids : NULL,
+		.npids = npids,
+		.rules = vfr_rules,
+		.nrules = vfr_nrules,
+		.producer = vfr_producer,
+		.verdict_fd = -1,
+	};
+	char err[512];
+	struct waiter w = {0};
+	w.s = vft_start(&cfg, err, sizeof(err));
+	if (!w.s) {
+		fprintf(stderr, "vfiotrace-record: %s\n", err);
+		close(out);
+		free(blob);
+		return 2;
+	}
+	pthread_t th;
+	if (pthread_create(&th, NULL, wait_thread, &w) != 0) {
+		fprintf(stderr, "vfiotrace-record: cannot start a thread\n");
+		vft_detach(w.s);
+		vft_wait(w.s, &w.res);
+	} else {
+		/* strace's manners: detach from attached processes, pass the signal
+		 * on to a spawned one (which decides whether it ends the session) */
+		for (;;) {
+			unsigned char b;
+			ssize_t n = read(self_pipe[0], &b, 1);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0 || b == 0)
+				break;
+			if (npids)
+				vft_detach(w.s);
+			else
+				vft_signal(w.s, b);
+		}
+		pthread_join(th, NULL);
+	}
+	if (w.res.text[0])
+		fprintf(stderr, "vfiotrace-record: %s\n", w.res.text);
+	int code = exit_code(&w.res);
+	vft_free(w.s);
+	if (close(out) != 0) {
+		fprintf(stderr, "vfiotrace-record: writing %s: %s\n", out_path, strerror(errno));
+		code = 2;
+	}
+	free(blob);
+	return code;
+}
