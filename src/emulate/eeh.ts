@@ -43,6 +43,8 @@ export class ProtectionDomain {
   private failing: { errno: ErrnoName; once: boolean } | null = null;
   private readonly counts = new Map<number, number>();
   private readonly listeners: ((c: PeChange) => void)[] = [];
+  /** The state last announced (a PE starts NORMAL). */
+  private reported: number = VFIO_EEH_PE_STATE_NORMAL;
   /** Every state change, in order (for tests and the TUI). */
   readonly history: PeChange[] = [];
 
@@ -80,8 +82,8 @@ export class ProtectionDomain {
 
   private changed(reason: string): void {
     const c = { state: this.state(), reason };
-    const last = this.history[this.history.length - 1];
-    if (last && last.state === c.state) return;
+    if (c.state === this.reported) return;
+    this.reported = c.state;
     this.history.push(c);
     for (const fn of this.listeners) fn(c);
   }

@@ -18,7 +18,7 @@ const ARG = 0x10000n;
 
 export function descOf(name: string, backend?: Backend): IoctlDesc {
   const all = vfioIoctlTable().all.filter((d) => d.name === name);
-  const d = backend ? all.find((x) => x.backends === 'any' || x.backends.includes(backend)) : all[0];
+  const d = (backend ? all.find((x) => x.backends === 'any' || x.backends.includes(backend)) : undefined) ?? all[0];
   if (!d) throw new Error(`no ioctl ${name}`);
   return d;
 }
