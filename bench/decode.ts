@@ -1,0 +1,119 @@
+// Decoding throughput: a synthesized 1,000,000-event recording (see
+// decodeRecording.ts) through the path `vfiotrace show` takes — reader →
+// decoder → printer (text or JSON lines) → buffered output — into /dev/null.
+// Each mode runs in a fresh Node process so its peak RSS is its own; the
+// real CLI (`vfiotrace show FILE -o /dev/null`) is timed as well.
+//
+//   node dist/bench/run.js --only decode   (or: node dist/bench/decode.js [events])
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { outputFlags, printOptions, filterVocabulary } from '../src/render/cliOptions.js';
+import { Output } from '../src/render/output.js';
+import { Printer, printAll } from '../src/render/printer.js';
+import { openRecordingPipeline } from '../src/trace/pipeline.js';
+import { writeDecodeRecording } from './decodeRecording.js';
+import { type BenchReport, type Figure, repoRoot } from './figures.js';
+
+const SELF = fileURLToPath(import.meta.url);
+const ROOT = repoRoot(import.meta.url);
+
+export interface DecodeOptions {
+  events?: number;
+}
+
+interface WorkerResult {
+  events: number;
+  seconds: number;
+  maxRssMb: number;
+}
+
+type Mode = 'text' | 'json';
+
+/** Worker side: the show path over FILE, timed from opening the file to the last flush. */
+async function worker(mode: Mode, file: string): Promise<WorkerResult> {
+  const flags = outputFlags(mode === 'json' ? { json: true } : {});
+  const t0 = process.hrtime.bigint();
+  const pipeline = await openRecordingPipeline(file, {});
+  const out = Output.file('/dev/null');
+  const printer = new Printer(pipeline.header, printOptions(flags, filterVocabulary()), out);
+  const error = await printAll(pipeline, printer);
+  await out.close();
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (error) throw error;
+  if (printer.end === null) throw new Error('no END record reached');
+  return { events: printer.shown, seconds, maxRssMb: process.resourceUsage().maxRSS / 1024 };
+}
+
+function runWorker(mode: Mode, file: string): WorkerResult {
+  const r = spawnSync(process.execPath, [SELF, '--worker', mode, file], { encoding: 'utf8', timeout: 600_000 });
+  const line = r.stdout?.trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !line.startsWith('{')) throw new Error(`decode worker (${mode}) failed: ${(r.stderr || r.error?.message || '').trim().slice(0, 400)}`);
+  return JSON.parse(line) as WorkerResult;
+}
+
+/** The real CLI, wall time including Node start-up; its peak RSS from GNU time when present. */
+function runCli(mode: Mode, file: string): { seconds: number; maxRssMb: number | null } {
+  const cli = [path.join(ROOT, 'bin', 'vfiotrace.js'), 'show', file, '-o', '/dev/null', ...(mode === 'json' ? ['--json'] : [])];
+  const timeBin = '/usr/bin/time';
+  const useTime = spawnSync(timeBin, ['-f', '%M', 'true'], { stdio: 'ignore' }).status === 0;
+  const argv = useTime ? [timeBin, '-f', 'maxrss_kb=%M', process.execPath, ...cli] : [process.execPath, ...cli];
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 600_000 });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`vfiotrace show (${mode}) failed: ${(r.stderr || r.error?.message || '').trim().slice(0, 400)}`);
+  const m = /maxrss_kb=(\d+)/.exec(r.stderr ?? '');
+  return { seconds, maxRssMb: m ? Number(m[1]) / 1024 : null };
+}
+
+export async function run(opts: DecodeOptions = {}): Promise<BenchReport> {
+  const bench = 'decode';
+  const n = opts.events ?? 1_000_000;
+  const notes: string[] = [];
+  const figures: Figure[] = [];
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vfiotrace-bench-decode-'));
+  try {
+    const file = path.join(dir, 'session.vft');
+    const t0 = process.hrtime.bigint();
+    const bytes = writeDecodeRecording(file, n);
+    notes.push(`recording: ${n.toLocaleString('en')} ioctl events, ppc64le sPAPR v2 + EEH session, ${(bytes / 1048576).toFixed(0)} MiB, written in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1)} s`);
+    for (const [mode, target] of [['text', 1_000_000], ['json', 200_000]] as const) {
+      const w = runWorker(mode, file);
+      if (w.events !== n) throw new Error(`${mode}: printed ${w.events} events, expected ${n}`);
+      const rate = w.events / w.seconds;
+      figures.push({ bench, name: `${mode}: events/s (reader → decoder → ${mode === 'text' ? 'one-line text' : 'full JSON'})`, value: rate, unit: 'events/s', target: { op: '>=', value: target } });
+      figures.push({ bench, name: `${mode}: peak RSS`, value: w.maxRssMb, unit: 'MB' });
+      notes.push(`${mode}: ${w.events.toLocaleString('en')} events in ${w.seconds.toFixed(2)} s = ${Math.round(rate).toLocaleString('en')} events/s, peak RSS ${w.maxRssMb.toFixed(0)} MB`);
+      const c = runCli(mode, file);
+      figures.push({ bench, name: `${mode}: \`vfiotrace show${mode === 'json' ? ' --json' : ''}\` wall`, value: c.seconds, unit: 's', note: 'whole CLI, incl. Node start-up' });
+      notes.push(`${mode}: vfiotrace show${mode === 'json' ? ' --json' : ''} -o /dev/null: ${c.seconds.toFixed(2)} s wall (${Math.round(n / c.seconds).toLocaleString('en')} events/s)${c.maxRssMb !== null ? `, peak RSS ${c.maxRssMb.toFixed(0)} MB` : ''}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { bench, figures, notes };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === SELF) {
+  const a = process.argv.slice(2);
+  if (a[0] === '--worker') {
+    worker(a[1] === 'json' ? 'json' : 'text', a[2] ?? '').then(
+      (r) => console.log(JSON.stringify(r)),
+      (e: unknown) => {
+        console.error((e as Error).message);
+        process.exitCode = 1;
+      },
+    );
+  } else {
+    run(a[0] ? { events: Number(a[0]) } : {}).then(
+      (r) => console.log([...r.notes].join('\n')),
+      (e: unknown) => {
+        console.error(`decode bench: ${(e as Error).message}`);
+        process.exitCode = 1;
+      },
+    );
+  }
+}
