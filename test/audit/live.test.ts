@@ -3,7 +3,7 @@
 // Every VFIO ioctl fails with ENOTTY here, so these are exactly the rules
 // defined over what the caller asked for.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/commands/audit.js';
 import type { JsonReport } from '../../src/audit/report.js';
 import { sandboxArgv } from '../../src/trace/sandbox.js';
-import { ROOT, sandboxUnavailable, tracerUnavailable } from '../helpers/trace.js';
+import { fixture, ROOT, sandboxUnavailable, tracerUnavailable } from '../helpers/trace.js';
 
 const SRC = path.join(ROOT, 'test', 'fixtures', 'audit');
 const BUILD = path.join(ROOT, 'test', 'fixtures', 'build', 'audit');
@@ -75,5 +75,36 @@ describe.skipIf(why !== null)('audit of live C fixtures (sandbox, ENOTTY)', () =
     const { report } = await auditFixture('clean');
     expect(report.findings.filter((f) => f.source === 'sequence')).toEqual([]);
     expect(report.events).toBeGreaterThan(15);
+  });
+
+  it('-p PID: attaches to a running client, audits until it exits, leaves it running to its own exit', async () => {
+    // The target runs under a shell, so it is not this process's child (the tracer reaps what it traces).
+    const argv = sandboxArgv([fixture('loop'), '800', '2']);
+    const sh = spawn('sh', ['-c', '"$@" & echo "pid $!"; wait $!; echo "exit $?"', 'sh', ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    const waiters: Array<() => void> = [];
+    sh.stdout!.on('data', (b: Buffer) => {
+      stdout += b.toString();
+      for (const w of waiters.splice(0)) w();
+    });
+    const seen = (re: RegExp): Promise<RegExpExecArray> =>
+      new Promise((resolve) => {
+        const check = (): void => {
+          const m = re.exec(stdout);
+          if (m) resolve(m);
+          else waiters.push(check);
+        };
+        check();
+      });
+    const pid = Number((await seen(/pid (\d+)/))[1]);
+    await seen(/ready/);
+    const file = path.join(out, 'attach.json');
+    const code = await run(['--json', '-o', file, '-p', String(pid)]);
+    const report = JSON.parse(readFileSync(file, 'utf8')) as JsonReport;
+    expect(report.error).toBeNull();
+    expect(report.events).toBeGreaterThan(10);
+    expect(report.findings).toEqual([]);
+    expect(code).toBe(0);
+    expect((await seen(/exit (\d+)/))[1]).toBe('7');
   });
 });
