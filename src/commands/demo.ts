@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { addOutputOptions, fail, outputFlags, parseArgs } from '../render/cliOptions.js';
 import { packageRoot } from '../trace/native.js';
 import { sandboxArgv, sandboxAvailable } from '../trace/sandbox.js';
+import { emulationUnavailable, runDemoEmulated } from './emulate.js';
 import { traceAndPrint } from './trace.js';
 
 export function demoClientPath(): string {
@@ -16,7 +17,9 @@ export function demoClientPath(): string {
 
 export async function run(argv: string[]): Promise<number> {
   const cmd = addOutputOptions(
-    new Command('vfiotrace demo').description('trace the bundled demo VFIO client in a private mount namespace (no VFIO hardware needed)'),
+    new Command('vfiotrace demo')
+      .description('trace the bundled demo VFIO client in a private mount namespace (no VFIO hardware needed)')
+      .option('--device <profile>', 'emulated machine answering the calls: power-eeh, x86-pci, or none (the kernel answers ENOTTY)', 'power-eeh'),
   );
   const code = parseArgs(cmd, argv);
   if (code !== null) return code;
@@ -32,6 +35,17 @@ export async function run(argv: string[]): Promise<number> {
   if (!existsSync(client)) {
     fail(`demo client not built (${client} missing): run \`npm run build\``);
     return 2;
+  }
+  const device = String(cmd.opts().device);
+  if (device !== 'none') {
+    const why = emulationUnavailable();
+    if (why === null) {
+      const r = await runDemoEmulated(client, device, flags);
+      if (flags.json || flags.output !== undefined) process.stderr.write(r.note);
+      else process.stdout.write(r.note);
+      return r.code;
+    }
+    process.stderr.write(`vfiotrace demo: no emulation here (${why}); showing the plain sandbox instead\n`);
   }
   const sandbox = sandboxAvailable();
   if (!sandbox.ok) {

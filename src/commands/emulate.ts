@@ -1,6 +1,8 @@
 // `vfiotrace emulate --device PROFILE [trace options] -- CMD…`: run a VFIO
-// client against the emulated kernel (src/emulate/) and trace it. Also the
-// entry point `demo` uses (runEmulated).
+// client against the emulated kernel (src/emulate/) and trace it. Also what
+// `demo` (npm start) runs by default: runDemoEmulated, the bundled demo
+// client under an emulated machine, every call succeeding; under power-eeh a
+// scripted freeze shows EEH recovery.
 
 import { Command } from 'commander';
 import { addOutputOptions, fail, outputFlags, parseArgs, type OutputFlags } from '../render/cliOptions.js';
@@ -44,6 +46,29 @@ export async function runEmulated(r: EmulatedRun): Promise<LiveOutcome> {
     output: r.output,
     start: (t) => startEmulatedTrace(t, { profile: r.profile, eeh: r.eeh ?? [] }),
   });
+}
+
+/** The PE freezes on the first ENABLE and stays frozen until the client's reset sequence. */
+export const DEMO_EEH_SCRIPT = 'after 1 ENABLE: state STOPPED until RESET_HOT,RESET_DEACTIVATE,CONFIGURE';
+
+export interface DemoOutcome {
+  code: number;
+  shown: number;
+  /** The closing line for the user. */
+  note: string;
+}
+
+/** Runs the demo client (`client`, built from test/fixtures/demo_client.c) under `device`. */
+export async function runDemoEmulated(client: string, device: string, output: OutputFlags): Promise<DemoOutcome> {
+  const profile = resolveProfile(device);
+  const eeh = profile.eeh ? parseEehScript(DEMO_EEH_SCRIPT) : [];
+  const mode = profile.iommu === 'spapr' ? 'spapr' : 'type1';
+  const o = await runEmulated({ profile, eeh, command: [client, mode], output });
+  const what = profile.eeh ? '; the PE froze after ENABLE and the client recovered it' : '';
+  const note =
+    `${o.shown} VFIO ioctl${o.shown === 1 ? '' : 's'} answered by the emulated ${profile.name} kernel (${profile.description})${what}; ` +
+    'see `vfiotrace emulate --help`\n';
+  return { ...o, note };
 }
 
 export async function run(argv: string[]): Promise<number> {
