@@ -78,6 +78,15 @@ export class Auditor {
     for (const c of this.checks) c.after?.(ev, ctx, this.reporter);
   }
 
+  /**
+   * Tell the audit which processes were attached mid-session (the
+   * recording header's attachedPids): rules that conclude "X was never
+   * issued" stay silent for them.
+   */
+  markAttached(pids: readonly number[]): void {
+    this.model.markAttached(pids);
+  }
+
   /** The session model's picture (the TUI's state view). */
   snapshot(): SessionSnapshot {
     return this.model.snapshot();

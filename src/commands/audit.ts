@@ -167,6 +167,7 @@ export async function run(argv: string[]): Promise<number> {
       fail(`${file}: ${(e as Error).message}`);
       return 2;
     }
+    auditor.markAttached(p.header.attachedPids);
     const progress = o.progress && process.stderr.isTTY && size >= PROGRESS_MIN_BYTES ? new Progress(size) : null;
     ({ events, error } = await consume(p, auditor, progress));
     progress?.clear();
@@ -197,6 +198,7 @@ export async function run(argv: string[]): Promise<number> {
     for (const s of sigs) process.on(s, onSignal);
     try {
       const p = await openPipeline(session.stream, { recordTo: spool, onDecodeError: (r, e) => fail(`cannot decode the record at byte ${r.offset}: ${e.message}`) });
+      auditor.markAttached(p.header.attachedPids);
       ({ events, error } = await consume(p, auditor, null));
     } catch (e) {
       error = e instanceof Error ? e : new Error(String(e));

@@ -59,10 +59,15 @@ export class SessionModel {
   process(pid: number): ProcessState {
     let p = this.processes.get(pid);
     if (!p) {
-      p = { pid, fds: new Map(), closedFds: [], extensions: new Map(), exitedSeq: null };
+      p = { pid, fds: new Map(), closedFds: [], extensions: new Map(), exitedSeq: null, midSession: false };
       this.processes.set(pid, p);
     }
     return p;
+  }
+
+  /** Processes the trace attached to mid-session (RecordingHeader.attachedPids). */
+  markAttached(pids: readonly number[]): void {
+    for (const pid of pids) this.process(pid).midSession = true;
   }
 
   /** The object an fd of a process refers to now, if known. */
@@ -217,6 +222,7 @@ export class SessionModel {
       // groups and devices, not copies.
       const parent = other > 0 ? this.processes.get(other) : undefined;
       const child = this.process(pid);
+      if (parent?.midSession) child.midSession = true;
       if (parent && child.fds.size === 0) {
         for (const [fd, e] of parent.fds) child.fds.set(fd, { ...e, pid, firstSeq: seq, lastSeq: seq });
         for (const [ext, q] of parent.extensions) if (!child.extensions.has(ext)) child.extensions.set(ext, q);

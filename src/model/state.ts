@@ -171,4 +171,10 @@ export interface ProcessState {
   /** Extension answers by id, from CHECK_EXTENSION on any container of the process (support is global). */
   extensions: Map<number, ExtensionQuery>;
   exitedSeq: number | null;
+  /**
+   * Traced from the middle of its life (attached with -p, or forked from such
+   * a process): calls before the attach are unknown, so "X was never issued"
+   * cannot be concluded.
+   */
+  midSession: boolean;
 }

@@ -2,7 +2,7 @@
 // → none. Events are synthesized with the kernel's success answers.
 
 import { describe, expect, it } from 'vitest';
-import { audit } from '../../src/audit/auditor.js';
+import { Auditor, audit } from '../../src/audit/auditor.js';
 import { RULES } from '../../src/audit/rules.js';
 import type { AuditFinding } from '../../src/audit/types.js';
 import { ENOTTY, Sim } from '../model/sim.js';
@@ -306,6 +306,37 @@ describe('EEH', () => {
     S.eeh(t, 2); // UNFREEZE_IO
     region(t);
     expect(seqRules(audit(t.events))).toEqual([]);
+  });
+});
+
+describe('attached mid-session', () => {
+  it('"never issued" rules stay silent; rules on what was seen still apply', () => {
+    const s = new Sim().fd(6, '/dev/vfio/devices/vfio0', 'device').fd(S.C, '/dev/vfio/vfio', 'container').fd(S.G, '/dev/vfio/42', 'group');
+    s.call(6, 'VFIO_DEVICE_GET_INFO', { in: { argsz: 24 }, out: { argsz: 24, flags: 3, num_regions: 9, num_irqs: 5 } });
+    s.call(S.C, 'VFIO_IOMMU_UNMAP_DMA', { in: { argsz: 24, flags: 0, iova: 0, size: 0x1000 }, out: { argsz: 24, flags: 0, iova: 0, size: 0x1000 } });
+    S.eeh(s, 4, 0);
+    S.eeh(s, 8);
+    s.call(S.G, 'VFIO_GROUP_GET_DEVICE_FD', { in: '0000:06:0d.0', ret: 9, newFd: { fd: 9, kind: 'device' } });
+    s.call(S.C, 'VFIO_SET_IOMMU', { arg: 3 });
+    s.call(S.C, 'VFIO_SET_IOMMU', { arg: 3, ret: -22 });
+    const a = new Auditor();
+    a.markAttached([s.pid]);
+    for (const ev of s.events) a.feed(ev);
+    expect(seqRules(a.finish()).map((f) => f.rule)).toEqual(['set-iommu-repeated']);
+    // The same calls from a process seen from its start.
+    expect(seqRules(audit(s.events)).map((f) => f.rule).sort()).toEqual([
+      'device-ioctl-before-bind',
+      'dma-unmap-unmapped',
+      'eeh-configure-without-reset',
+      'eeh-without-check-extension',
+      'get-device-fd-without-container',
+      'iommu-ioctl-before-set-iommu',
+      'iommu-ioctl-before-set-iommu',
+      'iommu-ioctl-before-set-iommu',
+      'set-iommu-repeated',
+      'set-iommu-without-group',
+      'set-iommu-without-group',
+    ]);
   });
 });
 

@@ -117,7 +117,8 @@ export function dmaChecks(): Check {
         }
         return;
       }
-      if (op.space.overlapping(op.iova, op.size).length === 0) {
+      // Mappings made before a mid-session attach are unknown.
+      if (!ctx.proc.midSession && op.space.overlapping(op.iova, op.size).length === 0) {
         const failed = op.space.failedOverlapping(op.iova, op.size);
         r.report(
           R.DMA_UNMAP_UNMAPPED,

@@ -47,7 +47,7 @@ export function eehChecks(): Check {
     );
   }
 
-  function onEehOp(ev: DecodedIoctl, c: ContainerState, r: Reporter): void {
+  function onEehOp(ev: DecodedIoctl, c: ContainerState, r: Reporter, sawStart: boolean): void {
     const op = fieldNumber(ev.in, 'op');
     if (op === undefined) return;
     const at = { seq: ev.seq, pid: ev.pid };
@@ -55,10 +55,10 @@ export function eehChecks(): Check {
 
     if (!checkReported.has(c.id)) {
       const q = r.model.processes.get(ev.pid)?.extensions.get(V.VFIO_EEH);
-      if (!q) {
+      if (!q && sawStart) {
         checkReported.add(c.id);
         r.report(R.EEH_WITHOUT_CHECK_EXTENSION, at, [ev.seq], `${opName} on container fd ${c.fd} with no VFIO_CHECK_EXTENSION(VFIO_EEH) before it`);
-      } else if (q.answer === 0) {
+      } else if (q?.answer === 0) {
         checkReported.add(c.id);
         r.report(R.EEH_AFTER_CHECK_SAID_NO, at, [q.seq, ev.seq], `${opName} on container fd ${c.fd}; VFIO_CHECK_EXTENSION(VFIO_EEH) #${q.seq} answered 0`);
       }
@@ -74,7 +74,7 @@ export function eehChecks(): Check {
     const e = c.eeh;
     if (e.pendingReset && !OK_DURING_RESET.has(op)) reportUndeactivated(r, c, at, `still asserted when ${opName} was issued`);
 
-    if (op === V.VFIO_EEH_PE_CONFIGURE && !e.pendingReset) {
+    if (op === V.VFIO_EEH_PE_CONFIGURE && !e.pendingReset && (sawStart || e.lastConfigure !== null)) {
       const done = e.lastCompletedReset;
       const sinceConfigure = done !== null && (e.lastConfigure === null || done.deactivateSeq > e.lastConfigure);
       if (!sinceConfigure) {
@@ -98,7 +98,7 @@ export function eehChecks(): Check {
     before(ev: DecodedIoctl, ctx: EventContext, r: Reporter): void {
       const obj = ctx.obj;
       if (obj.kind === 'container' && ev.ioctl === 'VFIO_EEH_PE_OP') {
-        onEehOp(ev, obj, r);
+        onEehOp(ev, obj, r, !ctx.proc.midSession);
         return;
       }
       if (obj.kind !== 'device' || ev.ioctl === null || !REGION_ACCESS.has(ev.ioctl)) return;

@@ -22,7 +22,9 @@ export function setupChecks(): Check {
   before(ev: DecodedIoctl, ctx: EventContext, r: Reporter): void {
     const obj = ctx.obj;
     const at = { seq: ev.seq, pid: ev.pid };
-    if (obj.kind === 'group' && ev.ioctl === 'VFIO_GROUP_GET_DEVICE_FD') {
+    // "Never issued" cannot be known for a process traced from mid-session.
+    const sawStart = !ctx.proc.midSession;
+    if (obj.kind === 'group' && ev.ioctl === 'VFIO_GROUP_GET_DEVICE_FD' && sawStart) {
       if (!obj.container) {
         r.report(R.GET_DEVICE_FD_WITHOUT_CONTAINER, at, [ev.seq], `group ${obj.number} (fd ${obj.fd}) has no VFIO_GROUP_SET_CONTAINER`);
         return;
@@ -42,7 +44,7 @@ export function setupChecks(): Check {
     if (obj.kind === 'container') {
       const name = ev.ioctl;
       if (name === 'VFIO_SET_IOMMU') {
-        if (obj.groups.size === 0) {
+        if (obj.groups.size === 0 && sawStart) {
           r.report(R.SET_IOMMU_WITHOUT_GROUP, at, [ev.seq], `container fd ${obj.fd} has no group attached`);
         }
         const prev = obj.iommu;
@@ -61,14 +63,14 @@ export function setupChecks(): Check {
       }
       const unknownContainerCmd = name === null && ev.candidates.length > 0;
       if ((name !== null && !BACKEND_FREE.has(name)) || unknownContainerCmd) {
-        if (obj.iommu === null) {
+        if (obj.iommu === null && sawStart) {
           const what = name ?? `request 0x${ev.request.toString(16)} (${ev.candidates.join(' or ')})`;
           r.report(R.IOMMU_IOCTL_BEFORE_SET_IOMMU, at, [ev.seq], `${what} on container fd ${obj.fd} with no VFIO_SET_IOMMU`);
         }
       }
       return;
     }
-    if (obj.kind === 'device' && obj.via === 'cdev' && obj.bind === null && ev.ioctl !== 'VFIO_DEVICE_BIND_IOMMUFD' && ev.ioctl !== null) {
+    if (sawStart && obj.kind === 'device' && obj.via === 'cdev' && obj.bind === null && ev.ioctl !== 'VFIO_DEVICE_BIND_IOMMUFD' && ev.ioctl !== null) {
       if (unboundReported.has(obj.id)) return;
       unboundReported.add(obj.id);
       r.report(R.DEVICE_IOCTL_BEFORE_BIND, at, [ev.seq], `${ev.ioctl} on ${obj.name ?? `fd ${obj.fd}`} before VFIO_DEVICE_BIND_IOMMUFD`);
