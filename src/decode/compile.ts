@@ -203,10 +203,16 @@ export function decodeFields(
         if (onSide(p.dir, side)) out.push(unreadable(p.name, path, p.ctype, at, p.size, p.dir));
         continue;
       }
-      const num = readNum(env.dv, p.read, at, env.le);
+      // One read per field: 8-byte fields as bigint, the rest as numbers.
+      let v: bigint | undefined;
+      let num: number;
+      if (p.size === 8) {
+        v = readScalar(env.dv, p.read, at, env.le);
+        num = Number(v);
+      } else num = readNum(env.dv, p.read, at, env.le);
       vals[p.name] = num;
       if (!env.all && !onSide(p.dir, side)) continue;
-      const v = readScalar(env.dv, p.read, at, env.le);
+      if (v === undefined) v = BigInt(num);
       const node: FieldNode = { name: p.name, path, ctype: p.ctype, offset: at, size: p.size, dir: p.dir, value: v, display: (p.fmt as Formatter)(v, num) };
       if (env.cmp !== null && bytesDiffer(env.cmp, env.bytes, at, p.size)) node.changed = true;
       out.push(node);
@@ -302,8 +308,9 @@ function decodeElems(elem: Type, sub: CompiledStruct | null, count: number, env:
     }
     if (read !== -1) {
       if (!env.all && !onSide(dir, side)) continue;
-      const v = readScalar(env.dv, read, eat, env.le);
-      const node: FieldNode = { name, path: epath, ctype, offset: eat, size: es, dir, value: v, display: (fmt as Formatter)(v, Number(v)) };
+      const n = es === 8 ? 0 : readNum(env.dv, read, eat, env.le);
+      const v = es === 8 ? readScalar(env.dv, read, eat, env.le) : BigInt(n);
+      const node: FieldNode = { name, path: epath, ctype, offset: eat, size: es, dir, value: v, display: (fmt as Formatter)(v, es === 8 ? Number(v) : n) };
       if (env.cmp !== null && bytesDiffer(env.cmp, env.bytes, eat, es)) node.changed = true;
       kids.push(node);
     } else if (cs !== null) {

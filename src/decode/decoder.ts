@@ -61,6 +61,16 @@ interface DescInfo {
 
 const SET_IOMMU = 'VFIO_SET_IOMMU';
 
+/** Low 32 bits of a register as a C int (fds). */
+function toInt32(b: bigint): number {
+  return b >= 0n && b <= 0x7fffffffn ? Number(b) : Number(BigInt.asIntN(32, b));
+}
+
+/** Low 32 bits as unsigned (ioctl cmd is an unsigned int). */
+function toUint32(b: bigint): number {
+  return b >= 0n && b <= 0xffffffffn ? Number(b) : Number(BigInt.asUintN(32, b));
+}
+
 export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}): Decoder {
   const reg = opts.registry ?? defaultRegistry();
   const le = header.byteOrder === 'le';
@@ -73,6 +83,24 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
   const fds = new FdTable();
   const info = new Map<IoctlDesc, DescInfo>();
   let seq = 0;
+  // One reusable context for per-ioctl checks (no per-event closures).
+  let checkFindings: Finding[] = [];
+  const checkCtx = {
+    in: {} as Vals,
+    out: null as Vals | null,
+    argsz: 0,
+    ret: 0,
+    errno: null as string | null,
+    entry: new Uint8Array(0) as Uint8Array,
+    get view(): DataView {
+      return new DataView(this.entry.buffer, this.entry.byteOffset, this.entry.byteLength);
+    },
+    littleEndian: le,
+    completed: true,
+    add(rule: string, severity: 'info' | 'warning' | 'error', message: string, field?: string): void {
+      checkFindings.push(field !== undefined ? { rule, severity, message, field } : { rule, severity, message });
+    },
+  };
 
   function descInfo(d: IoctlDesc): DescInfo {
     let di = info.get(d);
@@ -90,14 +118,27 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     return Number(t >= start ? t - start : t);
   }
 
-  function resolve(cands: readonly IoctlDesc[], kind: FdKind, st: FdState, findings: Finding[]): { list: readonly IoctlDesc[]; res: Resolution } {
+  interface Resolved {
+    desc: IoctlDesc | null;
+    name: string | null;
+    candidates: string[];
+    res: Resolution;
+    /** Findings every call resolved this way gets (copied per event). */
+    notes: Finding[];
+    /** Picked by a VFIO_SET_IOMMU that failed: the finding names that event. */
+    failedPick: boolean;
+  }
+
+  function resolve(cands: readonly IoctlDesc[], kind: FdKind, st: FdState): Resolved {
+    const notes: Finding[] = [];
+    let failedPick = false;
     let list = cands;
     let res: Resolution = cands.length === 1 ? 'unique' : 'fd-kind';
     if (kind !== 'other') {
       const byKind = list.filter((d) => d.fdKinds.includes(kind));
       if (byKind.length > 0) list = byKind;
       else {
-        findings.push({ rule: 'ioctl-wrong-fd-kind', severity: 'warning', message: `${cands.map((d) => d.name).join(' / ')} is not an ioctl of a ${kind} fd (the kernel answers ENOTTY or EINVAL)` });
+        notes.push({ rule: 'ioctl-wrong-fd-kind', severity: 'warning', message: `${cands.map((d) => d.name).join(' / ')} is not an ioctl of a ${kind} fd (the kernel answers ENOTTY or EINVAL)` });
         if (cands.length > 1) res = 'ambiguous';
       }
     } else if (cands.length > 1) res = 'ambiguous';
@@ -108,16 +149,9 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
         if (byBackend.length > 0) {
           if (byBackend.length < list.length || list.length > 1) res = st.iommuFailed ? 'iommu-type-failed' : 'iommu-type';
           list = byBackend;
-          if (st.iommuFailed) {
-            findings.push({
-              rule: 'resolved-by-failed-set-iommu',
-              severity: 'warning',
-              message: `resolved with the IOMMU type of a VFIO_SET_IOMMU(${IOMMU_TYPE_NAMES[st.iommu as number] ?? st.iommu}) that failed`,
-              ...(st.iommuSeq !== undefined ? { events: [st.iommuSeq] } : {}),
-            });
-          }
+          failedPick = st.iommuFailed === true;
         } else {
-          findings.push({
+          notes.push({
             rule: 'ioctl-wrong-backend',
             severity: 'warning',
             message: `${list[0]?.name} is not served by this container's IOMMU backend (${IOMMU_TYPE_NAMES[st.iommu as number] ?? st.iommu}); the kernel answers ENOTTY`,
@@ -134,31 +168,56 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
       }
     }
     if (list.length > 1) res = 'ambiguous';
-    return { list, res };
+    const names = [...new Set(list.map((d) => d.name))];
+    const one = names.length === 1 ? (list[0] as IoctlDesc) : null;
+    return { desc: one, name: one ? one.name : null, candidates: names.length > 1 ? names : [], res, notes, failedPick };
+  }
+
+  const KIND_INDEX: Record<FdKind, number> = { container: 0, group: 1, device: 2, iommufd: 3, migration: 4, dmabuf: 5, other: 6 };
+  const resolvedCache = new Map<number, Resolved>();
+
+  function resolveCached(nr: number, cands: readonly IoctlDesc[], kind: FdKind, st: FdState): Resolved {
+    const iommu = st.iommu;
+    if (iommu !== undefined && (iommu < 0 || iommu > 255)) return resolve(cands, kind, st);
+    const stateKey = iommu === undefined ? 0 : 1 + iommu * 2 + (st.iommuFailed ? 1 : 0);
+    const key = nr + (KIND_INDEX[kind] << 8) + stateKey * 4096;
+    let r = resolvedCache.get(key);
+    if (!r) {
+      r = resolve(cands, kind, st);
+      resolvedCache.set(key, r);
+    }
+    return r;
   }
 
   function decodeIoctl(r: IoctlRecord): DecodedIoctl {
     const s = seq++;
     const findings: Finding[] = [];
-    const fd = Number(BigInt.asIntN(32, r.fd));
+    const fd = toInt32(r.fd);
     const incomplete = (r.flags & IOCTL_FLAG.NO_EXIT) !== 0;
     const ret = incomplete ? 0 : Number(r.ret);
     const st = fds.resolve(r.pid, fd, r.fdPath);
     const kind = st.kind;
-    const nr = decodeIo(enc, r.request);
+    const request = toUint32(r.request);
+    const nr = decodeIo(enc, request);
     const cands = nr >= 0 ? reg.byNr.get(nr) : undefined;
     let desc: IoctlDesc | null = null;
     let candidates: string[] = [];
     let resolution: Resolution = 'unknown';
     let ioctlName: string | null = null;
     if (cands && cands.length > 0) {
-      const { list, res } = resolve(cands, kind, st, findings);
-      resolution = res;
-      const names = [...new Set(list.map((d) => d.name))];
-      candidates = names.length > 1 ? names : [];
-      if (names.length === 1) {
-        desc = list[0] as IoctlDesc;
-        ioctlName = desc.name;
+      const rv = resolveCached(nr, cands, kind, st);
+      resolution = rv.res;
+      candidates = rv.candidates;
+      desc = rv.desc;
+      ioctlName = rv.name;
+      for (const n of rv.notes) findings.push({ ...n });
+      if (rv.failedPick) {
+        findings.push({
+          rule: 'resolved-by-failed-set-iommu',
+          severity: 'warning',
+          message: `resolved with the IOMMU type of a VFIO_SET_IOMMU(${IOMMU_TYPE_NAMES[st.iommu as number] ?? st.iommu}) that failed`,
+          ...(st.iommuSeq !== undefined ? { events: [st.iommuSeq] } : {}),
+        });
       }
     }
 
@@ -167,8 +226,8 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     let outNode: FieldNode | null = null;
     let inVals: Vals = {};
     let outVals: Vals | null = null;
-    let argDisplay = hexOf(r.arg);
-    const argNum = Number(BigInt.asIntN(64, r.arg));
+    let argDisplay = '';
+    const argNum = r.arg <= 0x7fffffffn ? Number(r.arg) : Number(BigInt.asIntN(64, r.arg));
 
     if ((r.flags & IOCTL_FLAG.TRUNCATED) !== 0) {
       findings.push({ rule: 'capture-truncated', severity: 'info', message: `captured ${r.entry.length} of ${r.wantLen} bytes (payload cap); later fields are not shown` });
@@ -177,9 +236,8 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     if (desc) {
       const di = descInfo(desc);
       const a = desc.arg;
-      if (a.kind === 'none') argDisplay = '';
-      else if (a.kind === 'int') argDisplay = (di.intFmt as Formatter)(BigInt(argNum), argNum);
-      else if (r.arg === 0n) argDisplay = 'NULL';
+      if (a.kind === 'int') argDisplay = (di.intFmt as Formatter)(BigInt(argNum), argNum);
+      else if (a.kind !== 'none') argDisplay = r.arg === 0n ? 'NULL' : hexOf(r.arg);
       // A rule shared by several ioctls may read past what this one needs: only
       // a fault inside the bytes the kernel itself reads is the caller's problem.
       const needed = a.kind === 'struct' && r.entry.length >= 4 && desc.sizeField !== null ? Math.max(desc.minsz, new DataView(r.entry.buffer, r.entry.byteOffset, 4).getUint32(0, le)) : Math.max(desc.minsz, 1);
@@ -204,21 +262,18 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
         inNode = { name: 'buf', path: 'buf', ctype: 'char[]', offset: 0, size: r.entry.length, dir: 'in', text, display: `"${text}"${(r.flags & IOCTL_FLAG.TRUNCATED) !== 0 ? '...' : ''}` };
       }
       if (desc.check && !(a.kind === 'struct' && !layoutsOk)) {
-        const dv = new DataView(r.entry.buffer, r.entry.byteOffset, r.entry.byteLength);
-        desc.check({
-          in: inVals,
-          out: outVals,
-          argsz: inVals[desc.sizeField ?? ''] ?? r.entry.length,
-          ret,
-          errno,
-          entry: r.entry,
-          view: dv,
-          littleEndian: le,
-          completed: !incomplete,
-          add: (rule, severity, message, field) => findings.push(field !== undefined ? { rule, severity, message, field } : { rule, severity, message }),
-        });
+        checkCtx.in = inVals;
+        checkCtx.out = outVals;
+        checkCtx.argsz = inVals[desc.sizeField ?? ''] ?? r.entry.length;
+        checkCtx.ret = ret;
+        checkCtx.errno = errno;
+        checkCtx.entry = r.entry;
+        checkCtx.completed = !incomplete;
+        checkFindings = findings;
+        desc.check(checkCtx);
       }
     }
+    if (!desc) argDisplay = hexOf(r.arg);
     if (!layoutsOk && desc && desc.arg.kind === 'struct') {
       findings.push({ rule: 'abi-unsupported', severity: 'info', message: `struct layouts are described for LP64 only; ${header.arch} (word size ${header.wordSize}) payloads are not decoded` });
     }
@@ -257,7 +312,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
       fd,
       fdPath: r.fdPath,
       fdKind: kind,
-      request: Number(BigInt.asUintN(32, r.request)),
+      request,
       ioctl: ioctlName,
       family: desc ? desc.family : null,
       candidates,

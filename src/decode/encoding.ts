@@ -33,7 +33,7 @@ export function encodeIo(arch: string, nr: number): number {
  * The kernel takes `cmd` as unsigned int, so only the low 32 bits count.
  */
 export function decodeIo(enc: IoctlEncoding, request: bigint | number): number {
-  const cmd = Number(BigInt.asUintN(32, BigInt(request)));
+  const cmd = typeof request === 'number' ? request >>> 0 : Number(BigInt.asUintN(32, request));
   if (((cmd & enc.fixedMask) >>> 0) !== ((enc.none | (VFIO_TYPE << 8)) >>> 0)) return -1;
   return cmd & 0xff;
 }

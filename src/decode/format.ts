@@ -25,6 +25,41 @@ export function hexOf(v: bigint | number): string {
   return v < 0 ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`;
 }
 
+// Table-driven hex: Number#toString(16) is a slow runtime call in V8, and
+// hex is the most common display.
+const SHORT: string[] = [];
+const BYTE: string[] = [];
+for (let k = 0; k < 256; k++) {
+  SHORT.push(k.toString(16));
+  BYTE.push(k.toString(16).padStart(2, '0'));
+}
+
+/** Hex digits of an unsigned 32-bit number, no prefix, no padding. */
+export function hex32(n: number): string {
+  const b3 = n >>> 24;
+  const b2 = (n >>> 16) & 255;
+  const b1 = (n >>> 8) & 255;
+  const b0 = n & 255;
+  if (b3) return (SHORT[b3] as string) + BYTE[b2] + BYTE[b1] + BYTE[b0];
+  if (b2) return (SHORT[b2] as string) + BYTE[b1] + BYTE[b0];
+  if (b1) return (SHORT[b1] as string) + BYTE[b0];
+  return SHORT[b0] as string;
+}
+
+function pad8(n: number): string {
+  return (BYTE[n >>> 24] as string) + BYTE[(n >>> 16) & 255] + BYTE[(n >>> 8) & 255] + BYTE[n & 255];
+}
+
+/** "0x…" of a non-negative integer given exactly as a double (< 2^53), else of the bigint. */
+export function hexNum(v: bigint, n: number): string {
+  if (n >= 0 && n <= 0xffffffff) return '0x' + hex32(n);
+  if (n > 0 && Number.isSafeInteger(n)) {
+    const hi = Math.floor(n / 4294967296);
+    return '0x' + hex32(hi) + pad8(n - hi * 4294967296);
+  }
+  return hexOf(v);
+}
+
 /** "NAME_A|NAME_B|0x100" — names for known bits, hex for the rest; "0" when clear. */
 export function flagsText(bits: readonly (readonly [string, number])[], n: number): string {
   if (n === 0) return '0';
@@ -36,20 +71,20 @@ export function flagsText(bits: readonly (readonly [string, number])[], n: numbe
       rest = (rest & ~b) >>> 0;
     }
   }
-  if (rest !== 0) parts.push(hexOf(rest));
+  if (rest !== 0) parts.push('0x' + hex32(rest));
   return parts.join('|');
 }
 
 export function makeFormatter(d: Display, signed: boolean): Formatter {
   switch (d.kind) {
+    // Number paths when the value is exact as a double; bigint formatting is slower.
     case 'hex':
-      return (v) => hexOf(v);
+      return hexNum;
     case 'dec':
-      return (v) => v.toString();
     case 'fd':
-      return (v) => v.toString();
+      return (v, n) => (Number.isSafeInteger(n) ? String(n) : v.toString());
     case 'ptr':
-      return (v) => (v === 0n ? 'NULL' : hexOf(v));
+      return (v, n) => (n === 0 ? 'NULL' : hexNum(v, n));
     case 'errno':
       return (_v, n) => errnoName(n, 'generic') ?? String(n);
     case 'flags':
