@@ -15,6 +15,7 @@ import type { DecodedEvent, Severity } from '../decode/types.js';
 import type { RecordingHeader } from '../trace/events.js';
 import { startTrace, TraceError, type TraceSession } from '../trace/native.js';
 import { liveCaptureRules, openPipeline, openRecordingPipeline, type Pipeline } from '../trace/pipeline.js';
+import { findExecutable } from './trace.js';
 
 const PROGRESS_MIN_BYTES = 4 << 20;
 
@@ -137,6 +138,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (!/^[0-9]+$/.test(o.payloadCap) || Number(o.payloadCap) > 0x40000000) {
     fail(`invalid -s value: '${o.payloadCap}'`);
+    return 2;
+  }
+
+  if (command && findExecutable(command[0]!) === null) {
+    fail(`cannot run '${command[0]!}': no such executable`);
     return 2;
   }
 

@@ -111,7 +111,7 @@ describe('vfiotrace audit FILE', () => {
   it('not a recording / missing file / usage errors → 2 with one line on stderr', async () => {
     const junk = path.join(dir, 'junk.vft');
     writeFileSync(junk, 'hello, world, this is not a recording at all........');
-    for (const args of [[junk], [path.join(dir, 'nope.vft')], [], ['a.vft', 'b.vft'], ['-p', 'x'], ['-p', '1', 'f.vft']]) {
+    for (const args of [[junk], [path.join(dir, 'nope.vft')], [], ['a.vft', 'b.vft'], ['-p', 'x'], ['-p', '1', 'f.vft'], ['--', '/nonexistent/prog']]) {
       const r = await audit(args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.err.trim().split('\n')).toHaveLength(1);
