@@ -2,7 +2,7 @@
 // the cross tools, and reading an ELF header.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -45,10 +45,15 @@ export function crossDir(arch: CrossArch): string {
   return path.join(NATIVE, 'build', 'cross', arch);
 }
 
-/** Runs make in native/; returns null or the error output. */
+/**
+ * Runs make in native/; returns null or the error output. Test files run in
+ * parallel and share build/, so makes take turns under a lock.
+ */
 export function make(target: string): string | null {
   try {
-    execFileSync('make', ['-s', '-C', NATIVE, target], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 });
+    mkdirSync(path.join(NATIVE, 'build'), { recursive: true });
+    const lock = path.join(NATIVE, 'build', '.make.lock');
+    execFileSync('flock', [lock, 'make', '-s', '-C', NATIVE, target], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 });
     return null;
   } catch (e) {
     const err = e as { stderr?: Buffer; stdout?: Buffer; message: string };
