@@ -1,0 +1,78 @@
+// The engine's side of emulation, driven with hand-made verdicts: skip with
+// a return value, a write the tracee cannot take (EFAULT), and a malformed
+// verdict (emulation switches off, calls run, the tracee is never stuck).
+
+import { closeSync, writeSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { DecodedIoctl } from '../../src/decode/types.js';
+import { PendingTap } from '../../src/emulate/tap.js';
+import { encodeVerdict, verdictPipe } from '../../src/emulate/wire.js';
+import type { Verdict } from '../../src/emulate/types.js';
+import { IOCTL_FLAG, type IoctlRecord } from '../../src/trace/events.js';
+import { startTrace } from '../../src/trace/native.js';
+import { liveCaptureRules, openPipeline } from '../../src/trace/pipeline.js';
+import { sandboxArgv } from '../../src/trace/sandbox.js';
+import { fixture, sandboxUnavailable, tracerUnavailable } from '../helpers/trace.js';
+
+const skip = tracerUnavailable() ?? sandboxUnavailable();
+if (skip) console.warn(`skipping verdict tests: ${skip}`);
+
+/** Runs demo_client type1 in the plain sandbox, answering the n-th PENDING with answer(n, record). */
+async function run(answer: (n: number, r: IoctlRecord) => Uint8Array): Promise<DecodedIoctl[]> {
+  const [rfd, wfd] = verdictPipe();
+  const s = startTrace({ command: sandboxArgv([fixture('demo_client'), 'type1']), rules: liveCaptureRules(), verdictFd: rfd });
+  let n = 0;
+  let open = true;
+  const tap = new PendingTap((r) => {
+    const msg = answer(n++, r);
+    if (!open) return;
+    try {
+      writeSync(wfd, msg);
+    } catch {
+      open = false;
+    }
+  });
+  s.stream.pipe(tap);
+  const p = await openPipeline(tap, {});
+  const out: DecodedIoctl[] = [];
+  for await (const e of p.events()) if (e.kind === 'ioctl') out.push(e);
+  await s.done;
+  open = false;
+  closeSync(wfd);
+  closeSync(rfd);
+  return out;
+}
+
+describe.skipIf(skip !== null)('verdicts applied by the engine', () => {
+  it('RETURN skips the call: the value and the bytes reach the tracee, the record says EMULATED', async () => {
+    const calls = await run((n, r) => {
+      let v: Verdict = { action: 'run' };
+      if (n === 0) v = { action: 'return', ret: 0, writes: [] }; // GET_API_VERSION
+      if (n === 1) v = { action: 'return', ret: 1, writes: [] }; // CHECK_EXTENSION
+      if (n === 2) v = { action: 'return', ret: 0, writes: [{ addr: r.arg + 4n, bytes: new Uint8Array([3, 0, 0, 0]) }] }; // GROUP_GET_STATUS
+      if (n === 3) v = { action: 'return', ret: 0, writes: [{ addr: 1n, bytes: new Uint8Array([1]) }] }; // unwritable
+      return encodeVerdict(v);
+    });
+    expect(calls.slice(0, 4).map((c) => [c.ioctl, c.ret.value, (c.record.flags & IOCTL_FLAG.EMULATED) !== 0])).toEqual([
+      ['VFIO_GET_API_VERSION', 0, true],
+      ['VFIO_CHECK_EXTENSION', 1, true],
+      ['VFIO_GROUP_GET_STATUS', 0, true],
+      ['VFIO_GROUP_SET_CONTAINER', -14, true],
+    ]);
+    // The exit capture re-reads what was written.
+    expect(Array.from(calls[2]!.record.exit)).toEqual([8, 0, 0, 0, 3, 0, 0, 0]);
+    // RUN: the real kernel answers (ENOTTY on the sandbox's plain files).
+    expect(calls[4]!.ret.errno).toBe('ENOTTY');
+    expect(calls[4]!.record.flags & IOCTL_FLAG.EMULATED).toBe(0);
+  });
+
+  it('a malformed verdict switches emulation off; every later call runs and the client finishes', async () => {
+    const calls = await run((n) => (n === 1 ? new Uint8Array(32).fill(0xee) : encodeVerdict({ action: 'return', ret: 0, writes: [] })));
+    expect(calls.length).toBeGreaterThan(10);
+    expect(calls[0]!.ret.value).toBe(0);
+    for (const c of calls.slice(1)) {
+      expect(c.record.flags & IOCTL_FLAG.EMULATED).toBe(0);
+      expect(c.ret.errno).toBe('ENOTTY');
+    }
+  });
+});
