@@ -150,6 +150,13 @@ function readNum(dv: DataView, r: R, at: number, le: boolean): number {
   }
 }
 
+// Small values recur constantly (flags, argsz, indexes, counts): share their
+// bigints instead of allocating one per field.
+const SMALL: bigint[] = Array.from({ length: 4096 }, (_, k) => BigInt(k));
+export function big(n: number): bigint {
+  return n >= 0 && n < 4096 ? (SMALL[n] as bigint) : BigInt(n);
+}
+
 function bytesDiffer(a: Uint8Array, b: Uint8Array, at: number, n: number): boolean {
   if (at + n > a.length || at + n > b.length) return at < b.length && at < a.length;
   for (let k = at; k < at + n; k++) if (a[k] !== b[k]) return true;
@@ -212,7 +219,7 @@ export function decodeFields(
       } else num = readNum(env.dv, p.read, at, env.le);
       vals[p.name] = num;
       if (!env.all && !onSide(p.dir, side)) continue;
-      if (v === undefined) v = BigInt(num);
+      if (v === undefined) v = big(num);
       const node: FieldNode = { name: p.name, path, ctype: p.ctype, offset: at, size: p.size, dir: p.dir, value: v, display: (p.fmt as Formatter)(v, num) };
       if (env.cmp !== null && bytesDiffer(env.cmp, env.bytes, at, p.size)) node.changed = true;
       out.push(node);
@@ -309,7 +316,7 @@ function decodeElems(elem: Type, sub: CompiledStruct | null, count: number, env:
     if (read !== -1) {
       if (!env.all && !onSide(dir, side)) continue;
       const n = es === 8 ? 0 : readNum(env.dv, read, eat, env.le);
-      const v = es === 8 ? readScalar(env.dv, read, eat, env.le) : BigInt(n);
+      const v = es === 8 ? readScalar(env.dv, read, eat, env.le) : big(n);
       const node: FieldNode = { name, path: epath, ctype, offset: eat, size: es, dir, value: v, display: (fmt as Formatter)(v, es === 8 ? Number(v) : n) };
       if (env.cmp !== null && bytesDiffer(env.cmp, env.bytes, eat, es)) node.changed = true;
       kids.push(node);
