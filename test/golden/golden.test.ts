@@ -75,6 +75,9 @@ describe('golden sPAPR + EEH recordings', () => {
     expect(text).toContain('PE state VFIO_EEH_PE_STATE_STOPPED');
     expect(text).toMatch(/flags=0x1, op=VFIO_EEH_PE_RESET_HOT\}\) = -1 EINVAL[^\n]*\n {2}\^ error eeh-flags-nonzero/);
     expect(text).toMatch(/start_addr=0x800000000000000/);
+    // a capability chain and a flexible __s32 array, both in the producer's byte order
+    expect(text).toContain('caps=[{header={id=1, version=1, next=0}, nr_areas=2, reserved=0x0, areas=[{offset=0x0, size=0x8000}, {offset=0x10000, size=0x10000}]}]');
+    expect(text).toContain('index=VFIO_PCI_MSIX_IRQ_INDEX, start=0, count=2, data=[10, -1]}) = 0');
     const json = jsonLines(readFileSync(JSONL, 'utf8')).filter((o) => o.type === 'ioctl');
     for (const o of json) expect(o.resolution, String(o.ioctl)).not.toBe('ambiguous');
   });

@@ -28,6 +28,10 @@ interface Step {
   fdArg?: number;
   str?: string;
   ret?: number;
+  /** SET_IRQS eventfds: __s32 elements after the fixed struct. */
+  eventfds?: number[];
+  /** Capabilities the kernel writes into the exit buffer: a struct (by C tag) at a byte offset. */
+  caps?: { at: number; struct: string; values: Values }[];
 }
 
 const PID = 7310;
@@ -76,7 +80,16 @@ export const SPAPR_EEH_SESSION: readonly Step[] = [
   { fd: G, kind: 'group', ioctl: 'VFIO_GROUP_GET_DEVICE_FD', str: '0001:00:01.0', ret: D },
   { fd: D, kind: 'device', ioctl: 'VFIO_DEVICE_GET_INFO', in: { argsz: 24 }, out: { flags: 3, num_regions: 9, num_irqs: 5 } },
   { fd: D, kind: 'device', ioctl: 'VFIO_DEVICE_GET_REGION_INFO', in: { argsz: 32, index: 0 }, out: { flags: 7, size: 0x800000, offset: 0 } },
+  // BAR2 has a sparse-mmap capability that does not fit: the kernel asks for more room, QEMU retries.
+  { fd: D, kind: 'device', ioctl: 'VFIO_DEVICE_GET_REGION_INFO', in: { argsz: 32, index: 2 }, out: { argsz: 80, flags: 15, cap_offset: 0, size: 0x20000, offset: 0x20000000000n } },
+  {
+    fd: D, kind: 'device', ioctl: 'VFIO_DEVICE_GET_REGION_INFO', in: { argsz: 80, index: 2 }, out: { flags: 15, cap_offset: 32, size: 0x20000, offset: 0x20000000000n },
+    caps: [{ at: 32, struct: 'vfio_region_info_cap_sparse_mmap', values: { 'header.id': 1, 'header.version': 1, 'header.next': 0, nr_areas: 2, 'areas[0].offset': 0, 'areas[0].size': 0x8000, 'areas[1].offset': 0x10000, 'areas[1].size': 0x10000 } }],
+  },
+  { fd: D, kind: 'device', ioctl: 'VFIO_DEVICE_GET_IRQ_INFO', in: { argsz: 16, index: 2 }, out: { flags: 9, count: 8 } },
+  { fd: D, kind: 'device', ioctl: 'VFIO_DEVICE_SET_IRQS', in: { argsz: 28, flags: 0x24, index: 2, start: 0, count: 2 }, eventfds: [10, -1] },
   { fd: D, kind: 'device', ioctl: 'VFIO_DEVICE_GET_IRQ_INFO', in: { argsz: 16, index: 3 }, out: { flags: 9, count: 1 } },
+  { fd: D, kind: 'device', ioctl: 'VFIO_DEVICE_SET_IRQS', in: { argsz: 24, flags: 0x24, index: 3, start: 0, count: 1 }, eventfds: [12] },
   eeh(OP.ENABLE),
   eeh(OP.GET_STATE, STATE.NORMAL),
   eeh(OP.INJECT_ERR, 0, { 'err.type': 1, 'err.func': 13, 'err.addr': 0x8000000000n, 'err.mask': 0xffffffffffff0000n }),
@@ -99,12 +112,21 @@ function describe(name: string, kind: FdKind): IoctlDesc {
 
 /** Offset and scalar size of a dotted field path; anonymous unions/structs are looked through. */
 function locate(t: StructType, path: string): { offset: number; size: number } {
-  const [head, ...rest] = path.split('.');
+  const [first, ...rest] = path.split('.');
+  // "areas[1]": element 1 of an array or flexible array member
+  const m = /^(\w+)(?:\[(\d+)\])?$/.exec(first ?? '');
+  if (!m) throw new Error(`bad field path ${path}`);
+  const head = m[1];
+  const index = m[2] === undefined ? null : Number(m[2]);
   const search = (s: StructType, base: number): { offset: number; type: Type } | null => {
     for (let k = 0; k < s.fields.length; k++) {
       const f = s.fields[k]!;
       const off = base + s.offsets[k]!;
-      if (f.name === head) return { offset: off, type: f.type };
+      if (f.name === head) {
+        if (index === null) return { offset: off, type: f.type };
+        if (f.type.kind !== 'array' && f.type.kind !== 'flex') throw new Error(`${path}: ${String(head)} is not an array`);
+        return { offset: off + index * f.type.elem.size, type: f.type.elem };
+      }
       if (f.name === '' && (f.type.kind === 'struct' || f.type.kind === 'union')) {
         const inner = search(f.type, off);
         if (inner) return inner;
@@ -163,8 +185,15 @@ export function spaprEehRecords(arch: string): { header: ReturnType<typeof makeH
       ruleKind = RuleKind.Sized;
       entry = new Uint8Array(Number(s.in?.argsz ?? a.type.size));
       fill(entry, a.type, s.in ?? {}, le);
+      const data = new DataView(entry.buffer);
+      s.eventfds?.forEach((fd, j) => data.setInt32(a.type.size + 4 * j, fd, le));
       exit = entry.slice();
       if (s.out && (s.ret ?? 0) >= 0) fill(exit, a.type, s.out, le);
+      for (const cap of s.caps ?? []) {
+        const t = registry().structs.get(cap.struct);
+        if (!t) throw new Error(`no struct ${cap.struct}`);
+        fill(exit.subarray(cap.at), t, cap.values, le);
+      }
       arg = 0x7fffc0001000n + BigInt(k) * 0x100n;
     } else if (a.kind === 'fdptr' || a.kind === 'u32ptr') {
       ruleKind = RuleKind.Fixed;
