@@ -38,6 +38,10 @@ interface Extract {
 const num = (s: string) => Number(s.replace(/,/g, ''));
 
 const SCRIPTS: Record<string, { file: string; args?: string[]; extract: Extract[] }> = {
+  emulate: {
+    file: 'emulate.js',
+    extract: [{ re: /^emulated round trip: ([\d.]+) us\/call/m, name: 'emulated ioctl round trip', unit: 'µs' }],
+  },
   render: {
     file: 'render.js',
     extract: [
@@ -112,7 +116,7 @@ function parseArgs(argv: string[]): Options {
   return o;
 }
 
-const NAMES = ['tracer', 'decode', 'render', 'audit', 'tui'] as const;
+const NAMES = ['tracer', 'decode', 'render', 'audit', 'tui', 'emulate'] as const;
 
 async function runOne(name: string, o: Options): Promise<BenchReport> {
   switch (name) {
