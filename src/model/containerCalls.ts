@@ -1,0 +1,144 @@
+// How container and group calls change the session model (SessionModel.commit
+// dispatches here by fd kind).
+
+import type { DecodedIoctl } from '../decode/types.js';
+import { fieldNumber, fieldValue, getField, scalarPayload } from './fields.js';
+import { attemptOf, recordMap, succeeded } from './outcome.js';
+import type { SessionModel } from './session.js';
+import type { ContainerState, GroupState, ProcessState } from './state.js';
+import * as V from './vfio.js';
+
+const EEH_OPS_KEEP = 256;
+
+export function onContainer(ev: DecodedIoctl, name: string, c: ContainerState, proc: ProcessState): void {
+  const ok = succeeded(ev);
+  switch (name) {
+    case 'VFIO_CHECK_EXTENSION': {
+      const ext = Number(BigInt.asIntN(32, ev.record.arg));
+      const prev = proc.extensions.get(ext);
+      if (ok || !prev || prev.answer === null) proc.extensions.set(ext, { seq: ev.seq, answer: ok ? ev.ret.value : null });
+      break;
+    }
+    case 'VFIO_SET_IOMMU': {
+      const choice = { ...attemptOf(ev), type: Number(BigInt.asIntN(32, ev.record.arg)) };
+      c.iommu = choice;
+      if (c.iommuHistory.length >= 16) c.iommuHistory.shift();
+      c.iommuHistory.push(choice);
+      break;
+    }
+    case 'VFIO_IOMMU_GET_INFO': {
+      if (!ok) break;
+      const flags = fieldNumber(ev.out, 'flags') ?? 0;
+      const bitmap = fieldValue(ev.out, 'iova_pgsizes');
+      if (flags & V.VFIO_IOMMU_INFO_PGSIZES && bitmap !== undefined) c.pgsizes = { seq: ev.seq, bitmap };
+      break;
+    }
+    case 'VFIO_IOMMU_MAP_DMA':
+      recordMap(c.dma, ev, fieldValue(ev.in, 'iova'), fieldValue(ev.in, 'size'), fieldValue(ev.in, 'vaddr'));
+      break;
+    case 'VFIO_IOMMU_UNMAP_DMA': {
+      if (!ok) break;
+      const flags = fieldNumber(ev.in, 'flags') ?? 0;
+      if (flags & V.VFIO_DMA_UNMAP_FLAG_ALL) c.dma.unmapAll();
+      else {
+        const iova = fieldValue(ev.in, 'iova');
+        const size = fieldValue(ev.in, 'size');
+        if (iova !== undefined && size !== undefined) c.dma.unmap(iova, size);
+      }
+      break;
+    }
+    case 'VFIO_IOMMU_ENABLE':
+      c.spaprEnabled = attemptOf(ev);
+      break;
+    case 'VFIO_IOMMU_DISABLE':
+      if (ok) c.spaprEnabled = null;
+      break;
+    case 'VFIO_EEH_PE_OP':
+      onEeh(ev, c);
+      break;
+    default:
+      break;
+  }
+}
+
+function onEeh(ev: DecodedIoctl, c: ContainerState): void {
+  const op = fieldNumber(ev.in, 'op');
+  if (op === undefined) return;
+  const e = c.eeh;
+  const entry: (typeof e.ops)[number] = { ...attemptOf(ev), op };
+  if (op === V.VFIO_EEH_PE_GET_STATE && entry.ok) {
+    entry.state = V.eehStateName(ev.ret.value);
+    e.lastState = { seq: ev.seq, state: entry.state, value: ev.ret.value };
+  }
+  if (e.ops.length >= EEH_OPS_KEEP) e.ops.shift();
+  e.ops.push(entry);
+  switch (op) {
+    case V.VFIO_EEH_PE_RESET_HOT:
+    case V.VFIO_EEH_PE_RESET_FUNDAMENTAL:
+      e.pendingReset = entry;
+      break;
+    case V.VFIO_EEH_PE_RESET_DEACTIVATE:
+      if (e.pendingReset) e.lastCompletedReset = { resetSeq: e.pendingReset.seq, deactivateSeq: ev.seq };
+      e.pendingReset = null;
+      e.lastRecovery = ev.seq;
+      break;
+    case V.VFIO_EEH_PE_CONFIGURE:
+      e.lastConfigure = ev.seq;
+      e.lastRecovery = ev.seq;
+      break;
+    case V.VFIO_EEH_PE_UNFREEZE_IO:
+    case V.VFIO_EEH_PE_UNFREEZE_DMA:
+    case V.VFIO_EEH_PE_ENABLE:
+      e.lastRecovery = ev.seq;
+      break;
+    default:
+      break;
+  }
+}
+
+export function onGroup(m: SessionModel, ev: DecodedIoctl, name: string, g: GroupState, proc: ProcessState): void {
+  const ok = succeeded(ev);
+  switch (name) {
+    case 'VFIO_GROUP_SET_CONTAINER': {
+      const v = scalarPayload(ev.in);
+      if (v === undefined) break;
+      const tfd = Number(BigInt.asIntN(32, v));
+      let target = m.lookup(proc.pid, tfd);
+      if (!target || (target.kind !== 'container' && target.kind !== 'iommufd')) {
+        // The fd has not been seen yet: assume a container until its first own ioctl says otherwise.
+        const entry = m.openFd(proc, tfd, 'container', '', ev.seq, null);
+        target = m.objects.get(entry.objectId)!;
+      }
+      if (target.kind !== 'container' && target.kind !== 'iommufd') break;
+      // A failed second SET_CONTAINER (EINVAL: already set) does not undo the first.
+      if (g.container?.ok && !ok) break;
+      const a = attemptOf(ev);
+      g.container = { ...a, targetId: target.id, targetFd: tfd };
+      target.groups.set(g.id, a);
+      break;
+    }
+    case 'VFIO_GROUP_UNSET_CONTAINER': {
+      if (!ok || !g.container) break;
+      const t = m.groupTarget(g);
+      t?.groups.delete(g.id);
+      g.container = null;
+      // The last group leaving releases the backend: a new VFIO_SET_IOMMU is then legitimate.
+      if (t?.kind === 'container' && ![...t.groups.values()].some((a) => a.ok)) t.iommu = null;
+      break;
+    }
+    case 'VFIO_GROUP_GET_DEVICE_FD': {
+      if (!ok) break;
+      const fd = ev.ret.newFd?.fd ?? ev.ret.value;
+      const entry = m.openFd(proc, fd, 'device', '', ev.seq, ev.seq);
+      const d = m.get(entry.objectId, 'device');
+      if (!d) break;
+      d.groupId = g.id;
+      d.via = 'group';
+      d.name = ev.in?.text ?? getField(ev.in, '')?.text ?? null;
+      g.devices.push(d.id);
+      break;
+    }
+    default:
+      break;
+  }
+}
