@@ -24,6 +24,8 @@ export interface BenchReport {
   notes: string[];
   /** Set when the benchmark could not run here, with the reason. */
   skipped?: string;
+  /** 1-minute load average before and after the run (other work on the machine skews figures). */
+  loadAverage?: [number, number];
 }
 
 export function passes(f: Figure): boolean | null {

@@ -145,6 +145,7 @@ function table(reports: BenchReport[]): string {
   const rows: string[][] = [['bench', 'figure', 'value', 'target', 'result']];
   for (const r of reports) {
     if (r.skipped) rows.push([r.bench, `skipped: ${r.skipped}`, '', '', '']);
+    if (r.loadAverage) rows.push([r.bench, `(load average ${r.loadAverage.map((x) => x.toFixed(1)).join(' → ')})`, '', '', '']);
     for (const f of r.figures) {
       const p = passes(f);
       rows.push([f.bench, f.name, fmt(f), fmtTarget(f), p === null ? '' : p ? 'pass' : 'MISS']);
@@ -175,7 +176,9 @@ async function main(): Promise<number> {
   const reports: BenchReport[] = [];
   let failed = false;
   for (const name of names) {
-    console.log(`== ${name}`);
+    const load0 = os.loadavg()[0]!;
+    console.log(`== ${name} (load average ${load0.toFixed(1)} on ${os.cpus().length} CPUs)`);
+    if (load0 > os.cpus().length / 2) console.log('   warning: the machine is busy; figures will be slower and noisier than on an idle machine');
     const t0 = process.hrtime.bigint();
     let r: BenchReport;
     try {
@@ -184,6 +187,7 @@ async function main(): Promise<number> {
       failed = true;
       r = { bench: name, figures: [], notes: [], skipped: `error: ${(e as Error).message}` };
     }
+    r.loadAverage = [load0, os.loadavg()[0]!];
     for (const n of r.notes) console.log(`   ${n}`);
     if (r.skipped) console.log(`   skipped: ${r.skipped}`);
     console.log(`   (${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(0)} s)`);
