@@ -4,9 +4,10 @@
 // the same kernel semantics; this holds them to agreeing on the errors.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audit } from '../../src/audit/index.js';
 import { emulationUnavailable } from '../../src/commands/emulate.js';
 import type { DecodedEvent, DecodedIoctl } from '../../src/decode/types.js';
@@ -16,7 +17,6 @@ import { liveCaptureRules, openPipeline } from '../../src/trace/pipeline.js';
 import { ROOT, tracerUnavailable } from '../helpers/trace.js';
 
 const SRC = path.join(ROOT, 'test', 'fixtures', 'audit');
-const BUILD = path.join(ROOT, 'test', 'fixtures', 'build', 'audit');
 const why = emulationUnavailable() ?? tracerUnavailable() ?? (existsSync(path.join(SRC, 'audit.h')) ? null : 'no audit fixtures');
 if (why) console.warn(`skipping misuse fixtures under emulation: ${why}`);
 
@@ -46,12 +46,15 @@ async function events(profile: string, exe: string): Promise<DecodedEvent[]> {
 }
 
 describe.skipIf(why !== null)('misuse fixtures under the emulated kernel', () => {
+  // Our own build directory: other test files build the same fixtures concurrently.
+  let BUILD = '';
   beforeAll(() => {
-    mkdirSync(BUILD, { recursive: true });
+    BUILD = mkdtempSync(path.join(tmpdir(), 'vft-emu-misuse-'));
     for (const name of Object.keys(CASES)) {
       execFileSync('gcc', ['-std=gnu11', '-O2', '-o', path.join(BUILD, name), path.join(SRC, `${name}.c`)]);
     }
   });
+  afterAll(() => rmSync(BUILD, { recursive: true, force: true }));
 
   for (const [name, [profile, rule, errno]] of Object.entries(CASES)) {
     it(`${name}: ${errno ?? 'success'} from the emulated kernel, ${rule} from the audit`, async () => {
