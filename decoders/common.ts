@@ -1,6 +1,6 @@
 // Pieces every VFIO family shares: the capability header and the argsz word.
 
-import { i, io, o, struct, u16, u32, dec, type Field, type RetFn } from '../src/decode/dsl.js';
+import { i, io, o, struct, u16, u32, dec, type RetFn } from '../src/decode/dsl.js';
 
 /** struct vfio_info_cap_header: starts every capability; `next` is a byte offset from the buffer start. */
 export const vfio_info_cap_header = struct('vfio_info_cap_header', [
@@ -9,12 +9,12 @@ export const vfio_info_cap_header = struct('vfio_info_cap_header', [
   o('next', u32),
 ]);
 
-export const argszIn: Field = i('argsz', u32, dec);
+export const argszIn = i('argsz', u32, dec);
 /** argsz of an INFO ioctl: the kernel raises it when the capabilities need more room. */
-export const argszInOut: Field = io('argsz', u32, dec);
+export const argszInOut = io('argsz', u32, dec);
 
 /** Header of a capability, as the first field of a cap struct. */
-export const capHeaderField: Field = o('header', vfio_info_cap_header);
+export const capHeaderField = o('header', vfio_info_cap_header);
 
 /** A non-negative return that carries no payload beyond success. */
 export const retSuccess: RetFn = (r) => ({ meaning: r === 0 ? 'success' : `returned ${r}` });

@@ -5,10 +5,10 @@
 
 import {
   au64, enumOf, flags, hex, i, io, ioctl, o, rsv, s32, struct, u16, u32, u8, array, dec, fdDisplay, ptrDisplay,
-  type Family, type Field, type StructType, type IoctlDesc, type RetFn,
+  type Family, type StructType, type IoctlDesc, type RetFn,
 } from '../src/decode/dsl.js';
 
-const size: Field = i('size', u32, dec);
+const size = i('size', u32, dec);
 const MAP_FLAGS = flags([
   ['IOMMU_IOAS_MAP_FIXED_IOVA', 1 << 0],
   ['IOMMU_IOAS_MAP_WRITEABLE', 1 << 1],

@@ -47,8 +47,8 @@ export interface SideCtx {
   root: Vals;
 }
 
-export interface Field {
-  name: string;
+export interface Field<N extends string = string> {
+  name: N;
   type: Type;
   dir: Direction;
   display: Display;
@@ -58,8 +58,10 @@ export interface Field {
   when?: (v: Vals, c: SideCtx) => boolean;
 }
 
-export interface StructType {
+export interface StructType<N extends string = string> {
   kind: 'struct' | 'union';
+  /** Type-level only: the field names, so decoded values can be typed from the description. */
+  readonly __names?: N;
   /** C tag without "struct " ("vfio_eeh_pe_op"); '' for an anonymous union/struct. */
   name: string;
   fields: Field[];
@@ -199,22 +201,22 @@ function defaultDisplay(t: Type): Display {
   return hex;
 }
 
-function mk(dir: Direction, name: string, type: Type, o?: Display | FieldOpts): Field {
+function mk<N extends string>(dir: Direction, name: N, type: Type, o?: Display | FieldOpts): Field<N> {
   const opts: FieldOpts = o === undefined ? {} : 'kind' in o ? { display: o } : o;
-  const f: Field = { name, type, dir, display: opts.display ?? defaultDisplay(type) };
+  const f: Field<N> = { name, type, dir, display: opts.display ?? defaultDisplay(type) };
   if (opts.reserved) f.reserved = true;
   if (opts.when) f.when = opts.when;
   return f;
 }
 
 /** Caller-written field the kernel only reads. */
-export const i = (name: string, type: Type, o?: Display | FieldOpts): Field => mk('in', name, type, o);
+export const i = <N extends string>(name: N, type: Type, o?: Display | FieldOpts): Field<N> => mk('in', name, type, o);
 /** Kernel-written field. */
-export const o = (name: string, type: Type, o2?: Display | FieldOpts): Field => mk('out', name, type, o2);
+export const o = <N extends string>(name: N, type: Type, o2?: Display | FieldOpts): Field<N> => mk('out', name, type, o2);
 /** Read and written back. */
-export const io = (name: string, type: Type, o2?: Display | FieldOpts): Field => mk('inout', name, type, o2);
+export const io = <N extends string>(name: N, type: Type, o2?: Display | FieldOpts): Field<N> => mk('inout', name, type, o2);
 /** A must-be-zero field (padding the header names). */
-export const rsv = (name: string, type: Type, dir: Direction = 'in'): Field =>
+export const rsv = <N extends string>(name: N, type: Type, dir: Direction = 'in'): Field<N> =>
   mk(dir, name, type, { display: hex, reserved: true });
 
 // ---------------------------------------------------------------- aggregates
@@ -242,7 +244,17 @@ function layout(kind: 'struct' | 'union', name: string, fields: Field[]): Struct
   return { kind, name, fields, offsets, size: alignUp(size, align), align };
 }
 
-export function struct(name: string, fields: Field[]): StructType {
+/** Field names of a described struct, inferred from its description. */
+export type FieldNames<S> = S extends StructType<infer N> ? N : never;
+
+/** Scalar values of a decoded struct by field name (see decodeValues). */
+export type ValuesOf<S> = { [K in FieldNames<S>]?: number };
+
+export function struct<const F extends readonly Field[]>(name: string, fields: F): StructType<F[number]['name']> {
+  return structOf(name, [...fields]);
+}
+
+function structOf(name: string, fields: Field[]): StructType {
   const seen = new Set<string>();
   for (const f of fields) {
     if (seen.has(f.name)) throw new Error(`struct ${name}: duplicate field ${f.name}`);
@@ -256,8 +268,8 @@ export function struct(name: string, fields: Field[]): StructType {
 }
 
 /** A union; name '' for an anonymous one (its members then read as members of the parent). */
-export function union(name: string, fields: Field[]): StructType {
-  return layout('union', name, fields);
+export function union<const F extends readonly Field[]>(name: string, fields: F): StructType<F[number]['name']> {
+  return layout('union', name, [...fields]);
 }
 
 export function array(elem: Type, count: number): ArrayType {

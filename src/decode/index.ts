@@ -8,7 +8,8 @@ export { encodeIo, decodeIo, encodingFor, isPowerpc, AUDIT_ARCH, SUPPORTED_ARCHE
 export { errnoName, errnoNumber, errnoFlavor, type ErrnoFlavor } from './errno.js';
 export { kindFromPath } from './fdtable.js';
 export { findField, fieldValue } from './tree.js';
+export { decodeValues } from './values.js';
 export type {
-  IoctlDesc, Family, StructType, Field, Type, Display, Backend, ArgDesc, RetFn, RetMeaning, CheckCtx, Vals,
+  IoctlDesc, Family, StructType, Field, Type, Display, Backend, ArgDesc, RetFn, RetMeaning, CheckCtx, Vals, FieldNames, ValuesOf,
 } from './dsl.js';
 export type * from './types.js';

@@ -85,7 +85,7 @@ describe('fields', () => {
 
   it('iommufd: non-zero bytes past the struct (E2BIG)', () => {
     const { call } = session();
-    const base = [['u32', 16], ['u32', 0], ['u32', 0], ['u32', 0xdead]] as const;
+    const base: Parameters<typeof bytes>[1] = [['u32', 16], ['u32', 0], ['u32', 0], ['u32', 0xdead]];
     const ev = call({ nr: 0x81, path: PATH.iommufd, entry: bytes(true, [...base]), ret: 'E2BIG' });
     expect(ev.ioctl).toBe('IOMMU_IOAS_ALLOC');
     expect(rules(ev)).toContain('trailing-nonzero');

@@ -1,0 +1,25 @@
+// Plain values of one struct from bytes, typed from its description: for code
+// that wants numbers by field name rather than a FieldNode tree.
+
+import type { StructType, ValuesOf } from './dsl.js';
+import { compileStruct, decodeFields, type Env } from './compile.js';
+
+/**
+ * Every fixed-layout scalar of `t` in `bytes` (flexible arrays and caps
+ * excluded); nested fields as "err.type". Fields past the end are absent.
+ */
+export function decodeValues<S extends StructType<string>>(t: S, bytes: Uint8Array, littleEndian: boolean): ValuesOf<S> & Record<string, number> {
+  const vals: Record<string, number> = {};
+  const env: Env = {
+    dv: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    bytes,
+    le: littleEndian,
+    len: bytes.length,
+    cmp: null,
+    ctx: { side: 'in', ret: 0, argsz: bytes.length, root: vals },
+    findings: null,
+    all: true,
+  };
+  decodeFields(compileStruct(t), env, 0, bytes.length, '', [], vals);
+  return vals as ValuesOf<S> & Record<string, number>;
+}
