@@ -1,0 +1,259 @@
+// The native tracer against real processes (C fixtures). Needs ptrace; the
+// /dev sandbox tests also need mount namespaces. Both skip with a reason.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { CaptureRule } from '../../src/trace/captureRule.js';
+import { EndReason, IOCTL_FLAG, ProcessEventKind, RuleKind } from '../../src/trace/events.js';
+import { TraceError, startTrace } from '../../src/trace/native.js';
+import { readStream } from '../../src/trace/reader.js';
+import {
+  collect,
+  fixture,
+  haveStrace,
+  inSandbox,
+  ioctls,
+  processes,
+  sandboxUnavailable,
+  toFile,
+  traceRun,
+  tracerUnavailable,
+} from '../helpers/trace.js';
+
+const noTracer = tracerUnavailable();
+const noSandbox = noTracer ?? sandboxUnavailable();
+if (noTracer) console.warn(`skipping tracer tests: ${noTracer}`);
+else if (noSandbox) console.warn(`skipping sandbox tracer tests: ${noSandbox}`);
+
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'vft-trace-'));
+const VFIO_DEVICE_GET_INFO = 0x3b6b;
+const sizedRule: CaptureRule = { request: VFIO_DEVICE_GET_INFO, kind: RuleKind.Sized, size: 0, minsz: 16, cap: 4096 };
+
+describe.skipIf(noTracer !== null)('native tracer', () => {
+  it('reports every ioctl of a 16-thread x 10,000-call burst exactly once, with the right tid', async () => {
+    const out = path.join(tmp(), 'burst.out');
+    const { records, result } = await traceRun(toFile([fixture('burst'), '16', '10000'], out));
+    expect(result).toMatchObject({ reason: EndReason.Exited, status: 0 });
+    const calls = ioctls(records);
+    expect(calls.length).toBe(160_000);
+    expect(result.events).toBe(160_000n);
+    const perTid = new Map<number, number>();
+    for (const c of calls) {
+      expect(c.request).toBe(0x3b64n);
+      expect(c.flags).toBe(0);
+      perTid.set(c.tid, (perTid.get(c.tid) ?? 0) + 1);
+    }
+    // the fixture prints "tid T N" from each thread: the tids it really had
+    const printed = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => Number(l.split(' ')[1]));
+    expect(printed.length).toBe(16);
+    expect([...perTid.keys()].sort()).toEqual([...printed].sort());
+    for (const n of perTid.values()) expect(n).toBe(10_000);
+    // each worker thread was announced
+    const threads = processes(records).filter((p) => p.kind === ProcessEventKind.Thread);
+    expect(threads.map((t) => t.tid).sort()).toEqual([...printed].sort());
+  });
+
+  it('stops only on VFIO ioctls by default, on every ioctl with ioctlType -1', async () => {
+    const onlyVfio = ioctls((await traceRun([fixture('mixed'), '5'])).records);
+    expect(onlyVfio.length).toBe(10);
+    expect(onlyVfio.every((c) => ((c.request >> 8n) & 0xffn) === 0x3bn)).toBe(true);
+    const all = ioctls((await traceRun([fixture('mixed'), '5'], { ioctlType: -1 })).records);
+    const kinds = new Set(all.map((c) => Number(c.request)));
+    for (const r of [0x5401 /* TCGETS */, 0x541b /* FIONREAD */, 0x5421 /* FIONBIO */, 0x3b64, 0x3b65]) {
+      expect(kinds.has(r)).toBe(true);
+    }
+    expect(all.filter((c) => c.request === 0x5401n).length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('propagates exit codes and death by signal', async () => {
+    const exited = await traceRun([fixture('loop'), '20', '1']);
+    expect(exited.result).toMatchObject({ reason: EndReason.Exited, status: 7 });
+    const end = exited.records[exited.records.length - 1];
+    expect(end).toMatchObject({ type: 'end', reason: EndReason.Exited, status: 7 });
+    const killed = await traceRun([fixture('signals'), 'abort']);
+    expect(killed.result).toMatchObject({ reason: EndReason.Killed, status: 6 });
+    const k = processes(killed.records).find((p) => p.kind === ProcessEventKind.Killed);
+    expect(k?.value).toBe(6);
+  });
+
+  it('re-injects signals: a self-signalling tracee sees every one', async () => {
+    const { records, result } = await traceRun([fixture('signals'), 'self', '20']);
+    expect(result).toMatchObject({ reason: EndReason.Exited, status: 20 });
+    const sigs = processes(records).filter((p) => p.kind === ProcessEventKind.Signal && p.value === 10);
+    expect(sigs.length).toBe(20);
+  });
+
+  it('forwards signals to the spawned child (session.signal)', async () => {
+    const s = startTrace({ command: [fixture('signals'), 'wait', '3'], rules: [] });
+    const rec = await readStream(s.stream);
+    let sent = 0;
+    let seen = 0;
+    let calls = 0;
+    for await (const r of rec.records()) {
+      if (r.type === 'ioctl' && ++calls === 5) {
+        s.signal('SIGUSR1');
+        sent++;
+      }
+      if (r.type === 'process' && r.kind === ProcessEventKind.Signal && r.value === 10) {
+        seen++;
+        if (sent < 3) {
+          s.signal('SIGUSR1');
+          sent++;
+        }
+      }
+    }
+    expect(seen).toBe(3);
+    expect(await s.done).toMatchObject({ reason: EndReason.Exited, status: 3 });
+    const t = startTrace({ command: [fixture('signals'), 'wait', '3'], rules: [] });
+    const r2 = await readStream(t.stream);
+    for await (const r of r2.records()) if (r.type === 'ioctl') t.signal('SIGTERM');
+    expect(await t.done).toMatchObject({ reason: EndReason.Killed, status: 15 });
+  });
+
+  it('follows fork+exec with follow, keeps the child traced but silent without', async () => {
+    const f = await traceRun([fixture('forkexec'), '4'], { follow: true });
+    expect(f.result).toMatchObject({ reason: EndReason.Exited, status: 13 });
+    const calls = ioctls(f.records);
+    const pids = [...new Set(calls.map((c) => c.pid))];
+    expect(pids.length).toBe(2);
+    const [parent, child] = pids as [number, number];
+    expect(calls.filter((c) => c.pid === parent).length).toBe(5);
+    expect(calls.filter((c) => c.pid === child).length).toBe(4);
+    const ps = processes(f.records);
+    expect(ps.find((p) => p.kind === ProcessEventKind.Start && p.pid === child)?.other).toBe(parent);
+    expect(ps.some((p) => p.kind === ProcessEventKind.Exec && p.pid === child && p.text.endsWith('forkexec'))).toBe(true);
+    expect(ps.find((p) => p.kind === ProcessEventKind.Exit && p.pid === child)?.value).toBe(3);
+
+    const nf = await traceRun([fixture('forkexec'), '4']);
+    // the child still ran its calls (no ENOSYS from an untraced filter) and exited 3
+    expect(nf.result).toMatchObject({ reason: EndReason.Exited, status: 13 });
+    expect(ioctls(nf.records).length).toBe(5);
+    expect(processes(nf.records).every((p) => p.pid === ioctls(nf.records)[0]?.pid)).toBe(true);
+  });
+
+  it('records faults and truncation for bad pointers and hostile argsz, without dying', async () => {
+    const { records, result } = await traceRun([fixture('badptr')], { rules: [sizedRule] });
+    expect(result).toMatchObject({ reason: EndReason.Exited, status: 0 });
+    const [unmapped, edge, hostile] = ioctls(records);
+    expect(unmapped).toMatchObject({ flags: IOCTL_FLAG.IN_FAULT, inFault: 0, wantLen: 16, ruleKind: RuleKind.Sized });
+    expect(unmapped?.entry.length).toBe(0);
+    expect(edge).toMatchObject({ wantLen: 64, inFault: 16 });
+    expect(edge?.flags).toBe(IOCTL_FLAG.IN_FAULT);
+    expect(edge?.entry.length).toBe(16);
+    expect(new DataView(edge!.entry.buffer, edge!.entry.byteOffset).getUint32(0, true)).toBe(64);
+    expect(edge?.exit.length).toBe(16);
+    expect(hostile).toMatchObject({ flags: IOCTL_FLAG.TRUNCATED, wantLen: 0xffffffff, inFault: null });
+    expect(hostile?.entry.length).toBe(4096);
+    expect(hostile?.exit.length).toBe(4096);
+    // the global cap (-s) bounds it further
+    const small = ioctls((await traceRun([fixture('badptr')], { rules: [sizedRule], payloadCap: 100 })).records);
+    expect(small[2]?.entry.length).toBe(100);
+    expect(small[2]?.flags).toBe(IOCTL_FLAG.TRUNCATED);
+  });
+
+  it('reports an exec failure like strace, with status 127', async () => {
+    const { records, result } = await traceRun(['/nonexistent/prog']);
+    expect(result).toMatchObject({ reason: EndReason.Exited, status: 127 });
+    expect(result.error).toBe('exec /nonexistent/prog: No such file or directory');
+    expect(records[records.length - 1]).toMatchObject({ type: 'end', status: 127 });
+  });
+
+  it('refuses bad attach targets with clear errors', () => {
+    expect(() => startTrace({ pids: [0x3fffffff], rules: [] })).toThrow(/cannot attach to \d+: No such process/);
+    // a thread of our own process: the kernel refuses (EPERM)
+    let err: unknown;
+    try {
+      startTrace({ pids: [process.pid], rules: [] });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TraceError);
+    expect((err as TraceError).code).toBe('EPERM');
+    expect((err as Error).message).toMatch(/cannot attach to \d+: Operation not permitted/);
+    expect(() => startTrace({ rules: [] })).toThrow(/either a command/);
+  });
+
+  it('attaches to a running multi-threaded process and detaches leaving it to finish', async () => {
+    const dir = tmp();
+    const out = path.join(dir, 'loop.out');
+    // started through a shell so it is not Node's own child (libuv would reap its stops)
+    const pid = Number(
+      execFileSync('sh', [
+        '-c',
+        `(${fixture('loop')} 1500 3 > ${out} & echo $! > ${dir}/pid; wait $!; echo "exit $?" >> ${out}) >/dev/null 2>&1 & sleep 0.05; cat ${dir}/pid`,
+      ]).toString(),
+    );
+    while (!readFileSync(out, 'utf8').includes('ready')) await new Promise((r) => setTimeout(r, 10));
+    const s = startTrace({ pids: [pid], rules: [] });
+    const rec = await readStream(s.stream);
+    expect(rec.header.attachedPids).toEqual([pid]);
+    let calls = 0;
+    const tids = new Set<number>();
+    const records = [];
+    for await (const r of rec.records()) {
+      records.push(r);
+      if (r.type === 'ioctl') {
+        tids.add(r.tid);
+        if (++calls === 60) s.detach();
+      }
+    }
+    const result = await s.done;
+    expect(result.reason).toBe(EndReason.Detached);
+    expect(calls).toBeGreaterThanOrEqual(60);
+    expect(tids.size).toBe(3);
+    const detached = processes(records).filter((p) => p.kind === ProcessEventKind.Detached);
+    expect(detached.length).toBe(3);
+    for (let i = 0; i < 400 && !readFileSync(out, 'utf8').includes('exit'); i++) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const text = readFileSync(out, 'utf8');
+    expect(text).toMatch(/done \d+/);
+    expect(text).toMatch(/exit 7/);
+    expect(existsSync(`/proc/${pid}`)).toBe(false);
+  });
+});
+
+describe.skipIf(noSandbox !== null)('native tracer in the /dev sandbox', () => {
+  it('records fd paths of the VFIO nodes', async () => {
+    const { records, result } = await traceRun(inSandbox([fixture('demo_client')]), { rules: [sizedRule] });
+    expect(result.status).toBe(0);
+    const calls = ioctls(records);
+    const paths = new Set(calls.map((c) => c.fdPath));
+    expect(paths).toEqual(new Set(['/dev/vfio/vfio', '/dev/vfio/42', '/dev/vfio/devices/vfio0']));
+    expect(calls.every((c) => c.ret === -25n)).toBe(true); // ENOTTY on regular files
+    const info = calls.find((c) => Number(c.request) === VFIO_DEVICE_GET_INFO);
+    // a sized rule reads exactly argsz (the client's sizeof(struct vfio_device_info))
+    const argsz = new DataView(info!.entry.buffer, info!.entry.byteOffset).getUint32(0, true);
+    expect(argsz).toBeGreaterThanOrEqual(16);
+    expect(info?.entry.length).toBe(argsz);
+    expect(info?.exit.length).toBe(argsz);
+  });
+
+  it.skipIf(!haveStrace())('agrees with strace on the same program: count, fds, requests, errno', async () => {
+    const dir = tmp();
+    const st = path.join(dir, 'strace.out');
+    const argv = inSandbox([fixture('demo_client')]);
+    const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=ioctl', '-e', 'raw=ioctl', '-o', st, ...argv], {
+      stdio: 'ignore',
+      timeout: 30_000,
+    });
+    expect(r.status).toBe(0);
+    const theirs = readFileSync(st, 'utf8')
+      .split('\n')
+      .map((l) => /ioctl\((0x[0-9a-f]+), (0x[0-9a-f]+), [^)]*\)\s+= (-?\d+)(?: (E[A-Z]+))?/.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null && ((Number(m[2]) >> 8) & 0xff) === 0x3b)
+      .map((m) => `${Number(m[1])} ${Number(m[2]).toString(16)} ${m[4] ?? m[3]}`);
+    const { records } = await traceRun(argv);
+    const errnoName: Record<string, string> = { '-25': 'ENOTTY', '-22': 'EINVAL', '-9': 'EBADF', '-14': 'EFAULT' };
+    const ours = ioctls(records).map(
+      (c) => `${Number(c.fd)} ${Number(c.request).toString(16)} ${c.ret < 0n ? errnoName[String(c.ret)] : String(c.ret)}`,
+    );
+    expect(theirs.length).toBeGreaterThan(30);
+    expect(ours).toEqual(theirs);
+  });
+});
