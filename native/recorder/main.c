@@ -126,6 +126,7 @@ int main(int argc, char **argv)
 	int32_t pids[MAX_PIDS];
 	uint32_t npids = 0;
 	int c;
+	opterr = 0;
 	/* '+': options end at the command, whose own options pass through */
 	while ((c = getopt_long(argc, argv, "+o:s:fp:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -159,8 +160,8 @@ int main(int argc, char **argv)
 			return 0;
 		case OPT_SELFTEST:
 			return vfr_selftest(optarg);
-		default:
-			return usage_error("%s", "bad option");
+		default: /* getopt's own message is off: one clear line instead */
+			return usage_error("unknown option or missing argument: '%s'", argv[optind - 1]);
 		}
 	}
 	int cmdc = argc - optind;

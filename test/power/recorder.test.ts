@@ -160,3 +160,35 @@ describe('vfiotrace-record signals', () => {
     }
   });
 });
+
+describe('vfiotrace-record errors', () => {
+  const noRec = recorderUnavailable();
+  const itRec = it.skipIf(noRec !== null);
+  const run = (args: string[]) => spawnSync(RECORDER, args, { encoding: 'utf8', timeout: 30_000 });
+
+  itRec(`one clear line and status 2 for bad usage${noRec ? ` (skipped: ${noRec})` : ''}`, () => {
+    const cases: [string[], string][] = [
+      [['--', 'true'], '-o FILE is required'],
+      [['-o', '/dev/null'], 'must have COMMAND [ARGS] or -p PID'],
+      [['-o', '/dev/null', '-p', '1', '--', 'true'], 'give either COMMAND [ARGS] or -p PID, not both'],
+      [['-o', '/dev/null', '-p', '0'], "invalid process id: '0'"],
+      [['-o', '/dev/null', '-s', '99999999999', 'true'], "invalid -s value: '99999999999'"],
+      [['--bogus'], "unknown option or missing argument: '--bogus'"],
+      [['-o', path.join(tmp(), 'no', 'such', 'dir'), 'true'], 'cannot write'],
+    ];
+    for (const [args, msg] of cases) {
+      const r = run(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr.split('\n')[0], args.join(' ')).toContain(msg);
+    }
+  });
+
+  itLive(`a command that cannot run: status 127 and why, in the recording too${why}`, () => {
+    const file = path.join(tmp(), 'enoent.vft');
+    const r = run(['-o', file, '--', 'no-such-command-here']);
+    expect(r.status).toBe(127);
+    expect(r.stderr).toBe('vfiotrace-record: exec no-such-command-here: No such file or directory\n');
+    const end = parseRecording(new Uint8Array(readFileSync(file))).records.at(-1);
+    expect(end?.type === 'end' && [end.reason, end.status, end.text]).toEqual([EndReason.Exited, 127, 'exec no-such-command-here: No such file or directory']);
+  });
+});
