@@ -179,6 +179,16 @@ export async function run(argv: string[]): Promise<number> {
       line = JSON.stringify(ev, (k, v: unknown) => (typeof v === 'bigint' ? v.toString() : k === 'record' ? undefined : v));
     }
     process.stdout.write(line.endsWith('\n') ? line : line + '\n');
-  } else process.stdout.write(describe(ev));
+  } else {
+    // The strace-style line the tracer would print, then the full tree.
+    try {
+      const { TextRenderer } = await import('../render/text.js');
+      const line = new TextRenderer(null, { findings: 'none' }).render(ev);
+      if (line) process.stdout.write(line.endsWith('\n') ? line : line + '\n');
+    } catch {
+      /* renderer not available: the tree alone says it all */
+    }
+    process.stdout.write(describe(ev));
+  }
   return 0;
 }

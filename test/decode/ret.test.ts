@@ -63,3 +63,12 @@ describe('return values', () => {
     expect(session('x86_64').call({ nr: nr(0), ret: -58 }).ret.errno).toBe('E?58');
   });
 });
+
+describe('unsupported ABIs', () => {
+  it('i386 (ILP32): names and returns, but no struct layouts', () => {
+    const ev = session('i386').call({ nr: nr(21), entry: bytes(true, [['u32', 12], ['u32', 0], ['u32', 4]]), ret: 2 });
+    expect(ev.ioctl).toBe('VFIO_EEH_PE_OP');
+    expect(ev.in).toBeNull();
+    expect(ev.findings.map((f) => f.rule)).toContain('abi-unsupported');
+  });
+});
