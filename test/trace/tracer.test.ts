@@ -115,6 +115,33 @@ describe.skipIf(noTracer !== null)('native tracer', () => {
     expect(await t.done).toMatchObject({ reason: EndReason.Killed, status: 15 });
   });
 
+  it('keeps job control working: SIGSTOP stops the tracee, SIGCONT resumes it', async () => {
+    const s = startTrace({ command: [fixture('signals'), 'wait', '1'], rules: [] });
+    const rec = await readStream(s.stream);
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    let calls = 0;
+    const script = (async () => {
+      while (calls < 3) await sleep(5);
+      s.signal('SIGSTOP');
+      await sleep(100);
+      const during = calls;
+      await sleep(200);
+      const afterStop = calls;
+      s.signal('SIGCONT');
+      while (calls < afterStop + 3) await sleep(5);
+      s.signal('SIGUSR1');
+      return afterStop - during;
+    })();
+    const kinds: number[] = [];
+    for await (const r of rec.records()) {
+      if (r.type === 'ioctl') calls++;
+      else if (r.type === 'process' && r.kind === ProcessEventKind.Signal) kinds.push(r.value);
+    }
+    expect(await script).toBe(0); // no calls while stopped
+    expect(kinds).toEqual([19, 18, 10]); // SIGSTOP, SIGCONT, SIGUSR1 all delivered
+    expect(await s.done).toMatchObject({ reason: EndReason.Exited, status: 1 });
+  });
+
   it('follows fork+exec with follow, keeps the child traced but silent without', async () => {
     const f = await traceRun([fixture('forkexec'), '4'], { follow: true });
     expect(f.result).toMatchObject({ reason: EndReason.Exited, status: 13 });
