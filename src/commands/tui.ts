@@ -87,7 +87,7 @@ export async function run(argv: string[]): Promise<number> {
     .option('--all-ioctls', 'stop on every ioctl, not only VFIO/iommufd ones')
     .option('-e, --expr <expr>', 'which events to show, as in text mode (repeatable)', collect)
     .option('--target-output <file>', "where the command's stdout/stderr go (default: a file in the temp directory)")
-    .option('--keep <n>', 'decoded events kept whole in memory for the detail pane', '20000');
+    .option('--keep <n>', 'most recent events kept fully decoded in memory (older ones are re-read for the detail pane)', '5000');
   const code = parseArgs(cmd, own);
   if (code !== null) return code;
   const opts = cmd.opts<Record<string, unknown>>();
@@ -125,7 +125,8 @@ export async function run(argv: string[]): Promise<number> {
       fail(bad);
       return 2;
     }
-    source = new FileSource(deps, file, (p) => createReadStream(p, { highWaterMark: 1 << 20 }));
+    // 64 KiB reads: a few hundred events per batch, so frames keep coming while a big file loads.
+    source = new FileSource(deps, file, (p) => createReadStream(p, { highWaterMark: 1 << 16 }));
   } else {
     const pids: number[] = [];
     for (const p of pidArgs.flatMap((x) => x.split(','))) {

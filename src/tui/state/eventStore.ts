@@ -7,6 +7,9 @@
 import type { DecodedEvent, FdKind, Finding } from '../../decode/types.js';
 import { summarize } from './rowSummary.js';
 
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
 export const ROW = {
   ERROR: 0x1,
   FINDING: 0x2,
@@ -78,7 +81,11 @@ export class EventStore {
   private flagCol = new Uint8Array(0);
   private kindCol = new Uint8Array(0);
   private findCol = new Uint16Array(0);
-  private argCol: string[] = [];
+  /** Argument texts as UTF-8 in one arena: no per-row string objects. */
+  private argBytes = new Uint8Array(1 << 16);
+  private argUsed = 0;
+  private argOff = new Float64Array(0);
+  private argLen = new Uint16Array(0);
   private readonly findingsBySeq = new Map<number, Finding[]>();
   /** Every finding in arrival order, for the findings pane. */
   private readonly findingsList: { seq: number; finding: Finding }[] = [];
@@ -87,7 +94,7 @@ export class EventStore {
   loader: Loader | null = null;
 
   /** keepFull: how many of the most recent full events stay in memory. */
-  constructor(readonly keepFull = 20000) {
+  constructor(readonly keepFull = 5000) {
     this.ring = new Array<DecodedEvent | undefined>(Math.max(1, keepFull));
     this.grow(1024);
   }
@@ -111,6 +118,8 @@ export class EventStore {
     const f = new Uint8Array(cap); f.set(this.flagCol); this.flagCol = f;
     const k = new Uint8Array(cap); k.set(this.kindCol); this.kindCol = k;
     const c = new Uint16Array(cap); c.set(this.findCol); this.findCol = c;
+    this.argOff = f64(this.argOff);
+    const al = new Uint16Array(cap); al.set(this.argLen); this.argLen = al;
     this.cap = cap;
   }
 
@@ -133,7 +142,7 @@ export class EventStore {
     this.kindCol[i] = FD_KINDS.indexOf(s.fdKind);
     const nf = ev.kind === 'ioctl' ? ev.findings.length : 0;
     this.findCol[i] = Math.min(nf, 0xffff);
-    this.argCol[i] = s.args;
+    this.putArgs(i, s.args);
     if (ev.kind === 'ioctl') {
       this.ioctls++;
       if (s.flags & ROW.ERROR) this.errors++;
@@ -163,6 +172,22 @@ export class EventStore {
     this.flagCol[index] = (this.flagCol[index] ?? 0) | ROW.FINDING;
   }
 
+  private putArgs(i: number, text: string): void {
+    // ASCII in practice; 3 bytes per UTF-16 unit bounds any text.
+    const need = this.argUsed + text.length * 3;
+    if (need > this.argBytes.length) {
+      let n = this.argBytes.length * 2;
+      while (n < need) n *= 2;
+      const b = new Uint8Array(n);
+      b.set(this.argBytes.subarray(0, this.argUsed));
+      this.argBytes = b;
+    }
+    const { written } = encoder.encodeInto(text, this.argBytes.subarray(this.argUsed, this.argUsed + Math.min(text.length * 3, 0xffff)));
+    this.argOff[i] = this.argUsed;
+    this.argLen[i] = written;
+    this.argUsed += written;
+  }
+
   seq(i: number): number { return this.seqs[i] ?? -1; }
   flags(i: number): number { return this.flagCol[i] ?? 0; }
   fd(i: number): number { return this.fdCol[i] ?? 0; }
@@ -172,7 +197,10 @@ export class EventStore {
   ret(i: number): number { return this.retCol[i] ?? 0; }
   dur(i: number): number { return this.durCol[i] ?? -1; }
   fdKind(i: number): FdKind { return FD_KINDS[this.kindCol[i] ?? 6] ?? 'other'; }
-  args(i: number): string { return this.argCol[i] ?? ''; }
+  args(i: number): string {
+    const off = this.argOff[i] ?? 0;
+    return decoder.decode(this.argBytes.subarray(off, off + (this.argLen[i] ?? 0)));
+  }
   findings(i: number): Finding[] { return this.findingsBySeq.get(this.seq(i)) ?? []; }
 
   row(i: number): Row {
