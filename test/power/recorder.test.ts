@@ -183,6 +183,13 @@ describe('vfiotrace-record errors', () => {
     }
   });
 
+  itLive(`a full disk: the command still runs to its end, the recorder says the file is incomplete${why}`, () => {
+    const r = spawnSync(RECORDER, ['-o', '/dev/full', '--', fixture('burst'), '2', '500'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stdout.match(/^tid \d+ 500$/gm)).toHaveLength(2);
+    expect(r.stderr).toBe('vfiotrace-record: writing /dev/full: No space left on device (the recording is incomplete)\n');
+    expect(r.status).toBe(2);
+  });
+
   itLive(`a command that cannot run: status 127 and why, in the recording too${why}`, () => {
     const file = path.join(tmp(), 'enoent.vft');
     const r = run(['-o', file, '--', 'no-such-command-here']);
