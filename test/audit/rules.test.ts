@@ -360,3 +360,15 @@ it('every rule has an explanation paragraph and a test here', () => {
     expect(r.explanation.length).toBeGreaterThan(100);
   }
 });
+
+it('onFinding reports each finding as it is found (the TUI shows them live)', () => {
+  const s = S.type1Setup();
+  s.call(S.C, 'VFIO_SET_IOMMU', { arg: 1, ret: -22 });
+  const a = new Auditor();
+  const seen: Array<[string, number]> = [];
+  a.onFinding = (f) => seen.push([f.rule, a.model.lastSeq]);
+  for (const ev of s.events) a.feed(ev);
+  // Reported while the offending event is fed, before the model moved on.
+  expect(seen).toEqual([['set-iommu-repeated', 6]]);
+  expect(a.finish()).toHaveLength(1);
+});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DmaSpace } from '../../src/model/dma.js';
 import { SessionModel } from '../../src/model/session.js';
-import { cleanSpapr, cleanType1, C, D, G, type1Dma, type1Setup, type1Device } from '../audit/scenarios.js';
+import { cleanSpapr, cleanType1, C, D, G, spaprSetup as spaprSetupSim, type1Dma, type1Setup, type1Device } from '../audit/scenarios.js';
 import { ENOTTY, Sim } from './sim.js';
 import { audit } from '../../src/audit/auditor.js';
 import type { DecodedEvent } from '../../src/decode/types.js';
@@ -119,6 +119,37 @@ describe('topology and state', () => {
     expect(snap.processes[1]!.fds.map((f) => f.objectId)).toContain(c.id);
     expect(snap.processes[1]!.extensions.map((e) => e.id)).toEqual([3]);
     expect(seqAudit([...parent.events, ...child.events])).toEqual([]);
+  });
+
+  it('cdev device → iommufd → IOAS: bind, attach, IOAS mappings, migration fd', () => {
+    const s = new Sim().fd(6, '/dev/vfio/devices/vfio0', 'device').fd(7, '/dev/iommu', 'iommufd');
+    s.call(6, 'VFIO_DEVICE_BIND_IOMMUFD', { in: { argsz: 24, flags: 0, iommufd: 7, out_devid: 0 }, out: { argsz: 24, flags: 0, iommufd: 7, out_devid: 1 } });
+    s.call(7, 'IOMMU_IOAS_ALLOC', { in: { size: 12, flags: 0, out_ioas_id: 0 }, out: { size: 12, flags: 0, out_ioas_id: 2 } });
+    s.call(6, 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', { in: { argsz: 16, flags: 0, pt_id: 2 }, out: { argsz: 16, flags: 0, pt_id: 3 } });
+    s.call(7, 'IOMMU_IOAS_IOVA_RANGES', { in: { size: 32, ioas_id: 2, num_iovas: 0 }, out: { size: 32, ioas_id: 2, num_iovas: 1, out_iova_alignment: 0x1000 } });
+    const map = { size: 40, flags: 6, ioas_id: 2, __reserved: 0, user_va: 0x7f0000000000n, length: 0x20000, iova: 0 };
+    s.call(7, 'IOMMU_IOAS_MAP', { in: map, out: { ...map, iova: 0x40000 } }); // the kernel picked the IOVA
+    s.call(7, 'IOMMU_IOAS_MAP', { in: { ...map, flags: 7, iova: 0x100000 }, out: { ...map, flags: 7, iova: 0x100000 } });
+    s.call(7, 'IOMMU_IOAS_UNMAP', { in: { size: 24, ioas_id: 2, iova: 0x48000, length: 0x8000 }, out: { size: 24, ioas_id: 2, iova: 0x48000, length: 0x8000 } });
+    s.fd(8, 'anon_inode:[vfio-migration]', 'migration');
+    s.call(6, 'VFIO_DEVICE_FEATURE', { in: { argsz: 16, flags: 0x20002 }, newFd: { fd: 8, kind: 'migration' } });
+    const p = run(s).snapshot().processes[0]!;
+    const d = p.devices[0]!;
+    expect(d).toMatchObject({ via: 'cdev', name: '/dev/vfio/devices/vfio0', bind: { ok: true, iommufd: 7, devid: 1 }, attach: { ok: true, ptId: 3 } });
+    const ioas = p.iommufds[0]!.ioas[0]!;
+    expect(ioas.iovaAlignment).toBe('0x1000');
+    expect(ioas.dma.mappings.map((m) => [m.iova, m.size])).toEqual([['0x40000', '0x8000'], ['0x50000', '0x10000'], ['0x100000', '0x20000']]);
+    expect(p.fds.find((f) => f.fd === 8)).toMatchObject({ kind: 'migration', objectId: d.migrationFds[0] });
+    // IOMMU_IOAS_UNMAP of everything (iova 0, length U64_MAX) empties it.
+    s.call(7, 'IOMMU_IOAS_UNMAP', { in: { size: 24, ioas_id: 2, iova: 0, length: (1n << 64n) - 1n } });
+    expect(run(s).snapshot().processes[0]!.iommufds[0]!.ioas[0]!.dma).toEqual({ mappings: [], mappedBytes: '0x0', failedMaps: 0 });
+  });
+
+  it('EEH reset pending until RESET_DEACTIVATE', () => {
+    const s = spaprSetupSim();
+    s.call(C, 'VFIO_EEH_PE_OP', { in: { argsz: 40, flags: 0, op: 6 } });
+    const m = run(s);
+    expect(m.snapshot().processes[0]!.containers[0]!.eeh.pendingReset).toBe(s.seq - 1);
   });
 
   it('processes are kept apart', () => {
