@@ -107,7 +107,7 @@ export async function traceAndPrint(o: LiveOptions): Promise<LiveOutcome> {
       ...(o.recordTo !== undefined ? { recordTo: o.recordTo } : {}),
       onDecodeError: (r, e) => fail(`cannot decode the record at byte ${r.offset}: ${e.message}`),
     });
-    printer = new Printer(pipeline.header, print, out);
+    printer = new Printer(pipeline.header, { ...print, flushEachBatch: true }, out);
     error = await printAll(pipeline, printer);
   } catch (e) {
     error = e instanceof Error ? e : new Error(String(e));

@@ -15,6 +15,8 @@ export interface PrintOptions {
   summary: boolean;
   filter: EventFilter | null;
   text: Partial<TextOptions>;
+  /** Live traces: write out after every batch so lines appear as calls happen. */
+  flushEachBatch?: boolean;
 }
 
 export class Printer {
@@ -46,7 +48,8 @@ export class Printer {
       else if (this.text) this.out.write(this.text.render(ev));
       else this.out.write(renderJson(ev));
     }
-    await this.out.flushIfFull();
+    if (this.opts.flushEachBatch) await this.out.flush();
+    else await this.out.flushIfFull();
   }
 
   /** Writes what is due at the end (the -c table) and flushes. */
