@@ -56,20 +56,26 @@ export function archName(auditArch: number): string {
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
-/** Short strings (fd paths) are mostly ASCII: skip TextDecoder for those. */
+/** fd paths repeat from call to call: remember the last few by their bytes. */
+const PATH_CACHE_SIZE = 16;
+const pathCacheBytes: Uint8Array[] = [];
+const pathCacheText: string[] = [];
+let pathCacheNext = 0;
+
 function decodeText(b: Uint8Array, start: number, len: number): string {
   if (len === 0) return '';
-  if (len <= 64) {
-    let ascii = true;
-    for (let i = 0; i < len; i++) {
-      if ((b[start + i] as number) >= 0x80) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) return String.fromCharCode.apply(null, Array.from(b.subarray(start, start + len)));
+  if (len > 128) return utf8.decode(b.subarray(start, start + len));
+  outer: for (let k = 0; k < pathCacheBytes.length; k++) {
+    const c = pathCacheBytes[k] as Uint8Array;
+    if (c.length !== len) continue;
+    for (let i = len - 1; i >= 0; i--) if (c[i] !== b[start + i]) continue outer;
+    return pathCacheText[k] as string;
   }
-  return utf8.decode(b.subarray(start, start + len));
+  const text = utf8.decode(b.subarray(start, start + len));
+  pathCacheBytes[pathCacheNext] = b.slice(start, start + len);
+  pathCacheText[pathCacheNext] = text;
+  pathCacheNext = (pathCacheNext + 1) % PATH_CACHE_SIZE;
+  return text;
 }
 
 /** Parses a header from the start of `b`; null if more bytes are needed. */
