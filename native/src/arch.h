@@ -7,6 +7,12 @@
 #include <stddef.h>
 #include <sys/syscall.h>
 
+/* The ABI this engine is built for, as seccomp_data.arch and
+ * PTRACE_GET_SYSCALL_INFO name it; also the recording header's audit_arch.
+ * powerpc has one AUDIT_ARCH per byte order (the LE one adds
+ * __AUDIT_ARCH_LE), so the compiler's byte order picks it. Tasks of another
+ * ABI on the same kernel (x32/i386 on x86_64, 32-bit ppc) carry a different
+ * value and are let through untraced. */
 #if defined(__x86_64__) && !defined(__ILP32__)
 #define VFT_AUDIT_ARCH AUDIT_ARCH_X86_64
 #elif defined(__aarch64__) && !defined(__ILP32__)
