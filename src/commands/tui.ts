@@ -49,7 +49,8 @@ function checkRecording(file: string): string | null {
   }
 }
 
-function makeDeps(show: SourceDeps['show']): SourceDeps {
+/** The sources' view of the pipeline, decoder and auditor (exported for tests and the benchmark). */
+export function tuiDeps(show: SourceDeps['show']): SourceDeps {
   const auditor = new Auditor();
   const audit: NonNullable<SourceDeps['audit']> = {
     onLate: null,
@@ -114,7 +115,7 @@ export async function run(argv: string[]): Promise<number> {
     fail((e as Error).message);
     return 2;
   }
-  const deps = makeDeps(show);
+  const deps = tuiDeps(show);
   const after: string[] = [];
 
   let source;

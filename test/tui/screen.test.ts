@@ -106,6 +106,26 @@ describe.skipIf(skip !== null)('tui on a recording', () => {
     expect(tmux.pane('cursor_flag')).toBe('1');
   });
 
+  it('selects the row under a mouse click, and writes the recording on w', async () => {
+    tmux = new Tmux();
+    tmux.start(['node', CLI, 'tui', rec]);
+    await tmux.waitFor((s) => s.includes('[ended'), 'the recording to be read');
+    // Rows: header (0-1), list border (2), column titles (3), then events from row 4.
+    await tmux.click(20, 5);
+    const s = await tmux.waitFor((x) => x.includes('#1 VFIO_GET_API_VERSION'), 'the clicked event in the detail pane');
+    expect(s).not.toContain('end of trace');
+    const out = path.join(dir, 'written.vft');
+    tmux.keys('w');
+    await tmux.waitFor((x) => x.includes('write recording to:'), 'the write prompt');
+    tmux.keys('C-u');
+    tmux.type(out);
+    tmux.keys('Enter');
+    await tmux.waitFor((x) => x.includes(`wrote ${out}`), 'the write to finish');
+    expect(readFileSync(out)).toEqual(readFileSync(rec));
+    tmux.keys('q');
+    await tmux.waitFor((x) => x.includes('[exit status 0]'), 'the UI to exit');
+  });
+
   it('keeps what it read from a recording cut short, and says so', async () => {
     const cut = path.join(dir, 'cut.vft');
     writeEehRecording(cut);

@@ -44,6 +44,17 @@ export class Tmux {
     this.tmux(['send-keys', '-t', 'ui', '-l', text]);
   }
 
+  /**
+   * A left click at 0-based column x, row y, in the X10 mouse encoding the
+   * UI asks tmux for; press and release go separately, as a terminal sends them.
+   */
+  async click(x: number, y: number): Promise<void> {
+    const at = String.fromCharCode(32 + x + 1, 32 + y + 1);
+    this.type(`\x1b[M ${at}`);
+    await sleep(100);
+    this.type(`\x1b[M#${at}`);
+  }
+
   screen(escapes = false): string {
     return this.tmux(['capture-pane', '-t', 'ui', '-p', ...(escapes ? ['-e'] : [])]);
   }

@@ -1,0 +1,79 @@
+import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tuiDeps } from '../../src/commands/tui.js';
+import type { DecodedEvent, DecodedIoctl } from '../../src/decode/types.js';
+import { parseFilter } from '../../src/render/filter.js';
+import type { LateFinding } from '../../src/tui/source.js';
+import { FileSource } from '../../src/tui/sources.js';
+import { EventStore } from '../../src/tui/state/eventStore.js';
+import { writeEehRecording } from './recording.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'vfiotrace-tui-src-'));
+const rec = path.join(dir, 'eeh.vft');
+writeEehRecording(rec);
+
+async function load(show: Parameters<typeof tuiDeps>[0] = null, file = rec) {
+  const src = new FileSource(tuiDeps(show), file, (p) => createReadStream(p, { highWaterMark: 256 }));
+  const events: DecodedEvent[] = [];
+  const late: LateFinding[] = [];
+  const notes: string[] = [];
+  let error: Error | null = null;
+  await src.run({ event: (e) => events.push(e), late: (f) => late.push(f), note: (t) => notes.push(t) }).catch((e: Error) => (error = e));
+  return { src, events, late, error: error as Error | null };
+}
+
+describe('FileSource', () => {
+  it('delivers every event of a recording, decoded, and the VFIO state it leads to', async () => {
+    const { src, events, error } = await load();
+    expect(error).toBeNull();
+    expect(events.filter((e) => e.kind === 'ioctl')).toHaveLength(11);
+    expect(src.title).toContain('qemu-system-ppc64');
+    const state = src.stateLines().join('\n');
+    expect(state).toMatch(/container fd 3: VFIO_SPAPR_TCE_v2_IOMMU/);
+    expect(state).toMatch(/EEH PE state: NORMAL/);
+    expect(state).toMatch(/GET_STATE → STOPPED/);
+  });
+
+  it('re-reads an event from disk by its offset, with its original sequence number', async () => {
+    const { src, events } = await load();
+    const ev = events.find((e): e is DecodedIoctl => e.kind === 'ioctl' && e.ret.value === 2);
+    expect(ev).toBeDefined();
+    if (!ev) return;
+    const again = src.reload(0, ev.seq, ev.record.offset);
+    expect(again?.seq).toBe(ev.seq);
+    expect(again?.kind === 'ioctl' && again.ioctl).toBe('VFIO_EEH_PE_OP');
+    expect(again?.kind === 'ioctl' && again.in?.children?.find((c) => c.name === 'op')?.display).toBe('VFIO_EEH_PE_GET_STATE');
+    // A nonsense offset gives nothing, not an exception.
+    expect(src.reload(0, 1, 3)).toBeNull();
+    expect(src.reload(0, 1, 1 << 30)).toBeNull();
+  });
+
+  it('feeds the store loader so old events still have details', async () => {
+    const { src, events } = await load();
+    const store = new EventStore(2);
+    store.loader = src.reload;
+    for (const e of events) store.add(e);
+    const first = store.event(1);
+    expect(first?.kind === 'ioctl' && first.ioctl).toBe('VFIO_GET_API_VERSION');
+  });
+
+  it('applies -e but still audits the hidden events', async () => {
+    const { events, src } = await load(parseFilter(['!eeh']));
+    expect(events.some((e) => e.kind === 'ioctl' && e.family === 'eeh')).toBe(false);
+    expect(src.stateLines().join('\n')).toMatch(/EEH PE state: NORMAL/);
+  });
+
+  it('keeps the events before a corrupt record and rejects with the reason', async () => {
+    const good = await load();
+    const last = good.events.filter((e) => e.kind === 'ioctl').at(-1);
+    const bad = path.join(dir, 'bad.vft');
+    const bytes = readFileSync(rec);
+    bytes.writeUInt32LE(13, (last?.record.offset ?? 0) + 4); // a record length that is not a multiple of 8
+    writeFileSync(bad, bytes);
+    const { events, error } = await load(null, bad);
+    expect(events.filter((e) => e.kind === 'ioctl')).toHaveLength(10);
+    expect(error?.message).toMatch(/\d/);
+  });
+});
