@@ -182,8 +182,9 @@ export const EEH_UNFREEZE_WHEN_NORMAL = rule({
   title: 'EEH UNFREEZE while the last GET_STATE said NORMAL',
   explanation:
     'VFIO_EEH_PE_UNFREEZE_IO and VFIO_EEH_PE_UNFREEZE_DMA thaw a frozen PE. The most recent ' +
-    'VFIO_EEH_PE_GET_STATE returned 0 (VFIO_EEH_PE_STATE_NORMAL): nothing is frozen, so the caller acts on a stale ' +
-    'or misread state.',
+    'VFIO_EEH_PE_GET_STATE returned 0 (VFIO_EEH_PE_STATE_NORMAL) and no op since could have changed that (a ' +
+    'reset, CONFIGURE, ENABLE or INJECT_ERR can leave the PE frozen, so thawing after them is normal recovery): ' +
+    'nothing is frozen, and the caller acts on a misread state.',
 });
 
 export const EEH_ACCESS_WHILE_STOPPED = rule({

@@ -70,6 +70,7 @@ function onEeh(ev: DecodedIoctl, c: ContainerState): void {
     entry.state = V.eehStateName(ev.ret.value);
     e.lastState = { seq: ev.seq, state: entry.state, value: ev.ret.value };
   }
+  if (op !== V.VFIO_EEH_PE_GET_STATE && op !== V.VFIO_EEH_PE_UNFREEZE_IO && op !== V.VFIO_EEH_PE_UNFREEZE_DMA) e.lastStateChange = ev.seq;
   if (e.ops.length >= EEH_OPS_KEEP) e.ops.shift();
   e.ops.push(entry);
   switch (op) {

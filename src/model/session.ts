@@ -137,7 +137,7 @@ export class SessionModel {
         obj = {
           id, kind, pid, fd, groups: new Map(), iommu: null, iommuHistory: [], pgsizes: null, spaprEnabled: null,
           dma: new DmaSpace(),
-          eeh: { ops: [], lastState: null, pendingReset: null, lastCompletedReset: null, lastConfigure: null, lastRecovery: null },
+          eeh: { ops: [], lastState: null, pendingReset: null, lastCompletedReset: null, lastConfigure: null, lastRecovery: null, lastStateChange: null },
         };
         break;
       case 'iommufd':

@@ -60,6 +60,8 @@ export interface EehState {
   lastConfigure: number | null;
   /** seq of the last op that starts recovering a frozen PE (UNFREEZE_*, ENABLE, RESET_DEACTIVATE, CONFIGURE). */
   lastRecovery: number | null;
+  /** seq of the last op that can change the PE state other than by thawing it (ENABLE, DISABLE, resets, CONFIGURE, INJECT_ERR). */
+  lastStateChange: number | null;
 }
 
 export interface ContainerState {

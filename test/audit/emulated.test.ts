@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonReport } from '../../src/audit/report.js';
 import { run as audit } from '../../src/commands/audit.js';
 import { run as emulate } from '../../src/commands/emulate.js';
-import { ROOT, sandboxUnavailable, tracerUnavailable } from '../helpers/trace.js';
+import { fixture, ROOT, sandboxUnavailable, tracerUnavailable } from '../helpers/trace.js';
 
 const SRC = path.join(ROOT, 'test', 'fixtures', 'audit', 'emulated');
 const BUILD = path.join(ROOT, 'test', 'fixtures', 'build', 'audit', 'emulated');
@@ -55,6 +55,18 @@ describe.skipIf(why !== null)('audit of fixtures under the emulated kernel', () 
   it('every fixture has a case', () => {
     expect(readdirSync(SRC).filter((x) => x.endsWith('.c')).map((x) => x.slice(0, -2)).sort()).toEqual(Object.keys(CASES).sort());
   });
+
+  for (const [profile, mode] of [['x86-pci', 'type1'], ['power-eeh', 'spapr']] as const) {
+    it(`the bundled demo client (${mode}) under ${profile} → no findings`, async () => {
+      const rec = path.join(out, `demo-${mode}.vft`);
+      const report = path.join(out, `demo-${mode}.json`);
+      expect(await emulate(['--device', profile, '-w', rec, '-o', path.join(out, `demo-${mode}.txt`), '--', fixture('demo_client'), mode])).toBe(0);
+      expect(await audit(['--json', '-o', report, rec])).toBe(0);
+      const j = JSON.parse(readFileSync(report, 'utf8')) as JsonReport;
+      expect(j.findings).toEqual([]);
+      expect(j.events).toBeGreaterThan(30);
+    });
+  }
 
   for (const [name, c] of Object.entries(CASES)) {
     it(`${name} → ${c.rule ?? 'no findings'}`, async () => {

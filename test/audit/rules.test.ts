@@ -285,6 +285,18 @@ describe('EEH', () => {
     expect(f.events).toEqual([s.seq - 2, s.seq - 1]);
   });
 
+  it('UNFREEZE after a reset cycle is recovery, not a misread NORMAL', () => {
+    const s = S.spaprSetup();
+    S.eeh(s, 1);
+    S.eeh(s, 4, 0);
+    S.eeh(s, 6);
+    S.eeh(s, 5);
+    S.eeh(s, 8);
+    S.eeh(s, 2);
+    S.eeh(s, 3);
+    expect(seqRules(audit(s.events))).toEqual([]);
+  });
+
   it('eeh-access-while-stopped, and not after recovery', () => {
     const region = (s: Sim) =>
       s.call(S.D, 'VFIO_DEVICE_GET_REGION_INFO', {

@@ -89,7 +89,8 @@ export function eehChecks(): Check {
       }
     }
 
-    if ((op === V.VFIO_EEH_PE_UNFREEZE_IO || op === V.VFIO_EEH_PE_UNFREEZE_DMA) && e.lastState?.state === 'NORMAL') {
+    const stale = e.lastState !== null && e.lastStateChange !== null && e.lastStateChange > e.lastState.seq;
+    if ((op === V.VFIO_EEH_PE_UNFREEZE_IO || op === V.VFIO_EEH_PE_UNFREEZE_DMA) && e.lastState?.state === 'NORMAL' && !stale) {
       r.report(R.EEH_UNFREEZE_WHEN_NORMAL, at, [e.lastState.seq, ev.seq], `${opName} on container fd ${c.fd}; GET_STATE #${e.lastState.seq} said NORMAL`);
     }
   }
