@@ -107,7 +107,9 @@ VFT_API int vft_main_pid(const struct vft_session *s);
 /* Asks the tracer thread to detach from every traced thread and finish.
  * Returns once the tracer has seen the request (0), or -1 if the session is
  * already over. In-flight calls complete untraced; pending signals are
- * delivered. */
+ * delivered; group-stopped threads stay stopped. Meant for attach mode: a
+ * spawned command keeps its seccomp filter, so after a detach its matching
+ * ioctls fail with ENOSYS (forward signals with vft_signal instead). */
 VFT_API int vft_detach(struct vft_session *s);
 
 /* Sends sig to the main process (kill(2)). Returns 0 or -errno. */

@@ -326,7 +326,11 @@ static int debug_enabled(void)
 
 static int wants_detach(struct vft_session *s)
 {
-	return !s->detaching && (atomic_load(&s->detach_req) || s->ob.broken);
+	/* A reader that went away ends an attach session (the processes run on
+	 * untraced). A spawned command instead stays traced, silently, to its
+	 * end: without a tracer its filtered calls would fail with ENOSYS. */
+	return !s->detaching &&
+	       (atomic_load(&s->detach_req) || (s->ob.broken && s->cfg.mode == VFT_MODE_ATTACH));
 }
 
 static void run(struct vft_session *s)
