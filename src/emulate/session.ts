@@ -3,6 +3,7 @@
 // and asks for a verdict, the kernel model decides, the engine applies it.
 
 import { closeSync, mkdtempSync, rmSync, writeSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import { startTrace, type TraceOptions, type TraceSession } from '../trace/native.js';
 import type { IoctlRecord } from '../trace/events.js';
@@ -13,6 +14,8 @@ import { buildSysfs, emulationArgv } from './sandbox.js';
 import { PendingTap } from './tap.js';
 import { RUN, type EmuCall, type Verdict } from './types.js';
 import { encodeVerdict, verdictPipe } from './wire.js';
+
+const LE = os.endianness() === 'LE';
 
 export interface EmulationSetup {
   profile: Profile;
@@ -53,7 +56,8 @@ export function startEmulatedTrace(opts: TraceOptions, setup: EmulationSetup): E
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    kernel = new EmulatedKernel({ profile: setup.profile, eeh: setup.eeh ?? [], backingDir: dir });
+    // The traced command runs on this host: its byte order is ours.
+    kernel = new EmulatedKernel({ profile: setup.profile, eeh: setup.eeh ?? [], backingDir: dir, littleEndian: LE });
     buildSysfs(join(dir, 'sys'), setup.profile);
     fds = verdictPipe();
     const session = startTrace({ ...opts, command: emulationArgv(opts.command, setup.profile, join(dir, 'sys')), verdictFd: fds[0] });
@@ -72,7 +76,7 @@ export function startEmulatedTrace(opts: TraceOptions, setup: EmulationSetup): E
       }
       setup.onVerdict?.(call, v);
       if (!open) return;
-      const msg = encodeVerdict(v);
+      const msg = encodeVerdict(v, LE);
       try {
         for (let o = 0; o < msg.length; ) o += writeSync(wfd, msg, o);
       } catch {
