@@ -190,6 +190,19 @@ describe.skipIf(noTracer !== null)('native tracer', () => {
     expect(records[records.length - 1]).toMatchObject({ type: 'end', status: 127 });
   });
 
+  it('spawns with the given environment and working directory', async () => {
+    const dir = tmp();
+    const out = path.join(dir, 'env.out');
+    const { result } = await traceRun(['sh', '-c', 'echo "$PWD $VFT_X ${HOME:-nohome}" > "$0"', out], {
+      env: { VFT_X: 'yes', PATH: process.env.PATH },
+      cwd: dir,
+    });
+    expect(result).toMatchObject({ reason: EndReason.Exited, status: 0 });
+    expect(readFileSync(out, 'utf8').trim()).toBe(`${dir} yes nohome`);
+    const bad = await traceRun(['true'], { cwd: '/nonexistent-dir' });
+    expect(bad.result).toMatchObject({ status: 127, error: 'chdir /nonexistent-dir: No such file or directory' });
+  });
+
   it('refuses bad attach targets with clear errors', () => {
     expect(() => startTrace({ pids: [0x3fffffff], rules: [] })).toThrow(/cannot attach to \d+: No such process/);
     // a thread of our own process: the kernel refuses (EPERM)
