@@ -65,8 +65,10 @@ export interface DeviceSnap {
   name: string | null;
   via: 'group' | 'cdev';
   group: string | null;
-  bind: (AttemptSnap & { iommufd: number; devid: number | null }) | null;
-  attach: (AttemptSnap & { ptId: number }) | null;
+  /** `iommufdId`: the iommufd object the fd named, when the model knows it. */
+  bind: (AttemptSnap & { iommufd: number; iommufdId: string | null; devid: number | null }) | null;
+  /** `ioas`: pt_id names an IOAS the model saw allocated on that iommufd (else a HWPT or unknown). */
+  attach: (AttemptSnap & { ptId: number; ioas: boolean }) | null;
   info: { flags: number; numRegions: number; numIrqs: number } | null;
   regions: Array<{ index: number; flags: number; size: string; offset: string; seq: number }>;
   irqs: Array<{ index: number; count: number | null; flags: number | null; eventfds: Array<{ vector: number; fd: number }> }>;
@@ -152,15 +154,17 @@ function groupSnap(g: GroupState): GroupSnap {
   };
 }
 
-function deviceSnap(d: DeviceState): DeviceSnap {
+function deviceSnap(m: SessionModel, d: DeviceState): DeviceSnap {
+  const f = d.bind ? m.lookup(d.pid, d.bind.iommufdFd) : undefined;
+  const iommufd = f?.kind === 'iommufd' ? f : undefined;
   return {
     id: d.id,
     fd: d.fd,
     name: d.name,
     via: d.via,
     group: d.groupId,
-    bind: d.bind ? { ...att(d.bind), iommufd: d.bind.iommufdFd, devid: d.bind.devid } : null,
-    attach: d.attach ? { ...att(d.attach), ptId: d.attach.ptId } : null,
+    bind: d.bind ? { ...att(d.bind), iommufd: d.bind.iommufdFd, iommufdId: iommufd?.id ?? null, devid: d.bind.devid } : null,
+    attach: d.attach ? { ...att(d.attach), ptId: d.attach.ptId, ioas: iommufd?.ioas.has(d.attach.ptId) ?? false } : null,
     info: d.info ? { flags: d.info.flags, numRegions: d.info.numRegions, numIrqs: d.info.numIrqs } : null,
     regions: [...d.regions.values()]
       .sort((a, b) => a.index - b.index)
@@ -207,7 +211,7 @@ function processSnap(m: SessionModel, p: ProcessState): ProcessSnap {
     if (o.pid !== p.pid) continue;
     if (o.kind === 'container') snap.containers.push(containerSnap(m, o));
     else if (o.kind === 'group') snap.groups.push(groupSnap(o));
-    else if (o.kind === 'device') snap.devices.push(deviceSnap(o));
+    else if (o.kind === 'device') snap.devices.push(deviceSnap(m, o));
     else if (o.kind === 'iommufd') snap.iommufds.push(iommufdSnap(o));
   }
   return snap;

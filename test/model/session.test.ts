@@ -135,7 +135,7 @@ describe('topology and state', () => {
     s.call(6, 'VFIO_DEVICE_FEATURE', { in: { argsz: 16, flags: 0x20002 }, newFd: { fd: 8, kind: 'migration' } });
     const p = run(s).snapshot().processes[0]!;
     const d = p.devices[0]!;
-    expect(d).toMatchObject({ via: 'cdev', name: '/dev/vfio/devices/vfio0', bind: { ok: true, iommufd: 7, devid: 1 }, attach: { ok: true, ptId: 3 } });
+    expect(d).toMatchObject({ via: 'cdev', name: '/dev/vfio/devices/vfio0', bind: { ok: true, iommufd: 7, iommufdId: p.iommufds[0]!.id, devid: 1 }, attach: { ok: true, ptId: 3, ioas: false } });
     const ioas = p.iommufds[0]!.ioas[0]!;
     expect(ioas.iovaAlignment).toBe('0x1000');
     expect(ioas.dma.mappings.map((m) => [m.iova, m.size])).toEqual([['0x40000', '0x8000'], ['0x50000', '0x10000'], ['0x100000', '0x20000']]);
