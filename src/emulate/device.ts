@@ -5,7 +5,7 @@
 import { fail } from './errno.js';
 import { CallCtx, capsReply, isVerdict } from './ctx.js';
 import { regionOffset, regionSizes, type BackingFile } from './backing.js';
-import { StructBuf } from './encode.js';
+import { flexElemSize, StructBuf } from './encode.js';
 import { findCapability, PCI_CAP_ID } from './pciConfig.js';
 import { splitAddress, type Profile } from './profile.js';
 import { ret, type Verdict } from './types.js';
@@ -231,8 +231,9 @@ export class Device {
     // Group-path device: at least one group fd, at most the affected groups (1).
     if (count === 0 || count > 1) return ret(fail('EINVAL'));
     const hdr = c.desc.minsz;
-    if (a.num('argsz') < hdr + 4 * count) return ret(fail('EINVAL'));
-    if (c.readable() < hdr + 4 * count) return ret(fail('EFAULT'));
+    const need = hdr + flexElemSize(a.type, 'group_fds') * count;
+    if (a.num('argsz') < need) return ret(fail('EINVAL'));
+    if (c.readable() < need) return ret(fail('EFAULT'));
     const fd = a.num('group_fds[0]');
     const p = fd >= 0 ? this.fds.path(c.call.pid, fd) : null;
     if (p === null) return ret(fail('EBADF'));

@@ -2,6 +2,7 @@
 // capability chain, DMA map/unmap bookkeeping and dirty tracking, with the
 // kernel's checks in the kernel's order.
 
+import { vfio_bitmap, vfio_iommu_type1_dirty_bitmap_get } from '../../decoders/type1.js';
 import { offsetOfEnd } from '../decode/dsl.js';
 import { DmaSpace, type Mapping } from '../model/dma.js';
 import { fail } from './errno.js';
@@ -110,8 +111,8 @@ export class Type1 {
     const DIRTY = U.VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
     if (flags & ~(DIRTY | U.VFIO_DMA_UNMAP_FLAG_ALL | U.VFIO_DMA_UNMAP_FLAG_VADDR)) return ret(fail('EINVAL'));
     if (flags & DIRTY && flags & (U.VFIO_DMA_UNMAP_FLAG_ALL | U.VFIO_DMA_UNMAP_FLAG_VADDR)) return ret(fail('EINVAL'));
-    // The dirty variant carries a struct vfio_bitmap after the 24 bytes.
-    if (flags & DIRTY && (a.num('argsz') < c.desc.minsz + 24 || !this.dirtyTracking)) return ret(fail('EINVAL'));
+    // The dirty variant carries a struct vfio_bitmap after the fixed part.
+    if (flags & DIRTY && (a.num('argsz') < c.desc.minsz + vfio_bitmap.size || !this.dirtyTracking)) return ret(fail('EINVAL'));
     const all = (flags & U.VFIO_DMA_UNMAP_FLAG_ALL) !== 0;
     let iova = a.get('iova');
     let size = a.get('size');
@@ -158,9 +159,9 @@ export class Type1 {
     if (flags === START) this.dirtyTracking = true;
     else if (flags === STOP) this.dirtyTracking = false;
     else {
-      // GET_BITMAP: a 40-byte range descriptor follows. No emulated page is
-      // ever dirtied, so the caller's (zeroed) bitmap is left as it is.
-      if (a.num('argsz') < c.desc.minsz + 40 || !this.dirtyTracking) return ret(fail('EINVAL'));
+      // GET_BITMAP: a range descriptor follows. No emulated page is ever
+      // dirtied, so the caller's (zeroed) bitmap is left as it is.
+      if (a.num('argsz') < c.desc.minsz + vfio_iommu_type1_dirty_bitmap_get.size || !this.dirtyTracking) return ret(fail('EINVAL'));
     }
     return ret(0);
   }
