@@ -5,7 +5,17 @@
 import type { DecodedEvent, DecodedIoctl, DecodedProcess, DecodedEnd, FieldNode, Finding } from '../decode/types.js';
 import { EndReason, ProcessEventKind } from '../trace/events.js';
 
-const str = JSON.stringify;
+// Most strings repeat from event to event (paths, names, meanings): quote each once.
+const quoted = new Map<string, string>();
+function str(s: string): string {
+  let q = quoted.get(s);
+  if (q === undefined) {
+    q = JSON.stringify(s);
+    if (quoted.size >= 8192) quoted.clear();
+    quoted.set(s, q);
+  }
+  return q;
+}
 
 /** A JSON number when it is exact, else a "0x…" string (two's complement for negatives). */
 export function jsonInt(v: bigint | number): string {
@@ -38,7 +48,7 @@ export function nodeJson(node: FieldNode): string {
     return s + '}';
   }
   if (node.unreadable) return 'null';
-  if (node.text !== undefined) return str(node.text);
+  if (node.text !== undefined) return JSON.stringify(node.text);
   if (node.value !== undefined) return jsonInt(node.value);
   return str(node.display);
 }
@@ -50,7 +60,7 @@ function findingsJson(f: Finding[]): string {
     const x = f[i]!;
     s += (i > 0 ? ',' : '') + '{"rule":' + str(x.rule) + ',"severity":' + str(x.severity) + ',"message":' + str(x.message);
     if (x.field !== undefined) s += ',"field":' + str(x.field);
-    if (x.events !== undefined) s += ',"events":' + str(x.events);
+    if (x.events !== undefined) s += ',"events":' + JSON.stringify(x.events);
     s += '}';
   }
   return s + ']';
@@ -63,7 +73,7 @@ function ioctlJson(ev: DecodedIoctl): string {
   s += ',"pid":' + ev.pid + ',"tid":' + ev.tid + ',"fd":' + ev.fd + ',"fd_kind":' + str(ev.fdKind) + ',"fd_path":' + str(ev.fdPath);
   s += ',"request":' + jsonInt(ev.request) + ',"ioctl":' + (ev.ioctl === null ? 'null' : str(ev.ioctl));
   s += ',"family":' + (ev.family === null ? 'null' : str(ev.family)) + ',"resolution":' + str(ev.resolution);
-  s += ',"candidates":' + (ev.candidates.length === 0 ? '[]' : str(ev.candidates));
+  s += ',"candidates":' + (ev.candidates.length === 0 ? '[]' : JSON.stringify(ev.candidates));
   s += ',"arg":' + jsonInt(ev.record.arg) + ',"arg_display":' + str(ev.argDisplay);
   s += ',"ret":' + (ev.incomplete ? 'null' : failed ? '-1' : String(r.value));
   s += ',"errno":' + (failed && r.errno !== null ? str(r.errno) : failed ? str('ERRNO_' + -r.value) : 'null');

@@ -10,7 +10,8 @@ function isArray(node: FieldNode): boolean {
 }
 
 function leaf(node: FieldNode): string {
-  return escapeControls(node.display);
+  // Numbers, flags and enum names are made by the decoder; only strings carry tracee bytes.
+  return node.value !== undefined ? node.display : escapeControls(node.display);
 }
 
 /** The whole node, every field. */

@@ -2,7 +2,7 @@
 // `--- SIG… ---`. Everything shown is derived from the event stream alone, so
 // rendering a recording gives exactly what the live run printed.
 
-import type { DecodedEvent, DecodedIoctl, DecodedProcess, FieldNode, Severity } from '../decode/types.js';
+import type { DecodedEvent, DecodedIoctl, DecodedProcess, FieldNode, RetInfo, Severity } from '../decode/types.js';
 import type { RecordingHeader } from '../trace/events.js';
 import { ProcessEventKind } from '../trace/events.js';
 import { escapeRaw } from './escape.js';
@@ -187,10 +187,25 @@ function argText(ev: DecodedIoctl): string {
   return s;
 }
 
+// The same outcome text repeats across calls: build it once per (value, errno, meaning).
+const retCache = new Map<string, string>();
+
 function retText(ev: DecodedIoctl): string {
   if (ev.incomplete) return ' = ?';
   const r = ev.ret;
-  if (r.value >= 0) return r.meaning ? ' = ' + r.value + ' (' + escapeRaw(r.meaning) + ')' : ' = ' + r.value;
+  const key = r.value + '\0' + (r.errno ?? '') + '\0' + r.meaning;
+  let t = retCache.get(key);
+  if (t === undefined) {
+    t = retTextUncached(r);
+    if (retCache.size >= 4096) retCache.clear();
+    retCache.set(key, t);
+  }
+  return t;
+}
+
+function retTextUncached(r: RetInfo): string {
+  // A plain 0 = success reads as strace's `= 0`.
+  if (r.value >= 0) return r.meaning && !(r.value === 0 && r.meaning === 'success') ? ' = ' + r.value + ' (' + escapeRaw(r.meaning) + ')' : ' = ' + r.value;
   const name = r.errno ?? 'ERRNO_' + -r.value;
   const msg = r.errno !== null ? errnoMessage(r.errno) : undefined;
   let why: string;
