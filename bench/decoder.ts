@@ -35,12 +35,18 @@ function run(name: string, n: number, recs: IoctlRecord[], sink: (ev: DecodedEve
   const dec = createDecoder(makeHeader({ arch: 'x86_64' }));
   for (let i = 0; i < 20000; i++) sink(dec.decode(recs[i % recs.length]!)); // warm up
   const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
   for (let i = 0; i < n; i++) sink(dec.decode(recs[i % recs.length]!));
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  console.log(`${name}: ${Math.round(n / s).toLocaleString('en')} events/s`);
+  const c = process.cpuUsage(c0);
+  const cpu = (c.user + c.system) / 1e6;
+  // CPU time is less skewed than wall time when other work shares the machine.
+  console.log(`${name}: ${Math.round(n / s).toLocaleString('en')} events/s wall, ${Math.round(n / cpu).toLocaleString('en')} per CPU-second`);
 }
 
 const N = Number(process.argv[2] ?? 1_000_000);
+const load = (await import('node:os')).loadavg()[0] ?? 0;
+console.log(`load average ${load.toFixed(2)} on ${(await import('node:os')).cpus().length} cores${load > 1.5 ? ' (busy machine: figures are low)' : ''}`);
 let keep = 0;
 for (const m of mix) run(`decode ${m.name}`, N / 2, [m.r], (ev) => (keep += ev.seq & 1));
 run('decode, mix of the above', N, mix.map((m) => m.r), (ev) => (keep += ev.seq & 1));

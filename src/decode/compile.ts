@@ -46,6 +46,19 @@ interface Plan {
   /** Flags display: bits the header names (others are reported). */
   known: number;
   sub: CompiledStruct | null;
+  /** One-entry memo of prefix + name: most structs are decoded under the same prefix every time. */
+  memoPrefix: string;
+  memoPath: string;
+  memoDot: string;
+}
+
+function pathOf(p: Plan, prefix: string): string {
+  if (prefix === p.memoPrefix) return p.memoPath;
+  const path = prefix + p.name;
+  p.memoPrefix = prefix;
+  p.memoPath = path;
+  p.memoDot = path + '.';
+  return path;
 }
 
 export interface CompiledStruct {
@@ -100,6 +113,9 @@ export function compileStruct(t: StructType): CompiledStruct {
       fmt: ft.kind === 'scalar' ? makeFormatter(f.display, ft.signed) : null,
       known: f.display.kind === 'flags' ? f.display.known : -1,
       sub,
+      memoPrefix: '',
+      memoPath: f.name,
+      memoDot: f.name + '.',
     };
   });
   const c: CompiledStruct = { t, ctype: ctypeOf(t), plans };
@@ -205,7 +221,7 @@ export function decodeFields(
     const ft = f.type;
     if (p.read !== -1) {
       if (at + p.size > limit) continue;
-      const path = prefix + p.name;
+      const path = pathOf(p, prefix);
       if (at + p.size > env.len) {
         if (onSide(p.dir, side)) out.push(unreadable(p.name, path, p.ctype, at, p.size, p.dir));
         continue;
@@ -244,22 +260,23 @@ export function decodeFields(
         }
         const kids: FieldNode[] = [];
         const sv: Vals = {};
-        decodeFields(sub, env, at, limit, prefix + p.name + '.', kids, sv);
+        const path = pathOf(p, prefix);
+        decodeFields(sub, env, at, limit, p.memoDot, kids, sv);
         // Nested values are visible to checks as "err.type".
         for (const k in sv) vals[`${p.name}.${k}`] = sv[k] as number;
-        if (kids.length > 0) out.push(aggregate(p.name, prefix + p.name, p.ctype, at, p.size, p.dir, kids));
+        if (kids.length > 0) out.push(aggregate(p.name, path, p.ctype, at, p.size, p.dir, kids));
         continue;
       }
       case 'array': {
         if (at + p.size > limit) continue;
-        const path = prefix + p.name;
+        const path = pathOf(p, prefix);
         const kids = decodeElems(ft.elem, p.sub, ft.count, env, at, limit, path, p.dir);
         if (kids.length > 0) out.push(aggregate(p.name, path, p.ctype, at, p.size, p.dir, kids));
         continue;
       }
       case 'uuid': {
         if (at + 16 > limit || (!env.all && !onSide(p.dir, side))) continue;
-        const path = prefix + p.name;
+        const path = pathOf(p, prefix);
         if (at + 16 > env.len) {
           out.push(unreadable(p.name, path, p.ctype, at, 16, p.dir));
           continue;
@@ -343,7 +360,7 @@ function elementFormatter(t: Type & { kind: 'scalar' }): Formatter {
 
 /** Flexible array member or variable payload, shaped per call. */
 function decodeFlex(p: Plan, shape: FlexShape, env: Env, at: number, limit: number, prefix: string, vals: Vals): FieldNode | null {
-  const path = prefix + p.name;
+  const path = pathOf(p, prefix);
   const t = shape.type;
   const avail = Math.max(0, limit - at);
   if (t.kind === 'cstring') {
@@ -365,7 +382,7 @@ function decodeFlex(p: Plan, shape: FlexShape, env: Env, at: number, limit: numb
     if (at + t.size > limit) return null;
     const kids: FieldNode[] = [];
     const sv: Vals = {};
-    decodeFields(compileStruct(t), env, at, limit, path + '.', kids, sv);
+    decodeFields(compileStruct(t), env, at, limit, p.memoDot, kids, sv);
     // Payload values are visible to checks and return explanations as "data.<field>".
     for (const k in sv) vals[`${p.name}.${k}`] = sv[k] as number;
     if (kids.length === 0) return null;
