@@ -33,6 +33,15 @@ function redirected(command: string[], outFile: string): string[] {
   return ['/bin/sh', '-c', `exec "$@" </dev/null >>${shellQuote(outFile)} 2>&1`, 'vfiotrace-tui', ...command];
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function checkRecording(file: string): string | null {
   let fd = -1;
   try {
@@ -172,6 +181,7 @@ export async function run(argv: string[]): Promise<number> {
     // Detached on quit: wait briefly for the tracer thread to let go.
     await Promise.race([session.done.catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
     session.stream.destroy();
+    if (command.length > 0 && alive(session.pid)) after.push(`${command[0] as string} (pid ${session.pid}) keeps running, no longer traced`);
   }
   for (const line of after) process.stderr.write(`vfiotrace: ${line}\n`);
   return rc;

@@ -122,8 +122,27 @@ describe.skipIf(skip !== null)('tui on a recording', () => {
     tmux.keys('Enter');
     await tmux.waitFor((x) => x.includes(`wrote ${out}`), 'the write to finish');
     expect(readFileSync(out)).toEqual(readFileSync(rec));
+    tmux.keys('s');
+    const summary = await tmux.waitFor((x) => x.includes('summary (Esc closes)'), 'the summary table');
+    expect(summary).toMatch(/VFIO_EEH_PE_OP\s+7\s+1\b/);
+    tmux.keys('Escape');
+    await tmux.waitFor((x) => !x.includes('summary (Esc closes)'), 'the summary to close');
     tmux.keys('q');
     await tmux.waitFor((x) => x.includes('[exit status 0]'), 'the UI to exit');
+  });
+
+  it('restores the terminal when killed with SIGTERM', async () => {
+    tmux = new Tmux();
+    tmux.start(['node', CLI, 'tui', rec]);
+    await tmux.waitFor((s) => s.includes('[ended'), 'the recording to be read');
+    const shell = Number(tmux.pane('pane_pid'));
+    const node = Number(execFileSync('pgrep', ['-P', String(shell), 'node'], { encoding: 'utf8' }).trim().split('\n')[0]);
+    expect(node).toBeGreaterThan(0);
+    process.kill(node, 'SIGTERM');
+    const s = await tmux.waitFor((x) => x.includes('[exit status'), 'the UI to exit');
+    expect(s).toContain('[exit status 143]');
+    expect(tmux.pane('alternate_on')).toBe('0');
+    expect(tmux.pane('cursor_flag')).toBe('1');
   });
 
   it('keeps what it read from a recording cut short, and says so', async () => {
@@ -196,6 +215,7 @@ describe.skipIf(liveSkip !== null)('tui live', () => {
     tmux.keys('q');
     const after = await tmux.waitFor((x) => x.includes('[exit status 0]'), 'the UI to exit');
     expect(after).toMatch(/recording of this session: .*\.vft/);
+    expect(after).toMatch(/keeps running, no longer traced/);
     const at = progress(count);
     expect(await waitProgress(count, at + 3)).toBeGreaterThan(at);
   });
