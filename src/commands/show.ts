@@ -48,8 +48,9 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const printer = new Printer(pipeline.header, print, out);
-  const error = await printAll(pipeline, printer);
+  const error = await printAll(pipeline, printer, true);
   await out.close();
+  if (out.closed) return 0; // the reader stopped early (`| head`): not an error
   if (error) {
     fail(`${file}: ${error.message}`);
     return 1;

@@ -45,6 +45,11 @@ export class Output {
 
   private sinkForMemory: ((s: string) => void) | null = null;
 
+  /** The reader went away (EPIPE): further output is dropped. */
+  get closed(): boolean {
+    return this.broken;
+  }
+
   write(s: string): void {
     this.buf += s;
   }

@@ -24,6 +24,11 @@ export class Printer {
   readonly summary: Summary | null;
   /** ioctl events that passed the filter. */
   shown = 0;
+  /** Stop early once nobody reads the output (`show … | head`); a live trace keeps draining. */
+  get outputClosed(): boolean {
+    return this.out.closed;
+  }
+
   /** The END record, once seen. */
   end: EndRecord | null = null;
 
@@ -63,10 +68,13 @@ export class Printer {
  * Prints a whole pipeline. Returns the error that stopped it (a corrupt or
  * cut-short stream) after everything before it has been printed, or null.
  */
-export async function printAll(p: Pipeline, printer: Printer): Promise<Error | null> {
+export async function printAll(p: Pipeline, printer: Printer, stopWhenClosed = false): Promise<Error | null> {
   let error: Error | null = null;
   try {
-    for await (const b of p.batches()) await printer.batch(b);
+    for await (const b of p.batches()) {
+      await printer.batch(b);
+      if (stopWhenClosed && printer.outputClosed) return null;
+    }
   } catch (e) {
     error = e instanceof Error ? e : new Error(String(e));
   }
