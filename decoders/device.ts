@@ -72,10 +72,24 @@ const regionType: Display = custom((v) => {
   return ['0', 'VFIO_REGION_TYPE_GFX', 'VFIO_REGION_TYPE_CCW', 'VFIO_REGION_TYPE_MIGRATION_DEPRECATED'][n] ?? String(n);
 });
 
+// Subtype names live in a namespace per type (and per vendor for vendor types).
+const SUBTYPES: Record<number, readonly string[]> = {
+  [(VENDOR_TYPE | 0x8086) >>> 0]: ['', 'VFIO_REGION_SUBTYPE_INTEL_IGD_OPREGION', 'VFIO_REGION_SUBTYPE_INTEL_IGD_HOST_CFG', 'VFIO_REGION_SUBTYPE_INTEL_IGD_LPC_CFG'],
+  [(VENDOR_TYPE | 0x10de) >>> 0]: ['', 'VFIO_REGION_SUBTYPE_NVIDIA_NVLINK2_RAM'],
+  [(VENDOR_TYPE | 0x1014) >>> 0]: ['', 'VFIO_REGION_SUBTYPE_IBM_NVLINK2_ATSD'],
+  1: ['', 'VFIO_REGION_SUBTYPE_GFX_EDID'],
+  2: ['', 'VFIO_REGION_SUBTYPE_CCW_ASYNC_CMD', 'VFIO_REGION_SUBTYPE_CCW_SCHIB', 'VFIO_REGION_SUBTYPE_CCW_CRW'],
+  3: ['', 'VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED'],
+};
+const regionSubtype: Display = custom((v, vals) => {
+  const n = Number(v);
+  return SUBTYPES[(vals.type ?? 0) >>> 0]?.[n] || String(n);
+});
+
 export const vfio_region_info_cap_type = struct('vfio_region_info_cap_type', [
   capHeaderField,
   o('type', u32, regionType),
-  o('subtype', u32),
+  o('subtype', u32, regionSubtype),
 ]);
 
 export const vfio_region_info_cap_nvlink2_ssatgt = struct('vfio_region_info_cap_nvlink2_ssatgt', [capHeaderField, o('tgt', au64, hex)]);

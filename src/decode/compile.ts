@@ -236,7 +236,7 @@ export function decodeFields(
       vals[p.name] = num;
       if (!env.all && !onSide(p.dir, side)) continue;
       if (v === undefined) v = big(num);
-      const node: FieldNode = { name: p.name, path, ctype: p.ctype, offset: at, size: p.size, dir: p.dir, value: v, display: (p.fmt as Formatter)(v, num) };
+      const node: FieldNode = { name: p.name, path, ctype: p.ctype, offset: at, size: p.size, dir: p.dir, value: v, display: (p.fmt as Formatter)(v, num, vals) };
       if (env.cmp !== null && bytesDiffer(env.cmp, env.bytes, at, p.size)) node.changed = true;
       out.push(node);
       if (env.findings !== null && side === 'in') {

@@ -21,7 +21,7 @@ export type Display =
   | { kind: 'fd' }
   | { kind: 'errno' }
   | { kind: 'ptr' }
-  | { kind: 'custom'; format: (v: bigint) => string };
+  | { kind: 'custom'; format: (v: bigint, vals: Readonly<Vals>) => string };
 
 export interface ScalarType {
   kind: 'scalar';
@@ -184,7 +184,8 @@ export function enumOf(pairs: readonly (readonly [string, number])[]): Display {
   return { kind: 'enum', names: new Map(pairs.map(([n, v]) => [v, n])) };
 }
 
-export function custom(format: (v: bigint) => string): Display {
+/** A display computed by a function; `vals` holds the struct's earlier fields (e.g. a subtype named by its type). */
+export function custom(format: (v: bigint, vals: Readonly<Vals>) => string): Display {
   return { kind: 'custom', format };
 }
 

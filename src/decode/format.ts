@@ -5,7 +5,8 @@
 import type { Display } from './dsl.js';
 import { errnoName } from './errno.js';
 
-export type Formatter = (v: bigint, n: number) => string;
+/** `vals`: the enclosing struct's earlier fields, for displays that depend on them. */
+export type Formatter = (v: bigint, n: number, vals?: Readonly<Record<string, number>>) => string;
 
 const MEMO_LIMIT = 512;
 
@@ -92,7 +93,7 @@ export function makeFormatter(d: Display, signed: boolean): Formatter {
     case 'enum':
       return memo((n) => d.names.get(n) ?? (signed ? String(n) : hexOf(n)));
     case 'custom':
-      return (v) => d.format(v);
+      return (v, _n, vals) => d.format(v, vals ?? {});
   }
 }
 

@@ -172,6 +172,7 @@ describe('capability chains', () => {
     expect(findField(ev.in, 'index')?.display).toBe('VFIO_PCI_BAR0_REGION_INDEX');
     expect(fieldValue(ev.out, 'caps[0].areas[0].size')).toBe(0x3000n);
     expect(findField(ev.out, 'caps[1].type')?.display).toBe('VFIO_REGION_TYPE_PCI_VENDOR_TYPE|0x8086');
+    expect(findField(ev.out, 'caps[1].subtype')?.display).toBe('VFIO_REGION_SUBTYPE_INTEL_IGD_OPREGION');
   });
 });
 

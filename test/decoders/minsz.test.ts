@@ -1,0 +1,74 @@
+// minsz and sizes computed by the DSL against the numbers the kernel uses
+// (vfio-reference.md §2–§6): offsets are never typed, so these are checks
+// of the layout rules, not copies.
+
+import { describe, expect, it } from 'vitest';
+import { registry } from '../../src/decode/registry.js';
+
+const MINSZ: Record<string, number> = {
+  VFIO_IOMMU_GET_INFO: 16,
+  VFIO_IOMMU_MAP_DMA: 32,
+  VFIO_IOMMU_UNMAP_DMA: 24,
+  VFIO_IOMMU_DIRTY_PAGES: 8,
+  VFIO_IOMMU_SPAPR_TCE_GET_INFO: 16,
+  VFIO_IOMMU_SPAPR_REGISTER_MEMORY: 24,
+  VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: 24,
+  VFIO_IOMMU_SPAPR_TCE_CREATE: 40,
+  VFIO_IOMMU_SPAPR_TCE_REMOVE: 16,
+  VFIO_EEH_PE_OP: 12,
+  VFIO_GROUP_GET_STATUS: 8,
+  VFIO_DEVICE_GET_INFO: 16,
+  VFIO_DEVICE_GET_REGION_INFO: 32,
+  VFIO_DEVICE_GET_IRQ_INFO: 16,
+  VFIO_DEVICE_SET_IRQS: 20,
+  VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: 12,
+  VFIO_DEVICE_PCI_HOT_RESET: 12,
+  VFIO_DEVICE_QUERY_GFX_PLANE: 60,
+  VFIO_DEVICE_IOEVENTFD: 28,
+  VFIO_DEVICE_FEATURE: 8,
+  VFIO_DEVICE_BIND_IOMMUFD: 16,
+  VFIO_DEVICE_ATTACH_IOMMUFD_PT: 12,
+  VFIO_DEVICE_DETACH_IOMMUFD_PT: 8,
+  VFIO_MIG_GET_PRECOPY_INFO: 24,
+};
+
+const SIZE: Record<string, number> = {
+  vfio_eeh_pe_op: 40,
+  vfio_iommu_type1_info: 24,
+  vfio_iommu_spapr_tce_info: 32,
+  vfio_iommu_spapr_tce_create: 40,
+  vfio_device_gfx_plane_info: 64,
+  vfio_device_ioeventfd: 32,
+  vfio_device_bind_iommufd: 24,
+  vfio_device_attach_iommufd_pt: 16,
+  vfio_device_detach_iommufd_pt: 12,
+  vfio_pci_dependent_device: 8,
+  vfio_iommu_type1_info_cap_migration: 32,
+  vfio_iommu_type1_info_dma_avail: 12,
+  vfio_bitmap: 24,
+  vfio_iommu_type1_dirty_bitmap_get: 40,
+  vfio_device_feature_mig_state: 8,
+  vfio_device_feature_dma_logging_control: 24,
+  vfio_device_feature_dma_logging_report: 32,
+};
+
+describe('computed layouts', () => {
+  const reg = registry();
+  it('minsz of every VFIO struct ioctl', () => {
+    for (const [name, minsz] of Object.entries(MINSZ)) {
+      for (const d of reg.byName.get(name) ?? []) expect(d.minsz, name).toBe(minsz);
+      expect(reg.byName.has(name), name).toBe(true);
+    }
+  });
+
+  it('struct sizes', () => {
+    for (const [name, size] of Object.entries(SIZE)) expect(reg.structs.get(name)?.size, name).toBe(size);
+  });
+
+  it('every ioctl of §2–§6 is described, iommufd 0x80–0x94 complete', () => {
+    const nrs = new Set(reg.ioctls.filter((d) => d.family === 'iommufd').map((d) => d.nr));
+    for (let k = 0x80; k <= 0x94; k++) expect(nrs.has(k), k.toString(16)).toBe(true);
+    const vfio = new Set(reg.ioctls.filter((d) => d.family !== 'iommufd').map((d) => d.nr - 100));
+    for (let n = 0; n <= 21; n++) expect(vfio.has(n), `VFIO_BASE + ${n}`).toBe(true);
+  });
+});
