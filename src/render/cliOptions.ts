@@ -31,7 +31,7 @@ export function addOutputOptions(cmd: Command): Command {
     .option('-c, --summary', 'count calls, errors and time per ioctl; print a table at the end instead of each call')
     .option('-e, --expr <list>', 'show only these ioctls, families (eeh, type1, …) or fd kinds (container, group, device, iommufd, …); comma list, leading ! negates; repeatable', collect)
     .option('-t', 'time of day (-tt: with microseconds, -ttt: epoch seconds with microseconds)', count, 0)
-    .option('-T', 'time spent in each call', false)
+    .option('-T', 'time spent in each call')
     .option('-y', 'show the path of each fd (the default)')
     .option('--no-y', 'do not show fd paths')
     .addOption(new Option('--findings <level>', 'lowest severity of findings printed under a call').choices(['info', 'warning', 'error', 'none']).default('info'))
