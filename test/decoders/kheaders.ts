@@ -4,7 +4,7 @@
 // private apt configuration so the host's apt state is untouched.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -58,6 +58,28 @@ export function trixieHeaders(): { set: HeaderSet | null; why: string } {
     cached = { set: { include: inc, label: `Debian 13 linux-libc-dev ${readFileSync(done, 'utf8').trim()}` }, why: '' };
     return cached;
   }
+  // Test files run in parallel workers: one fetches, the others wait for it.
+  const lock = dir + '.lock';
+  mkdirSync(path.dirname(dir), { recursive: true });
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (existsSync(done)) return trixieHeaders();
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 600_000) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        /* the holder just finished */
+      }
+      if (Date.now() > deadline) {
+        cached = { set: null, why: `Debian 13 linux-libc-dev: timed out waiting for ${lock}` };
+        return cached;
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+    }
+  }
   try {
     const mirror = hostMirror();
     if (!mirror) throw new Error('no Debian mirror in the host apt sources');
@@ -86,6 +108,8 @@ export function trixieHeaders(): { set: HeaderSet | null; why: string } {
   } catch (e) {
     const err = e as { stderr?: Buffer; message?: string };
     cached = { set: null, why: `Debian 13 linux-libc-dev unavailable (${(err.stderr?.toString() || err.message || String(e)).trim().split('\n').pop()})` };
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
   }
   return cached;
 }
