@@ -4,12 +4,13 @@
 
 import blessed from 'blessed';
 import type { Readable, Writable } from 'node:stream';
-import { buildDetail, hexDump, type DetailLine } from './state/detail.js';
+import { buildDetail, type DetailLine } from './state/detail.js';
 import { EventStore } from './state/eventStore.js';
 import { Prompt } from './state/prompt.js';
 import { formatSummary, summarizeStore } from './state/summary.js';
 import { ViewState, type Pane } from './state/viewState.js';
-import { detailTagged, esc, fit, hexTagged, listHeader, rowTagged } from './format.js';
+import { esc, fit, listHeader, rowTagged } from './format.js';
+import { detailPane, findingsPane, hexPane } from './panes.js';
 import { HELP_LINES } from './help.js';
 import { RateMeter } from './rate.js';
 import type { TuiSource } from './source.js';
@@ -55,6 +56,7 @@ export class TuiApp {
   private tick: NodeJS.Timeout | null = null;
   private dirty = true;
   private seen = 0;
+  private summary: { length: number; at: number; lines: readonly string[] } | null = null;
   private readonly rate = new RateMeter();
   private guard: TerminalGuard | null = null;
   private quitResolve: ((code: number) => void) | null = null;
@@ -298,7 +300,8 @@ export class TuiApp {
     const pids = this.source.pids();
     const w = (this.header.width as number) || 80;
     const l1 = `vfiotrace  ${this.source.mode === 'file' ? 'recording' : 'target'}: ${this.source.title}`;
-    const l2 = `pids ${pids.join(',') || '-'}  events ${s.length} (ioctls ${s.ioctls}, errors ${s.errors})  ${this.rate.perSecond.toFixed(0)}/s  [${state}${v.follow ? ', follow' : ''}]  findings ${s.findingsTotal}  ? help`;
+    const shown = pids.length > 6 ? `${pids.slice(0, 6).join(',')} +${pids.length - 6}` : pids.join(',');
+    const l2 = `pids ${shown || '-'}  events ${s.length} (ioctls ${s.ioctls}, errors ${s.errors})  ${this.rate.perSecond.toFixed(0)}/s  [${state}${v.follow ? ', follow' : ''}]  findings ${s.findingsTotal}  ? help`;
     this.header.setContent(`${esc(fit(l1, w))}\n${esc(fit(l2, w))}`);
   }
 
@@ -316,31 +319,11 @@ export class TuiApp {
     const idx = v.selectedIndex;
     this.refreshDetail();
     const h = this.innerHeight(this.detail);
-    const w = (this.detail.width as number) - 2;
     v.moveDetail(0, this.detailLines.length, h);
-    const out: string[] = [];
-    for (let i = v.detailTop; i < Math.min(this.detailLines.length, v.detailTop + h); i++) {
-      const l = this.detailLines[i];
-      if (l) out.push(detailTagged(l, w, i === v.detailCursor, v.focus === 'detail'));
-    }
-    this.detail.setContent(out.join('\n'));
-    // Hex: entry and exit bytes, the selected field's bytes highlighted on its side.
+    const w = (this.detail.width as number) - 2;
+    this.detail.setContent(detailPane(this.detailLines, v.detailTop, v.detailCursor, v.focus === 'detail', h, w).join('\n'));
     const ev = idx >= 0 ? this.store.event(idx) : null;
-    const cur = this.detailLines[v.detailCursor];
-    const node = cur?.node ?? null;
-    const hex: string[] = [];
-    if (ev && ev.kind === 'ioctl') {
-      const { entry, exit } = ev.record;
-      const off = node ? node.offset : -1;
-      const size = node ? node.size : 0;
-      hex.push(`{bold}entry (${entry.length} bytes)${node ? esc(` — ${node.path || node.name} @${off}+${size}`) : ''}{/bold}`);
-      for (const l of hexDump(entry, off, size)) hex.push(hexTagged(l));
-      if (exit.length > 0) {
-        hex.push('{bold}exit (changed bytes in magenta){/bold}');
-        for (const l of hexDump(exit, off, size, entry)) hex.push(hexTagged(l));
-      }
-    } else hex.push('(no bytes)');
-    this.hex.setContent(hex.join('\n'));
+    this.hex.setContent(hexPane(ev, this.detailLines[v.detailCursor]?.node ?? null).join('\n'));
   }
 
   private drawSide(): void {
@@ -351,17 +334,7 @@ export class TuiApp {
       this.side.setLabel(` findings (${this.store.findingsTotal}) `);
       const all = this.store.allFindings();
       v.findCursor = Math.min(v.findCursor, Math.max(0, all.length - 1));
-      const top = Math.max(0, v.findCursor - h + 1);
-      const out: string[] = [];
-      for (let i = top; i < Math.min(all.length, top + h); i++) {
-        const f = all[i];
-        if (!f) continue;
-        const colour = f.finding.severity === 'error' ? 'red-fg' : f.finding.severity === 'warning' ? 'yellow-fg' : 'white-fg';
-        let s = `{${colour}}${esc(fit(`#${f.seq} ${f.finding.severity} [${f.finding.rule}] ${f.finding.message}`, w))}{/${colour}}`;
-        if (i === v.findCursor && v.focus === 'findings') s = `{inverse}${s}{/inverse}`;
-        out.push(s);
-      }
-      this.side.setContent(out.length ? out.join('\n') : 'no findings');
+      this.side.setContent(findingsPane(all, v.findCursor, v.focus === 'findings', h, w).join('\n'));
     } else {
       this.side.setLabel(' VFIO state ');
       const lines = this.source.stateLines?.() ?? ['(no session model for this source)'];
@@ -387,7 +360,15 @@ export class TuiApp {
       this.overlay.hide();
       return;
     }
-    const lines = v.overlay === 'help' ? HELP_LINES : formatSummary(summarizeStore(this.store));
+    let lines = HELP_LINES;
+    if (v.overlay === 'summary') {
+      // A full pass over the store: redone only when events arrived, at most once a second.
+      const now = Date.now();
+      if (!this.summary || (this.summary.length !== this.store.length && now - this.summary.at > 1000)) {
+        this.summary = { length: this.store.length, at: now, lines: formatSummary(summarizeStore(this.store)) };
+      }
+      lines = this.summary.lines;
+    }
     this.overlay.setLabel(v.overlay === 'help' ? ' keys (Esc closes) ' : ' summary (Esc closes) ');
     this.overlay.setContent(lines.map(esc).join('\n'));
     this.overlay.show();

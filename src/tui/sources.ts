@@ -4,7 +4,7 @@
 // disk — the file itself, or a spool the live stream is copied into — so
 // `w` can save it and the detail pane can re-read events dropped from memory.
 
-import { closeSync, copyFileSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { DecodedEvent } from '../decode/types.js';
 import type { RecordingHeader, TraceRecord } from '../trace/events.js';
 import { parseHeader, RecordingParser } from '../trace/reader.js';
@@ -63,10 +63,21 @@ export class RecordReader {
   }
 }
 
+/** A running process's command line, for the header. */
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ') || '?';
+  } catch {
+    return '?';
+  }
+}
+
 abstract class BaseSource implements TuiSource {
   abstract mode: SourceMode;
   abstract title: string;
   protected header: RecordingHeader | null = null;
+  /** Processes seen in the stream (forked children appear here with -f). */
+  protected readonly seen = new Set<number>();
   protected readonly records: RecordReader;
   constructor(protected readonly deps: SourceDeps, protected readonly diskPath: string) {
     this.records = new RecordReader(diskPath);
@@ -85,6 +96,7 @@ abstract class BaseSource implements TuiSource {
     try {
       for await (const batch of p.batches()) {
         for (const ev of batch) {
+          if (ev.kind !== 'end' && ev.pid > 0) this.seen.add(ev.pid);
           if (!this.deps.show || this.deps.show(ev)) sink.event(ev);
           audit?.feed(ev);
         }
@@ -130,7 +142,7 @@ export class FileSource extends BaseSource {
     super(deps, path);
     this.title = path;
   }
-  pids(): number[] { return this.pidList; }
+  pids(): number[] { return [...new Set([...this.pidList, ...this.seen])]; }
   detach(): void {}
   protected bytes(): AsyncIterable<Uint8Array> { return this.open(this.path); }
   protected recordTo(): string | undefined { return undefined; }
@@ -148,11 +160,11 @@ export class LiveSource extends BaseSource {
   constructor(deps: SourceDeps, private readonly session: TraceSession, spool: string, o: { command?: string[]; pids?: number[] }) {
     super(deps, spool);
     this.mode = o.pids ? 'attach' : 'spawn';
-    this.title = o.pids ? `attached to ${o.pids.join(',')}` : (o.command ?? []).join(' ');
+    this.title = o.pids ? `attached to ${o.pids.map((p) => `${p} (${cmdline(p)})`).join(', ')}` : (o.command ?? []).join(' ');
     this.pidList = o.pids ?? [session.pid];
   }
   private pidList: number[];
-  pids(): number[] { return this.pidList; }
+  pids(): number[] { return [...new Set([...this.pidList, ...this.seen])]; }
   detach(): void {
     if (this.detached) return;
     this.detached = true;

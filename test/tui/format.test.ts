@@ -26,3 +26,20 @@ describe('list row text', () => {
     expect(line && hexTagged(line)).toContain('{black-fg}{yellow-bg}02{/yellow-bg}{/black-fg}');
   });
 });
+
+describe('panes', () => {
+  it('shows entry and exit bytes with the field highlighted and kernel-written bytes marked', async () => {
+    const { hexPane, findingsPane } = await import('../../src/tui/panes.js');
+    const ev = fakeIoctl({ seq: 1 });
+    ev.record.exit[12] = 0x7f;
+    const op = ev.in?.children?.find((c) => c.name === 'op') ?? null;
+    const lines = hexPane(ev, op);
+    expect(lines[0]).toContain('op @8+4');
+    const exitStart = lines.findIndex((l) => l.includes('exit'));
+    expect(lines[exitStart + 1]).toContain('{magenta-fg}7f{/magenta-fg}');
+    expect(lines[1]).toContain('{yellow-bg}04{/yellow-bg}');
+    expect(findingsPane([], 0, true, 5, 40)).toEqual(['no findings']);
+    const f = findingsPane([{ seq: 3, finding: { rule: 'r', severity: 'error', message: 'm' } }], 0, true, 5, 40);
+    expect(f[0]).toMatch(/^\{inverse\}\{red-fg\}#3 error \[r\] m/);
+  });
+});

@@ -177,3 +177,17 @@ describe('ViewState', () => {
     expect(view.focus).toBe('state');
   });
 });
+
+describe('jumping to an event', () => {
+  it('selects a store index when visible, and says so when the filter hides it', () => {
+    const { view } = filled(30);
+    expect(view.selectIndex(12)).toBe(true);
+    expect(view.selectedIndex).toBe(12);
+    expect(view.follow).toBe(false);
+    view.setFilter('errors');
+    expect(view.selectIndex(14)).toBe(true);
+    expect(view.selectIndex(13)).toBe(false);
+    expect(view.message).toMatch(/hidden/);
+    expect(view.selectedIndex).toBe(14);
+  });
+});
