@@ -9,7 +9,7 @@ import { addOutputOptions, fail, outputFlags, parseArgs, type OutputFlags } from
 import { parseEehScript, type EehRule } from '../emulate/eehScript.js';
 import { BUILTIN_PROFILES, resolveProfile } from '../emulate/profiles/index.js';
 import type { Profile } from '../emulate/profile.js';
-import { startEmulatedTrace } from '../emulate/session.js';
+import { startEmulatedTrace, type EmulationSetup } from '../emulate/session.js';
 import { sandboxAvailable } from '../trace/sandbox.js';
 import { findExecutable, traceAndPrint, type LiveOutcome } from './trace.js';
 
@@ -133,4 +133,19 @@ Example:
     ...(typeof o.write === 'string' ? { recordTo: o.write } : {}),
   });
   return outcome.code;
+}
+
+/** `--emulate PROFILE [--eeh SCRIPT]` of other commands (tui): the setup, or null. Throws a usage error. */
+export function emulationFromOptions(profile: unknown, eeh: unknown, hasCommand: boolean): EmulationSetup | null {
+  if (profile === undefined) {
+    if (eeh !== undefined) throw new Error('--eeh needs --emulate');
+    return null;
+  }
+  if (!hasCommand) throw new Error('--emulate runs a command (-- COMMAND), it cannot attach');
+  const why = emulationUnavailable();
+  if (why) throw new Error(why);
+  const p = resolveProfile(String(profile));
+  const rules = typeof eeh === 'string' ? parseEehScript(eeh) : [];
+  if (rules.length > 0 && !p.eeh) throw new Error(`--eeh needs a profile with EEH (power-eeh), not ${p.name}`);
+  return { profile: p, eeh: rules };
 }

@@ -11,7 +11,9 @@ import { Auditor } from '../audit/auditor.js';
 import { createDecoder } from '../decode/decoder.js';
 import { fail, parseArgs } from '../render/cliOptions.js';
 import { filterVocabulary, parseFilter } from '../render/filter.js';
-import { startTrace, TraceError, type TraceSession } from '../trace/native.js';
+import { startTrace, TraceError, type TraceOptions, type TraceSession } from '../trace/native.js';
+import { startEmulatedTrace, type EmulationSetup } from '../emulate/session.js';
+import { emulationFromOptions } from './emulate.js';
 import { liveCaptureRules, openPipeline } from '../trace/pipeline.js';
 import { parseHeader } from '../trace/reader.js';
 import { findExecutable } from './trace.js';
@@ -97,7 +99,9 @@ export async function run(argv: string[]): Promise<number> {
     .option('--all-ioctls', 'stop on every ioctl, not only VFIO/iommufd ones')
     .option('-e, --expr <expr>', 'which events to show, as in text mode (repeatable)', collect)
     .option('--target-output <file>', "where the command's stdout/stderr go (default: a file in the temp directory)")
-    .option('--keep <n>', 'most recent events kept fully decoded in memory (older ones are re-read for the detail pane)', '5000');
+    .option('--keep <n>', 'most recent events kept fully decoded in memory (older ones are re-read for the detail pane)', '5000')
+    .option('--emulate <profile>', 'answer the command\'s VFIO ioctls with an emulated kernel (x86-pci, power-eeh, or a JSON profile; docs/emulation.md)')
+    .option('--eeh <script>', 'with --emulate: EEH fault injection script');
   const code = parseArgs(cmd, own);
   if (code !== null) return code;
   const opts = cmd.opts<Record<string, unknown>>();
@@ -158,8 +162,16 @@ export async function run(argv: string[]): Promise<number> {
     const stamp = `${process.pid}-${Date.now()}`;
     const spool = path.join(os.tmpdir(), `vfiotrace-tui-${stamp}.vft`);
     const targetOut = typeof opts.targetOutput === 'string' ? opts.targetOutput : path.join(os.tmpdir(), `vfiotrace-tui-${stamp}.out`);
+    let emulation: EmulationSetup | null = null;
     try {
-      session = startTrace({
+      emulation = emulationFromOptions(opts.emulate, opts.eeh, command.length > 0);
+    } catch (e) {
+      fail((e as Error).message);
+      return 2;
+    }
+    const emu = emulation;
+    try {
+      session = (emu ? (t: TraceOptions) => startEmulatedTrace(t, emu) : startTrace)({
         ...(command.length > 0 ? { command: redirected(command, targetOut) } : { pids }),
         follow: opts.followForks === true,
         ioctlType: opts.allIoctls === true ? -1 : 0x3b,

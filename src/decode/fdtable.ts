@@ -14,6 +14,8 @@ export interface FdState {
 }
 
 const DEVICE_ANON = 'anon_inode:[vfio-device]';
+/** `vfiotrace emulate`'s device fds: a backing file standing in for the anonymous inode (docs/emulation.md). */
+const EMULATED_DEVICE = /\/vfiotrace-emu-[^/]+\/vfio-device-[^/]+$/;
 
 function isDigits(s: string, from: number): boolean {
   if (from >= s.length) return false;
@@ -28,7 +30,7 @@ function isDigits(s: string, from: number): boolean {
 export function kindFromPath(path: string): FdKind | null {
   if (path === '/dev/vfio/vfio') return 'container';
   if (path === '/dev/iommu') return 'iommufd';
-  if (path === DEVICE_ANON) return 'device';
+  if (path === DEVICE_ANON || EMULATED_DEVICE.test(path)) return 'device';
   if (path.startsWith('/dev/vfio/')) {
     if (path.startsWith('/dev/vfio/devices/vfio')) return isDigits(path, 22) ? 'device' : null;
     if (isDigits(path, 10)) return 'group';

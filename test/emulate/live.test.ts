@@ -52,6 +52,8 @@ describe.skipIf(skip !== null)('the demo client under the emulated kernel', () =
     expect(eeh.map((e) => e.ret.value)).toEqual([0, 2, 0, 0, 0, 0, 0, 0]);
     const dev = ioctls.find((e) => e.ioctl === 'VFIO_GROUP_GET_DEVICE_FD')!;
     expect(dev.ret.newFd?.kind).toBe('device');
+    // The backing file's path reads as a device fd, like anon_inode:[vfio-device].
+    for (const e of ioctls.filter((x) => x.fd === dev.ret.value)) expect(e.fdKind).toBe('device');
     expect(audit(events).filter((f) => atLeast(f.severity, 'warning'))).toEqual([]);
   });
 
