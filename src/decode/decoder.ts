@@ -9,7 +9,7 @@ import { compileStruct, decodeFields, type Env } from './compile.js';
 import { decodeIo, encodingFor, isPowerpc } from './encoding.js';
 import { errnoFlavor, errnoName } from './errno.js';
 import { FdTable, type FdState } from './fdtable.js';
-import { makeFormatter, escapeBytes, hexOf, type Formatter } from './format.js';
+import { makeFormatter, escapeBytes, hexOf, hexNum, type Formatter } from './format.js';
 import { registry as defaultRegistry, type Registry } from './registry.js';
 import { genericErrnoMeaning } from './explain.js';
 
@@ -63,12 +63,20 @@ const SET_IOMMU = 'VFIO_SET_IOMMU';
 
 /** Low 32 bits of a register as a C int (fds). */
 function toInt32(b: bigint): number {
-  return b >= 0n && b <= 0x7fffffffn ? Number(b) : Number(BigInt.asIntN(32, b));
+  const n = Number(b);
+  return n >= 0 && n <= 0x7fffffff ? n : Number(BigInt.asIntN(32, b));
 }
 
 /** Low 32 bits as unsigned (ioctl cmd is an unsigned int). */
 function toUint32(b: bigint): number {
-  return b >= 0n && b <= 0xffffffffn ? Number(b) : Number(BigInt.asUintN(32, b));
+  const n = Number(b);
+  return n >= 0 && n <= 0xffffffff ? n : Number(BigInt.asUintN(32, b));
+}
+
+/** A register value as "0x…" without bigint formatting when it fits a double exactly. */
+function regHex(b: bigint): string {
+  const n = Number(b);
+  return n >= 0 && Number.isSafeInteger(n) ? hexNum(b, n) : hexOf(b);
 }
 
 export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}): Decoder {
@@ -241,11 +249,10 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
       const di = descInfo(desc);
       const a = desc.arg;
       if (a.kind === 'int') argDisplay = (di.intFmt as Formatter)(BigInt(argNum), argNum);
-      else if (a.kind !== 'none') argDisplay = r.arg === 0n ? 'NULL' : hexOf(r.arg);
+      else if (a.kind !== 'none') argDisplay = r.arg === 0n ? 'NULL' : regHex(r.arg);
       // A rule shared by several ioctls may read past what this one needs: only
       // a fault inside the bytes the kernel itself reads is the caller's problem.
-      const needed = a.kind === 'struct' && r.entry.length >= 4 && desc.sizeField !== null ? Math.max(desc.minsz, new DataView(r.entry.buffer, r.entry.byteOffset, 4).getUint32(0, le)) : Math.max(desc.minsz, 1);
-      if (r.inFault !== null && a.kind !== 'none' && a.kind !== 'int' && (r.inFault < needed || a.kind === 'cstring')) {
+      if (r.inFault !== null && a.kind !== 'none' && a.kind !== 'int' && (r.inFault < neededBytes(desc, r) || a.kind === 'cstring')) {
         findings.push(
           r.inFault === 0
             ? { rule: 'bad-pointer', severity: 'error', message: `argument pointer ${argDisplay} is not readable (the kernel answers EFAULT)` }
@@ -277,7 +284,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
         desc.check(checkCtx);
       }
     }
-    if (!desc) argDisplay = hexOf(r.arg);
+    if (!desc) argDisplay = regHex(r.arg);
     if (!layoutsOk && desc && desc.arg.kind === 'struct') {
       findings.push({ rule: 'abi-unsupported', severity: 'info', message: `struct layouts are described for LP64 only; ${header.arch} (word size ${header.wordSize}) payloads are not decoded` });
     }
@@ -331,6 +338,14 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     };
   }
 
+  /** Bytes the kernel itself reads for this call: max(argsz, minsz) for sized structs. */
+  function neededBytes(d: IoctlDesc, r: IoctlRecord): number {
+    if (d.arg.kind === 'struct' && r.entry.length >= 4 && d.sizeField !== null) {
+      return Math.max(d.minsz, new DataView(r.entry.buffer, r.entry.byteOffset, 4).getUint32(0, le));
+    }
+    return Math.max(d.minsz, 1);
+  }
+
   function scalarArg(b: Uint8Array, name: string, ctype: string, signed: boolean, fmt: Formatter | null): FieldNode | null {
     if (b.length < 4) return b.length === 0 ? null : { name, path: name, ctype, offset: 0, size: 4, dir: 'in', display: '?', unreadable: true };
     const dv = new DataView(b.buffer, b.byteOffset, 4);
@@ -347,6 +362,12 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     return ret >= 0 || (errno !== null && w.errnos.includes(errno));
   }
 
+  // Decoding is synchronous and not re-entrant: one environment per side, reused.
+  const EMPTY = new Uint8Array(0);
+  const newEnv = (): Env => ({ dv: new DataView(EMPTY.buffer), bytes: EMPTY, le, len: 0, cmp: null, ctx: { side: 'in', ret: 0, argsz: 0, root: {} }, findings: null });
+  const envA = newEnv();
+  const envB = newEnv();
+
   function decodeStruct(d: IoctlDesc, di: DescInfo, r: IoctlRecord, ret: number, errno: string | null, incomplete: boolean, findings: Finding[]) {
     const t = di.struct as StructType;
     const cs = compileStruct(t);
@@ -356,7 +377,16 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     const argsz = hasSize ? dvIn.getUint32(0, le) : entry.length;
     const limit = d.sizeField !== null ? Math.max(argsz, d.minsz) : t.size;
     const inVals: Vals = {};
-    const envIn: Env = { dv: dvIn, bytes: entry, le, len: entry.length, cmp: null, ctx: { side: 'in', ret, argsz, root: inVals }, findings };
+    const envIn = envA;
+    envIn.dv = dvIn;
+    envIn.bytes = entry;
+    envIn.len = entry.length;
+    envIn.cmp = null;
+    envIn.findings = findings;
+    envIn.ctx.side = 'in';
+    envIn.ctx.ret = ret;
+    envIn.ctx.argsz = argsz;
+    envIn.ctx.root = inVals;
     const kids: FieldNode[] = [];
     if (entry.length > 0) decodeFields(cs, envIn, 0, limit, '', kids, inVals);
     const inNode: FieldNode | null = entry.length > 0 ? { name: t.name, path: '', ctype: cs.ctype, offset: 0, size: entry.length, dir: 'inout', display: '{…}', children: kids } : null;
@@ -380,7 +410,16 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     if (!incomplete && ex.length > 0 && writesBack(d, inVals, ret, errno)) {
       outVals = {};
       const dvOut = new DataView(ex.buffer, ex.byteOffset, ex.byteLength);
-      const envOut: Env = { dv: dvOut, bytes: ex, le, len: ex.length, cmp: entry, ctx: { side: 'out', ret, argsz, root: outVals }, findings };
+      const envOut = envB;
+      envOut.dv = dvOut;
+      envOut.bytes = ex;
+      envOut.len = ex.length;
+      envOut.cmp = entry;
+      envOut.findings = findings;
+      envOut.ctx.side = 'out';
+      envOut.ctx.ret = ret;
+      envOut.ctx.argsz = argsz;
+      envOut.ctx.root = outVals;
       const ok: FieldNode[] = [];
       decodeFields(cs, envOut, 0, limit, '', ok, outVals);
       outNode = { name: t.name, path: '', ctype: cs.ctype, offset: 0, size: ex.length, dir: 'inout', display: '{…}', children: ok };
