@@ -4,13 +4,14 @@ import { statSync } from 'node:fs';
 import { Command } from 'commander';
 import { addOutputOptions, fail, filterVocabulary, openOutput, outputFlags, parseArgs, printOptions } from '../render/cliOptions.js';
 import { Printer, printAll } from '../render/printer.js';
-import { openRecordingPipeline } from '../trace/pipeline.js';
+import type { TraceRecord } from '../trace/events.js';
+import { openPipeline, openRecordingPipeline } from '../trace/pipeline.js';
 
 export async function run(argv: string[]): Promise<number> {
   const cmd = addOutputOptions(
     new Command('vfiotrace show')
       .description('print a recording made with -w (or by the standalone recorder), as the live trace printed it')
-      .argument('<file>', 'recording (.vft)'),
+      .argument('<file>', 'recording (.vft); - reads standard input'),
   );
   const code = parseArgs(cmd, argv);
   if (code !== null) return code;
@@ -25,7 +26,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    if (!statSync(file).isFile()) throw Object.assign(new Error(), { code: 'EISDIR' });
+    if (file !== '-' && !statSync(file).isFile()) throw Object.assign(new Error(), { code: 'EISDIR' });
   } catch (e) {
     fail(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`}`);
     return 2;
@@ -33,9 +34,10 @@ export async function run(argv: string[]): Promise<number> {
 
   let pipeline;
   try {
-    pipeline = await openRecordingPipeline(file, {
-      onDecodeError: (r, e) => fail(`${file}: cannot decode the record at byte ${r.offset}: ${e.message}`),
-    });
+    const decodeOpts = {
+      onDecodeError: (r: TraceRecord, e: Error) => fail(`${file}: cannot decode the record at byte ${r.offset}: ${e.message}`),
+    };
+    pipeline = file === '-' ? await openPipeline(process.stdin, decodeOpts) : await openRecordingPipeline(file, decodeOpts);
   } catch (e) {
     fail(`${file}: ${(e as Error).message}`);
     return 1;

@@ -1,6 +1,6 @@
 // `vfiotrace [options] -- CMD…` / `vfiotrace -p PID`: trace live and print.
 
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { addOutputOptions, fail, filterVocabulary, openOutput, outputFlags, parseArgs, printOptions, type OutputFlags } from '../render/cliOptions.js';
@@ -187,6 +187,15 @@ or tracer errors. See docs/usage.md and docs/json-schema.md.`),
     const exe = findExecutable(command[0] as string);
     if (exe === null) {
       fail(`cannot run '${command[0] as string}': no such executable`);
+      return 2;
+    }
+  }
+  if (typeof opts.write === 'string') {
+    // Fail before the command starts rather than after.
+    try {
+      closeSync(openSync(opts.write, 'w'));
+    } catch (e) {
+      fail(`cannot write ${opts.write}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
       return 2;
     }
   }
