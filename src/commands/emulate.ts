@@ -81,7 +81,7 @@ export async function run(argv: string[]): Promise<number> {
       .option('--address <addr>', 'PCI address of the emulated function (default 0000:01:00.0)')
       .option('--group <n>', 'IOMMU group number (default 42)')
       .option('--eeh <script>', 'EEH fault injection, e.g. "after 3 ENABLE: state STOPPED until RESET_HOT,RESET_DEACTIVATE,CONFIGURE"')
-      .option('-f, --follow-forks', 'also show children that the command forks')
+      .option('-f, --follow-forks', 'accepted for symmetry: children are always followed (their calls must be answered too)')
       .option('-s, --payload-cap <bytes>', 'capture at most BYTES of each ioctl argument', '4096')
       .option('-w, --write <file>', 'also record the raw event stream to FILE')
       .passThroughOptions()

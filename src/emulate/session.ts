@@ -60,7 +60,8 @@ export function startEmulatedTrace(opts: TraceOptions, setup: EmulationSetup): E
     kernel = new EmulatedKernel({ profile: setup.profile, eeh: setup.eeh ?? [], backingDir: dir, littleEndian: LE });
     buildSysfs(join(dir, 'sys'), setup.profile);
     fds = verdictPipe();
-    const session = startTrace({ ...opts, command: emulationArgv(opts.command, setup.profile, join(dir, 'sys')), verdictFd: fds[0] });
+    // Children are always followed: a forked client's ioctls must be answered too.
+    const session = startTrace({ ...opts, follow: true, command: emulationArgv(opts.command, setup.profile, join(dir, 'sys')), verdictFd: fds[0] });
     const k = kernel;
     const [rfd, wfd] = fds;
     let open = true;
