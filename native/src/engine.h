@@ -145,6 +145,7 @@ struct vft_session {
 	atomic_int detach_ack;
 	atomic_int finished;
 	int detaching;
+	uint64_t detach_started; /* CLOCK_MONOTONIC ns */
 
 	struct vft_result result;
 	int have_result;

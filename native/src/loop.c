@@ -148,9 +148,30 @@ static void detach_thread(struct vft_session *s, struct tracee *t, int sig)
 	tt_remove(&s->tt, t->tid);
 }
 
+/* How long a detach waits for every thread to stop. */
+#define DETACH_PATIENCE_NS 2000000000ull
+
+/* Threads that never stopped (blocked uninterruptibly) are let go when this
+ * thread exits: the kernel unlinks a dead tracer's tracees, and they carry on
+ * where they were. Only attach mode gets here with live threads; a spawned
+ * command's would be killed (PTRACE_O_EXITKILL). */
+static void abandon_remaining(struct vft_session *s)
+{
+	for (size_t i = 0; i < s->tt.cap; i++) {
+		struct tracee *t = s->tt.slots[i];
+		if (!t)
+			continue;
+		if (t->in_call)
+			end_call(s, t, 0, 1);
+		if (t->report)
+			rec_process(&s->ob, PK_DETACHED, t->pid, t->tid, 0, 0, NULL);
+	}
+}
+
 static void begin_detach(struct vft_session *s)
 {
 	s->detaching = 1;
+	s->detach_started = now_ns(CLOCK_MONOTONIC);
 	atomic_store(&s->detach_ack, 1);
 	for (size_t i = 0; i < s->tt.cap; i++) {
 		struct tracee *t = s->tt.slots[i];
@@ -340,6 +361,18 @@ static void run(struct vft_session *s)
 			begin_detach(s);
 		int status;
 		pid_t tid = waitpid(-1, &status, __WALL | __WNOTHREAD | WNOHANG);
+		if (tid == 0 && s->detaching) {
+			/* Poll while detaching: a thread blocked in an uninterruptible
+			 * wait cannot stop for PTRACE_DETACH, so give up on it. */
+			if (now_ns(CLOCK_MONOTONIC) - s->detach_started > DETACH_PATIENCE_NS) {
+				abandon_remaining(s);
+				break;
+			}
+			ob_flush(&s->ob);
+			struct timespec pause = {0, 2000000};
+			nanosleep(&pause, NULL);
+			continue;
+		}
 		if (tid == 0) {
 			ob_flush(&s->ob); /* never sit on records while blocked */
 			if (wants_detach(s))

@@ -1,6 +1,6 @@
 // Shared helpers for tests that run programs under the native tracer.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CaptureRule } from '../../src/trace/captureRule.js';
@@ -76,3 +76,19 @@ export function haveStrace(): boolean {
 export const ioctls = (rs: TraceRecord[]) => rs.filter((r): r is Extract<TraceRecord, { type: 'ioctl' }> => r.type === 'ioctl');
 export const processes = (rs: TraceRecord[]) =>
   rs.filter((r): r is Extract<TraceRecord, { type: 'process' }> => r.type === 'process');
+
+/** Waits until FILE contains TEXT (the file may not exist yet); throws after timeoutMs. */
+export async function waitForText(file: string, text: string, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let content = '';
+    try {
+      content = readFileSync(file, 'utf8');
+    } catch {
+      // not created yet
+    }
+    if (content.includes(text)) return content;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for "${text}" in ${file}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -20,6 +20,7 @@ import {
   toFile,
   traceRun,
   tracerUnavailable,
+  waitForText,
 } from '../helpers/trace.js';
 
 const noTracer = tracerUnavailable();
@@ -218,6 +219,50 @@ describe.skipIf(noTracer !== null)('native tracer', () => {
     expect(() => startTrace({ rules: [] })).toThrow(/either a command/);
   });
 
+  it('records a call whose thread died inside it as NO_EXIT', async () => {
+    const out = path.join(tmp(), 'stuck.out');
+    const FIONBIO = 0x5421; // 'T' type: stop on that byte instead of VFIO's
+    const s = startTrace({ command: toFile([fixture('stuck')], out), rules: [], ioctlType: 0x54 });
+    const rec = await readStream(s.stream);
+    const killer = (async () => {
+      try {
+        await waitForText(out, 'blocking');
+        await new Promise((r) => setTimeout(r, 100));
+      } finally {
+        s.signal('SIGKILL'); // never leave the session hanging
+      }
+    })();
+    const records = [];
+    for await (const r of rec.records()) records.push(r);
+    await killer;
+    const calls = ioctls(records).filter((c) => c.request === BigInt(FIONBIO));
+    expect(calls.length).toBe(1);
+    expect(calls[0]?.flags).toBe(IOCTL_FLAG.NO_EXIT);
+    expect(calls[0]?.tExit).toBe(0n);
+    expect(await s.done).toMatchObject({ reason: EndReason.Killed, status: 9 });
+  });
+
+  it('detach gives up on a thread that cannot stop, and still lets it go', async () => {
+    const dir = tmp();
+    const out = path.join(dir, 'stuck.out');
+    const pid = Number(execFileSync('sh', ['-c', `${fixture('stuck')} > ${out} 2>&1 & echo $!`]).toString());
+    try {
+      await waitForText(out, 'blocking');
+      await new Promise((r) => setTimeout(r, 50));
+      const s = startTrace({ pids: [pid], rules: [], ioctlType: 0x54 });
+      const rec = await readStream(s.stream);
+      setTimeout(() => s.detach(), 100);
+      const records = [];
+      for await (const r of rec.records()) records.push(r);
+      expect(await s.done).toMatchObject({ reason: EndReason.Detached });
+      expect(processes(records).filter((p) => p.kind === ProcessEventKind.Detached).length).toBe(2);
+      expect(existsSync(`/proc/${pid}`)).toBe(true); // still alive, no longer traced
+      expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/TracerPid:\s+0\n/);
+    } finally {
+      process.kill(pid, 'SIGKILL');
+    }
+  });
+
   it('attaches to a running multi-threaded process and detaches leaving it to finish', async () => {
     const dir = tmp();
     const out = path.join(dir, 'loop.out');
@@ -228,7 +273,7 @@ describe.skipIf(noTracer !== null)('native tracer', () => {
         `(${fixture('loop')} 1500 3 > ${out} & echo $! > ${dir}/pid; wait $!; echo "exit $?" >> ${out}) >/dev/null 2>&1 & sleep 0.05; cat ${dir}/pid`,
       ]).toString(),
     );
-    while (!readFileSync(out, 'utf8').includes('ready')) await new Promise((r) => setTimeout(r, 10));
+    await waitForText(out, 'ready');
     const s = startTrace({ pids: [pid], rules: [] });
     const rec = await readStream(s.stream);
     expect(rec.header.attachedPids).toEqual([pid]);
