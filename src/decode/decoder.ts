@@ -256,7 +256,9 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
         findings.push(
           r.inFault === 0
             ? { rule: 'bad-pointer', severity: 'error', message: `argument pointer ${argDisplay} is not readable (the kernel answers EFAULT)` }
-            : { rule: 'argsz-unreadable', severity: 'error', message: `argsz reaches unreadable memory at offset ${r.inFault} (the kernel answers EFAULT)` },
+            : a.kind === 'cstring'
+              ? { rule: 'string-unreadable', severity: 'error', message: `the string runs into unreadable memory at offset ${r.inFault} before its NUL (the kernel answers EFAULT)` }
+              : { rule: 'argsz-unreadable', severity: 'error', message: `argsz reaches unreadable memory at offset ${r.inFault} (the kernel answers EFAULT)` },
         );
       }
       if (a.kind === 'struct' && layoutsOk) {
@@ -281,7 +283,11 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
         checkCtx.entry = r.entry;
         checkCtx.completed = !incomplete;
         checkFindings = findings;
-        desc.check(checkCtx);
+        try {
+          desc.check(checkCtx);
+        } catch (e) {
+          findings.push({ rule: 'decoder-error', severity: 'info', message: `the ${desc.name} check failed: ${String(e)}` });
+        }
       }
     }
     if (!desc) argDisplay = regHex(r.arg);
@@ -440,11 +446,32 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     return { inNode, outNode, inVals, outVals };
   }
 
+  function undecoded(r: IoctlRecord, s: number, e: unknown): DecodedIoctl {
+    const incomplete = (r.flags & IOCTL_FLAG.NO_EXIT) !== 0;
+    const ret = incomplete ? 0 : Number(r.ret);
+    return {
+      kind: 'ioctl', seq: s, record: r, ts: rel(r.tEntry), dur: incomplete ? null : Number(r.tExit) - Number(r.tEntry),
+      pid: r.pid, tid: r.tid, fd: toInt32(r.fd), fdPath: r.fdPath, fdKind: 'other', request: toUint32(r.request),
+      ioctl: null, family: null, candidates: [], resolution: 'unknown', argDisplay: regHex(r.arg), in: null, out: null,
+      ret: { value: ret, errno: ret < 0 ? errnoName(-ret, flavor) : null, meaning: '' },
+      incomplete, truncated: (r.flags & IOCTL_FLAG.TRUNCATED) !== 0,
+      findings: [{ rule: 'decoder-error', severity: 'info', message: `could not decode this call: ${String(e)}` }],
+    };
+  }
+
   return {
     decode(record: TraceRecord): DecodedEvent {
       switch (record.type) {
-        case 'ioctl':
-          return decodeIoctl(record);
+        case 'ioctl': {
+          const s = seq;
+          try {
+            return decodeIoctl(record);
+          } catch (e) {
+            // A decoder bug must not lose the event: show it undecoded.
+            seq = s + 1;
+            return undecoded(record, s, e);
+          }
+        }
         case 'process': {
           if (record.kind === ProcessEventKind.Start && record.other > 0) fds.fork(record.other, record.pid);
           if ((record.kind === ProcessEventKind.Exit || record.kind === ProcessEventKind.Killed) && record.pid === record.tid) fds.exit(record.pid);

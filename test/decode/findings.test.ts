@@ -199,3 +199,25 @@ describe('what the kernel writes', () => {
     expect(findField(ev.out, 'devices[0].group_id')).toBeNull();
   });
 });
+
+describe('robustness', () => {
+  it('a throwing description does not lose the event', async () => {
+    const { buildRegistry } = await import('../../src/decode/registry.js');
+    const { createDecoder } = await import('../../src/decode/decoder.js');
+    const { ioctl, vfio, custom, i, struct, u32 } = await import('../../src/decode/dsl.js');
+    const { header, record } = await import('./helpers.js');
+    const bad = struct('vfio_bad', [i('argsz', u32), i('x', u32, custom(() => { throw new Error('boom'); }))]);
+    const reg = buildRegistry([{ name: 'bad', structs: [], ioctls: [ioctl('bad', { name: 'VFIO_BAD', nr: vfio(40), fdKinds: ['device'], arg: { kind: 'struct', type: bad } })] }]);
+    const dec = createDecoder(header(), { registry: reg });
+    const a = dec.decode(record('x86_64', { nr: vfio(40), path: PATH.device, entry: bytes(true, [['u32', 8], ['u32', 1]]), ret: 'EINVAL' }));
+    const b = dec.decode(record('x86_64', { nr: vfio(40), path: PATH.device, entry: bytes(true, [['u32', 8], ['u32', 1]]) }));
+    expect(a.kind === 'ioctl' && a.findings.map((f) => f.rule)).toEqual(['decoder-error']);
+    expect(a.kind === 'ioctl' && a.ret.errno).toBe('EINVAL');
+    expect([a.seq, b.seq]).toEqual([0, 1]);
+  });
+
+  it('a string that runs into unreadable memory', () => {
+    const ev = session().call({ nr: nr(6), path: PATH.group, entry: new TextEncoder().encode('0000:0'), flags: IOCTL_FLAG.IN_FAULT, inFault: 6, ret: 'EFAULT' });
+    expect(rules(ev)).toEqual(['string-unreadable']);
+  });
+});
