@@ -164,6 +164,27 @@ describe.skipIf(noTracer !== null)('native tracer', () => {
     expect(processes(nf.records).every((p) => p.pid === ioctls(nf.records)[0]?.pid)).toBe(true);
   });
 
+  it('follows vfork children, and a non-leader thread that execs', async () => {
+    const v = await traceRun([fixture('forkexec'), '2', 'vfork'], { follow: true });
+    expect(v.result).toMatchObject({ reason: EndReason.Exited, status: 13 });
+    expect(new Set(ioctls(v.records).map((c) => c.pid)).size).toBe(2);
+    expect(ioctls(v.records).length).toBe(5);
+
+    const t = await traceRun([fixture('forkexec'), '2', 'thread']);
+    expect(t.result).toMatchObject({ reason: EndReason.Exited, status: 3 });
+    const calls = ioctls(t.records);
+    expect(calls.length).toBe(4);
+    const pid = calls[0]?.pid as number;
+    // after the exec the program runs as the leader again, same pid
+    expect(calls.every((c) => c.pid === pid)).toBe(true);
+    expect(calls.slice(2).every((c) => c.tid === pid && c.fdPath !== '')).toBe(true);
+    const execs = processes(t.records).filter((p) => p.kind === ProcessEventKind.Exec);
+    const last = execs[execs.length - 1];
+    expect(last?.tid).toBe(pid);
+    expect(last?.other).not.toBe(0); // the former tid of the exec'ing thread
+    expect(last?.other).not.toBe(pid);
+  });
+
   it('records faults and truncation for bad pointers and hostile argsz, without dying', async () => {
     const { records, result } = await traceRun([fixture('badptr')], { rules: [sizedRule] });
     expect(result).toMatchObject({ reason: EndReason.Exited, status: 0 });
