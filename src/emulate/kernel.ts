@@ -108,6 +108,14 @@ export class EmulatedKernel {
     return v;
   }
 
+  /** A forked child shares its parent's open containers (the same open files). */
+  fork(parent: number, child: number): void {
+    for (const [key, c] of [...this.containers]) {
+      const [pid, fd] = key.split(':');
+      if (Number(pid) === parent) this.containers.set(`${child}:${fd}`, c);
+    }
+  }
+
   /** Live flip of the PE state (the TUI's EEH control). */
   setPeState(state: number): void {
     this.pe.setState(state);

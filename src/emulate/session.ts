@@ -83,6 +83,8 @@ export function startEmulatedTrace(opts: TraceOptions, setup: EmulationSetup): E
       } catch {
         open = false;
       }
+    }, (pid, parent) => {
+      if (parent !== 0) k.fork(parent, pid);
     });
     session.stream.pipe(tap);
     const done = session.done.finally(() => {

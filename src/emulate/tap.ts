@@ -2,10 +2,11 @@
 // to a callback at once, and passes every byte on unchanged (readers skip
 // record types they do not know). PENDING has the IOCTL record's layout, so
 // it is parsed by the recording reader itself, relabelled as an IOCTL.
+// Process starts are passed on too: a forked child shares its parent's fds.
 
 import { Transform, type TransformCallback } from 'node:stream';
-import type { IoctlRecord } from '../trace/events.js';
-import { RecordingParser, parseHeader, RECORD_IOCTL } from '../trace/reader.js';
+import { ProcessEventKind, type IoctlRecord } from '../trace/events.js';
+import { RecordingParser, parseHeader, RECORD_IOCTL, RECORD_PROCESS } from '../trace/reader.js';
 
 export const RECORD_PENDING = 4;
 
@@ -16,7 +17,11 @@ export class PendingTap extends Transform {
   private pos = 0;
   private broken = false;
 
-  constructor(private readonly onPending: (r: IoctlRecord) => void) {
+  constructor(
+    private readonly onPending: (r: IoctlRecord) => void,
+    /** PROCESS START records: (child pid, parent pid). */
+    private readonly onStart: (pid: number, parent: number) => void = () => undefined,
+  ) {
     super();
   }
 
@@ -52,6 +57,9 @@ export class PendingTap extends Transform {
       if (len < 8 || len % 8 !== 0) throw new Error(`bad record length ${len}`);
       if (this.pos + len > this.buf.length) break;
       if (type === RECORD_PENDING) this.onPending(this.parse(this.buf.slice(this.pos, this.pos + len)));
+      else if (type === RECORD_PROCESS && len >= 32 && dv.getUint16(this.pos + 2, this.le) === ProcessEventKind.Start) {
+        this.onStart(dv.getUint32(this.pos + 8, this.le), dv.getUint32(this.pos + 28, this.le));
+      }
       this.pos += len;
     }
   }

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { powerEeh } from '../../src/emulate/profiles/powerEeh.js';
 import { x86Pci } from '../../src/emulate/profiles/x86pci.js';
 import * as U from '../../src/emulate/uapi.js';
-import { errno, Harness } from './harness.js';
+import { errno, Harness, PID } from './harness.js';
 
 let h: Harness;
 beforeEach(() => {
@@ -183,6 +183,17 @@ describe('type1 DMA mapping', () => {
     } finally {
       h2.dispose();
     }
+  });
+});
+
+describe('fork', () => {
+  it('a child shares its parent’s containers: same backend, same mappings', () => {
+    const { container } = h.setup(U.VFIO_TYPE1v2_IOMMU);
+    h.call(container, 'VFIO_IOMMU_MAP_DMA', { flags: 3, iova: 0, size: 0x1000, vaddr: 0x7f0000000000n });
+    h.k.fork(PID, PID + 1);
+    const entry = h.call(container, 'VFIO_IOMMU_MAP_DMA', { flags: 3, iova: 0, size: 0x1000, vaddr: 0x7f0000000000n }).mem;
+    const v = h.k.handle({ pid: PID + 1, tid: PID + 1, fd: container, fdPath: '/dev/vfio/vfio', request: 0x3b71, arg: 0x10000n, entry, inFault: null });
+    expect(v).toMatchObject({ action: 'return', ret: errno('EEXIST') });
   });
 });
 

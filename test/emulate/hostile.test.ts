@@ -9,7 +9,7 @@ import { powerEeh } from '../../src/emulate/profiles/powerEeh.js';
 import { x86Pci } from '../../src/emulate/profiles/x86pci.js';
 import { PendingTap } from '../../src/emulate/tap.js';
 import { encodeVerdict } from '../../src/emulate/wire.js';
-import type { IoctlRecord } from '../../src/trace/events.js';
+import { ProcessEventKind, type IoctlRecord } from '../../src/trace/events.js';
 import { encodeHeader, encodeRecord, makeHeader, type NewRecord } from '../../src/trace/writer.js';
 import { Harness, PID } from './harness.js';
 
@@ -71,10 +71,12 @@ describe('PendingTap', () => {
     const ioctl = encodeRecord(rec, 'le');
     const pending = ioctl.slice();
     pending[0] = 4;
-    const bytes = Buffer.concat([encodeHeader(header), pending, ioctl, pending]);
+    const start = encodeRecord({ type: 'process', kind: ProcessEventKind.Start, pid: 9, tid: 9, ts: 1n, value: 0, other: 7, text: 'child' }, 'le');
+    const bytes = Buffer.concat([encodeHeader(header), pending, start, ioctl, pending]);
     for (const step of [1, 7, 64, bytes.length]) {
       const seen: IoctlRecord[] = [];
-      const tap = new PendingTap((r) => seen.push(r));
+      const starts: number[][] = [];
+      const tap = new PendingTap((r) => seen.push(r), (pid, parent) => starts.push([pid, parent]));
       const out: Buffer[] = [];
       tap.on('data', (c: Buffer) => out.push(c));
       for (let i = 0; i < bytes.length; i += step) tap.write(bytes.subarray(i, i + step));
@@ -85,6 +87,7 @@ describe('PendingTap', () => {
         [7, 8, '/dev/vfio/vfio', 0x3b79n, 12],
         [7, 8, '/dev/vfio/vfio', 0x3b79n, 12],
       ]);
+      expect(starts).toEqual([[9, 7]]);
     }
   });
 });
