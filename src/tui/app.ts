@@ -136,7 +136,7 @@ export class TuiApp {
     this.side = box({ top: '75%', left: '50%', width: '50%', height: '25%-1', border: { type: 'line' }, label: ' findings ' });
     this.status = box({ bottom: 0, left: 0, width: '100%', height: 1, style: { fg: 'black', bg: 'white' } });
     this.overlay = box({
-      top: 'center', left: 'center', width: '80%', height: '80%', border: { type: 'line' }, hidden: true,
+      top: 'center', left: 'center', width: '80%', height: '90%', border: { type: 'line' }, hidden: true, scrollable: true,
       style: { border: { fg: 'yellow' } },
     });
     screen.on('keypress', (ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg | undefined) =>
@@ -175,7 +175,13 @@ export class TuiApp {
     }
     if (full === 'C-c') return void this.quit();
     if (this.view.overlay !== 'none') {
-      if (full === 'escape' || full === 'q' || full === '?' || full === 's' || full === 'enter') this.view.overlay = 'none';
+      const page = Math.max(1, (this.overlay.height as number) - 3);
+      const by: Record<string, number> = { up: -1, k: -1, down: 1, j: 1, pageup: -page, pagedown: page };
+      if (by[full] !== undefined) this.overlay.scroll(by[full] ?? 0);
+      else if (full === 'escape' || full === 'q' || full === '?' || full === 's' || full === 'enter') {
+        this.view.overlay = 'none';
+        this.overlay.setScroll(0);
+      }
       this.requestDraw();
       return;
     }
@@ -239,7 +245,7 @@ export class TuiApp {
     else if (this.source.write) {
       const path = text.trim();
       if (!path) return;
-      this.view.message = `writing ${path}…`;
+      this.view.message = `writing ${path}...`;
       this.source.write(path).then(
         (d) => { this.view.message = d; this.requestDraw(); },
         (e: unknown) => { this.view.message = `write failed: ${e instanceof Error ? e.message : String(e)}`; this.requestDraw(); },
@@ -301,7 +307,7 @@ export class TuiApp {
     const w = (this.header.width as number) || 80;
     const l1 = `vfiotrace  ${this.source.mode === 'file' ? 'recording' : 'target'}: ${this.source.title}`;
     const shown = pids.length > 6 ? `${pids.slice(0, 6).join(',')} +${pids.length - 6}` : pids.join(',');
-    const l2 = `pids ${shown || '-'}  events ${s.length} (ioctls ${s.ioctls}, errors ${s.errors})  ${this.rate.perSecond.toFixed(0)}/s  [${state}${v.follow ? ', follow' : ''}]  findings ${s.findingsTotal}  ? help`;
+    const l2 = `pids ${shown || '-'}  events ${s.length} (ioctls ${s.ioctls}, errors ${s.errors})  ${this.status_ === 'running' ? `${this.rate.perSecond.toFixed(0)}/s  ` : ''}[${state}${v.follow ? ', follow' : ''}]  findings ${s.findingsTotal}  ? help`;
     this.header.setContent(`${esc(fit(l1, w))}\n${esc(fit(l2, w))}`);
   }
 
@@ -350,7 +356,7 @@ export class TuiApp {
       this.status.setContent(esc(fit(`${p.label()}: ${p.text}_   (Enter apply, Esc cancel)`, w)));
       return;
     }
-    const hint = `[${this.view.focus}] ↑↓ move  Tab pane  / filter  : search  n/N next  space pause  f follow  s summary  w write  q quit`;
+    const hint = `[${this.view.focus}] j/k move  Tab pane  / filter  : search  n/N next  space pause  f follow  s summary  w write  q quit`;
     this.status.setContent(esc(fit(this.view.message || hint, w)));
   }
 
@@ -369,7 +375,7 @@ export class TuiApp {
       }
       lines = this.summary.lines;
     }
-    this.overlay.setLabel(v.overlay === 'help' ? ' keys (Esc closes) ' : ' summary (Esc closes) ');
+    this.overlay.setLabel(v.overlay === 'help' ? ' keys (j/k scroll, Esc closes) ' : ' summary (j/k scroll, Esc closes) ');
     this.overlay.setContent(lines.map(esc).join('\n'));
     this.overlay.show();
     this.overlay.setFront();

@@ -16,10 +16,13 @@ export function esc(s: string): string {
   );
 }
 
-/** Cut to `w` columns (the last one becomes an ellipsis) and pad. */
+/**
+ * Cut to `w` columns (the last one becomes `~`) and pad. The UI's own text is
+ * ASCII: terminals disagree on the width of arrows and ellipses.
+ */
 export function fit(s: string, w: number): string {
   if (w <= 0) return '';
-  if (s.length > w) return `${s.slice(0, Math.max(0, w - 1))}…`;
+  if (s.length > w) return `${s.slice(0, Math.max(0, w - 1))}~`;
   return s.padEnd(w);
 }
 
@@ -52,7 +55,7 @@ export function rowText(store: EventStore, i: number, width: number): string {
   const wantArgs = Math.min(r.args.length, 48);
   if (width - fixed.length - tail.length < wantArgs) tail = fit(tail, Math.max(16, width - fixed.length - wantArgs)).trimEnd();
   const room = width - fixed.length - tail.length;
-  const args = room > 3 ? (r.args.length > room ? `${r.args.slice(0, room - 1)}…` : r.args) : '';
+  const args = room > 3 ? (r.args.length > room ? `${r.args.slice(0, room - 1)}~` : r.args) : '';
   return fit(fixed + args + tail, width);
 }
 

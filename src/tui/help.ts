@@ -2,11 +2,11 @@
 
 export const HELP_LINES: readonly string[] = [
   'Moving',
-  '  ↑ ↓  k j          previous / next row (or line, in the focused pane)',
+  '  Up Down  k j      previous / next row (or line, in the focused pane)',
   '  PgUp PgDn         one screen up / down',
   '  g G  Home End     first / last row',
   '  Tab  Shift-Tab    next / previous pane: events, detail, findings, VFIO state',
-  '  Enter             events → detail; findings → jump to the event; else back to events',
+  '  Enter             events: to detail; findings: jump to the event; else back to events',
   '  mouse click       select a row, a field, a finding',
   '',
   'Narrowing',
@@ -24,6 +24,6 @@ export const HELP_LINES: readonly string[] = [
   '  w                 write a recording of everything captured so far',
   '  q                 quit; an attached process is detached and keeps running',
   '',
-  'Detail pane: fields are → input, ← output, ↔ both; *changed* marks bytes the',
-  'kernel wrote. The selected field\'s bytes are highlighted in the hex dump.',
+  'Detail pane: fields are marked in (caller), out (kernel) or io (both); *changed*',
+  'marks what the kernel wrote. The selected field\'s bytes are highlighted in the hex dump.',
 ];

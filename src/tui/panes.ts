@@ -20,7 +20,7 @@ export function hexPane(ev: DecodedEvent | null, node: FieldNode | null): string
   const { entry, exit } = ev.record;
   const off = node ? node.offset : -1;
   const size = node ? node.size : 0;
-  const out = [`{bold}entry (${entry.length} bytes)${node ? esc(` — ${node.path || node.name} @${off}+${size}`) : ''}{/bold}`];
+  const out = [`{bold}entry (${entry.length} bytes)${node ? esc(` - ${node.path || node.name} @${off}+${size}`) : ''}{/bold}`];
   for (const l of hexDump(entry, off, size)) out.push(hexTagged(l));
   if (exit.length > 0) {
     out.push('{bold}exit (changed bytes in magenta){/bold}');

@@ -24,7 +24,7 @@ function dmaLines(d: DmaSnap, pad: string, out: string[]): void {
   for (const m of d.mappings.slice(0, MAPPINGS_LISTED)) {
     out.push(`${pad}  iova ${m.iova} size ${m.size}${m.vaddr ? ` vaddr ${m.vaddr}` : ''} flags ${m.flags} (#${m.seq})`);
   }
-  if (d.mappings.length > MAPPINGS_LISTED) out.push(`${pad}  … ${d.mappings.length - MAPPINGS_LISTED} more`);
+  if (d.mappings.length > MAPPINGS_LISTED) out.push(`${pad}  ... ${d.mappings.length - MAPPINGS_LISTED} more`);
 }
 
 function deviceLines(d: DeviceSnap, pad: string, out: string[]): void {
@@ -34,7 +34,7 @@ function deviceLines(d: DeviceSnap, pad: string, out: string[]): void {
   if (d.info) out.push(`${pad}  info: flags 0x${d.info.flags.toString(16)}, ${d.info.numRegions} regions, ${d.info.numIrqs} irqs`);
   for (const r of d.regions) out.push(`${pad}  region ${r.index}: size ${r.size} offset ${r.offset} ${regionFlags(r.flags)} (#${r.seq})`);
   for (const i of d.irqs) {
-    const wired = i.eventfds.map((e) => `${e.vector}→fd ${e.fd}`).join(', ');
+    const wired = i.eventfds.map((e) => `${e.vector}->fd ${e.fd}`).join(', ');
     out.push(`${pad}  irq ${IRQ_NAMES[i.index] ?? i.index}: count ${i.count ?? '?'}${wired ? `, eventfds ${wired}` : ', no eventfds'}`);
   }
   if (d.migrationFds.length) out.push(`${pad}  migration fds: ${d.migrationFds.join(', ')}`);
@@ -53,8 +53,8 @@ function containerLines(c: ContainerSnap, p: ProcessSnap, out: string[]): void {
   if (e.ops.length || e.lastState) {
     out.push(`    EEH PE state: ${e.lastState ? `${e.lastState.state} (#${e.lastState.seq})` : 'never asked'}${e.pendingReset !== null ? `, reset pending since #${e.pendingReset}` : ''}`);
     const shown = e.ops.slice(-EEH_OPS_LISTED);
-    if (shown.length < e.ops.length) out.push(`      … ${e.ops.length - shown.length} earlier op(s)`);
-    for (const o of shown) out.push(`      ${outcome(o)} ${o.op}${o.state ? ` → ${o.state}` : ''}`);
+    if (shown.length < e.ops.length) out.push(`      ... ${e.ops.length - shown.length} earlier op(s)`);
+    for (const o of shown) out.push(`      ${outcome(o)} ${o.op}${o.state ? ` -> ${o.state}` : ''}`);
   }
 }
 

@@ -61,8 +61,8 @@ function highlightedBytes(screenWithEscapes: string, marker: string): number[] {
 }
 
 function selectedDetailLine(screenWithEscapes: string): string | undefined {
-  // The selected line is drawn in inverse (SGR 7); only tree lines carry arrows.
-  return screenWithEscapes.split('\n').find((l) => /\x1b\[([0-9;]*;)?7[;m]/.test(l) && /[→←↔]/.test(l));
+  // The selected line is drawn in inverse (SGR 7); only tree lines carry a direction.
+  return screenWithEscapes.split('\n').find((l) => /\x1b\[([0-9;]*;)?7[;m]/.test(l) && /(in |out|io ) \S+ \S+ = /.test(l));
 }
 
 describe.skipIf(skip !== null)('tui on a recording', () => {
@@ -123,10 +123,10 @@ describe.skipIf(skip !== null)('tui on a recording', () => {
     await tmux.waitFor((x) => x.includes(`wrote ${out}`), 'the write to finish');
     expect(readFileSync(out)).toEqual(readFileSync(rec));
     tmux.keys('s');
-    const summary = await tmux.waitFor((x) => x.includes('summary (Esc closes)'), 'the summary table');
+    const summary = await tmux.waitFor((x) => x.includes('summary (j/k scroll, Esc closes)'), 'the summary table');
     expect(summary).toMatch(/VFIO_EEH_PE_OP\s+7\s+1\b/);
     tmux.keys('Escape');
-    await tmux.waitFor((x) => !x.includes('summary (Esc closes)'), 'the summary to close');
+    await tmux.waitFor((x) => !x.includes('summary (j/k scroll, Esc closes)'), 'the summary to close');
     tmux.keys('q');
     await tmux.waitFor((x) => x.includes('[exit status 0]'), 'the UI to exit');
   });

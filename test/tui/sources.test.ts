@@ -33,7 +33,7 @@ describe('FileSource', () => {
     const state = src.stateLines().join('\n');
     expect(state).toMatch(/container fd 3: VFIO_SPAPR_TCE_v2_IOMMU/);
     expect(state).toMatch(/EEH PE state: NORMAL/);
-    expect(state).toMatch(/GET_STATE → STOPPED/);
+    expect(state).toMatch(/GET_STATE -> STOPPED/);
   });
 
   it('re-reads an event from disk by its offset, with its original sequence number', async () => {

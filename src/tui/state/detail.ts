@@ -18,11 +18,11 @@ export interface DetailLine {
 }
 
 function fmtNs(ns: number): string {
-  return ns < 1000 ? `${ns} ns` : ns < 1e6 ? `${(ns / 1e3).toFixed(1)} µs` : `${(ns / 1e6).toFixed(3)} ms`;
+  return ns < 1000 ? `${ns} ns` : ns < 1e6 ? `${(ns / 1e3).toFixed(1)} us` : `${(ns / 1e6).toFixed(3)} ms`;
 }
 
 function dirMark(n: FieldNode): string {
-  return n.dir === 'in' ? '→' : n.dir === 'out' ? '←' : '↔';
+  return n.dir === 'in' ? 'in ' : n.dir === 'out' ? 'out' : 'io ';
 }
 
 function pushTree(out: DetailLine[], n: FieldNode, side: Side, depth: number): void {
@@ -62,10 +62,10 @@ export function buildDetail(ev: DecodedEvent | null): DetailLine[] {
   line(`#${ev.seq} ${ioctlName(ev)}  (${ev.family ?? 'unknown family'}, ${ev.resolution})`, 'head');
   if (ev.candidates.length > 1) line(`candidates: ${ev.candidates.join(', ')}`);
   line(`pid ${ev.pid} tid ${ev.tid}  fd ${ev.fd} <${ev.fdKind}> ${ev.fdPath}`);
-  line(`request 0x${(ev.request >>> 0).toString(16)}  arg ${ev.argDisplay}  dur ${ev.dur === null ? '—' : fmtNs(ev.dur)}`);
+  line(`request 0x${(ev.request >>> 0).toString(16)}  arg ${ev.argDisplay}  dur ${ev.dur === null ? '-' : fmtNs(ev.dur)}`);
   const r = ev.ret;
   const retLine = ev.incomplete ? 'return: ? (the call never returned)'
-    : `return: ${r.value}${r.errno ? ` ${r.errno}` : ''}${r.meaning ? ` — ${r.meaning}` : ''}${r.newFd ? ` (new fd ${r.newFd.fd} <${r.newFd.kind}>)` : ''}`;
+    : `return: ${r.value}${r.errno ? ` ${r.errno}` : ''}${r.meaning ? ` - ${r.meaning}` : ''}${r.newFd ? ` (new fd ${r.newFd.fd} <${r.newFd.kind}>)` : ''}`;
   line(retLine, r.value < 0 && !ev.incomplete ? 'error' : 'plain');
   if (ev.truncated) line('payload truncated by the capture cap (-s)', 'error');
   for (const f of ev.findings) line(`${f.severity}: [${f.rule}] ${f.message}${f.field ? ` (${f.field})` : ''}`, 'finding');

@@ -29,16 +29,16 @@ function anyChanged(n: FieldNode | null): boolean {
   return (n.children ?? []).some(anyChanged);
 }
 
-/** `{argsz=40, flags=0, op=VFIO_EEH_PE_GET_STATE, …}` from the entry tree. */
+/** `{argsz=40, flags=0, op=VFIO_EEH_PE_GET_STATE, ...}` from the entry tree. */
 export function shortArgs(root: FieldNode | null, fallback: string): string {
   if (!root) return fallback;
   const kids = root.children;
   if (!kids || kids.length === 0) return root.display || fallback;
   let s = '{';
   for (const k of kids) {
-    const part = `${k.name}=${k.children && k.children.length ? '{…}' : k.display}`;
+    const part = `${k.name}=${k.children && k.children.length ? '{...}' : k.display}`;
     if (s.length + part.length > ARGS_MAX) {
-      s += '…';
+      s += '...';
       break;
     }
     s += (s.length > 1 ? ', ' : '') + part;

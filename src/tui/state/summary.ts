@@ -34,7 +34,7 @@ export function summarizeStore(store: EventStore, upTo = store.length): SummaryR
 
 export function formatSummary(rows: SummaryRow[]): string[] {
   const w = Math.max(5, ...rows.map((r) => r.name.length));
-  const out = [`${'ioctl'.padEnd(w)}  ${'calls'.padStart(9)}  ${'errors'.padStart(7)}  ${'total µs'.padStart(11)}  ${'avg µs'.padStart(9)}  ${'max µs'.padStart(9)}`];
+  const out = [`${'ioctl'.padEnd(w)}  ${'calls'.padStart(9)}  ${'errors'.padStart(7)}  ${'total us'.padStart(11)}  ${'avg us'.padStart(9)}  ${'max us'.padStart(9)}`];
   for (const r of rows) {
     const avg = r.calls ? r.totalNs / r.calls / 1e3 : 0;
     out.push(`${r.name.padEnd(w)}  ${String(r.calls).padStart(9)}  ${String(r.errors).padStart(7)}  ${(r.totalNs / 1e3).toFixed(1).padStart(11)}  ${avg.toFixed(1).padStart(9)}  ${(r.maxNs / 1e3).toFixed(1).padStart(9)}`);
