@@ -115,7 +115,7 @@ export class TuiApp {
     const io = { ...(o.input ? { input: o.input } : {}), ...(o.output ? { output: o.output } : {}), ...(o.terminal ? { terminal: o.terminal } : {}) };
     const screen = blessed.screen({
       smartCSR: true,
-      // Our rows carry UTF-8 (→ … µ); send it as is whatever terminfo says.
+      // Decoded strings may carry UTF-8: send it as is whatever terminfo says.
       forceUnicode: true,
       title: 'vfiotrace',
       warnings: false,
@@ -143,19 +143,23 @@ export class TuiApp {
       this.onKey(ch, key),
     );
     screen.on('resize', () => this.requestDraw());
-    const clickIn = (el: Box, pane: Pane, fn: (y: number) => void) =>
+    const clickIn = (el: Box, pane: () => Pane, fn: (y: number) => void) =>
       el.on('click', (m: blessed.Widgets.Events.IMouseEventArg) => {
-        this.view.setFocus(pane);
+        this.view.setFocus(pane());
         fn(m.y - (el.atop as number) - 1);
         this.requestDraw();
       });
-    clickIn(this.list, 'list', (y) => this.view.clickRow(y - 1));
-    clickIn(this.detail, 'detail', (y) => {
+    clickIn(this.list, () => 'list', (y) => this.view.clickRow(y - 1));
+    clickIn(this.detail, () => 'detail', (y) => {
       const h = this.innerHeight(this.detail);
       this.view.moveDetail(this.view.detailTop + y - this.view.detailCursor, this.detailLines.length, h);
     });
-    clickIn(this.side, 'findings', (y) => {
-      if (this.view.side === 'findings') this.view.findCursor = Math.max(0, y);
+    clickIn(this.side, () => this.view.side, (y) => {
+      const v = this.view;
+      if (v.side !== 'findings') return;
+      // Same scroll as findingsPane: the cursor's row is the last one shown.
+      const top = Math.max(0, v.findCursor - this.innerHeight(this.side) + 1);
+      v.findCursor = Math.max(0, Math.min(top + y, this.store.findingsTotal - 1));
     });
     screen.enableMouse();
   }
