@@ -52,6 +52,18 @@ const SCRIPTS: Record<string, { file: string; args?: string[]; extract: Extract[
       { re: /^json, struct argument: ([\d,]+) events\/s/m, name: 'json, struct argument', unit: 'events/s', target: { op: '>=', value: 200_000 } },
     ],
   },
+  reader: {
+    file: 'reader.js',
+    extract: [{ re: /^ioctl \(8-byte payload, fd path\): \d+ records, .*?, (\d+) records\/s/m, name: 'parse small IOCTL records', unit: 'events/s' }],
+  },
+  decoder: {
+    file: 'decoder.js',
+    extract: [
+      { re: /^decode, mix of the above: ([\d,]+) events\/s wall/m, name: 'decode alone, mix', unit: 'events/s' },
+      { re: /^decode \+ text line, mix: ([\d,]+) events\/s wall/m, name: 'decode + text, mix', unit: 'events/s' },
+      { re: /^decode \+ JSON line, mix: ([\d,]+) events\/s wall/m, name: 'decode + JSON, mix', unit: 'events/s' },
+    ],
+  },
   audit: {
     file: 'audit.js',
     extract: [{ re: /^audit: .*= ([\d,]+) events\/s/m, name: 'session model + audit', unit: 'events/s', target: { op: '>=', value: 20_000 } }],
@@ -116,7 +128,7 @@ function parseArgs(argv: string[]): Options {
   return o;
 }
 
-const NAMES = ['tracer', 'decode', 'render', 'audit', 'tui', 'emulate'] as const;
+const NAMES = ['tracer', 'decode', 'reader', 'decoder', 'render', 'audit', 'tui', 'emulate'] as const;
 
 async function runOne(name: string, o: Options): Promise<BenchReport> {
   switch (name) {
