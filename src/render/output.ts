@@ -34,17 +34,6 @@ export class Output {
     return new Output(null, stream);
   }
 
-  /** Collects into memory (tests, comparisons). */
-  static memory(): Output & { text(): string } {
-    const parts: string[] = [];
-    const o = new Output(null, null) as Output & { text(): string };
-    o.sinkForMemory = (s) => parts.push(s);
-    o.text = () => parts.join('') + o.buf;
-    return o;
-  }
-
-  private sinkForMemory: ((s: string) => void) | null = null;
-
   /** The reader went away (EPIPE): further output is dropped. */
   get closed(): boolean {
     return this.broken;
@@ -63,9 +52,7 @@ export class Output {
     const s = this.buf;
     this.buf = '';
     if (s === '' || this.broken) return;
-    if (this.sinkForMemory) {
-      this.sinkForMemory(s);
-    } else if (this.fd !== null) {
+    if (this.fd !== null) {
       const b = Buffer.from(s, 'utf8');
       for (let off = 0; off < b.length; ) off += writeSync(this.fd, b, off);
     } else if (this.stream) {
