@@ -42,6 +42,15 @@ interface Workload {
 interface RunResult {
   wallMs: number;
   loopMs: number;
+  /** User + system CPU of the whole process tree (tracer and tracee), when GNU time is there. */
+  cpuMs: number | null;
+}
+
+const GNU_TIME = '/usr/bin/time';
+let haveTime: boolean | null = null;
+function gnuTime(): boolean {
+  haveTime ??= spawnSync(GNU_TIME, ['-f', '%U', 'true'], { stdio: 'ignore' }).status === 0;
+  return haveTime;
 }
 
 function workloads(scale: number): Workload[] {
@@ -61,12 +70,30 @@ function commandFor(variant: Variant, load: string[], vfiotraceArgs: string[] = 
   }
 }
 
-function runSandboxed(cmd: string[]): { wallMs: number; stdout: string; stderr: string; status: number | null; error?: Error } {
-  const argv = sandboxArgv(cmd);
+interface Ran {
+  wallMs: number;
+  cpuMs: number | null;
+  stdout: string;
+  stderr: string;
+  status: number | null;
+  error?: Error;
+}
+
+function runSandboxed(cmd: string[]): Ran {
+  // GNU time reports the CPU of every waited-for descendant: the tracer and the tracee.
+  const dir = gnuTime() ? mkdtempSync(path.join(os.tmpdir(), 'vfiotrace-bench-')) : null;
+  const timeFile = dir ? path.join(dir, 'time') : null;
+  const argv = [...(timeFile ? [GNU_TIME, '-o', timeFile, '-f', 'cpu_s=%U+%S'] : []), ...sandboxArgv(cmd)];
   const t0 = process.hrtime.bigint();
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, maxBuffer: 1 << 24 });
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  return { wallMs, stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status, ...(r.error ? { error: r.error } : {}) };
+  let cpuMs: number | null = null;
+  if (dir && timeFile) {
+    const m = existsSync(timeFile) ? /cpu_s=([\d.]+)\+([\d.]+)/.exec(readFileSync(timeFile, 'utf8')) : null;
+    if (m) cpuMs = (Number(m[1]) + Number(m[2])) * 1000;
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { wallMs, cpuMs, stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status, ...(r.error ? { error: r.error } : {}) };
 }
 
 const LINE = /ioctl_load: elapsed_ns=(\d+) vfio=(\d+) enotty=(\d+) other=(\d+) getppid=(\d+)/;
@@ -83,7 +110,7 @@ function measure(variant: Variant, w: Workload): RunResult {
   if (vfio !== w.vfio || other !== w.other || ppid !== w.getppid) throw new Error(`${variant} on ${w.key}: workload counts differ: ${m[0]}`);
   // Every VFIO call must have reached a regular file in the private /dev.
   if (enotty !== vfio) throw new Error(`${variant} on ${w.key}: only ${enotty} of ${vfio} VFIO calls got ENOTTY`);
-  return { wallMs: r.wallMs, loopMs: Number(m[1]) / 1e6 };
+  return { wallMs: r.wallMs, loopMs: Number(m[1]) / 1e6, cpuMs: r.cpuMs };
 }
 
 /** Not timed: vfiotrace must print exactly one line per VFIO call and nothing for the others. */
@@ -142,11 +169,14 @@ export async function run(opts: TracerOptions = {}): Promise<BenchReport> {
     for (let i = 0; i < repeats; i++) for (const v of VARIANTS) runs[v].push(measure(v, w));
     const wall = (v: Variant) => median(runs[v].map((r) => r.wallMs));
     const loop = (v: Variant) => median(runs[v].map((r) => r.loopMs));
+    const cpu = (v: Variant) => median(runs[v].map((r) => r.cpuMs ?? NaN));
+    const cpuText = (v: Variant) => (Number.isNaN(cpu(v)) ? '' : `   CPU ${ms(cpu(v)).padStart(8)}`);
     notes.push(`${w.key} (${w.title}), median of ${repeats}:`);
-    for (const v of VARIANTS) notes.push(`  ${v.padEnd(9)} wall ${ms(wall(v)).padStart(8)}   workload ${ms(loop(v)).padStart(8)}   (workload runs: ${runs[v].map((r) => r.loopMs.toFixed(0)).join(' ')})`);
+    for (const v of VARIANTS) notes.push(`  ${v.padEnd(9)} wall ${ms(wall(v)).padStart(8)}   workload ${ms(loop(v)).padStart(8)}${cpuText(v)}   (workload runs: ${runs[v].map((r) => r.loopMs.toFixed(0)).join(' ')})`);
     for (const v of VARIANTS) {
       figures.push({ bench, name: `${w.key}: ${v} wall`, value: wall(v), unit: 'ms' });
       figures.push({ bench, name: `${w.key}: ${v} workload`, value: loop(v), unit: 'ms' });
+      if (!Number.isNaN(cpu(v))) figures.push({ bench, name: `${w.key}: ${v} CPU (tracer + tracee)`, value: cpu(v), unit: 'ms' });
     }
     for (const [measureName, f] of [['workload', loop], ['wall', wall]] as const) {
       const vs = f('vfiotrace') / f('strace');
