@@ -52,7 +52,7 @@ describe.skipIf(skip !== null)('vfiotrace (live)', () => {
     const rec = path.join(dir, 'run.vft');
     const live = await runCli(trace, ['-f', '-T', '-tt', '-w', rec, '--', ...sandboxed('0', 'fork')], dir, 'live.txt');
     expect(live.code).toBe(0);
-    expect(live.stdout.split('\n').filter((l) => /^(\[pid +\d+\] )?ioctl\(/.test(l)).length).toBe(22);
+    expect(live.stdout.split('\n').filter((l) => /^(\[pid +\d+\] )?([\d:.]+ )?ioctl\(/.test(l)).length).toBe(22);
     expect(live.stdout).toMatch(/^\[pid +\d+\] /m); // two processes: prefixes appear
     const replay = await runCli(show, ['-T', '-tt', rec], dir, 'replay.txt');
     expect(replay.code).toBe(0);
