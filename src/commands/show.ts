@@ -57,6 +57,7 @@ export async function run(argv: string[]): Promise<number> {
     fail(`${file}: ${error.message}`);
     return 1;
   }
+  if (printer.end !== null && printer.end.dropped > 0) fail(`${file}: the tracer lost ${printer.end.dropped} events while recording`);
   if (printer.end === null) {
     fail(`${file}: the recording ends without an END record: the tracer was stopped or the file was cut short`);
     return 1;

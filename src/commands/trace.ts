@@ -128,6 +128,7 @@ export async function traceAndPrint(o: LiveOptions): Promise<LiveOutcome> {
   const end = printer?.end ?? null;
   const text = end?.text || result?.error;
   if (text) fail(text);
+  if (end && end.dropped > 0) fail(`${end.dropped} events were lost`);
   const code = error && !end ? 2 : exitCode(end, result);
   return { code, shown: printer?.shown ?? 0 };
 }
