@@ -9,6 +9,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { run as show } from '../../src/commands/show.js';
 import { run as trace } from '../../src/commands/trace.js';
+import { main } from '../../src/cli.js';
 import { sandboxArgv } from '../../src/trace/sandbox.js';
 import { buildFixture, hasStrace, liveSkipReason, runCli, tmp } from './helpers.js';
 
@@ -32,6 +33,22 @@ describe.skipIf(skip !== null)('vfiotrace (live)', () => {
     const killed = await runCli(trace, ['--', ...sandboxed('0', 'kill')], dir, 'b.txt');
     expect(killed.code).toBe(128 + 9);
     expect(killed.stdout).toContain('+++ killed by SIGKILL +++');
+  });
+
+  it('the CLI dispatcher returns the traced status too, with or without --', async () => {
+    expect((await runCli(main, ['--', ...sandboxed('3')], dir, 'm1.txt')).code).toBe(3);
+    const r = await runCli(main, sandboxed('4'), dir, 'm2.txt'); // options end at the command
+    expect(r.code).toBe(4);
+    expect(r.stdout).toMatch(/VFIO_GET_API_VERSION/);
+  });
+
+  it('-s cuts payloads and marks them', async () => {
+    const r = await runCli(trace, ['-s', '12', '--', ...sandboxed()], dir, 's.txt');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ioctl\(3<\/dev\/vfio\/vfio>, VFIO_IOMMU_MAP_DMA, \{argsz=32, flags=[^,]*, .*\.\.\.\}\) = -1 ENOTTY/m);
+    const j = await runCli(trace, ['--json', '-s', '12', '--', ...sandboxed()], dir, 's.json');
+    const map = j.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { ioctl?: string; truncated?: boolean }).find((o) => o.ioctl === 'VFIO_IOMMU_MAP_DMA');
+    expect(map?.truncated).toBe(true);
   });
 
   it('gives one-line errors with exit 2 for bad invocations', async () => {
