@@ -66,6 +66,15 @@ describe.skipIf(skip !== null)('verdicts applied by the engine', () => {
     expect(calls[4]!.record.flags & IOCTL_FLAG.EMULATED).toBe(0);
   });
 
+  it('a reply into read-only memory fails with EFAULT, as copy_to_user would', async () => {
+    // GET_DEVICE_FD's argument is a string literal: read-only data in the client.
+    const calls = await run((_n, r) =>
+      encodeVerdict((r.request & 0xffn) === 0x6an ? { action: 'return', ret: 5, writes: [{ addr: r.arg, bytes: new Uint8Array([0x41]) }] } : { action: 'run' }),
+    );
+    const get = calls.find((c) => c.ioctl === 'VFIO_GROUP_GET_DEVICE_FD')!;
+    expect([get.ret.value, (get.record.flags & IOCTL_FLAG.EMULATED) !== 0]).toEqual([-14, true]);
+  });
+
   it('a malformed verdict switches emulation off; every later call runs and the client finishes', async () => {
     const calls = await run((n) => (n === 1 ? new Uint8Array(32).fill(0xee) : encodeVerdict({ action: 'return', ret: 0, writes: [] })));
     expect(calls.length).toBeGreaterThan(10);
