@@ -4,6 +4,7 @@
 #include "arch.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +148,10 @@ static void detach_thread(struct vft_session *s, struct tracee *t, int sig)
 		rec_process(&s->ob, PK_DETACHED, t->pid, t->tid, 0, 0, NULL);
 	tt_remove(&s->tt, t->tid);
 }
+
+#ifndef SPIN_POLLS
+#define SPIN_POLLS 16
+#endif
 
 /* How long a detach waits for every thread to stop. */
 #define DETACH_PATIENCE_NS 2000000000ull
@@ -372,6 +377,12 @@ static void run(struct vft_session *s)
 			struct timespec pause = {0, 2000000};
 			nanosleep(&pause, NULL);
 			continue;
+		}
+		/* The next stop usually follows within microseconds: look again
+		 * briefly before paying for a write and a blocking wait. */
+		for (int spin = 0; tid == 0 && spin < SPIN_POLLS && s->ob.len > 0; spin++) {
+			sched_yield();
+			tid = waitpid(-1, &status, __WALL | __WNOTHREAD | WNOHANG);
 		}
 		if (tid == 0) {
 			ob_flush(&s->ob); /* never sit on records while blocked */
