@@ -51,6 +51,13 @@ export class TextRenderer {
   /** Tids alive in the trace: `[pid N]` is shown while more than one is (as strace -f does). */
   private readonly live = new Set<number>();
   private readonly pathCache = new Map<string, string>();
+  /**
+   * Processes whose exits and signals are worth a line: the traced command,
+   * attached processes, and any process that made a call shown here. Helpers
+   * that never touch VFIO (a wrapper's mount, mkdir, …) stay silent.
+   */
+  private readonly shownPids = new Set<number>();
+  private mainSeen = false;
   // Wall clock of the recording start, split so per-event math stays in doubles.
   private readonly baseSec: number;
   private readonly baseNs: number;
@@ -106,6 +113,7 @@ export class TextRenderer {
 
   private ioctl(ev: DecodedIoctl): string {
     if (!this.live.has(ev.tid)) this.live.add(ev.tid);
+    if (!this.shownPids.has(ev.pid)) this.shownPids.add(ev.pid);
     let s = this.leader(ev.tid, ev.ts) + 'ioctl(' + this.fdText(ev) + ', ' + requestText(ev) + ', ';
     s += argText(ev) + ')';
     s += retText(ev);
@@ -124,6 +132,16 @@ export class TextRenderer {
 
   private process(ev: DecodedProcess): string {
     const r = ev.record;
+    if (r.kind === ProcessEventKind.Start && (!this.mainSeen || r.other === 0)) this.shownPids.add(ev.pid);
+    if (!this.mainSeen) {
+      this.mainSeen = true;
+      this.shownPids.add(ev.pid); // a stream without START: its first process is the main one
+    }
+    if (!this.shownPids.has(ev.pid)) {
+      if (r.kind === ProcessEventKind.Exit || r.kind === ProcessEventKind.Killed || r.kind === ProcessEventKind.Detached) this.live.delete(ev.tid);
+      else if (r.kind !== ProcessEventKind.Signal) this.live.add(ev.tid);
+      return '';
+    }
     switch (r.kind) {
       case ProcessEventKind.Start:
       case ProcessEventKind.Thread:

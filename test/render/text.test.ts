@@ -111,6 +111,28 @@ describe('text renderer', () => {
     ].join('\n'));
   });
 
+  it('stays silent about processes that made no VFIO call', () => {
+    const t = new TextRenderer(header);
+    const out = [
+      t.render(proc(ProcessEventKind.Start, 100, 0, 1)), // the spawned command (its parent is the tracer)
+      t.render(proc(ProcessEventKind.Start, 200, 0, 100)), // a helper it forks
+      t.render(proc(ProcessEventKind.Signal, 200, 10)),
+      t.render(proc(ProcessEventKind.Exit, 200, 0)),
+      t.render(proc(ProcessEventKind.Start, 300, 0, 100)), // a child that does VFIO
+      t.render(ioctl({ pid: 300, tid: 300 })),
+      t.render(proc(ProcessEventKind.Exit, 300, 4)),
+      t.render(proc(ProcessEventKind.Signal, 100, 10)),
+      t.render(proc(ProcessEventKind.Exit, 100, 0)),
+    ].join('');
+    expect(out).toBe([
+      '[pid 300] ioctl(3</dev/vfio/vfio>, VFIO_CHECK_EXTENSION, VFIO_EEH) = 1 (supported)',
+      '[pid 300] +++ exited with 4 +++',
+      '--- SIGUSR1 ---',
+      '+++ exited with 0 +++',
+      '',
+    ].join('\n'));
+  });
+
   it('-t/-tt/-ttt print the wall-clock time of day with microseconds', () => {
     // 2026-01-02 03:04:05.5 UTC plus 1.000123 s into the trace.
     const startRealtimeNs = BigInt(Date.UTC(2026, 0, 2, 3, 4, 5, 500)) * 1_000_000n;
