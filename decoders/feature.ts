@@ -144,6 +144,7 @@ export const vfio_device_feature = struct('vfio_device_feature', [
 ]);
 
 const MIG_DEVICE_STATE = 2;
+const DMA_LOGGING_START = 6;
 const DMA_BUF = 11;
 const F = 'feature';
 
@@ -156,8 +157,16 @@ export const feature: Family = {
       nr: vfio(17),
       fdKinds: ['device'],
       arg: { kind: 'struct', type: vfio_device_feature },
-      // A failed MIG_DEVICE_STATE SET still writes the struct back (data_fd = -1).
-      writes: (v, r) => r >= 0 || ((v.flags ?? 0) & FEATURE_MASK) === MIG_DEVICE_STATE,
+      // GET fills the payload; a SET writes back only MIG_DEVICE_STATE (data_fd,
+      // even when it fails) and DMA_LOGGING_START (the chosen page_size).
+      writes: (v, r) => {
+        const f = v.flags ?? 0;
+        const idx = f & FEATURE_MASK;
+        if ((f & FEATURE_PROBE) !== 0) return false;
+        if (idx === MIG_DEVICE_STATE) return true;
+        if (r < 0) return false;
+        return (f & FEATURE_GET) !== 0 || idx === DMA_LOGGING_START;
+      },
       ret: (r, c) => {
         const f = c.in.flags ?? 0;
         const idx = f & FEATURE_MASK;

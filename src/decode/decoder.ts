@@ -180,6 +180,9 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
       }
     }
     if (list.length > 1) res = 'ambiguous';
+    if (kind === 'container' && !ppc && st.iommu === undefined && list.length === 1 && isSpapr(list[0] as IoctlDesc)) {
+      notes.push({ rule: 'ioctl-not-on-arch', severity: 'info', message: `${list[0]?.name} is an sPAPR TCE ioctl, which only POWER hosts serve (${header.arch} answers ENOTTY)` });
+    }
     const names = [...new Set(list.map((d) => d.name))];
     const one = names.length === 1 ? (list[0] as IoctlDesc) : null;
     return { desc: one, name: one ? one.name : null, candidates: names.length > 1 ? names : [], res, notes, failedPick };

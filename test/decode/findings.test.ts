@@ -9,7 +9,7 @@ const dev = { path: PATH.device };
 
 describe('argsz and capture', () => {
   it('argsz below minsz', () => {
-    const { call } = session();
+    const { call } = session('ppc64le');
     const ev = call({ nr: nr(21), entry: bytes(true, [['u32', 8], ['u32', 0], ['u32', 1]]), ret: 'EINVAL' });
     expect(rules(ev)).toContain('argsz-below-minsz');
     expect(ev.ret.meaning).toMatch(/argsz < 12/);
@@ -25,8 +25,13 @@ describe('argsz and capture', () => {
   });
 
   it('a fault past what this ioctl reads (a shared rule read more) is not reported', () => {
-    const ev = session().call({ nr: nr(21), entry: bytes(true, [['u32', 12], ['u32', 0], ['u32', 4], ['u32', 0]]), flags: IOCTL_FLAG.IN_FAULT, inFault: 16 });
+    const ev = session('ppc64le').call({ nr: nr(21), entry: bytes(true, [['u32', 12], ['u32', 0], ['u32', 4], ['u32', 0]]), flags: IOCTL_FLAG.IN_FAULT, inFault: 16 });
     expect(rules(ev)).toEqual([]);
+  });
+
+  it('sPAPR ioctls on a non-POWER host are noted', () => {
+    const ev = session('x86_64').call({ nr: nr(21), entry: bytes(true, [['u32', 12], ['u32', 0], ['u32', 4]]), ret: 'ENOTTY' });
+    expect(rules(ev)).toEqual(['ioctl-not-on-arch']);
   });
 
   it('truncated capture', () => {
@@ -49,13 +54,13 @@ describe('fields', () => {
   });
 
   it('EEH flags != 0', () => {
-    const ev = session().call({ nr: nr(21), entry: bytes(true, [['u32', 12], ['u32', 1], ['u32', 1]]), ret: 'EINVAL' });
+    const ev = session('ppc64le').call({ nr: nr(21), entry: bytes(true, [['u32', 12], ['u32', 1], ['u32', 1]]), ret: 'EINVAL' });
     expect(rules(ev)).toEqual(['eeh-flags-nonzero']);
     expect(ev.findings[0]?.field).toBe('flags');
   });
 
   it('EEH err union is decoded only for INJECT_ERR', () => {
-    const { call } = session();
+    const { call } = session('ppc64le');
     const inject = bytes(true, [['u32', 40], ['u32', 0], ['u32', 9], ['u32', 0], ['u32', 1], ['u32', 4], ['u64', 0x1000], ['u64', 0xfff]]);
     const ev = call({ nr: nr(21), entry: inject });
     expect(findField(ev.in, 'err.func')?.display).toBe('EEH_ERR_FUNC_LD_CFG_ADDR');
