@@ -13,13 +13,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { Auditor } from '../src/audit/auditor.js';
-import { createDecoder } from '../src/decode/decoder.js';
+import { tuiDeps } from '../src/commands/tui.js';
 import type { DecodedEvent } from '../src/decode/types.js';
 import { openPipeline } from '../src/trace/pipeline.js';
 import { TuiApp, type ScreenIO } from '../src/tui/app.js';
 import type { SourceSink, TuiSource } from '../src/tui/source.js';
-import { FileSource, type SourceDeps } from '../src/tui/sources.js';
+import { FileSource } from '../src/tui/sources.js';
 import { writeEehRecording } from '../test/tui/recording.js';
 
 const COLS = 160;
@@ -35,15 +34,7 @@ function fakeTerminal(): ScreenIO & { input: PassThrough; output: PassThrough; b
   return { input, output, terminal: 'xterm-256color', bytes: () => bytes };
 }
 
-function deps(): SourceDeps {
-  const auditor = new Auditor();
-  return {
-    open: (bytes, recordTo) => openPipeline(bytes, { ...(recordTo !== undefined ? { recordTo } : {}), onDecodeError: () => {} }),
-    decodeOne: (h, r) => createDecoder(h).decode(r),
-    show: null,
-    audit: { onLate: null, feed: (ev) => auditor.feed(ev), finish: () => void auditor.finish(), snapshot: () => auditor.model.snapshot() },
-  };
-}
+const deps = () => tuiDeps(null);
 
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 const mb = (n: number) => `${(n / 1048576).toFixed(0)} MB`;

@@ -78,7 +78,8 @@ export function tuiDeps(show: SourceDeps['show']): SourceDeps {
     });
   };
   return {
-    open: (bytes, recordTo) => openPipeline(bytes, { ...(recordTo !== undefined ? { recordTo } : {}), onDecodeError: () => {} }),
+    open: (bytes, recordTo, onSkip) =>
+      openPipeline(bytes, { ...(recordTo !== undefined ? { recordTo } : {}), onDecodeError: (r, e) => onSkip(r.offset, e.message) }),
     decodeOne: (header, record) => createDecoder(header).decode(record),
     show,
     audit,

@@ -4,7 +4,8 @@
 // disk — the file itself, or a spool the live stream is copied into — so
 // `w` can save it and the detail pane can re-read events dropped from memory.
 
-import { closeSync, copyFileSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { DecodedEvent } from '../decode/types.js';
 import type { RecordingHeader, TraceRecord } from '../trace/events.js';
 import { parseHeader, RecordingParser } from '../trace/reader.js';
@@ -14,8 +15,15 @@ import { stateLines, type SnapshotLike } from './stateView.js';
 
 /** What the sources need from the rest of vfiotrace (wired in src/commands/tui.ts). */
 export interface SourceDeps {
-  /** Bytes → decoded event batches; `recordTo` copies the bytes to a file as they pass. */
-  open(bytes: AsyncIterable<Uint8Array>, recordTo?: string): Promise<{ header: RecordingHeader; batches(): AsyncGenerator<DecodedEvent[]> }>;
+  /**
+   * Bytes → decoded event batches; `recordTo` copies the bytes to a file as
+   * they pass; `onSkip` hears of a record that could not be decoded.
+   */
+  open(
+    bytes: AsyncIterable<Uint8Array>,
+    recordTo: string | undefined,
+    onSkip: (offset: number, message: string) => void,
+  ): Promise<{ header: RecordingHeader; batches(): AsyncGenerator<DecodedEvent[]> }>;
   /** Decode a single record out of context (detail of an event dropped from memory). */
   decodeOne(header: RecordingHeader, record: TraceRecord): DecodedEvent;
   /** -e: events to show (all when null). */
@@ -90,21 +98,40 @@ abstract class BaseSource implements TuiSource {
   async run(sink: SourceSink): Promise<void> {
     const audit = this.deps.audit;
     if (audit) audit.onLate = (f) => sink.late(f);
-    const p = await this.deps.open(this.bytes(), this.recordTo());
+    let skipped = 0;
+    const onSkip = (offset: number, message: string) => {
+      skipped++;
+      sink.note(`${skipped} record(s) could not be decoded; the last at byte ${offset}: ${message}`);
+    };
+    const p = await this.deps.open(this.bytes(), this.recordTo(), onSkip);
     this.header = p.header;
     this.onHeader(p.header);
+    let auditing = audit !== undefined;
     try {
       for await (const batch of p.batches()) {
         for (const ev of batch) {
           if (ev.kind !== 'end' && ev.pid > 0) this.seen.add(ev.pid);
           if (!this.deps.show || this.deps.show(ev)) sink.event(ev);
-          audit?.feed(ev);
+          if (!auditing) continue;
+          try {
+            audit?.feed(ev);
+          } catch (e) {
+            // The events matter more than the audit: keep showing them.
+            auditing = false;
+            sink.note(`audit stopped at event #${ev.seq}: ${e instanceof Error ? e.message : String(e)}`);
+          }
         }
         // Let keys and frames in between batches.
         await new Promise<void>((r) => setImmediate(r));
       }
     } finally {
-      audit?.finish();
+      if (auditing) {
+        try {
+          audit?.finish();
+        } catch {
+          // End-of-stream rules are best effort once the stream is gone.
+        }
+      }
     }
   }
 
@@ -123,7 +150,14 @@ abstract class BaseSource implements TuiSource {
   };
 
   async write(path: string): Promise<string> {
-    copyFileSync(this.diskPath, path);
+    if (resolve(path) === resolve(this.diskPath)) throw new Error(`${path} is the file being read`);
+    try {
+      // Never overwrite: the user may have typed the name of something precious.
+      copyFileSync(this.diskPath, path, constants.COPYFILE_EXCL);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new Error(err.code === 'EEXIST' ? `${path} already exists` : `${path}: ${err.code ?? err.message}`);
+    }
     const size = statSync(path).size;
     return `wrote ${path} (${size} bytes, everything captured so far)`;
   }

@@ -59,6 +59,15 @@ describe('FileSource', () => {
     expect(first?.kind === 'ioctl' && first.ioctl).toBe('VFIO_GET_API_VERSION');
   });
 
+  it('writes a copy of the recording, never over an existing file or itself', async () => {
+    const { src } = await load();
+    const out = path.join(dir, 'copy.vft');
+    await expect(src.write(out)).resolves.toMatch(/^wrote /);
+    expect(readFileSync(out)).toEqual(readFileSync(rec));
+    await expect(src.write(out)).rejects.toThrow(/already exists/);
+    await expect(src.write(rec)).rejects.toThrow(/file being read/);
+  });
+
   it('applies -e but still audits the hidden events', async () => {
     const { events, src } = await load(parseFilter(['!eeh']));
     expect(events.some((e) => e.kind === 'ioctl' && e.family === 'eeh')).toBe(false);
