@@ -131,7 +131,10 @@ const PAYLOADS: readonly (Type | null)[] = [
 function payload(v: Record<string, number>): FlexShape | null {
   const f = v.flags ?? 0;
   if ((f & FEATURE_PROBE) !== 0) return null; // PROBE never touches the data
-  const t = PAYLOADS[f & FEATURE_MASK];
+  const idx = f & FEATURE_MASK;
+  // A feature this decoder does not know: its payload as raw bytes.
+  if (idx >= PAYLOADS.length) return { type: u8, count: null, ctype: '__u8[]' };
+  const t = PAYLOADS[idx];
   if (!t) return null;
   const ctype = t.kind === 'uuid' ? '__u8[16]' : `struct ${(t as StructType).name}`;
   return { type: t, count: 1, single: true, ctype };
