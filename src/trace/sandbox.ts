@@ -29,25 +29,34 @@ function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
 }
 
-// Builds the new /dev on a tmpfs mounted at a staging point, then moves it
-// over /dev in one step, so the real nodes are still reachable while binding.
+// Keeps the real nodes reachable on a staging tmpfs (bind mounts), lays a
+// fresh tmpfs over /dev, binds the nodes back from the staging copies, then
+// drops the staging mount. No `mount --move`: a user namespace (non-root)
+// refuses to move mounts over its inherited, locked /dev.
 const SCRIPT = [
   'set -e',
   'n=$1; shift',
   'S=/mnt; [ -d "$S" ] || S=/tmp',
-  'mount -t tmpfs -o mode=0755,size=1m vfiotrace-dev "$S"',
+  'mount -t tmpfs -o mode=0755,size=1m vfiotrace-stage "$S"',
   `for d in ${DEFAULT_DEV_NODES.join(' ')}; do`,
   '  if [ -e "/dev/$d" ]; then : > "$S/$d"; mount --bind "/dev/$d" "$S/$d"; fi',
   'done',
   `for d in ${DEFAULT_DEV_DIRS.join(' ')}; do`,
   '  if [ -d "/dev/$d" ]; then mkdir "$S/$d"; mount --rbind "/dev/$d" "$S/$d"; fi',
   'done',
-  'ln -s /proc/self/fd "$S/fd"; ln -s /proc/self/fd/0 "$S/stdin"',
-  'ln -s /proc/self/fd/1 "$S/stdout"; ln -s /proc/self/fd/2 "$S/stderr"',
-  'while [ "$n" -gt 0 ]; do',
-  '  f=${1#/dev/}; mkdir -p "$S/$(dirname "$f")"; : > "$S/$f"; shift; n=$((n-1))',
+  'mount -t tmpfs -o mode=0755,size=1m vfiotrace-dev /dev',
+  `for d in ${DEFAULT_DEV_NODES.join(' ')}; do`,
+  '  if [ -e "$S/$d" ]; then : > "/dev/$d"; mount --bind "$S/$d" "/dev/$d"; fi',
   'done',
-  'mount --move "$S" /dev',
+  `for d in ${DEFAULT_DEV_DIRS.join(' ')}; do`,
+  '  if [ -d "$S/$d" ]; then mkdir "/dev/$d"; mount --rbind "$S/$d" "/dev/$d"; fi',
+  'done',
+  'umount -l "$S"',
+  'ln -s /proc/self/fd /dev/fd; ln -s /proc/self/fd/0 /dev/stdin',
+  'ln -s /proc/self/fd/1 /dev/stdout; ln -s /proc/self/fd/2 /dev/stderr',
+  'while [ "$n" -gt 0 ]; do',
+  '  f=${1#/dev/}; mkdir -p "/dev/$(dirname "$f")"; : > "/dev/$f"; shift; n=$((n-1))',
+  'done',
   'exec "$@"',
 ].join('\n');
 
