@@ -1,7 +1,7 @@
 // The native tracer against real processes (C fixtures). Needs ptrace; the
 // /dev sandbox tests also need mount namespaces. Both skip with a reason.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -57,6 +57,20 @@ describe.skipIf(noTracer !== null)('native tracer', () => {
     // each worker thread was announced
     const threads = processes(records).filter((p) => p.kind === ProcessEventKind.Thread);
     expect(threads.map((t) => t.tid).sort()).toEqual([...printed].sort());
+  });
+
+  it('applies back-pressure: a paused reader holds the tracee, nothing is lost', async () => {
+    const s = startTrace({ command: [fixture('burst'), '1', '60000'], rules: [] });
+    s.stream.pause();
+    await new Promise((r) => setTimeout(r, 700));
+    // ~100-byte records: the 1 MiB pipe and the engine's buffer are full by now
+    const states = readdirSync(`/proc/${s.pid}/task`).map(
+      (t) => readFileSync(`/proc/${s.pid}/task/${t}/stat`, 'utf8').split(') ')[1]?.[0],
+    );
+    expect(states).toContain('t'); // the worker is held at a ptrace stop
+    const { records, result } = await collect(s);
+    expect(ioctls(records).length).toBe(60_000);
+    expect(result).toMatchObject({ reason: EndReason.Exited, status: 0, events: 60_000n });
   });
 
   it('stops only on VFIO ioctls by default, on every ioctl with ioctlType -1', async () => {
