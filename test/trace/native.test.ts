@@ -1,0 +1,38 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { TraceError, nativeLibraryPath, packageRoot, startTrace } from '../../src/trace/native.js';
+
+describe('startTrace option checks (no tracing needed)', () => {
+  const bad = (o: Parameters<typeof startTrace>[0], re: RegExp) => {
+    let err: unknown;
+    try {
+      startTrace(o);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TraceError);
+    expect((err as TraceError).code).toBe('EINVAL');
+    expect((err as Error).message).toMatch(re);
+  };
+
+  it('wants exactly one of a command and pids', () => {
+    bad({ rules: [] }, /either a command to run or pids/);
+    bad({ rules: [], command: ['true'], pids: [1] }, /either a command to run or pids/);
+    bad({ rules: [], command: [] }, /either a command/);
+  });
+
+  it('rejects bad pids, type bytes and caps', () => {
+    bad({ rules: [], pids: [0] }, /invalid pid 0/);
+    bad({ rules: [], pids: [1.5] }, /invalid pid 1.5/);
+    bad({ rules: [], command: ['true'], ioctlType: 256 }, /invalid ioctl type 256/);
+    bad({ rules: [], command: ['true'], ioctlType: -2 }, /invalid ioctl type -2/);
+    bad({ rules: [], command: ['true'], payloadCap: -1 }, /invalid payload cap -1/);
+  });
+
+  it('finds the package root and the library path from the sources', () => {
+    const root = packageRoot();
+    expect(existsSync(path.join(root, 'package.json'))).toBe(true);
+    expect(nativeLibraryPath()).toBe(path.join(root, 'native', 'build', 'libvftrace.so'));
+  });
+});
