@@ -4,7 +4,6 @@
 // (older kernels) is left out, by looking at which names the header defines.
 
 import type { StructType, Type } from '../../src/decode/dsl.js';
-import { ctypeOf } from '../../src/decode/dsl.js';
 import type { Registry } from '../../src/decode/registry.js';
 import { encodeIo } from '../../src/decode/encoding.js';
 
@@ -48,7 +47,6 @@ export interface Leaf {
   offset: number;
   size: number;
   signed: boolean;
-  /** The C member access is an array element (path has [k]). */
 }
 
 /** Fixed-layout scalar leaves of a struct (flexible arrays and caps excluded). */
@@ -198,12 +196,12 @@ export function valuesC(reg: Registry, idx: HeaderIndex, includes: string[], rou
       if (!pathExists(idx, t, l.path)) continue;
       const fmt = l.signed ? '%lld' : '%llu';
       const cast = l.signed ? '(long long)' : '(unsigned long long)';
+      // Unsigned 8-byte members may be pointers (vfio_bitmap.data): go through uintptr_t.
       const access = l.size === 8 && !l.signed ? `(uintptr_t)s.${l.path}` : `s.${l.path}`;
-      body.push(`    printf("F ${l.path} ${fmt}\\n", ${cast}${l.size === 8 ? access : `s.${l.path}`});`);
+      body.push(`    printf("F ${l.path} ${fmt}\\n", ${cast}${access});`);
     }
     body.push('  }');
   }
   lines.push('int main(void) {', ...body, '  return 0;', '}');
-  void ctypeOf;
   return { source: lines.join('\n') + '\n', structs };
 }
