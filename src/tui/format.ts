@@ -31,17 +31,20 @@ export function fmtTime(ns: number): string {
   return (ns / 1e9).toFixed(6);
 }
 
-export const LIST_HEADER_COLS = { time: 11, tid: 7, fd: 15, name: 26 };
+/** Column widths; the ioctl column grows on wide screens (the longest names are ~34). */
+export function listCols(width: number): { time: number; tid: number; fd: number; name: number } {
+  return { time: 11, tid: 7, fd: 15, name: width >= 160 ? 34 : width >= 120 ? 28 : 22 };
+}
 
 export function listHeader(width: number): string {
-  const c = LIST_HEADER_COLS;
+  const c = listCols(width);
   const s = `${'time'.padStart(c.time)} ${'tid'.padStart(c.tid)} ${fit('fd<kind>', c.fd)} ${fit('ioctl', c.name)} args = return`;
   return `{bold}${esc(fit(s, width))}{/bold}`;
 }
 
 /** Plain text of one list row, `width` columns. */
 export function rowText(store: EventStore, i: number, width: number): string {
-  const c = LIST_HEADER_COLS;
+  const c = listCols(width);
   const r = store.row(i);
   const time = fmtTime(r.ts).padStart(c.time);
   const tid = String(r.tid || '').padStart(c.tid);
