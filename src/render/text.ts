@@ -222,8 +222,7 @@ function retText(ev: DecodedIoctl): string {
 }
 
 function retTextUncached(r: RetInfo): string {
-  // A plain 0 = success reads as strace's `= 0`.
-  if (r.value >= 0) return r.meaning && !(r.value === 0 && r.meaning === 'success') ? ' = ' + r.value + ' (' + escapeRaw(r.meaning) + ')' : ' = ' + r.value;
+  if (r.value >= 0) return r.meaning ? ' = ' + r.value + ' (' + escapeRaw(r.meaning) + ')' : ' = ' + r.value;
   const name = r.errno ?? 'ERRNO_' + -r.value;
   const msg = r.errno !== null ? errnoMessage(r.errno) : undefined;
   let why: string;
