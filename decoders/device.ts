@@ -4,7 +4,7 @@
 // binding have their own files.
 
 import {
-  au64, caps, custom, enumOf, flags, hex, i, ioctl, o, retNewFd, rsv, s32, struct, u32, union, vfio, dec, fdDisplay,
+  au64, caps, custom, enumOf, flags, flex, hex, i, ioctl, o, retNewFd, rsv, s32, struct, u8, u16, u32, u64, union, vfio, dec, fdDisplay,
   type Family, type Display,
 } from '../src/decode/dsl.js';
 import { argszIn, argszInOut, capHeaderField, vfio_info_cap_header } from './common.js';
@@ -19,6 +19,44 @@ export const vfio_device_info_cap_pci_atomic_comp = struct('vfio_device_info_cap
     ['VFIO_PCI_ATOMIC_COMP128', 1 << 2],
   ])),
   o('reserved', u32, hex),
+]);
+
+// s390 zPCI capabilities (linux/vfio_zdev.h), ids 1–4.
+export const vfio_device_info_cap_zpci_base = struct('vfio_device_info_cap_zpci_base', [
+  capHeaderField,
+  o('start_dma', u64, hex),
+  o('end_dma', u64, hex),
+  o('pchid', u16, hex),
+  o('vfn', u16),
+  o('fmb_length', u16),
+  o('pft', u8, hex),
+  o('gid', u8),
+  o('fh', u32, hex),
+]);
+
+export const vfio_device_info_cap_zpci_group = struct('vfio_device_info_cap_zpci_group', [
+  capHeaderField,
+  o('dasm', u64, hex),
+  o('msi_addr', u64, hex),
+  o('flags', u64, flags([['VFIO_DEVICE_INFO_ZPCI_FLAG_REFRESH', 1]])),
+  o('mui', u16),
+  o('noi', u16),
+  o('maxstbl', u16),
+  o('version', u8),
+  o('reserved', u8, hex),
+  o('imaxstbl', u16),
+]);
+
+export const vfio_device_info_cap_zpci_util = struct('vfio_device_info_cap_zpci_util', [
+  capHeaderField,
+  o('size', u32),
+  o('util_str', flex(u8, 'size')),
+]);
+
+export const vfio_device_info_cap_zpci_pfip = struct('vfio_device_info_cap_zpci_pfip', [
+  capHeaderField,
+  o('size', u32),
+  o('pfip', flex(u8, 'size')),
 ]);
 
 export const vfio_device_info = struct('vfio_device_info', [
@@ -38,8 +76,11 @@ export const vfio_device_info = struct('vfio_device_info', [
   o('num_irqs', u32),
   o('cap_offset', u32),
   o('pad', u32, hex),
-  // ids 1–4 are s390 zPCI caps (vfio_zdev.h), shown as unknown headers.
   o('caps', caps('cap_offset', 'flags', VFIO_DEVICE_FLAGS_CAPS, vfio_info_cap_header, [
+    [1, 'VFIO_DEVICE_INFO_CAP_ZPCI_BASE', vfio_device_info_cap_zpci_base],
+    [2, 'VFIO_DEVICE_INFO_CAP_ZPCI_GROUP', vfio_device_info_cap_zpci_group],
+    [3, 'VFIO_DEVICE_INFO_CAP_ZPCI_UTIL', vfio_device_info_cap_zpci_util],
+    [4, 'VFIO_DEVICE_INFO_CAP_ZPCI_PFIP', vfio_device_info_cap_zpci_pfip],
     [5, 'VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP', vfio_device_info_cap_pci_atomic_comp],
   ])),
 ]);

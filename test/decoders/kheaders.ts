@@ -114,14 +114,16 @@ export function trixieHeaders(): { set: HeaderSet | null; why: string } {
   return cached;
 }
 
-/** Header text of the VFIO and iommufd uapi in a header set. */
+/** Header text of the VFIO (with s390 zPCI caps) and iommufd uapi in a header set. */
 export function headerText(set: HeaderSet): { text: string; includes: string[] } {
   const includes = ['linux/vfio.h'];
   let text = readFileSync(path.join(set.include, 'linux', 'vfio.h'), 'utf8');
-  const iommufd = path.join(set.include, 'linux', 'iommufd.h');
-  if (existsSync(iommufd)) {
-    includes.push('linux/iommufd.h');
-    text += '\n' + readFileSync(iommufd, 'utf8');
+  for (const h of ['iommufd.h', 'vfio_zdev.h']) {
+    const file = path.join(set.include, 'linux', h);
+    if (existsSync(file)) {
+      includes.push(`linux/${h}`);
+      text += '\n' + readFileSync(file, 'utf8');
+    }
   }
   return { text, includes };
 }
