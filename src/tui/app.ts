@@ -321,7 +321,7 @@ export class TuiApp {
     if (this.detailEpoch === v.selectionEpoch) return;
     this.detailEpoch = v.selectionEpoch;
     const idx = v.selectedIndex;
-    this.detailLines = buildDetail(idx >= 0 ? this.store.event(idx) : null);
+    this.detailLines = buildDetail(idx >= 0 ? this.store.event(idx) : null, idx >= 0 && !this.store.isKept(idx));
   }
 
   private drawDetail(): void {

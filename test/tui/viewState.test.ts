@@ -32,6 +32,8 @@ describe('EventStore', () => {
     expect(store.row(7).retText).toContain('EINVAL');
     expect(store.row(1).args).toBe('{argsz=40, flags=0, op=VFIO_EEH_PE_GET_STATE}');
     expect(store.event(499)?.seq).toBe(499);
+    expect(store.isKept(499)).toBe(true);
+    expect(store.isKept(10)).toBe(false);
     expect(store.event(10)).toBeNull();
     store.loader = (i, seq) => fakeIoctl({ seq });
     expect(store.event(10)?.seq).toBe(10);

@@ -41,7 +41,8 @@ function pushTree(out: DetailLine[], n: FieldNode, side: Side, depth: number): v
   for (const c of n.children ?? []) pushTree(out, c, side, depth + 1);
 }
 
-export function buildDetail(ev: DecodedEvent | null): DetailLine[] {
+/** `reread`: the event was decoded again on its own, from the recording on disk. */
+export function buildDetail(ev: DecodedEvent | null, reread = false): DetailLine[] {
   const out: DetailLine[] = [];
   const line = (text: string, style: DetailLine['style'] = 'plain', depth = 0) =>
     out.push({ text, depth, node: null, side: null, changed: false, style });
@@ -60,6 +61,8 @@ export function buildDetail(ev: DecodedEvent | null): DetailLine[] {
     return out;
   }
   line(`#${ev.seq} ${ioctlName(ev)}  (${ev.family ?? 'unknown family'}, ${ev.resolution})`, 'head');
+  // Re-read events lack what earlier calls taught the decoder (e.g. the container's IOMMU type).
+  if (reread) line('(re-read from disk and decoded without the earlier calls' context)');
   if (ev.candidates.length > 1) line(`candidates: ${ev.candidates.join(', ')}`);
   line(`pid ${ev.pid} tid ${ev.tid}  fd ${ev.fd} <${ev.fdKind}> ${ev.fdPath}`);
   line(`request 0x${(ev.request >>> 0).toString(16)}  arg ${ev.argDisplay}  dur ${ev.dur === null ? '-' : fmtNs(ev.dur)}`);

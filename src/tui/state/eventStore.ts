@@ -222,6 +222,11 @@ export class EventStore {
     };
   }
 
+  /** True when event(i) is held in memory as decoded in sequence (not re-read). */
+  isKept(i: number): boolean {
+    return i >= 0 && i < this.length && i >= this.length - this.ring.length && this.ring[i % this.ring.length] !== undefined;
+  }
+
   /** The full decoded event: kept if recent, else re-fetched through `loader`. */
   event(i: number): DecodedEvent | null {
     if (i < 0 || i >= this.length) return null;
