@@ -478,6 +478,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
         case 'process': {
           if (record.kind === ProcessEventKind.Start && record.other > 0) fds.fork(record.other, record.pid);
           if ((record.kind === ProcessEventKind.Exit || record.kind === ProcessEventKind.Killed) && record.pid === record.tid) fds.exit(record.pid);
+          if (record.kind === ProcessEventKind.Exec) fds.exec(record.pid);
           return { kind: 'process', seq: seq++, record, ts: rel(record.ts), pid: record.pid, tid: record.tid };
         }
         case 'end':

@@ -97,6 +97,17 @@ export class FdTable {
     this.procs.set(child, c);
   }
 
+  /**
+   * exec closes O_CLOEXEC fds: the kernel makes device fds (GET_DEVICE_FD),
+   * dma-bufs and migration fds close-on-exec, so their numbers may be reused.
+   * Path-named fds are re-checked on every call anyway.
+   */
+  exec(pid: number): void {
+    const t = this.procs.get(pid);
+    if (!t) return;
+    for (const [fd, st] of t) if (st.kind === 'device' || st.kind === 'dmabuf' || st.kind === 'migration') t.delete(fd);
+  }
+
   exit(pid: number): void {
     this.procs.delete(pid);
   }

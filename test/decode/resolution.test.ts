@@ -119,6 +119,15 @@ describe('fd kinds', () => {
     expect(call({ nr: nr(21), fd: 11, path: 'anon_inode:[vfio-mig]', entry: bytes(true, [['u32', 24], ['u32', 0], ['u64', 0], ['u64', 0]]) }).ioctl).toBe('VFIO_MIG_GET_PRECOPY_INFO');
   });
 
+  it('exec forgets close-on-exec fds (device, dma-buf, migration) but keeps container state', () => {
+    const { dec, call } = session('ppc64le');
+    call({ nr: nr(2), arg: 3n });
+    call({ nr: nr(6), fd: 4, path: PATH.group, entry: new TextEncoder().encode('x'), ret: 7 });
+    dec.decode({ type: 'process', offset: 0, kind: ProcessEventKind.Exec, pid: 100, tid: 100, ts: 0n, value: 0, other: 0, text: '/usr/bin/next' });
+    expect(dec.fdKind(100, 7)).toBe('other');
+    expect(call({ nr: nr(12), entry: bytes(true, [['u32', 16], ['u32', 0], ['u64', 0]]) }).resolution).toBe('iommu-type');
+  });
+
   it('children inherit their parent\'s fds; sequence numbers count every event in order', () => {
     const { dec, call } = session();
     const a = call({ nr: nr(6), path: PATH.group, entry: new TextEncoder().encode('x'), ret: 7 });
