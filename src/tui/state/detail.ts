@@ -62,7 +62,7 @@ export function buildDetail(ev: DecodedEvent | null, reread = false): DetailLine
   }
   line(`#${ev.seq} ${ioctlName(ev)}  (${ev.family ?? 'unknown family'}, ${ev.resolution})`, 'head');
   // Re-read events lack what earlier calls taught the decoder (e.g. the container's IOMMU type).
-  if (reread) line('(re-read from disk and decoded without the earlier calls' context)');
+  if (reread) line('(re-read from disk and decoded without the context of earlier calls)');
   if (ev.candidates.length > 1) line(`candidates: ${ev.candidates.join(', ')}`);
   line(`pid ${ev.pid} tid ${ev.tid}  fd ${ev.fd} <${ev.fdKind}> ${ev.fdPath}`);
   line(`request 0x${(ev.request >>> 0).toString(16)}  arg ${ev.argDisplay}  dur ${ev.dur === null ? '-' : fmtNs(ev.dur)}`);
