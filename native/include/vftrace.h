@@ -21,6 +21,9 @@ extern "C" {
 
 #define VFT_ABI_VERSION 1
 
+/* Keeps every record well below the readers' 256 MiB record limit. */
+#define VFT_MAX_PAYLOAD_CAP (64u << 20)
+
 #if defined(__GNUC__)
 #define VFT_API __attribute__((visibility("default")))
 #else
@@ -55,7 +58,7 @@ struct vft_config {
 	int32_t mode;         /* enum vft_mode */
 	int32_t follow_forks; /* report events of forked children (-f) */
 	int32_t ioctl_type;   /* type byte to stop on, 0..255; -1 = every ioctl */
-	uint32_t payload_cap; /* global capture cap in bytes (-s); 0 = 4096 */
+	uint32_t payload_cap; /* global capture cap in bytes (-s), at most VFT_MAX_PAYLOAD_CAP; 0 = capture nothing */
 	int32_t out_fd;       /* stream destination; -1 = make a pipe (vft_read_fd) */
 	/* spawn mode: argc strings, each NUL-terminated, back to back */
 	const char *argv;

@@ -117,7 +117,7 @@ static int copy_config(struct vft_session *s, const struct vft_config *c, char *
 		return -1;
 	}
 	s->cfg = *c;
-	s->cap = c->payload_cap ? c->payload_cap : 4096;
+	s->cap = c->payload_cap < VFT_MAX_PAYLOAD_CAP ? c->payload_cap : VFT_MAX_PAYLOAD_CAP;
 	if (c->argv) {
 		s->argv_len = blob_len(c->argv, c->argc);
 		s->argv_blob = malloc(s->argv_len + 1);

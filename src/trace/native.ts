@@ -25,7 +25,7 @@ export interface TraceOptions {
   follow?: boolean;
   /** ioctl type byte to stop on; -1 stops on every ioctl (--all-ioctls). Default 0x3B (VFIO/iommufd). */
   ioctlType?: number;
-  /** Global payload cap in bytes (-s). Default 4096. */
+  /** Global payload cap in bytes (-s), 0 to 64 MiB; 0 captures nothing. Default 4096. */
   payloadCap?: number;
   /** Capture rules; a request not listed is recorded without payload. */
   rules: CaptureRule[];
@@ -198,7 +198,10 @@ function validate(o: TraceOptions): 'spawn' | 'attach' {
   const t = o.ioctlType ?? 0x3b;
   if (!Number.isInteger(t) || t < -1 || t > 255) throw new TraceError(`invalid ioctl type ${t}`, 'EINVAL');
   const cap = o.payloadCap ?? 4096;
-  if (!Number.isInteger(cap) || cap < 0 || cap > 0x40000000) throw new TraceError(`invalid payload cap ${cap}`, 'EINVAL');
+  // the engine's VFT_MAX_PAYLOAD_CAP: keeps records far below the reader's limit
+  if (!Number.isInteger(cap) || cap < 0 || cap > 64 * 1024 * 1024) {
+    throw new TraceError(`invalid payload cap ${cap} (0 to 64 MiB)`, 'EINVAL');
+  }
   return spawn ? 'spawn' : 'attach';
 }
 

@@ -217,6 +217,9 @@ describe.skipIf(noTracer !== null)('native tracer', () => {
     const small = ioctls((await traceRun([fixture('badptr')], { rules: [sizedRule], payloadCap: 100 })).records);
     expect(small[2]?.entry.length).toBe(100);
     expect(small[2]?.flags).toBe(IOCTL_FLAG.TRUNCATED);
+    const none = ioctls((await traceRun([fixture('badptr')], { rules: [sizedRule], payloadCap: 0 })).records);
+    expect(none[2]).toMatchObject({ flags: IOCTL_FLAG.TRUNCATED, wantLen: 0xffffffff });
+    expect(none[2]?.entry.length).toBe(0);
   });
 
   it('reports an exec failure like strace, with status 127', async () => {
