@@ -78,6 +78,10 @@ describe.skipIf(skip !== null)('tui on a recording', () => {
     expect(first).toMatch(/ioctls 11\b/);
     expect(first).toContain('p9-test');
     expect(tmux.pane('alternate_on')).toBe('1');
+    // The failed call is drawn in red (SGR 31), a successful one is not.
+    const coloured = tmux.screen(true).split('\n');
+    expect(coloured.find((l) => l.includes('EINVAL'))).toMatch(/\x1b\[([0-9;]*;)?31[;m]/);
+    expect(coloured.find((l) => l.includes('VFIO_SET_IOMMU'))).not.toMatch(/\x1b\[([0-9;]*;)?31[;m]/);
 
     // `/errors`: only the RESET_HOT with non-zero flags failed.
     tmux.type('/errors');
