@@ -430,6 +430,12 @@ function walkCaps(ct: CapsType, env: Env, vals: Vals, limit: number, prefix: str
       capFinding(env, 'cap-chain-too-long', `capability chain longer than ${MAX_CAPS} entries`, where);
       break;
     }
+    if (off >= CAP_HDR && off + CAP_HDR > limit && off + CAP_HDR <= (vals.argsz ?? 0)) {
+      // iommufd's VFIO compat layer links caps that did not fit and raises
+      // argsz: the chain is fine, the caller's buffer was short.
+      env.findings?.push({ rule: 'cap-beyond-buffer', severity: 'info', message: `capability at offset ${off} did not fit in the ${limit}-byte buffer (the kernel reports argsz ${vals.argsz})`, field: where });
+      break;
+    }
     if (off < CAP_HDR || off + CAP_HDR > limit) {
       capFinding(env, 'cap-chain-out-of-bounds', `capability at offset ${off} lies outside the ${limit}-byte buffer`, where);
       break;

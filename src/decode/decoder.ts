@@ -436,7 +436,9 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
       const ct = di.caps;
       if (ct && d.sizeField !== null) {
         const newSz = outVals[d.sizeField] ?? argsz;
-        if (newSz > argsz && ((outVals[ct.flagField] ?? 0) & ct.flagBit) !== 0 && (outVals[ct.offsetField] ?? 0) === 0) {
+        // VFIO leaves cap_offset 0 and copies no caps; iommufd's compat layer
+        // fills what fits and links the rest. Either way: call again.
+        if (newSz > argsz && ((outVals[ct.flagField] ?? 0) & ct.flagBit) !== 0) {
           findings.push({
             rule: 'caps-buffer-too-small',
             severity: 'info',

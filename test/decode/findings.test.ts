@@ -150,6 +150,17 @@ describe('capability chains', () => {
     expect(ev.findings[0]?.message).toMatch(/argsz=116/);
   });
 
+  it('iommufd compat: caps partly written, argsz raised, the rest linked past the buffer', () => {
+    // DMA_AVAIL (12, padded to 16) fits at 24; IOVA_RANGE at 40 does not fit in 48 bytes.
+    const out = new Uint8Array(48);
+    const dv = new DataView(out.buffer);
+    dv.setUint32(0, 72, true); dv.setUint32(4, 3, true); dv.setUint32(16, 24, true);
+    dv.setUint16(24, 3, true); dv.setUint16(26, 1, true); dv.setUint32(28, 48, true); dv.setUint32(32, 7, true);
+    const ev = session().call({ nr: nr(12), path: PATH.iommufd, entry: entry(48), exit: out });
+    expect(rules(ev)).toEqual(['cap-beyond-buffer', 'caps-buffer-too-small']);
+    expect(fieldValue(ev.out, 'caps[0].avail')).toBe(7n);
+  });
+
   it('loops, out-of-bounds and truncated chains end with a finding', () => {
     const loop = type1Reply(116);
     new DataView(loop.buffer).setUint32(72, 24, true); // IOVA_RANGE.next → MIGRATION
