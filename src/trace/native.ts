@@ -2,7 +2,7 @@
 // The engine runs ptrace on its own thread and writes the recording byte
 // stream into a pipe; here that pipe becomes a Node Readable.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
@@ -193,6 +193,11 @@ function validate(o: TraceOptions): 'spawn' | 'attach' {
   if (attach) {
     for (const p of o.pids ?? []) {
       if (!Number.isInteger(p) || p <= 0) throw new TraceError(`invalid pid ${String(p)}`, 'EINVAL');
+      // Node's own children are waited for by libuv, whose waitpid(pid) would
+      // also take the ptrace stops meant for the tracer: the tracee would hang.
+      if (parentOf(p) === process.pid) {
+        throw new TraceError(`cannot attach to ${p}: it is a child of this process`, 'EINVAL');
+      }
     }
   }
   const t = o.ioctlType ?? 0x3b;
@@ -203,6 +208,15 @@ function validate(o: TraceOptions): 'spawn' | 'attach' {
     throw new TraceError(`invalid payload cap ${cap} (0 to 64 MiB)`, 'EINVAL');
   }
   return spawn ? 'spawn' : 'attach';
+}
+
+function parentOf(pid: number): number | null {
+  try {
+    const m = /^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null; // gone or not visible: the engine reports it
+  }
 }
 
 function classify(msg: string): TraceErrorCode {

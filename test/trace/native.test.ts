@@ -30,6 +30,16 @@ describe('startTrace option checks (no tracing needed)', () => {
     bad({ rules: [], command: ['true'], payloadCap: -1 }, /invalid payload cap -1/);
   });
 
+  it('refuses to attach to a child of this very process', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn('sleep', ['5'], { stdio: 'ignore' });
+    try {
+      bad({ rules: [], pids: [child.pid as number] }, /cannot attach to \d+: it is a child of this process/);
+    } finally {
+      child.kill();
+    }
+  });
+
   it('finds the package root and the library path from the sources', () => {
     const root = packageRoot();
     expect(existsSync(path.join(root, 'package.json'))).toBe(true);
