@@ -80,7 +80,11 @@ export function tuiDeps(show: SourceDeps['show']): SourceDeps {
   return {
     open: (bytes, recordTo, onSkip) =>
       openPipeline(bytes, { ...(recordTo !== undefined ? { recordTo } : {}), onDecodeError: (r, e) => onSkip(r.offset, e.message) }),
-    decodeOne: (header, record) => createDecoder(header).decode(record),
+    decodeOne: (header, record, fdKind) => {
+      const d = createDecoder(header);
+      if (record.type === 'ioctl' && fdKind !== 'other') d.createdFd(record.pid, Number(BigInt.asIntN(32, record.fd)), fdKind);
+      return d.decode(record);
+    },
     show,
     audit,
   };
@@ -100,7 +104,7 @@ export async function run(argv: string[]): Promise<number> {
     .option('--all-ioctls', 'stop on every ioctl, not only VFIO/iommufd ones')
     .option('-e, --expr <expr>', 'which events to show, as in text mode (repeatable)', collect)
     .option('--target-output <file>', "where the command's stdout/stderr go (default: a file in the temp directory)")
-    .option('--keep <n>', 'most recent events kept fully decoded in memory (older ones are re-read for the detail pane)', '5000')
+    .option('--keep <n>', 'most recent events kept fully decoded in memory (older ones are re-read for the detail pane)', '500')
     .option('--emulate <profile>', 'answer the command\'s VFIO ioctls with an emulated kernel (x86-pci, power-eeh, or a JSON profile; docs/emulation.md)')
     .option('--eeh <script>', 'with --emulate: EEH fault injection script');
   const code = parseArgs(cmd, own);

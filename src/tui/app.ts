@@ -66,7 +66,7 @@ export class TuiApp {
   drawTotalMs = 0;
 
   constructor(readonly source: TuiSource, private readonly opts: TuiOptions = {}) {
-    this.store = new EventStore(opts.keepFull ?? 5000);
+    this.store = new EventStore(opts.keepFull ?? 500);
     if (source.reload) this.store.loader = source.reload;
     this.view = new ViewState(this.store);
   }
@@ -321,7 +321,9 @@ export class TuiApp {
     if (this.detailEpoch === v.selectionEpoch) return;
     this.detailEpoch = v.selectionEpoch;
     const idx = v.selectedIndex;
-    this.detailLines = buildDetail(idx >= 0 ? this.store.event(idx) : null, idx >= 0 && !this.store.isKept(idx));
+    const ev = idx >= 0 ? this.store.event(idx) : null;
+    const reread = idx >= 0 && !this.store.isKept(idx);
+    this.detailLines = buildDetail(ev, reread ? this.store.row(idx).name : null);
   }
 
   private drawDetail(): void {

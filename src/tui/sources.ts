@@ -6,7 +6,7 @@
 
 import { closeSync, constants, copyFileSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { DecodedEvent } from '../decode/types.js';
+import type { DecodedEvent, FdKind } from '../decode/types.js';
 import type { RecordingHeader, TraceRecord } from '../trace/events.js';
 import { parseHeader, RecordingParser } from '../trace/reader.js';
 import type { TraceSession } from '../trace/native.js';
@@ -24,8 +24,8 @@ export interface SourceDeps {
     recordTo: string | undefined,
     onSkip: (offset: number, message: string) => void,
   ): Promise<{ header: RecordingHeader; batches(): AsyncGenerator<DecodedEvent[]> }>;
-  /** Decode a single record out of context (detail of an event dropped from memory). */
-  decodeOne(header: RecordingHeader, record: TraceRecord): DecodedEvent;
+  /** Decode a single record out of context (detail of an event dropped from memory), its fd's kind known. */
+  decodeOne(header: RecordingHeader, record: TraceRecord, fdKind: FdKind): DecodedEvent;
   /** -e: events to show (all when null). */
   show: ((ev: DecodedEvent) => boolean) | null;
   /** The auditor: sees every event; reports sequence findings late. */
@@ -137,13 +137,13 @@ abstract class BaseSource implements TuiSource {
 
   protected onHeader(_h: RecordingHeader): void {}
 
-  reload = (_index: number, seq: number, offset: number): DecodedEvent | null => {
+  reload = (_index: number, seq: number, offset: number, fdKind: FdKind): DecodedEvent | null => {
     const header = this.header;
     if (!header || offset < 0) return null;
     const r = this.records.read(offset);
     if (!r) return null;
     try {
-      return { ...this.deps.decodeOne(header, r), seq } as DecodedEvent;
+      return { ...this.deps.decodeOne(header, r, fdKind), seq } as DecodedEvent;
     } catch {
       return null;
     }

@@ -15,6 +15,13 @@ describe('detail pane model', () => {
     expect(lines.some((l) => l.style === 'finding' && l.text.includes('eeh-flags'))).toBe(true);
   });
 
+  it('flags an event re-read from disk only when it decodes differently than in sequence', () => {
+    const ev = fakeIoctl({ seq: 3 });
+    expect(buildDetail(ev, 'VFIO_EEH_PE_OP').some((l) => l.text.includes('re-read'))).toBe(false);
+    const note = buildDetail(ev, 'VFIO_IOMMU_SPAPR_TCE_REMOVE').find((l) => l.text.includes('re-read'));
+    expect(note?.text).toContain('in sequence it was VFIO_IOMMU_SPAPR_TCE_REMOVE');
+  });
+
   it('says so when there is no event', () => {
     expect(buildDetail(null)[0]?.text).toMatch(/no event/);
   });

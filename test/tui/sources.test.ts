@@ -41,13 +41,13 @@ describe('FileSource', () => {
     const ev = events.find((e): e is DecodedIoctl => e.kind === 'ioctl' && e.ret.value === 2);
     expect(ev).toBeDefined();
     if (!ev) return;
-    const again = src.reload(0, ev.seq, ev.record.offset);
+    const again = src.reload(0, ev.seq, ev.record.offset, 'container');
     expect(again?.seq).toBe(ev.seq);
     expect(again?.kind === 'ioctl' && again.ioctl).toBe('VFIO_EEH_PE_OP');
     expect(again?.kind === 'ioctl' && again.in?.children?.find((c) => c.name === 'op')?.display).toBe('VFIO_EEH_PE_GET_STATE');
     // A nonsense offset gives nothing, not an exception.
-    expect(src.reload(0, 1, 3)).toBeNull();
-    expect(src.reload(0, 1, 1 << 30)).toBeNull();
+    expect(src.reload(0, 1, 3, 'other')).toBeNull();
+    expect(src.reload(0, 1, 1 << 30, 'other')).toBeNull();
   });
 
   it('feeds the store loader so old events still have details', async () => {

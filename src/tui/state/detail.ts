@@ -41,8 +41,11 @@ function pushTree(out: DetailLine[], n: FieldNode, side: Side, depth: number): v
   for (const c of n.children ?? []) pushTree(out, c, side, depth + 1);
 }
 
-/** `reread`: the event was decoded again on its own, from the recording on disk. */
-export function buildDetail(ev: DecodedEvent | null, reread = false): DetailLine[] {
+/**
+ * `rereadAs`: the event was decoded again on its own from the recording on
+ * disk; this is the name the in-sequence decoding gave it.
+ */
+export function buildDetail(ev: DecodedEvent | null, rereadAs: string | null = null): DetailLine[] {
   const out: DetailLine[] = [];
   const line = (text: string, style: DetailLine['style'] = 'plain', depth = 0) =>
     out.push({ text, depth, node: null, side: null, changed: false, style });
@@ -62,7 +65,9 @@ export function buildDetail(ev: DecodedEvent | null, reread = false): DetailLine
   }
   line(`#${ev.seq} ${ioctlName(ev)}  (${ev.family ?? 'unknown family'}, ${ev.resolution})`, 'head');
   // Re-read events lack what earlier calls taught the decoder (e.g. the container's IOMMU type).
-  if (reread) line('(re-read from disk and decoded without the context of earlier calls)');
+  if (rereadAs !== null && rereadAs !== ioctlName(ev)) {
+    line(`re-read from disk and decoded without earlier calls; in sequence it was ${rereadAs}`, 'error');
+  }
   if (ev.candidates.length > 1) line(`candidates: ${ev.candidates.join(', ')}`);
   line(`pid ${ev.pid} tid ${ev.tid}  fd ${ev.fd} <${ev.fdKind}> ${ev.fdPath}`);
   line(`request 0x${(ev.request >>> 0).toString(16)}  arg ${ev.argDisplay}  dur ${ev.dur === null ? '-' : fmtNs(ev.dur)}`);

@@ -57,8 +57,11 @@ export interface Row {
   findings: number;
 }
 
-/** Re-fetch a full event: `offset` is its record's byte offset in the stream. */
-export type Loader = (index: number, seq: number, offset: number) => DecodedEvent | null;
+/**
+ * Re-fetch a full event: `offset` is its record's byte offset in the stream;
+ * `fdKind` is what the in-sequence decoding knew of its fd.
+ */
+export type Loader = (index: number, seq: number, offset: number, fdKind: FdKind) => DecodedEvent | null;
 
 export class EventStore {
   length = 0;
@@ -94,7 +97,7 @@ export class EventStore {
   loader: Loader | null = null;
 
   /** keepFull: how many of the most recent full events stay in memory. */
-  constructor(readonly keepFull = 5000) {
+  constructor(readonly keepFull = 500) {
     this.ring = new Array<DecodedEvent | undefined>(Math.max(1, keepFull));
     this.grow(1024);
   }
@@ -235,7 +238,7 @@ export class EventStore {
     const again = this.reloaded.get(i);
     if (again) return again;
     if (!this.loader) return null;
-    const ev = this.loader(i, this.seq(i), this.offCol[i] ?? -1);
+    const ev = this.loader(i, this.seq(i), this.offCol[i] ?? -1, this.fdKind(i));
     if (ev) {
       if (this.reloaded.size >= 256) {
         const oldest = this.reloaded.keys().next().value;
