@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #define MAX_PIDS 256
-#define CAP_MAX 0x40000000ul /* same bound as the Node CLI's -s */
 
 static const char usage_text[] =
 	"usage: vfiotrace-record -o FILE [-s BYTES] [-f] [--all-ioctls] [--] COMMAND [ARGS...]\n"
@@ -30,7 +29,8 @@ static const char usage_text[] =
 	"`vfiotrace show FILE`, `vfiotrace tui FILE` or `vfiotrace audit FILE`.\n"
 	"\n"
 	"  -o, --output FILE       where to write the recording (required)\n"
-	"  -s, --payload-cap BYTES capture at most BYTES of each ioctl argument (4096)\n"
+	"  -s, --payload-cap BYTES capture at most BYTES of each ioctl argument\n"
+	"                          (4096; 0 captures nothing; at most 64 MiB)\n"
 	"  -f, --follow-forks      also record children the command forks\n"
 	"      --all-ioctls        stop on every ioctl, not only VFIO/iommufd ones\n"
 	"  -p, --attach PID        attach to a running process (repeatable)\n"
@@ -174,8 +174,8 @@ int main(int argc, char **argv)
 			out_path = optarg;
 			break;
 		case 's':
-			if (parse_u32(optarg, CAP_MAX, &cap) != 0)
-				return usage_error("invalid -s value: '%s' (bytes, 0..1073741824)", optarg);
+			if (parse_u32(optarg, VFT_MAX_PAYLOAD_CAP, &cap) != 0)
+				return usage_error("invalid -s value: '%s' (bytes, 0 to 64 MiB)", optarg);
 			break;
 		case 'f':
 			follow = 1;

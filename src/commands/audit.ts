@@ -15,15 +15,13 @@ import type { DecodedEvent, Severity } from '../decode/types.js';
 import type { RecordingHeader } from '../trace/events.js';
 import { startTrace, TraceError, type TraceSession } from '../trace/native.js';
 import { liveCaptureRules, openPipeline, openRecordingPipeline, type Pipeline } from '../trace/pipeline.js';
-import { findExecutable } from './trace.js';
+import { checkLiveArgs, collect } from './liveArgs.js';
 
 const PROGRESS_MIN_BYTES = 4 << 20;
 
 function fail(message: string): void {
   process.stderr.write(`vfiotrace audit: ${message}\n`);
 }
-
-const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 
 interface Opts {
   attach?: string[];
@@ -128,23 +126,12 @@ export async function run(argv: string[]): Promise<number> {
     fail(`one recording at a time (to trace a command, put -- before it): ${targets.join(' ')}`);
     return 2;
   }
-  const pids: number[] = [];
-  for (const p of pidArgs) {
-    if (!/^[1-9][0-9]*$/.test(p)) {
-      fail(`invalid process id: '${p}'`);
-      return 2;
-    }
-    pids.push(Number(p));
-  }
-  if (!/^[0-9]+$/.test(o.payloadCap) || Number(o.payloadCap) > 0x40000000) {
-    fail(`invalid -s value: '${o.payloadCap}'`);
+  const args = checkLiveArgs({ pids: pidArgs, payloadCap: o.payloadCap, command: command ?? [] });
+  if ('error' in args) {
+    fail(args.error);
     return 2;
   }
-
-  if (command && findExecutable(command[0]!) === null) {
-    fail(`cannot run '${command[0]!}': no such executable`);
-    return 2;
-  }
+  const { pids, payloadCap } = args;
 
   const auditor = new Auditor();
   let source: string;
@@ -190,7 +177,7 @@ export async function run(argv: string[]): Promise<number> {
       session = startTrace({
         ...(command ? { command } : { pids }),
         follow: o.followForks === true,
-        payloadCap: Number(o.payloadCap),
+        payloadCap,
         rules: liveCaptureRules(),
       });
     } catch (e) {

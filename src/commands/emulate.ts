@@ -11,7 +11,8 @@ import { BUILTIN_PROFILES, resolveProfile } from '../emulate/profiles/index.js';
 import type { Profile } from '../emulate/profile.js';
 import { startEmulatedTrace, type EmulationSetup } from '../emulate/session.js';
 import { sandboxAvailable } from '../trace/sandbox.js';
-import { findExecutable, traceAndPrint, type LiveOutcome } from './trace.js';
+import { traceAndPrint, type LiveOutcome } from './trace.js';
+import { checkLiveArgs } from './liveArgs.js';
 
 export interface EmulatedRun {
   profile: Profile;
@@ -114,13 +115,9 @@ Example:
     fail((e as Error).message);
     return 2;
   }
-  const capText = String(o.payloadCap);
-  if (!/^[0-9]+$/.test(capText) || Number(capText) > 0x40000000) {
-    fail(`invalid -s value: '${capText}'`);
-    return 2;
-  }
-  if (findExecutable(command[0]!) === null) {
-    fail(`cannot run '${command[0]!}': no such executable`);
+  const args = checkLiveArgs({ pids: [], payloadCap: o.payloadCap, command });
+  if ('error' in args) {
+    fail(args.error);
     return 2;
   }
   const outcome = await runEmulated({
@@ -128,7 +125,7 @@ Example:
     eeh,
     command,
     output: outputFlags(o),
-    payloadCap: Number(capText),
+    payloadCap: args.payloadCap,
     follow: o.followForks === true,
     ...(typeof o.write === 'string' ? { recordTo: o.write } : {}),
   });

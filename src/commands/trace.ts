@@ -1,13 +1,13 @@
 // `vfiotrace [options] -- CMD…` / `vfiotrace -p PID`: trace live and print.
 
-import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { closeSync, openSync } from 'node:fs';
 import { Command } from 'commander';
 import { addOutputOptions, fail, filterVocabulary, openOutput, outputFlags, parseArgs, printOptions, type OutputFlags } from '../render/cliOptions.js';
 import { Printer, printAll } from '../render/printer.js';
 import { EndReason, type EndRecord } from '../trace/events.js';
 import { startTrace, TraceError, type TraceOptions, type TraceResult, type TraceSession } from '../trace/native.js';
 import { openPipeline, liveCaptureRules } from '../trace/pipeline.js';
+import { checkLiveArgs, collect } from './liveArgs.js';
 
 export interface LiveOptions {
   command?: string[];
@@ -26,26 +26,6 @@ export interface LiveOutcome {
   code: number;
   /** ioctl events printed (after -e). */
   shown: number;
-}
-
-const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
-
-/** PATH lookup, so a missing command is a one-line error before anything starts. */
-export function findExecutable(cmd: string): string | null {
-  const ok = (p: string): boolean => {
-    try {
-      accessSync(p, constants.X_OK);
-      return statSync(p).isFile();
-    } catch {
-      return false;
-    }
-  };
-  if (cmd.includes('/')) return ok(cmd) ? cmd : null;
-  for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
-    const p = path.join(dir || '.', cmd);
-    if (ok(p)) return p;
-  }
-  return null;
 }
 
 function exitCode(end: EndRecord | null, result: TraceResult | null): number {
@@ -171,26 +151,12 @@ or tracer errors. See docs/usage.md and docs/json-schema.md.`),
     fail('give either COMMAND [ARGS] or -p PID, not both');
     return 2;
   }
-  const pids: number[] = [];
-  for (const p of pidArgs) {
-    if (!/^[1-9][0-9]*$/.test(p)) {
-      fail(`invalid process id: '${p}'`);
-      return 2;
-    }
-    pids.push(Number(p));
-  }
-  const capText = String(opts.payloadCap);
-  if (!/^[0-9]+$/.test(capText) || Number(capText) > 0x40000000) {
-    fail(`invalid -s value: '${capText}' (bytes, 0..1073741824)`);
+  const args = checkLiveArgs({ pids: pidArgs, payloadCap: opts.payloadCap, command });
+  if ('error' in args) {
+    fail(args.error);
     return 2;
   }
-  if (command.length > 0) {
-    const exe = findExecutable(command[0] as string);
-    if (exe === null) {
-      fail(`cannot run '${command[0] as string}': no such executable`);
-      return 2;
-    }
-  }
+  const { pids, payloadCap } = args;
   if (typeof opts.write === 'string') {
     // Fail before the command starts rather than after.
     try {
@@ -204,7 +170,7 @@ or tracer errors. See docs/usage.md and docs/json-schema.md.`),
     ...(command.length > 0 ? { command } : { pids }),
     follow: opts.followForks === true,
     allIoctls: opts.allIoctls === true,
-    payloadCap: Number(capText),
+    payloadCap,
     ...(typeof opts.write === 'string' ? { recordTo: opts.write } : {}),
     output: outputFlags(opts),
   };

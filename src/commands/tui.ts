@@ -16,11 +16,9 @@ import { startEmulatedTrace, type EmulationSetup } from '../emulate/session.js';
 import { emulationFromOptions } from './emulate.js';
 import { liveCaptureRules, openPipeline } from '../trace/pipeline.js';
 import { parseHeader } from '../trace/reader.js';
-import { findExecutable } from './trace.js';
+import { checkLiveArgs, collect } from './liveArgs.js';
 import { TuiApp } from '../tui/app.js';
 import { FileSource, LiveSource, type SourceDeps } from '../tui/sources.js';
-
-const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
@@ -147,23 +145,12 @@ export async function run(argv: string[]): Promise<number> {
     // 64 KiB reads: a few hundred events per batch, so frames keep coming while a big file loads.
     source = new FileSource(deps, file, (p) => createReadStream(p, { highWaterMark: 1 << 16 }));
   } else {
-    const pids: number[] = [];
-    for (const p of pidArgs.flatMap((x) => x.split(','))) {
-      if (!/^[1-9][0-9]*$/.test(p)) {
-        fail(`invalid process id: '${p}'`);
-        return 2;
-      }
-      pids.push(Number(p));
-    }
-    const capText = String(opts.payloadCap);
-    if (!/^[0-9]+$/.test(capText) || Number(capText) > 0x40000000) {
-      fail(`invalid -s value: '${capText}' (bytes, 0..1073741824)`);
+    const args = checkLiveArgs({ pids: pidArgs, payloadCap: opts.payloadCap, command });
+    if ('error' in args) {
+      fail(args.error);
       return 2;
     }
-    if (command.length > 0 && findExecutable(command[0] as string) === null) {
-      fail(`cannot run '${command[0] as string}': no such executable`);
-      return 2;
-    }
+    const { pids, payloadCap } = args;
     const stamp = `${process.pid}-${Date.now()}`;
     const spool = path.join(os.tmpdir(), `vfiotrace-tui-${stamp}.vft`);
     const targetOut = typeof opts.targetOutput === 'string' ? opts.targetOutput : path.join(os.tmpdir(), `vfiotrace-tui-${stamp}.out`);
@@ -180,7 +167,7 @@ export async function run(argv: string[]): Promise<number> {
         ...(command.length > 0 ? { command: redirected(command, targetOut) } : { pids }),
         follow: opts.followForks === true,
         ioctlType: opts.allIoctls === true ? -1 : 0x3b,
-        payloadCap: Number(capText),
+        payloadCap,
         rules: liveCaptureRules(),
       });
     } catch (e) {

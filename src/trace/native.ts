@@ -35,6 +35,9 @@ export interface TraceOptions {
   verdictFd?: number;
 }
 
+/** The engine's VFT_MAX_PAYLOAD_CAP (native/include/vftrace.h): keeps records far below the reader's limit. */
+export const MAX_PAYLOAD_CAP = 64 << 20;
+
 export interface TraceResult {
   reason: EndReason;
   /** Exit code (reason Exited) or signal number (Killed). */
@@ -203,8 +206,7 @@ function validate(o: TraceOptions): 'spawn' | 'attach' {
   const t = o.ioctlType ?? 0x3b;
   if (!Number.isInteger(t) || t < -1 || t > 255) throw new TraceError(`invalid ioctl type ${t}`, 'EINVAL');
   const cap = o.payloadCap ?? 4096;
-  // the engine's VFT_MAX_PAYLOAD_CAP: keeps records far below the reader's limit
-  if (!Number.isInteger(cap) || cap < 0 || cap > 64 * 1024 * 1024) {
+  if (!Number.isInteger(cap) || cap < 0 || cap > MAX_PAYLOAD_CAP) {
     throw new TraceError(`invalid payload cap ${cap} (0 to 64 MiB)`, 'EINVAL');
   }
   return spawn ? 'spawn' : 'attach';

@@ -173,6 +173,7 @@ describe('vfiotrace-record errors', () => {
       [['-o', '/dev/null', '-p', '1', '--', 'true'], 'give either COMMAND [ARGS] or -p PID, not both'],
       [['-o', '/dev/null', '-p', '0'], "invalid process id: '0'"],
       [['-o', '/dev/null', '-s', '99999999999', 'true'], "invalid -s value: '99999999999'"],
+      [['-o', '/dev/null', '-s', '67108865', 'true'], "invalid -s value: '67108865' (bytes, 0 to 64 MiB)"],
       [['--bogus'], "unknown option or missing argument: '--bogus'"],
       [['-o', path.join(tmp(), 'no', 'such', 'dir'), 'true'], 'cannot write'],
     ];
