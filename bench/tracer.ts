@@ -42,6 +42,8 @@ interface Workload {
 interface RunResult {
   wallMs: number;
   loopMs: number;
+  /** CPU of the workload process alone over its loop: seccomp filter and stop costs, not the tracer's work. */
+  loopCpuMs: number;
   /** User + system CPU of the whole process tree (tracer and tracee), when GNU time is there. */
   cpuMs: number | null;
 }
@@ -96,7 +98,7 @@ function runSandboxed(cmd: string[]): Ran {
   return { wallMs, cpuMs, stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status, ...(r.error ? { error: r.error } : {}) };
 }
 
-const LINE = /ioctl_load: elapsed_ns=(\d+) vfio=(\d+) enotty=(\d+) other=(\d+) getppid=(\d+)/;
+const LINE = /ioctl_load: elapsed_ns=(\d+) cpu_ns=(\d+) vfio=(\d+) enotty=(\d+) other=(\d+) getppid=(\d+)/;
 
 /** One measured run; throws with the command's own words when it went wrong. */
 function measure(variant: Variant, w: Workload): RunResult {
@@ -106,11 +108,11 @@ function measure(variant: Variant, w: Workload): RunResult {
     const why = r.error ? r.error.message : `exit ${String(r.status)}`;
     throw new Error(`${variant} on ${w.key}: ${why}: ${(r.stderr || r.stdout).trim().slice(0, 400)}`);
   }
-  const [vfio, enotty, other, ppid] = [Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])];
+  const [vfio, enotty, other, ppid] = [Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])];
   if (vfio !== w.vfio || other !== w.other || ppid !== w.getppid) throw new Error(`${variant} on ${w.key}: workload counts differ: ${m[0]}`);
   // Every VFIO call must have reached a regular file in the private /dev.
   if (enotty !== vfio) throw new Error(`${variant} on ${w.key}: only ${enotty} of ${vfio} VFIO calls got ENOTTY`);
-  return { wallMs: r.wallMs, loopMs: Number(m[1]) / 1e6, cpuMs: r.cpuMs };
+  return { wallMs: r.wallMs, loopMs: Number(m[1]) / 1e6, loopCpuMs: Number(m[2]) / 1e6, cpuMs: r.cpuMs };
 }
 
 /** Not timed: vfiotrace must print exactly one line per VFIO call and nothing for the others. */
@@ -170,12 +172,14 @@ export async function run(opts: TracerOptions = {}): Promise<BenchReport> {
     const wall = (v: Variant) => median(runs[v].map((r) => r.wallMs));
     const loop = (v: Variant) => median(runs[v].map((r) => r.loopMs));
     const cpu = (v: Variant) => median(runs[v].map((r) => r.cpuMs ?? NaN));
-    const cpuText = (v: Variant) => (Number.isNaN(cpu(v)) ? '' : `   CPU ${ms(cpu(v)).padStart(8)}`);
+    const loopCpu = (v: Variant) => median(runs[v].map((r) => r.loopCpuMs));
+    const cpuText = (v: Variant) => `   workload CPU ${ms(loopCpu(v)).padStart(7)}${Number.isNaN(cpu(v)) ? '' : `   tree CPU ${ms(cpu(v)).padStart(8)}`}`;
     notes.push(`${w.key} (${w.title}), median of ${repeats}:`);
     for (const v of VARIANTS) notes.push(`  ${v.padEnd(9)} wall ${ms(wall(v)).padStart(8)}   workload ${ms(loop(v)).padStart(8)}${cpuText(v)}   (workload runs: ${runs[v].map((r) => r.loopMs.toFixed(0)).join(' ')})`);
     for (const v of VARIANTS) {
       figures.push({ bench, name: `${w.key}: ${v} wall`, value: wall(v), unit: 'ms' });
       figures.push({ bench, name: `${w.key}: ${v} workload`, value: loop(v), unit: 'ms' });
+      figures.push({ bench, name: `${w.key}: ${v} workload CPU`, value: loopCpu(v), unit: 'ms', note: 'the workload process alone' });
       if (!Number.isNaN(cpu(v))) figures.push({ bench, name: `${w.key}: ${v} CPU (tracer + tracee)`, value: cpu(v), unit: 'ms' });
     }
     for (const [measureName, f] of [['workload', loop], ['wall', wall]] as const) {
