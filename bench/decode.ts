@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { outputFlags, printOptions, filterVocabulary } from '../src/render/cliOptions.js';
 import { Output } from '../src/render/output.js';
 import { Printer, printAll } from '../src/render/printer.js';
-import { openRecordingPipeline } from '../src/trace/pipeline.js';
+import { createReadStream } from 'node:fs';
+import { openPipeline, openRecordingPipeline } from '../src/trace/pipeline.js';
 import { writeDecodeRecording } from './decodeRecording.js';
 import { type BenchReport, type Figure, repoRoot } from './figures.js';
 
@@ -35,12 +36,23 @@ interface WorkerResult {
 
 type Mode = 'text' | 'json';
 
-/** Worker side: the show path over FILE, timed from opening the file to the last flush. */
-async function worker(mode: Mode, file: string): Promise<WorkerResult> {
+/** The same 1 MiB reads as openRecordingPipeline, handed to the parser 16 KiB at a time. */
+async function* sliced(file: string): AsyncGenerator<Uint8Array> {
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    for (let o = 0; o < chunk.length; o += 16384) yield chunk.subarray(o, o + 16384);
+  }
+}
+
+/**
+ * Worker side: the show path over FILE, timed from opening the file to the
+ * last flush. `sliced` is a diagnostic variant: smaller decoded batches (see
+ * docs/benchmarks.md, "Decoding").
+ */
+async function worker(mode: Mode, file: string, slicedInput: boolean): Promise<WorkerResult> {
   const flags = outputFlags(mode === 'json' ? { json: true } : {});
   const t0 = process.hrtime.bigint();
   const c0 = process.cpuUsage();
-  const pipeline = await openRecordingPipeline(file, {});
+  const pipeline = slicedInput ? await openPipeline(sliced(file), {}) : await openRecordingPipeline(file, {});
   const out = Output.file('/dev/null');
   const printer = new Printer(pipeline.header, printOptions(flags, filterVocabulary()), out);
   const error = await printAll(pipeline, printer);
@@ -52,8 +64,8 @@ async function worker(mode: Mode, file: string): Promise<WorkerResult> {
   return { events: printer.shown, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssMb: process.resourceUsage().maxRSS / 1024 };
 }
 
-function runWorker(mode: Mode, file: string): WorkerResult {
-  const r = spawnSync(process.execPath, [SELF, '--worker', mode, file], { encoding: 'utf8', timeout: 600_000 });
+function runWorker(mode: Mode, file: string, slicedInput = false): WorkerResult {
+  const r = spawnSync(process.execPath, [SELF, '--worker', mode, file, ...(slicedInput ? ['sliced'] : [])], { encoding: 'utf8', timeout: 600_000 });
   const line = r.stdout?.trim().split('\n').pop() ?? '';
   if (r.status !== 0 || !line.startsWith('{')) throw new Error(`decode worker (${mode}) failed: ${(r.stderr || r.error?.message || '').trim().slice(0, 400)}`);
   return JSON.parse(line) as WorkerResult;
@@ -92,6 +104,10 @@ export async function run(opts: DecodeOptions = {}): Promise<BenchReport> {
       figures.push({ bench, name: `${mode}: events per CPU-second`, value: w.events / w.cpuSeconds, unit: 'events/s', note: 'user + system CPU time' });
       figures.push({ bench, name: `${mode}: peak RSS`, value: w.maxRssMb, unit: 'MB' });
       notes.push(`${mode}: ${w.events.toLocaleString('en')} events in ${w.seconds.toFixed(2)} s = ${Math.round(rate).toLocaleString('en')} events/s (${Math.round(w.events / w.cpuSeconds).toLocaleString('en')} per CPU-second), peak RSS ${w.maxRssMb.toFixed(0)} MB`);
+      const s = runWorker(mode, file, true);
+      if (s.events !== n) throw new Error(`${mode} (sliced): printed ${s.events} events, expected ${n}`);
+      figures.push({ bench, name: `${mode}: events/s, parser fed 16 KiB slices`, value: s.events / s.seconds, unit: 'events/s', note: 'diagnostic: smaller decoded batches' });
+      notes.push(`${mode}, parser fed 16 KiB slices (diagnostic): ${Math.round(s.events / s.seconds).toLocaleString('en')} events/s (${Math.round(s.events / s.cpuSeconds).toLocaleString('en')} per CPU-second), peak RSS ${s.maxRssMb.toFixed(0)} MB`);
       const c = runCli(mode, file);
       figures.push({ bench, name: `${mode}: \`vfiotrace show${mode === 'json' ? ' --json' : ''}\` wall`, value: c.seconds, unit: 's', note: 'whole CLI, incl. Node start-up' });
       notes.push(`${mode}: vfiotrace show${mode === 'json' ? ' --json' : ''} -o /dev/null: ${c.seconds.toFixed(2)} s wall (${Math.round(n / c.seconds).toLocaleString('en')} events/s)${c.maxRssMb !== null ? `, peak RSS ${c.maxRssMb.toFixed(0)} MB` : ''}`);
@@ -105,7 +121,7 @@ export async function run(opts: DecodeOptions = {}): Promise<BenchReport> {
 if (process.argv[1] && path.resolve(process.argv[1]) === SELF) {
   const a = process.argv.slice(2);
   if (a[0] === '--worker') {
-    worker(a[1] === 'json' ? 'json' : 'text', a[2] ?? '').then(
+    worker(a[1] === 'json' ? 'json' : 'text', a[2] ?? '', a[3] === 'sliced').then(
       (r) => console.log(JSON.stringify(r)),
       (e: unknown) => {
         console.error((e as Error).message);
