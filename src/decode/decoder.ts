@@ -8,10 +8,10 @@ import type { Backend, IoctlDesc, StructType, Vals, CapsType, RetMeaning } from 
 import { compileStruct, decodeFields, type Env } from './compile.js';
 import { decodeIo, encodingFor, isPowerpc } from './encoding.js';
 import { errnoFlavor, errnoName } from './errno.js';
-import { FdTable, type FdState } from './fdtable.js';
-import { makeFormatter, escapeBytes, hexOf, hexNum, type Formatter } from './format.js';
+import { FdTable, kindFromPath, type FdState } from './fdtable.js';
+import { makeFormatter, escapeBytes, hexOf, hexNum, rawText, type Formatter } from './format.js';
 import { registry as defaultRegistry, type Registry } from './registry.js';
-import { genericErrnoMeaning } from './explain.js';
+import { enottyMeaning, genericErrnoMeaning } from './explain.js';
 
 export interface Decoder {
   decode(record: TraceRecord): DecodedEvent;
@@ -274,8 +274,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
         inNode = scalarArg(r.entry, a.kind === 'fdptr' ? 'fd' : a.name, a.kind === 'fdptr' ? '__s32' : '__u32', a.kind === 'fdptr', di.intFmt);
         if (inNode?.value !== undefined) inVals[inNode.name] = Number(inNode.value);
       } else if (a.kind === 'cstring') {
-        const text = escapeBytes(r.entry);
-        inNode = { name: 'buf', path: 'buf', ctype: 'char[]', offset: 0, size: r.entry.length, dir: 'in', text, display: `"${text}"${(r.flags & IOCTL_FLAG.TRUNCATED) !== 0 ? '...' : ''}` };
+        inNode = { name: 'buf', path: 'buf', ctype: 'char[]', offset: 0, size: r.entry.length, dir: 'in', text: rawText(r.entry), display: `"${escapeBytes(r.entry)}"${(r.flags & IOCTL_FLAG.TRUNCATED) !== 0 ? '...' : ''}` };
       }
       if (desc.check && !(a.kind === 'struct' && !layoutsOk)) {
         checkCtx.in = inVals;
@@ -301,7 +300,13 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     let retInfo: RetInfo;
     if (incomplete) retInfo = { value: 0, errno: null, meaning: 'the call did not return (thread died or tracer detached)' };
     else if (ret < 0) {
-      const why = (errno && desc?.errnos[errno]) ?? (errno ? genericErrnoMeaning(errno) : 'unknown error');
+      const why = (errno && desc?.errnos[errno]) ?? (errno === 'ENOTTY' ? enottyMeaning({
+        ioctl: desc,
+        kind,
+        // A regular file can sit at a /dev path; an anonymous inode is what it says.
+        kindFromPath: r.fdPath.startsWith('/') && kindFromPath(r.fdPath) === kind,
+        wrongBackend: findings.some((f) => f.rule === 'ioctl-wrong-backend'),
+      }) : errno ? genericErrnoMeaning(errno) : 'unknown error');
       retInfo = { value: ret, errno, meaning: why };
     } else if (desc) {
       let m: RetMeaning;

@@ -1,9 +1,12 @@
 // What an errno usually means for a VFIO/iommufd ioctl, when the ioctl's own
 // description has nothing more specific.
 
+import type { Backend } from './dsl.js';
+import type { FdKind } from './types.js';
+
 const GENERIC: Readonly<Record<string, string>> = {
   EINVAL: 'invalid argument: argsz below minsz, unknown flags, or a bad field value',
-  ENOTTY: 'not an ioctl of this fd kind, IOMMU backend or driver',
+  ENOTTY: 'the fd does not implement this ioctl',
   EFAULT: 'the kernel could not read or write the argument (bad pointer or argsz past mapped memory)',
   EBADF: 'not an open file descriptor',
   EBADFD: 'the fd is not of the kind this call needs',
@@ -28,4 +31,46 @@ const GENERIC: Readonly<Record<string, string>> = {
 
 export function genericErrnoMeaning(errno: string): string {
   return GENERIC[errno] ?? errno;
+}
+
+const KIND_NOUN: Record<FdKind, string> = {
+  container: 'a VFIO container',
+  group: 'a VFIO group',
+  device: 'a VFIO device',
+  iommufd: 'an iommufd',
+  migration: 'a VFIO migration fd',
+  dmabuf: 'a VFIO dma-buf',
+  other: 'a VFIO fd',
+};
+
+/** What ENOTTY tells about one call, from what the decoder knows of the ioctl and the fd. */
+export interface EnottyFacts {
+  /** The ioctl's fd kinds and container backends; null when the number is unknown or ambiguous. */
+  ioctl: { fdKinds: readonly FdKind[]; backends: readonly Backend[] | 'any' } | null;
+  kind: FdKind;
+  /** The kind came from the fd's path alone (a regular file at that path answers ENOTTY too). */
+  kindFromPath: boolean;
+  /** The container's last VFIO_SET_IOMMU picked a backend that does not serve this ioctl. */
+  wrongBackend: boolean;
+}
+
+/**
+ * ENOTTY means "this file does not implement this ioctl". Which reasons are
+ * plausible depends on the ioctl and on how sure we are of the fd's kind: a
+ * real container always implements its core ioctls, so ENOTTY on one whose
+ * kind came only from its path says the fd is probably not a container.
+ */
+export function enottyMeaning(f: EnottyFacts): string {
+  const d = f.ioctl;
+  if (d === null) return GENERIC.ENOTTY as string;
+  const meant = [...new Set(d.fdKinds.map((k) => KIND_NOUN[k]))].join(' or ');
+  if (f.kind === 'other') return `the fd does not implement this ioctl (it is for ${meant})`;
+  if (!d.fdKinds.includes(f.kind)) return `not an ioctl of ${KIND_NOUN[f.kind]} (it is for ${meant})`;
+  if (f.wrongBackend) return "the container's IOMMU backend does not serve this ioctl";
+  // Besides "not really that kind", the reasons a real fd of the kind gives ENOTTY.
+  let other: string | null = null;
+  if (f.kind === 'container' && d.backends !== 'any') other = 'its IOMMU backend does not serve it';
+  else if (f.kind === 'device') other = "its driver does not implement it";
+  if (!f.kindFromPath) return other !== null ? `the fd does not implement this ioctl: ${other}` : 'the fd does not implement this ioctl';
+  return `the fd does not implement this ioctl: not ${KIND_NOUN[f.kind]}${other !== null ? `, or ${other}` : ''}?`;
 }
