@@ -5,7 +5,7 @@
 
 import type { Direction, FieldNode, Finding } from './types.js';
 import { ctypeOf, type CapsType, type Field, type FlexShape, type SideCtx, type StructType, type Type, type Vals } from './dsl.js';
-import { escapeBytes, makeFormatter, uuidText, type Formatter } from './format.js';
+import { escapeBytes, makeFormatter, rawText, uuidText, type Formatter } from './format.js';
 
 /** Per-side decoding state (one per event side). */
 export interface Env {
@@ -367,8 +367,8 @@ function decodeFlex(p: Plan, shape: FlexShape, env: Env, at: number, limit: numb
     const end = Math.min(limit, env.len);
     let stop = at;
     while (stop < end && env.bytes[stop] !== 0) stop++;
-    const text = escapeBytes(env.bytes, at, stop);
-    return { name: p.name, path, ctype: shape.ctype ?? 'char[]', offset: at, size: stop - at, dir: p.dir, text, display: `"${text}"` };
+    const text = rawText(env.bytes, at, stop);
+    return { name: p.name, path, ctype: shape.ctype ?? 'char[]', offset: at, size: stop - at, dir: p.dir, text, display: `"${escapeBytes(env.bytes, at, stop)}"` };
   }
   if (t.kind === 'uuid') {
     if (at + 16 > limit) return null;

@@ -118,6 +118,27 @@ export function escapeBytes(b: Uint8Array, start = 0, end = b.length): string {
   return s;
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+/**
+ * Bytes from the traced process as the string they spell (UTF-8; invalid
+ * sequences become U+FFFD). Not terminal-safe: FieldNode.text holds this,
+ * `display` the escaped form.
+ */
+export function rawText(b: Uint8Array, start = 0, end = b.length): string {
+  let plain = true;
+  for (let k = start; k < end; k++) {
+    if ((b[k] as number) >= 0x80) {
+      plain = false;
+      break;
+    }
+  }
+  if (!plain) return utf8.decode(b.subarray(start, end));
+  let s = '';
+  for (let k = start; k < end; k++) s += String.fromCharCode(b[k] as number);
+  return s;
+}
+
 /** 16 bytes as the canonical 8-4-4-4-12 UUID text. */
 export function uuidText(b: Uint8Array, off: number): string {
   let s = '';

@@ -24,7 +24,11 @@ export interface FieldNode {
   dir: Direction;
   /** Scalar value (integers, fds, flags, enums). Absent on aggregates and strings. */
   value?: bigint;
-  /** String value (C strings, UUIDs rendered as text). */
+  /**
+   * String value (C strings, UUIDs rendered as text). Raw: a C string is the
+   * tracee's bytes as UTF-8, control characters included; `display` is the
+   * escaped form that is safe to print.
+   */
   text?: string;
   /** Human form: "VFIO_EEH_PE_ENABLE", "0x3 /* READ|WRITE *\/", "\"0000:06:0d.0\"". */
   display: string;

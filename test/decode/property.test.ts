@@ -18,8 +18,8 @@ const CONTROL = /[\x00-\x1f\x7f]/;
 
 function* texts(n: FieldNode | null): Generator<string> {
   if (!n) return;
+  // `text` is the raw string (renderers escape it); `display` must be safe as is.
   yield n.display;
-  if (n.text !== undefined) yield n.text;
   for (const c of n.children ?? []) yield* texts(c);
 }
 
@@ -69,6 +69,8 @@ describe('random input', () => {
     const ev = dec.decode(record('x86_64', { nr: 106, path: PATH.group, entry: name, ret: -19 }));
     if (ev.kind !== 'ioctl') throw new Error('kind');
     expect(ev.in?.display).toBe('"0\\x1b[2J\\n\\"\\\\\\xff\\x07"');
+    // The raw string keeps the bytes (0xff is not UTF-8: U+FFFD).
+    expect(ev.in?.text).toBe('0\x1b[2J\n"\\\ufffd\x07');
   });
 
   it('huge argsz and counts are bounded by what was captured', () => {
