@@ -10,7 +10,19 @@ import { encodeIo } from '../src/decode/encoding.js';
 import { registry } from '../src/decode/registry.js';
 import { capsReply } from '../src/emulate/ctx.js';
 import { StructBuf, encodeStruct } from '../src/emulate/encode.js';
-import * as U from '../src/emulate/uapi.js';
+import { VFIO_EEH, VFIO_SPAPR_TCE_v2_IOMMU } from '../decoders/container.js';
+import {
+  VFIO_IRQ_INFO_EVENTFD, VFIO_IRQ_INFO_NORESIZE, VFIO_PCI_CONFIG_REGION_INDEX, VFIO_PCI_MSIX_IRQ_INDEX,
+  VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, VFIO_REGION_INFO_CAP_SPARSE_MMAP, VFIO_REGION_INFO_FLAG_CAPS,
+  VFIO_REGION_INFO_FLAG_MMAP, VFIO_REGION_INFO_FLAG_READ, VFIO_REGION_INFO_FLAG_WRITE,
+} from '../decoders/device.js';
+import {
+  VFIO_EEH_PE_CONFIGURE, VFIO_EEH_PE_ENABLE, VFIO_EEH_PE_GET_STATE, VFIO_EEH_PE_RESET_HOT, VFIO_EEH_PE_STATE_NORMAL,
+} from '../decoders/eeh.js';
+import { VFIO_GROUP_FLAGS_VIABLE } from '../decoders/group.js';
+import { VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_IRQ_SET_DATA_EVENTFD } from '../decoders/irqs.js';
+import { VFIO_IOMMU_SPAPR_INFO_DDW } from '../decoders/spapr.js';
+import { VFIO_DMA_MAP_FLAG_READ, VFIO_DMA_MAP_FLAG_WRITE } from '../decoders/type1.js';
 import { EndReason, ProcessEventKind, RuleKind } from '../src/trace/events.js';
 import { encodeHeader, encodeRecord, makeHeader, type NewRecord } from '../src/trace/writer.js';
 
@@ -72,7 +84,7 @@ function sized(name: string, kind: string, values: Record<string, bigint | numbe
 }
 
 const map = (iova: bigint, ret = 0) => {
-  const { bytes } = sized('VFIO_IOMMU_MAP_DMA', 'container', { flags: U.VFIO_DMA_MAP_FLAG_READ | U.VFIO_DMA_MAP_FLAG_WRITE, vaddr: 0x7fff80000000n + iova, iova, size: 0x10000 });
+  const { bytes } = sized('VFIO_IOMMU_MAP_DMA', 'container', { flags: VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE, vaddr: 0x7fff80000000n + iova, iova, size: 0x10000 });
   return record(C, 'VFIO_IOMMU_MAP_DMA', { entry: bytes, ret });
 };
 const unmap = (iova: bigint) => {
@@ -88,24 +100,24 @@ function regionInfo(index: number): NewRecord {
   const room = 128;
   const entry = encodeStruct(t, { argsz: room, index }, LE, room);
   const info = new StructBuf(t, entry.slice(), LE).setAll({
-    flags: U.VFIO_REGION_INFO_FLAG_READ | U.VFIO_REGION_INFO_FLAG_WRITE | (index < 6 ? U.VFIO_REGION_INFO_FLAG_MMAP : 0),
-    size: index === U.VFIO_PCI_CONFIG_REGION_INDEX ? 0x1000 : 0x4000,
+    flags: VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE | (index < 6 ? VFIO_REGION_INFO_FLAG_MMAP : 0),
+    size: index === VFIO_PCI_CONFIG_REGION_INDEX ? 0x1000 : 0x4000,
     offset: BigInt(index) << 40n,
   });
   const caps: { type: StructType; bytes: Uint8Array }[] = [];
   if (index < 6) {
-    const sp = capType(t, U.VFIO_REGION_INFO_CAP_SPARSE_MMAP);
+    const sp = capType(t, VFIO_REGION_INFO_CAP_SPARSE_MMAP);
     const areas = 2;
     const flexAt = sp.size;
     const b = new StructBuf(sp, flexAt + areas * 16, LE).setAll({
-      'header.id': U.VFIO_REGION_INFO_CAP_SPARSE_MMAP, 'header.version': 1, nr_areas: areas,
+      'header.id': VFIO_REGION_INFO_CAP_SPARSE_MMAP, 'header.version': 1, nr_areas: areas,
       'areas[0].offset': 0, 'areas[0].size': 0x2000, 'areas[1].offset': 0x3000, 'areas[1].size': 0x1000,
     });
     caps.push({ type: sp, bytes: b.bytes });
-    const mx = capType(t, U.VFIO_REGION_INFO_CAP_MSIX_MAPPABLE);
-    caps.push({ type: mx, bytes: encodeStruct(mx, { id: U.VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, version: 1 }, LE) });
+    const mx = capType(t, VFIO_REGION_INFO_CAP_MSIX_MAPPABLE);
+    caps.push({ type: mx, bytes: encodeStruct(mx, { id: VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, version: 1 }, LE) });
   }
-  const reply = capsReply(info, caps, U.VFIO_REGION_INFO_FLAG_CAPS, d.minsz);
+  const reply = capsReply(info, caps, VFIO_REGION_INFO_FLAG_CAPS, d.minsz);
   const exit = entry.slice();
   exit.set(reply.subarray(0, Math.min(reply.length, exit.length)));
   return record(D, 'VFIO_DEVICE_GET_REGION_INFO', { entry, exit });
@@ -114,7 +126,7 @@ function regionInfo(index: number): NewRecord {
 function setIrqs(count: number, firstFd: number): NewRecord {
   const t = structOf(desc('VFIO_DEVICE_SET_IRQS', 'device'));
   const size = t.size + 4 * count;
-  const b = encodeStruct(t, { argsz: size, flags: U.VFIO_IRQ_SET_DATA_EVENTFD | U.VFIO_IRQ_SET_ACTION_TRIGGER, index: U.VFIO_PCI_MSIX_IRQ_INDEX, start: 0, count }, LE, size);
+  const b = encodeStruct(t, { argsz: size, flags: VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, index: VFIO_PCI_MSIX_IRQ_INDEX, start: 0, count }, LE, size);
   const dv = new DataView(b.buffer);
   for (let k = 0; k < count; k++) dv.setInt32(t.size + 4 * k, firstFd + k, LE); // data[]: one eventfd per vector
   return record(D, 'VFIO_DEVICE_SET_IRQS', { entry: b });
@@ -122,13 +134,13 @@ function setIrqs(count: number, firstFd: number): NewRecord {
 
 function irqInfo(index: number): NewRecord {
   const { t, bytes } = sized('VFIO_DEVICE_GET_IRQ_INFO', 'device', { index });
-  const exit = new StructBuf(t, bytes.slice(), LE).setAll({ flags: U.VFIO_IRQ_INFO_EVENTFD | U.VFIO_IRQ_INFO_NORESIZE, count: index === U.VFIO_PCI_MSIX_IRQ_INDEX ? 64 : 1 }).bytes;
+  const exit = new StructBuf(t, bytes.slice(), LE).setAll({ flags: VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE, count: index === VFIO_PCI_MSIX_IRQ_INDEX ? 64 : 1 }).bytes;
   return record(D, 'VFIO_DEVICE_GET_IRQ_INFO', { entry: bytes, exit });
 }
 
 function tceInfo(): NewRecord {
   const { t, bytes } = sized('VFIO_IOMMU_SPAPR_TCE_GET_INFO', 'container', {});
-  const exit = new StructBuf(t, bytes.slice(), LE).setAll({ flags: U.VFIO_IOMMU_SPAPR_INFO_DDW, dma32_window_start: 0, dma32_window_size: 0x80000000, 'ddw.pgsizes': 0x1011000, 'ddw.max_dynamic_windows_supported': 1, 'ddw.levels': 5 }).bytes;
+  const exit = new StructBuf(t, bytes.slice(), LE).setAll({ flags: VFIO_IOMMU_SPAPR_INFO_DDW, dma32_window_start: 0, dma32_window_size: 0x80000000, 'ddw.pgsizes': 0x1011000, 'ddw.max_dynamic_windows_supported': 1, 'ddw.levels': 5 }).bytes;
   return record(C, 'VFIO_IOMMU_SPAPR_TCE_GET_INFO', { entry: bytes, exit });
 }
 
@@ -138,16 +150,16 @@ function setup(): NewRecord[] {
   new DataView(group.buffer).setInt32(0, C.fd, LE);
   return [
     record(C, 'VFIO_GET_API_VERSION', {}),
-    record(C, 'VFIO_CHECK_EXTENSION', { arg: BigInt(U.VFIO_SPAPR_TCE_v2_IOMMU), ret: 1 }),
-    record(G, 'VFIO_GROUP_GET_STATUS', { entry: status.bytes, exit: new StructBuf(status.t, status.bytes.slice(), LE).set('flags', U.VFIO_GROUP_FLAGS_VIABLE).bytes }),
+    record(C, 'VFIO_CHECK_EXTENSION', { arg: BigInt(VFIO_SPAPR_TCE_v2_IOMMU), ret: 1 }),
+    record(G, 'VFIO_GROUP_GET_STATUS', { entry: status.bytes, exit: new StructBuf(status.t, status.bytes.slice(), LE).set('flags', VFIO_GROUP_FLAGS_VIABLE).bytes }),
     record(G, 'VFIO_GROUP_SET_CONTAINER', { entry: group }),
-    record(C, 'VFIO_SET_IOMMU', { arg: BigInt(U.VFIO_SPAPR_TCE_v2_IOMMU) }),
-    record(C, 'VFIO_CHECK_EXTENSION', { arg: BigInt(U.VFIO_EEH), ret: 1 }),
+    record(C, 'VFIO_SET_IOMMU', { arg: BigInt(VFIO_SPAPR_TCE_v2_IOMMU) }),
+    record(C, 'VFIO_CHECK_EXTENSION', { arg: BigInt(VFIO_EEH), ret: 1 }),
     tceInfo(),
-    eeh(U.VFIO_EEH_PE_ENABLE),
+    eeh(VFIO_EEH_PE_ENABLE),
     record(G, 'VFIO_GROUP_GET_DEVICE_FD', { entry: new TextEncoder().encode('0000:06:0d.0'), ret: D.fd }),
     ...Array.from({ length: 9 }, (_, k) => regionInfo(k)),
-    irqInfo(U.VFIO_PCI_MSIX_IRQ_INDEX),
+    irqInfo(VFIO_PCI_MSIX_IRQ_INDEX),
   ];
 }
 
@@ -157,12 +169,12 @@ function round(r: number): NewRecord[] {
   const out: NewRecord[] = [];
   for (let k = 0; k < 5; k++) out.push(map(base + BigInt(k) * 0x10000n, r % 97 === 0 && k === 4 ? -22 : 0));
   for (let k = 0; k < 4; k++) out.push(unmap(base + BigInt(k) * 0x10000n));
-  for (let k = 0; k < 3; k++) out.push(eeh(U.VFIO_EEH_PE_GET_STATE, U.VFIO_EEH_PE_STATE_NORMAL));
-  out.push(r % 50 === 0 ? eeh(U.VFIO_EEH_PE_RESET_HOT, 0, 1) : eeh(U.VFIO_EEH_PE_CONFIGURE));
-  out.push(regionInfo(r % 6), regionInfo(U.VFIO_PCI_CONFIG_REGION_INDEX));
+  for (let k = 0; k < 3; k++) out.push(eeh(VFIO_EEH_PE_GET_STATE, VFIO_EEH_PE_STATE_NORMAL));
+  out.push(r % 50 === 0 ? eeh(VFIO_EEH_PE_RESET_HOT, 0, 1) : eeh(VFIO_EEH_PE_CONFIGURE));
+  out.push(regionInfo(r % 6), regionInfo(VFIO_PCI_CONFIG_REGION_INDEX));
   out.push(setIrqs(4, 20 + (r % 8)), setIrqs(1, 30));
   out.push(irqInfo(r % 5));
-  out.push(record(C, 'VFIO_CHECK_EXTENSION', { arg: BigInt(U.VFIO_EEH), ret: 1 }));
+  out.push(record(C, 'VFIO_CHECK_EXTENSION', { arg: BigInt(VFIO_EEH), ret: 1 }));
   out.push(tceInfo());
   return out;
 }

@@ -18,3 +18,12 @@ export const capHeaderField = o('header', vfio_info_cap_header);
 
 /** A non-negative return that carries no payload beyond success. */
 export const retSuccess: RetFn = (r) => ({ meaning: r === 0 ? 'success' : `returned ${r}` });
+
+/**
+ * [kernel name, value] pairs for enumOf/flags from the family's exported
+ * constants, written `named({ VFIO_X, VFIO_Y })`: each name appears once, as
+ * the identifier that src/model and src/emulate import.
+ */
+export function named(consts: Readonly<Record<string, number>>): readonly (readonly [string, number])[] {
+  return Object.entries(consts);
+}

@@ -2,19 +2,29 @@
 // the IOMMU backend. iommufd's VFIO compatibility layer serves them too.
 
 import { enumOf, ioctl, vfio, type Family, type Display } from '../src/decode/dsl.js';
+import { named } from './common.js';
 
-export const EXTENSIONS = [
-  ['VFIO_TYPE1_IOMMU', 1],
-  ['VFIO_SPAPR_TCE_IOMMU', 2],
-  ['VFIO_TYPE1v2_IOMMU', 3],
-  ['VFIO_DMA_CC_IOMMU', 4],
-  ['VFIO_EEH', 5],
-  ['VFIO_TYPE1_NESTING_IOMMU', 6],
-  ['VFIO_SPAPR_TCE_v2_IOMMU', 7],
-  ['VFIO_NOIOMMU_IOMMU', 8],
-  ['VFIO_UNMAP_ALL', 9],
-  ['VFIO_UPDATE_VADDR', 10],
-] as const;
+export const VFIO_API_VERSION = 0;
+
+// Extensions (CHECK_EXTENSION); 1, 2, 3, 7 and 8 are also SET_IOMMU types.
+export const VFIO_TYPE1_IOMMU = 1;
+export const VFIO_SPAPR_TCE_IOMMU = 2;
+export const VFIO_TYPE1v2_IOMMU = 3;
+export const VFIO_DMA_CC_IOMMU = 4;
+export const VFIO_EEH = 5;
+export const VFIO_TYPE1_NESTING_IOMMU = 6;
+export const VFIO_SPAPR_TCE_v2_IOMMU = 7;
+export const VFIO_NOIOMMU_IOMMU = 8;
+export const VFIO_UNMAP_ALL = 9;
+export const VFIO_UPDATE_VADDR = 10;
+
+export const EXTENSIONS = named({
+  VFIO_TYPE1_IOMMU, VFIO_SPAPR_TCE_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_DMA_CC_IOMMU, VFIO_EEH,
+  VFIO_TYPE1_NESTING_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU, VFIO_NOIOMMU_IOMMU, VFIO_UNMAP_ALL, VFIO_UPDATE_VADDR,
+});
+
+/** The values VFIO_SET_IOMMU accepts. */
+export const IOMMU_TYPES = named({ VFIO_TYPE1_IOMMU, VFIO_SPAPR_TCE_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU, VFIO_NOIOMMU_IOMMU });
 
 const extDisplay: Display = enumOf(EXTENSIONS);
 const extName = (n: number): string => EXTENSIONS.find(([, v]) => v === n)?.[0] ?? `extension ${n}`;
@@ -30,7 +40,7 @@ export const container: Family = {
       nr: vfio(0),
       fdKinds: ['container', 'iommufd'],
       arg: { kind: 'none' },
-      ret: (r) => ({ meaning: r === 0 ? 'VFIO_API_VERSION (0)' : `API version ${r} (this decoder knows 0)` }),
+      ret: (r) => ({ meaning: r === VFIO_API_VERSION ? 'VFIO_API_VERSION (0)' : `API version ${r} (this decoder knows 0)` }),
     }),
     ioctl(F, {
       name: 'VFIO_CHECK_EXTENSION',

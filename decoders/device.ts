@@ -7,9 +7,17 @@ import {
   au64, caps, custom, enumOf, flags, flex, hex, i, ioctl, o, retNewFd, rsv, s32, struct, u8, u16, u32, u64, union, vfio, dec, fdDisplay,
   type Family, type Display,
 } from '../src/decode/dsl.js';
-import { argszIn, argszInOut, capHeaderField, vfio_info_cap_header } from './common.js';
+import { argszIn, argszInOut, capHeaderField, named, vfio_info_cap_header } from './common.js';
 
-const VFIO_DEVICE_FLAGS_CAPS = 1 << 7;
+export const VFIO_DEVICE_FLAGS_RESET = 1 << 0;
+export const VFIO_DEVICE_FLAGS_PCI = 1 << 1;
+export const VFIO_DEVICE_FLAGS_PLATFORM = 1 << 2;
+export const VFIO_DEVICE_FLAGS_AMBA = 1 << 3;
+export const VFIO_DEVICE_FLAGS_CCW = 1 << 4;
+export const VFIO_DEVICE_FLAGS_AP = 1 << 5;
+export const VFIO_DEVICE_FLAGS_FSL_MC = 1 << 6;
+export const VFIO_DEVICE_FLAGS_CAPS = 1 << 7;
+export const VFIO_DEVICE_FLAGS_CDX = 1 << 8;
 
 export const vfio_device_info_cap_pci_atomic_comp = struct('vfio_device_info_cap_pci_atomic_comp', [
   capHeaderField,
@@ -61,17 +69,10 @@ export const vfio_device_info_cap_zpci_pfip = struct('vfio_device_info_cap_zpci_
 
 export const vfio_device_info = struct('vfio_device_info', [
   argszInOut,
-  o('flags', u32, flags([
-    ['VFIO_DEVICE_FLAGS_RESET', 1 << 0],
-    ['VFIO_DEVICE_FLAGS_PCI', 1 << 1],
-    ['VFIO_DEVICE_FLAGS_PLATFORM', 1 << 2],
-    ['VFIO_DEVICE_FLAGS_AMBA', 1 << 3],
-    ['VFIO_DEVICE_FLAGS_CCW', 1 << 4],
-    ['VFIO_DEVICE_FLAGS_AP', 1 << 5],
-    ['VFIO_DEVICE_FLAGS_FSL_MC', 1 << 6],
-    ['VFIO_DEVICE_FLAGS_CAPS', VFIO_DEVICE_FLAGS_CAPS],
-    ['VFIO_DEVICE_FLAGS_CDX', 1 << 8],
-  ])),
+  o('flags', u32, flags(named({
+    VFIO_DEVICE_FLAGS_RESET, VFIO_DEVICE_FLAGS_PCI, VFIO_DEVICE_FLAGS_PLATFORM, VFIO_DEVICE_FLAGS_AMBA, VFIO_DEVICE_FLAGS_CCW,
+    VFIO_DEVICE_FLAGS_AP, VFIO_DEVICE_FLAGS_FSL_MC, VFIO_DEVICE_FLAGS_CAPS, VFIO_DEVICE_FLAGS_CDX,
+  }))),
   o('num_regions', u32),
   o('num_irqs', u32),
   o('cap_offset', u32),
@@ -85,11 +86,23 @@ export const vfio_device_info = struct('vfio_device_info', [
   ])),
 ]);
 
-export const PCI_REGION_NAMES = [
-  'VFIO_PCI_BAR0_REGION_INDEX', 'VFIO_PCI_BAR1_REGION_INDEX', 'VFIO_PCI_BAR2_REGION_INDEX',
-  'VFIO_PCI_BAR3_REGION_INDEX', 'VFIO_PCI_BAR4_REGION_INDEX', 'VFIO_PCI_BAR5_REGION_INDEX',
-  'VFIO_PCI_ROM_REGION_INDEX', 'VFIO_PCI_CONFIG_REGION_INDEX', 'VFIO_PCI_VGA_REGION_INDEX',
-];
+export const VFIO_PCI_BAR0_REGION_INDEX = 0;
+export const VFIO_PCI_BAR1_REGION_INDEX = 1;
+export const VFIO_PCI_BAR2_REGION_INDEX = 2;
+export const VFIO_PCI_BAR3_REGION_INDEX = 3;
+export const VFIO_PCI_BAR4_REGION_INDEX = 4;
+export const VFIO_PCI_BAR5_REGION_INDEX = 5;
+export const VFIO_PCI_ROM_REGION_INDEX = 6;
+export const VFIO_PCI_CONFIG_REGION_INDEX = 7;
+export const VFIO_PCI_VGA_REGION_INDEX = 8;
+export const VFIO_PCI_NUM_REGIONS = 9;
+
+/** Region names in index order (0–8, so an index picks its name). */
+export const PCI_REGION_NAMES: readonly string[] = named({
+  VFIO_PCI_BAR0_REGION_INDEX, VFIO_PCI_BAR1_REGION_INDEX, VFIO_PCI_BAR2_REGION_INDEX,
+  VFIO_PCI_BAR3_REGION_INDEX, VFIO_PCI_BAR4_REGION_INDEX, VFIO_PCI_BAR5_REGION_INDEX,
+  VFIO_PCI_ROM_REGION_INDEX, VFIO_PCI_CONFIG_REGION_INDEX, VFIO_PCI_VGA_REGION_INDEX,
+}).map(([n]) => n);
 
 /** vfio-pci region index: 0–8 fixed, ≥ 9 device-specific (described by a TYPE cap). */
 export const regionIndex: Display = custom((v) => {
@@ -140,48 +153,53 @@ export const vfio_region_info_cap_nvlink2_lnkspd = struct('vfio_region_info_cap_
   o('__pad', u32, hex),
 ]);
 
-const VFIO_REGION_INFO_FLAG_CAPS = 1 << 3;
+export const VFIO_REGION_INFO_FLAG_READ = 1 << 0;
+export const VFIO_REGION_INFO_FLAG_WRITE = 1 << 1;
+export const VFIO_REGION_INFO_FLAG_MMAP = 1 << 2;
+export const VFIO_REGION_INFO_FLAG_CAPS = 1 << 3;
+
+export const VFIO_REGION_INFO_CAP_SPARSE_MMAP = 1;
+export const VFIO_REGION_INFO_CAP_TYPE = 2;
+export const VFIO_REGION_INFO_CAP_MSIX_MAPPABLE = 3;
+export const VFIO_REGION_INFO_CAP_NVLINK2_SSATGT = 4;
+export const VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD = 5;
 
 export const vfio_region_info = struct('vfio_region_info', [
   argszInOut,
-  o('flags', u32, flags([
-    ['VFIO_REGION_INFO_FLAG_READ', 1 << 0],
-    ['VFIO_REGION_INFO_FLAG_WRITE', 1 << 1],
-    ['VFIO_REGION_INFO_FLAG_MMAP', 1 << 2],
-    ['VFIO_REGION_INFO_FLAG_CAPS', VFIO_REGION_INFO_FLAG_CAPS],
-  ])),
+  o('flags', u32, flags(named({ VFIO_REGION_INFO_FLAG_READ, VFIO_REGION_INFO_FLAG_WRITE, VFIO_REGION_INFO_FLAG_MMAP, VFIO_REGION_INFO_FLAG_CAPS }))),
   i('index', u32, regionIndex),
   o('cap_offset', u32),
   o('size', au64, hex),
   // Opaque: use it for pread/pwrite/mmap, never compute it.
   o('offset', au64, hex),
   o('caps', caps('cap_offset', 'flags', VFIO_REGION_INFO_FLAG_CAPS, vfio_info_cap_header, [
-    [1, 'VFIO_REGION_INFO_CAP_SPARSE_MMAP', vfio_region_info_cap_sparse_mmap],
-    [2, 'VFIO_REGION_INFO_CAP_TYPE', vfio_region_info_cap_type],
+    [VFIO_REGION_INFO_CAP_SPARSE_MMAP, 'VFIO_REGION_INFO_CAP_SPARSE_MMAP', vfio_region_info_cap_sparse_mmap],
+    [VFIO_REGION_INFO_CAP_TYPE, 'VFIO_REGION_INFO_CAP_TYPE', vfio_region_info_cap_type],
     // MSIX_MAPPABLE is a bare header.
-    [3, 'VFIO_REGION_INFO_CAP_MSIX_MAPPABLE', vfio_info_cap_header],
-    [4, 'VFIO_REGION_INFO_CAP_NVLINK2_SSATGT', vfio_region_info_cap_nvlink2_ssatgt],
-    [5, 'VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD', vfio_region_info_cap_nvlink2_lnkspd],
+    [VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, 'VFIO_REGION_INFO_CAP_MSIX_MAPPABLE', vfio_info_cap_header],
+    [VFIO_REGION_INFO_CAP_NVLINK2_SSATGT, 'VFIO_REGION_INFO_CAP_NVLINK2_SSATGT', vfio_region_info_cap_nvlink2_ssatgt],
+    [VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD, 'VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD', vfio_region_info_cap_nvlink2_lnkspd],
   ])),
 ]);
 
-export const IRQ_INDEXES = [
-  ['VFIO_PCI_INTX_IRQ_INDEX', 0],
-  ['VFIO_PCI_MSI_IRQ_INDEX', 1],
-  ['VFIO_PCI_MSIX_IRQ_INDEX', 2],
-  ['VFIO_PCI_ERR_IRQ_INDEX', 3],
-  ['VFIO_PCI_REQ_IRQ_INDEX', 4],
-] as const;
+export const VFIO_PCI_INTX_IRQ_INDEX = 0;
+export const VFIO_PCI_MSI_IRQ_INDEX = 1;
+export const VFIO_PCI_MSIX_IRQ_INDEX = 2;
+export const VFIO_PCI_ERR_IRQ_INDEX = 3;
+export const VFIO_PCI_REQ_IRQ_INDEX = 4;
+export const VFIO_PCI_NUM_IRQS = 5;
+
+export const IRQ_INDEXES = named({ VFIO_PCI_INTX_IRQ_INDEX, VFIO_PCI_MSI_IRQ_INDEX, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_PCI_ERR_IRQ_INDEX, VFIO_PCI_REQ_IRQ_INDEX });
 export const irqIndex = enumOf(IRQ_INDEXES);
+
+export const VFIO_IRQ_INFO_EVENTFD = 1 << 0;
+export const VFIO_IRQ_INFO_MASKABLE = 1 << 1;
+export const VFIO_IRQ_INFO_AUTOMASKED = 1 << 2;
+export const VFIO_IRQ_INFO_NORESIZE = 1 << 3;
 
 export const vfio_irq_info = struct('vfio_irq_info', [
   argszIn,
-  o('flags', u32, flags([
-    ['VFIO_IRQ_INFO_EVENTFD', 1 << 0],
-    ['VFIO_IRQ_INFO_MASKABLE', 1 << 1],
-    ['VFIO_IRQ_INFO_AUTOMASKED', 1 << 2],
-    ['VFIO_IRQ_INFO_NORESIZE', 1 << 3],
-  ])),
+  o('flags', u32, flags(named({ VFIO_IRQ_INFO_EVENTFD, VFIO_IRQ_INFO_MASKABLE, VFIO_IRQ_INFO_AUTOMASKED, VFIO_IRQ_INFO_NORESIZE }))),
   i('index', u32, irqIndex),
   o('count', u32),
 ]);

@@ -3,29 +3,35 @@
 // writes nothing back, and GET_STATE answers with the state as the return value.
 
 import { enumOf, hex, i, ioctl, struct, u32, u64, union, vfio, type Family, type Backend } from '../src/decode/dsl.js';
-import { argszIn } from './common.js';
+import { argszIn, named } from './common.js';
 
-export const EEH_OPS = [
-  ['VFIO_EEH_PE_DISABLE', 0],
-  ['VFIO_EEH_PE_ENABLE', 1],
-  ['VFIO_EEH_PE_UNFREEZE_IO', 2],
-  ['VFIO_EEH_PE_UNFREEZE_DMA', 3],
-  ['VFIO_EEH_PE_GET_STATE', 4],
-  ['VFIO_EEH_PE_RESET_DEACTIVATE', 5],
-  ['VFIO_EEH_PE_RESET_HOT', 6],
-  ['VFIO_EEH_PE_RESET_FUNDAMENTAL', 7],
-  ['VFIO_EEH_PE_CONFIGURE', 8],
-  ['VFIO_EEH_PE_INJECT_ERR', 9],
-] as const;
+export const VFIO_EEH_PE_DISABLE = 0;
+export const VFIO_EEH_PE_ENABLE = 1;
+export const VFIO_EEH_PE_UNFREEZE_IO = 2;
+export const VFIO_EEH_PE_UNFREEZE_DMA = 3;
+export const VFIO_EEH_PE_GET_STATE = 4;
+export const VFIO_EEH_PE_RESET_DEACTIVATE = 5;
+export const VFIO_EEH_PE_RESET_HOT = 6;
+export const VFIO_EEH_PE_RESET_FUNDAMENTAL = 7;
+export const VFIO_EEH_PE_CONFIGURE = 8;
+export const VFIO_EEH_PE_INJECT_ERR = 9;
 
-/** GET_STATE answers; a separate namespace from the ops (5 is both RESET_DEACTIVATE and UNAVAIL). */
-export const EEH_STATES = [
-  ['VFIO_EEH_PE_STATE_NORMAL', 0],
-  ['VFIO_EEH_PE_STATE_RESET', 1],
-  ['VFIO_EEH_PE_STATE_STOPPED', 2],
-  ['VFIO_EEH_PE_STATE_STOPPED_DMA', 4],
-  ['VFIO_EEH_PE_STATE_UNAVAIL', 5],
-] as const;
+/** The ops in value order (0–9, so a value indexes it). */
+export const EEH_OPS = named({
+  VFIO_EEH_PE_DISABLE, VFIO_EEH_PE_ENABLE, VFIO_EEH_PE_UNFREEZE_IO, VFIO_EEH_PE_UNFREEZE_DMA, VFIO_EEH_PE_GET_STATE,
+  VFIO_EEH_PE_RESET_DEACTIVATE, VFIO_EEH_PE_RESET_HOT, VFIO_EEH_PE_RESET_FUNDAMENTAL, VFIO_EEH_PE_CONFIGURE, VFIO_EEH_PE_INJECT_ERR,
+});
+
+// GET_STATE answers: a separate namespace from the ops (5 is both RESET_DEACTIVATE and UNAVAIL).
+export const VFIO_EEH_PE_STATE_NORMAL = 0;
+export const VFIO_EEH_PE_STATE_RESET = 1;
+export const VFIO_EEH_PE_STATE_STOPPED = 2;
+export const VFIO_EEH_PE_STATE_STOPPED_DMA = 4;
+export const VFIO_EEH_PE_STATE_UNAVAIL = 5;
+
+export const EEH_STATES = named({
+  VFIO_EEH_PE_STATE_NORMAL, VFIO_EEH_PE_STATE_RESET, VFIO_EEH_PE_STATE_STOPPED, VFIO_EEH_PE_STATE_STOPPED_DMA, VFIO_EEH_PE_STATE_UNAVAIL,
+});
 
 // Error types and functions are the platform's (asm/eeh.h on powerpc).
 const ERR_TYPES = [
@@ -40,8 +46,6 @@ export const EEH_ERR_FUNCS = [
   'DMA_WR_ADDR', 'DMA_WR_DATA', 'DMA_WR_MASTER', 'DMA_WR_TARGET',
 ].map((n, k) => [`EEH_ERR_FUNC_${n}`, k] as const);
 
-const INJECT_ERR = 9;
-const GET_STATE = 4;
 
 export const vfio_eeh_pe_err = struct('vfio_eeh_pe_err', [
   i('type', u32, enumOf(ERR_TYPES)),
@@ -55,7 +59,7 @@ export const vfio_eeh_pe_op = struct('vfio_eeh_pe_op', [
   // Must be 0; shown in hex and checked by eeh-flags-nonzero.
   i('flags', u32, hex),
   i('op', u32, enumOf(EEH_OPS)),
-  i('', union('', [i('err', vfio_eeh_pe_err, { when: (v) => v.op === INJECT_ERR })])),
+  i('', union('', [i('err', vfio_eeh_pe_err, { when: (v) => v.op === VFIO_EEH_PE_INJECT_ERR })])),
 ]);
 
 const SPAPR: readonly Backend[] = ['spapr-v1', 'spapr-v2'];
@@ -74,7 +78,7 @@ export const eeh: Family = {
       arg: { kind: 'struct', type: vfio_eeh_pe_op },
       minszEnd: 'op',
       ret: (r, c) => {
-        if (c.in.op === GET_STATE) return { meaning: `PE state ${stateName(r)}` };
+        if (c.in.op === VFIO_EEH_PE_GET_STATE) return { meaning: `PE state ${stateName(r)}` };
         return { meaning: r === 0 ? 'success' : `returned ${r}` };
       },
       errnos: {
@@ -89,8 +93,8 @@ export const eeh: Family = {
         const f = c.in.flags;
         if (f !== undefined && f !== 0) c.add('eeh-flags-nonzero', 'error', `flags must be 0 but is 0x${(f >>> 0).toString(16)} (the kernel answers EINVAL)`, 'flags');
         const op = c.in.op;
-        if (op !== undefined && op > INJECT_ERR) c.add('eeh-op-unknown', 'error', `op ${op} is not a VFIO_EEH_PE_* op (the kernel answers EINVAL)`, 'op');
-        if (op === INJECT_ERR) {
+        if (op !== undefined && op > VFIO_EEH_PE_INJECT_ERR) c.add('eeh-op-unknown', 'error', `op ${op} is not a VFIO_EEH_PE_* op (the kernel answers EINVAL)`, 'op');
+        if (op === VFIO_EEH_PE_INJECT_ERR) {
           if (c.argsz < 40) c.add('eeh-inject-argsz', 'error', `INJECT_ERR needs argsz ≥ 40 for the err union, got ${c.argsz}`, 'argsz');
           const fn = c.in['err.func'];
           if (fn !== undefined && fn > 19) c.add('eeh-inject-func', 'error', `err.func ${fn} is outside 0–19`, 'err.func');

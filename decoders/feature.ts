@@ -5,14 +5,13 @@ import {
   au64, custom, enumOf, flags, flex, hex, i, io, ioctl, rsv, s32, struct, u32, u8, uuid, vfio, dec, fdDisplay, ptrDisplay,
   type Family, type FlexShape, type StructType, type Type,
 } from '../src/decode/dsl.js';
-import { argszIn } from './common.js';
+import { argszIn, named } from './common.js';
 import { flagsText } from '../src/decode/format.js';
 
-
-export const FEATURE_GET = 1 << 16;
-export const FEATURE_SET = 1 << 17;
-export const FEATURE_PROBE = 1 << 18;
-const FEATURE_MASK = 0xffff;
+export const VFIO_DEVICE_FEATURE_MASK = 0xffff;
+export const VFIO_DEVICE_FEATURE_GET = 1 << 16;
+export const VFIO_DEVICE_FEATURE_SET = 1 << 17;
+export const VFIO_DEVICE_FEATURE_PROBE = 1 << 18;
 
 export const FEATURES = [
   'VFIO_DEVICE_FEATURE_PCI_VF_TOKEN',
@@ -29,17 +28,13 @@ export const FEATURES = [
   'VFIO_DEVICE_FEATURE_DMA_BUF',
 ] as const;
 
-const OP_BITS = [
-  ['VFIO_DEVICE_FEATURE_GET', FEATURE_GET],
-  ['VFIO_DEVICE_FEATURE_SET', FEATURE_SET],
-  ['VFIO_DEVICE_FEATURE_PROBE', FEATURE_PROBE],
-] as const;
+const OP_BITS = named({ VFIO_DEVICE_FEATURE_GET, VFIO_DEVICE_FEATURE_SET, VFIO_DEVICE_FEATURE_PROBE });
 
 /** "VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE|VFIO_DEVICE_FEATURE_SET" */
 const featureFlags = custom((v) => {
   const n = Number(v);
-  const idx = n & FEATURE_MASK;
-  const ops = flagsText(OP_BITS, n & ~FEATURE_MASK);
+  const idx = n & VFIO_DEVICE_FEATURE_MASK;
+  const ops = flagsText(OP_BITS, n & ~VFIO_DEVICE_FEATURE_MASK);
   return `${FEATURES[idx] ?? String(idx)}${ops === '0' ? '' : `|${ops}`}`;
 });
 
@@ -130,8 +125,8 @@ const PAYLOADS: readonly (Type | null)[] = [
 
 function payload(v: Record<string, number>): FlexShape | null {
   const f = v.flags ?? 0;
-  if ((f & FEATURE_PROBE) !== 0) return null; // PROBE never touches the data
-  const idx = f & FEATURE_MASK;
+  if ((f & VFIO_DEVICE_FEATURE_PROBE) !== 0) return null; // PROBE never touches the data
+  const idx = f & VFIO_DEVICE_FEATURE_MASK;
   // A feature this decoder does not know: its payload as raw bytes.
   if (idx >= PAYLOADS.length) return { type: u8, count: null, ctype: '__u8[]' };
   const t = PAYLOADS[idx];
@@ -164,17 +159,17 @@ export const feature: Family = {
       // even when it fails) and DMA_LOGGING_START (the chosen page_size).
       writes: (v, r) => {
         const f = v.flags ?? 0;
-        const idx = f & FEATURE_MASK;
-        if ((f & FEATURE_PROBE) !== 0) return false;
+        const idx = f & VFIO_DEVICE_FEATURE_MASK;
+        if ((f & VFIO_DEVICE_FEATURE_PROBE) !== 0) return false;
         if (idx === MIG_DEVICE_STATE) return true;
         if (r < 0) return false;
-        return (f & FEATURE_GET) !== 0 || idx === DMA_LOGGING_START;
+        return (f & VFIO_DEVICE_FEATURE_GET) !== 0 || idx === DMA_LOGGING_START;
       },
       ret: (r, c) => {
         const f = c.in.flags ?? 0;
-        const idx = f & FEATURE_MASK;
+        const idx = f & VFIO_DEVICE_FEATURE_MASK;
         const name = FEATURES[idx] ?? `feature ${idx}`;
-        if ((f & FEATURE_PROBE) !== 0) return { meaning: `${name} supported` };
+        if ((f & VFIO_DEVICE_FEATURE_PROBE) !== 0) return { meaning: `${name} supported` };
         if (idx === DMA_BUF && r > 0) return { meaning: `new dma-buf fd ${r}`, newFd: { fd: r, kind: 'dmabuf' } };
         const dfd = c.out?.['data.data_fd'];
         if (idx === MIG_DEVICE_STATE && dfd !== undefined && dfd >= 0) {
@@ -191,15 +186,15 @@ export const feature: Family = {
       },
       check: (c) => {
         const f = c.in.flags ?? 0;
-        const known = FEATURE_MASK | FEATURE_GET | FEATURE_SET | FEATURE_PROBE;
+        const known = VFIO_DEVICE_FEATURE_MASK | VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_PROBE;
         if ((f & ~known) !== 0) c.add('unknown-flags', 'warning', `flags has bits the kernel does not define: 0x${((f & ~known) >>> 0).toString(16)}`, 'flags');
-        if ((f & (FEATURE_GET | FEATURE_SET)) === (FEATURE_GET | FEATURE_SET) && (f & FEATURE_PROBE) === 0) {
+        if ((f & (VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET)) === (VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET) && (f & VFIO_DEVICE_FEATURE_PROBE) === 0) {
           c.add('feature-get-and-set', 'error', 'GET and SET together need PROBE (the kernel answers EINVAL)', 'flags');
         }
-        if ((f & (FEATURE_GET | FEATURE_SET)) === 0) c.add('feature-no-op', 'error', 'neither GET nor SET is set (the kernel answers EINVAL)', 'flags');
-        const t = PAYLOADS[f & FEATURE_MASK];
-        if ((f & FEATURE_PROBE) === 0 && t && c.argsz >= 8 && c.argsz - 8 < t.size) {
-          c.add('feature-payload-short', 'error', `${FEATURES[f & FEATURE_MASK]} needs ${t.size} payload bytes, argsz leaves ${c.argsz - 8}`, 'argsz');
+        if ((f & (VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET)) === 0) c.add('feature-no-op', 'error', 'neither GET nor SET is set (the kernel answers EINVAL)', 'flags');
+        const t = PAYLOADS[f & VFIO_DEVICE_FEATURE_MASK];
+        if ((f & VFIO_DEVICE_FEATURE_PROBE) === 0 && t && c.argsz >= 8 && c.argsz - 8 < t.size) {
+          c.add('feature-payload-short', 'error', `${FEATURES[f & VFIO_DEVICE_FEATURE_MASK]} needs ${t.size} payload bytes, argsz leaves ${c.argsz - 8}`, 'argsz');
         }
       },
     }),

@@ -1,14 +1,14 @@
 // Group fd (/dev/vfio/N, /dev/vfio/noiommu-N) ioctls.
 
 import { flags, ioctl, o, retNewFd, struct, u32, vfio, type Family } from '../src/decode/dsl.js';
-import { argszIn } from './common.js';
+import { argszIn, named } from './common.js';
+
+export const VFIO_GROUP_FLAGS_VIABLE = 1 << 0;
+export const VFIO_GROUP_FLAGS_CONTAINER_SET = 1 << 1;
 
 export const vfio_group_status = struct('vfio_group_status', [
   argszIn,
-  o('flags', u32, flags([
-    ['VFIO_GROUP_FLAGS_VIABLE', 1 << 0],
-    ['VFIO_GROUP_FLAGS_CONTAINER_SET', 1 << 1],
-  ])),
+  o('flags', u32, flags(named({ VFIO_GROUP_FLAGS_VIABLE, VFIO_GROUP_FLAGS_CONTAINER_SET }))),
 ]);
 
 const F = 'group';

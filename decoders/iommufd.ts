@@ -7,13 +7,13 @@ import {
   au64, enumOf, flags, hex, i, io, ioctl, o, rsv, s32, struct, u16, u32, u8, array, dec, fdDisplay, ptrDisplay,
   type Family, type StructType, type IoctlDesc, type RetFn,
 } from '../src/decode/dsl.js';
+import { named } from './common.js';
 
 const size = i('size', u32, dec);
-const MAP_FLAGS = flags([
-  ['IOMMU_IOAS_MAP_FIXED_IOVA', 1 << 0],
-  ['IOMMU_IOAS_MAP_WRITEABLE', 1 << 1],
-  ['IOMMU_IOAS_MAP_READABLE', 1 << 2],
-]);
+export const IOMMU_IOAS_MAP_FIXED_IOVA = 1 << 0;
+export const IOMMU_IOAS_MAP_WRITEABLE = 1 << 1;
+export const IOMMU_IOAS_MAP_READABLE = 1 << 2;
+const MAP_FLAGS = flags(named({ IOMMU_IOAS_MAP_FIXED_IOVA, IOMMU_IOAS_MAP_WRITEABLE, IOMMU_IOAS_MAP_READABLE }));
 
 export const iommu_destroy = struct('iommu_destroy', [size, i('id', u32)]);
 export const iommu_ioas_alloc = struct('iommu_ioas_alloc', [size, i('flags', u32, flags([])), o('out_ioas_id', u32)]);

@@ -3,7 +3,7 @@
 // narrower semantics.
 
 import { flags, hex, i, ioctl, o, rsv, struct, u32, u64, vfio, dec, ptrDisplay, type Family, type Backend } from '../src/decode/dsl.js';
-import { argszIn } from './common.js';
+import { argszIn, named } from './common.js';
 import { vfio_iommu_type1_dma_map, vfio_iommu_type1_dma_unmap } from './type1.js';
 
 const BOTH: readonly Backend[] = ['spapr-v1', 'spapr-v2'];
@@ -16,9 +16,11 @@ export const vfio_iommu_spapr_tce_ddw_info = struct('vfio_iommu_spapr_tce_ddw_in
   o('levels', u32),
 ]);
 
+export const VFIO_IOMMU_SPAPR_INFO_DDW = 1 << 0;
+
 export const vfio_iommu_spapr_tce_info = struct('vfio_iommu_spapr_tce_info', [
   argszIn,
-  o('flags', u32, flags([['VFIO_IOMMU_SPAPR_INFO_DDW', 1 << 0]])),
+  o('flags', u32, flags(named({ VFIO_IOMMU_SPAPR_INFO_DDW }))),
   o('dma32_window_start', u32, hex),
   o('dma32_window_size', u32, hex),
   o('ddw', vfio_iommu_spapr_tce_ddw_info),

@@ -5,7 +5,7 @@ import {
   au64, caps, flags, flex, hex, i, io, ioctl, o, ptr, struct, u32, u64, u8, vfio, dec, ptrDisplay,
   type Family, type Backend,
 } from '../src/decode/dsl.js';
-import { argszIn, argszInOut, capHeaderField, vfio_info_cap_header } from './common.js';
+import { argszIn, argszInOut, capHeaderField, named, vfio_info_cap_header } from './common.js';
 
 const TYPE1: readonly Backend[] = ['type1'];
 
@@ -27,29 +27,30 @@ export const vfio_iommu_type1_info_cap_migration = struct('vfio_iommu_type1_info
 
 export const vfio_iommu_type1_info_dma_avail = struct('vfio_iommu_type1_info_dma_avail', [capHeaderField, o('avail', u32)]);
 
+export const VFIO_IOMMU_INFO_PGSIZES = 1 << 0;
 export const VFIO_IOMMU_INFO_CAPS = 1 << 1;
+
+export const VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE = 1;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION = 2;
+export const VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL = 3;
 
 export const vfio_iommu_type1_info = struct('vfio_iommu_type1_info', [
   argszInOut,
-  o('flags', u32, flags([
-    ['VFIO_IOMMU_INFO_PGSIZES', 1 << 0],
-    ['VFIO_IOMMU_INFO_CAPS', VFIO_IOMMU_INFO_CAPS],
-  ])),
+  o('flags', u32, flags(named({ VFIO_IOMMU_INFO_PGSIZES, VFIO_IOMMU_INFO_CAPS }))),
   o('iova_pgsizes', au64, hex),
   o('cap_offset', u32),
   o('pad', u32, hex),
   o('caps', caps('cap_offset', 'flags', VFIO_IOMMU_INFO_CAPS, vfio_info_cap_header, [
-    [1, 'VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE', vfio_iommu_type1_info_cap_iova_range],
-    [2, 'VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION', vfio_iommu_type1_info_cap_migration],
-    [3, 'VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL', vfio_iommu_type1_info_dma_avail],
+    [VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 'VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE', vfio_iommu_type1_info_cap_iova_range],
+    [VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, 'VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION', vfio_iommu_type1_info_cap_migration],
+    [VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, 'VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL', vfio_iommu_type1_info_dma_avail],
   ])),
 ]);
 
-export const DMA_MAP_FLAGS = [
-  ['VFIO_DMA_MAP_FLAG_READ', 1 << 0],
-  ['VFIO_DMA_MAP_FLAG_WRITE', 1 << 1],
-  ['VFIO_DMA_MAP_FLAG_VADDR', 1 << 2],
-] as const;
+export const VFIO_DMA_MAP_FLAG_READ = 1 << 0;
+export const VFIO_DMA_MAP_FLAG_WRITE = 1 << 1;
+export const VFIO_DMA_MAP_FLAG_VADDR = 1 << 2;
+export const DMA_MAP_FLAGS = named({ VFIO_DMA_MAP_FLAG_READ, VFIO_DMA_MAP_FLAG_WRITE, VFIO_DMA_MAP_FLAG_VADDR });
 
 export const vfio_iommu_type1_dma_map = struct('vfio_iommu_type1_dma_map', [
   argszIn,
@@ -66,14 +67,12 @@ export const vfio_bitmap = struct('vfio_bitmap', [
 ]);
 
 export const VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP = 1 << 0;
+export const VFIO_DMA_UNMAP_FLAG_ALL = 1 << 1;
+export const VFIO_DMA_UNMAP_FLAG_VADDR = 1 << 2;
 
 export const vfio_iommu_type1_dma_unmap = struct('vfio_iommu_type1_dma_unmap', [
   argszIn,
-  i('flags', u32, flags([
-    ['VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP', VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP],
-    ['VFIO_DMA_UNMAP_FLAG_ALL', 1 << 1],
-    ['VFIO_DMA_UNMAP_FLAG_VADDR', 1 << 2],
-  ])),
+  i('flags', u32, flags(named({ VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, VFIO_DMA_UNMAP_FLAG_ALL, VFIO_DMA_UNMAP_FLAG_VADDR }))),
   i('iova', u64, hex),
   // Rewritten on success with the number of bytes unmapped.
   io('size', u64, hex),
@@ -88,17 +87,15 @@ export const vfio_iommu_type1_dirty_bitmap_get = struct('vfio_iommu_type1_dirty_
   i('bitmap', vfio_bitmap),
 ]);
 
-const DIRTY_GET_BITMAP = 1 << 2;
+export const VFIO_IOMMU_DIRTY_PAGES_FLAG_START = 1 << 0;
+export const VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP = 1 << 1;
+export const VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP = 1 << 2;
 
 export const vfio_iommu_type1_dirty_bitmap = struct('vfio_iommu_type1_dirty_bitmap', [
   argszIn,
-  i('flags', u32, flags([
-    ['VFIO_IOMMU_DIRTY_PAGES_FLAG_START', 1 << 0],
-    ['VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP', 1 << 1],
-    ['VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP', DIRTY_GET_BITMAP],
-  ])),
+  i('flags', u32, flags(named({ VFIO_IOMMU_DIRTY_PAGES_FLAG_START, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP, VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP }))),
   i('data', flex(u8, 'argsz', (v) =>
-    ((v.flags ?? 0) & DIRTY_GET_BITMAP) !== 0 ? { type: vfio_iommu_type1_dirty_bitmap_get, count: 1, single: true, ctype: 'struct vfio_iommu_type1_dirty_bitmap_get' } : null,
+    ((v.flags ?? 0) & VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP) !== 0 ? { type: vfio_iommu_type1_dirty_bitmap_get, count: 1, single: true, ctype: 'struct vfio_iommu_type1_dirty_bitmap_get' } : null,
   )),
 ]);
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildConfigSpace } from './pciConfig.js';
 import type { Profile } from './profile.js';
-import { VFIO_PCI_CONFIG_REGION_INDEX, VFIO_PCI_NUM_REGIONS } from './uapi.js';
+import { VFIO_PCI_CONFIG_REGION_INDEX, VFIO_PCI_NUM_REGIONS } from '../../decoders/device.js';
 
 export const REGION_SHIFT = 40n;
 

@@ -10,7 +10,11 @@ import type { Profile } from './profile.js';
 import { Spapr } from './spapr.js';
 import { Type1 } from './type1.js';
 import { ret, type Verdict } from './types.js';
-import * as U from './uapi.js';
+import {
+  VFIO_API_VERSION, VFIO_DMA_CC_IOMMU, VFIO_EEH, VFIO_SPAPR_TCE_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU, VFIO_TYPE1_IOMMU,
+  VFIO_TYPE1v2_IOMMU, VFIO_UNMAP_ALL, VFIO_UPDATE_VADDR,
+} from '../../decoders/container.js';
+import { VFIO_EEH_PE_INJECT_ERR } from '../../decoders/eeh.js';
 import type { Group } from './group.js';
 
 /** INJECT_ERR: err.type is 32-bit (0) or 64-bit (1); err.func 0-19. */
@@ -30,12 +34,12 @@ export class Container {
   /** The decoders' name for the selected backend (narrows colliding numbers). */
   backendName(): Backend | null {
     switch (this.iommuType) {
-      case U.VFIO_TYPE1_IOMMU:
-      case U.VFIO_TYPE1v2_IOMMU:
+      case VFIO_TYPE1_IOMMU:
+      case VFIO_TYPE1v2_IOMMU:
         return 'type1';
-      case U.VFIO_SPAPR_TCE_IOMMU:
+      case VFIO_SPAPR_TCE_IOMMU:
         return 'spapr-v1';
-      case U.VFIO_SPAPR_TCE_v2_IOMMU:
+      case VFIO_SPAPR_TCE_v2_IOMMU:
         return 'spapr-v2';
       default:
         return null;
@@ -45,8 +49,8 @@ export class Container {
   /** IOMMU types this machine's backends accept. */
   private supportedTypes(): number[] {
     return this.profile.iommu === 'type1'
-      ? [U.VFIO_TYPE1_IOMMU, U.VFIO_TYPE1v2_IOMMU]
-      : [U.VFIO_SPAPR_TCE_IOMMU, U.VFIO_SPAPR_TCE_v2_IOMMU];
+      ? [VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU]
+      : [VFIO_SPAPR_TCE_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU];
   }
 
   checkExtension(ext: number): number {
@@ -54,24 +58,24 @@ export class Container {
     if (this.supportedTypes().includes(ext)) return 1;
     if (this.profile.iommu === 'type1') {
       switch (ext) {
-        case U.VFIO_UNMAP_ALL:
+        case VFIO_UNMAP_ALL:
           return 1;
-        case U.VFIO_UPDATE_VADDR:
-        case U.VFIO_DMA_CC_IOMMU:
+        case VFIO_UPDATE_VADDR:
+        case VFIO_DMA_CC_IOMMU:
           // Both need a live backend to answer (coherent x86 IOMMU: 1).
           return set ? 1 : 0;
         default:
           return 0;
       }
     }
-    if (ext === U.VFIO_EEH) return this.profile.eeh ? 1 : 0;
+    if (ext === VFIO_EEH) return this.profile.eeh ? 1 : 0;
     return 0;
   }
 
   handle(c: CallCtx): Verdict {
     switch (c.name) {
       case 'VFIO_GET_API_VERSION':
-        return ret(U.VFIO_API_VERSION);
+        return ret(VFIO_API_VERSION);
       case 'VFIO_CHECK_EXTENSION':
         return ret(this.checkExtension(Number(BigInt.asIntN(32, c.call.arg))));
       case 'VFIO_SET_IOMMU':
@@ -88,9 +92,9 @@ export class Container {
     if (!this.supportedTypes().includes(type)) return ret(fail('ENODEV'));
     this.iommuType = type;
     this.backend =
-      type === U.VFIO_TYPE1_IOMMU || type === U.VFIO_TYPE1v2_IOMMU
-        ? new Type1(type === U.VFIO_TYPE1v2_IOMMU)
-        : new Spapr(type === U.VFIO_SPAPR_TCE_v2_IOMMU);
+      type === VFIO_TYPE1_IOMMU || type === VFIO_TYPE1v2_IOMMU
+        ? new Type1(type === VFIO_TYPE1v2_IOMMU)
+        : new Spapr(type === VFIO_SPAPR_TCE_v2_IOMMU);
     return ret(0);
   }
 
@@ -110,8 +114,8 @@ export class Container {
     if (!('bytes' in a)) return a;
     if (a.num('flags') !== 0) return ret(fail('EINVAL'));
     const op = a.num('op');
-    if (op > U.VFIO_EEH_PE_INJECT_ERR) return ret(fail('EINVAL'));
-    if (op === U.VFIO_EEH_PE_INJECT_ERR) {
+    if (op > VFIO_EEH_PE_INJECT_ERR) return ret(fail('EINVAL'));
+    if (op === VFIO_EEH_PE_INJECT_ERR) {
       if (a.num('argsz') < a.type.size || c.readable() < a.type.size) return ret(a.num('argsz') < a.type.size ? fail('EINVAL') : fail('EFAULT'));
       if (a.num('err.type') >= EEH_ERR_TYPES || a.num('err.func') >= EEH_ERR_FUNCS) return ret(fail('EINVAL'));
     }

@@ -10,7 +10,20 @@ import { findCapability, PCI_CAP_ID } from './pciConfig.js';
 import { splitAddress, type Profile } from './profile.js';
 import { ret, type Verdict } from './types.js';
 import type { FdLookup } from './group.js';
-import * as U from './uapi.js';
+import {
+  VFIO_DEVICE_FLAGS_PCI, VFIO_DEVICE_FLAGS_RESET, VFIO_IRQ_INFO_AUTOMASKED, VFIO_IRQ_INFO_EVENTFD,
+  VFIO_IRQ_INFO_MASKABLE, VFIO_IRQ_INFO_NORESIZE, VFIO_PCI_CONFIG_REGION_INDEX, VFIO_PCI_ERR_IRQ_INDEX,
+  VFIO_PCI_INTX_IRQ_INDEX, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_PCI_MSI_IRQ_INDEX, VFIO_PCI_NUM_IRQS, VFIO_PCI_NUM_REGIONS,
+  VFIO_PCI_REQ_IRQ_INDEX, VFIO_PCI_ROM_REGION_INDEX, VFIO_PCI_VGA_REGION_INDEX, VFIO_REGION_INFO_CAP_MSIX_MAPPABLE,
+  VFIO_REGION_INFO_FLAG_CAPS, VFIO_REGION_INFO_FLAG_MMAP, VFIO_REGION_INFO_FLAG_READ, VFIO_REGION_INFO_FLAG_WRITE,
+} from '../../decoders/device.js';
+import {
+  VFIO_DEVICE_FEATURE_GET, VFIO_DEVICE_FEATURE_MASK, VFIO_DEVICE_FEATURE_PROBE, VFIO_DEVICE_FEATURE_SET,
+} from '../../decoders/feature.js';
+import {
+  VFIO_IRQ_SET_ACTION_MASK, VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_IRQ_SET_ACTION_TYPE_MASK, VFIO_IRQ_SET_ACTION_UNMASK,
+  VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD, VFIO_IRQ_SET_DATA_NONE, VFIO_IRQ_SET_DATA_TYPE_MASK,
+} from '../../decoders/irqs.js';
 
 type IrqType = 'none' | 'intx' | 'msi' | 'msix';
 
@@ -68,9 +81,9 @@ export class Device {
   private info(c: CallCtx): Verdict {
     const a = c.args();
     if (isVerdict(a)) return a;
-    a.set('flags', U.VFIO_DEVICE_FLAGS_PCI | (this.profile.pci.reset ? U.VFIO_DEVICE_FLAGS_RESET : 0))
-      .set('num_regions', U.VFIO_PCI_NUM_REGIONS)
-      .set('num_irqs', U.VFIO_PCI_NUM_IRQS)
+    a.set('flags', VFIO_DEVICE_FLAGS_PCI | (this.profile.pci.reset ? VFIO_DEVICE_FLAGS_RESET : 0))
+      .set('num_regions', VFIO_PCI_NUM_REGIONS)
+      .set('num_irqs', VFIO_PCI_NUM_IRQS)
       .set('cap_offset', 0);
     return c.reply(0, a, Math.min(a.num('argsz'), a.type.size));
   }
@@ -80,34 +93,34 @@ export class Device {
     if (isVerdict(a)) return a;
     const index = a.num('index');
     // No VGA region on this function, and no device-specific regions.
-    if (index >= U.VFIO_PCI_NUM_REGIONS || index === U.VFIO_PCI_VGA_REGION_INDEX) return ret(fail('EINVAL'));
+    if (index >= VFIO_PCI_NUM_REGIONS || index === VFIO_PCI_VGA_REGION_INDEX) return ret(fail('EINVAL'));
     const size = this.sizes[index] ?? 0n;
     const bar = this.profile.pci.bars.find((b) => b.index === index);
     let flags = 0;
-    if (index === U.VFIO_PCI_CONFIG_REGION_INDEX) flags = U.VFIO_REGION_INFO_FLAG_READ | U.VFIO_REGION_INFO_FLAG_WRITE;
-    else if (index === U.VFIO_PCI_ROM_REGION_INDEX) flags = size > 0n ? U.VFIO_REGION_INFO_FLAG_READ : 0;
-    else if (bar) flags = U.VFIO_REGION_INFO_FLAG_READ | U.VFIO_REGION_INFO_FLAG_WRITE | (bar.mmap ? U.VFIO_REGION_INFO_FLAG_MMAP : 0);
+    if (index === VFIO_PCI_CONFIG_REGION_INDEX) flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+    else if (index === VFIO_PCI_ROM_REGION_INDEX) flags = size > 0n ? VFIO_REGION_INFO_FLAG_READ : 0;
+    else if (bar) flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE | (bar.mmap ? VFIO_REGION_INFO_FLAG_MMAP : 0);
     a.set('flags', flags).set('size', size).set('offset', regionOffset(index)).set('cap_offset', 0);
     const caps = [];
     const msix = this.profile.pci.msix;
     // The MSI-X table may be mmapped (interrupt remapping isolates MSI): say so.
-    if (msix && bar && bar.mmap && msix.tableBar === index) caps.push(c.cap(U.VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, {}));
-    return c.reply(0, capsReply(a, caps, U.VFIO_REGION_INFO_FLAG_CAPS, c.desc.minsz));
+    if (msix && bar && bar.mmap && msix.tableBar === index) caps.push(c.cap(VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, {}));
+    return c.reply(0, capsReply(a, caps, VFIO_REGION_INFO_FLAG_CAPS, c.desc.minsz));
   }
 
   /** vfio-pci's IRQ count per index. */
   irqCount(index: number): number {
     const p = this.profile.pci;
     switch (index) {
-      case U.VFIO_PCI_INTX_IRQ_INDEX:
+      case VFIO_PCI_INTX_IRQ_INDEX:
         return p.intx ? 1 : 0;
-      case U.VFIO_PCI_MSI_IRQ_INDEX:
+      case VFIO_PCI_MSI_IRQ_INDEX:
         return 0; // no MSI capability in the built-in functions
-      case U.VFIO_PCI_MSIX_IRQ_INDEX:
+      case VFIO_PCI_MSIX_IRQ_INDEX:
         return p.msix?.vectors ?? 0;
-      case U.VFIO_PCI_ERR_IRQ_INDEX:
+      case VFIO_PCI_ERR_IRQ_INDEX:
         return p.pcie ? 1 : 0;
-      case U.VFIO_PCI_REQ_IRQ_INDEX:
+      case VFIO_PCI_REQ_IRQ_INDEX:
         return 1;
       default:
         return 0;
@@ -118,11 +131,11 @@ export class Device {
     const a = c.args();
     if (isVerdict(a)) return a;
     const index = a.num('index');
-    if (index >= U.VFIO_PCI_NUM_IRQS) return ret(fail('EINVAL'));
-    if (index === U.VFIO_PCI_ERR_IRQ_INDEX && !this.profile.pci.pcie) return ret(fail('EINVAL'));
-    let flags = U.VFIO_IRQ_INFO_EVENTFD;
-    if (index === U.VFIO_PCI_INTX_IRQ_INDEX) flags |= U.VFIO_IRQ_INFO_MASKABLE | U.VFIO_IRQ_INFO_AUTOMASKED;
-    else flags |= U.VFIO_IRQ_INFO_NORESIZE;
+    if (index >= VFIO_PCI_NUM_IRQS) return ret(fail('EINVAL'));
+    if (index === VFIO_PCI_ERR_IRQ_INDEX && !this.profile.pci.pcie) return ret(fail('EINVAL'));
+    let flags = VFIO_IRQ_INFO_EVENTFD;
+    if (index === VFIO_PCI_INTX_IRQ_INDEX) flags |= VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED;
+    else flags |= VFIO_IRQ_INFO_NORESIZE;
     a.set('flags', flags).set('count', this.irqCount(index));
     return c.reply(0, a, c.desc.minsz);
   }
@@ -135,24 +148,24 @@ export class Device {
     const start = a.num('start');
     const count = a.num('count');
     const U32_MAX = 0xffffffff;
-    if (index >= U.VFIO_PCI_NUM_IRQS || count >= U32_MAX - start || flags & ~(U.VFIO_IRQ_SET_DATA_TYPE_MASK | U.VFIO_IRQ_SET_ACTION_TYPE_MASK)) return ret(fail('EINVAL'));
+    if (index >= VFIO_PCI_NUM_IRQS || count >= U32_MAX - start || flags & ~(VFIO_IRQ_SET_DATA_TYPE_MASK | VFIO_IRQ_SET_ACTION_TYPE_MASK)) return ret(fail('EINVAL'));
     const max = this.irqCount(index);
     if (start >= max || start + count > max) return ret(fail('EINVAL'));
-    const dataType = flags & U.VFIO_IRQ_SET_DATA_TYPE_MASK;
-    const elem = dataType === U.VFIO_IRQ_SET_DATA_NONE ? 0 : dataType === U.VFIO_IRQ_SET_DATA_BOOL ? 1 : dataType === U.VFIO_IRQ_SET_DATA_EVENTFD ? 4 : -1;
+    const dataType = flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
+    const elem = dataType === VFIO_IRQ_SET_DATA_NONE ? 0 : dataType === VFIO_IRQ_SET_DATA_BOOL ? 1 : dataType === VFIO_IRQ_SET_DATA_EVENTFD ? 4 : -1;
     if (elem < 0) return ret(fail('EINVAL'));
     const hdr = c.desc.minsz;
     if (elem > 0 && a.num('argsz') - hdr < count * elem) return ret(fail('EINVAL'));
     if (elem > 0 && c.readable() < hdr + count * elem) return ret(fail('EFAULT'));
-    const action = flags & U.VFIO_IRQ_SET_ACTION_TYPE_MASK;
-    const TRIGGER = U.VFIO_IRQ_SET_ACTION_TRIGGER;
+    const action = flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
+    const TRIGGER = VFIO_IRQ_SET_ACTION_TRIGGER;
     const supported =
-      index === U.VFIO_PCI_INTX_IRQ_INDEX
-        ? [U.VFIO_IRQ_SET_ACTION_MASK, U.VFIO_IRQ_SET_ACTION_UNMASK, TRIGGER].includes(action)
+      index === VFIO_PCI_INTX_IRQ_INDEX
+        ? [VFIO_IRQ_SET_ACTION_MASK, VFIO_IRQ_SET_ACTION_UNMASK, TRIGGER].includes(action)
         : action === TRIGGER;
     if (!supported) return ret(fail('ENOTTY'));
     const eventfds: number[] = [];
-    if (dataType === U.VFIO_IRQ_SET_DATA_EVENTFD) {
+    if (dataType === VFIO_IRQ_SET_DATA_EVENTFD) {
       const dv = new DataView(c.call.entry.buffer, c.call.entry.byteOffset + hdr, count * 4);
       for (let k = 0; k < count; k++) {
         const fd = dv.getInt32(k * 4, c.le);
@@ -164,8 +177,8 @@ export class Device {
         eventfds.push(fd);
       }
     }
-    const disable = dataType === U.VFIO_IRQ_SET_DATA_NONE && count === 0;
-    if (index === U.VFIO_PCI_INTX_IRQ_INDEX) {
+    const disable = dataType === VFIO_IRQ_SET_DATA_NONE && count === 0;
+    if (index === VFIO_PCI_INTX_IRQ_INDEX) {
       if (action === TRIGGER) {
         if (disable && this.irqType === 'intx') {
           this.irqType = 'none';
@@ -173,26 +186,26 @@ export class Device {
           return ret(0);
         }
         if (!(this.irqType === 'intx' || this.irqType === 'none') || start !== 0 || count !== 1) return ret(fail('EINVAL'));
-        if (dataType === U.VFIO_IRQ_SET_DATA_EVENTFD) {
+        if (dataType === VFIO_IRQ_SET_DATA_EVENTFD) {
           this.triggers[index] = eventfds;
           this.irqType = eventfds[0]! >= 0 ? 'intx' : 'none';
         }
         return ret(0);
       }
       if (this.irqType !== 'intx' || start !== 0 || count !== 1) return ret(fail('EINVAL'));
-      if (action === U.VFIO_IRQ_SET_ACTION_MASK && dataType === U.VFIO_IRQ_SET_DATA_EVENTFD) return ret(fail('ENOTTY'));
-      this.intxMasked = action === U.VFIO_IRQ_SET_ACTION_MASK;
+      if (action === VFIO_IRQ_SET_ACTION_MASK && dataType === VFIO_IRQ_SET_DATA_EVENTFD) return ret(fail('ENOTTY'));
+      this.intxMasked = action === VFIO_IRQ_SET_ACTION_MASK;
       return ret(0);
     }
-    if (index === U.VFIO_PCI_MSI_IRQ_INDEX || index === U.VFIO_PCI_MSIX_IRQ_INDEX) {
-      const kind: IrqType = index === U.VFIO_PCI_MSI_IRQ_INDEX ? 'msi' : 'msix';
+    if (index === VFIO_PCI_MSI_IRQ_INDEX || index === VFIO_PCI_MSIX_IRQ_INDEX) {
+      const kind: IrqType = index === VFIO_PCI_MSI_IRQ_INDEX ? 'msi' : 'msix';
       if (disable && this.irqType === kind) {
         this.irqType = 'none';
         this.triggers[index] = [];
         return ret(0);
       }
       if (!(this.irqType === kind || this.irqType === 'none')) return ret(fail('EINVAL'));
-      if (dataType !== U.VFIO_IRQ_SET_DATA_EVENTFD) return this.irqType === kind ? ret(0) : ret(fail('EINVAL'));
+      if (dataType !== VFIO_IRQ_SET_DATA_EVENTFD) return this.irqType === kind ? ret(0) : ret(fail('EINVAL'));
       const t = this.triggers[index]!;
       eventfds.forEach((fd, k) => (t[start + k] = fd));
       this.irqType = kind;
@@ -200,7 +213,7 @@ export class Device {
     }
     // ERR and REQ: a single eventfd slot each.
     if (count > 1) return ret(fail('EINVAL'));
-    if (dataType === U.VFIO_IRQ_SET_DATA_EVENTFD) this.triggers[index] = eventfds;
+    if (dataType === VFIO_IRQ_SET_DATA_EVENTFD) this.triggers[index] = eventfds;
     else if (disable) this.triggers[index] = [];
     return ret(0);
   }
@@ -246,12 +259,12 @@ export class Device {
     const a = c.args();
     if (isVerdict(a)) return a;
     const flags = a.num('flags');
-    const GET = U.VFIO_DEVICE_FEATURE_GET;
-    const SET = U.VFIO_DEVICE_FEATURE_SET;
-    const PROBE = U.VFIO_DEVICE_FEATURE_PROBE;
-    if (flags & ~(U.VFIO_DEVICE_FEATURE_MASK | GET | SET | PROBE)) return ret(fail('EINVAL'));
+    const GET = VFIO_DEVICE_FEATURE_GET;
+    const SET = VFIO_DEVICE_FEATURE_SET;
+    const PROBE = VFIO_DEVICE_FEATURE_PROBE;
+    if (flags & ~(VFIO_DEVICE_FEATURE_MASK | GET | SET | PROBE)) return ret(fail('EINVAL'));
     if (!(flags & PROBE) && flags & SET && flags & GET) return ret(fail('EINVAL'));
-    const feature = flags & U.VFIO_DEVICE_FEATURE_MASK;
+    const feature = flags & VFIO_DEVICE_FEATURE_MASK;
     const payload = a.num('argsz') - c.desc.minsz;
     // vfio-pci's power-management features (SET only); migration and the rest are absent.
     const needs: Record<number, number> = { [FEATURE_LOW_POWER_ENTRY]: 0, [FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP]: 8, [FEATURE_LOW_POWER_EXIT]: 0 };

@@ -12,7 +12,11 @@
 // OP is an EEH op name without the VFIO_EEH_PE_ prefix (ENABLE, GET_STATE,
 // RESET_HOT, …); STATE is NORMAL, RESET, STOPPED, STOPPED_DMA or UNAVAIL.
 
-import { EEH_OP_NAMES, VFIO_EEH_PE_STATE_NORMAL, VFIO_EEH_PE_STATE_RESET, VFIO_EEH_PE_STATE_STOPPED, VFIO_EEH_PE_STATE_STOPPED_DMA, VFIO_EEH_PE_STATE_UNAVAIL } from '../model/vfio.js';
+import {
+  VFIO_EEH_PE_STATE_NORMAL, VFIO_EEH_PE_STATE_RESET, VFIO_EEH_PE_STATE_STOPPED, VFIO_EEH_PE_STATE_STOPPED_DMA,
+  VFIO_EEH_PE_STATE_UNAVAIL,
+} from '../../decoders/eeh.js';
+import { EEH_OP_NAMES } from '../model/vfio.js';
 import { E, type ErrnoName } from './errno.js';
 
 export const PE_STATES: Readonly<Record<string, number>> = {

@@ -5,7 +5,7 @@ import { fail } from './errno.js';
 import { CallCtx, isVerdict } from './ctx.js';
 import type { Container } from './container.js';
 import { ret, type Verdict } from './types.js';
-import * as U from './uapi.js';
+import { VFIO_GROUP_FLAGS_CONTAINER_SET, VFIO_GROUP_FLAGS_VIABLE } from '../../decoders/group.js';
 
 /** How the kernel model sees the target's other fds. */
 export interface FdLookup {
@@ -35,7 +35,7 @@ export class Group {
       case 'VFIO_GROUP_GET_STATUS': {
         const a = c.args();
         if (isVerdict(a)) return a;
-        a.set('flags', U.VFIO_GROUP_FLAGS_VIABLE | (this.container ? U.VFIO_GROUP_FLAGS_CONTAINER_SET : 0));
+        a.set('flags', VFIO_GROUP_FLAGS_VIABLE | (this.container ? VFIO_GROUP_FLAGS_CONTAINER_SET : 0));
         return c.reply(0, a, c.desc.minsz);
       }
       case 'VFIO_GROUP_SET_CONTAINER':

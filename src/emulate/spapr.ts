@@ -6,7 +6,8 @@ import { DmaSpace } from '../model/dma.js';
 import { fail } from './errno.js';
 import { CallCtx, isVerdict } from './ctx.js';
 import { ret, type Verdict } from './types.js';
-import * as U from './uapi.js';
+import { VFIO_IOMMU_SPAPR_INFO_DDW } from '../../decoders/spapr.js';
+import { VFIO_DMA_MAP_FLAG_READ, VFIO_DMA_MAP_FLAG_WRITE } from '../../decoders/type1.js';
 
 /** IOMMU page sizes of a PHB3/PHB4: 4 KiB | 64 KiB | 16 MiB. */
 export const SPAPR_PGSIZES = (1n << 12n) | (1n << 16n) | (1n << 24n);
@@ -69,7 +70,7 @@ export class Spapr {
   private getInfo(c: CallCtx): Verdict {
     const a = c.args();
     if (isVerdict(a)) return a;
-    a.set('flags', this.v2 ? U.VFIO_IOMMU_SPAPR_INFO_DDW : 0)
+    a.set('flags', this.v2 ? VFIO_IOMMU_SPAPR_INFO_DDW : 0)
       .set('dma32_window_start', 0)
       .set('dma32_window_size', DMA32_WINDOW_SIZE)
       .set('ddw.pgsizes', SPAPR_PGSIZES)
@@ -86,7 +87,7 @@ export class Spapr {
   private map(c: CallCtx): Verdict {
     const a = c.args();
     if (isVerdict(a)) return a;
-    if (a.num('flags') & ~(U.VFIO_DMA_MAP_FLAG_READ | U.VFIO_DMA_MAP_FLAG_WRITE)) return ret(fail('EINVAL'));
+    if (a.num('flags') & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)) return ret(fail('EINVAL'));
     if (!this.enabled) return ret(fail('EPERM'));
     const iova = a.get('iova');
     const size = a.get('size');

@@ -9,7 +9,12 @@ import { fail } from './errno.js';
 import { CallCtx, capsReply, isVerdict } from './ctx.js';
 import { flexElemSize } from './encode.js';
 import { ret, type Verdict } from './types.js';
-import * as U from './uapi.js';
+import {
+  VFIO_DMA_MAP_FLAG_READ, VFIO_DMA_MAP_FLAG_VADDR, VFIO_DMA_MAP_FLAG_WRITE, VFIO_DMA_UNMAP_FLAG_ALL,
+  VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, VFIO_DMA_UNMAP_FLAG_VADDR, VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP,
+  VFIO_IOMMU_DIRTY_PAGES_FLAG_START, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP, VFIO_IOMMU_INFO_CAPS, VFIO_IOMMU_INFO_PGSIZES,
+  VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL,
+} from '../../decoders/type1.js';
 
 /** 4 KiB | 2 MiB | 1 GiB, as an x86 IOMMU with huge pages reports. */
 const PGSIZES = (1n << 12n) | (1n << 21n) | (1n << 30n);
@@ -54,10 +59,10 @@ export class Type1 {
     // cap_offset is copied back only when the caller's argsz covers it.
     const capOffEnd = offsetOfEnd(a.type, 'cap_offset');
     const headLen = a.num('argsz') >= capOffEnd ? capOffEnd : c.desc.minsz;
-    a.set('flags', U.VFIO_IOMMU_INFO_PGSIZES).set('iova_pgsizes', PGSIZES).set('cap_offset', 0);
-    const ranges = c.capType(U.VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
+    a.set('flags', VFIO_IOMMU_INFO_PGSIZES).set('iova_pgsizes', PGSIZES).set('cap_offset', 0);
+    const ranges = c.capType(VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
     const iova = c.cap(
-      U.VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE,
+      VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE,
       Object.fromEntries([
         ['nr_iovas', TYPE1_IOVA_RANGES.length],
         ...TYPE1_IOVA_RANGES.flatMap(([s, e], k) => [
@@ -67,18 +72,18 @@ export class Type1 {
       ]),
       ranges.size + TYPE1_IOVA_RANGES.length * flexElemSize(ranges, 'iova_ranges'),
     );
-    const mig = c.cap(U.VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, { flags: 0, pgsize_bitmap: MIN_PAGE, max_dirty_bitmap_size: MAX_DIRTY_BITMAP_SIZE });
-    const avail = c.cap(U.VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, { avail: DMA_ENTRY_LIMIT - this.dma.live.length });
-    return c.reply(0, capsReply(a, [mig, avail, iova], U.VFIO_IOMMU_INFO_CAPS, headLen));
+    const mig = c.cap(VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, { flags: 0, pgsize_bitmap: MIN_PAGE, max_dirty_bitmap_size: MAX_DIRTY_BITMAP_SIZE });
+    const avail = c.cap(VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, { avail: DMA_ENTRY_LIMIT - this.dma.live.length });
+    return c.reply(0, capsReply(a, [mig, avail, iova], VFIO_IOMMU_INFO_CAPS, headLen));
   }
 
   private map(c: CallCtx): Verdict {
     const a = c.args();
     if (isVerdict(a)) return a;
     const flags = a.num('flags');
-    if (flags & ~(U.VFIO_DMA_MAP_FLAG_READ | U.VFIO_DMA_MAP_FLAG_WRITE | U.VFIO_DMA_MAP_FLAG_VADDR)) return ret(fail('EINVAL'));
-    const prot = flags & (U.VFIO_DMA_MAP_FLAG_READ | U.VFIO_DMA_MAP_FLAG_WRITE);
-    const setVaddr = (flags & U.VFIO_DMA_MAP_FLAG_VADDR) !== 0;
+    if (flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE | VFIO_DMA_MAP_FLAG_VADDR)) return ret(fail('EINVAL'));
+    const prot = flags & (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
+    const setVaddr = (flags & VFIO_DMA_MAP_FLAG_VADDR) !== 0;
     if (setVaddr === (prot !== 0)) return ret(fail('EINVAL'));
     const iova = a.get('iova');
     const size = a.get('size');
@@ -108,12 +113,12 @@ export class Type1 {
     const a = c.args();
     if (isVerdict(a)) return a;
     const flags = a.num('flags');
-    const DIRTY = U.VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
-    if (flags & ~(DIRTY | U.VFIO_DMA_UNMAP_FLAG_ALL | U.VFIO_DMA_UNMAP_FLAG_VADDR)) return ret(fail('EINVAL'));
-    if (flags & DIRTY && flags & (U.VFIO_DMA_UNMAP_FLAG_ALL | U.VFIO_DMA_UNMAP_FLAG_VADDR)) return ret(fail('EINVAL'));
+    const DIRTY = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
+    if (flags & ~(DIRTY | VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR)) return ret(fail('EINVAL'));
+    if (flags & DIRTY && flags & (VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR)) return ret(fail('EINVAL'));
     // The dirty variant carries a struct vfio_bitmap after the fixed part.
     if (flags & DIRTY && (a.num('argsz') < c.desc.minsz + vfio_bitmap.size || !this.dirtyTracking)) return ret(fail('EINVAL'));
-    const all = (flags & U.VFIO_DMA_UNMAP_FLAG_ALL) !== 0;
+    const all = (flags & VFIO_DMA_UNMAP_FLAG_ALL) !== 0;
     let iova = a.get('iova');
     let size = a.get('size');
     if (all) {
@@ -137,7 +142,7 @@ export class Type1 {
       // v1 removes whole mappings that start inside the range.
       if (!this.v2 && m.iova < iova) continue;
       unmapped += m.size;
-      if (flags & U.VFIO_DMA_UNMAP_FLAG_VADDR) this.vaddrInvalid.add(m.iova);
+      if (flags & VFIO_DMA_UNMAP_FLAG_VADDR) this.vaddrInvalid.add(m.iova);
       else {
         this.dma.unmap(m.iova, m.size);
         this.vaddrInvalid.delete(m.iova);
@@ -152,9 +157,9 @@ export class Type1 {
     const a = c.args();
     if (isVerdict(a)) return a;
     const flags = a.num('flags');
-    const START = U.VFIO_IOMMU_DIRTY_PAGES_FLAG_START;
-    const STOP = U.VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP;
-    const GET = U.VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
+    const START = VFIO_IOMMU_DIRTY_PAGES_FLAG_START;
+    const STOP = VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP;
+    const GET = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
     if (flags & ~(START | STOP | GET) || ![START, STOP, GET].includes(flags)) return ret(fail('EINVAL'));
     if (flags === START) this.dirtyTracking = true;
     else if (flags === STOP) this.dirtyTracking = false;

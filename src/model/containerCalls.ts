@@ -6,7 +6,12 @@ import { fieldNumber, fieldValue, getField, scalarPayload } from './fields.js';
 import { attemptOf, recordMap, succeeded } from './outcome.js';
 import type { SessionModel } from './session.js';
 import type { ContainerState, GroupState, ProcessState } from './state.js';
-import * as V from './vfio.js';
+import {
+  VFIO_EEH_PE_CONFIGURE, VFIO_EEH_PE_ENABLE, VFIO_EEH_PE_GET_STATE, VFIO_EEH_PE_RESET_DEACTIVATE,
+  VFIO_EEH_PE_RESET_FUNDAMENTAL, VFIO_EEH_PE_RESET_HOT, VFIO_EEH_PE_UNFREEZE_DMA, VFIO_EEH_PE_UNFREEZE_IO,
+} from '../../decoders/eeh.js';
+import { VFIO_DMA_UNMAP_FLAG_ALL, VFIO_IOMMU_INFO_PGSIZES } from '../../decoders/type1.js';
+import { eehStateName } from './vfio.js';
 
 const EEH_OPS_KEEP = 256;
 
@@ -30,7 +35,7 @@ export function onContainer(ev: DecodedIoctl, name: string, c: ContainerState, p
       if (!ok) break;
       const flags = fieldNumber(ev.out, 'flags') ?? 0;
       const bitmap = fieldValue(ev.out, 'iova_pgsizes');
-      if (flags & V.VFIO_IOMMU_INFO_PGSIZES && bitmap !== undefined) c.pgsizes = { seq: ev.seq, bitmap };
+      if (flags & VFIO_IOMMU_INFO_PGSIZES && bitmap !== undefined) c.pgsizes = { seq: ev.seq, bitmap };
       break;
     }
     case 'VFIO_IOMMU_MAP_DMA':
@@ -39,7 +44,7 @@ export function onContainer(ev: DecodedIoctl, name: string, c: ContainerState, p
     case 'VFIO_IOMMU_UNMAP_DMA': {
       if (!ok) break;
       const flags = fieldNumber(ev.in, 'flags') ?? 0;
-      if (flags & V.VFIO_DMA_UNMAP_FLAG_ALL) c.dma.unmapAll();
+      if (flags & VFIO_DMA_UNMAP_FLAG_ALL) c.dma.unmapAll();
       else {
         const iova = fieldValue(ev.in, 'iova');
         const size = fieldValue(ev.in, 'size');
@@ -66,30 +71,30 @@ function onEeh(ev: DecodedIoctl, c: ContainerState): void {
   if (op === undefined) return;
   const e = c.eeh;
   const entry: (typeof e.ops)[number] = { ...attemptOf(ev), op };
-  if (op === V.VFIO_EEH_PE_GET_STATE && entry.ok) {
-    entry.state = V.eehStateName(ev.ret.value);
+  if (op === VFIO_EEH_PE_GET_STATE && entry.ok) {
+    entry.state = eehStateName(ev.ret.value);
     e.lastState = { seq: ev.seq, state: entry.state, value: ev.ret.value };
   }
-  if (op !== V.VFIO_EEH_PE_GET_STATE && op !== V.VFIO_EEH_PE_UNFREEZE_IO && op !== V.VFIO_EEH_PE_UNFREEZE_DMA) e.lastStateChange = ev.seq;
+  if (op !== VFIO_EEH_PE_GET_STATE && op !== VFIO_EEH_PE_UNFREEZE_IO && op !== VFIO_EEH_PE_UNFREEZE_DMA) e.lastStateChange = ev.seq;
   if (e.ops.length >= EEH_OPS_KEEP) e.ops.shift();
   e.ops.push(entry);
   switch (op) {
-    case V.VFIO_EEH_PE_RESET_HOT:
-    case V.VFIO_EEH_PE_RESET_FUNDAMENTAL:
+    case VFIO_EEH_PE_RESET_HOT:
+    case VFIO_EEH_PE_RESET_FUNDAMENTAL:
       e.pendingReset = entry;
       break;
-    case V.VFIO_EEH_PE_RESET_DEACTIVATE:
+    case VFIO_EEH_PE_RESET_DEACTIVATE:
       if (e.pendingReset) e.lastCompletedReset = { resetSeq: e.pendingReset.seq, deactivateSeq: ev.seq };
       e.pendingReset = null;
       e.lastRecovery = ev.seq;
       break;
-    case V.VFIO_EEH_PE_CONFIGURE:
+    case VFIO_EEH_PE_CONFIGURE:
       e.lastConfigure = ev.seq;
       e.lastRecovery = ev.seq;
       break;
-    case V.VFIO_EEH_PE_UNFREEZE_IO:
-    case V.VFIO_EEH_PE_UNFREEZE_DMA:
-    case V.VFIO_EEH_PE_ENABLE:
+    case VFIO_EEH_PE_UNFREEZE_IO:
+    case VFIO_EEH_PE_UNFREEZE_DMA:
+    case VFIO_EEH_PE_ENABLE:
       e.lastRecovery = ev.seq;
       break;
     default:

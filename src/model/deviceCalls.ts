@@ -7,7 +7,7 @@ import { arrayValues, fieldNumber, fieldValue } from './fields.js';
 import { attemptOf, recordMap, succeeded } from './outcome.js';
 import type { SessionModel } from './session.js';
 import type { DeviceState, IoasState, IommufdState, IrqState, ProcessState } from './state.js';
-import * as V from './vfio.js';
+import { VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_IRQ_SET_DATA_EVENTFD, VFIO_IRQ_SET_DATA_NONE } from '../../decoders/irqs.js';
 
 const U64_MAX = (1n << 64n) - 1n;
 
@@ -146,12 +146,12 @@ function applySetIrqs(ev: DecodedIoctl, d: DeviceState): void {
   if (index === undefined || flags === undefined || start === undefined || count === undefined) return;
   const irq = irqOf(d, index);
   irq.lastSet = { ...attemptOf(ev), flags, start, count };
-  if (!succeeded(ev) || !(flags & V.VFIO_IRQ_SET_ACTION_TRIGGER)) return;
-  if (flags & V.VFIO_IRQ_SET_DATA_NONE && count === 0) {
+  if (!succeeded(ev) || !(flags & VFIO_IRQ_SET_ACTION_TRIGGER)) return;
+  if (flags & VFIO_IRQ_SET_DATA_NONE && count === 0) {
     irq.eventfds.clear();
     return;
   }
-  if (!(flags & V.VFIO_IRQ_SET_DATA_EVENTFD)) return;
+  if (!(flags & VFIO_IRQ_SET_DATA_EVENTFD)) return;
   const fds = arrayValues(ev.in, 'data');
   for (let i = 0; i < count && i < fds.length; i++) {
     const fd = Number(BigInt.asIntN(32, fds[i]!));

@@ -5,7 +5,7 @@
 import type { SessionModel } from './session.js';
 import type { Attempt, ContainerState, DeviceState, FdEntry, GroupState, IommufdState, ProcessState } from './state.js';
 import type { DmaSpace } from './dma.js';
-import { eehOpName, IOMMU_TYPE_NAMES } from './vfio.js';
+import { IOMMU_TYPE_NAMES, eehOpName } from './vfio.js';
 
 export interface AttemptSnap {
   seq: number;

@@ -5,14 +5,24 @@ import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { regionOffset } from '../../src/emulate/backing.js';
 import { x86Pci } from '../../src/emulate/profiles/x86pci.js';
-import * as U from '../../src/emulate/uapi.js';
+import { VFIO_TYPE1v2_IOMMU } from '../../decoders/container.js';
+import {
+  VFIO_DEVICE_FLAGS_PCI, VFIO_DEVICE_FLAGS_RESET, VFIO_IRQ_INFO_AUTOMASKED, VFIO_IRQ_INFO_EVENTFD,
+  VFIO_IRQ_INFO_MASKABLE, VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, VFIO_REGION_INFO_FLAG_CAPS, VFIO_REGION_INFO_FLAG_MMAP,
+  VFIO_REGION_INFO_FLAG_READ, VFIO_REGION_INFO_FLAG_WRITE,
+} from '../../decoders/device.js';
+import { VFIO_DEVICE_FEATURE_GET, VFIO_DEVICE_FEATURE_PROBE, VFIO_DEVICE_FEATURE_SET } from '../../decoders/feature.js';
+import {
+  VFIO_IRQ_SET_ACTION_MASK, VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_IRQ_SET_ACTION_UNMASK, VFIO_IRQ_SET_DATA_BOOL,
+  VFIO_IRQ_SET_DATA_EVENTFD, VFIO_IRQ_SET_DATA_NONE,
+} from '../../decoders/irqs.js';
 import { errno, Harness } from './harness.js';
 
 let h: Harness;
 let d: number;
 beforeEach(() => {
   h = new Harness(structuredClone(x86Pci));
-  h.setup(U.VFIO_TYPE1v2_IOMMU);
+  h.setup(VFIO_TYPE1v2_IOMMU);
   d = h.device();
 });
 afterEach(() => h.dispose());
@@ -30,7 +40,7 @@ function irqSet(flags: number, index: number, start: number, fds: number[], coun
 describe('device info', () => {
   it('DEVICE_GET_INFO: PCI with reset, 9 regions, 5 IRQs; writes at most argsz bytes', () => {
     const r = h.call(d, 'VFIO_DEVICE_GET_INFO', {}, { size: 20 });
-    expect([r.out!.num('flags'), r.out!.num('num_regions'), r.out!.num('num_irqs')]).toEqual([U.VFIO_DEVICE_FLAGS_PCI | U.VFIO_DEVICE_FLAGS_RESET, 9, 5]);
+    expect([r.out!.num('flags'), r.out!.num('num_regions'), r.out!.num('num_irqs')]).toEqual([VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET, 9, 5]);
     expect(r.verdict.action === 'return' && r.verdict.writes[0]!.bytes.length).toBe(20);
     expect(h.call(d, 'VFIO_DEVICE_GET_INFO', {}, { size: 12 }).ret).toBe(errno('EINVAL'));
   });
@@ -38,23 +48,23 @@ describe('device info', () => {
   it('GET_REGION_INFO: BAR sizes and offsets, EINVAL for VGA and past the last region, caps retry on the MSI-X BAR', () => {
     const bar0 = h.call(d, 'VFIO_DEVICE_GET_REGION_INFO', { index: 0 }).out!;
     expect([bar0.get('size'), bar0.get('offset'), bar0.num('flags')]).toEqual([
-      0x20000n, regionOffset(0), U.VFIO_REGION_INFO_FLAG_READ | U.VFIO_REGION_INFO_FLAG_WRITE | U.VFIO_REGION_INFO_FLAG_MMAP,
+      0x20000n, regionOffset(0), VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE | VFIO_REGION_INFO_FLAG_MMAP,
     ]);
-    expect(h.call(d, 'VFIO_DEVICE_GET_REGION_INFO', { index: 2 }).out!.num('flags') & U.VFIO_REGION_INFO_FLAG_MMAP).toBe(0);
+    expect(h.call(d, 'VFIO_DEVICE_GET_REGION_INFO', { index: 2 }).out!.num('flags') & VFIO_REGION_INFO_FLAG_MMAP).toBe(0);
     expect(h.call(d, 'VFIO_DEVICE_GET_REGION_INFO', { index: 7 }).out!.get('size')).toBe(4096n);
     expect(h.call(d, 'VFIO_DEVICE_GET_REGION_INFO', { index: 8 }).ret).toBe(errno('EINVAL'));
     expect(h.call(d, 'VFIO_DEVICE_GET_REGION_INFO', { index: 9 }).ret).toBe(errno('EINVAL'));
     const small = h.call(d, 'VFIO_DEVICE_GET_REGION_INFO', { index: 3 }).out!;
-    expect([small.num('argsz'), small.num('cap_offset'), small.num('flags') & U.VFIO_REGION_INFO_FLAG_CAPS]).toEqual([40, 0, U.VFIO_REGION_INFO_FLAG_CAPS]);
+    expect([small.num('argsz'), small.num('cap_offset'), small.num('flags') & VFIO_REGION_INFO_FLAG_CAPS]).toEqual([40, 0, VFIO_REGION_INFO_FLAG_CAPS]);
     const full = h.call(d, 'VFIO_DEVICE_GET_REGION_INFO', { index: 3 }, { size: 40 });
     expect(full.out!.num('cap_offset')).toBe(32);
     const dv = new DataView(full.mem.buffer);
-    expect([dv.getUint16(32, true), dv.getUint16(34, true), dv.getUint32(36, true)]).toEqual([U.VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, 1, 0]);
+    expect([dv.getUint16(32, true), dv.getUint16(34, true), dv.getUint32(36, true)]).toEqual([VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, 1, 0]);
   });
 
   it('GET_IRQ_INFO: INTx maskable, MSI-X vectors, ERR on PCIe, EINVAL past the last index', () => {
     const info = (index: number) => h.call(d, 'VFIO_DEVICE_GET_IRQ_INFO', { index });
-    expect(info(0).out!.num('flags')).toBe(U.VFIO_IRQ_INFO_EVENTFD | U.VFIO_IRQ_INFO_MASKABLE | U.VFIO_IRQ_INFO_AUTOMASKED);
+    expect(info(0).out!.num('flags')).toBe(VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED);
     expect(info(2).out!.num('count')).toBe(5);
     expect(info(3).out!.num('count')).toBe(1);
     expect(info(5).ret).toBe(errno('EINVAL'));
@@ -67,13 +77,13 @@ describe('device info', () => {
 });
 
 describe('SET_IRQS', () => {
-  const T = U.VFIO_IRQ_SET_ACTION_TRIGGER;
-  const EFD = U.VFIO_IRQ_SET_DATA_EVENTFD;
+  const T = VFIO_IRQ_SET_ACTION_TRIGGER;
+  const EFD = VFIO_IRQ_SET_DATA_EVENTFD;
   const set = (b: Uint8Array) => h.call(d, 'VFIO_DEVICE_SET_IRQS', b).ret;
 
   it('validates flags, ranges and payload size like vfio_set_irqs_validate_and_prepare', () => {
     h.open(10, EVENTFD);
-    expect(set(irqSet(EFD | U.VFIO_IRQ_SET_DATA_BOOL | T, 2, 0, [10]))).toBe(errno('EINVAL'));
+    expect(set(irqSet(EFD | VFIO_IRQ_SET_DATA_BOOL | T, 2, 0, [10]))).toBe(errno('EINVAL'));
     expect(set(irqSet(EFD | T | 0x40, 2, 0, [10]))).toBe(errno('EINVAL'));
     expect(set(irqSet(EFD | T, 5, 0, [10]))).toBe(errno('EINVAL'));
     expect(set(irqSet(EFD | T, 2, 5, [10]))).toBe(errno('EINVAL'));
@@ -84,8 +94,8 @@ describe('SET_IRQS', () => {
 
   it('supported actions only: MSI-X MASK and several ACTION bits are ENOTTY', () => {
     h.open(10, EVENTFD);
-    expect(set(irqSet(U.VFIO_IRQ_SET_DATA_NONE | U.VFIO_IRQ_SET_ACTION_MASK, 2, 0, [], 1))).toBe(errno('ENOTTY'));
-    expect(set(irqSet(U.VFIO_IRQ_SET_DATA_NONE | U.VFIO_IRQ_SET_ACTION_MASK | T, 0, 0, [], 1))).toBe(errno('ENOTTY'));
+    expect(set(irqSet(VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK, 2, 0, [], 1))).toBe(errno('ENOTTY'));
+    expect(set(irqSet(VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK | T, 0, 0, [], 1))).toBe(errno('ENOTTY'));
   });
 
   it('eventfds must be eventfds; one interrupt type at a time', () => {
@@ -94,9 +104,9 @@ describe('SET_IRQS', () => {
     expect(set(irqSet(EFD | T, 2, 0, [11]))).toBe(errno('EINVAL'));
     expect(set(irqSet(EFD | T, 2, 0, [12]))).toBe(errno('EBADF'));
     expect(set(irqSet(EFD | T, 0, 0, [10]))).toBe(0); // INTx on
-    expect(set(irqSet(U.VFIO_IRQ_SET_DATA_NONE | U.VFIO_IRQ_SET_ACTION_UNMASK, 0, 0, [], 1))).toBe(0);
+    expect(set(irqSet(VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, 0, 0, [], 1))).toBe(0);
     expect(set(irqSet(EFD | T, 2, 0, [10]))).toBe(errno('EINVAL')); // MSI-X while INTx is on
-    expect(set(irqSet(U.VFIO_IRQ_SET_DATA_NONE | T, 0, 0, [], 0))).toBe(0); // INTx off
+    expect(set(irqSet(VFIO_IRQ_SET_DATA_NONE | T, 0, 0, [], 0))).toBe(0); // INTx off
     expect(set(irqSet(EFD | T, 2, 0, [10, -1, 10]))).toBe(0);
     expect(h.k.device.triggers[2]).toEqual([10, -1, 10]);
   });
@@ -146,11 +156,11 @@ describe('resets and features', () => {
 
   it('DEVICE_FEATURE: flag checks, no migration (ENOTTY), low-power probe', () => {
     const f = (flags: number, size = 8) => h.call(d, 'VFIO_DEVICE_FEATURE', { flags }, { size }).ret;
-    expect(f(U.VFIO_DEVICE_FEATURE_GET | 1, 16)).toBe(errno('ENOTTY'));
-    expect(f(U.VFIO_DEVICE_FEATURE_GET | U.VFIO_DEVICE_FEATURE_SET | 3)).toBe(errno('EINVAL'));
+    expect(f(VFIO_DEVICE_FEATURE_GET | 1, 16)).toBe(errno('ENOTTY'));
+    expect(f(VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET | 3)).toBe(errno('EINVAL'));
     expect(f(1 << 20)).toBe(errno('EINVAL'));
-    expect(f(U.VFIO_DEVICE_FEATURE_PROBE | U.VFIO_DEVICE_FEATURE_SET | 3)).toBe(0);
-    expect(f(U.VFIO_DEVICE_FEATURE_SET | 4)).toBe(errno('EINVAL')); // wakeup needs its 8-byte payload
-    expect(f(U.VFIO_DEVICE_FEATURE_SET | 4, 16)).toBe(0);
+    expect(f(VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET | 3)).toBe(0);
+    expect(f(VFIO_DEVICE_FEATURE_SET | 4)).toBe(errno('EINVAL')); // wakeup needs its 8-byte payload
+    expect(f(VFIO_DEVICE_FEATURE_SET | 4, 16)).toBe(0);
   });
 });

@@ -4,14 +4,20 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseEehScript } from '../../src/emulate/eehScript.js';
 import { powerEeh } from '../../src/emulate/profiles/powerEeh.js';
 import { DDW_START } from '../../src/emulate/spapr.js';
-import * as U from '../../src/emulate/uapi.js';
+import { VFIO_EEH, VFIO_SPAPR_TCE_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU, VFIO_TYPE1v2_IOMMU } from '../../decoders/container.js';
+import {
+  VFIO_EEH_PE_CONFIGURE, VFIO_EEH_PE_ENABLE, VFIO_EEH_PE_GET_STATE, VFIO_EEH_PE_INJECT_ERR,
+  VFIO_EEH_PE_RESET_DEACTIVATE, VFIO_EEH_PE_RESET_HOT, VFIO_EEH_PE_STATE_NORMAL, VFIO_EEH_PE_STATE_RESET,
+  VFIO_EEH_PE_STATE_STOPPED, VFIO_EEH_PE_STATE_STOPPED_DMA, VFIO_EEH_PE_STATE_UNAVAIL, VFIO_EEH_PE_UNFREEZE_IO,
+} from '../../decoders/eeh.js';
+import { VFIO_IOMMU_SPAPR_INFO_DDW } from '../../decoders/spapr.js';
 import { errno, Harness } from './harness.js';
 
 let h: Harness;
 let c: number;
 beforeEach(() => {
   h = new Harness(structuredClone(powerEeh));
-  c = h.setup(U.VFIO_SPAPR_TCE_v2_IOMMU).container;
+  c = h.setup(VFIO_SPAPR_TCE_v2_IOMMU).container;
 });
 afterEach(() => h.dispose());
 
@@ -21,14 +27,14 @@ const register = (vaddr = RAM, size = 0x100000n, flags = 0): number => h.call(c,
 describe('sPAPR TCE v2', () => {
   it('answers CHECK_EXTENSION like a POWER host with EEH', () => {
     const ext = (e: number): number => h.call(c, 'VFIO_CHECK_EXTENSION', BigInt(e)).ret;
-    expect([U.VFIO_SPAPR_TCE_IOMMU, U.VFIO_SPAPR_TCE_v2_IOMMU, U.VFIO_EEH, U.VFIO_TYPE1v2_IOMMU].map(ext)).toEqual([1, 1, 1, 0]);
+    expect([VFIO_SPAPR_TCE_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU, VFIO_EEH, VFIO_TYPE1v2_IOMMU].map(ext)).toEqual([1, 1, 1, 0]);
   });
 
   it('GET_INFO: 16 bytes for a short argsz, the DDW part when argsz covers it', () => {
     const short = h.call(c, 'VFIO_IOMMU_SPAPR_TCE_GET_INFO', {}, { size: 16 });
     expect(short.verdict.action === 'return' && short.verdict.writes[0]!.bytes.length).toBe(16);
     const full = h.call(c, 'VFIO_IOMMU_SPAPR_TCE_GET_INFO');
-    expect(full.out!.num('flags')).toBe(U.VFIO_IOMMU_SPAPR_INFO_DDW);
+    expect(full.out!.num('flags')).toBe(VFIO_IOMMU_SPAPR_INFO_DDW);
     expect(full.out!.get('dma32_window_size')).toBeGreaterThan(0n);
     expect(full.out!.get('ddw.pgsizes') & (1n << 16n)).toBe(1n << 16n);
     expect(h.call(c, 'VFIO_IOMMU_SPAPR_TCE_GET_INFO', {}, { size: 8 }).ret).toBe(errno('EINVAL'));
@@ -80,28 +86,28 @@ describe('VFIO_EEH_PE_OP', () => {
     h.call(c, 'VFIO_EEH_PE_OP', { op: o, ...extra }, size !== undefined ? { size } : {});
 
   it('checks argsz, flags, op and INJECT_ERR’s err, and writes nothing back', () => {
-    expect(op(U.VFIO_EEH_PE_ENABLE, {}, 8).ret).toBe(errno('EINVAL'));
-    expect(op(U.VFIO_EEH_PE_ENABLE, {}, 12).ret).toBe(0);
-    expect(op(U.VFIO_EEH_PE_ENABLE, { flags: 1 }).ret).toBe(errno('EINVAL'));
+    expect(op(VFIO_EEH_PE_ENABLE, {}, 8).ret).toBe(errno('EINVAL'));
+    expect(op(VFIO_EEH_PE_ENABLE, {}, 12).ret).toBe(0);
+    expect(op(VFIO_EEH_PE_ENABLE, { flags: 1 }).ret).toBe(errno('EINVAL'));
     expect(op(10).ret).toBe(errno('EINVAL'));
-    expect(op(U.VFIO_EEH_PE_INJECT_ERR, {}, 12).ret).toBe(errno('EINVAL'));
-    expect(op(U.VFIO_EEH_PE_INJECT_ERR, { 'err.type': 2 }).ret).toBe(errno('EINVAL'));
-    expect(op(U.VFIO_EEH_PE_INJECT_ERR, { 'err.func': 20 }).ret).toBe(errno('EINVAL'));
-    const r = op(U.VFIO_EEH_PE_GET_STATE);
-    expect(r.ret).toBe(U.VFIO_EEH_PE_STATE_NORMAL);
+    expect(op(VFIO_EEH_PE_INJECT_ERR, {}, 12).ret).toBe(errno('EINVAL'));
+    expect(op(VFIO_EEH_PE_INJECT_ERR, { 'err.type': 2 }).ret).toBe(errno('EINVAL'));
+    expect(op(VFIO_EEH_PE_INJECT_ERR, { 'err.func': 20 }).ret).toBe(errno('EINVAL'));
+    const r = op(VFIO_EEH_PE_GET_STATE);
+    expect(r.ret).toBe(VFIO_EEH_PE_STATE_NORMAL);
     expect(r.verdict.action === 'return' && r.verdict.writes).toEqual([]);
   });
 
   it('inject → STOPPED; recovery by reset returns to NORMAL; GET_STATE is the return value', () => {
-    expect(op(U.VFIO_EEH_PE_INJECT_ERR, { 'err.type': 0, 'err.func': 4 }).ret).toBe(0);
-    expect(op(U.VFIO_EEH_PE_GET_STATE).ret).toBe(U.VFIO_EEH_PE_STATE_STOPPED);
-    op(U.VFIO_EEH_PE_UNFREEZE_IO);
-    expect(op(U.VFIO_EEH_PE_GET_STATE).ret).toBe(U.VFIO_EEH_PE_STATE_STOPPED_DMA);
-    op(U.VFIO_EEH_PE_RESET_HOT);
-    expect(op(U.VFIO_EEH_PE_GET_STATE).ret).toBe(U.VFIO_EEH_PE_STATE_RESET);
-    op(U.VFIO_EEH_PE_RESET_DEACTIVATE);
-    op(U.VFIO_EEH_PE_CONFIGURE);
-    expect(op(U.VFIO_EEH_PE_GET_STATE).ret).toBe(U.VFIO_EEH_PE_STATE_NORMAL);
+    expect(op(VFIO_EEH_PE_INJECT_ERR, { 'err.type': 0, 'err.func': 4 }).ret).toBe(0);
+    expect(op(VFIO_EEH_PE_GET_STATE).ret).toBe(VFIO_EEH_PE_STATE_STOPPED);
+    op(VFIO_EEH_PE_UNFREEZE_IO);
+    expect(op(VFIO_EEH_PE_GET_STATE).ret).toBe(VFIO_EEH_PE_STATE_STOPPED_DMA);
+    op(VFIO_EEH_PE_RESET_HOT);
+    expect(op(VFIO_EEH_PE_GET_STATE).ret).toBe(VFIO_EEH_PE_STATE_RESET);
+    op(VFIO_EEH_PE_RESET_DEACTIVATE);
+    op(VFIO_EEH_PE_CONFIGURE);
+    expect(op(VFIO_EEH_PE_GET_STATE).ret).toBe(VFIO_EEH_PE_STATE_NORMAL);
   });
 
   it('is ENODEV without EEH and ENOTTY on a type1 container', () => {
@@ -109,9 +115,9 @@ describe('VFIO_EEH_PE_OP', () => {
     p.eeh = false;
     const n = new Harness(p);
     try {
-      const { container } = n.setup(U.VFIO_SPAPR_TCE_v2_IOMMU);
+      const { container } = n.setup(VFIO_SPAPR_TCE_v2_IOMMU);
       expect(n.call(container, 'VFIO_EEH_PE_OP', { op: 1 }).ret).toBe(errno('ENODEV'));
-      expect(n.call(container, 'VFIO_CHECK_EXTENSION', BigInt(U.VFIO_EEH)).ret).toBe(0);
+      expect(n.call(container, 'VFIO_CHECK_EXTENSION', BigInt(VFIO_EEH)).ret).toBe(0);
     } finally {
       n.dispose();
     }
@@ -120,39 +126,39 @@ describe('VFIO_EEH_PE_OP', () => {
   it('follows a fault script: after the 2nd ENABLE, STOPPED until RESET_HOT, RESET_DEACTIVATE, CONFIGURE', () => {
     h.dispose();
     h = new Harness(structuredClone(powerEeh), parseEehScript('after 2 ENABLE: state STOPPED until RESET_HOT,RESET_DEACTIVATE,CONFIGURE'));
-    c = h.setup(U.VFIO_SPAPR_TCE_v2_IOMMU).container;
-    const state = (): number => op(U.VFIO_EEH_PE_GET_STATE).ret;
-    op(U.VFIO_EEH_PE_ENABLE);
-    expect(state()).toBe(U.VFIO_EEH_PE_STATE_NORMAL);
-    op(U.VFIO_EEH_PE_ENABLE);
-    expect(state()).toBe(U.VFIO_EEH_PE_STATE_STOPPED);
-    op(U.VFIO_EEH_PE_UNFREEZE_IO); // does not help: the script holds the freeze
-    op(U.VFIO_EEH_PE_ENABLE);
-    expect(state()).toBe(U.VFIO_EEH_PE_STATE_STOPPED);
-    op(U.VFIO_EEH_PE_RESET_HOT);
-    expect(state()).toBe(U.VFIO_EEH_PE_STATE_RESET);
-    op(U.VFIO_EEH_PE_RESET_DEACTIVATE);
-    expect(state()).toBe(U.VFIO_EEH_PE_STATE_STOPPED);
-    op(U.VFIO_EEH_PE_CONFIGURE);
-    expect(state()).toBe(U.VFIO_EEH_PE_STATE_NORMAL);
-    expect(h.k.pe.history.map((x) => x.state)).toEqual([U.VFIO_EEH_PE_STATE_STOPPED, U.VFIO_EEH_PE_STATE_RESET, U.VFIO_EEH_PE_STATE_STOPPED, U.VFIO_EEH_PE_STATE_NORMAL]);
+    c = h.setup(VFIO_SPAPR_TCE_v2_IOMMU).container;
+    const state = (): number => op(VFIO_EEH_PE_GET_STATE).ret;
+    op(VFIO_EEH_PE_ENABLE);
+    expect(state()).toBe(VFIO_EEH_PE_STATE_NORMAL);
+    op(VFIO_EEH_PE_ENABLE);
+    expect(state()).toBe(VFIO_EEH_PE_STATE_STOPPED);
+    op(VFIO_EEH_PE_UNFREEZE_IO); // does not help: the script holds the freeze
+    op(VFIO_EEH_PE_ENABLE);
+    expect(state()).toBe(VFIO_EEH_PE_STATE_STOPPED);
+    op(VFIO_EEH_PE_RESET_HOT);
+    expect(state()).toBe(VFIO_EEH_PE_STATE_RESET);
+    op(VFIO_EEH_PE_RESET_DEACTIVATE);
+    expect(state()).toBe(VFIO_EEH_PE_STATE_STOPPED);
+    op(VFIO_EEH_PE_CONFIGURE);
+    expect(state()).toBe(VFIO_EEH_PE_STATE_NORMAL);
+    expect(h.k.pe.history.map((x) => x.state)).toEqual([VFIO_EEH_PE_STATE_STOPPED, VFIO_EEH_PE_STATE_RESET, VFIO_EEH_PE_STATE_STOPPED, VFIO_EEH_PE_STATE_NORMAL]);
   });
 
   it('fail scripts and the live flip', () => {
     h.dispose();
     h = new Harness(structuredClone(powerEeh), parseEehScript('after 1 GET_STATE: fail EIO once'));
-    c = h.setup(U.VFIO_SPAPR_TCE_v2_IOMMU).container;
-    expect(op(U.VFIO_EEH_PE_GET_STATE).ret).toBe(0);
-    expect(op(U.VFIO_EEH_PE_GET_STATE).ret).toBe(errno('EIO'));
-    expect(op(U.VFIO_EEH_PE_GET_STATE).ret).toBe(0);
+    c = h.setup(VFIO_SPAPR_TCE_v2_IOMMU).container;
+    expect(op(VFIO_EEH_PE_GET_STATE).ret).toBe(0);
+    expect(op(VFIO_EEH_PE_GET_STATE).ret).toBe(errno('EIO'));
+    expect(op(VFIO_EEH_PE_GET_STATE).ret).toBe(0);
     const seen: number[] = [];
     h.k.pe.onChange((x) => seen.push(x.state));
-    h.k.setPeState(U.VFIO_EEH_PE_STATE_UNAVAIL);
-    expect(op(U.VFIO_EEH_PE_GET_STATE).ret).toBe(U.VFIO_EEH_PE_STATE_UNAVAIL);
-    h.k.setPeState(U.VFIO_EEH_PE_STATE_STOPPED);
-    op(U.VFIO_EEH_PE_ENABLE); // QEMU's PHB reset clears a freeze
-    expect(op(U.VFIO_EEH_PE_GET_STATE).ret).toBe(U.VFIO_EEH_PE_STATE_NORMAL);
-    expect(seen).toEqual([U.VFIO_EEH_PE_STATE_UNAVAIL, U.VFIO_EEH_PE_STATE_STOPPED, U.VFIO_EEH_PE_STATE_NORMAL]);
+    h.k.setPeState(VFIO_EEH_PE_STATE_UNAVAIL);
+    expect(op(VFIO_EEH_PE_GET_STATE).ret).toBe(VFIO_EEH_PE_STATE_UNAVAIL);
+    h.k.setPeState(VFIO_EEH_PE_STATE_STOPPED);
+    op(VFIO_EEH_PE_ENABLE); // QEMU's PHB reset clears a freeze
+    expect(op(VFIO_EEH_PE_GET_STATE).ret).toBe(VFIO_EEH_PE_STATE_NORMAL);
+    expect(seen).toEqual([VFIO_EEH_PE_STATE_UNAVAIL, VFIO_EEH_PE_STATE_STOPPED, VFIO_EEH_PE_STATE_NORMAL]);
   });
 });
 

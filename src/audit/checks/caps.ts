@@ -4,7 +4,8 @@
 import type { DecodedIoctl } from '../../decode/types.js';
 import { fieldNumber } from '../../model/fields.js';
 import { succeeded, type EventContext } from '../../model/session.js';
-import { VFIO_DEVICE_FLAGS_CAPS, VFIO_IOMMU_INFO_CAPS, VFIO_REGION_INFO_FLAG_CAPS } from '../../model/vfio.js';
+import { VFIO_DEVICE_FLAGS_CAPS, VFIO_REGION_INFO_FLAG_CAPS } from '../../../decoders/device.js';
+import { VFIO_IOMMU_INFO_CAPS } from '../../../decoders/type1.js';
 import * as R from '../rules.js';
 import type { Check, Reporter } from '../types.js';
 

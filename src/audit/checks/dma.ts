@@ -5,7 +5,8 @@ import type { DecodedIoctl } from '../../decode/types.js';
 import type { DmaSpace } from '../../model/dma.js';
 import { fieldNumber, fieldValue } from '../../model/fields.js';
 import type { EventContext } from '../../model/session.js';
-import { IOMMU_IOAS_MAP_FIXED_IOVA, VFIO_DMA_UNMAP_FLAG_ALL } from '../../model/vfio.js';
+import { IOMMU_IOAS_MAP_FIXED_IOVA } from '../../../decoders/iommufd.js';
+import { VFIO_DMA_UNMAP_FLAG_ALL } from '../../../decoders/type1.js';
 import * as R from '../rules.js';
 import type { Check, Reporter } from '../types.js';
 

@@ -5,7 +5,12 @@ import type { DecodedIoctl } from '../../decode/types.js';
 import { fieldNumber } from '../../model/fields.js';
 import type { EventContext } from '../../model/session.js';
 import type { ContainerState, EehOpEntry } from '../../model/state.js';
-import * as V from '../../model/vfio.js';
+import { VFIO_EEH } from '../../../decoders/container.js';
+import {
+  VFIO_EEH_PE_CONFIGURE, VFIO_EEH_PE_GET_STATE, VFIO_EEH_PE_RESET_DEACTIVATE, VFIO_EEH_PE_RESET_FUNDAMENTAL,
+  VFIO_EEH_PE_RESET_HOT, VFIO_EEH_PE_UNFREEZE_DMA, VFIO_EEH_PE_UNFREEZE_IO,
+} from '../../../decoders/eeh.js';
+import { IOMMU_TYPE_NAMES, eehOpName, isSpaprType } from '../../model/vfio.js';
 import * as R from '../rules.js';
 import type { Check, Reporter } from '../types.js';
 
@@ -19,10 +24,10 @@ const REGION_ACCESS = new Set([
 
 /** Ops that may come while a reset is asserted without ending it. */
 const OK_DURING_RESET = new Set([
-  V.VFIO_EEH_PE_GET_STATE,
-  V.VFIO_EEH_PE_RESET_DEACTIVATE,
-  V.VFIO_EEH_PE_RESET_HOT,
-  V.VFIO_EEH_PE_RESET_FUNDAMENTAL,
+  VFIO_EEH_PE_GET_STATE,
+  VFIO_EEH_PE_RESET_DEACTIVATE,
+  VFIO_EEH_PE_RESET_HOT,
+  VFIO_EEH_PE_RESET_FUNDAMENTAL,
 ]);
 
 function failedNote(e: { seq: number; ok: boolean; errno: string | null }, what: string): string[] {
@@ -42,8 +47,8 @@ export function eehChecks(): Check {
       R.EEH_RESET_NOT_DEACTIVATED,
       at,
       at.seq === p.seq ? [p.seq] : [p.seq, at.seq],
-      `${V.eehOpName(p.op)} #${p.seq} on container fd ${c.fd} ${why}`,
-      { notes: failedNote(p, V.eehOpName(p.op)) },
+      `${eehOpName(p.op)} #${p.seq} on container fd ${c.fd} ${why}`,
+      { notes: failedNote(p, eehOpName(p.op)) },
     );
   }
 
@@ -51,10 +56,10 @@ export function eehChecks(): Check {
     const op = fieldNumber(ev.in, 'op');
     if (op === undefined) return;
     const at = { seq: ev.seq, pid: ev.pid };
-    const opName = V.eehOpName(op);
+    const opName = eehOpName(op);
 
     if (!checkReported.has(c.id)) {
-      const q = r.model.processes.get(ev.pid)?.extensions.get(V.VFIO_EEH);
+      const q = r.model.processes.get(ev.pid)?.extensions.get(VFIO_EEH);
       if (!q && sawStart) {
         checkReported.add(c.id);
         r.report(R.EEH_WITHOUT_CHECK_EXTENSION, at, [ev.seq], `${opName} on container fd ${c.fd} with no VFIO_CHECK_EXTENSION(VFIO_EEH) before it`);
@@ -64,8 +69,8 @@ export function eehChecks(): Check {
       }
     }
 
-    if (c.iommu && !V.isSpaprType(c.iommu.type)) {
-      const t = V.IOMMU_TYPE_NAMES[c.iommu.type] ?? `type ${c.iommu.type}`;
+    if (c.iommu && !isSpaprType(c.iommu.type)) {
+      const t = IOMMU_TYPE_NAMES[c.iommu.type] ?? `type ${c.iommu.type}`;
       r.report(R.EEH_ON_NON_SPAPR, at, [c.iommu.seq, ev.seq], `${opName} on container fd ${c.fd}, whose backend is ${t} (#${c.iommu.seq})`, {
         notes: failedNote(c.iommu, 'VFIO_SET_IOMMU'),
       });
@@ -74,7 +79,7 @@ export function eehChecks(): Check {
     const e = c.eeh;
     if (e.pendingReset && !OK_DURING_RESET.has(op)) reportUndeactivated(r, c, at, `still asserted when ${opName} was issued`);
 
-    if (op === V.VFIO_EEH_PE_CONFIGURE && !e.pendingReset && (sawStart || e.lastConfigure !== null)) {
+    if (op === VFIO_EEH_PE_CONFIGURE && !e.pendingReset && (sawStart || e.lastConfigure !== null)) {
       const done = e.lastCompletedReset;
       const sinceConfigure = done !== null && (e.lastConfigure === null || done.deactivateSeq > e.lastConfigure);
       if (!sinceConfigure) {
@@ -90,7 +95,7 @@ export function eehChecks(): Check {
     }
 
     const stale = e.lastState !== null && e.lastStateChange !== null && e.lastStateChange > e.lastState.seq;
-    if ((op === V.VFIO_EEH_PE_UNFREEZE_IO || op === V.VFIO_EEH_PE_UNFREEZE_DMA) && e.lastState?.state === 'NORMAL' && !stale) {
+    if ((op === VFIO_EEH_PE_UNFREEZE_IO || op === VFIO_EEH_PE_UNFREEZE_DMA) && e.lastState?.state === 'NORMAL' && !stale) {
       r.report(R.EEH_UNFREEZE_WHEN_NORMAL, at, [e.lastState.seq, ev.seq], `${opName} on container fd ${c.fd}; GET_STATE #${e.lastState.seq} said NORMAL`);
     }
   }

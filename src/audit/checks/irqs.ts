@@ -3,7 +3,8 @@
 import type { DecodedIoctl } from '../../decode/types.js';
 import { fieldNumber } from '../../model/fields.js';
 import type { EventContext } from '../../model/session.js';
-import { VFIO_IRQ_INFO_EVENTFD, VFIO_IRQ_SET_DATA_EVENTFD } from '../../model/vfio.js';
+import { VFIO_IRQ_INFO_EVENTFD } from '../../../decoders/device.js';
+import { VFIO_IRQ_SET_DATA_EVENTFD } from '../../../decoders/irqs.js';
 import * as R from '../rules.js';
 import type { Check, Reporter } from '../types.js';
 
