@@ -183,6 +183,9 @@ static void write_pending(struct vft_session *s, struct tracee *t)
 {
 	struct call *c = &t->call;
 	size_t len = pad8(88 + (size_t)c->path_len + c->in_len);
+	/* the thread's previous call left its exit half here */
+	c->t_exit = 0;
+	c->ret = 0;
 	c->out_len = 0;
 	rec_ioctl(&s->ob, t->pid, t->tid, c);
 	if (s->ob.len >= len) {

@@ -14,7 +14,8 @@ import { parseEehScript } from '../../src/emulate/eehScript.js';
 import type { Profile } from '../../src/emulate/profile.js';
 import { resolveProfile } from '../../src/emulate/profiles/index.js';
 import { startEmulatedTrace } from '../../src/emulate/session.js';
-import { IOCTL_FLAG } from '../../src/trace/events.js';
+import { PendingTap } from '../../src/emulate/tap.js';
+import { IOCTL_FLAG, type IoctlRecord } from '../../src/trace/events.js';
 import { openPipeline, liveCaptureRules } from '../../src/trace/pipeline.js';
 import { fixture, tracerUnavailable } from '../helpers/trace.js';
 
@@ -64,6 +65,17 @@ describe.skipIf(skip !== null)('the demo client under the emulated kernel', () =
     const info = ioctls.find((e) => e.ioctl === 'VFIO_IOMMU_GET_INFO' && e.ret.value === 0 && e.record.entry.length > 24);
     expect(info, 'the caps retry with the bigger argsz').toBeDefined();
     expect(audit(events).filter((f) => atLeast(f.severity, 'warning'))).toEqual([]);
+  });
+
+  it('PENDING records are the entry half of each call: no exit time, no return value, no exit bytes', async () => {
+    const s = startEmulatedTrace({ command: [fixture('demo_client'), 'type1'], rules: liveCaptureRules() }, { profile: resolveProfile('x86-pci'), eeh: [] });
+    const pending: IoctlRecord[] = [];
+    const tap = new PendingTap((r) => pending.push(r));
+    s.stream.pipe(tap);
+    tap.resume();
+    await s.done;
+    expect(pending.length).toBeGreaterThan(15);
+    for (const r of pending) expect({ tExit: r.tExit, ret: r.ret, exit: r.exit.length }).toEqual({ tExit: 0n, ret: 0n, exit: 0 });
   });
 
   it('runDemoEmulated (what npm start runs) prints the session and a closing note', async () => {
