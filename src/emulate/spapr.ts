@@ -5,6 +5,7 @@
 import { DmaSpace } from '../model/dma.js';
 import { fail } from './errno.js';
 import { CallCtx, isVerdict } from './ctx.js';
+import type { StructBuf } from './encode.js';
 import { ret, type Verdict } from './types.js';
 import { VFIO_IOMMU_SPAPR_INFO_DDW } from '../../decoders/spapr.js';
 import { VFIO_DMA_MAP_FLAG_READ, VFIO_DMA_MAP_FLAG_WRITE } from '../../decoders/type1.js';
@@ -19,6 +20,12 @@ const MAX_WINDOWS = 2;
 const MAX_LEVELS = 5;
 /** The tracee's page size (the client runs on this host). */
 const PAGE = 4096n;
+
+/** The prologue of every sPAPR struct but MAP_DMA's: copy in, check argsz, and `flags` must be 0 (EINVAL). */
+function argsNoFlags(c: CallCtx): StructBuf | Verdict {
+  const a = c.args();
+  return isVerdict(a) || a.num('flags') === 0 ? a : ret(fail('EINVAL'));
+}
 
 interface Window {
   start: bigint;
@@ -105,9 +112,8 @@ export class Spapr {
   }
 
   private unmap(c: CallCtx): Verdict {
-    const a = c.args();
+    const a = argsNoFlags(c);
     if (isVerdict(a)) return a;
-    if (a.num('flags') !== 0) return ret(fail('EINVAL'));
     if (!this.enabled) return ret(fail('EPERM'));
     const iova = a.get('iova');
     const size = a.get('size');
@@ -121,9 +127,8 @@ export class Spapr {
   }
 
   private register(c: CallCtx): Verdict {
-    const a = c.args();
+    const a = argsNoFlags(c);
     if (isVerdict(a)) return a;
-    if (a.num('flags') !== 0) return ret(fail('EINVAL'));
     const vaddr = a.get('vaddr');
     const size = a.get('size');
     if ((vaddr | size) & (PAGE - 1n)) return ret(fail('EINVAL'));
@@ -135,9 +140,8 @@ export class Spapr {
   }
 
   private unregister(c: CallCtx): Verdict {
-    const a = c.args();
+    const a = argsNoFlags(c);
     if (isVerdict(a)) return a;
-    if (a.num('flags') !== 0) return ret(fail('EINVAL'));
     const vaddr = a.get('vaddr');
     const size = a.get('size');
     if ((vaddr | size) & (PAGE - 1n)) return ret(fail('EINVAL'));
@@ -148,9 +152,8 @@ export class Spapr {
   }
 
   private create(c: CallCtx): Verdict {
-    const a = c.args();
+    const a = argsNoFlags(c);
     if (isVerdict(a)) return a;
-    if (a.num('flags') !== 0) return ret(fail('EINVAL'));
     const shift = a.num('page_shift');
     const levels = a.num('levels');
     const size = a.get('window_size');
@@ -166,9 +169,8 @@ export class Spapr {
   }
 
   private remove(c: CallCtx): Verdict {
-    const a = c.args();
+    const a = argsNoFlags(c);
     if (isVerdict(a)) return a;
-    if (a.num('flags') !== 0) return ret(fail('EINVAL'));
     const start = a.get('start_addr');
     const num = this.windows.findIndex((w) => w !== null && w.start === start);
     if (num < 0) return ret(fail('EINVAL'));
