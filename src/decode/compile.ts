@@ -23,7 +23,7 @@ export interface Env {
   all?: boolean;
 }
 
-const enum R {
+export const enum R {
   U8,
   U16,
   U32,
@@ -34,7 +34,7 @@ const enum R {
   S64,
 }
 
-interface Plan {
+export interface Plan {
   f: Field;
   name: string;
   ctype: string;
@@ -45,6 +45,8 @@ interface Plan {
   fmt: Formatter | null;
   /** Flags display: bits the header names (others are reported). */
   known: number;
+  /** A description's own formatter: run even without a tree, so one that throws fails the decode as before. */
+  custom: boolean;
   sub: CompiledStruct | null;
   /** One-entry memo of prefix + name: most structs are decoded under the same prefix every time. */
   memoPrefix: string;
@@ -52,7 +54,7 @@ interface Plan {
   memoDot: string;
 }
 
-function pathOf(p: Plan, prefix: string): string {
+export function pathOf(p: Plan, prefix: string): string {
   if (prefix === p.memoPrefix) return p.memoPath;
   const path = prefix + p.name;
   p.memoPrefix = prefix;
@@ -69,7 +71,7 @@ export interface CompiledStruct {
 
 const compiled = new WeakMap<Type, CompiledStruct>();
 
-function readerOf(t: Type): R | -1 {
+export function readerOf(t: Type): R | -1 {
   if (t.kind !== 'scalar') return -1;
   switch (t.base) {
     case '__u8':
@@ -112,6 +114,7 @@ export function compileStruct(t: StructType): CompiledStruct {
       read: readerOf(ft),
       fmt: ft.kind === 'scalar' ? makeFormatter(f.display, ft.signed) : null,
       known: f.display.kind === 'flags' ? f.display.known : -1,
+      custom: f.display.kind === 'custom',
       sub,
       memoPrefix: '',
       memoPath: f.name,
@@ -123,7 +126,7 @@ export function compileStruct(t: StructType): CompiledStruct {
   return c;
 }
 
-function readScalar(dv: DataView, r: R, at: number, le: boolean): bigint {
+export function readScalar(dv: DataView, r: R, at: number, le: boolean): bigint {
   switch (r) {
     case R.U8:
       return BigInt(dv.getUint8(at));
@@ -145,7 +148,7 @@ function readScalar(dv: DataView, r: R, at: number, le: boolean): bigint {
 }
 
 /** Reads a number-valued scalar (u64 above 2^53 loses precision; only used for control values). */
-function readNum(dv: DataView, r: R, at: number, le: boolean): number {
+export function readNum(dv: DataView, r: R, at: number, le: boolean): number {
   switch (r) {
     case R.U8:
       return dv.getUint8(at);
@@ -173,14 +176,14 @@ export function big(n: number): bigint {
   return n >= 0 && n < 4096 ? (SMALL[n] as bigint) : BigInt(n);
 }
 
-function bytesDiffer(a: Uint8Array, b: Uint8Array, at: number, n: number): boolean {
+export function bytesDiffer(a: Uint8Array, b: Uint8Array, at: number, n: number): boolean {
   if (at + n > a.length || at + n > b.length) return at < b.length && at < a.length;
   for (let k = at; k < at + n; k++) if (a[k] !== b[k]) return true;
   return false;
 }
 
 /** Whether a field belongs on this side: entry shows what the caller wrote, exit what the kernel wrote. */
-function onSide(dir: Direction, side: 'in' | 'out'): boolean {
+export function onSide(dir: Direction, side: 'in' | 'out'): boolean {
   return dir === 'inout' || dir === side;
 }
 
@@ -203,6 +206,8 @@ function aggregate(name: string, path: string, ctype: string, off: number, size:
  * Decodes the fields of `cs` at `base` into `out`; returns the scalar values
  * seen (by field name) for `when`, counts and checks. `limit` is the end of
  * the bytes the caller declared (argsz): fields past it are not shown.
+ * With `out` null no node is built: only values and findings (the tree is
+ * built later, on demand, by a second walk with findings off).
  */
 export function decodeFields(
   cs: CompiledStruct,
@@ -210,7 +215,7 @@ export function decodeFields(
   base: number,
   limit: number,
   prefix: string,
-  out: FieldNode[],
+  out: FieldNode[] | null,
   vals: Vals,
 ): Vals {
   const side = env.ctx.side;
@@ -223,7 +228,7 @@ export function decodeFields(
       if (at + p.size > limit) continue;
       const path = pathOf(p, prefix);
       if (at + p.size > env.len) {
-        if (onSide(p.dir, side)) out.push(unreadable(p.name, path, p.ctype, at, p.size, p.dir));
+        if (out !== null && onSide(p.dir, side)) out.push(unreadable(p.name, path, p.ctype, at, p.size, p.dir));
         continue;
       }
       // One read per field: 8-byte fields as bigint, the rest as numbers.
@@ -236,12 +241,14 @@ export function decodeFields(
       vals[p.name] = num;
       if (!env.all && !onSide(p.dir, side)) continue;
       if (v === undefined) v = big(num);
-      const node: FieldNode = { name: p.name, path, ctype: p.ctype, offset: at, size: p.size, dir: p.dir, value: v, display: (p.fmt as Formatter)(v, num, vals) };
-      if (env.cmp !== null && bytesDiffer(env.cmp, env.bytes, at, p.size)) node.changed = true;
-      out.push(node);
+      if (out !== null) {
+        const node: FieldNode = { name: p.name, path, ctype: p.ctype, offset: at, size: p.size, dir: p.dir, value: v, display: (p.fmt as Formatter)(v, num, vals) };
+        if (env.cmp !== null && bytesDiffer(env.cmp, env.bytes, at, p.size)) node.changed = true;
+        out.push(node);
+      } else if (p.custom) (p.fmt as Formatter)(v, num, vals);
       if (env.findings !== null && side === 'in') {
         if (f.reserved && v !== 0n) {
-          env.findings.push({ rule: 'reserved-nonzero', severity: 'warning', message: `${path} must be zero but is ${node.display}`, field: path });
+          env.findings.push({ rule: 'reserved-nonzero', severity: 'warning', message: `${path} must be zero but is ${(p.fmt as Formatter)(v, num, vals)}`, field: path });
         } else if (p.known !== -1 && (num & ~p.known) !== 0) {
           env.findings.push({ rule: 'unknown-flags', severity: 'warning', message: `${path} has bits the kernel does not define: 0x${((num & ~p.known) >>> 0).toString(16)}`, field: path });
         }
@@ -258,24 +265,28 @@ export function decodeFields(
           decodeFields(sub, env, at, limit, prefix, out, vals);
           continue;
         }
-        const kids: FieldNode[] = [];
+        const kids: FieldNode[] | null = out !== null ? [] : null;
         const sv: Vals = {};
         const path = pathOf(p, prefix);
         decodeFields(sub, env, at, limit, p.memoDot, kids, sv);
         // Nested values are visible to checks as "err.type".
         for (const k in sv) vals[`${p.name}.${k}`] = sv[k] as number;
-        if (kids.length > 0) out.push(aggregate(p.name, path, p.ctype, at, p.size, p.dir, kids));
+        if (out !== null && kids !== null && kids.length > 0) out.push(aggregate(p.name, path, p.ctype, at, p.size, p.dir, kids));
         continue;
       }
       case 'array': {
         if (at + p.size > limit) continue;
         const path = pathOf(p, prefix);
+        if (out === null) {
+          elemFindings(ft.elem, p.sub, ft.count, env, at, limit, path);
+          continue;
+        }
         const kids = decodeElems(ft.elem, p.sub, ft.count, env, at, limit, path, p.dir);
         if (kids.length > 0) out.push(aggregate(p.name, path, p.ctype, at, p.size, p.dir, kids));
         continue;
       }
       case 'uuid': {
-        if (at + 16 > limit || (!env.all && !onSide(p.dir, side))) continue;
+        if (out === null || at + 16 > limit || (!env.all && !onSide(p.dir, side))) continue;
         const path = pathOf(p, prefix);
         if (at + 16 > env.len) {
           out.push(unreadable(p.name, path, p.ctype, at, 16, p.dir));
@@ -293,14 +304,14 @@ export function decodeFields(
         if (ft.resolve) shape = ft.resolve(vals, env.ctx);
         else shape = { type: ft.elem, count: ft.count === 'argsz' ? null : (vals[ft.count] ?? 0) };
         if (shape === null) continue;
-        const node = decodeFlex(p, shape, env, at, limit, prefix, vals);
-        if (node !== null) out.push(node);
+        const node = decodeFlex(p, shape, env, at, limit, prefix, vals, out !== null);
+        if (node !== null && out !== null) out.push(node);
         continue;
       }
       case 'caps': {
         if (side !== 'out' || env.all) continue;
-        const node = walkCaps(ft, env, vals, limit, prefix);
-        if (node !== null) out.push(node);
+        const node = walkCaps(ft, env, vals, limit, prefix, out !== null);
+        if (node !== null && out !== null) out.push(node);
         continue;
       }
       case 'cstring':
@@ -346,10 +357,22 @@ function decodeElems(elem: Type, sub: CompiledStruct | null, count: number, env:
   return kids;
 }
 
+/** The no-tree walk of an array: only struct elements can hold findings. */
+function elemFindings(elem: Type, sub: CompiledStruct | null, count: number, env: Env, at: number, limit: number, path: string): void {
+  const es = elem.size;
+  const cs = sub ?? (elem.kind === 'struct' || elem.kind === 'union' ? compileStruct(elem) : null);
+  if (es === 0 || cs === null || env.findings === null) return;
+  for (let k = 0; k < count; k++) {
+    const eat = at + k * es;
+    if (eat + es > limit || eat + es > env.len) break;
+    decodeFields(cs, env, eat, limit, path + '[' + k + '].', null, {});
+  }
+}
+
 // Element displays are plain (hex for bytes, decimal otherwise); arrays that
 // need names get a struct element type instead.
 const elemFormatters = new WeakMap<Type, Formatter>();
-function elementFormatter(t: Type & { kind: 'scalar' }): Formatter {
+export function elementFormatter(t: Type & { kind: 'scalar' }): Formatter {
   let f = elemFormatters.get(t);
   if (!f) {
     f = makeFormatter(t.size === 1 ? { kind: 'hex' } : { kind: 'dec' }, t.signed);
@@ -359,10 +382,11 @@ function elementFormatter(t: Type & { kind: 'scalar' }): Formatter {
 }
 
 /** Flexible array member or variable payload, shaped per call. */
-function decodeFlex(p: Plan, shape: FlexShape, env: Env, at: number, limit: number, prefix: string, vals: Vals): FieldNode | null {
+function decodeFlex(p: Plan, shape: FlexShape, env: Env, at: number, limit: number, prefix: string, vals: Vals, build: boolean): FieldNode | null {
   const path = pathOf(p, prefix);
   const t = shape.type;
   const avail = Math.max(0, limit - at);
+  if (!build && (t.kind === 'cstring' || t.kind === 'uuid')) return null;
   if (t.kind === 'cstring') {
     const end = Math.min(limit, env.len);
     let stop = at;
@@ -380,12 +404,12 @@ function decodeFlex(p: Plan, shape: FlexShape, env: Env, at: number, limit: numb
   }
   if (shape.single && (t.kind === 'struct' || t.kind === 'union')) {
     if (at + t.size > limit) return null;
-    const kids: FieldNode[] = [];
+    const kids: FieldNode[] | null = build ? [] : null;
     const sv: Vals = {};
     decodeFields(compileStruct(t), env, at, limit, p.memoDot, kids, sv);
     // Payload values are visible to checks and return explanations as "data.<field>".
     for (const k in sv) vals[`${p.name}.${k}`] = sv[k] as number;
-    if (kids.length === 0) return null;
+    if (kids === null || kids.length === 0) return null;
     return aggregate(p.name, path, shape.ctype ?? ctypeOf(t), at, t.size, p.dir, kids);
   }
   const es = t.size;
@@ -393,6 +417,10 @@ function decodeFlex(p: Plan, shape: FlexShape, env: Env, at: number, limit: numb
   const count = shape.count === null ? Math.floor(avail / es) : Math.min(shape.count, Math.floor(avail / es));
   if (count <= 0) return null;
   const sub = t.kind === 'struct' || t.kind === 'union' ? compileStruct(t) : null;
+  if (!build) {
+    elemFindings(t, sub, count, env, at, limit, path);
+    return null;
+  }
   const kids = decodeElems(t, sub, count, env, at, limit, path, p.dir);
   if (kids.length === 0) return null;
   return aggregate(p.name, path, shape.ctype ?? `${ctypeOf(t)}[]`, at, count * es, p.dir, kids);
@@ -410,7 +438,7 @@ function capFinding(env: Env, rule: string, message: string, field: string): voi
  * offset are byte offsets from the start of the buffer. Loops, offsets past
  * argsz and chains cut by the capture end the walk with a finding.
  */
-function walkCaps(ct: CapsType, env: Env, vals: Vals, limit: number, prefix: string): FieldNode | null {
+function walkCaps(ct: CapsType, env: Env, vals: Vals, limit: number, prefix: string, build: boolean): FieldNode | null {
   const flagsV = vals[ct.flagField] ?? 0;
   let off = vals[ct.offsetField] ?? 0;
   if ((flagsV & ct.flagBit) === 0 || off === 0) return null;
@@ -454,13 +482,13 @@ function walkCaps(ct: CapsType, env: Env, vals: Vals, limit: number, prefix: str
       if (off + desc.type.size > limit) {
         capFinding(env, 'cap-chain-out-of-bounds', `capability ${desc.name} at offset ${off} runs past the ${limit}-byte buffer`, where);
       }
-      decodeFields(compileStruct(desc.type), env, off, limit, where + '.', ek, {});
+      decodeFields(compileStruct(desc.type), env, off, limit, where + '.', build ? ek : null, {});
       const node = aggregate(name, where, ctypeOf(desc.type), off, desc.type.size, 'out', ek);
       node.display = desc.name;
       kids.push(node);
       end = Math.max(end, off + desc.type.size);
     } else {
-      decodeFields(compileStruct(ct.header), env, off, limit, where + '.', ek, {});
+      decodeFields(compileStruct(ct.header), env, off, limit, where + '.', build ? ek : null, {});
       const node = aggregate(name, where, ctypeOf(ct.header), off, CAP_HDR, 'out', ek);
       node.display = `unknown capability id ${id}`;
       kids.push(node);

@@ -12,6 +12,7 @@ import { FdTable, kindFromPath, type FdState } from './fdtable.js';
 import { makeFormatter, escapeBytes, hexOf, hexNum, rawText, type Formatter } from './format.js';
 import { registry as defaultRegistry, type Registry } from './registry.js';
 import { enottyMeaning, genericErrnoMeaning } from './explain.js';
+import { IoctlEvent, type StructPayload } from './event.js';
 
 export interface Decoder {
   decode(record: TraceRecord): DecodedEvent;
@@ -238,7 +239,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
 
     const errno = !incomplete && ret < 0 ? errnoName(-ret, flavor) ?? `E?${-ret}` : null;
     let inNode: FieldNode | null = null;
-    let outNode: FieldNode | null = null;
+    let payload: StructPayload | null = null;
     let inVals: Vals = {};
     let outVals: Vals | null = null;
     let argDisplay = '';
@@ -266,8 +267,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
       }
       if (a.kind === 'struct' && layoutsOk) {
         const res = decodeStruct(desc, di, r, ret, errno, incomplete, findings);
-        inNode = res.inNode;
-        outNode = res.outNode;
+        payload = res.payload;
         inVals = res.inVals;
         outVals = res.outVals;
       } else if (a.kind === 'fdptr' || a.kind === 'u32ptr') {
@@ -326,30 +326,31 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
       st.iommuSeq = s;
     }
 
-    return {
-      kind: 'ioctl',
-      seq: s,
-      record: r,
-      ts: rel(r.tEntry),
-      dur: incomplete ? null : Number(r.tExit) - Number(r.tEntry),
-      pid: r.pid,
-      tid: r.tid,
-      fd,
-      fdPath: r.fdPath,
-      fdKind: kind,
-      request,
-      ioctl: ioctlName,
-      family: desc ? desc.family : null,
-      candidates,
-      resolution,
-      argDisplay,
-      in: inNode,
-      out: outNode,
-      ret: retInfo,
-      incomplete,
-      truncated: (r.flags & IOCTL_FLAG.TRUNCATED) !== 0,
-      findings,
-    };
+    const ev = new IoctlEvent(r, retInfo);
+    ev.seq = s;
+    ev.ts = rel(r.tEntry);
+    ev.dur = incomplete ? null : Number(r.tExit) - Number(r.tEntry);
+    ev.pid = r.pid;
+    ev.tid = r.tid;
+    ev.fd = fd;
+    ev.fdPath = r.fdPath;
+    ev.fdKind = kind;
+    ev.request = request;
+    ev.ioctl = ioctlName;
+    ev.family = desc ? desc.family : null;
+    ev.candidates = candidates;
+    ev.resolution = resolution;
+    ev.argDisplay = argDisplay;
+    // Struct payloads: trees on first access; the rest are single nodes, built already.
+    if (payload !== null) ev.payload = payload;
+    else {
+      ev.in = inNode;
+      ev.out = null;
+    }
+    ev.incomplete = incomplete;
+    ev.truncated = (r.flags & IOCTL_FLAG.TRUNCATED) !== 0;
+    ev.findings = findings;
+    return ev;
   }
 
   /** Bytes the kernel itself reads for this call: max(argsz, minsz) for sized structs. */
@@ -401,9 +402,8 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     envIn.ctx.ret = ret;
     envIn.ctx.argsz = argsz;
     envIn.ctx.root = inVals;
-    const kids: FieldNode[] = [];
-    if (entry.length > 0) decodeFields(cs, envIn, 0, limit, '', kids, inVals);
-    const inNode: FieldNode | null = entry.length > 0 ? { name: t.name, path: '', ctype: cs.ctype, offset: 0, size: entry.length, dir: 'inout', display: '{…}', children: kids } : null;
+    // Values and findings now; the trees when someone asks (event.ts).
+    if (entry.length > 0) decodeFields(cs, envIn, 0, limit, '', null, inVals);
 
     if (hasSize && d.sizeField !== null && argsz < d.minsz) {
       findings.push({ rule: 'argsz-below-minsz', severity: 'error', message: `${d.sizeField} ${argsz} is below minsz ${d.minsz} (the kernel answers EINVAL)`, field: d.sizeField });
@@ -418,8 +418,8 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
       }
     }
 
-    let outNode: FieldNode | null = null;
     let outVals: Vals | null = null;
+    let written: Uint8Array | null = null;
     const ex = r.exit;
     if (!incomplete && ex.length > 0 && writesBack(d, inVals, ret, errno)) {
       outVals = {};
@@ -434,10 +434,8 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
       envOut.ctx.ret = ret;
       envOut.ctx.argsz = argsz;
       envOut.ctx.root = outVals;
-      const ok: FieldNode[] = [];
-      decodeFields(cs, envOut, 0, limit, '', ok, outVals);
-      outNode = { name: t.name, path: '', ctype: cs.ctype, offset: 0, size: ex.length, dir: 'inout', display: '{…}', children: ok };
-      for (const c of ok) if (c.changed) outNode.changed = true;
+      decodeFields(cs, envOut, 0, limit, '', null, outVals);
+      written = ex;
       const ct = di.caps;
       if (ct && d.sizeField !== null) {
         const newSz = outVals[d.sizeField] ?? argsz;
@@ -453,7 +451,8 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
         }
       }
     }
-    return { inNode, outNode, inVals, outVals };
+    const payload: StructPayload = { cs, entry, exit: written, le, ret, argsz, limit };
+    return { payload, inVals, outVals };
   }
 
   function undecoded(r: IoctlRecord, s: number, e: unknown): DecodedIoctl {

@@ -1,0 +1,81 @@
+// The decoded ioctl event as the decoder hands it out. Its payload trees
+// (`in`, `out`) are built on first access: filters, counters and the one-line
+// text formatter never need them, and building them was most of the cost of
+// decoding. The values, findings and return explanation are computed eagerly,
+// so what a consumer sees does not depend on whether it looked at the tree.
+
+import type { IoctlRecord } from '../trace/events.js';
+import type { CompiledStruct } from './compile.js';
+import { buildSide } from './payload.js';
+import type { DecodedIoctl, FdKind, FieldNode, Finding, Resolution, RetInfo } from './types.js';
+
+/** What a struct payload's tree is rebuilt from: the same inputs the eager walk had. */
+export interface StructPayload {
+  cs: CompiledStruct;
+  entry: Uint8Array;
+  /** Exit bytes when the kernel wrote the struct back (else null: no `out`). */
+  exit: Uint8Array | null;
+  le: boolean;
+  ret: number;
+  argsz: number;
+  /** End of the bytes the caller declared: fields past it are not shown. */
+  limit: number;
+}
+
+export class IoctlEvent implements DecodedIoctl {
+  readonly kind = 'ioctl' as const;
+  seq = 0;
+  record: IoctlRecord;
+  ts = 0;
+  dur: number | null = null;
+  pid = 0;
+  tid = 0;
+  fd = 0;
+  fdPath = '';
+  fdKind: FdKind = 'other';
+  request = 0;
+  ioctl: string | null = null;
+  family: string | null = null;
+  candidates: string[] = [];
+  resolution: Resolution = 'unknown';
+  argDisplay = '';
+  ret: RetInfo;
+  incomplete = false;
+  truncated = false;
+  findings: Finding[] = [];
+  /** Struct payload to build `in`/`out` from; null once built or when there is none. */
+  payload: StructPayload | null = null;
+  private inNode: FieldNode | null | undefined = undefined;
+  private outNode: FieldNode | null | undefined = undefined;
+
+  constructor(record: IoctlRecord, ret: RetInfo) {
+    this.record = record;
+    this.ret = ret;
+  }
+
+  get in(): FieldNode | null {
+    if (this.inNode === undefined) this.inNode = this.payload !== null ? buildSide(this.payload, 'in') : null;
+    return this.inNode;
+  }
+  set in(v: FieldNode | null) {
+    this.inNode = v;
+  }
+
+  get out(): FieldNode | null {
+    if (this.outNode === undefined) this.outNode = this.payload !== null ? buildSide(this.payload, 'out') : null;
+    return this.outNode;
+  }
+  set out(v: FieldNode | null) {
+    this.outNode = v;
+  }
+
+  /** The plain object (accessors resolved), for JSON.stringify and structured copies. */
+  toJSON(): DecodedIoctl {
+    return {
+      kind: 'ioctl', seq: this.seq, record: this.record, ts: this.ts, dur: this.dur, pid: this.pid, tid: this.tid, fd: this.fd,
+      fdPath: this.fdPath, fdKind: this.fdKind, request: this.request, ioctl: this.ioctl, family: this.family, candidates: this.candidates,
+      resolution: this.resolution, argDisplay: this.argDisplay, in: this.in, out: this.out, ret: this.ret, incomplete: this.incomplete,
+      truncated: this.truncated, findings: this.findings,
+    };
+  }
+}

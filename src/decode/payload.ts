@@ -1,0 +1,38 @@
+// Building a struct payload's FieldNode tree on demand, from the same inputs
+// the decoder's eager walk (values and findings only) used.
+
+import { decodeFields, type Env } from './compile.js';
+import type { StructPayload } from './event.js';
+import type { FieldNode } from './types.js';
+import type { Vals } from './dsl.js';
+
+export function sideEnv(pl: StructPayload, side: 'in' | 'out', vals: Vals): Env {
+  const b = side === 'in' ? pl.entry : (pl.exit as Uint8Array);
+  return {
+    dv: new DataView(b.buffer, b.byteOffset, b.byteLength),
+    bytes: b,
+    le: pl.le,
+    len: b.length,
+    cmp: side === 'out' ? pl.entry : null,
+    ctx: { side, ret: pl.ret, argsz: pl.argsz, root: vals },
+    // Findings were collected by the eager walk.
+    findings: null,
+  };
+}
+
+/** The root node of one side, or null when that side has no payload. */
+export function buildSide(pl: StructPayload, side: 'in' | 'out'): FieldNode | null {
+  const b = side === 'in' ? pl.entry : pl.exit;
+  if (b === null || b.length === 0) return null;
+  const vals: Vals = {};
+  const kids: FieldNode[] = [];
+  try {
+    decodeFields(pl.cs, sideEnv(pl, side, vals), 0, pl.limit, '', kids, vals);
+  } catch {
+    // The eager walk ran the same code on the same bytes; this cannot happen
+    // unless a description is not deterministic. Show what was built.
+  }
+  const root: FieldNode = { name: pl.cs.t.name, path: '', ctype: pl.cs.ctype, offset: 0, size: b.length, dir: 'inout', display: '{…}', children: kids };
+  if (side === 'out') for (const c of kids) if (c.changed) root.changed = true;
+  return root;
+}
