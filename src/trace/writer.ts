@@ -22,6 +22,7 @@ import {
   RECORD_PROCESS,
   archName,
 } from './reader.js';
+import { AUDIT_ARCH } from '../decode/encoding.js';
 
 const enc = new TextEncoder();
 
@@ -30,15 +31,6 @@ export type NewRecord =
   | (Omit<IoctlRecord, 'offset'> & { offset?: number })
   | (Omit<ProcessRecord, 'offset'> & { offset?: number })
   | (Omit<EndRecord, 'offset'> & { offset?: number });
-
-const AUDIT_ARCH: Record<string, number> = {
-  x86_64: 0xc000003e,
-  aarch64: 0xc00000b7,
-  ppc64le: 0xc0000015,
-  ppc64: 0x80000015,
-  riscv64: 0xc00000f3,
-  i386: 0x40000003,
-};
 
 /** A header with sensible defaults; `arch` picks audit arch, byte order and word size. */
 export function makeHeader(partial: Partial<RecordingHeader> & { arch?: string } = {}): RecordingHeader {
@@ -99,17 +91,23 @@ export function encodeHeader(h: RecordingHeader): Uint8Array {
   return b;
 }
 
+/** A zeroed record of `size` bytes padded to 8, its common header (type, flags, len) written. */
+function record(type: number, flags: number, size: number, le: boolean): { b: Uint8Array; dv: DataView } {
+  const len = pad8(size);
+  const b = new Uint8Array(len);
+  const dv = new DataView(b.buffer);
+  dv.setUint16(0, type, le);
+  dv.setUint16(2, flags, le);
+  dv.setUint32(4, len, le);
+  return { b, dv };
+}
+
 export function encodeRecord(r: NewRecord, order: ByteOrder): Uint8Array {
   const le = order === 'le';
   switch (r.type) {
     case 'ioctl': {
       const path = enc.encode(r.fdPath);
-      const len = pad8(IOCTL_FIXED_LEN + path.length + r.entry.length + r.exit.length);
-      const b = new Uint8Array(len);
-      const dv = new DataView(b.buffer);
-      dv.setUint16(0, RECORD_IOCTL, le);
-      dv.setUint16(2, r.flags, le);
-      dv.setUint32(4, len, le);
+      const { b, dv } = record(RECORD_IOCTL, r.flags, IOCTL_FIXED_LEN + path.length + r.entry.length + r.exit.length, le);
       dv.setUint32(8, r.pid, le);
       dv.setUint32(12, r.tid, le);
       dv.setBigUint64(16, r.tEntry, le);
@@ -132,12 +130,7 @@ export function encodeRecord(r: NewRecord, order: ByteOrder): Uint8Array {
     }
     case 'process': {
       const text = enc.encode(r.text);
-      const len = pad8(PROCESS_FIXED_LEN + text.length);
-      const b = new Uint8Array(len);
-      const dv = new DataView(b.buffer);
-      dv.setUint16(0, RECORD_PROCESS, le);
-      dv.setUint16(2, r.kind, le);
-      dv.setUint32(4, len, le);
+      const { b, dv } = record(RECORD_PROCESS, r.kind, PROCESS_FIXED_LEN + text.length, le);
       dv.setUint32(8, r.pid, le);
       dv.setUint32(12, r.tid, le);
       dv.setBigUint64(16, r.ts, le);
@@ -149,12 +142,7 @@ export function encodeRecord(r: NewRecord, order: ByteOrder): Uint8Array {
     }
     case 'end': {
       const text = enc.encode(r.text);
-      const len = pad8(END_FIXED_LEN + text.length);
-      const b = new Uint8Array(len);
-      const dv = new DataView(b.buffer);
-      dv.setUint16(0, RECORD_END, le);
-      dv.setUint16(2, r.reason, le);
-      dv.setUint32(4, len, le);
+      const { b, dv } = record(RECORD_END, r.reason, END_FIXED_LEN + text.length, le);
       dv.setInt32(8, r.status, le);
       dv.setUint32(12, r.dropped, le);
       dv.setBigUint64(16, r.events, le);
