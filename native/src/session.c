@@ -34,6 +34,21 @@ static void install_wake_handler(void)
 	sigaction(VFT_WAKE_SIG, &sa, NULL);
 }
 
+/* Every ptrace stop sends SIGCHLD to the tracer's process, and the kernel
+ * hands it to a thread that does not block it (Node's main thread): two
+ * wake-ups of the event loop per traced call. SA_NOCLDSTOP on the SIGCHLD
+ * action suppresses stop notifications, ptrace ones included; the handler
+ * (libuv's, or SIG_DFL) is kept and still runs when a child exits. waitpid
+ * is woken either way. */
+static void quiet_stop_signals(void)
+{
+	struct sigaction sa;
+	if (sigaction(SIGCHLD, NULL, &sa) != 0 || sa.sa_handler == SIG_IGN || (sa.sa_flags & SA_NOCLDSTOP))
+		return;
+	sa.sa_flags |= SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+}
+
 static void *tracer_main(void *arg)
 {
 	struct vft_session *s = arg;
@@ -202,6 +217,7 @@ struct vft_session *vft_start(const struct vft_config *cfg, char *err, size_t er
 	s->ob.wake = &s->detach_req;
 	s->ob.ack = &s->detach_ack;
 	install_wake_handler();
+	quiet_stop_signals();
 	if (pthread_create(&s->thread, NULL, tracer_main, s) != 0) {
 		snprintf(err, errlen, "cannot start the tracer thread: %s", strerror(errno));
 		goto fail_fds;
