@@ -5,20 +5,12 @@
 // recording) when the detail pane needs them.
 
 import type { DecodedEvent, FdKind, Finding } from '../../decode/types.js';
-import { summarize } from './rowSummary.js';
+import { ROW, summarize, type RowSummary } from './rowSummary.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-export const ROW = {
-  ERROR: 0x1,
-  FINDING: 0x2,
-  INCOMPLETE: 0x4,
-  TRUNCATED: 0x8,
-  CHANGED: 0x10,
-  PROCESS: 0x20,
-  END: 0x40,
-} as const;
+export { ROW };
 
 export const FD_KINDS: readonly FdKind[] = ['container', 'group', 'device', 'iommufd', 'migration', 'dmabuf', 'other'];
 
@@ -40,20 +32,10 @@ class Interner {
   }
 }
 
-export interface Row {
+/** A list row: the event's summary plus where it sits in the store. */
+export interface Row extends RowSummary {
   index: number;
   seq: number;
-  ts: number;
-  dur: number;
-  pid: number;
-  tid: number;
-  fd: number;
-  fdKind: FdKind;
-  name: string;
-  args: string;
-  ret: number;
-  retText: string;
-  flags: number;
   findings: number;
 }
 

@@ -18,8 +18,16 @@ export interface RowSummary {
   flags: number;
 }
 
-// Same bit values as ROW in eventStore.ts (kept here to avoid an import cycle).
-const ERROR = 0x1, FINDING = 0x2, INCOMPLETE = 0x4, TRUNCATED = 0x8, CHANGED = 0x10, PROCESS = 0x20, END = 0x40;
+/** Row flag bits (RowSummary.flags). */
+export const ROW = {
+  ERROR: 0x1,
+  FINDING: 0x2,
+  INCOMPLETE: 0x4,
+  TRUNCATED: 0x8,
+  CHANGED: 0x10,
+  PROCESS: 0x20,
+  END: 0x40,
+} as const;
 
 const ARGS_MAX = 160;
 
@@ -78,11 +86,11 @@ export function ioctlName(ev: { ioctl: string | null; candidates: string[]; requ
 export function summarize(ev: DecodedEvent): RowSummary {
   if (ev.kind === 'ioctl') {
     let flags = 0;
-    if (ev.incomplete) flags |= INCOMPLETE;
-    else if (ev.ret.value < 0) flags |= ERROR;
-    if (ev.truncated) flags |= TRUNCATED;
-    if (ev.findings.length > 0) flags |= FINDING;
-    if (anyChanged(ev.out)) flags |= CHANGED;
+    if (ev.incomplete) flags |= ROW.INCOMPLETE;
+    else if (ev.ret.value < 0) flags |= ROW.ERROR;
+    if (ev.truncated) flags |= ROW.TRUNCATED;
+    if (ev.findings.length > 0) flags |= ROW.FINDING;
+    if (anyChanged(ev.out)) flags |= ROW.CHANGED;
     let retText: string;
     if (ev.incomplete) retText = '?';
     else if (ev.ret.errno) retText = `-1 ${ev.ret.errno}${ev.ret.meaning ? ` (${ev.ret.meaning})` : ''}`;
@@ -105,12 +113,12 @@ export function summarize(ev: DecodedEvent): RowSummary {
     const r = ev.record;
     return {
       ts: ev.ts, dur: -1, ret: 0, pid: ev.pid, tid: ev.tid, fd: -1, fdKind: 'other',
-      name: processText(r.kind, r.value, r.other, r.text), args: '', retText: '', flags: PROCESS,
+      name: processText(r.kind, r.value, r.other, r.text), args: '', retText: '', flags: ROW.PROCESS,
     };
   }
   const r = ev.record;
   return {
     ts: -1, dur: -1, ret: r.status, pid: 0, tid: 0, fd: -1, fdKind: 'other',
-    name: endText(r.reason, r.status, r.text), args: '', retText: '', flags: END,
+    name: endText(r.reason, r.status, r.text), args: '', retText: '', flags: ROW.END,
   };
 }
