@@ -103,12 +103,18 @@ static int use_set_info(void)
 	return v;
 }
 
+/* The stop's syscall info, zeroed first; > 0 when the kernel filled it. */
+static long get_info(pid_t tid, struct ptrace_syscall_info *si)
+{
+	memset(si, 0, sizeof(*si));
+	return ptrace(PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof(*si), si);
+}
+
 /* Sets the syscall number (and args unless NULL) at an entry/seccomp stop. */
 static int set_call(pid_t tid, int64_t nr, const uint64_t *args, uint64_t *sp)
 {
 	struct ptrace_syscall_info si;
-	memset(&si, 0, sizeof(si));
-	long n = use_set_info() ? ptrace(PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof(si), &si) : 0;
+	long n = use_set_info() ? get_info(tid, &si) : 0;
 	if (n > 0 && (si.op == PTRACE_SYSCALL_INFO_SECCOMP || si.op == PTRACE_SYSCALL_INFO_ENTRY)) {
 		*sp = si.stack_pointer;
 		/* entry and seccomp share the nr/args layout */
@@ -143,8 +149,7 @@ static int set_call(pid_t tid, int64_t nr, const uint64_t *args, uint64_t *sp)
 static int get_sp(pid_t tid, uint64_t *sp)
 {
 	struct ptrace_syscall_info si;
-	memset(&si, 0, sizeof(si));
-	if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof(si), &si) <= 0)
+	if (get_info(tid, &si) <= 0)
 		return -1;
 	*sp = si.stack_pointer;
 	return 0;
@@ -154,8 +159,7 @@ static int get_sp(pid_t tid, uint64_t *sp)
 static int set_ret(pid_t tid, int64_t ret)
 {
 	struct ptrace_syscall_info si;
-	memset(&si, 0, sizeof(si));
-	long n = use_set_info() ? ptrace(PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof(si), &si) : 0;
+	long n = use_set_info() ? get_info(tid, &si) : 0;
 	if (n > 0 && si.op == PTRACE_SYSCALL_INFO_EXIT) {
 		si.exit.rval = ret;
 		si.exit.is_error = ret < 0 && ret >= -4095;
