@@ -78,15 +78,47 @@ static uint32_t limit_for(const struct vft_rule *r, uint32_t global_cap)
 	return r->cap != 0 && r->cap < global_cap ? r->cap : global_cap;
 }
 
-/* Reads up to `len` bytes into c->in, setting in_len and the fault fields. */
-static void take(pid_t tid, struct call *c, uint32_t len)
+/* Completes c->in up to `len` bytes, of which the first `have` are already
+ * there; sets in_len and the fault fields. The result is the readable
+ * prefix, as if the whole range had been read at once. */
+static void take_rest(pid_t tid, struct call *c, uint32_t have, uint32_t len)
 {
-	size_t got = read_mem(tid, c->arg, c->in, len);
+	size_t got = have + read_mem(tid, c->arg + have, c->in + have, len - have);
 	c->in_len = (uint32_t)got;
 	if (got < len) {
 		c->flags |= IOF_IN_FAULT;
 		c->in_fault = (uint32_t)got;
 	}
+}
+
+/* How much a sized struct's first read takes beyond its argsz word. Most
+ * VFIO structs are smaller, so one process_vm_readv usually gets the whole
+ * struct instead of one for argsz and one for the rest. */
+#define SIZED_FIRST_READ 256u
+
+/* Reads a sized struct's argsz word, and with it as much of the struct as
+ * lies on the same page (up to SIZED_FIRST_READ and the cap) into c->in:
+ * never a page the struct itself may not touch (a neighbouring page could be
+ * unmapped or userfaultfd-managed). Sets *have to the bytes now in c->in.
+ * Returns -1 when argsz itself is unreadable. */
+static int sized_head(pid_t tid, struct call *c, uint32_t lim, uint32_t *argsz, uint32_t *have)
+{
+	uint32_t first = PAGE - (uint32_t)(c->arg % PAGE);
+	if (first > SIZED_FIRST_READ)
+		first = SIZED_FIRST_READ;
+	if (first > lim)
+		first = lim;
+	*have = 0;
+	if (first < 4) {
+		/* tiny cap or argsz across a page boundary: argsz on its own */
+		return read_mem(tid, c->arg, (uint8_t *)argsz, 4) < 4 ? -1 : 0;
+	}
+	size_t got = read_mem(tid, c->arg, c->in, first);
+	if (got < 4)
+		return -1;
+	memcpy(argsz, c->in, 4);
+	*have = (uint32_t)got; /* one page: all of `first` or nothing */
+	return 0;
 }
 
 int capture_entry(pid_t tid, struct call *c, const struct vft_rule *r, uint32_t global_cap)
@@ -101,10 +133,10 @@ int capture_entry(pid_t tid, struct call *c, const struct vft_rule *r, uint32_t 
 	switch (r->kind) {
 	case VFT_RULE_FIXED:
 	case VFT_RULE_SIZED: {
-		uint32_t want = r->size;
+		uint32_t want = r->size, have = 0;
 		if (r->kind == VFT_RULE_SIZED) {
 			uint32_t argsz = 0;
-			if (read_mem(tid, c->arg, (uint8_t *)&argsz, 4) < 4) {
+			if (sized_head(tid, c, lim, &argsz, &have) < 0) {
 				c->want_len = r->minsz;
 				c->flags |= IOF_IN_FAULT;
 				c->in_fault = 0;
@@ -118,7 +150,11 @@ int capture_entry(pid_t tid, struct call *c, const struct vft_rule *r, uint32_t 
 			len = lim;
 			c->flags |= IOF_TRUNCATED;
 		}
-		take(tid, c, len);
+		if (len <= have) {
+			c->in_len = len; /* the first read already holds it all */
+			return 0;
+		}
+		take_rest(tid, c, have, len);
 		return 0;
 	}
 	case VFT_RULE_CSTRING: {
