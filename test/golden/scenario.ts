@@ -6,14 +6,14 @@
 // The golden recordings under test/golden/ are this scenario written with
 // src/trace/writer.ts; golden.test.ts regenerates them with UPDATE_GOLDEN=1.
 
-import type { IoctlDesc, StructType, Type } from '../../src/decode/dsl.js';
 import { encodeIo } from '../../src/decode/encoding.js';
 import { registry } from '../../src/decode/registry.js';
-import { EndReason, ProcessEventKind, RuleKind } from '../../src/trace/events.js';
+import { StructBuf } from '../../src/emulate/encode.js';
+import { EndReason, ProcessEventKind } from '../../src/trace/events.js';
 import { RecordingWriter, makeHeader, type NewRecord } from '../../src/trace/writer.js';
+import { describeIoctl, payload, type Values } from '../helpers/payload.js';
 
 type FdKind = 'container' | 'group' | 'device';
-type Values = Record<string, bigint | number>;
 
 interface Step {
   fd: number;
@@ -103,61 +103,6 @@ export const SPAPR_EEH_SESSION: readonly Step[] = [
   { fd: C, kind: 'container', ioctl: 'VFIO_IOMMU_UNMAP_DMA', in: { argsz: 24, flags: 0, iova: 0, size: 0x40000000 }, out: { size: 0x40000000 } },
 ];
 
-function describe(name: string, kind: FdKind): IoctlDesc {
-  const all = registry().byName.get(name) ?? [];
-  const d = all.find((x) => x.fdKinds.includes(kind)) ?? all[0];
-  if (!d) throw new Error(`no description for ${name}`);
-  return d;
-}
-
-/** Offset and scalar size of a dotted field path; anonymous unions/structs are looked through. */
-function locate(t: StructType, path: string): { offset: number; size: number } {
-  const [first, ...rest] = path.split('.');
-  // "areas[1]": element 1 of an array or flexible array member
-  const m = /^(\w+)(?:\[(\d+)\])?$/.exec(first ?? '');
-  if (!m) throw new Error(`bad field path ${path}`);
-  const head = m[1];
-  const index = m[2] === undefined ? null : Number(m[2]);
-  const search = (s: StructType, base: number): { offset: number; type: Type } | null => {
-    for (let k = 0; k < s.fields.length; k++) {
-      const f = s.fields[k]!;
-      const off = base + s.offsets[k]!;
-      if (f.name === head) {
-        if (index === null) return { offset: off, type: f.type };
-        if (f.type.kind !== 'array' && f.type.kind !== 'flex') throw new Error(`${path}: ${String(head)} is not an array`);
-        return { offset: off + index * f.type.elem.size, type: f.type.elem };
-      }
-      if (f.name === '' && (f.type.kind === 'struct' || f.type.kind === 'union')) {
-        const inner = search(f.type, off);
-        if (inner) return inner;
-      }
-    }
-    return null;
-  };
-  const hit = search(t, 0);
-  if (!hit) throw new Error(`struct ${t.name} has no field ${String(head)}`);
-  if (rest.length > 0) {
-    if (hit.type.kind !== 'struct' && hit.type.kind !== 'union') throw new Error(`${path}: ${String(head)} is not a struct`);
-    const inner = locate(hit.type, rest.join('.'));
-    return { offset: hit.offset + inner.offset, size: inner.size };
-  }
-  if (hit.type.kind !== 'scalar') throw new Error(`${path} is not a scalar`);
-  return { offset: hit.offset, size: hit.type.size };
-}
-
-function fill(bytes: Uint8Array, t: StructType, v: Values, le: boolean): void {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (const [name, val] of Object.entries(v)) {
-    const { offset, size } = locate(t, name);
-    if (offset + size > bytes.length) throw new Error(`${t.name}.${name} lies beyond argsz`);
-    const x = BigInt.asUintN(size * 8, BigInt(val));
-    if (size === 1) dv.setUint8(offset, Number(x));
-    else if (size === 2) dv.setUint16(offset, Number(x), le);
-    else if (size === 4) dv.setUint32(offset, Number(x), le);
-    else dv.setBigUint64(offset, x, le);
-  }
-}
-
 /** The session as records of `arch` (byte order and request encoding follow from it). */
 export function spaprEehRecords(arch: string): { header: ReturnType<typeof makeHeader>; records: NewRecord[] } {
   const header = makeHeader({
@@ -175,40 +120,15 @@ export function spaprEehRecords(arch: string): { header: ReturnType<typeof makeH
     { type: 'process', kind: ProcessEventKind.Start, pid: PID, tid: PID, ts: t0, value: 0, other: 1, text: 'qemu-system-ppc64' },
   ];
   SPAPR_EEH_SESSION.forEach((s, k) => {
-    const d = describe(s.ioctl, s.kind);
-    let entry = new Uint8Array(0);
-    let exit = entry;
-    let ruleKind = RuleKind.None;
-    let arg = BigInt(s.arg ?? 0);
-    const a = d.arg;
-    if (a.kind === 'struct') {
-      ruleKind = RuleKind.Sized;
-      entry = new Uint8Array(Number(s.in?.argsz ?? a.type.size));
-      fill(entry, a.type, s.in ?? {}, le);
-      const data = new DataView(entry.buffer);
-      s.eventfds?.forEach((fd, j) => data.setInt32(a.type.size + 4 * j, fd, le));
-      exit = entry.slice();
-      if (s.out && (s.ret ?? 0) >= 0) fill(exit, a.type, s.out, le);
-      for (const cap of s.caps ?? []) {
-        const t = registry().structs.get(cap.struct);
-        if (!t) throw new Error(`no struct ${cap.struct}`);
-        fill(exit.subarray(cap.at), t, cap.values, le);
-      }
-      arg = 0x7fffc0001000n + BigInt(k) * 0x100n;
-    } else if (a.kind === 'fdptr' || a.kind === 'u32ptr') {
-      ruleKind = RuleKind.Fixed;
-      entry = new Uint8Array(4);
-      new DataView(entry.buffer).setInt32(0, s.fdArg ?? 0, le);
-      exit = entry.slice();
-      arg = 0x7fffc0000ff0n;
-    } else if (a.kind === 'cstring') {
-      ruleKind = RuleKind.CString;
-      entry = new TextEncoder().encode(s.str ?? '');
-      exit = entry.slice();
-      arg = 0x7fffc0000f00n;
-    } else if (a.kind === 'int') {
-      ruleKind = RuleKind.Integer;
+    const d = describeIoctl(s.ioctl, s.kind);
+    const failed = (s.ret ?? 0) < 0;
+    const { entry, exit, ruleKind, pointer } = payload(d, { ...s, data: s.eventfds, ...(failed ? { out: undefined } : {}) }, le);
+    for (const cap of s.caps ?? []) {
+      const t = registry().structs.get(cap.struct);
+      if (!t) throw new Error(`no struct ${cap.struct}`);
+      new StructBuf(t, exit.subarray(cap.at), le).setAll(cap.values);
     }
+    const arg = !pointer ? BigInt(s.arg ?? 0) : d.arg.kind === 'struct' ? 0x7fffc0001000n + BigInt(k) * 0x100n : d.arg.kind === 'cstring' ? 0x7fffc0000f00n : 0x7fffc0000ff0n;
     const tEntry = t0 + 1_000_000n * BigInt(k + 1);
     records.push({
       type: 'ioctl', flags: 0, pid: PID, tid: PID, tEntry, tExit: tEntry + 3_000n + BigInt(k) * 250n,
