@@ -2,10 +2,6 @@
 // src/emulate import) against the kernel headers, and the emulator's errno
 // table against <errno.h>: static asserts compiled by gcc.
 
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as cdev from '../../decoders/cdev.js';
 import * as common from '../../decoders/common.js';
@@ -21,7 +17,7 @@ import * as migration from '../../decoders/migration.js';
 import * as spapr from '../../decoders/spapr.js';
 import * as type1 from '../../decoders/type1.js';
 import { E } from '../../src/emulate/errno.js';
-import { HOST, hasGcc, trixieHeaders, type HeaderSet } from './kheaders.js';
+import { HOST, gccCheck, hasGcc, trixieHeaders, type HeaderSet } from './kheaders.js';
 
 const MODULES = { cdev, common, container, device, eeh, feature, group, hotreset, iommufd, irqs, migration, spapr, type1 };
 
@@ -42,16 +38,7 @@ function exportedConstants(): Map<string, number> {
 const isEnumerator = (name: string): boolean => /_REGION_INDEX$|_IRQ_INDEX$|^VFIO_PCI_NUM_/.test(name);
 
 function compile(source: string, include: string | null): void {
-  const dir = mkdtempSync(join(tmpdir(), 'vft-const-'));
-  try {
-    const src = join(dir, 'c.c');
-    writeFileSync(src, source);
-    execFileSync('gcc', ['-fsyntax-only', '-std=c11', ...(include ? ['-I', include] : []), src], { stdio: 'pipe' });
-  } catch (e) {
-    throw new Error(String((e as { stderr?: Buffer }).stderr ?? e));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  expect(gccCheck(source, include ? [include] : [])).toBe('');
 }
 
 /** Asserts; with `all`, a name the header lacks is an error, else only names it has are checked. */

@@ -4,7 +4,7 @@
 // private apt configuration so the host's apt state is untouched.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -134,5 +134,20 @@ export function hasGcc(): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** `gcc -fsyntax-only` on `source` with these -I directories: '' when it compiles, else gcc's messages. */
+export function gccCheck(source: string, includes: readonly string[] = [], name = 'check.c'): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vfiotrace-gcc-'));
+  const file = path.join(dir, name);
+  try {
+    writeFileSync(file, source);
+    execFileSync('gcc', ['-fsyntax-only', '-std=gnu11', ...includes.flatMap((d) => ['-I', d]), file], { stdio: 'pipe' });
+    return '';
+  } catch (e) {
+    return (e as { stderr?: Buffer }).stderr?.toString() ?? String(e);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -4,27 +4,11 @@
 // for the ppc encoding). Errno numbers are checked the same way.
 
 import { describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { registry } from '../../src/decode/registry.js';
 import { allErrnos } from '../../src/decode/errno.js';
 import { indexHeader, layoutC } from './cgen.js';
-import { HOST, hasGcc, headerText, trixieHeaders, type HeaderSet } from './kheaders.js';
-
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'vfiotrace-layout-'));
-
-function compile(name: string, source: string, incs: string[]): string {
-  const file = path.join(tmp, name);
-  writeFileSync(file, source);
-  try {
-    execFileSync('gcc', ['-fsyntax-only', '-std=gnu11', ...incs.flatMap((d) => ['-I', d]), file], { stdio: 'pipe' });
-    return '';
-  } catch (e) {
-    return (e as { stderr?: Buffer }).stderr?.toString() ?? String(e);
-  }
-}
+import { HOST, gccCheck, hasGcc, headerText, trixieHeaders, type HeaderSet } from './kheaders.js';
 
 function errnoC(flavor: 'generic' | 'powerpc'): string {
   const lines = ['#include <asm/errno.h>', '#define CHECK(e) _Static_assert(e, #e)'];
@@ -44,11 +28,11 @@ describe.skipIf(!gcc)('layouts against the host headers', () => {
     expect(c.counts.ioctls).toBeGreaterThanOrEqual(30);
     expect(c.counts.sizes).toBeGreaterThan(30);
     expect(c.counts.offsets).toBeGreaterThan(150);
-    expect(compile('host.c', c.source, [])).toBe('');
+    expect(gccCheck(c.source, [], 'host.c')).toBe('');
   });
 
   it('host errno numbers match the generic table', () => {
-    expect(compile('errno-host.c', errnoC('generic'), [])).toBe('');
+    expect(gccCheck(errnoC('generic'), [], 'errno-host.c')).toBe('');
   });
 
   it('a wrong description is caught (the check can fail)', () => {
@@ -56,7 +40,7 @@ describe.skipIf(!gcc)('layouts against the host headers', () => {
     const c = layoutC(reg, indexHeader(text), includes, 'x86_64');
     const broken = c.source.replace('CHECK(sizeof(struct vfio_eeh_pe_op) == 40);', 'CHECK(sizeof(struct vfio_eeh_pe_op) == 32);');
     expect(broken).not.toBe(c.source);
-    expect(compile('broken.c', broken, [])).toMatch(/static assertion failed|_Static_assert/);
+    expect(gccCheck(broken, [], 'broken.c')).toMatch(/static assertion failed|_Static_assert/);
   });
 });
 
@@ -72,7 +56,7 @@ describe.skipIf(!trixie.set)('layouts against Debian 13 linux-libc-dev (vfio.h +
     expect(includes).toContain('linux/iommufd.h');
     const c = layoutC(reg, indexHeader(text), includes, 'x86_64');
     expect(c.counts.ioctls).toBeGreaterThan(45);
-    expect(compile('trixie-x86.c', c.source, [set.include, archDir('x86_64-linux-gnu')])).toBe('');
+    expect(gccCheck(c.source, [set.include, archDir('x86_64-linux-gnu')], 'trixie-x86.c')).toBe('');
   });
 
   for (const [arch, triplet] of [
@@ -84,12 +68,12 @@ describe.skipIf(!trixie.set)('layouts against Debian 13 linux-libc-dev (vfio.h +
       const { text, includes } = headerText(set);
       const c = layoutC(reg, indexHeader(text), includes, arch, true);
       expect(c.counts.ioctls).toBeGreaterThan(45);
-      expect(compile(`trixie-${arch}.c`, c.source, [set.include, archDir(triplet)])).toBe('');
+      expect(gccCheck(c.source, [set.include, archDir(triplet)], `trixie-${arch}.c`)).toBe('');
     });
   }
 
   it('powerpc errno numbers (EDEADLOCK is its own value)', () => {
-    expect(compile('errno-ppc.c', errnoC('powerpc'), [set.include, archDir('powerpc64-linux-gnu')])).toBe('');
-    expect(compile('errno-arm.c', errnoC('generic'), [set.include, archDir('aarch64-linux-gnu')])).toBe('');
+    expect(gccCheck(errnoC('powerpc'), [set.include, archDir('powerpc64-linux-gnu')], 'errno-ppc.c')).toBe('');
+    expect(gccCheck(errnoC('generic'), [set.include, archDir('aarch64-linux-gnu')], 'errno-arm.c')).toBe('');
   });
 });
