@@ -90,8 +90,9 @@ async function ingestFile(file: string, n: number): Promise<void> {
   const app = new TuiApp(new FileSource(deps(), file, (p) => createReadStream(p, { highWaterMark: 1 << 16 })));
   const t0 = process.hrtime.bigint();
   void app.run(term);
-  while (app.store.length < n) await sleep(5);
+  while (app.store.length < n && app.state === 'running') await sleep(5);
   const t = ms(t0);
+  if (app.state === 'error') throw new Error(`${file}: ${app.view.message}`);
   console.log(`ingest from a recording (read + decode + audit + store, drawing live): ${Math.round(n / (t / 1000)).toLocaleString('en')} events/s, ${(app.frames / (t / 1000)).toFixed(1)} frames/s`);
   app.quit();
 }
@@ -129,7 +130,8 @@ async function openBig(file: string, n: number): Promise<void> {
   const opts = (app as unknown as { opts: { onFrame?: () => void } }).opts;
   opts.onFrame = () => { if (!firstFrame && app.store.length > 0) firstFrame = ms(t0); };
   void app.run(term);
-  while (app.store.length < n) await sleep(10);
+  while (app.store.length < n && app.state === 'running') await sleep(10);
+  if (app.state === 'error') throw new Error(`${file}: ${app.view.message}`);
   const all = ms(t0);
   console.log(`open ${n.toLocaleString('en')}-event recording (${mb(statSync(file).size)}): first rows on screen ${firstFrame.toFixed(0)} ms, all events in ${(all / 1000).toFixed(2)} s`);
   // Scroll end to end: page through evenly spaced positions, each one drawn.

@@ -18,6 +18,7 @@ import { installTerminalGuard, type TerminalGuard } from './terminal.js';
 
 /** Minimum time between frames: at most ~29 frames/s. */
 export const FRAME_MS = 34;
+const LOADING_FRAME_MS = 100;
 
 export interface TuiOptions {
   /** Full events kept in memory for the detail pane. */
@@ -61,6 +62,10 @@ export class TuiApp {
   private guard: TerminalGuard | null = null;
   private quitResolve: ((code: number) => void) | null = null;
   frames = 0;
+  /** Whether the source is still delivering, finished, or failed. */
+  get state(): 'running' | 'ended' | 'error' {
+    return this.status_;
+  }
   /** Smoothed and total time spent drawing (ms), for pacing and benchmarks. */
   drawCost = 0;
   drawTotalMs = 0;
@@ -102,7 +107,12 @@ export class TuiApp {
           this.dirty = true;
         },
       );
+    // Redraws for new events; keys ask for their own frame (requestDraw).
+    // While a recording loads nobody reads the rows flying by: 10 frames/s
+    // leave the CPU to decoding.
     this.tick = setInterval(() => {
+      const loading = this.source.mode === 'file' && this.status_ === 'running';
+      if (loading && Date.now() - this.lastDraw < LOADING_FRAME_MS) return;
       if (this.dirty || this.store.length !== this.seen) this.requestDraw();
       this.seen = this.store.length;
     }, FRAME_MS);

@@ -143,7 +143,10 @@ abstract class BaseSource implements TuiSource {
     const r = this.records.read(offset);
     if (!r) return null;
     try {
-      return { ...this.deps.decodeOne(header, r, fdKind), seq } as DecodedEvent;
+      // Set in place: a spread copy would drop the lazily built payload trees.
+      const ev = this.deps.decodeOne(header, r, fdKind);
+      ev.seq = seq;
+      return ev;
     } catch {
       return null;
     }
