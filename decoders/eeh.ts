@@ -34,7 +34,7 @@ export const EEH_STATES = named({
 });
 
 // Error types and functions are the platform's (asm/eeh.h on powerpc).
-const ERR_TYPES = [
+export const EEH_ERR_TYPES = [
   ['EEH_ERR_TYPE_32', 0],
   ['EEH_ERR_TYPE_64', 1],
 ] as const;
@@ -48,7 +48,7 @@ export const EEH_ERR_FUNCS = [
 
 
 export const vfio_eeh_pe_err = struct('vfio_eeh_pe_err', [
-  i('type', u32, enumOf(ERR_TYPES)),
+  i('type', u32, enumOf(EEH_ERR_TYPES)),
   i('func', u32, enumOf(EEH_ERR_FUNCS)),
   i('addr', u64, hex),
   i('mask', u64, hex),
@@ -97,9 +97,9 @@ export const eeh: Family = {
         if (op === VFIO_EEH_PE_INJECT_ERR) {
           if (c.argsz < 40) c.add('eeh-inject-argsz', 'error', `INJECT_ERR needs argsz ≥ 40 for the err union, got ${c.argsz}`, 'argsz');
           const fn = c.in['err.func'];
-          if (fn !== undefined && fn > 19) c.add('eeh-inject-func', 'error', `err.func ${fn} is outside 0–19`, 'err.func');
+          if (fn !== undefined && fn >= EEH_ERR_FUNCS.length) c.add('eeh-inject-func', 'error', `err.func ${fn} is outside 0–19`, 'err.func');
           const ty = c.in['err.type'];
-          if (ty !== undefined && ty > 1) c.add('eeh-inject-type', 'error', `err.type ${ty} is neither 32-bit (0) nor 64-bit (1)`, 'err.type');
+          if (ty !== undefined && ty >= EEH_ERR_TYPES.length) c.add('eeh-inject-type', 'error', `err.type ${ty} is neither 32-bit (0) nor 64-bit (1)`, 'err.type');
         }
       },
     }),

@@ -13,20 +13,27 @@ export const VFIO_DEVICE_FEATURE_GET = 1 << 16;
 export const VFIO_DEVICE_FEATURE_SET = 1 << 17;
 export const VFIO_DEVICE_FEATURE_PROBE = 1 << 18;
 
-export const FEATURES = [
-  'VFIO_DEVICE_FEATURE_PCI_VF_TOKEN',
-  'VFIO_DEVICE_FEATURE_MIGRATION',
-  'VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE',
-  'VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY',
-  'VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP',
-  'VFIO_DEVICE_FEATURE_LOW_POWER_EXIT',
-  'VFIO_DEVICE_FEATURE_DMA_LOGGING_START',
-  'VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP',
-  'VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT',
-  'VFIO_DEVICE_FEATURE_MIG_DATA_SIZE',
-  'VFIO_DEVICE_FEATURE_BUS_MASTER',
-  'VFIO_DEVICE_FEATURE_DMA_BUF',
-] as const;
+// Feature indexes (the low 16 bits of flags).
+export const VFIO_DEVICE_FEATURE_PCI_VF_TOKEN = 0;
+export const VFIO_DEVICE_FEATURE_MIGRATION = 1;
+export const VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE = 2;
+export const VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY = 3;
+export const VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP = 4;
+export const VFIO_DEVICE_FEATURE_LOW_POWER_EXIT = 5;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_START = 6;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP = 7;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT = 8;
+export const VFIO_DEVICE_FEATURE_MIG_DATA_SIZE = 9;
+export const VFIO_DEVICE_FEATURE_BUS_MASTER = 10;
+export const VFIO_DEVICE_FEATURE_DMA_BUF = 11;
+
+/** Feature names in index order (0–11, so an index picks its name). */
+export const FEATURES: readonly string[] = named({
+  VFIO_DEVICE_FEATURE_PCI_VF_TOKEN, VFIO_DEVICE_FEATURE_MIGRATION, VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+  VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT,
+  VFIO_DEVICE_FEATURE_DMA_LOGGING_START, VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP, VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT,
+  VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, VFIO_DEVICE_FEATURE_BUS_MASTER, VFIO_DEVICE_FEATURE_DMA_BUF,
+}).map(([n]) => n);
 
 const OP_BITS = named({ VFIO_DEVICE_FEATURE_GET, VFIO_DEVICE_FEATURE_SET, VFIO_DEVICE_FEATURE_PROBE });
 
@@ -141,9 +148,6 @@ export const vfio_device_feature = struct('vfio_device_feature', [
   io('data', flex(u8, 'argsz', payload)),
 ]);
 
-const MIG_DEVICE_STATE = 2;
-const DMA_LOGGING_START = 6;
-const DMA_BUF = 11;
 const F = 'feature';
 
 export const feature: Family = {
@@ -161,18 +165,18 @@ export const feature: Family = {
         const f = v.flags ?? 0;
         const idx = f & VFIO_DEVICE_FEATURE_MASK;
         if ((f & VFIO_DEVICE_FEATURE_PROBE) !== 0) return false;
-        if (idx === MIG_DEVICE_STATE) return true;
+        if (idx === VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE) return true;
         if (r < 0) return false;
-        return (f & VFIO_DEVICE_FEATURE_GET) !== 0 || idx === DMA_LOGGING_START;
+        return (f & VFIO_DEVICE_FEATURE_GET) !== 0 || idx === VFIO_DEVICE_FEATURE_DMA_LOGGING_START;
       },
       ret: (r, c) => {
         const f = c.in.flags ?? 0;
         const idx = f & VFIO_DEVICE_FEATURE_MASK;
         const name = FEATURES[idx] ?? `feature ${idx}`;
         if ((f & VFIO_DEVICE_FEATURE_PROBE) !== 0) return { meaning: `${name} supported` };
-        if (idx === DMA_BUF && r > 0) return { meaning: `new dma-buf fd ${r}`, newFd: { fd: r, kind: 'dmabuf' } };
+        if (idx === VFIO_DEVICE_FEATURE_DMA_BUF && r > 0) return { meaning: `new dma-buf fd ${r}`, newFd: { fd: r, kind: 'dmabuf' } };
         const dfd = c.out?.['data.data_fd'];
-        if (idx === MIG_DEVICE_STATE && dfd !== undefined && dfd >= 0) {
+        if (idx === VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE && dfd !== undefined && dfd >= 0) {
           return { meaning: `success; migration data fd ${dfd}`, newFd: { fd: dfd, kind: 'migration' } };
         }
         return { meaning: r === 0 ? 'success' : `returned ${r}` };

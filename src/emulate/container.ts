@@ -14,12 +14,8 @@ import {
   VFIO_API_VERSION, VFIO_DMA_CC_IOMMU, VFIO_EEH, VFIO_SPAPR_TCE_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU, VFIO_TYPE1_IOMMU,
   VFIO_TYPE1v2_IOMMU, VFIO_UNMAP_ALL, VFIO_UPDATE_VADDR,
 } from '../../decoders/container.js';
-import { VFIO_EEH_PE_INJECT_ERR } from '../../decoders/eeh.js';
+import { EEH_ERR_FUNCS, EEH_ERR_TYPES, VFIO_EEH_PE_INJECT_ERR } from '../../decoders/eeh.js';
 import type { Group } from './group.js';
-
-/** INJECT_ERR: err.type is 32-bit (0) or 64-bit (1); err.func 0-19. */
-const EEH_ERR_TYPES = 2;
-const EEH_ERR_FUNCS = 20;
 
 export class Container {
   readonly groups = new Set<Group>();
@@ -117,7 +113,7 @@ export class Container {
     if (op > VFIO_EEH_PE_INJECT_ERR) return ret(fail('EINVAL'));
     if (op === VFIO_EEH_PE_INJECT_ERR) {
       if (a.num('argsz') < a.type.size || c.readable() < a.type.size) return ret(a.num('argsz') < a.type.size ? fail('EINVAL') : fail('EFAULT'));
-      if (a.num('err.type') >= EEH_ERR_TYPES || a.num('err.func') >= EEH_ERR_FUNCS) return ret(fail('EINVAL'));
+      if (a.num('err.type') >= EEH_ERR_TYPES.length || a.num('err.func') >= EEH_ERR_FUNCS.length) return ret(fail('EINVAL'));
     }
     // Nothing is written back; GET_STATE answers in the return value.
     return ret(this.pe.op(op));

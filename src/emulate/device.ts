@@ -18,7 +18,8 @@ import {
   VFIO_REGION_INFO_FLAG_CAPS, VFIO_REGION_INFO_FLAG_MMAP, VFIO_REGION_INFO_FLAG_READ, VFIO_REGION_INFO_FLAG_WRITE,
 } from '../../decoders/device.js';
 import {
-  VFIO_DEVICE_FEATURE_GET, VFIO_DEVICE_FEATURE_MASK, VFIO_DEVICE_FEATURE_PROBE, VFIO_DEVICE_FEATURE_SET,
+  VFIO_DEVICE_FEATURE_GET, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP,
+  VFIO_DEVICE_FEATURE_LOW_POWER_EXIT, VFIO_DEVICE_FEATURE_MASK, VFIO_DEVICE_FEATURE_PROBE, VFIO_DEVICE_FEATURE_SET,
 } from '../../decoders/feature.js';
 import {
   VFIO_IRQ_SET_ACTION_MASK, VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_IRQ_SET_ACTION_TYPE_MASK, VFIO_IRQ_SET_ACTION_UNMASK,
@@ -26,10 +27,6 @@ import {
 } from '../../decoders/irqs.js';
 
 type IrqType = 'none' | 'intx' | 'msi' | 'msix';
-
-const FEATURE_LOW_POWER_ENTRY = 3;
-const FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP = 4;
-const FEATURE_LOW_POWER_EXIT = 5;
 
 export class Device {
   private irqType: IrqType = 'none';
@@ -267,7 +264,7 @@ export class Device {
     const feature = flags & VFIO_DEVICE_FEATURE_MASK;
     const payload = a.num('argsz') - c.desc.minsz;
     // vfio-pci's power-management features (SET only); migration and the rest are absent.
-    const needs: Record<number, number> = { [FEATURE_LOW_POWER_ENTRY]: 0, [FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP]: 8, [FEATURE_LOW_POWER_EXIT]: 0 };
+    const needs: Record<number, number> = { [VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY]: 0, [VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP]: 8, [VFIO_DEVICE_FEATURE_LOW_POWER_EXIT]: 0 };
     const need = needs[feature];
     if (need === undefined) return ret(fail('ENOTTY'));
     if (flags & GET) return ret(fail('EINVAL'));

@@ -6,13 +6,13 @@ import type { DmaSpace } from '../../model/dma.js';
 import { fieldNumber, fieldValue } from '../../model/fields.js';
 import type { EventContext } from '../../model/session.js';
 import { IOMMU_IOAS_MAP_FIXED_IOVA } from '../../../decoders/iommufd.js';
-import { VFIO_DMA_UNMAP_FLAG_ALL } from '../../../decoders/type1.js';
+import { VFIO_DMA_MAP_FLAG_VADDR, VFIO_DMA_UNMAP_FLAG_ALL, VFIO_DMA_UNMAP_FLAG_VADDR } from '../../../decoders/type1.js';
 import * as R from '../rules.js';
 import type { Check, Reporter } from '../types.js';
 
 const U64_MAX = (1n << 64n) - 1n;
 /** VFIO_DMA_MAP_FLAG_VADDR and VFIO_DMA_UNMAP_FLAG_VADDR share the value: they update vaddr, not the IOVA map. */
-const FLAG_VADDR = 4;
+const FLAG_VADDR = VFIO_DMA_MAP_FLAG_VADDR | VFIO_DMA_UNMAP_FLAG_VADDR;
 
 function hex(v: bigint): string {
   return `0x${v.toString(16)}`;
