@@ -2,7 +2,6 @@
 // and, when installed, QEMU realizing `-device vfio-pci,host=ADDR`. Needs
 // root (private /dev and /sys mounts) and ptrace.
 
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,19 +16,10 @@ import { startEmulatedTrace } from '../../src/emulate/session.js';
 import { PendingTap } from '../../src/emulate/tap.js';
 import { IOCTL_FLAG, type IoctlRecord } from '../../src/trace/events.js';
 import { openPipeline, liveCaptureRules } from '../../src/trace/pipeline.js';
-import { fixture, tracerUnavailable } from '../helpers/trace.js';
+import { fixture, onPath, tracerUnavailable } from '../helpers/trace.js';
 
 const skip = emulationUnavailable() ?? tracerUnavailable() ?? (existsSync(fixture('demo_client')) ? null : 'demo client not built');
 if (skip) console.warn(`skipping live emulation tests: ${skip}`);
-
-function which(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function traceUnder(profile: Profile, command: string[], eeh = '', follow = false): Promise<{ events: DecodedEvent[]; ioctls: DecodedIoctl[] }> {
   const s = startEmulatedTrace({ command, rules: liveCaptureRules(), follow }, { profile, eeh: eeh ? parseEehScript(eeh) : [] });
@@ -94,8 +84,8 @@ describe.skipIf(skip !== null)('the demo client under the emulated kernel', () =
   });
 });
 
-const qemuX86 = which('qemu-system-x86_64');
-const qemuPpc = which('qemu-system-ppc64');
+const qemuX86 = onPath('qemu-system-x86_64');
+const qemuPpc = onPath('qemu-system-ppc64');
 if (!skip && (!qemuX86 || !qemuPpc)) console.warn('skipping QEMU emulation tests: qemu-system-x86_64 / qemu-system-ppc64 not installed (apt-get install qemu-system-x86 qemu-system-ppc)');
 
 /** QEMU with its monitor on stdin: `info pci`, then quit; output in a file. */

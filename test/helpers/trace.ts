@@ -92,3 +92,8 @@ export async function waitForText(file: string, text: string, timeoutMs = 20_000
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** Whether `cmd` is an executable on PATH (to skip tests whose tool is not installed). */
+export function onPath(cmd: string): boolean {
+  return spawnSync('sh', ['-c', 'command -v "$0" >/dev/null', cmd], { stdio: 'ignore' }).status === 0;
+}

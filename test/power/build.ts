@@ -1,10 +1,11 @@
 // Shared by the POWER tests: building the recorder (host and cross), finding
 // the cross tools, and reading an ELF header.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onPath } from '../helpers/trace.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const NATIVE = path.join(ROOT, 'native');
@@ -25,10 +26,6 @@ export const QEMU: Partial<Record<CrossArch, string>> = {
   ppc64: 'qemu-ppc64-static',
   aarch64: 'qemu-aarch64-static',
 };
-
-function onPath(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v "$0" >/dev/null`, cmd], { stdio: 'ignore' }).status === 0;
-}
 
 /** Why the cross build for arch cannot run here, or null. A static link also needs the libc6-dev-*-cross package. */
 export function crossUnavailable(arch: CrossArch): string | null {
