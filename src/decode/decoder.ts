@@ -343,10 +343,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     ev.argDisplay = argDisplay;
     // Struct payloads: trees on first access; the rest are single nodes, built already.
     if (payload !== null) ev.payload = payload;
-    else {
-      ev.in = inNode;
-      ev.out = null;
-    }
+    else ev.setNodes(inNode, null);
     ev.incomplete = incomplete;
     ev.truncated = (r.flags & IOCTL_FLAG.TRUNCATED) !== 0;
     ev.findings = findings;

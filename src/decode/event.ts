@@ -47,6 +47,8 @@ export class IoctlEvent implements DecodedIoctl {
   payload: StructPayload | null = null;
   private inNode: FieldNode | null | undefined = undefined;
   private outNode: FieldNode | null | undefined = undefined;
+  /** A tree was assigned from outside: only the trees tell what to show. */
+  private assigned = false;
 
   constructor(record: IoctlRecord, ret: RetInfo) {
     this.record = record;
@@ -59,6 +61,7 @@ export class IoctlEvent implements DecodedIoctl {
   }
   set in(v: FieldNode | null) {
     this.inNode = v;
+    this.assigned = true;
   }
 
   get out(): FieldNode | null {
@@ -67,6 +70,18 @@ export class IoctlEvent implements DecodedIoctl {
   }
   set out(v: FieldNode | null) {
     this.outNode = v;
+    this.assigned = true;
+  }
+
+  /** The struct payload for formatting straight from the bytes, when the trees are the decoder's own. */
+  get structPayload(): StructPayload | null {
+    return this.assigned ? null : this.payload;
+  }
+
+  /** The decoder's own trees for payloads that are not structs (built eagerly: one node). */
+  setNodes(inNode: FieldNode | null, outNode: FieldNode | null): void {
+    this.inNode = inNode;
+    this.outNode = outNode;
   }
 
   /** The plain object (accessors resolved), for JSON.stringify and structured copies. */

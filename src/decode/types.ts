@@ -71,6 +71,11 @@ export interface RetInfo {
   newFd?: { fd: number; kind: FdKind };
 }
 
+/**
+ * The decoder hands out an IoctlEvent (event.ts) whose `in`/`out` are built
+ * on first access: read them, or copy with toJSON(); an object spread
+ * (`{ ...ev }`) does not carry them.
+ */
 export interface DecodedIoctl {
   kind: 'ioctl';
   seq: number;

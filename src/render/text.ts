@@ -2,6 +2,8 @@
 // `--- SIG… ---`. Everything shown is derived from the event stream alone, so
 // rendering a recording gives exactly what the live run printed.
 
+import { entryText, exitText } from '../decode/direct.js';
+import { IoctlEvent } from '../decode/event.js';
 import type { DecodedEvent, DecodedIoctl, DecodedProcess, FieldNode, RetInfo, Severity } from '../decode/types.js';
 import type { RecordingHeader } from '../trace/events.js';
 import { ProcessEventKind } from '../trace/events.js';
@@ -189,11 +191,23 @@ function rootEntry(node: FieldNode): string {
 }
 
 function argText(ev: DecodedIoctl): string {
+  // Struct payloads straight from the bytes (no tree); the same text as below.
+  const pl = ev instanceof IoctlEvent ? ev.structPayload : null;
+  if (pl !== null) {
+    let s = entryText(pl);
+    if (s === null) s = rawArg(ev);
+    else if (ev.truncated) s = s.length > 2 ? s.slice(0, -1) + ', ...}' : '{...}';
+    if (!ev.incomplete) {
+      const o = exitText(pl, ev.ret.value >= 0);
+      if (o !== null) s += ' => ' + o;
+    }
+    return s;
+  }
   const inNode = ev.in;
   let s: string;
   if (inNode === null) {
     // No decoded form (an ioctl without argument): the raw value, as strace shows it.
-    s = ev.argDisplay !== '' ? ev.argDisplay : ev.record.arg === 0n ? '0' : '0x' + ev.record.arg.toString(16);
+    s = rawArg(ev);
   } else {
     s = rootEntry(inNode);
     if (ev.truncated) s = s.endsWith('}') ? s.slice(0, -1) + (s.length > 2 ? ', ...}' : '...}') : s + '...';
@@ -203,6 +217,10 @@ function argText(ev: DecodedIoctl): string {
     if (o !== null) s += ' => ' + (ev.out.children === undefined && ev.out.text === undefined ? '[' + o + ']' : o);
   }
   return s;
+}
+
+function rawArg(ev: DecodedIoctl): string {
+  return ev.argDisplay !== '' ? ev.argDisplay : ev.record.arg === 0n ? '0' : '0x' + ev.record.arg.toString(16);
 }
 
 // The same outcome text repeats across calls: build it once per (value, errno, meaning).
