@@ -30,7 +30,7 @@ export interface PipelineOptions {
 export interface Pipeline {
   header: RecordingHeader;
   /**
-   * Decoded events in batches (one per chunk read). After the last good batch
+   * Decoded events in batches (a few hundred at most). After the last good batch
    * it throws the reader's RecordingError if the stream was corrupt or cut
    * short. Iterate once.
    */
@@ -58,6 +58,9 @@ async function* tee(source: AsyncIterable<Uint8Array>, path: string): AsyncGener
   }
 }
 
+/** Events per batch handed to consumers. */
+const SLICE = 256;
+
 /** Builds the pipeline over any byte source (a Readable is one). */
 export async function openPipeline(source: AsyncIterable<Uint8Array>, opts: PipelineOptions): Promise<Pipeline> {
   const bytes = opts.recordTo !== undefined ? tee(source, opts.recordTo) : source;
@@ -78,9 +81,9 @@ export async function openPipeline(source: AsyncIterable<Uint8Array>, opts: Pipe
   const decoder = (opts.decoder ?? createDecoder)(header);
   const onError = opts.onDecodeError;
 
-  function decodeAll(records: TraceRecord[]): DecodedEvent[] {
+  function decodeSome(records: TraceRecord[], from: number, to: number): DecodedEvent[] {
     const out: DecodedEvent[] = [];
-    for (let i = 0; i < records.length; i++) {
+    for (let i = from; i < to; i++) {
       const r = records[i]!;
       try {
         out.push(decoder.decode(r));
@@ -98,8 +101,11 @@ export async function openPipeline(source: AsyncIterable<Uint8Array>, opts: Pipe
     let records = first;
     first = [];
     for (;;) {
-      if (records.length > 0) {
-        const out = decodeAll(records);
+      // A chunk holds thousands of records: decode and hand them on in small
+      // slices, so events die young (cheap for the GC) instead of all of a
+      // chunk's events surviving until the last one is printed.
+      for (let from = 0; from < records.length; from += SLICE) {
+        const out = decodeSome(records, from, Math.min(records.length, from + SLICE));
         if (out.length > 0) yield out;
       }
       if (parser.error) break;
