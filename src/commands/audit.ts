@@ -15,7 +15,7 @@ import type { DecodedEvent, Severity } from '../decode/types.js';
 import type { RecordingHeader } from '../trace/events.js';
 import { startTrace, TraceError, type TraceSession } from '../trace/native.js';
 import { liveCaptureRules, openPipeline, openRecordingPipeline, type Pipeline } from '../trace/pipeline.js';
-import { checkLiveArgs, collect } from './liveArgs.js';
+import { checkLiveArgs, collect, payloadCapOption } from './liveArgs.js';
 
 const PROGRESS_MIN_BYTES = 4 << 20;
 
@@ -43,7 +43,7 @@ function buildCommand(): Command {
     .argument('[target...]', 'recording (.vft), or after -- a command to run and trace')
     .option('-p, --attach <pid>', 'audit a running process (repeatable)', collect)
     .option('-f, --follow-forks', 'also trace children the command forks')
-    .option('-s, --payload-cap <bytes>', 'capture at most BYTES of each ioctl argument (live)', '4096')
+    .addOption(payloadCapOption())
     .option('-w, --write <file>', 'keep the live trace as a recording in FILE')
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe').choices(['info', 'warning', 'error']).default('warning'))
     .option('--json', 'one JSON document: counts, rules with examples, every finding')

@@ -12,7 +12,7 @@ import type { Profile } from '../emulate/profile.js';
 import { startEmulatedTrace, type EmulationSetup } from '../emulate/session.js';
 import { sandboxAvailable } from '../trace/sandbox.js';
 import { traceAndPrint, type LiveOutcome } from './trace.js';
-import { checkLiveArgs } from './liveArgs.js';
+import { checkLiveArgs, payloadCapOption } from './liveArgs.js';
 
 export interface EmulatedRun {
   profile: Profile;
@@ -83,7 +83,7 @@ export async function run(argv: string[]): Promise<number> {
       .option('--group <n>', 'IOMMU group number (default 42)')
       .option('--eeh <script>', 'EEH fault injection, e.g. "after 3 ENABLE: state STOPPED until RESET_HOT,RESET_DEACTIVATE,CONFIGURE"')
       .option('-f, --follow-forks', 'accepted for symmetry: children are always followed (their calls must be answered too)')
-      .option('-s, --payload-cap <bytes>', 'capture at most BYTES of each ioctl argument', '4096')
+      .addOption(payloadCapOption())
       .option('-w, --write <file>', 'also record the raw event stream to FILE')
       .passThroughOptions()
       .addHelpText('after', `

@@ -4,6 +4,7 @@
 
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
+import { Option } from 'commander';
 import { MAX_PAYLOAD_CAP } from '../trace/native.js';
 
 /** commander accumulator for repeatable options (-p, -e). */
@@ -25,6 +26,11 @@ export function findExecutable(cmd: string): string | null {
     if (ok(p)) return p;
   }
   return null;
+}
+
+/** The -s option as every live command declares it (checked by checkLiveArgs). */
+export function payloadCapOption(): Option {
+  return new Option('-s, --payload-cap <bytes>', 'capture at most BYTES of each ioctl argument (0: none; at most 64 MiB)').default('4096');
 }
 
 /** -s BYTES: 0 (capture nothing) to the engine's 64 MiB. */

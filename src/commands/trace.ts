@@ -7,7 +7,7 @@ import { Printer, printAll } from '../render/printer.js';
 import { EndReason, type EndRecord } from '../trace/events.js';
 import { startTrace, TraceError, type TraceOptions, type TraceResult, type TraceSession } from '../trace/native.js';
 import { openPipeline, liveCaptureRules } from '../trace/pipeline.js';
-import { checkLiveArgs, collect } from './liveArgs.js';
+import { checkLiveArgs, collect, payloadCapOption } from './liveArgs.js';
 
 export interface LiveOptions {
   command?: string[];
@@ -121,7 +121,7 @@ export async function run(argv: string[]): Promise<number> {
       .argument('[command...]', 'command to run and trace')
       .option('-p, --attach <pid>', 'attach to a running process (repeatable)', collect)
       .option('-f, --follow-forks', 'also trace children that the command forks (threads are always traced)')
-      .option('-s, --payload-cap <bytes>', 'capture at most BYTES of each ioctl argument', '4096')
+      .addOption(payloadCapOption())
       .option('--all-ioctls', 'stop on every ioctl, not only VFIO/iommufd ones')
       .option('-w, --write <file>', 'also record the raw event stream to FILE (print it later with `vfiotrace show FILE`)')
       .passThroughOptions()

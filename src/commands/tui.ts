@@ -16,7 +16,7 @@ import { startEmulatedTrace, type EmulationSetup } from '../emulate/session.js';
 import { emulationFromOptions } from './emulate.js';
 import { liveCaptureRules, openPipeline } from '../trace/pipeline.js';
 import { parseHeader } from '../trace/reader.js';
-import { checkLiveArgs, collect } from './liveArgs.js';
+import { checkLiveArgs, collect, payloadCapOption } from './liveArgs.js';
 import { TuiApp } from '../tui/app.js';
 import { FileSource, LiveSource, type SourceDeps } from '../tui/sources.js';
 
@@ -98,7 +98,7 @@ export async function run(argv: string[]): Promise<number> {
     .argument('[file]', 'a recording (.vft) to browse')
     .option('-p, --attach <pid>', 'attach to a running process (repeatable); q detaches and leaves it running', collect)
     .option('-f, --follow-forks', 'also trace children that the command forks')
-    .option('-s, --payload-cap <bytes>', 'capture at most BYTES of each ioctl argument', '4096')
+    .addOption(payloadCapOption())
     .option('--all-ioctls', 'stop on every ioctl, not only VFIO/iommufd ones')
     .option('-e, --expr <expr>', 'which events to show, as in text mode (repeatable)', collect)
     .option('--target-output <file>', "where the command's stdout/stderr go (default: a file in the temp directory)")
