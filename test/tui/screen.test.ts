@@ -110,7 +110,7 @@ describe.skipIf(skip !== null)('tui on a recording', () => {
     expect(tmux.pane('cursor_flag')).toBe('1');
   });
 
-  it('selects the row under a mouse click, and writes the recording on w', async () => {
+  it('selects the row under a mouse click, jumps to a finding\'s event, writes the recording on w', async () => {
     tmux = new Tmux();
     tmux.start(['node', CLI, 'tui', rec]);
     await tmux.waitFor((s) => s.includes('[ended'), 'the recording to be read');
@@ -118,6 +118,9 @@ describe.skipIf(skip !== null)('tui on a recording', () => {
     await tmux.click(20, 5);
     const s = await tmux.waitFor((x) => x.includes('#1 VFIO_GET_API_VERSION'), 'the clicked event in the detail pane');
     expect(s).not.toContain('end of trace');
+    // Findings pane (two Tabs from the list), Enter: the event it is about.
+    tmux.keys('Tab', 'Tab', 'Enter');
+    await tmux.waitFor((x) => x.includes('#7 VFIO_EEH_PE_OP') && x.includes('[list]'), 'the jump to the finding\'s event');
     const out = path.join(dir, 'written.vft');
     tmux.keys('w');
     await tmux.waitFor((x) => x.includes('write recording to:'), 'the write prompt');
