@@ -2,10 +2,10 @@
 // on a fixture (attached and spawned) where tracing is possible.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, truncateSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { sandboxArgv } from '../../src/trace/sandbox.js';
 import { liveSkipReason } from '../integration/helpers.js';
 import { writeEehRecording } from './recording.js';
@@ -20,6 +20,10 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'vfiotrace-tui-'));
 let tmux: Tmux | null = null;
 let children: ChildProcess[] = [];
 const pidsToKill: number[] = [];
+
+// Live runs leave their spool recording and the command's output in TMPDIR: point it here.
+const liveEnv = { TMPDIR: dir };
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 afterEach(() => {
   tmux?.kill();
@@ -197,7 +201,7 @@ describe.skipIf(liveSkip !== null)('tui live', () => {
     children.push(child);
     await waitProgress(count, 0);
     tmux = new Tmux();
-    tmux.start(['node', CLI, 'tui', '-p', String(child.pid)]);
+    tmux.start(['node', CLI, 'tui', '-p', String(child.pid)], liveEnv);
     const s = await tmux.waitFor((x) => /VFIO_EEH_PE_OP.*VFIO_EEH_PE_GET_STATE/.test(x), 'live EEH calls');
     expect(s).toContain(`attached to ${child.pid}`);
     tmux.keys('q');
@@ -212,7 +216,7 @@ describe.skipIf(liveSkip !== null)('tui live', () => {
     build();
     const count = path.join(dir, 'spawn.count');
     tmux = new Tmux();
-    tmux.start(['node', CLI, 'tui', '--', ...sandboxArgv([bin, count])]);
+    tmux.start(['node', CLI, 'tui', '--', ...sandboxArgv([bin, count])], liveEnv);
     const s = await tmux.waitFor((x) => /VFIO_EEH_PE_OP.*VFIO_EEH_PE_GET_STATE/.test(x), 'live EEH calls');
     const pid = Number(/pids (\d+)/.exec(s)?.[1]);
     expect(pid).toBeGreaterThan(0);

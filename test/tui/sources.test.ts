@@ -1,7 +1,7 @@
-import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { tuiDeps } from '../../src/commands/tui.js';
 import type { DecodedEvent, DecodedIoctl } from '../../src/decode/types.js';
 import { parseFilter } from '../../src/render/filter.js';
@@ -13,6 +13,7 @@ import { writeEehRecording } from './recording.js';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'vfiotrace-tui-src-'));
 const rec = path.join(dir, 'eeh.vft');
 writeEehRecording(rec);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function load(show: Parameters<typeof tuiDeps>[0] = null, file = rec) {
   const src = new FileSource(tuiDeps(show), file, (p) => createReadStream(p, { highWaterMark: 256 }));
