@@ -52,6 +52,20 @@ export interface Plan {
   memoPrefix: string;
   memoPath: string;
   memoDot: string;
+  /** "name.k" keys under which a nested struct's values are seen, built once. */
+  subKeys: Map<string, string> | null;
+}
+
+/** The key a nested value is seen under by checks: "err.type", "data.device_state". */
+export function subKey(p: Plan, k: string): string {
+  let m = p.subKeys;
+  if (m === null) m = p.subKeys = new Map();
+  let key = m.get(k);
+  if (key === undefined) {
+    key = p.name + '.' + k;
+    if (m.size < 256) m.set(k, key);
+  }
+  return key;
 }
 
 export function pathOf(p: Plan, prefix: string): string {
@@ -119,6 +133,7 @@ export function compileStruct(t: StructType): CompiledStruct {
       memoPrefix: '',
       memoPath: f.name,
       memoDot: f.name + '.',
+      subKeys: null,
     };
   });
   const c: CompiledStruct = { t, ctype: ctypeOf(t), plans };
@@ -270,7 +285,7 @@ export function decodeFields(
         const path = pathOf(p, prefix);
         decodeFields(sub, env, at, limit, p.memoDot, kids, sv);
         // Nested values are visible to checks as "err.type".
-        for (const k in sv) vals[`${p.name}.${k}`] = sv[k] as number;
+        for (const k in sv) vals[subKey(p, k)] = sv[k] as number;
         if (out !== null && kids !== null && kids.length > 0) out.push(aggregate(p.name, path, p.ctype, at, p.size, p.dir, kids));
         continue;
       }
@@ -408,7 +423,7 @@ function decodeFlex(p: Plan, shape: FlexShape, env: Env, at: number, limit: numb
     const sv: Vals = {};
     decodeFields(compileStruct(t), env, at, limit, p.memoDot, kids, sv);
     // Payload values are visible to checks and return explanations as "data.<field>".
-    for (const k in sv) vals[`${p.name}.${k}`] = sv[k] as number;
+    for (const k in sv) vals[subKey(p, k)] = sv[k] as number;
     if (kids === null || kids.length === 0) return null;
     return aggregate(p.name, path, shape.ctype ?? ctypeOf(t), at, t.size, p.dir, kids);
   }

@@ -417,6 +417,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
 
     let outVals: Vals | null = null;
     let written: Uint8Array | null = null;
+    let dvWritten: DataView | null = null;
     const ex = r.exit;
     if (!incomplete && ex.length > 0 && writesBack(d, inVals, ret, errno)) {
       outVals = {};
@@ -433,6 +434,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
       envOut.ctx.root = outVals;
       decodeFields(cs, envOut, 0, limit, '', null, outVals);
       written = ex;
+      dvWritten = dvOut;
       const ct = di.caps;
       if (ct && d.sizeField !== null) {
         const newSz = outVals[d.sizeField] ?? argsz;
@@ -448,7 +450,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
         }
       }
     }
-    const payload: StructPayload = { cs, entry, exit: written, le, ret, argsz, limit };
+    const payload: StructPayload = { cs, entry, dv: dvIn, exit: written, dvExit: dvWritten, le, ret, argsz, limit };
     return { payload, inVals, outVals };
   }
 

@@ -6,7 +6,7 @@
 // for field — which nodes a tree would hold decides what is printed — and
 // test/render/direct.test.ts checks it against the tree path.
 
-import { big, bytesDiffer, compileStruct, elementFormatter, onSide, readerOf, readNum, readScalar, type CompiledStruct, type Env, type Plan } from './compile.js';
+import { big, bytesDiffer, compileStruct, elementFormatter, onSide, readerOf, readNum, readScalar, subKey, type CompiledStruct, type Env, type Plan } from './compile.js';
 import type { CapsType, FlexShape, Type, Vals } from './dsl.js';
 import type { StructPayload } from './event.js';
 import { escapeBytes, uuidText, type Formatter } from './format.js';
@@ -93,7 +93,7 @@ function fields(cs: CompiledStruct, env: Env, base: number, limit: number, vals:
         const t = fields(sub, env, at, limit, sv, mode);
         const cn = gN;
         const cp = gPresent;
-        for (const k in sv) vals[`${p.name}.${k}`] = sv[k] as number;
+        for (const k in sv) vals[subKey(p, k)] = sv[k] as number;
         if (cp === 0) continue;
         present++;
         if (mode === M.All || (mode === M.Entry ? p.dir !== 'out' : cn > 0)) s += (n++ > 0 ? ', ' : '') + p.name + '={' + t + '}';
@@ -231,7 +231,7 @@ function flex(p: Plan, shape: FlexShape, env: Env, at: number, limit: number, va
     const s = fields(compileStruct(t), env, at, limit, sv, mode);
     const cn = gN;
     const cp = gPresent;
-    for (const k in sv) vals[`${p.name}.${k}`] = sv[k] as number;
+    for (const k in sv) vals[subKey(p, k)] = sv[k] as number;
     gPresent = cp > 0 ? 1 : 0;
     if (cp === 0) return null;
     return mode === M.All || (mode === M.Entry ? p.dir !== 'out' : cn > 0) ? '{' + s + '}' : null;
@@ -296,7 +296,7 @@ const envIn = newEnv('in');
 const envOut = newEnv('out');
 
 function prepare(env: Env, pl: StructPayload, b: Uint8Array, vals: Vals): void {
-  env.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  env.dv = env === envOut ? (pl.dvExit as DataView) : pl.dv;
   env.bytes = b;
   env.le = pl.le;
   env.len = b.length;

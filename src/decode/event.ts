@@ -13,8 +13,10 @@ import type { DecodedIoctl, FdKind, FieldNode, Finding, Resolution, RetInfo } fr
 export interface StructPayload {
   cs: CompiledStruct;
   entry: Uint8Array;
+  dv: DataView;
   /** Exit bytes when the kernel wrote the struct back (else null: no `out`). */
   exit: Uint8Array | null;
+  dvExit: DataView | null;
   le: boolean;
   ret: number;
   argsz: number;

@@ -9,7 +9,7 @@ import type { Vals } from './dsl.js';
 export function sideEnv(pl: StructPayload, side: 'in' | 'out', vals: Vals): Env {
   const b = side === 'in' ? pl.entry : (pl.exit as Uint8Array);
   return {
-    dv: new DataView(b.buffer, b.byteOffset, b.byteLength),
+    dv: side === 'in' ? pl.dv : (pl.dvExit as DataView),
     bytes: b,
     le: pl.le,
     len: b.length,
