@@ -3,7 +3,7 @@
 // (bad arguments, no terminal, unreadable recording, tracer refusing to
 // start) is reported as a one-line error with the terminal untouched.
 
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -133,6 +133,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const deps = tuiDeps(show);
   const after: string[] = [];
+  let spoolPath: string | null = null;
 
   let source;
   let session: TraceSession | null = null;
@@ -175,7 +176,7 @@ export async function run(argv: string[]): Promise<number> {
       return 2;
     }
     source = new LiveSource(deps, session, spool, command.length > 0 ? { command } : { pids });
-    after.push(`recording of this session: ${spool}`);
+    spoolPath = spool;
     if (command.length > 0) after.push(`output of ${command[0] as string}: ${targetOut}`);
   }
 
@@ -187,6 +188,8 @@ export async function run(argv: string[]): Promise<number> {
     session.stream.destroy();
     if (command.length > 0 && alive(session.pid)) after.push(`${command[0] as string} (pid ${session.pid}) keeps running, no longer traced`);
   }
+  // The spool is worth pointing at only if it could be written.
+  if (spoolPath !== null && existsSync(spoolPath)) after.unshift(`recording of this session: ${spoolPath}`);
   for (const line of after) process.stderr.write(`vfiotrace: ${line}\n`);
   return rc;
 }

@@ -213,4 +213,16 @@ export class LiveSource extends BaseSource {
   }
   protected bytes(): AsyncIterable<Uint8Array> { return this.session.stream; }
   protected recordTo(): string | undefined { return this.diskPath; }
+
+  override async run(sink: SourceSink): Promise<void> {
+    try {
+      await super.run(sink);
+    } catch (e) {
+      // Nobody reads the stream any more: let go of the target rather than
+      // leave it blocked on a full pipe.
+      this.detach();
+      this.session.stream.resume();
+      throw e;
+    }
+  }
 }
