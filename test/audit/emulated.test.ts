@@ -3,15 +3,14 @@
 // -w and audited with `vfiotrace audit --json`. The emulator and the audit
 // encode the same kernel semantics; these tests hold them to agreeing.
 
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonReport } from '../../src/audit/report.js';
 import { run as audit } from '../../src/commands/audit.js';
 import { run as emulate } from '../../src/commands/emulate.js';
-import { fixture, ROOT, sandboxUnavailable, tracerUnavailable } from '../helpers/trace.js';
+import { buildFixtures, fixture, ROOT, sandboxUnavailable, tracerUnavailable } from '../helpers/trace.js';
 
 const SRC = path.join(ROOT, 'test', 'fixtures', 'audit', 'emulated');
 const BUILD = path.join(ROOT, 'test', 'fixtures', 'build', 'audit', 'emulated');
@@ -44,10 +43,7 @@ let out: string;
 
 describe.skipIf(why !== null)('audit of fixtures under the emulated kernel', () => {
   beforeAll(() => {
-    mkdirSync(BUILD, { recursive: true });
-    for (const f of readdirSync(SRC).filter((x) => x.endsWith('.c'))) {
-      execFileSync('gcc', ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror', '-o', path.join(BUILD, f.slice(0, -2)), path.join(SRC, f)]);
-    }
+    buildFixtures(SRC, BUILD);
     out = mkdtempSync(path.join(tmpdir(), 'vft-audit-emu-'));
   });
   afterAll(() => rmSync(out, { recursive: true, force: true }));

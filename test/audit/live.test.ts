@@ -3,15 +3,15 @@
 // Every VFIO ioctl fails with ENOTTY here, so these are exactly the rules
 // defined over what the caller asked for.
 
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/commands/audit.js';
 import type { JsonReport } from '../../src/audit/report.js';
 import { sandboxArgv } from '../../src/trace/sandbox.js';
-import { fixture, ROOT, sandboxUnavailable, tracerUnavailable } from '../helpers/trace.js';
+import { buildFixtures, fixture, ROOT, sandboxUnavailable, tracerUnavailable } from '../helpers/trace.js';
 
 const SRC = path.join(ROOT, 'test', 'fixtures', 'audit');
 const BUILD = path.join(ROOT, 'test', 'fixtures', 'build', 'audit');
@@ -44,10 +44,7 @@ async function auditFixture(name: string): Promise<{ code: number; report: JsonR
 
 describe.skipIf(why !== null)('audit of live C fixtures (sandbox, ENOTTY)', () => {
   beforeAll(() => {
-    mkdirSync(BUILD, { recursive: true });
-    for (const f of readdirSync(SRC).filter((x) => x.endsWith('.c'))) {
-      execFileSync('gcc', ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror', '-o', path.join(BUILD, f.slice(0, -2)), path.join(SRC, f)]);
-    }
+    buildFixtures(SRC, BUILD);
     out = mkdtempSync(path.join(tmpdir(), 'vft-audit-live-'));
   });
   afterAll(() => rmSync(out, { recursive: true, force: true }));

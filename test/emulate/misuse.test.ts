@@ -3,7 +3,6 @@
 // auditor still names exactly its rule. The emulator and the audit encode
 // the same kernel semantics; this holds them to agreeing on the errors.
 
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +13,7 @@ import type { DecodedEvent, DecodedIoctl } from '../../src/decode/types.js';
 import { resolveProfile } from '../../src/emulate/profiles/index.js';
 import { startEmulatedTrace } from '../../src/emulate/session.js';
 import { liveCaptureRules, openPipeline } from '../../src/trace/pipeline.js';
-import { ROOT, tracerUnavailable } from '../helpers/trace.js';
+import { buildFixtures, ROOT, tracerUnavailable } from '../helpers/trace.js';
 
 const SRC = path.join(ROOT, 'test', 'fixtures', 'audit');
 const why = emulationUnavailable() ?? tracerUnavailable() ?? (existsSync(path.join(SRC, 'audit.h')) ? null : 'no audit fixtures');
@@ -50,9 +49,7 @@ describe.skipIf(why !== null)('misuse fixtures under the emulated kernel', () =>
   let BUILD = '';
   beforeAll(() => {
     BUILD = mkdtempSync(path.join(tmpdir(), 'vft-emu-misuse-'));
-    for (const name of Object.keys(CASES)) {
-      execFileSync('gcc', ['-std=gnu11', '-O2', '-o', path.join(BUILD, name), path.join(SRC, `${name}.c`)]);
-    }
+    buildFixtures(SRC, BUILD, Object.keys(CASES));
   });
   afterAll(() => rmSync(BUILD, { recursive: true, force: true }));
 

@@ -1,6 +1,6 @@
 // Shared helpers for tests that run programs under the native tracer.
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CaptureRule } from '../../src/trace/captureRule.js';
@@ -96,4 +96,12 @@ export async function waitForText(file: string, text: string, timeoutMs = 20_000
 /** Whether `cmd` is an executable on PATH (to skip tests whose tool is not installed). */
 export function onPath(cmd: string): boolean {
   return spawnSync('sh', ['-c', 'command -v "$0" >/dev/null', cmd], { stdio: 'ignore' }).status === 0;
+}
+
+/** Compiles `names` (default: every .c file) of `src` into `build`, warnings as errors. Returns the names. */
+export function buildFixtures(src: string, build: string, names?: readonly string[]): string[] {
+  mkdirSync(build, { recursive: true });
+  const all = names ?? readdirSync(src).filter((f) => f.endsWith('.c')).map((f) => f.slice(0, -2));
+  for (const n of all) execFileSync('gcc', ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror', '-o', path.join(build, n), path.join(src, `${n}.c`)]);
+  return [...all];
 }
