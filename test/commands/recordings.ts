@@ -14,7 +14,7 @@ function le32(...words: number[]): Uint8Array {
   return b;
 }
 
-function call(seq: number, fd: number, path: string, request: number, arg: bigint, ret: bigint, rule: RuleKind, entry = new Uint8Array(0), pid = 4242): NewRecord {
+function call(seq: number, fd: number, path: string, request: number, arg: bigint, ret: bigint, rule: RuleKind, entry: Uint8Array = new Uint8Array(0), pid = 4242): NewRecord {
   return {
     type: 'ioctl', flags: 0, pid, tid: pid, tEntry: BigInt(seq) * 1_000_000n, tExit: BigInt(seq) * 1_000_000n + 2_500n,
     fd: BigInt(fd), request: BigInt(request), arg, ret, wantLen: entry.length, inFault: null, outFault: null,

@@ -86,7 +86,7 @@ export class Harness {
   call(fd: number, name: string, args?: Args, o: { size?: number; request?: number; fault?: number } = {}): Result {
     const d = descOf(name, this.backendOf(fd));
     const request = o.request ?? (0x3b00 | d.nr);
-    let entry = new Uint8Array(0);
+    let entry: Uint8Array = new Uint8Array(0);
     let arg = ARG;
     if (typeof args === 'number' || typeof args === 'bigint') {
       if (d.arg.kind === 'fdptr') entry = new Uint8Array(new Int32Array([Number(args)]).buffer);
