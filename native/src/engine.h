@@ -81,7 +81,11 @@ const struct vft_rule *rule_find(const struct vft_rule *rules, uint32_t n, uint3
 int capture_entry(pid_t tid, struct call *c, const struct vft_rule *r, uint32_t global_cap);
 /* Re-reads the same range at syscall exit. */
 void capture_exit(pid_t tid, struct call *c);
-void fd_path(pid_t tid, uint64_t fd, struct call *c);
+struct tracee;
+/* The path of the thread's fd, read fresh at every call (it cannot be cached:
+ * close, dup2, exec and io_uring change fds without a stop). */
+void fd_path(struct tracee *t, uint64_t fd, struct call *c);
+void fd_dir_close(struct tracee *t);
 
 /* ---- seccomp filter (filter.c) ---- */
 
@@ -97,6 +101,7 @@ struct tracee {
 	uint8_t in_call;   /* entry captured, waiting for the exit stop */
 	uint8_t announced; /* START/THREAD record written */
 	uint8_t listening; /* in group-stop under PTRACE_LISTEN */
+	int fd_dir;        /* O_PATH of /proc/TID/fd once a call needed it, else -1 */
 	struct call call;
 };
 

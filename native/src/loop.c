@@ -109,7 +109,7 @@ static void begin_call(struct vft_session *s, struct tracee *t, const uint64_t *
 		c->in = malloc(s->cap ? s->cap : 1);
 		c->out = malloc(s->cap ? s->cap : 1);
 	}
-	fd_path(t->tid, c->fd, c);
+	fd_path(t, c->fd, c);
 	const struct vft_rule *r = rule_find(s->rules, s->cfg.nrules, (uint32_t)c->request);
 	if (!c->in || !c->out)
 		r = NULL; /* out of memory: record the call without payload */
@@ -235,6 +235,7 @@ static void on_exec(struct vft_session *s, struct tracee *t)
 			return;
 	}
 	t->in_call = 0;
+	fd_dir_close(t); /* the tid may now be another thread's (non-leader exec) */
 	if (t->tid == s->main_pid)
 		s->main_execd = 1;
 	if (t->report) {

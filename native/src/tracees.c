@@ -55,6 +55,7 @@ struct tracee *tt_add(struct tracees *t, pid_t tid)
 	if (!e)
 		return NULL;
 	e->tid = tid;
+	e->fd_dir = -1;
 	size_t i = slot_of(t, tid);
 	while (t->slots[i])
 		i = (i + 1) & (t->cap - 1);
@@ -73,6 +74,7 @@ void tt_remove(struct tracees *t, pid_t tid)
 	struct tracee *e = t->slots[i];
 	if (!e)
 		return;
+	fd_dir_close(e);
 	free(e->call.in);
 	free(e->call.out);
 	free(e);
@@ -96,6 +98,7 @@ void tt_free(struct tracees *t)
 {
 	for (size_t i = 0; i < t->cap; i++) {
 		if (t->slots[i]) {
+			fd_dir_close(t->slots[i]);
 			free(t->slots[i]->call.in);
 			free(t->slots[i]->call.out);
 			free(t->slots[i]);
