@@ -4,9 +4,10 @@
 import { createRequire } from 'node:module';
 import type { Verdict } from './types.js';
 
-const MAGIC = 0x56544656;
-const HEADER = 32;
-const ACTION = { run: 0, return: 1, openat: 2 } as const;
+// Mirrors of verdict.h's VFT_VERDICT_*, compiled against it by test/trace/abi.test.ts.
+export const VERDICT_MAGIC = 0x56544656;
+export const VERDICT_HEADER_LEN = 32;
+export const VERDICT_ACTION = { run: 0, return: 1, openat: 2 } as const;
 const pad8 = (n: number): number => (n + 7) & ~7;
 
 /** One verdict message, in the engine's (this host's) byte order. */
@@ -16,16 +17,16 @@ export function encodeVerdict(v: Verdict, le = true): Uint8Array {
   let body = 0;
   for (const w of writes) body += 16 + pad8(w.bytes.length);
   body += pad8(path.length);
-  const out = new Uint8Array(HEADER + body);
+  const out = new Uint8Array(VERDICT_HEADER_LEN + body);
   const dv = new DataView(out.buffer);
-  dv.setUint32(0, MAGIC, le);
-  dv.setUint32(4, ACTION[v.action], le);
+  dv.setUint32(0, VERDICT_MAGIC, le);
+  dv.setUint32(4, VERDICT_ACTION[v.action], le);
   dv.setBigInt64(8, BigInt(v.action === 'return' ? v.ret : 0), le);
   dv.setUint32(16, writes.length, le);
   dv.setUint32(20, path.length, le);
   dv.setUint32(24, v.action === 'openat' ? v.flags : 0, le);
   dv.setUint32(28, body, le);
-  let o = HEADER;
+  let o = VERDICT_HEADER_LEN;
   for (const w of writes) {
     dv.setBigUint64(o, w.addr, le);
     dv.setUint32(o + 8, w.bytes.length, le);

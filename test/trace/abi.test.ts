@@ -1,0 +1,73 @@
+// The TypeScript mirrors of the engine's C constants (record types and
+// sizes, flag bits, process kinds, end reasons, rule kinds, the payload cap,
+// the verdict wire format) against the C headers and record.c itself,
+// compiled as static asserts: the two sides cannot drift apart unnoticed.
+
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RECORD_PENDING } from '../../src/emulate/tap.js';
+import { VERDICT_ACTION, VERDICT_HEADER_LEN, VERDICT_MAGIC } from '../../src/emulate/wire.js';
+import { EndReason, IOCTL_FLAG, ProcessEventKind, RuleKind } from '../../src/trace/events.js';
+import { MAX_PAYLOAD_CAP } from '../../src/trace/native.js';
+import { END_FIXED_LEN, IOCTL_FIXED_LEN, PROCESS_FIXED_LEN, RECORD_END, RECORD_IOCTL, RECORD_PROCESS } from '../../src/trace/reader.js';
+import { gccCheck, hasGcc } from '../decoders/kheaders.js';
+import { ROOT } from '../helpers/trace.js';
+
+const NATIVE = path.join(ROOT, 'native');
+
+/** C expression → the value TypeScript uses for it. */
+const MIRRORS: [string, number][] = [
+  ['REC_IOCTL', RECORD_IOCTL],
+  ['REC_PROCESS', RECORD_PROCESS],
+  ['REC_END', RECORD_END],
+  ['VFT_REC_PENDING', RECORD_PENDING],
+  ['sizeof(struct rec_ioctl)', IOCTL_FIXED_LEN],
+  ['sizeof(struct rec_process)', PROCESS_FIXED_LEN],
+  ['sizeof(struct rec_end)', END_FIXED_LEN],
+  ['IOF_TRUNCATED', IOCTL_FLAG.TRUNCATED],
+  ['IOF_IN_FAULT', IOCTL_FLAG.IN_FAULT],
+  ['IOF_OUT_FAULT', IOCTL_FLAG.OUT_FAULT],
+  ['IOF_NO_EXIT', IOCTL_FLAG.NO_EXIT],
+  ['VFT_IOF_EMULATED', IOCTL_FLAG.EMULATED],
+  ['PK_START', ProcessEventKind.Start],
+  ['PK_EXEC', ProcessEventKind.Exec],
+  ['PK_EXIT', ProcessEventKind.Exit],
+  ['PK_KILLED', ProcessEventKind.Killed],
+  ['PK_DETACHED', ProcessEventKind.Detached],
+  ['PK_SIGNAL', ProcessEventKind.Signal],
+  ['PK_THREAD', ProcessEventKind.Thread],
+  ['VFT_END_EXITED', EndReason.Exited],
+  ['VFT_END_KILLED', EndReason.Killed],
+  ['VFT_END_DETACHED', EndReason.Detached],
+  ['VFT_END_ERROR', EndReason.TracerError],
+  ['VFT_RULE_NONE', RuleKind.None],
+  ['VFT_RULE_INTEGER', RuleKind.Integer],
+  ['VFT_RULE_FIXED', RuleKind.Fixed],
+  ['VFT_RULE_SIZED', RuleKind.Sized],
+  ['VFT_RULE_CSTRING', RuleKind.CString],
+  ['VFT_MAX_PAYLOAD_CAP', MAX_PAYLOAD_CAP],
+  ['VFT_VERDICT_MAGIC', VERDICT_MAGIC],
+  ['VFT_VERDICT_HEADER_LEN', VERDICT_HEADER_LEN],
+  ['VFT_VERDICT_RUN', VERDICT_ACTION.run],
+  ['VFT_VERDICT_RETURN', VERDICT_ACTION.return],
+  ['VFT_VERDICT_OPENAT', VERDICT_ACTION.openat],
+];
+
+function source(mirrors: [string, number][]): string {
+  // record.c brings the record structs (file-local there) along with engine.h.
+  const lines = ['#include "src/record.c"', '#include "include/verdict.h"'];
+  for (const [c, v] of mirrors) lines.push(`_Static_assert((${c}) == ${v}u, "${c.replace(/"/g, '')} is not ${v}");`);
+  return lines.join('\n') + '\n';
+}
+
+const gcc = hasGcc();
+
+describe.skipIf(!gcc)(`TypeScript mirrors of the engine's constants${gcc ? '' : ' (skipped: gcc not found)'}`, () => {
+  it('equal the C definitions', () => {
+    expect(gccCheck(source(MIRRORS), [NATIVE, path.join(NATIVE, 'src')])).toBe('');
+  });
+
+  it('a wrong mirror is caught', () => {
+    expect(gccCheck(source([['PK_THREAD', 8]]), [NATIVE, path.join(NATIVE, 'src')])).toMatch(/PK_THREAD is not 8/);
+  });
+});
