@@ -324,3 +324,40 @@ export function exitText(pl: StructPayload, ok: boolean): string | null {
   const s = fields(pl.cs, envOut, 0, pl.limit, vals, M.Exit);
   return gN === 0 ? null : '{' + s + '}';
 }
+
+/** Both sides' text of one call. */
+export interface PayloadText {
+  entry: string | null;
+  exit: string | null;
+}
+
+// Calls repeat byte for byte (polling GET_STATE, the same region and IRQ
+// infos, the same SET_IRQS): remember the text of recent payloads by
+// everything the walk reads — struct, byte order, return value, argsz,
+// limit, outcome and both sides' bytes.
+const MEMO_BYTES = 512;
+const MEMO_ENTRIES = 4096;
+const memos = new WeakMap<CompiledStruct, Map<string, PayloadText>>();
+
+function bytesKey(b: Uint8Array | null): string {
+  return b === null ? '-' : b.length + ':' + Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+}
+
+/** entryText and exitText together, remembered for payloads seen before. */
+export function payloadText(pl: StructPayload, ok: boolean): PayloadText {
+  const size = pl.entry.length + (pl.exit?.length ?? 0);
+  if (size > MEMO_BYTES) return { entry: entryText(pl), exit: exitText(pl, ok) };
+  let m = memos.get(pl.cs);
+  if (m === undefined) {
+    m = new Map();
+    memos.set(pl.cs, m);
+  }
+  const key = (pl.le ? 'l' : 'b') + (ok ? '+' : '-') + pl.ret + ',' + pl.argsz + ',' + pl.limit + ',' + bytesKey(pl.entry) + ',' + bytesKey(pl.exit);
+  let t = m.get(key);
+  if (t === undefined) {
+    t = { entry: entryText(pl), exit: exitText(pl, ok) };
+    if (m.size >= MEMO_ENTRIES) m.clear();
+    m.set(key, t);
+  }
+  return t;
+}

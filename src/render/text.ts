@@ -2,7 +2,7 @@
 // `--- SIG… ---`. Everything shown is derived from the event stream alone, so
 // rendering a recording gives exactly what the live run printed.
 
-import { entryText, exitText } from '../decode/direct.js';
+import { payloadText } from '../decode/direct.js';
 import { IoctlEvent } from '../decode/event.js';
 import type { DecodedEvent, DecodedIoctl, DecodedProcess, FieldNode, RetInfo, Severity } from '../decode/types.js';
 import type { RecordingHeader } from '../trace/events.js';
@@ -194,13 +194,11 @@ function argText(ev: DecodedIoctl): string {
   // Struct payloads straight from the bytes (no tree); the same text as below.
   const pl = ev instanceof IoctlEvent ? ev.structPayload : null;
   if (pl !== null) {
-    let s = entryText(pl);
+    const t = payloadText(pl, ev.ret.value >= 0);
+    let s = t.entry;
     if (s === null) s = rawArg(ev);
     else if (ev.truncated) s = s.length > 2 ? s.slice(0, -1) + ', ...}' : '{...}';
-    if (!ev.incomplete) {
-      const o = exitText(pl, ev.ret.value >= 0);
-      if (o !== null) s += ' => ' + o;
-    }
+    if (!ev.incomplete && t.exit !== null) s += ' => ' + t.exit;
     return s;
   }
   const inNode = ev.in;
