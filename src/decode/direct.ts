@@ -343,21 +343,30 @@ function bytesKey(b: Uint8Array | null): string {
   return b === null ? '-' : b.length + ':' + Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
 }
 
-/** entryText and exitText together, remembered for payloads seen before. */
-export function payloadText(pl: StructPayload, ok: boolean): PayloadText {
+/**
+ * What `make` gives for this payload, remembered for payloads seen before
+ * (`store` is the caller's, one per kind of result). `make` must depend on
+ * nothing but the payload and `ok`.
+ */
+export function memoPayload<T>(store: WeakMap<CompiledStruct, Map<string, T>>, pl: StructPayload, ok: boolean, make: () => T): T {
   const size = pl.entry.length + (pl.exit?.length ?? 0);
-  if (size > MEMO_BYTES) return { entry: entryText(pl), exit: exitText(pl, ok) };
-  let m = memos.get(pl.cs);
+  if (size > MEMO_BYTES) return make();
+  let m = store.get(pl.cs);
   if (m === undefined) {
     m = new Map();
-    memos.set(pl.cs, m);
+    store.set(pl.cs, m);
   }
   const key = (pl.le ? 'l' : 'b') + (ok ? '+' : '-') + pl.ret + ',' + pl.argsz + ',' + pl.limit + ',' + bytesKey(pl.entry) + ',' + bytesKey(pl.exit);
   let t = m.get(key);
   if (t === undefined) {
-    t = { entry: entryText(pl), exit: exitText(pl, ok) };
+    t = make();
     if (m.size >= MEMO_ENTRIES) m.clear();
     m.set(key, t);
   }
   return t;
+}
+
+/** entryText and exitText together, remembered for payloads seen before. */
+export function payloadText(pl: StructPayload, ok: boolean): PayloadText {
+  return memoPayload(memos, pl, ok, () => ({ entry: entryText(pl), exit: exitText(pl, ok) }));
 }

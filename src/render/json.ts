@@ -2,6 +2,9 @@
 // Built by hand (strings through JSON.stringify only) to stay fast and to
 // keep the key order stable.
 
+import type { CompiledStruct } from '../decode/compile.js';
+import { memoPayload } from '../decode/direct.js';
+import { IoctlEvent } from '../decode/event.js';
 import type { DecodedEvent, DecodedIoctl, DecodedProcess, DecodedEnd, FieldNode, Finding } from '../decode/types.js';
 import { EndReason, ProcessEventKind } from '../trace/events.js';
 
@@ -66,6 +69,16 @@ function findingsJson(f: Finding[]): string {
   return s + ']';
 }
 
+// Struct payloads seen before (same bytes, same outcome) reuse their JSON
+// without building the trees again.
+const payloadMemo = new WeakMap<CompiledStruct, Map<string, { in: string; out: string }>>();
+
+function payloadJson(ev: DecodedIoctl): { in: string; out: string } {
+  const make = () => ({ in: ev.in === null ? 'null' : nodeJson(ev.in), out: ev.out === null ? 'null' : nodeJson(ev.out) });
+  const pl = ev instanceof IoctlEvent ? ev.structPayload : null;
+  return pl !== null ? memoPayload(payloadMemo, pl, true, make) : make();
+}
+
 function ioctlJson(ev: DecodedIoctl): string {
   const r = ev.ret;
   const failed = !ev.incomplete && r.value < 0;
@@ -80,7 +93,8 @@ function ioctlJson(ev: DecodedIoctl): string {
   s += ',"ret_meaning":' + str(r.meaning);
   if (r.newFd !== undefined) s += ',"new_fd":{"fd":' + r.newFd.fd + ',"kind":' + str(r.newFd.kind) + '}';
   s += ',"incomplete":' + ev.incomplete + ',"truncated":' + ev.truncated;
-  s += ',"in":' + (ev.in === null ? 'null' : nodeJson(ev.in)) + ',"out":' + (ev.out === null || ev.incomplete ? 'null' : nodeJson(ev.out));
+  const p = payloadJson(ev);
+  s += ',"in":' + p.in + ',"out":' + (ev.incomplete ? 'null' : p.out);
   s += ',"findings":' + findingsJson(ev.findings) + '}\n';
   return s;
 }

@@ -10,9 +10,11 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createDecoder } from '../../src/decode/decoder.js';
+import { exitText, payloadText } from '../../src/decode/direct.js';
 import { IoctlEvent } from '../../src/decode/event.js';
 import { registry } from '../../src/decode/registry.js';
 import type { DecodedEvent } from '../../src/decode/types.js';
+import { renderJson } from '../../src/render/json.js';
 import { TextRenderer } from '../../src/render/text.js';
 import { IOCTL_FLAG } from '../../src/trace/events.js';
 import { parseRecording } from '../../src/trace/reader.js';
@@ -27,6 +29,8 @@ function same(direct: TextRenderer, tree: TextRenderer, ev: DecodedEvent): boole
   const a = direct.render(ev);
   const b = tree.render(plain);
   expect(a).toBe(b);
+  // JSON reuses the payload JSON of calls seen before: the same as from the trees.
+  expect(renderJson(ev)).toBe(renderJson(plain));
   return took;
 }
 
@@ -81,6 +85,31 @@ describe('direct one-line text', () => {
       for (const r of records) if (same(a, b, dec.decode(r))) n++;
       expect(n).toBeGreaterThan(10);
     }
+  });
+
+  it('remembered payloads: the outcome and the byte order are part of the key', () => {
+    const e = new Uint8Array(16);
+    e[0] = 16; // argsz 16 little-endian, 0x10000000 big-endian: same bytes, other text
+    const out = e.slice();
+    out[4] = 7; // flags written back
+    const lines = (arch: string, ret: number | string): string => {
+      const dec = createDecoder(header(arch));
+      const ev = dec.decode(record(arch, { nr: 109, path: PATH.device, entry: e, exit: out, ret }));
+      const t = new TextRenderer(null).render(ev);
+      expect(t).toBe(new TextRenderer(null).render(ev instanceof IoctlEvent ? ev.toJSON() : ev));
+      return t;
+    };
+    const ok = lines('x86_64', 0);
+    expect(lines('x86_64', 0)).toBe(ok);
+    expect(lines('x86_64', 'EINVAL')).not.toBe(ok);
+    // Same bytes, other outcome: out-only fields that did not change show only on success.
+    const ev = createDecoder(header()).decode(record('x86_64', { nr: 109, path: PATH.device, entry: e, exit: out }));
+    const pl = ev instanceof IoctlEvent ? ev.structPayload : null;
+    if (pl === null) throw new Error('no struct payload');
+    expect(payloadText(pl, true).exit).toBe(exitText(pl, true));
+    expect(payloadText(pl, false).exit).toBe(exitText(pl, false));
+    expect(exitText(pl, false)).not.toBe(exitText(pl, true));
+    expect(lines('ppc64', 0)).not.toBe(ok);
   });
 
   it('a tree assigned from outside is what gets printed', () => {
