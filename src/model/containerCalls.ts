@@ -5,15 +5,13 @@ import type { DecodedIoctl } from '../decode/types.js';
 import { fieldNumber, fieldValue, getField, scalarPayload } from './fields.js';
 import { attemptOf, recordMap, succeeded } from './outcome.js';
 import type { SessionModel } from './session.js';
-import type { ContainerState, GroupState, ProcessState } from './state.js';
+import type { ContainerState, EehOpEntry, GroupState, ProcessState } from './state.js';
 import {
   VFIO_EEH_PE_CONFIGURE, VFIO_EEH_PE_ENABLE, VFIO_EEH_PE_GET_STATE, VFIO_EEH_PE_RESET_DEACTIVATE,
   VFIO_EEH_PE_RESET_FUNDAMENTAL, VFIO_EEH_PE_RESET_HOT, VFIO_EEH_PE_UNFREEZE_DMA, VFIO_EEH_PE_UNFREEZE_IO,
 } from '../../decoders/eeh.js';
 import { VFIO_DMA_UNMAP_FLAG_ALL, VFIO_IOMMU_INFO_PGSIZES } from '../../decoders/type1.js';
 import { eehStateName } from './vfio.js';
-
-const EEH_OPS_KEEP = 256;
 
 export function onContainer(ev: DecodedIoctl, name: string, c: ContainerState, proc: ProcessState): void {
   const ok = succeeded(ev);
@@ -70,13 +68,12 @@ function onEeh(ev: DecodedIoctl, c: ContainerState): void {
   const op = fieldNumber(ev.in, 'op');
   if (op === undefined) return;
   const e = c.eeh;
-  const entry: (typeof e.ops)[number] = { ...attemptOf(ev), op };
+  const entry: EehOpEntry = { ...attemptOf(ev), op };
   if (op === VFIO_EEH_PE_GET_STATE && entry.ok) {
     entry.state = eehStateName(ev.ret.value);
     e.lastState = { seq: ev.seq, state: entry.state, value: ev.ret.value };
   }
   if (op !== VFIO_EEH_PE_GET_STATE && op !== VFIO_EEH_PE_UNFREEZE_IO && op !== VFIO_EEH_PE_UNFREEZE_DMA) e.lastStateChange = ev.seq;
-  if (e.ops.length >= EEH_OPS_KEEP) e.ops.shift();
   e.ops.push(entry);
   switch (op) {
     case VFIO_EEH_PE_RESET_HOT:

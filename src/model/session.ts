@@ -8,6 +8,7 @@
 import type { DecodedEvent, DecodedIoctl, FdKind } from '../decode/types.js';
 import { ProcessEventKind } from '../trace/events.js';
 import { DmaSpace } from './dma.js';
+import { Ring } from './ring.js';
 import { onContainer, onGroup } from './containerCalls.js';
 import { onDevice, onIommufd } from './deviceCalls.js';
 import type { ContainerState, DeviceState, FdEntry, GroupState, IommufdState, ObjectState, ProcessState } from './state.js';
@@ -21,6 +22,8 @@ export interface EventContext {
 }
 
 const CLOSED_KEEP = 64;
+/** EEH ops remembered per container (the snapshot and the TUI show these). */
+const EEH_OPS_KEEP = 256;
 
 export { attemptOf, succeeded } from './outcome.js';
 
@@ -137,7 +140,7 @@ export class SessionModel {
         obj = {
           id, kind, pid, fd, groups: new Map(), iommu: null, iommuHistory: [], pgsizes: null, spaprEnabled: null,
           dma: new DmaSpace(),
-          eeh: { ops: [], lastState: null, pendingReset: null, lastCompletedReset: null, lastConfigure: null, lastRecovery: null, lastStateChange: null },
+          eeh: { ops: new Ring(EEH_OPS_KEEP), lastState: null, pendingReset: null, lastCompletedReset: null, lastConfigure: null, lastRecovery: null, lastStateChange: null },
         };
         break;
       case 'iommufd':

@@ -5,6 +5,7 @@
 
 import type { FdKind } from '../decode/types.js';
 import type { DmaSpace } from './dma.js';
+import type { Ring } from './ring.js';
 
 export interface Attempt {
   seq: number;
@@ -48,8 +49,8 @@ export interface EehOpEntry extends Attempt {
 }
 
 export interface EehState {
-  /** Recent ops on this container, oldest first (bounded). */
-  ops: EehOpEntry[];
+  /** Recent ops on this container, oldest first (the last EEH_OPS_KEEP). */
+  ops: Ring<EehOpEntry>;
   /** Last PE state a successful GET_STATE reported. */
   lastState: { seq: number; state: EehStateName; value: number } | null;
   /** RESET_HOT / RESET_FUNDAMENTAL issued and not yet followed by RESET_DEACTIVATE. */
