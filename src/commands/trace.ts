@@ -119,8 +119,8 @@ export async function run(argv: string[]): Promise<number> {
       .usage('[options] [--] COMMAND [ARGS…]  |  [options] -p PID')
       .description('Trace the VFIO and iommufd ioctls of a command or of running processes, strace-style.')
       .argument('[command...]', 'command to run and trace')
-      .option('-p, --attach <pid>', 'attach to a running process (repeatable)', collect)
-      .option('-f, --follow-forks', 'also trace children that the command forks (threads are always traced)')
+      .option('-p, --attach <pid>', 'attach to a running process (repeatable). Attaching stops the process at every syscall, not only VFIO ones (a seccomp filter cannot be safely put into a running process), so it runs slower while traced', collect)
+      .option('-f, --follow-forks', 'also report the calls of child processes (threads are always reported). Children of a spawned command are traced either way, silently without -f: the VFIO filter they inherit needs a tracer, or their VFIO ioctls would fail with ENOSYS')
       .addOption(payloadCapOption())
       .option('--all-ioctls', 'stop on every ioctl, not only VFIO/iommufd ones')
       .option('-w, --write <file>', 'also record the raw event stream to FILE (print it later with `vfiotrace show FILE`)')
@@ -133,6 +133,7 @@ Other commands:
   vfiotrace tui …          live terminal UI
   vfiotrace emulate …      answer VFIO ioctls with an emulated kernel
   vfiotrace demo           trace the bundled demo client in a sandbox
+  vfiotrace-record         standalone C recorder, no Node (docs/power.md)
 
 Exit status: the traced command's (128+N if killed by signal N); 2 on usage
 or tracer errors. See docs/usage.md and docs/json-schema.md.`),
