@@ -1,5 +1,6 @@
 // Decoder throughput alone: raw records → DecodedEvents for typical VFIO
-// calls, then decode + one-line text and decode + JSON. Run after a build:
+// calls (payload trees left unbuilt, then read), then decode + one-line text
+// (formatted from the bytes) and decode + JSON. Run after a build:
 //   node dist/bench/decoder.js
 
 import { createDecoder } from '../src/decode/decoder.js';
@@ -50,6 +51,8 @@ console.log(`load average ${load.toFixed(2)} on ${(await import('node:os')).cpus
 let keep = 0;
 for (const m of mix) run(`decode ${m.name}`, N / 2, [m.r], (ev) => (keep += ev.seq & 1));
 run('decode, mix of the above', N, mix.map((m) => m.r), (ev) => (keep += ev.seq & 1));
+// Payload trees are built on first access: this is what a consumer that reads them pays.
+run('decode + read the in/out trees, mix', N, mix.map((m) => m.r), (ev) => (keep += ev.kind === 'ioctl' ? (ev.in?.children?.length ?? 0) + (ev.out?.children?.length ?? 0) : 0));
 const text = new TextRenderer(null);
 run('decode + text line, mix', N, mix.map((m) => m.r), (ev) => (keep += text.render(ev).length));
 run('decode + JSON line, mix', N / 2, mix.map((m) => m.r), (ev) => (keep += renderJson(ev as never).length));

@@ -2,8 +2,7 @@
 // Built by hand (strings through JSON.stringify only) to stay fast and to
 // keep the key order stable.
 
-import type { CompiledStruct } from '../decode/compile.js';
-import { memoPayload } from '../decode/direct.js';
+import { memoPayload, payloadMemo } from '../decode/direct.js';
 import { IoctlEvent } from '../decode/event.js';
 import type { DecodedEvent, DecodedIoctl, DecodedProcess, DecodedEnd, FieldNode, Finding } from '../decode/types.js';
 import { EndReason, ProcessEventKind } from '../trace/events.js';
@@ -71,12 +70,12 @@ function findingsJson(f: Finding[]): string {
 
 // Struct payloads seen before (same bytes, same outcome) reuse their JSON
 // without building the trees again.
-const payloadMemo = new WeakMap<CompiledStruct, Map<string, { in: string; out: string }>>();
+const jsonMemo = payloadMemo<{ in: string; out: string }>();
 
 function payloadJson(ev: DecodedIoctl): { in: string; out: string } {
   const make = () => ({ in: ev.in === null ? 'null' : nodeJson(ev.in), out: ev.out === null ? 'null' : nodeJson(ev.out) });
   const pl = ev instanceof IoctlEvent ? ev.structPayload : null;
-  return pl !== null ? memoPayload(payloadMemo, pl, true, make) : make();
+  return pl !== null ? memoPayload(jsonMemo, pl, true, make) : make();
 }
 
 function ioctlJson(ev: DecodedIoctl): string {
