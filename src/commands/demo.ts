@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
-import { addOutputOptions, fail, outputFlags, parseArgs } from '../render/cliOptions.js';
+import { addOutputOptions, fail, outputFlags, parseArgs, type OutputFlags } from '../render/cliOptions.js';
 import { packageRoot } from '../trace/native.js';
 import { sandboxArgv, sandboxAvailable } from '../trace/sandbox.js';
 import { emulationUnavailable, runDemoEmulated } from './emulate.js';
@@ -20,6 +20,7 @@ export async function run(argv: string[]): Promise<number> {
     new Command('vfiotrace demo')
       .description('trace the bundled demo VFIO client in a private mount namespace (no VFIO hardware needed)')
       .option('--device <profile>', 'emulated machine answering the calls: power-eeh, x86-pci, or none (the kernel answers ENOTTY)', 'power-eeh'),
+    'stderr',
   );
   const code = parseArgs(cmd, argv);
   if (code !== null) return code;
@@ -41,8 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     const why = emulationUnavailable();
     if (why === null) {
       const r = await runDemoEmulated(client, device, flags);
-      if (flags.json || flags.output !== undefined) process.stderr.write(r.note);
-      else process.stdout.write(r.note);
+      noteStream(flags).write(r.note);
       return r.code;
     }
     process.stderr.write(`vfiotrace demo: no emulation here (${why}); showing the plain sandbox instead\n`);
@@ -61,8 +61,17 @@ export async function run(argv: string[]): Promise<number> {
   });
   const note = `${outcome.shown} VFIO ioctl${outcome.shown === 1 ? '' : 's'} traced ` +
     '(no VFIO hardware here, so the kernel answers ENOTTY); run `vfiotrace --help` for more\n';
-  // Keep machine-readable output clean: the note goes to stderr then.
-  if (flags.json || flags.output !== undefined) process.stderr.write(note);
-  else process.stdout.write(note);
+  noteStream(flags).write(note);
   return outcome.code;
+}
+
+/**
+ * The closing note follows a text trace (stderr, like any live trace, or
+ * stdout with `-o -`). JSON lines get no note in their stream, so they stay
+ * machine-readable: it goes to the other one (stderr with -o FILE).
+ */
+function noteStream(flags: OutputFlags): NodeJS.WriteStream {
+  const onStdout = flags.output === '-';
+  if (!flags.json) return onStdout ? process.stdout : process.stderr;
+  return flags.output === undefined ? process.stdout : process.stderr;
 }

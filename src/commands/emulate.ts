@@ -92,6 +92,7 @@ in a private mount namespace; nothing changes on the host. Needs root.
 Example:
   vfiotrace emulate --device x86-pci -- qemu-system-x86_64 -M q35 -S -display none \\
       -monitor stdio -device vfio-pci,host=0000:01:00.0`),
+    'stderr',
   );
   const code = parseArgs(cmd, argv);
   if (code !== null) return code;

@@ -50,7 +50,7 @@ export async function traceAndPrint(o: LiveOptions): Promise<LiveOutcome> {
   }
   let out;
   try {
-    out = openOutput(o.output);
+    out = openOutput(o.output, 'stderr');
   } catch (e) {
     fail((e as Error).message);
     return { code: 2, shown: 0 };
@@ -137,6 +137,7 @@ Other commands:
 
 Exit status: the traced command's (128+N if killed by signal N); 2 on usage
 or tracer errors. See docs/usage.md and docs/json-schema.md.`),
+    'stderr',
   );
   const code = parseArgs(cmd, argv);
   if (code !== null) return code;

@@ -25,7 +25,14 @@ export interface OutputFlags {
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 const count = (_: unknown, prev: number): number => prev + 1;
 
-export function addOutputOptions(cmd: Command): Command {
+/**
+ * Where output goes without -o. Live commands use stderr, as strace does: the
+ * traced command owns stdout. Printing a recording uses stdout.
+ */
+export type OutputDefault = 'stdout' | 'stderr';
+
+export function addOutputOptions(cmd: Command, otherwise: OutputDefault = 'stdout'): Command {
+  const o = otherwise === 'stderr' ? 'write the trace to FILE instead of stderr (- for stdout)' : 'write the output to FILE instead of stdout';
   return cmd
     .option('--json', 'JSON lines: one object per event (docs/json-schema.md)')
     .option('-c, --summary', 'count calls, errors and time per ioctl; print a table at the end instead of each call')
@@ -35,7 +42,7 @@ export function addOutputOptions(cmd: Command): Command {
     .option('-y', 'show the path of each fd (the default)')
     .option('--no-y', 'do not show fd paths')
     .addOption(new Option('--findings <level>', 'lowest severity of findings printed under a call').choices(['info', 'warning', 'error', 'none']).default('info'))
-    .option('-o, --output <file>', 'write the output to FILE instead of stdout');
+    .option('-o, --output <file>', o);
 }
 
 /** Reads the flags commander parsed (names as addOutputOptions defines them). */
@@ -62,8 +69,10 @@ export function printOptions(f: OutputFlags, vocab: FilterVocabulary = {}): Prin
   };
 }
 
-export function openOutput(f: OutputFlags): Output {
-  return f.output !== undefined && f.output !== '-' ? Output.file(f.output) : Output.stream(process.stdout);
+/** -o FILE, `-o -` (stdout), or the command's default stream. */
+export function openOutput(f: OutputFlags, otherwise: OutputDefault = 'stdout'): Output {
+  if (f.output === undefined) return Output.stream(otherwise === 'stderr' ? process.stderr : process.stdout);
+  return f.output === '-' ? Output.stream(process.stdout) : Output.file(f.output);
 }
 
 /**
