@@ -60,6 +60,8 @@ async function* tee(source: AsyncIterable<Uint8Array>, path: string): AsyncGener
 
 /** Events per batch handed to consumers. */
 const SLICE = 256;
+/** Bytes of a read handed to the parser at a time. */
+const FEED = 1 << 15;
 
 /** Builds the pipeline over any byte source (a Readable is one). */
 export async function openPipeline(source: AsyncIterable<Uint8Array>, opts: PipelineOptions): Promise<Pipeline> {
@@ -100,18 +102,27 @@ export async function openPipeline(source: AsyncIterable<Uint8Array>, opts: Pipe
     // Every complete record is delivered before a corruption error is thrown.
     let records = first;
     first = [];
+    let chunk: Uint8Array | null = null;
+    let pos = 0;
     for (;;) {
-      // A chunk holds thousands of records: decode and hand them on in small
-      // slices, so events die young (cheap for the GC) instead of all of a
-      // chunk's events surviving until the last one is printed.
+      // Records and events die young (cheap for the GC) when only a few
+      // hundred are alive at once: a large read is parsed a slice at a time
+      // and its events handed on in small batches, instead of all of a
+      // chunk's records and events surviving until the last one is printed.
       for (let from = 0; from < records.length; from += SLICE) {
         const out = decodeSome(records, from, Math.min(records.length, from + SLICE));
         if (out.length > 0) yield out;
       }
       if (parser.error) break;
-      const r = await it.next();
-      if (r.done) break;
-      records = parser.push(r.value);
+      if (chunk === null || pos >= chunk.length) {
+        const r = await it.next();
+        if (r.done) break;
+        chunk = r.value;
+        pos = 0;
+      }
+      const end = Math.min(chunk.length, pos + FEED);
+      records = parser.push(chunk.subarray(pos, end));
+      pos = end;
     }
     if (parser.error && it.return) await it.return();
     parser.finish();
