@@ -62,7 +62,8 @@ export interface EnottyFacts {
  */
 export function enottyMeaning(f: EnottyFacts): string {
   const d = f.ioctl;
-  if (d === null) return GENERIC.ENOTTY as string;
+  // An unknown or ambiguous number: nothing to add to the errno's own text.
+  if (d === null) return '';
   const meant = [...new Set(d.fdKinds.map((k) => KIND_NOUN[k]))].join(' or ');
   if (f.kind === 'other') return `the fd does not implement this ioctl (it is for ${meant})`;
   if (!d.fdKinds.includes(f.kind)) return `not an ioctl of ${KIND_NOUN[f.kind]} (it is for ${meant})`;

@@ -40,7 +40,9 @@ describe('ENOTTY explanations', () => {
   it('an fd of unknown kind, and an unknown number', () => {
     const { call } = session();
     expect(call({ nr: nr(0), path: '/tmp/x', ret: 'ENOTTY' }).ret.meaning).toMatch(/^the fd does not implement this ioctl \(it is for a VFIO container/);
-    expect(call({ nr: 0x99, ret: 'ENOTTY' }).ret.meaning).toBe('the fd does not implement this ioctl');
+    const unknown = call({ nr: 0x99, path: PATH.container, arg: 0n, ret: 'ENOTTY' });
+    expect(unknown.ret.meaning).toBe('');
+    expect(new TextRenderer(null).render(unknown)).toBe('ioctl(3</dev/vfio/vfio>, 0x3b99, 0x0) = -1 ENOTTY (Inappropriate ioctl for device)\n');
   });
 
   it("the ioctl's own reason still comes first", () => {
