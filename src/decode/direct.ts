@@ -9,6 +9,7 @@
 import { big, bytesDiffer, compileStruct, elementFormatter, onSide, readerOf, readNum, readScalar, subKey, type CompiledStruct, type Env, type Plan } from './compile.js';
 import type { CapsType, FlexShape, Type, Vals } from './dsl.js';
 import type { StructPayload } from './event.js';
+import { memoPayload, payloadMemo } from './memo.js';
 import { escapeBytes, uuidText, type Formatter } from './format.js';
 import type { Direction } from './types.js';
 
@@ -329,72 +330,6 @@ export function exitText(pl: StructPayload, ok: boolean): string | null {
 export interface PayloadText {
   entry: string | null;
   exit: string | null;
-}
-
-// Calls repeat byte for byte (polling GET_STATE, the same region and IRQ
-// infos, the same SET_IRQS): remember the result for recent payloads, found
-// by a hash of everything the walk reads — byte order, outcome, return
-// value, argsz, limit and both sides' bytes — and confirmed by comparing them.
-const MEMO_BYTES = 512;
-const MEMO_ENTRIES = 4096;
-
-export interface Slot<T> {
-  le: boolean;
-  ok: boolean;
-  ret: number;
-  argsz: number;
-  limit: number;
-  /** Copies: the payload's own bytes are views into a large read buffer. */
-  entry: Uint8Array;
-  exit: Uint8Array | null;
-  value: T;
-}
-
-function hashBytes(h: number, b: Uint8Array): number {
-  for (let k = 0; k < b.length; k++) h = Math.imul(h ^ (b[k] as number), 16777619);
-  return Math.imul(h ^ b.length, 16777619);
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
-  return true;
-}
-
-/**
- * What `make` gives for this payload, remembered for payloads seen before
- * (`store` is the caller's, one per kind of result). `make` must depend on
- * nothing but the payload and `ok`.
- */
-export function memoPayload<T>(store: WeakMap<CompiledStruct, Map<number, Slot<T>>>, pl: StructPayload, ok: boolean, make: () => T): T {
-  const ex = pl.exit;
-  if (pl.entry.length + (ex?.length ?? 0) > MEMO_BYTES) return make();
-  let m = store.get(pl.cs);
-  if (m === undefined) {
-    m = new Map();
-    store.set(pl.cs, m);
-  }
-  let h = Math.imul(2166136261 ^ pl.ret, 16777619);
-  h = Math.imul(h ^ pl.argsz, 16777619);
-  h = Math.imul(h ^ (pl.limit + (pl.le ? 0x40000000 : 0) + (ok ? 0x20000000 : 0)), 16777619);
-  h = hashBytes(h, pl.entry);
-  h = ex === null ? Math.imul(h ^ 0x5bd1e995, 16777619) : hashBytes(h, ex);
-  const s = m.get(h);
-  if (
-    s !== undefined && s.le === pl.le && s.ok === ok && s.ret === pl.ret && s.argsz === pl.argsz && s.limit === pl.limit &&
-    sameBytes(s.entry, pl.entry) && (ex === null ? s.exit === null : s.exit !== null && sameBytes(s.exit, ex))
-  ) {
-    return s.value;
-  }
-  const value = make();
-  if (m.size >= MEMO_ENTRIES) m.clear();
-  m.set(h, { le: pl.le, ok, ret: pl.ret, argsz: pl.argsz, limit: pl.limit, entry: pl.entry.slice(), exit: ex === null ? null : ex.slice(), value });
-  return value;
-}
-
-/** A memo store for memoPayload. */
-export function payloadMemo<T>(): WeakMap<CompiledStruct, Map<number, Slot<T>>> {
-  return new WeakMap();
 }
 
 const memos = payloadMemo<PayloadText>();

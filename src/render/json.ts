@@ -2,7 +2,7 @@
 // Built by hand (strings through JSON.stringify only) to stay fast and to
 // keep the key order stable.
 
-import { memoPayload, payloadMemo } from '../decode/direct.js';
+import { memoPayload, payloadMemo } from '../decode/memo.js';
 import { IoctlEvent } from '../decode/event.js';
 import type { DecodedEvent, DecodedIoctl, DecodedProcess, DecodedEnd, FieldNode, Finding } from '../decode/types.js';
 import { EndReason, ProcessEventKind } from '../trace/events.js';
