@@ -126,6 +126,15 @@ VFT_API void vft_free(struct vft_session *s);
 
 VFT_API const char *vft_version(void);
 
+/* Moves the calling thread onto the last CPU of its affinity set, or back to
+ * the set it had (restore != 0). At every traced call the tracee and the
+ * tracer thread hand control to each other; on a machine with few CPUs a busy
+ * consumer thread (the decoder) landing on their CPU delays each hand-off.
+ * Call it after vft_start, so the tracer thread and the child keep the full
+ * set. Returns the CPU chosen, 0 after a restore, or -1 (one CPU, or an
+ * error: nothing changed). */
+VFT_API int vft_keep_caller_apart(int restore);
+
 #ifdef __cplusplus
 }
 #endif
