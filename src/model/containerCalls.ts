@@ -68,11 +68,12 @@ function onEeh(ev: DecodedIoctl, c: ContainerState): void {
   const op = fieldNumber(ev.in, 'op');
   if (op === undefined) return;
   const e = c.eeh;
-  const entry: EehOpEntry = { ...attemptOf(ev), op };
-  if (op === VFIO_EEH_PE_GET_STATE && entry.ok) {
-    entry.state = eehStateName(ev.ret.value);
-    e.lastState = { seq: ev.seq, state: entry.state, value: ev.ret.value };
-  }
+  // One literal of a fixed shape (no spread, no property added later): this
+  // runs for every EEH op, and GET_STATE polls can be most of a session.
+  const ok = succeeded(ev);
+  const state = op === VFIO_EEH_PE_GET_STATE && ok ? eehStateName(ev.ret.value) : undefined;
+  const entry: EehOpEntry = state !== undefined ? { seq: ev.seq, ok, errno: ev.ret.errno, op, state } : { seq: ev.seq, ok, errno: ev.ret.errno, op };
+  if (state !== undefined) e.lastState = { seq: ev.seq, state, value: ev.ret.value };
   if (op !== VFIO_EEH_PE_GET_STATE && op !== VFIO_EEH_PE_UNFREEZE_IO && op !== VFIO_EEH_PE_UNFREEZE_DMA) e.lastStateChange = ev.seq;
   e.ops.push(entry);
   switch (op) {

@@ -25,8 +25,13 @@ export function eehOpName(op: number): string {
 
 export type EehStateName = 'NORMAL' | 'RESET' | 'STOPPED' | 'STOPPED_DMA' | 'UNAVAIL' | 'UNKNOWN';
 
+// Built once: GET_STATE is the most frequent EEH op (a poll), so naming its
+// answer must not search and slice strings per call.
+const EEH_STATE_NAMES: ReadonlyMap<number, EehStateName> = new Map(
+  EEH_STATES.map(([name, v]) => [v, name.slice('VFIO_EEH_PE_STATE_'.length) as EehStateName]),
+);
+
 /** GET_STATE's answer without the VFIO_EEH_PE_STATE_ prefix. */
 export function eehStateName(v: number): EehStateName {
-  const name = EEH_STATES.find(([, s]) => s === v)?.[0];
-  return name === undefined ? 'UNKNOWN' : (name.slice('VFIO_EEH_PE_STATE_'.length) as EehStateName);
+  return EEH_STATE_NAMES.get(v) ?? 'UNKNOWN';
 }
