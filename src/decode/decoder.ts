@@ -13,6 +13,7 @@ import { makeFormatter, escapeBytes, hexOf, hexNum, rawText, type Formatter } fr
 import { registry as defaultRegistry, type Registry } from './registry.js';
 import { enottyMeaning, genericErrnoMeaning } from './explain.js';
 import { IoctlEvent, type StructPayload } from './event.js';
+import { callHash, findCall, rememberCall, type CallMemo, type CallSlot } from './callMemo.js';
 
 export interface Decoder {
   decode(record: TraceRecord): DecodedEvent;
@@ -24,6 +25,8 @@ export interface Decoder {
 
 export interface DecoderOptions {
   registry?: Registry;
+  /** Reuse the decode of calls seen before, byte for byte (callMemo.ts). Default true; tests compare against false. */
+  callMemo?: boolean;
 }
 
 /** VFIO_SET_IOMMU type → the backend that serves the container. */
@@ -82,6 +85,7 @@ function regHex(b: bigint): string {
 
 export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}): Decoder {
   const reg = opts.registry ?? defaultRegistry();
+  const useMemo = opts.callMemo !== false;
   const le = header.byteOrder === 'le';
   const enc = encodingFor(header.arch);
   const ppc = isPowerpc(header.arch);
@@ -140,6 +144,8 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     notes: Finding[];
     /** Picked by a VFIO_SET_IOMMU that failed: the finding names that event. */
     failedPick: boolean;
+    /** Calls decoded under this resolution (only for cached resolutions). */
+    memo: CallMemo | null;
   }
 
   function resolve(cands: readonly IoctlDesc[], kind: FdKind, st: FdState): Resolved {
@@ -186,7 +192,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     }
     const names = [...new Set(list.map((d) => d.name))];
     const one = names.length === 1 ? (list[0] as IoctlDesc) : null;
-    return { desc: one, name: one ? one.name : null, candidates: names.length > 1 ? names : [], res, notes, failedPick };
+    return { desc: one, name: one ? one.name : null, candidates: names.length > 1 ? names : [], res, notes, failedPick, memo: null };
   }
 
   const KIND_INDEX: Record<FdKind, number> = { container: 0, group: 1, device: 2, iommufd: 3, migration: 4, dmabuf: 5, other: 6 };
@@ -200,6 +206,8 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     let r = resolvedCache.get(key);
     if (!r) {
       r = resolve(cands, kind, st);
+      // A failed pick names the SET_IOMMU event in a finding: not the same for every call.
+      if (!r.failedPick && useMemo) r.memo = new Map();
       resolvedCache.set(key, r);
     }
     return r;
@@ -207,7 +215,6 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
 
   function decodeIoctl(r: IoctlRecord): DecodedIoctl {
     const s = seq++;
-    const findings: Finding[] = [];
     const fd = toInt32(r.fd);
     const incomplete = (r.flags & IOCTL_FLAG.NO_EXIT) !== 0;
     const ret = incomplete ? 0 : Number(r.ret);
@@ -216,12 +223,21 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     const request = toUint32(r.request);
     const nr = decodeIo(enc, request);
     const cands = nr >= 0 ? reg.byNr.get(nr) : undefined;
+    const rv = cands && cands.length > 0 ? resolveCached(nr, cands, kind, st) : null;
+    let h: number | null = null;
+    if (rv !== null && rv.memo !== null) {
+      h = callHash(r, request, ret);
+      if (h !== null) {
+        const slot = findCall(rv.memo, h, r, request, ret);
+        if (slot !== undefined) return repeated(r, s, fd, st, request, rv, slot, incomplete, ret);
+      }
+    }
+    const findings: Finding[] = [];
     let desc: IoctlDesc | null = null;
     let candidates: string[] = [];
     let resolution: Resolution = 'unknown';
     let ioctlName: string | null = null;
-    if (cands && cands.length > 0) {
-      const rv = resolveCached(nr, cands, kind, st);
+    if (rv !== null) {
       resolution = rv.res;
       candidates = rv.candidates;
       desc = rv.desc;
@@ -240,6 +256,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     const errno = !incomplete && ret < 0 ? errnoName(-ret, flavor) ?? `E?${-ret}` : null;
     let inNode: FieldNode | null = null;
     let payload: StructPayload | null = null;
+    let written = false;
     let inVals: Vals = {};
     let outVals: Vals | null = null;
     let argDisplay = '';
@@ -270,6 +287,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
         payload = res.payload;
         inVals = res.inVals;
         outVals = res.outVals;
+        written = payload.exit !== null;
       } else if (a.kind === 'fdptr' || a.kind === 'u32ptr') {
         inNode = scalarArg(r.entry, a.kind === 'fdptr' ? 'fd' : a.name, a.kind === 'fdptr' ? '__s32' : '__u32', a.kind === 'fdptr', di.intFmt);
         if (inNode?.value !== undefined) inVals[inNode.name] = Number(inNode.value);
@@ -318,14 +336,49 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
       retInfo = m.newFd ? { value: ret, errno: null, meaning: m.meaning, newFd: m.newFd } : { value: ret, errno: null, meaning: m.meaning };
     } else retInfo = { value: ret, errno: null, meaning: '' };
 
-    // Remember what this call created or changed.
+    aftermath(r, s, st, desc, retInfo, argNum, incomplete, ret);
+    let slot: CallSlot | null = null;
+    if (h !== null && rv !== null && rv.memo !== null) {
+      slot = rememberCall(rv.memo, h, r, request, ret, {
+        argDisplay, findings, retInfo, cs: payload !== null ? payload.cs : null, argsz: payload !== null ? payload.argsz : 0,
+        limit: payload !== null ? payload.limit : 0, written, inNode,
+      });
+    }
+    return makeEvent(r, s, fd, kind, request, ioctlName, desc, candidates, resolution, argDisplay, payload, inNode, incomplete, findings, retInfo, slot);
+  }
+
+  /** Remember what a call created or changed. */
+  function aftermath(r: IoctlRecord, s: number, st: FdState, desc: IoctlDesc | null, retInfo: RetInfo, argNum: number, incomplete: boolean, ret: number): void {
     if (retInfo.newFd) fds.created(r.pid, retInfo.newFd.fd, retInfo.newFd.kind);
-    if (desc && desc.name === SET_IOMMU && (kind === 'container' || kind === 'iommufd') && st.kind !== 'other') {
+    if (desc && desc.name === SET_IOMMU && (st.kind === 'container' || st.kind === 'iommufd')) {
       st.iommu = argNum;
       st.iommuFailed = incomplete || ret < 0;
       st.iommuSeq = s;
     }
+  }
 
+  /** A call decoded before, byte for byte: its results again, with this record's bytes and times. */
+  function repeated(r: IoctlRecord, s: number, fd: number, st: FdState, request: number, rv: Resolved, slot: CallSlot, incomplete: boolean, ret: number): DecodedIoctl {
+    const argNum = r.arg <= 0x7fffffffn ? Number(r.arg) : Number(BigInt.asIntN(64, r.arg));
+    aftermath(r, s, st, rv.desc, slot.retInfo, argNum, incomplete, ret);
+    let payload: StructPayload | null = null;
+    if (slot.cs !== null) {
+      const entry = r.entry;
+      const ex = slot.written ? r.exit : null;
+      payload = {
+        cs: slot.cs, entry, dv: new DataView(entry.buffer, entry.byteOffset, entry.byteLength), exit: ex,
+        dvExit: ex !== null ? new DataView(ex.buffer, ex.byteOffset, ex.byteLength) : null, le, ret, argsz: slot.argsz, limit: slot.limit,
+      };
+    }
+    const findings = slot.findings.length === 0 ? [] : slot.findings.slice();
+    return makeEvent(r, s, fd, st.kind, request, rv.name, rv.desc, rv.candidates, rv.res, slot.argDisplay, payload, slot.inNode, incomplete, findings, slot.retInfo, slot);
+  }
+
+  function makeEvent(
+    r: IoctlRecord, s: number, fd: number, kind: FdKind, request: number, ioctlName: string | null, desc: IoctlDesc | null, candidates: string[],
+    resolution: Resolution, argDisplay: string, payload: StructPayload | null, inNode: FieldNode | null, incomplete: boolean, findings: Finding[],
+    retInfo: RetInfo, slot: CallSlot | null,
+  ): IoctlEvent {
     const ev = new IoctlEvent(r, retInfo);
     ev.seq = s;
     ev.ts = rel(r.tEntry);
@@ -347,6 +400,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     ev.incomplete = incomplete;
     ev.truncated = (r.flags & IOCTL_FLAG.TRUNCATED) !== 0;
     ev.findings = findings;
+    ev.callText = slot;
     return ev;
   }
 

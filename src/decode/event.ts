@@ -5,6 +5,7 @@
 // so what a consumer sees does not depend on whether it looked at the tree.
 
 import type { IoctlRecord } from '../trace/events.js';
+import type { CallText } from './callMemo.js';
 import type { CompiledStruct } from './compile.js';
 import { buildSide } from './payload.js';
 import type { DecodedIoctl, FdKind, FieldNode, Finding, Resolution, RetInfo } from './types.js';
@@ -45,6 +46,8 @@ export class IoctlEvent implements DecodedIoctl {
   incomplete = false;
   truncated = false;
   findings: Finding[] = [];
+  /** Text cache shared by every call with the same decode (callMemo.ts); the renderer fills it. */
+  callText: CallText | null = null;
   /** Struct payload to build `in`/`out` from; null once built or when there is none. */
   payload: StructPayload | null = null;
   private inNode: FieldNode | null | undefined = undefined;
@@ -78,6 +81,11 @@ export class IoctlEvent implements DecodedIoctl {
   /** The struct payload for formatting straight from the bytes, when the trees are the decoder's own. */
   get structPayload(): StructPayload | null {
     return this.assigned ? null : this.payload;
+  }
+
+  /** The shared text cache, when the trees are the decoder's own (else null: render this event afresh). */
+  get sharedText(): CallText | null {
+    return this.assigned ? null : this.callText;
   }
 
   /** The decoder's own trees for payloads that are not structs (built eagerly: one node). */

@@ -116,18 +116,35 @@ export class TextRenderer {
   private ioctl(ev: DecodedIoctl): string {
     if (!this.live.has(ev.tid)) this.live.add(ev.tid);
     if (!this.shownPids.has(ev.pid)) this.shownPids.add(ev.pid);
-    let s = this.leader(ev.tid, ev.ts) + 'ioctl(' + this.fdText(ev) + ', ' + requestText(ev) + ', ';
-    s += argText(ev) + ')';
-    s += retText(ev);
+    // Calls decoded alike (callMemo.ts) print alike after the fd: built once.
+    const ct = ev instanceof IoctlEvent ? ev.sharedText : null;
+    let tail: string;
+    if (ct === null) tail = tailText(ev);
+    else if (ct.textTail !== null) tail = ct.textTail;
+    else tail = ct.textTail = tailText(ev);
+    let s = this.leader(ev.tid, ev.ts) + 'ioctl(' + this.fdText(ev) + ', ' + tail;
     if (this.opts.duration && ev.dur !== null) s += ' <' + formatSeconds(ev.dur) + '>';
     s += '\n';
-    const f = ev.findings;
-    if (f.length > 0 && this.minFinding < 3) {
-      for (let i = 0; i < f.length; i++) {
-        const x = f[i]!;
-        if (SEVERITY_RANK[x.severity] < this.minFinding) continue;
-        s += '  ^ ' + x.severity + ' ' + x.rule + ': ' + escapeRaw(x.message) + '\n';
+    if (ev.findings.length > 0 && this.minFinding < 3) {
+      if (ct === null) s += this.findingsText(ev);
+      else {
+        if (ct.textFindingsLevel !== this.minFinding) {
+          ct.textFindings = this.findingsText(ev);
+          ct.textFindingsLevel = this.minFinding;
+        }
+        s += ct.textFindings as string;
       }
+    }
+    return s;
+  }
+
+  private findingsText(ev: DecodedIoctl): string {
+    const f = ev.findings;
+    let s = '';
+    for (let i = 0; i < f.length; i++) {
+      const x = f[i]!;
+      if (SEVERITY_RANK[x.severity] < this.minFinding) continue;
+      s += '  ^ ' + x.severity + ' ' + x.rule + ': ' + escapeRaw(x.message) + '\n';
     }
     return s;
   }
@@ -175,6 +192,11 @@ export class TextRenderer {
 
 export function hex(n: number): string {
   return '0x' + (n >>> 0 === n ? n.toString(16) : BigInt.asUintN(64, BigInt(n)).toString(16));
+}
+
+/** `REQUEST, ARG) = RET (…)`: the line after the fd, without -T's duration. */
+function tailText(ev: DecodedIoctl): string {
+  return requestText(ev) + ', ' + argText(ev) + ')' + retText(ev);
 }
 
 function requestText(ev: DecodedIoctl): string {

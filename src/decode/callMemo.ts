@@ -1,0 +1,132 @@
+// Remembering the decode of whole calls seen before. A session repeats calls
+// byte for byte (polled EEH state, the same region and IRQ infos, the same
+// SET_IRQS): their argument text, findings and return explanation are the
+// same every time, so the values-and-findings pass runs once per distinct call.
+//
+// A slot lives in the memo of one resolution (which pins the ioctl number,
+// the fd kind and the container's IOMMU state) and holds everything else the
+// decode reads from the record: flags, request, return value, arg, wantLen,
+// inFault, fd path and both sides' bytes. A hit is confirmed field by field
+// and byte by byte; the hash only finds the candidate.
+
+import type { CompiledStruct } from './compile.js';
+import type { FieldNode, Finding, RetInfo } from './types.js';
+import type { IoctlRecord } from '../trace/events.js';
+
+/** Payloads larger than this (both sides together) are decoded every time. */
+export const CALL_MEMO_BYTES = 512;
+/** Slots per resolution; the map is emptied when full (a cheap bound, no LRU bookkeeping). */
+export const CALL_MEMO_ENTRIES = 4096;
+
+/** Text the renderers derived from a slot's call (same for every call that hits it). */
+export interface CallText {
+  /** `REQUEST, ARG) = RET (…)`: everything after the fd on the line. */
+  textTail: string | null;
+  /** Finding lines under the call, for the level in `textFindingsLevel`. */
+  textFindings: string | null;
+  textFindingsLevel: number;
+}
+
+export interface CallSlot extends CallText {
+  hash: number;
+  flags: number;
+  request: number;
+  ret: number;
+  arg: bigint;
+  wantLen: number;
+  inFault: number | null;
+  fdPath: string;
+  /** Copies: the record's own bytes are views into a large read buffer. */
+  entry: Uint8Array;
+  exit: Uint8Array;
+  // What the decode made of it.
+  argDisplay: string;
+  findings: Finding[];
+  retInfo: RetInfo;
+  /** Struct payloads: what a fresh payload needs besides the record's bytes. */
+  cs: CompiledStruct | null;
+  argsz: number;
+  limit: number;
+  /** The kernel wrote the struct back (the event gets an `out`). */
+  written: boolean;
+  /** Non-struct arguments: the single node, shared (it is never changed). */
+  inNode: FieldNode | null;
+}
+
+export type CallMemo = Map<number, CallSlot>;
+
+/** Four bytes at a time into an FNV-style hash. */
+function hashBytes(h: number, b: Uint8Array): number {
+  const n = b.length;
+  const n4 = n & ~3;
+  let k = 0;
+  for (; k < n4; k += 4) {
+    h = Math.imul(h ^ ((b[k] as number) | ((b[k + 1] as number) << 8) | ((b[k + 2] as number) << 16) | ((b[k + 3] as number) << 24)), 16777619);
+  }
+  for (; k < n; k++) h = Math.imul(h ^ (b[k] as number), 16777619);
+  return Math.imul(h ^ n, 16777619);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  for (let k = 0; k < n; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+/** The key hash of a call (null: too large to remember). */
+export function callHash(r: IoctlRecord, request: number, ret: number): number | null {
+  const entry = r.entry;
+  const exit = r.exit;
+  if (entry.length + exit.length > CALL_MEMO_BYTES) return null;
+  let h = Math.imul(2166136261 ^ r.flags, 16777619);
+  h = Math.imul(h ^ request, 16777619);
+  h = Math.imul(h ^ ret, 16777619);
+  h = Math.imul(h ^ Number(BigInt.asUintN(32, r.arg)), 16777619);
+  h = Math.imul(h ^ r.wantLen, 16777619);
+  h = Math.imul(h ^ (r.inFault === null ? -1 : r.inFault), 16777619);
+  h = hashBytes(h, entry);
+  return hashBytes(h, exit);
+}
+
+/** The slot remembering exactly this call, or undefined. */
+export function findCall(memo: CallMemo, h: number, r: IoctlRecord, request: number, ret: number): CallSlot | undefined {
+  const s = memo.get(h);
+  if (
+    s === undefined || s.flags !== r.flags || s.request !== request || s.ret !== ret || s.arg !== r.arg || s.wantLen !== r.wantLen ||
+    s.inFault !== r.inFault || s.fdPath !== r.fdPath || !sameBytes(s.entry, r.entry) || !sameBytes(s.exit, r.exit)
+  ) {
+    return undefined;
+  }
+  return s;
+}
+
+/** Remembers a decoded call (the bytes are copied). */
+export function rememberCall(memo: CallMemo, h: number, r: IoctlRecord, request: number, ret: number, made: Pick<CallSlot, 'argDisplay' | 'findings' | 'retInfo' | 'cs' | 'argsz' | 'limit' | 'written' | 'inNode'>): CallSlot {
+  if (memo.size >= CALL_MEMO_ENTRIES) memo.clear();
+  const slot: CallSlot = {
+    hash: h,
+    flags: r.flags,
+    request,
+    ret,
+    arg: r.arg,
+    wantLen: r.wantLen,
+    inFault: r.inFault,
+    fdPath: r.fdPath,
+    entry: r.entry.slice(),
+    exit: r.exit.slice(),
+    argDisplay: made.argDisplay,
+    findings: made.findings,
+    retInfo: made.retInfo,
+    cs: made.cs,
+    argsz: made.argsz,
+    limit: made.limit,
+    written: made.written,
+    inNode: made.inNode,
+    textTail: null,
+    textFindings: null,
+    textFindingsLevel: -1,
+  };
+  memo.set(h, slot);
+  return slot;
+}
