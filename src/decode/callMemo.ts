@@ -55,16 +55,24 @@ export interface CallSlot extends CallText {
 
 export type CallMemo = Map<number, CallSlot>;
 
-/** Four bytes at a time into an FNV-style hash. */
+/** One 32-bit word into the hash (MurmurHash3's block step: every input bit reaches every output bit). */
+function mix(h: number, k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  h ^= Math.imul(k, 0x1b873593);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/** Four bytes at a time. */
 function hashBytes(h: number, b: Uint8Array): number {
   const n = b.length;
   const n4 = n & ~3;
   let k = 0;
-  for (; k < n4; k += 4) {
-    h = Math.imul(h ^ ((b[k] as number) | ((b[k + 1] as number) << 8) | ((b[k + 2] as number) << 16) | ((b[k + 3] as number) << 24)), 16777619);
-  }
-  for (; k < n; k++) h = Math.imul(h ^ (b[k] as number), 16777619);
-  return Math.imul(h ^ n, 16777619);
+  for (; k < n4; k += 4) h = mix(h, (b[k] as number) | ((b[k + 1] as number) << 8) | ((b[k + 2] as number) << 16) | ((b[k + 3] as number) << 24));
+  let t = 0;
+  for (; k < n; k++) t = (t << 8) | (b[k] as number);
+  return mix(mix(h, t), n);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -79,14 +87,20 @@ export function callHash(r: IoctlRecord, request: number, ret: number): number |
   const entry = r.entry;
   const exit = r.exit;
   if (entry.length + exit.length > CALL_MEMO_BYTES) return null;
-  let h = Math.imul(2166136261 ^ r.flags, 16777619);
-  h = Math.imul(h ^ request, 16777619);
-  h = Math.imul(h ^ ret, 16777619);
-  h = Math.imul(h ^ Number(BigInt.asUintN(32, r.arg)), 16777619);
-  h = Math.imul(h ^ r.wantLen, 16777619);
-  h = Math.imul(h ^ (r.inFault === null ? -1 : r.inFault), 16777619);
+  let h = mix(0x9747b28c, r.flags);
+  h = mix(h, request);
+  h = mix(h, ret);
+  h = mix(h, Number(BigInt.asUintN(32, r.arg)));
+  h = mix(h, r.wantLen);
+  h = mix(h, r.inFault === null ? -1 : r.inFault);
   h = hashBytes(h, entry);
-  return hashBytes(h, exit);
+  h = hashBytes(h, exit);
+  // Final avalanche (fmix32).
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }
 
 /** The slot remembering exactly this call, or undefined. */
