@@ -4,6 +4,8 @@
 // ones are fetched again on demand through `loader` (e.g. re-read from the
 // recording) when the detail pane needs them.
 
+import type { CallText } from '../../decode/callMemo.js';
+import { IoctlEvent } from '../../decode/event.js';
 import type { DecodedEvent, FdKind, Finding } from '../../decode/types.js';
 import { ROW, summarize, type RowSummary } from './rowSummary.js';
 
@@ -31,6 +33,22 @@ class Interner {
     return this.list[id] ?? '';
   }
 }
+
+/**
+ * The parts of a row that are the same for every call the decoder found to
+ * be a repeat of one it saw before (same bytes, request, return value and
+ * resolution): its names, argument text and flags. Computed and stored once
+ * per distinct call, so a session of repeated polls costs one summary.
+ */
+interface CallPart {
+  nameId: number;
+  retTextId: number;
+  argOff: number;
+  argLen: number;
+  flags: number;
+}
+
+const KIND_INDEX: ReadonlyMap<FdKind, number> = new Map(FD_KINDS.map((k, i) => [k, i]));
 
 /** A list row: the event's summary plus where it sits in the store. */
 export interface Row extends RowSummary {
@@ -76,6 +94,8 @@ export class EventStore {
   private readonly findingsList: { seq: number; finding: Finding }[] = [];
   private readonly ring: (DecodedEvent | undefined)[];
   private readonly reloaded = new Map<number, DecodedEvent>();
+  /** Row parts by the decoder's shared call slot (dropped with the slot). */
+  private readonly parts = new WeakMap<CallText, CallPart>();
   loader: Loader | null = null;
 
   /** keepFull: how many of the most recent full events stay in memory. */
@@ -110,6 +130,11 @@ export class EventStore {
 
   /** Append one event; returns its index. */
   add(ev: DecodedEvent): number {
+    const slot = ev instanceof IoctlEvent ? ev.sharedText : null;
+    if (slot !== null) {
+      const part = this.parts.get(slot);
+      if (part !== undefined) return this.addRepeat(ev as IoctlEvent, part);
+    }
     const i = this.length;
     if (i >= this.cap) this.grow(i + 1);
     const s = summarize(ev);
@@ -124,13 +149,42 @@ export class EventStore {
     this.nameCol[i] = this.names.id(s.name);
     this.retTextCol[i] = this.retTexts.id(s.retText);
     this.flagCol[i] = s.flags;
-    this.kindCol[i] = FD_KINDS.indexOf(s.fdKind);
+    this.kindCol[i] = KIND_INDEX.get(s.fdKind) ?? 6;
+    this.putArgs(i, s.args);
+    if (slot !== null) {
+      const part: CallPart = { nameId: this.nameCol[i] ?? 0, retTextId: this.retTextCol[i] ?? 0, argOff: this.argOff[i] ?? 0, argLen: this.argLen[i] ?? 0, flags: s.flags };
+      this.parts.set(slot, part);
+    }
+    return this.finishAdd(ev, i, s.flags);
+  }
+
+  /** A repeated call: only the per-event columns are new; its text is shared with the first. */
+  private addRepeat(ev: IoctlEvent, part: CallPart): number {
+    const i = this.length;
+    if (i >= this.cap) this.grow(i + 1);
+    this.seqs[i] = ev.seq;
+    this.offCol[i] = ev.record.offset;
+    this.tsCol[i] = ev.ts;
+    this.durCol[i] = ev.dur ?? -1;
+    this.retCol[i] = ev.ret.value;
+    this.pidCol[i] = ev.pid;
+    this.tidCol[i] = ev.tid;
+    this.fdCol[i] = ev.fd;
+    this.nameCol[i] = part.nameId;
+    this.retTextCol[i] = part.retTextId;
+    this.flagCol[i] = part.flags;
+    this.kindCol[i] = KIND_INDEX.get(ev.fdKind) ?? 6;
+    this.argOff[i] = part.argOff;
+    this.argLen[i] = part.argLen;
+    return this.finishAdd(ev, i, part.flags);
+  }
+
+  private finishAdd(ev: DecodedEvent, i: number, flags: number): number {
     const nf = ev.kind === 'ioctl' ? ev.findings.length : 0;
     this.findCol[i] = Math.min(nf, 0xffff);
-    this.putArgs(i, s.args);
     if (ev.kind === 'ioctl') {
       this.ioctls++;
-      if (s.flags & ROW.ERROR) this.errors++;
+      if (flags & ROW.ERROR) this.errors++;
       if (nf > 0) {
         this.findingsBySeq.set(ev.seq, ev.findings);
         for (const finding of ev.findings) this.findingsList.push({ seq: ev.seq, finding });

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { IoctlEvent } from '../../src/decode/event.js';
+import type { DecodedEvent } from '../../src/decode/types.js';
+import { openPipeline } from '../../src/trace/pipeline.js';
+import { encodeHeader, encodeRecord, makeHeader } from '../../src/trace/writer.js';
+import { EventStore } from '../../src/tui/state/eventStore.js';
+import { summarize } from '../../src/tui/state/rowSummary.js';
+import { eehSession } from './recording.js';
+
+/** The EEH session three times over: every call after the first round is a repeat the decoder recognises. */
+async function decodedRepeats(): Promise<DecodedEvent[]> {
+  const header = makeHeader({ arch: 'ppc64le', hostname: 'p9-test', argv: ['qemu-system-ppc64'] });
+  const recs = eehSession();
+  const chunks = [encodeHeader(header), ...[0, 1, 2].flatMap(() => recs.map((r) => encodeRecord(r, 'le')))];
+  async function* bytes() {
+    for (const c of chunks) yield c;
+  }
+  const p = await openPipeline(bytes(), {});
+  const out: DecodedEvent[] = [];
+  for await (const b of p.batches()) out.push(...b);
+  return out;
+}
+
+describe('EventStore', () => {
+  it('stores repeated calls with the same row as a fresh summary of each event', async () => {
+    const events = await decodedRepeats();
+    expect(events.filter((e) => e.kind === 'ioctl').length).toBe(33);
+    // The decoder shares one call slot between repeats: the path under test.
+    const slots = events.flatMap((e) => (e instanceof IoctlEvent && e.sharedText !== null ? [e.sharedText] : []));
+    expect(slots.length).toBeGreaterThan(new Set(slots).size);
+    const store = new EventStore(4);
+    for (const ev of events) store.add(ev);
+    expect(store.length).toBe(events.length);
+    let errors = 0;
+    let findings = 0;
+    events.forEach((ev, i) => {
+      const s = summarize(ev);
+      const row = store.row(i);
+      expect({ ...row, index: 0, seq: 0, findings: 0 }).toEqual({ ...s, index: 0, seq: 0, findings: 0 });
+      expect(row.seq).toBe(ev.seq);
+      if (ev.kind === 'ioctl') {
+        expect(row.findings).toBe(ev.findings.length);
+        expect(store.findings(i)).toEqual(ev.findings);
+        findings += ev.findings.length;
+        if (ev.ret.value < 0) errors++;
+      }
+    });
+    expect(store.errors).toBe(errors);
+    expect(errors).toBeGreaterThanOrEqual(3);
+    expect(store.findingsTotal).toBe(findings);
+    expect(store.ioctls).toBe(33);
+  });
+
+  it('a late finding marks only its own row, not the other repeats of the same call', async () => {
+    const events = await decodedRepeats();
+    const store = new EventStore();
+    for (const ev of events) store.add(ev);
+    const first = events.findIndex((e) => e.kind === 'ioctl' && e.ret.value === 2);
+    const again = events.findIndex((e, i) => i > first && e.kind === 'ioctl' && e.ret.value === 2);
+    expect(again).toBeGreaterThan(first);
+    const before = store.flags(again);
+    store.addFinding(store.seq(first), { rule: 'test-rule', severity: 'warning', message: 'late' });
+    expect(store.row(first).findings).toBe(1);
+    expect(store.flags(again)).toBe(before);
+    expect(store.row(again).findings).toBe(0);
+  });
+});
