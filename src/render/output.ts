@@ -5,6 +5,8 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 
 const CHUNK = 1 << 16;
+const SCRATCH_BYTES = 1 << 19;
+let scratch: Buffer | undefined;
 
 export class Output {
   private buf = '';
@@ -53,8 +55,17 @@ export class Output {
     this.buf = '';
     if (s === '' || this.broken) return;
     if (this.fd !== null) {
-      const b = Buffer.from(s, 'utf8');
-      for (let off = 0; off < b.length; ) off += writeSync(this.fd, b, off);
+      // Encoded into one reused buffer (no new buffer per flush) when it surely fits: UTF-8 takes at most 3 bytes per UTF-16 unit.
+      let b: Buffer;
+      let n: number;
+      if (s.length * 3 <= SCRATCH_BYTES) {
+        b = scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES);
+        n = b.write(s, 0, 'utf8');
+      } else {
+        b = Buffer.from(s, 'utf8');
+        n = b.length;
+      }
+      for (let off = 0; off < n; ) off += writeSync(this.fd, b, off, n - off);
     } else if (this.stream) {
       if (!this.stream.write(s)) {
         await new Promise<void>((resolve) => {

@@ -121,7 +121,7 @@ export class TextRenderer {
     let tail: string;
     if (ct === null) tail = tailText(ev);
     else if (ct.textTail !== null) tail = ct.textTail;
-    else tail = ct.textTail = tailText(ev);
+    else tail = ct.textTail = flat(tailText(ev));
     let s = this.leader(ev.tid, ev.ts) + 'ioctl(' + this.fdText(ev) + ', ' + tail;
     if (this.opts.duration && ev.dur !== null) s += ' <' + formatSeconds(ev.dur) + '>';
     s += '\n';
@@ -129,7 +129,7 @@ export class TextRenderer {
       if (ct === null) s += this.findingsText(ev);
       else {
         if (ct.textFindingsLevel !== this.minFinding) {
-          ct.textFindings = this.findingsText(ev);
+          ct.textFindings = flat(this.findingsText(ev));
           ct.textFindingsLevel = this.minFinding;
         }
         s += ct.textFindings as string;
@@ -192,6 +192,14 @@ export class TextRenderer {
 
 export function hex(n: number): string {
   return '0x' + (n >>> 0 === n ? n.toString(16) : BigInt.asUintN(64, BigInt(n)).toString(16));
+}
+
+/**
+ * A flat copy of a string built by concatenation. Reused text would otherwise
+ * stay a tree of small pieces that every output write walks again.
+ */
+function flat(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
 }
 
 /** `REQUEST, ARG) = RET (…)`: the line after the fd, without -T's duration. */
