@@ -2,7 +2,7 @@
 // dispatches here by fd kind).
 
 import type { DecodedIoctl } from '../decode/types.js';
-import { fieldNumber, fieldValue, getField, scalarPayload } from './fields.js';
+import { getField, inNumber, inValue, outNumber, outValue, scalarPayload } from './fields.js';
 import { attemptOf, recordMap, succeeded } from './outcome.js';
 import type { SessionModel } from './session.js';
 import type { ContainerState, EehOpEntry, GroupState, ProcessState } from './state.js';
@@ -31,21 +31,21 @@ export function onContainer(ev: DecodedIoctl, name: string, c: ContainerState, p
     }
     case 'VFIO_IOMMU_GET_INFO': {
       if (!ok) break;
-      const flags = fieldNumber(ev.out, 'flags') ?? 0;
-      const bitmap = fieldValue(ev.out, 'iova_pgsizes');
+      const flags = outNumber(ev, 'flags') ?? 0;
+      const bitmap = outValue(ev, 'iova_pgsizes');
       if (flags & VFIO_IOMMU_INFO_PGSIZES && bitmap !== undefined) c.pgsizes = { seq: ev.seq, bitmap };
       break;
     }
     case 'VFIO_IOMMU_MAP_DMA':
-      recordMap(c.dma, ev, fieldValue(ev.in, 'iova'), fieldValue(ev.in, 'size'), fieldValue(ev.in, 'vaddr'));
+      recordMap(c.dma, ev, inValue(ev, 'iova'), inValue(ev, 'size'), inValue(ev, 'vaddr'));
       break;
     case 'VFIO_IOMMU_UNMAP_DMA': {
       if (!ok) break;
-      const flags = fieldNumber(ev.in, 'flags') ?? 0;
+      const flags = inNumber(ev, 'flags') ?? 0;
       if (flags & VFIO_DMA_UNMAP_FLAG_ALL) c.dma.unmapAll();
       else {
-        const iova = fieldValue(ev.in, 'iova');
-        const size = fieldValue(ev.in, 'size');
+        const iova = inValue(ev, 'iova');
+        const size = inValue(ev, 'size');
         if (iova !== undefined && size !== undefined) c.dma.unmap(iova, size);
       }
       break;
@@ -65,7 +65,7 @@ export function onContainer(ev: DecodedIoctl, name: string, c: ContainerState, p
 }
 
 function onEeh(ev: DecodedIoctl, c: ContainerState): void {
-  const op = fieldNumber(ev.in, 'op');
+  const op = inNumber(ev, 'op');
   if (op === undefined) return;
   const e = c.eeh;
   // One literal of a fixed shape (no spread, no property added later): this

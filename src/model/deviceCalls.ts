@@ -3,7 +3,7 @@
 
 import type { DecodedIoctl } from '../decode/types.js';
 import { DmaSpace } from './dma.js';
-import { arrayValues, fieldNumber, fieldValue } from './fields.js';
+import { arrayValues, inNumber, inValue, outNumber, outValue } from './fields.js';
 import { attemptOf, recordMap, succeeded } from './outcome.js';
 import type { SessionModel } from './session.js';
 import type { DeviceState, IoasState, IommufdState, IrqState, ProcessState } from './state.js';
@@ -18,28 +18,28 @@ export function onDevice(m: SessionModel, ev: DecodedIoctl, name: string, d: Dev
       if (ok)
         d.info = {
           seq: ev.seq,
-          flags: fieldNumber(ev.out, 'flags') ?? 0,
-          numRegions: fieldNumber(ev.out, 'num_regions') ?? 0,
-          numIrqs: fieldNumber(ev.out, 'num_irqs') ?? 0,
+          flags: outNumber(ev, 'flags') ?? 0,
+          numRegions: outNumber(ev, 'num_regions') ?? 0,
+          numIrqs: outNumber(ev, 'num_irqs') ?? 0,
         };
       break;
     case 'VFIO_DEVICE_GET_REGION_INFO': {
-      const index = fieldNumber(ev.in, 'index');
+      const index = inNumber(ev, 'index');
       if (!ok || index === undefined) break;
       d.regions.set(index, {
         index,
         seq: ev.seq,
-        flags: fieldNumber(ev.out, 'flags') ?? 0,
-        size: fieldValue(ev.out, 'size') ?? 0n,
-        offset: fieldValue(ev.out, 'offset') ?? 0n,
-        capOffset: fieldNumber(ev.out, 'cap_offset') ?? 0,
+        flags: outNumber(ev, 'flags') ?? 0,
+        size: outValue(ev, 'size') ?? 0n,
+        offset: outValue(ev, 'offset') ?? 0n,
+        capOffset: outNumber(ev, 'cap_offset') ?? 0,
       });
       break;
     }
     case 'VFIO_DEVICE_GET_IRQ_INFO': {
-      const index = fieldNumber(ev.in, 'index');
+      const index = inNumber(ev, 'index');
       if (!ok || index === undefined) break;
-      irqOf(d, index).info = { seq: ev.seq, flags: fieldNumber(ev.out, 'flags') ?? 0, count: fieldNumber(ev.out, 'count') ?? 0 };
+      irqOf(d, index).info = { seq: ev.seq, flags: outNumber(ev, 'flags') ?? 0, count: outNumber(ev, 'count') ?? 0 };
       break;
     }
     case 'VFIO_DEVICE_SET_IRQS':
@@ -47,13 +47,13 @@ export function onDevice(m: SessionModel, ev: DecodedIoctl, name: string, d: Dev
       break;
     case 'VFIO_DEVICE_BIND_IOMMUFD': {
       if (d.bind?.ok && !ok) break;
-      const iommufdFd = fieldNumber(ev.in, 'iommufd') ?? -1;
-      d.bind = { ...attemptOf(ev), iommufdFd, devid: ok ? (fieldNumber(ev.out, 'out_devid') ?? null) : null };
+      const iommufdFd = inNumber(ev, 'iommufd') ?? -1;
+      d.bind = { ...attemptOf(ev), iommufdFd, devid: ok ? (outNumber(ev, 'out_devid') ?? null) : null };
       break;
     }
     case 'VFIO_DEVICE_ATTACH_IOMMUFD_PT': {
       if (d.attach?.ok && !ok) break;
-      const ptId = (ok ? fieldNumber(ev.out, 'pt_id') : undefined) ?? fieldNumber(ev.in, 'pt_id') ?? 0;
+      const ptId = (ok ? outNumber(ev, 'pt_id') : undefined) ?? inNumber(ev, 'pt_id') ?? 0;
       d.attach = { ...attemptOf(ev), ptId };
       break;
     }
@@ -82,33 +82,33 @@ export function onIommufd(ev: DecodedIoctl, name: string, f: IommufdState): void
   const ok = succeeded(ev);
   switch (name) {
     case 'IOMMU_IOAS_ALLOC': {
-      const id = ok ? fieldNumber(ev.out, 'out_ioas_id') : undefined;
+      const id = ok ? outNumber(ev, 'out_ioas_id') : undefined;
       if (id !== undefined) ioasOf(f, id, ev.seq);
       break;
     }
     case 'IOMMU_DESTROY': {
-      const id = fieldNumber(ev.in, 'id');
+      const id = inNumber(ev, 'id');
       if (ok && id !== undefined) f.ioas.delete(id);
       break;
     }
     case 'IOMMU_IOAS_IOVA_RANGES': {
-      const id = fieldNumber(ev.in, 'ioas_id');
-      const align = fieldValue(ev.out, 'out_iova_alignment');
+      const id = inNumber(ev, 'ioas_id');
+      const align = outValue(ev, 'out_iova_alignment');
       if (ok && id !== undefined && align !== undefined) ioasOf(f, id, ev.seq).iovaAlignment = align;
       break;
     }
     case 'IOMMU_IOAS_MAP':
     case 'IOMMU_IOAS_MAP_FILE': {
-      const id = fieldNumber(ev.in, 'ioas_id');
+      const id = inNumber(ev, 'ioas_id');
       if (id === undefined) break;
-      const iova = (ok ? fieldValue(ev.out, 'iova') : undefined) ?? fieldValue(ev.in, 'iova');
-      recordMap(ioasOf(f, id, ev.seq).dma, ev, iova, fieldValue(ev.in, 'length'), fieldValue(ev.in, 'user_va') ?? null);
+      const iova = (ok ? outValue(ev, 'iova') : undefined) ?? inValue(ev, 'iova');
+      recordMap(ioasOf(f, id, ev.seq).dma, ev, iova, inValue(ev, 'length'), inValue(ev, 'user_va') ?? null);
       break;
     }
     case 'IOMMU_IOAS_UNMAP': {
-      const id = fieldNumber(ev.in, 'ioas_id');
-      const iova = fieldValue(ev.in, 'iova');
-      const length = fieldValue(ev.in, 'length');
+      const id = inNumber(ev, 'ioas_id');
+      const iova = inValue(ev, 'iova');
+      const length = inValue(ev, 'length');
       if (!ok || id === undefined || iova === undefined || length === undefined) break;
       const dma = ioasOf(f, id, ev.seq).dma;
       if (iova === 0n && length === U64_MAX) dma.unmapAll();
@@ -139,10 +139,10 @@ function irqOf(d: DeviceState, index: number): IrqState {
 }
 
 function applySetIrqs(ev: DecodedIoctl, d: DeviceState): void {
-  const index = fieldNumber(ev.in, 'index');
-  const flags = fieldNumber(ev.in, 'flags');
-  const start = fieldNumber(ev.in, 'start');
-  const count = fieldNumber(ev.in, 'count');
+  const index = inNumber(ev, 'index');
+  const flags = inNumber(ev, 'flags');
+  const start = inNumber(ev, 'start');
+  const count = inNumber(ev, 'count');
   if (index === undefined || flags === undefined || start === undefined || count === undefined) return;
   const irq = irqOf(d, index);
   irq.lastSet = { ...attemptOf(ev), flags, start, count };

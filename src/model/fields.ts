@@ -2,7 +2,9 @@
 // by their kernel C names ("argsz", "err.type", "data[2]"), so a grep for a
 // header field finds its use here too.
 
-import type { FieldNode } from '../decode/types.js';
+import { big, onSide, readNum, readScalar, type CompiledStruct, type Plan } from '../decode/compile.js';
+import { IoctlEvent } from '../decode/event.js';
+import type { DecodedIoctl, FieldNode } from '../decode/types.js';
 
 const pathCache = new Map<string, string[]>();
 
@@ -82,4 +84,68 @@ export function arrayValues(root: FieldNode | null | undefined, path: string): b
   if (!node?.children) return out;
   for (const k of node.children) if (k.value !== undefined && !k.unreadable) out.push(k.value);
   return out;
+}
+
+// ---- values straight from the bytes ----------------------------------------
+// The model and the audit read a few top-level scalars of most calls ("op",
+// "flags", "index"). Building the payload tree for that was most of their
+// per-event cost; the decoder keeps what the tree is built from (the compiled
+// struct and the bytes), so a plain top-level scalar is read from there with
+// the tree's own rules. Anything else (nested paths, conditional fields,
+// names an anonymous union could shadow, events whose trees were replaced)
+// goes through the tree.
+
+const directPlans = new WeakMap<CompiledStruct, Map<string, Plan>>();
+
+function namesOf(cs: CompiledStruct, count: Map<string, number>): void {
+  for (const p of cs.plans) {
+    const t = p.f.type;
+    if ((t.kind === 'struct' || t.kind === 'union') && t.name === '' && p.sub) namesOf(p.sub, count);
+    else count.set(p.name, (count.get(p.name) ?? 0) + 1);
+  }
+}
+
+/** Top-level scalar fields that appear in the tree exactly where and when their plan says. */
+function plansOf(cs: CompiledStruct): Map<string, Plan> {
+  let m = directPlans.get(cs);
+  if (m) return m;
+  const count = new Map<string, number>();
+  namesOf(cs, count);
+  m = new Map();
+  for (const p of cs.plans) if (p.read !== -1 && !p.f.when && count.get(p.name) === 1) m.set(p.name, p);
+  directPlans.set(cs, m);
+  return m;
+}
+
+/** Like fieldValue(ev.in / ev.out, path), without building the tree when it can be avoided. */
+export function sideValue(ev: DecodedIoctl, side: 'in' | 'out', path: string): bigint | undefined {
+  const pl = ev instanceof IoctlEvent ? ev.structPayload : null;
+  if (pl !== null) {
+    const p = plansOf(pl.cs).get(path);
+    if (p !== undefined) {
+      const b = side === 'in' ? pl.entry : pl.exit;
+      const dv = side === 'in' ? pl.dv : pl.dvExit;
+      // The same tests the tree walk makes: no side, not this side's field, past argsz, not captured.
+      if (b === null || dv === null || b.length === 0 || !onSide(p.dir, side)) return undefined;
+      if (p.off + p.size > pl.limit || p.off + p.size > b.length) return undefined;
+      return p.size === 8 ? readScalar(dv, p.read as Exclude<Plan['read'], -1>, p.off, pl.le) : big(readNum(dv, p.read as Exclude<Plan['read'], -1>, p.off, pl.le));
+    }
+  }
+  return fieldValue(side === 'in' ? ev.in : ev.out, path);
+}
+
+export function inValue(ev: DecodedIoctl, path: string): bigint | undefined {
+  return sideValue(ev, 'in', path);
+}
+export function outValue(ev: DecodedIoctl, path: string): bigint | undefined {
+  return sideValue(ev, 'out', path);
+}
+/** As a JS number (exact for the u32/s32 fields it is used on). */
+export function inNumber(ev: DecodedIoctl, path: string): number | undefined {
+  const v = sideValue(ev, 'in', path);
+  return v === undefined ? undefined : Number(v);
+}
+export function outNumber(ev: DecodedIoctl, path: string): number | undefined {
+  const v = sideValue(ev, 'out', path);
+  return v === undefined ? undefined : Number(v);
 }

@@ -2,7 +2,7 @@
 
 import type { DecodedIoctl } from '../decode/types.js';
 import type { DmaSpace } from './dma.js';
-import { fieldNumber } from './fields.js';
+import { inNumber } from './fields.js';
 import type { Attempt } from './state.js';
 
 export function attemptOf(ev: DecodedIoctl): Attempt {
@@ -22,7 +22,7 @@ export function recordMap(
   vaddr: bigint | null | undefined,
 ): void {
   if (iova === undefined || size === undefined) return;
-  const m = { iova, size, vaddr: vaddr ?? null, flags: fieldNumber(ev.in, 'flags') ?? 0, seq: ev.seq };
+  const m = { iova, size, vaddr: vaddr ?? null, flags: inNumber(ev, 'flags') ?? 0, seq: ev.seq };
   if (succeeded(ev)) dma.map(m);
   else dma.noteFailed({ ...m, errno: ev.ret.errno });
 }

@@ -2,7 +2,7 @@
 // and set cap_offset 0; the caller should call again with the larger size.
 
 import type { DecodedIoctl } from '../../decode/types.js';
-import { fieldNumber } from '../../model/fields.js';
+import { inNumber, outNumber } from '../../model/fields.js';
 import { succeeded, type EventContext } from '../../model/session.js';
 import { VFIO_DEVICE_FLAGS_CAPS, VFIO_REGION_INFO_FLAG_CAPS } from '../../../decoders/device.js';
 import { VFIO_IOMMU_INFO_CAPS } from '../../../decoders/type1.js';
@@ -33,16 +33,16 @@ export function capsChecks(): Check {
       if (name === null) return;
       const flag = CAPS_FLAG[name];
       if (flag === undefined) return;
-      const index = name === 'VFIO_DEVICE_GET_REGION_INFO' ? (fieldNumber(ev.in, 'index') ?? null) : null;
+      const index = name === 'VFIO_DEVICE_GET_REGION_INFO' ? (inNumber(ev, 'index') ?? null) : null;
       const key = `${ctx.obj.id}:${name}:${index ?? ''}`;
-      const given = fieldNumber(ev.in, 'argsz');
+      const given = inNumber(ev, 'argsz');
       if (given === undefined) return;
       const prev = pending.get(key);
       if (prev && given >= prev.needed) pending.delete(key);
       if (!succeeded(ev)) return;
-      const needed = fieldNumber(ev.out, 'argsz');
-      const flags = fieldNumber(ev.out, 'flags') ?? 0;
-      const capOffset = fieldNumber(ev.out, 'cap_offset');
+      const needed = outNumber(ev, 'argsz');
+      const flags = outNumber(ev, 'flags') ?? 0;
+      const capOffset = outNumber(ev, 'cap_offset');
       if (needed !== undefined && needed > given && flags & flag && capOffset === 0) {
         pending.set(key, { seq: ev.seq, pid: ev.pid, fd: ev.fd, ioctl: name, index, given, needed });
       }

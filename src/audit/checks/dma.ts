@@ -3,7 +3,7 @@
 
 import type { DecodedIoctl } from '../../decode/types.js';
 import type { DmaSpace } from '../../model/dma.js';
-import { fieldNumber, fieldValue } from '../../model/fields.js';
+import { inNumber, inValue } from '../../model/fields.js';
 import type { EventContext } from '../../model/session.js';
 import { IOMMU_IOAS_MAP_FIXED_IOVA } from '../../../decoders/iommufd.js';
 import { VFIO_DMA_MAP_FLAG_VADDR, VFIO_DMA_UNMAP_FLAG_ALL, VFIO_DMA_UNMAP_FLAG_VADDR } from '../../../decoders/type1.js';
@@ -42,11 +42,11 @@ function decodeOp(ev: DecodedIoctl, ctx: EventContext): DmaOp | null {
   const obj = ctx.obj;
   const name = ev.ioctl;
   if (obj.kind === 'container' && (name === 'VFIO_IOMMU_MAP_DMA' || name === 'VFIO_IOMMU_UNMAP_DMA')) {
-    const flags = fieldNumber(ev.in, 'flags') ?? 0;
+    const flags = inNumber(ev, 'flags') ?? 0;
     if (flags & FLAG_VADDR) return null;
     if (name === 'VFIO_IOMMU_UNMAP_DMA' && flags & VFIO_DMA_UNMAP_FLAG_ALL) return null;
-    const iova = fieldValue(ev.in, 'iova');
-    const size = fieldValue(ev.in, 'size');
+    const iova = inValue(ev, 'iova');
+    const size = inValue(ev, 'size');
     if (iova === undefined || size === undefined) return null;
     const pg = obj.pgsizes && obj.pgsizes.bitmap > 0n ? obj.pgsizes : null;
     return {
@@ -54,27 +54,27 @@ function decodeOp(ev: DecodedIoctl, ctx: EventContext): DmaOp | null {
       kind: name === 'VFIO_IOMMU_MAP_DMA' ? 'map' : 'unmap',
       iova,
       size,
-      vaddr: name === 'VFIO_IOMMU_MAP_DMA' ? (fieldValue(ev.in, 'vaddr') ?? null) : null,
+      vaddr: name === 'VFIO_IOMMU_MAP_DMA' ? (inValue(ev, 'vaddr') ?? null) : null,
       align: pg ? { unit: minPage(pg.bitmap), seq: pg.seq, from: 'VFIO_IOMMU_GET_INFO iova_pgsizes' } : null,
       where: `container fd ${obj.fd}`,
     };
   }
   if (obj.kind === 'iommufd' && (name === 'IOMMU_IOAS_MAP' || name === 'IOMMU_IOAS_MAP_FILE' || name === 'IOMMU_IOAS_UNMAP')) {
-    const id = fieldNumber(ev.in, 'ioas_id');
-    const iova = fieldValue(ev.in, 'iova');
-    const length = fieldValue(ev.in, 'length');
+    const id = inNumber(ev, 'ioas_id');
+    const iova = inValue(ev, 'iova');
+    const length = inValue(ev, 'length');
     if (id === undefined || iova === undefined || length === undefined) return null;
     const ioas = obj.ioas.get(id);
     if (!ioas) return null;
     const isMap = name !== 'IOMMU_IOAS_UNMAP';
-    if (isMap && !((fieldNumber(ev.in, 'flags') ?? 0) & IOMMU_IOAS_MAP_FIXED_IOVA)) return null; // kernel picks the IOVA
+    if (isMap && !((inNumber(ev, 'flags') ?? 0) & IOMMU_IOAS_MAP_FIXED_IOVA)) return null; // kernel picks the IOVA
     if (!isMap && iova === 0n && length === U64_MAX) return null; // unmap everything
     return {
       space: ioas.dma,
       kind: isMap ? 'map' : 'unmap',
       iova,
       size: length,
-      vaddr: name === 'IOMMU_IOAS_MAP' ? (fieldValue(ev.in, 'user_va') ?? null) : null,
+      vaddr: name === 'IOMMU_IOAS_MAP' ? (inValue(ev, 'user_va') ?? null) : null,
       align: ioas.iovaAlignment && ioas.iovaAlignment > 0n ? { unit: ioas.iovaAlignment, seq: ioas.seq, from: 'out_iova_alignment' } : null,
       where: `IOAS ${id} (iommufd fd ${obj.fd})`,
     };

@@ -2,7 +2,7 @@
 // backend, and the recovery sequence reset → deactivate → configure.
 
 import type { DecodedIoctl } from '../../decode/types.js';
-import { fieldNumber } from '../../model/fields.js';
+import { inNumber } from '../../model/fields.js';
 import type { EventContext } from '../../model/session.js';
 import type { ContainerState, EehOpEntry } from '../../model/state.js';
 import { VFIO_EEH } from '../../../decoders/container.js';
@@ -53,7 +53,7 @@ export function eehChecks(): Check {
   }
 
   function onEehOp(ev: DecodedIoctl, c: ContainerState, r: Reporter, sawStart: boolean): void {
-    const op = fieldNumber(ev.in, 'op');
+    const op = inNumber(ev, 'op');
     if (op === undefined) return;
     const at = { seq: ev.seq, pid: ev.pid };
     const opName = eehOpName(op);

@@ -1,7 +1,7 @@
 // SET_IRQS against what GET_IRQ_INFO said the index can do.
 
 import type { DecodedIoctl } from '../../decode/types.js';
-import { fieldNumber } from '../../model/fields.js';
+import { inNumber } from '../../model/fields.js';
 import type { EventContext } from '../../model/session.js';
 import { VFIO_IRQ_INFO_EVENTFD } from '../../../decoders/device.js';
 import { VFIO_IRQ_SET_DATA_EVENTFD } from '../../../decoders/irqs.js';
@@ -12,10 +12,10 @@ export function irqChecks(): Check {
   return {
     before(ev: DecodedIoctl, ctx: EventContext, r: Reporter): void {
       if (ev.ioctl !== 'VFIO_DEVICE_SET_IRQS' || ctx.obj.kind !== 'device') return;
-      const index = fieldNumber(ev.in, 'index');
-      const flags = fieldNumber(ev.in, 'flags');
-      const start = fieldNumber(ev.in, 'start') ?? 0;
-      const count = fieldNumber(ev.in, 'count') ?? 0;
+      const index = inNumber(ev, 'index');
+      const flags = inNumber(ev, 'flags');
+      const start = inNumber(ev, 'start') ?? 0;
+      const count = inNumber(ev, 'count') ?? 0;
       if (index === undefined || flags === undefined) return;
       const info = ctx.obj.irqs.get(index)?.info;
       if (!info) return;
