@@ -9,9 +9,11 @@
 // inFault, fd path and both sides' bytes. A hit is confirmed field by field
 // and byte by byte; the hash only finds the candidate.
 
+import { Buffer } from 'node:buffer';
 import type { CompiledStruct } from './compile.js';
 import type { FieldNode, Finding, RetInfo } from './types.js';
 import type { IoctlRecord } from '../trace/events.js';
+import { argHighOf, argLowOf, IoctlRecordView } from '../trace/recordView.js';
 
 /** Payloads larger than this (both sides together) are decoded every time. */
 export const CALL_MEMO_BYTES = 512;
@@ -32,7 +34,9 @@ export interface CallSlot extends CallText {
   flags: number;
   request: number;
   ret: number;
-  arg: bigint;
+  /** The arg register's low and high 32 bits. */
+  argLow: number;
+  argHigh: number;
   wantLen: number;
   inFault: number | null;
   fdPath: string;
@@ -78,6 +82,8 @@ function hashBytes(h: number, b: Uint8Array): number {
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   const n = a.length;
   if (n !== b.length) return false;
+  // Longer runs: one native memcmp beats the loop.
+  if (n > 24) return Buffer.compare(a, b) === 0;
   for (let k = 0; k < n; k++) if (a[k] !== b[k]) return false;
   return true;
 }
@@ -87,10 +93,13 @@ export function callHash(r: IoctlRecord, request: number, ret: number): number |
   const entry = r.entry;
   const exit = r.exit;
   if (entry.length + exit.length > CALL_MEMO_BYTES) return null;
+  // Low and high words tell a register value apart only within 64 bits.
+  if (!(r instanceof IoctlRecordView && r.fromBytes) && (r.arg < 0n || r.arg > 0xffffffffffffffffn)) return null;
   let h = mix(0x9747b28c, r.flags);
   h = mix(h, request);
   h = mix(h, ret);
-  h = mix(h, Number(BigInt.asUintN(32, r.arg)));
+  h = mix(h, argLowOf(r));
+  h = mix(h, argHighOf(r));
   h = mix(h, r.wantLen);
   h = mix(h, r.inFault === null ? -1 : r.inFault);
   h = hashBytes(h, entry);
@@ -107,7 +116,7 @@ export function callHash(r: IoctlRecord, request: number, ret: number): number |
 export function findCall(memo: CallMemo, h: number, r: IoctlRecord, request: number, ret: number): CallSlot | undefined {
   const s = memo.get(h);
   if (
-    s === undefined || s.flags !== r.flags || s.request !== request || s.ret !== ret || s.arg !== r.arg || s.wantLen !== r.wantLen ||
+    s === undefined || s.flags !== r.flags || s.request !== request || s.ret !== ret || s.argLow !== argLowOf(r) || s.argHigh !== argHighOf(r) || s.wantLen !== r.wantLen ||
     s.inFault !== r.inFault || s.fdPath !== r.fdPath || !sameBytes(s.entry, r.entry) || !sameBytes(s.exit, r.exit)
   ) {
     return undefined;
@@ -123,7 +132,8 @@ export function rememberCall(memo: CallMemo, h: number, r: IoctlRecord, request:
     flags: r.flags,
     request,
     ret,
-    arg: r.arg,
+    argLow: argLowOf(r),
+    argHigh: argHighOf(r),
     wantLen: r.wantLen,
     inFault: r.inFault,
     fdPath: r.fdPath,

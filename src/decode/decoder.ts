@@ -13,6 +13,7 @@ import { makeFormatter, escapeBytes, hexOf, hexNum, rawText, type Formatter } fr
 import { registry as defaultRegistry, type Registry } from './registry.js';
 import { enottyMeaning, genericErrnoMeaning } from './explain.js';
 import { IoctlEvent, type StructPayload } from './event.js';
+import { argOf, fdOf, requestOf, retOf, tEntryOf, tExitOf } from '../trace/recordView.js';
 import { callHash, findCall, rememberCall, type CallMemo, type CallSlot } from './callMemo.js';
 
 export interface Decoder {
@@ -215,12 +216,12 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
 
   function decodeIoctl(r: IoctlRecord): DecodedIoctl {
     const s = seq++;
-    const fd = toInt32(r.fd);
+    const fd = fdOf(r);
     const incomplete = (r.flags & IOCTL_FLAG.NO_EXIT) !== 0;
-    const ret = incomplete ? 0 : Number(r.ret);
+    const ret = incomplete ? 0 : retOf(r);
     const st = fds.resolve(r.pid, fd, r.fdPath);
     const kind = st.kind;
-    const request = toUint32(r.request);
+    const request = requestOf(r);
     const nr = decodeIo(enc, request);
     const cands = nr >= 0 ? reg.byNr.get(nr) : undefined;
     const rv = cands && cands.length > 0 ? resolveCached(nr, cands, kind, st) : null;
@@ -260,7 +261,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     let inVals: Vals = {};
     let outVals: Vals | null = null;
     let argDisplay = '';
-    const argNum = r.arg <= 0x7fffffffn ? Number(r.arg) : Number(BigInt.asIntN(64, r.arg));
+    const argNum = argOf(r);
 
     if ((r.flags & IOCTL_FLAG.TRUNCATED) !== 0) {
       findings.push({ rule: 'capture-truncated', severity: 'info', message: `captured ${r.entry.length} of ${r.wantLen} bytes (payload cap); later fields are not shown` });
@@ -359,7 +360,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
 
   /** A call decoded before, byte for byte: its results again, with this record's bytes and times. */
   function repeated(r: IoctlRecord, s: number, fd: number, st: FdState, request: number, rv: Resolved, slot: CallSlot, incomplete: boolean, ret: number): DecodedIoctl {
-    const argNum = r.arg <= 0x7fffffffn ? Number(r.arg) : Number(BigInt.asIntN(64, r.arg));
+    const argNum = argOf(r);
     aftermath(r, s, st, rv.desc, slot.retInfo, argNum, incomplete, ret);
     let payload: StructPayload | null = null;
     if (slot.cs !== null) {
@@ -381,8 +382,9 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
   ): IoctlEvent {
     const ev = new IoctlEvent(r, retInfo);
     ev.seq = s;
-    ev.ts = rel(r.tEntry);
-    ev.dur = incomplete ? null : Number(r.tExit) - Number(r.tEntry);
+    const tEntry = tEntryOf(r);
+    ev.ts = tEntry >= startNum ? tEntry - startNum : tEntry;
+    ev.dur = incomplete ? null : tExitOf(r) - tEntry;
     ev.pid = r.pid;
     ev.tid = r.tid;
     ev.fd = fd;

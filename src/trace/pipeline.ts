@@ -67,7 +67,8 @@ const FEED = 1 << 15;
 export async function openPipeline(source: AsyncIterable<Uint8Array>, opts: PipelineOptions): Promise<Pipeline> {
   const bytes = opts.recordTo !== undefined ? tee(source, opts.recordTo) : source;
   const it = bytes[Symbol.asyncIterator]();
-  const parser = new RecordingParser();
+  // Records go only to the decoder and on inside events (never spread): views are safe.
+  const parser = new RecordingParser({ views: true });
   // Records that arrived with the header wait for the first batch.
   let first: TraceRecord[] = [];
   while (parser.header === null) {

@@ -14,6 +14,7 @@ import {
   type RuleKind,
   type TraceRecord,
 } from './events.js';
+import { IoctlRecordView } from './recordView.js';
 
 export const MAGIC = 'VFTRACE1';
 export const FORMAT_VERSION = 1;
@@ -172,6 +173,16 @@ export class RecordingParser {
   offset = 0;
   private pending: Uint8Array | null = null;
   private le = true;
+  private readonly views: boolean;
+
+  /**
+   * `views`: IOCTL records are IoctlRecordViews (64-bit fields read on access,
+   * no BigInt per field up front) — for consumers that do not copy records
+   * with a spread.
+   */
+  constructor(opts: { views?: boolean } = {}) {
+    this.views = opts.views === true;
+  }
 
   push(chunk: Uint8Array): TraceRecord[] {
     const out: TraceRecord[] = [];
@@ -271,6 +282,13 @@ export class RecordingParser {
     const pathAt = p + IOCTL_FIXED_LEN;
     const inAt = pathAt + pathLen;
     const outAt = inAt + inLen;
+    if (this.views) {
+      return new IoctlRecordView(
+        dv, p, le, at, flags, dv.getUint32(p + 8, le), dv.getUint32(p + 12, le), dv.getUint32(p + 64, le),
+        inFault === 0xffffffff ? null : inFault, outFault === 0xffffffff ? null : outFault, dv.getUint8(p + 86) as RuleKind,
+        decodeText(b, pathAt, pathLen), b.subarray(inAt, inAt + inLen), b.subarray(outAt, outAt + outLen),
+      );
+    }
     return {
       type: 'ioctl',
       offset: at,

@@ -1,0 +1,195 @@
+// An IOCTL record that reads its 64-bit fields from the stream's bytes when
+// asked, instead of allocating six BigInts per record up front. It is an
+// IoctlRecord (same names, same types; the bigint fields can be assigned),
+// and hot consumers read the numbers they need through the *Of() helpers
+// below without any BigInt at all. Plain IoctlRecord objects work with the
+// same helpers.
+//
+// Its 64-bit fields are accessors on the prototype: `{ ...record }` does not
+// copy them. RecordingParser hands these out only when asked (the pipeline);
+// anything that copies records parses them as plain objects.
+
+import { type IoctlRecord, type RuleKind } from './events.js';
+
+const TWO32 = 4294967296;
+
+/** Offsets of the 64-bit fields in an IOCTL record (docs/recording-format.md). */
+const T_ENTRY = 16;
+const T_EXIT = 24;
+const FD = 32;
+const REQUEST = 40;
+const ARG = 48;
+const RET = 56;
+
+export class IoctlRecordView implements IoctlRecord {
+  readonly type = 'ioctl' as const;
+  offset: number;
+  flags: number;
+  pid: number;
+  tid: number;
+  wantLen: number;
+  inFault: number | null;
+  outFault: number | null;
+  ruleKind: RuleKind;
+  fdPath: string;
+  entry: Uint8Array;
+  exit: Uint8Array;
+  private readonly dv: DataView;
+  /** Record start in dv. */
+  private readonly at: number;
+  private readonly le: boolean;
+  /** Byte offset of the low / high 32-bit word inside a 64-bit field. */
+  private readonly lo: number;
+  private readonly hi: number;
+  /** A bigint field was assigned: the bytes no longer tell its value, so the helpers go through the bigint. */
+  private changed = false;
+  private vTEntry: bigint | undefined = undefined;
+  private vTExit: bigint | undefined = undefined;
+  private vFd: bigint | undefined = undefined;
+  private vRequest: bigint | undefined = undefined;
+  private vArg: bigint | undefined = undefined;
+  private vRet: bigint | undefined = undefined;
+
+  constructor(
+    dv: DataView, at: number, le: boolean, offset: number, flags: number, pid: number, tid: number, wantLen: number,
+    inFault: number | null, outFault: number | null, ruleKind: RuleKind, fdPath: string, entry: Uint8Array, exit: Uint8Array,
+  ) {
+    this.dv = dv;
+    this.at = at;
+    this.le = le;
+    this.lo = le ? 0 : 4;
+    this.hi = le ? 4 : 0;
+    this.offset = offset;
+    this.flags = flags;
+    this.pid = pid;
+    this.tid = tid;
+    this.wantLen = wantLen;
+    this.inFault = inFault;
+    this.outFault = outFault;
+    this.ruleKind = ruleKind;
+    this.fdPath = fdPath;
+    this.entry = entry;
+    this.exit = exit;
+  }
+
+  get tEntry(): bigint {
+    return (this.vTEntry ??= this.dv.getBigUint64(this.at + T_ENTRY, this.le));
+  }
+  set tEntry(v: bigint) {
+    this.vTEntry = v;
+    this.changed = true;
+  }
+  get tExit(): bigint {
+    return (this.vTExit ??= this.dv.getBigUint64(this.at + T_EXIT, this.le));
+  }
+  set tExit(v: bigint) {
+    this.vTExit = v;
+    this.changed = true;
+  }
+  get fd(): bigint {
+    return (this.vFd ??= this.dv.getBigUint64(this.at + FD, this.le));
+  }
+  set fd(v: bigint) {
+    this.vFd = v;
+    this.changed = true;
+  }
+  get request(): bigint {
+    return (this.vRequest ??= this.dv.getBigUint64(this.at + REQUEST, this.le));
+  }
+  set request(v: bigint) {
+    this.vRequest = v;
+    this.changed = true;
+  }
+  get arg(): bigint {
+    return (this.vArg ??= this.dv.getBigUint64(this.at + ARG, this.le));
+  }
+  set arg(v: bigint) {
+    this.vArg = v;
+    this.changed = true;
+  }
+  get ret(): bigint {
+    return (this.vRet ??= this.dv.getBigInt64(this.at + RET, this.le));
+  }
+  set ret(v: bigint) {
+    this.vRet = v;
+    this.changed = true;
+  }
+
+  /** The bytes still tell every field (nothing was assigned). */
+  get fromBytes(): boolean {
+    return !this.changed;
+  }
+  /** Low 32 bits of a field, unsigned. */
+  low32(field: number): number {
+    return this.dv.getUint32(this.at + field + this.lo, this.le);
+  }
+  /** High 32 bits of a field, signed. */
+  high32(field: number): number {
+    return this.dv.getInt32(this.at + field + this.hi, this.le);
+  }
+}
+
+/** Number(x) for a 64-bit field read as hi:lo (hi signed), exact when it fits; else null. */
+function exact(hi: number, lo: number): number | null {
+  return hi >= -2097152 && hi < 2097152 ? hi * TWO32 + lo : null;
+}
+
+/** The fd argument as a C int (low 32 bits, signed). */
+export function fdOf(r: IoctlRecord): number {
+  if (r instanceof IoctlRecordView && r.fromBytes) return r.low32(FD) | 0;
+  const n = Number(r.fd);
+  return n >= 0 && n <= 0x7fffffff ? n : Number(BigInt.asIntN(32, r.fd));
+}
+
+/** The request as an unsigned int (low 32 bits). */
+export function requestOf(r: IoctlRecord): number {
+  if (r instanceof IoctlRecordView && r.fromBytes) return r.low32(REQUEST);
+  const n = Number(r.request);
+  return n >= 0 && n <= 0xffffffff ? n : Number(BigInt.asUintN(32, r.request));
+}
+
+/** Number(r.ret). */
+export function retOf(r: IoctlRecord): number {
+  if (r instanceof IoctlRecordView && r.fromBytes) {
+    const n = exact(r.high32(RET), r.low32(RET));
+    if (n !== null) return n;
+  }
+  return Number(r.ret);
+}
+
+/** Number(r.tEntry). */
+export function tEntryOf(r: IoctlRecord): number {
+  if (r instanceof IoctlRecordView && r.fromBytes) {
+    const hi = r.high32(T_ENTRY);
+    if (hi >= 0 && hi < 2097152) return hi * TWO32 + r.low32(T_ENTRY);
+  }
+  return Number(r.tEntry);
+}
+
+/** Number(r.tExit). */
+export function tExitOf(r: IoctlRecord): number {
+  if (r instanceof IoctlRecordView && r.fromBytes) {
+    const hi = r.high32(T_EXIT);
+    if (hi >= 0 && hi < 2097152) return hi * TWO32 + r.low32(T_EXIT);
+  }
+  return Number(r.tExit);
+}
+
+/** The arg register as a signed 64-bit number (Number(BigInt.asIntN(64, arg))). */
+export function argOf(r: IoctlRecord): number {
+  if (r instanceof IoctlRecordView && r.fromBytes) {
+    const n = exact(r.high32(ARG), r.low32(ARG));
+    if (n !== null) return n;
+  }
+  return r.arg <= 0x7fffffffn ? Number(r.arg) : Number(BigInt.asIntN(64, r.arg));
+}
+
+/** Low and high 32 bits of the arg register (unsigned, signed): together they are the whole value. */
+export function argLowOf(r: IoctlRecord): number {
+  if (r instanceof IoctlRecordView && r.fromBytes) return r.low32(ARG);
+  return Number(BigInt.asUintN(32, r.arg));
+}
+export function argHighOf(r: IoctlRecord): number {
+  if (r instanceof IoctlRecordView && r.fromBytes) return r.high32(ARG);
+  return Number(BigInt.asIntN(32, r.arg >> 32n));
+}
