@@ -115,6 +115,15 @@ export class IoctlRecordView implements IoctlRecord {
     this.changed = true;
   }
 
+  /** A plain IoctlRecord (what JSON.stringify and friends see: the fields, not the view's insides). */
+  toJSON(): IoctlRecord {
+    return {
+      type: 'ioctl', offset: this.offset, flags: this.flags, pid: this.pid, tid: this.tid, tEntry: this.tEntry, tExit: this.tExit, fd: this.fd,
+      request: this.request, arg: this.arg, ret: this.ret, wantLen: this.wantLen, inFault: this.inFault, outFault: this.outFault,
+      ruleKind: this.ruleKind, fdPath: this.fdPath, entry: this.entry, exit: this.exit,
+    };
+  }
+
   /** The bytes still tell every field (nothing was assigned). */
   get fromBytes(): boolean {
     return !this.changed;

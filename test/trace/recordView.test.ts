@@ -62,6 +62,7 @@ describe('IOCTL record views', () => {
         for (const k of ['type', 'offset', 'flags', 'pid', 'tid', 'tEntry', 'tExit', 'fd', 'request', 'arg', 'ret', 'wantLen', 'inFault', 'outFault', 'ruleKind', 'fdPath', 'entry', 'exit'] as const) {
           expect(v[k]).toEqual(plain[k]);
         }
+        expect(v.toJSON()).toEqual(plain);
         expect(helpers(v)).toEqual(expected(plain));
         expect(helpers(plain)).toEqual(expected(plain));
         // An assigned field wins over the bytes.
