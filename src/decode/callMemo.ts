@@ -11,6 +11,7 @@
 
 import { Buffer } from 'node:buffer';
 import type { CompiledStruct } from './compile.js';
+import type { StructPayload } from './event.js';
 import type { FieldNode, Finding, RetInfo } from './types.js';
 import type { IoctlRecord } from '../trace/events.js';
 import { argHighOf, argLowOf, IoctlRecordView } from '../trace/recordView.js';
@@ -53,6 +54,8 @@ export interface CallSlot extends CallText {
   limit: number;
   /** The kernel wrote the struct back (the event gets an `out`). */
   written: boolean;
+  /** Byte order of the recording. */
+  le: boolean;
   /** Non-struct arguments: the single node, shared (it is never changed). */
   inNode: FieldNode | null;
 }
@@ -125,7 +128,7 @@ export function findCall(memo: CallMemo, h: number, r: IoctlRecord, request: num
 }
 
 /** Remembers a decoded call (the bytes are copied). */
-export function rememberCall(memo: CallMemo, h: number, r: IoctlRecord, request: number, ret: number, made: Pick<CallSlot, 'argDisplay' | 'findings' | 'retInfo' | 'cs' | 'argsz' | 'limit' | 'written' | 'inNode'>): CallSlot {
+export function rememberCall(memo: CallMemo, h: number, r: IoctlRecord, request: number, ret: number, made: Pick<CallSlot, 'argDisplay' | 'findings' | 'retInfo' | 'cs' | 'argsz' | 'limit' | 'written' | 'le' | 'inNode'>): CallSlot {
   if (memo.size >= CALL_MEMO_ENTRIES) memo.clear();
   const slot: CallSlot = {
     hash: h,
@@ -146,6 +149,7 @@ export function rememberCall(memo: CallMemo, h: number, r: IoctlRecord, request:
     argsz: made.argsz,
     limit: made.limit,
     written: made.written,
+    le: made.le,
     inNode: made.inNode,
     textTail: null,
     textFindings: null,
@@ -153,4 +157,15 @@ export function rememberCall(memo: CallMemo, h: number, r: IoctlRecord, request:
   };
   memo.set(h, slot);
   return slot;
+}
+
+/** A repeated call's struct payload: this record's bytes with what the slot remembers (null for non-struct calls). */
+export function slotPayload(r: IoctlRecord, slot: CallSlot): StructPayload | null {
+  if (slot.cs === null) return null;
+  const entry = r.entry;
+  const ex = slot.written ? r.exit : null;
+  return {
+    cs: slot.cs, entry, dv: new DataView(entry.buffer, entry.byteOffset, entry.byteLength), exit: ex,
+    dvExit: ex !== null ? new DataView(ex.buffer, ex.byteOffset, ex.byteLength) : null, le: slot.le, ret: slot.ret, argsz: slot.argsz, limit: slot.limit,
+  };
 }

@@ -342,7 +342,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     if (h !== null && rv !== null && rv.memo !== null) {
       slot = rememberCall(rv.memo, h, r, request, ret, {
         argDisplay, findings, retInfo, cs: payload !== null ? payload.cs : null, argsz: payload !== null ? payload.argsz : 0,
-        limit: payload !== null ? payload.limit : 0, written, inNode,
+        limit: payload !== null ? payload.limit : 0, written, le, inNode,
       });
     }
     return makeEvent(r, s, fd, kind, request, ioctlName, desc, candidates, resolution, argDisplay, payload, inNode, incomplete, findings, retInfo, slot);
@@ -362,17 +362,8 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
   function repeated(r: IoctlRecord, s: number, fd: number, st: FdState, request: number, rv: Resolved, slot: CallSlot, incomplete: boolean, ret: number): DecodedIoctl {
     const argNum = argOf(r);
     aftermath(r, s, st, rv.desc, slot.retInfo, argNum, incomplete, ret);
-    let payload: StructPayload | null = null;
-    if (slot.cs !== null) {
-      const entry = r.entry;
-      const ex = slot.written ? r.exit : null;
-      payload = {
-        cs: slot.cs, entry, dv: new DataView(entry.buffer, entry.byteOffset, entry.byteLength), exit: ex,
-        dvExit: ex !== null ? new DataView(ex.buffer, ex.byteOffset, ex.byteLength) : null, le, ret, argsz: slot.argsz, limit: slot.limit,
-      };
-    }
     const findings = slot.findings.length === 0 ? [] : slot.findings.slice();
-    return makeEvent(r, s, fd, st.kind, request, rv.name, rv.desc, rv.candidates, rv.res, slot.argDisplay, payload, slot.inNode, incomplete, findings, slot.retInfo, slot);
+    return makeEvent(r, s, fd, st.kind, request, rv.name, rv.desc, rv.candidates, rv.res, slot.argDisplay, null, slot.inNode, incomplete, findings, slot.retInfo, slot);
   }
 
   function makeEvent(
@@ -398,6 +389,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     ev.argDisplay = argDisplay;
     // Struct payloads: trees on first access; the rest are single nodes, built already.
     if (payload !== null) ev.payload = payload;
+    else if (slot !== null && slot.cs !== null) ev.payloadFrom(slot); // a repeated struct call: made when asked for
     else ev.setNodes(inNode, null);
     ev.incomplete = incomplete;
     ev.truncated = (r.flags & IOCTL_FLAG.TRUNCATED) !== 0;

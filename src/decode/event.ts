@@ -5,7 +5,7 @@
 // so what a consumer sees does not depend on whether it looked at the tree.
 
 import type { IoctlRecord } from '../trace/events.js';
-import type { CallText } from './callMemo.js';
+import { slotPayload, type CallSlot, type CallText } from './callMemo.js';
 import type { CompiledStruct } from './compile.js';
 import { buildSide } from './payload.js';
 import type { DecodedIoctl, FdKind, FieldNode, Finding, Resolution, RetInfo } from './types.js';
@@ -48,8 +48,9 @@ export class IoctlEvent implements DecodedIoctl {
   findings: Finding[] = [];
   /** Text cache shared by every call with the same decode (callMemo.ts); the renderer fills it. */
   callText: CallText | null = null;
-  /** Struct payload to build `in`/`out` from; null once built or when there is none. */
-  payload: StructPayload | null = null;
+  private pl: StructPayload | null = null;
+  /** A repeated call's payload, made from the record and its slot when first asked for (the text path never asks). */
+  private plSlot: CallSlot | null = null;
   private inNode: FieldNode | null | undefined = undefined;
   private outNode: FieldNode | null | undefined = undefined;
   /** A tree was assigned from outside: only the trees tell what to show. */
@@ -81,6 +82,24 @@ export class IoctlEvent implements DecodedIoctl {
   /** The struct payload for formatting straight from the bytes, when the trees are the decoder's own. */
   get structPayload(): StructPayload | null {
     return this.assigned ? null : this.payload;
+  }
+
+  /** Struct payload to build `in`/`out` from; null when there is none. */
+  get payload(): StructPayload | null {
+    if (this.plSlot !== null) {
+      this.pl = slotPayload(this.record, this.plSlot);
+      this.plSlot = null;
+    }
+    return this.pl;
+  }
+  set payload(v: StructPayload | null) {
+    this.pl = v;
+    this.plSlot = null;
+  }
+
+  /** The payload of a repeated call, to be made from its slot on first use. */
+  payloadFrom(slot: CallSlot): void {
+    this.plSlot = slot;
   }
 
   /** The shared text cache, when the trees are the decoder's own (else null: render this event afresh). */
