@@ -52,7 +52,7 @@ export class TextRenderer {
   private readonly minFinding: number;
   /** Tids alive in the trace: `[pid N]` is shown while more than one is (as strace -f does). */
   private readonly live = new Set<number>();
-  private readonly pathCache = new Map<string, string>();
+  private readonly pathCache = new Map<string, { fd: number; path: string; text: string }>();
   /**
    * Processes whose exits and signals are worth a line: the traced command,
    * attached processes, and any process that made a call shown here. Helpers
@@ -102,15 +102,20 @@ export class TextRenderer {
     return this.opts.time === 1 ? hms : hms + '.' + pad(us, 6);
   }
 
-  private fdText(ev: DecodedIoctl): string {
-    if (!this.opts.fdPaths || ev.fdPath === '') return String(ev.fd);
+  /** `ioctl(FD<PATH>, `, remembered per path for the fd number last seen with it. */
+  private opening(ev: DecodedIoctl): string {
+    if (!this.opts.fdPaths || ev.fdPath === '') return 'ioctl(' + ev.fd + ', ';
     let p = this.pathCache.get(ev.fdPath);
     if (p === undefined) {
-      p = '<' + escapeRaw(ev.fdPath) + '>';
+      p = { fd: NaN, path: '<' + escapeRaw(ev.fdPath) + '>', text: '' };
       if (this.pathCache.size > 4096) this.pathCache.clear();
       this.pathCache.set(ev.fdPath, p);
     }
-    return ev.fd + p;
+    if (p.fd !== ev.fd) {
+      p.fd = ev.fd;
+      p.text = flat('ioctl(' + ev.fd + p.path + ', ');
+    }
+    return p.text;
   }
 
   private ioctl(ev: DecodedIoctl): string {
@@ -122,7 +127,7 @@ export class TextRenderer {
     if (ct === null) tail = tailText(ev);
     else if (ct.textTail !== null) tail = ct.textTail;
     else tail = ct.textTail = flat(tailText(ev));
-    let s = this.leader(ev.tid, ev.ts) + 'ioctl(' + this.fdText(ev) + ', ' + tail;
+    let s = this.leader(ev.tid, ev.ts) + this.opening(ev) + tail;
     if (this.opts.duration && ev.dur !== null) s += ' <' + formatSeconds(ev.dur) + '>';
     s += '\n';
     if (ev.findings.length > 0 && this.minFinding < 3) {
