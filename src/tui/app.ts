@@ -321,8 +321,15 @@ export class TuiApp {
     const w = (this.header.width as number) || 80;
     const l1 = `vfiotrace  ${this.source.mode === 'file' ? 'recording' : 'target'}: ${this.source.title}`;
     const shown = pids.length > 6 ? `${pids.slice(0, 6).join(',')} +${pids.length - 6}` : pids.join(',');
-    const l2 = `pids ${shown || '-'}  events ${s.length} (ioctls ${s.ioctls}, errors ${s.errors})  ${this.status_ === 'running' ? `${this.rate.perSecond.toFixed(0)}/s  ` : ''}[${state}${v.follow ? ', follow' : ''}]  findings ${s.findingsTotal}  ? help`;
+    const l2 = `pids ${shown || '-'}  events ${s.length} (ioctls ${s.ioctls}, errors ${s.errors})  ${this.status_ === 'running' ? `${this.loadingText()}${this.rate.perSecond.toFixed(0)}/s  ` : ''}[${state}${v.follow ? ', follow' : ''}]  findings ${s.findingsTotal}  ? help`;
     this.header.setContent(`${esc(fit(l1, w))}\n${esc(fit(l2, w))}`);
+  }
+
+  /** "loading 42%  " while a recording is read (the list is usable meanwhile), else empty. */
+  private loadingText(): string {
+    const p = this.source.progress?.();
+    if (!p || p.total <= 0) return '';
+    return `loading ${Math.min(100, Math.floor((p.read * 100) / p.total))}%  `;
   }
 
   /** Rebuild the detail lines when the selected event changed. */

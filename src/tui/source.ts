@@ -35,4 +35,6 @@ export interface TuiSource {
   stateLines?(): string[];
   /** Re-fetch a full event whose details were dropped from memory. */
   reload?: Loader;
+  /** How far a recording has been read (bytes), while it loads; null when unknown (live). */
+  progress?(): { read: number; total: number } | null;
 }

@@ -179,9 +179,28 @@ export class FileSource extends BaseSource {
     super(deps, path);
     this.title = path;
   }
+  private readBytes = 0;
+  private totalBytes = 0;
   pids(): number[] { return [...new Set([...this.pidList, ...this.seen])]; }
   detach(): void {}
-  protected bytes(): AsyncIterable<Uint8Array> { return this.open(this.path); }
+  progress(): { read: number; total: number } | null {
+    return this.totalBytes > 0 ? { read: this.readBytes, total: this.totalBytes } : null;
+  }
+  protected bytes(): AsyncIterable<Uint8Array> {
+    try {
+      this.totalBytes = statSync(this.path).size;
+    } catch {
+      // The open below reports the file's problem; no progress meanwhile.
+    }
+    return this.counted(this.open(this.path));
+  }
+  /** Counts the bytes as they pass (one addition per chunk) for the header's progress. */
+  private async *counted(src: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    for await (const chunk of src) {
+      this.readBytes += chunk.length;
+      yield chunk;
+    }
+  }
   protected recordTo(): string | undefined { return undefined; }
   protected override onHeader(h: RecordingHeader): void {
     this.pidList = h.attachedPids.slice();

@@ -1,4 +1,4 @@
-import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -35,6 +35,17 @@ describe('FileSource', () => {
     expect(state).toMatch(/container fd 3: VFIO_SPAPR_TCE_v2_IOMMU/);
     expect(state).toMatch(/EEH PE state: NORMAL/);
     expect(state).toMatch(/GET_STATE -> STOPPED/);
+  });
+
+  it('reports how much of the recording it has read, up to all of it', async () => {
+    const src = new FileSource(tuiDeps(null), rec, (p) => createReadStream(p, { highWaterMark: 256 }));
+    expect(src.progress()).toBeNull();
+    const seen: number[] = [];
+    await src.run({ event: () => seen.push(src.progress()?.read ?? -1), late: () => {}, note: () => {} });
+    const size = statSync(rec).size;
+    expect(seen[0]).toBeGreaterThan(0);
+    expect(seen[0]).toBeLessThan(size);
+    expect(src.progress()).toEqual({ read: size, total: size });
   });
 
   it('re-reads an event from disk by its offset, with its original sequence number', async () => {
