@@ -1,11 +1,18 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { createDecoder } from '../../src/decode/decoder.js';
 import { IoctlEvent } from '../../src/decode/event.js';
-import type { DecodedEvent } from '../../src/decode/types.js';
+import { registry } from '../../src/decode/registry.js';
+import type { DecodedEvent, FieldNode } from '../../src/decode/types.js';
 import { openPipeline } from '../../src/trace/pipeline.js';
 import { encodeHeader, encodeRecord, makeHeader } from '../../src/trace/writer.js';
 import { EventStore } from '../../src/tui/state/eventStore.js';
-import { summarize } from '../../src/tui/state/rowSummary.js';
+import { ROW, summarize } from '../../src/tui/state/rowSummary.js';
+import { header, PATH, record } from '../decode/helpers.js';
 import { eehSession } from './recording.js';
+
+const anyChanged = (n: FieldNode | null | undefined): boolean => !!n && (!!n.changed || (n.children ?? []).some(anyChanged));
+const nrs = [...new Set(registry().ioctls.filter((d) => d.arg.kind === 'struct').map((d) => d.nr))];
 
 /** The EEH session three times over: every call after the first round is a repeat the decoder recognises. */
 async function decodedRepeats(): Promise<DecodedEvent[]> {
@@ -63,5 +70,35 @@ describe('EventStore', () => {
     expect(store.row(first).findings).toBe(1);
     expect(store.flags(again)).toBe(before);
     expect(store.row(again).findings).toBe(0);
+  });
+
+  it('marks a row changed exactly when the exit tree has a changed field (also when the bytes came back the same)', () => {
+    let same = 0;
+    let changed = 0;
+    fc.assert(
+      fc.property(
+        fc.constantFrom('x86_64', 'ppc64'),
+        fc.constantFrom(...nrs),
+        fc.constantFrom(PATH.container, PATH.device, PATH.iommufd),
+        fc.uint8Array({ minLength: 4, maxLength: 120 }),
+        fc.array(fc.record({ at: fc.nat(130), v: fc.integer({ min: 0, max: 255 }) }), { maxLength: 4 }),
+        fc.integer({ min: -8, max: 8 }),
+        (arch, nr, path, entry, flips, grow) => {
+          new DataView(entry.buffer).setUint32(0, entry.length, arch !== 'ppc64');
+          let exit = entry.slice(0, Math.max(0, entry.length + Math.min(0, grow)));
+          if (grow > 0) exit = Uint8Array.from([...exit, ...new Uint8Array(grow)]);
+          for (const f of flips) if (f.at < exit.length) exit[f.at] = f.v;
+          const ev = createDecoder(header(arch)).decode(record(arch, { nr, path, entry, exit }));
+          if (ev.kind !== 'ioctl') return;
+          const flag = (summarize(ev).flags & ROW.CHANGED) !== 0;
+          expect(flag).toBe(anyChanged(ev.out));
+          if (flag) changed++;
+          else if (ev.out) same++;
+        },
+      ),
+      { numRuns: 400 },
+    );
+    expect(same).toBeGreaterThan(20);
+    expect(changed).toBeGreaterThan(20);
   });
 });

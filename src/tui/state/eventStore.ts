@@ -48,6 +48,9 @@ interface CallPart {
   flags: number;
 }
 
+/** Distinct calls whose row parts are remembered (about as many as the decoder remembers per resolution). */
+const PARTS_KEEP = 4096;
+
 const KIND_INDEX: ReadonlyMap<FdKind, number> = new Map(FD_KINDS.map((k, i) => [k, i]));
 
 /** A list row: the event's summary plus where it sits in the store. */
@@ -94,8 +97,12 @@ export class EventStore {
   private readonly findingsList: { seq: number; finding: Finding }[] = [];
   private readonly ring: (DecodedEvent | undefined)[];
   private readonly reloaded = new Map<number, DecodedEvent>();
-  /** Row parts by the decoder's shared call slot (dropped with the slot). */
-  private readonly parts = new WeakMap<CallText, CallPart>();
+  /**
+   * Row parts by the decoder's shared call slot. A plain Map emptied when
+   * full, not a WeakMap: with a stream of distinct calls, a million weak
+   * entries made the garbage collector the largest cost of loading.
+   */
+  private readonly parts = new Map<CallText, CallPart>();
   loader: Loader | null = null;
 
   /** keepFull: how many of the most recent full events stay in memory. */
@@ -153,6 +160,7 @@ export class EventStore {
     this.putArgs(i, s.args);
     if (slot !== null) {
       const part: CallPart = { nameId: this.nameCol[i] ?? 0, retTextId: this.retTextCol[i] ?? 0, argOff: this.argOff[i] ?? 0, argLen: this.argLen[i] ?? 0, flags: s.flags };
+      if (this.parts.size >= PARTS_KEEP) this.parts.clear();
       this.parts.set(slot, part);
     }
     return this.finishAdd(ev, i, s.flags);

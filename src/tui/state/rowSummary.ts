@@ -1,7 +1,8 @@
 // What one list row needs from a DecodedEvent, computed once at ingestion so
 // the full event (trees, bytes) can be dropped later.
 
-import type { DecodedEvent, FdKind, FieldNode } from '../../decode/types.js';
+import { IoctlEvent } from '../../decode/event.js';
+import type { DecodedEvent, DecodedIoctl, FdKind, FieldNode } from '../../decode/types.js';
 import { EndReason, ProcessEventKind } from '../../trace/events.js';
 
 export interface RowSummary {
@@ -35,6 +36,24 @@ function anyChanged(n: FieldNode | null): boolean {
   if (!n) return false;
   if (n.changed) return true;
   return (n.children ?? []).some(anyChanged);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+/**
+ * Whether the kernel changed any field it wrote back. The tree marks a field
+ * changed only where its exit bytes differ from its entry bytes, so a struct
+ * written back byte for byte as it went in (most replies to map/unmap/set
+ * calls) has no changed field: that is known without building the tree.
+ */
+function outChanged(ev: DecodedIoctl): boolean {
+  const pl = ev instanceof IoctlEvent ? ev.structPayload : null;
+  if (pl !== null && (pl.exit === null || sameBytes(pl.entry, pl.exit))) return false;
+  return anyChanged(ev.out);
 }
 
 /** `{argsz=40, flags=0, op=VFIO_EEH_PE_GET_STATE, ...}` from the entry tree. */
@@ -90,7 +109,7 @@ export function summarize(ev: DecodedEvent): RowSummary {
     else if (ev.ret.value < 0) flags |= ROW.ERROR;
     if (ev.truncated) flags |= ROW.TRUNCATED;
     if (ev.findings.length > 0) flags |= ROW.FINDING;
-    if (anyChanged(ev.out)) flags |= ROW.CHANGED;
+    if (outChanged(ev)) flags |= ROW.CHANGED;
     let retText: string;
     if (ev.incomplete) retText = '?';
     else if (ev.ret.errno) retText = `-1 ${ev.ret.errno}${ev.ret.meaning ? ` (${ev.ret.meaning})` : ''}`;
