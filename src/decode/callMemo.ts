@@ -28,6 +28,8 @@ export interface CallText {
   /** Finding lines under the call, for the level in `textFindingsLevel`. */
   textFindings: string | null;
   textFindingsLevel: number;
+  /** JSON from `,"fd_kind"` to the end of the line. */
+  jsonTail: string | null;
 }
 
 export interface CallSlot extends CallText {
@@ -154,6 +156,7 @@ export function rememberCall(memo: CallMemo, h: number, r: IoctlRecord, request:
     textTail: null,
     textFindings: null,
     textFindingsLevel: -1,
+    jsonTail: null,
   };
   memo.set(h, slot);
   return slot;

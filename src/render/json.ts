@@ -4,6 +4,7 @@
 
 import { memoPayload, payloadMemo } from '../decode/memo.js';
 import { IoctlEvent } from '../decode/event.js';
+import { flat } from './flat.js';
 import type { DecodedEvent, DecodedIoctl, DecodedProcess, DecodedEnd, FieldNode, Finding } from '../decode/types.js';
 import { EndReason, ProcessEventKind } from '../trace/events.js';
 
@@ -79,10 +80,20 @@ function payloadJson(ev: DecodedIoctl): { in: string; out: string } {
 }
 
 function ioctlJson(ev: DecodedIoctl): string {
+  const s = '{"type":"ioctl","seq":' + ev.seq + ',"ts":' + jsonInt(ev.ts) + ',"dur":' + (ev.dur === null ? 'null' : jsonInt(ev.dur));
+  const head = s + ',"pid":' + ev.pid + ',"tid":' + ev.tid + ',"fd":' + ev.fd;
+  // Calls decoded alike (callMemo.ts) have the same JSON after the fd: built once.
+  const ct = ev instanceof IoctlEvent ? ev.sharedText : null;
+  if (ct === null) return head + ioctlJsonTail(ev);
+  if (ct.jsonTail === null) ct.jsonTail = flat(ioctlJsonTail(ev));
+  return head + ct.jsonTail;
+}
+
+/** `,"fd_kind":…` to the end of the line: everything after the per-call numbers. */
+function ioctlJsonTail(ev: DecodedIoctl): string {
   const r = ev.ret;
   const failed = !ev.incomplete && r.value < 0;
-  let s = '{"type":"ioctl","seq":' + ev.seq + ',"ts":' + jsonInt(ev.ts) + ',"dur":' + (ev.dur === null ? 'null' : jsonInt(ev.dur));
-  s += ',"pid":' + ev.pid + ',"tid":' + ev.tid + ',"fd":' + ev.fd + ',"fd_kind":' + str(ev.fdKind) + ',"fd_path":' + str(ev.fdPath);
+  let s = ',"fd_kind":' + str(ev.fdKind) + ',"fd_path":' + str(ev.fdPath);
   s += ',"request":' + jsonInt(ev.request) + ',"ioctl":' + (ev.ioctl === null ? 'null' : str(ev.ioctl));
   s += ',"family":' + (ev.family === null ? 'null' : str(ev.family)) + ',"resolution":' + str(ev.resolution);
   s += ',"candidates":' + (ev.candidates.length === 0 ? '[]' : JSON.stringify(ev.candidates));

@@ -8,6 +8,7 @@ import type { DecodedEvent, DecodedIoctl, DecodedProcess, FieldNode, RetInfo, Se
 import type { RecordingHeader } from '../trace/events.js';
 import { ProcessEventKind } from '../trace/events.js';
 import { escapeRaw } from './escape.js';
+import { flat } from './flat.js';
 import { errnoMessage, signalName } from './names.js';
 import { renderEntry, renderExit } from './payload.js';
 
@@ -197,14 +198,6 @@ export class TextRenderer {
 
 export function hex(n: number): string {
   return '0x' + (n >>> 0 === n ? n.toString(16) : BigInt.asUintN(64, BigInt(n)).toString(16));
-}
-
-/**
- * A flat copy of a string built by concatenation. Reused text would otherwise
- * stay a tree of small pieces that every output write walks again.
- */
-function flat(s: string): string {
-  return Buffer.from(s, 'utf8').toString('utf8');
 }
 
 /** `REQUEST, ARG) = RET (…)`: the line after the fd, without -T's duration. */
