@@ -62,6 +62,9 @@ describe('call memo', () => {
           const fresh = createDecoder(header(arch), { callMemo: false });
           const ta = new TextRenderer(null, { findings: 'info' });
           const tb = new TextRenderer(null, { findings: 'info' });
+          // A second pair at another level shares the slots' text: finding lines must follow each renderer's level.
+          const ea = new TextRenderer(null, { findings: 'error', fdPaths: false });
+          const eb = new TextRenderer(null, { findings: 'error', fdPaths: false });
           for (const c of calls) {
             const p = pool[c.payload % pool.length]!;
             const entry = p.entry.slice();
@@ -74,6 +77,7 @@ describe('call memo', () => {
             const b = fresh.decode(record(arch, { ...o, entry: entry.slice(), exit: exit.slice() }));
             if (a instanceof IoctlEvent && a.callText !== null && a.callText.textTail !== null) hits++;
             expect(ta.render(a)).toBe(tb.render(b));
+            expect(ea.render(a)).toBe(eb.render(b));
             expect(renderJson(a).replace(/"(ts|dur)":\d+/g, '')).toBe(renderJson(b).replace(/"(ts|dur)":\d+/g, ''));
             const pa = plain(a) as Record<string, unknown>;
             const pb = plain(b) as Record<string, unknown>;
