@@ -7,7 +7,7 @@ import type { DecodedEvent, FieldNode } from '../../src/decode/types.js';
 import { openPipeline } from '../../src/trace/pipeline.js';
 import { encodeHeader, encodeRecord, makeHeader } from '../../src/trace/writer.js';
 import { EventStore } from '../../src/tui/state/eventStore.js';
-import { ROW, summarize } from '../../src/tui/state/rowSummary.js';
+import { ROW, shortArgs, summarize } from '../../src/tui/state/rowSummary.js';
 import { header, PATH, record } from '../decode/helpers.js';
 import { eehSession } from './recording.js';
 
@@ -100,5 +100,28 @@ describe('EventStore', () => {
     );
     expect(same).toBeGreaterThan(20);
     expect(changed).toBeGreaterThan(20);
+  });
+
+  it('shows the same argument text as the entry tree gives, on random payloads of every struct ioctl', () => {
+    let structs = 0;
+    fc.assert(
+      fc.property(
+        fc.constantFrom('x86_64', 'ppc64'),
+        fc.constantFrom(...nrs),
+        fc.constantFrom(PATH.container, PATH.group, PATH.device, PATH.iommufd),
+        fc.uint8Array({ minLength: 0, maxLength: 120 }),
+        fc.integer({ min: 0, max: 130 }),
+        (arch, nr, path, entry, argsz) => {
+          if (entry.length >= 4) new DataView(entry.buffer).setUint32(0, argsz, arch !== 'ppc64');
+          const ev = createDecoder(header(arch)).decode(record(arch, { nr, path, entry }));
+          if (ev.kind !== 'ioctl') return;
+          if (ev instanceof IoctlEvent && ev.payload !== null) structs++;
+          const args = summarize(ev).args;
+          expect(args).toBe(shortArgs(ev.in, ev.argDisplay));
+        },
+      ),
+      { numRuns: 600 },
+    );
+    expect(structs).toBeGreaterThan(200);
   });
 });

@@ -1,7 +1,9 @@
 // What one list row needs from a DecodedEvent, computed once at ingestion so
 // the full event (trees, bytes) can be dropped later.
 
-import { IoctlEvent } from '../../decode/event.js';
+import { big, onSide, readNum, readScalar, type CompiledStruct } from '../../decode/compile.js';
+import { IoctlEvent, type StructPayload } from '../../decode/event.js';
+import type { Formatter } from '../../decode/format.js';
 import type { DecodedEvent, DecodedIoctl, FdKind, FieldNode } from '../../decode/types.js';
 import { EndReason, ProcessEventKind } from '../../trace/events.js';
 
@@ -73,6 +75,72 @@ export function shortArgs(root: FieldNode | null, fallback: string): string {
   return s + '}';
 }
 
+const flatStructs = new WeakMap<CompiledStruct, boolean>();
+
+/** A struct of plain scalars only (no conditions, nesting, arrays or flexible parts): its tree is one level of leaves. */
+function isFlat(cs: CompiledStruct): boolean {
+  let flat = flatStructs.get(cs);
+  if (flat === undefined) {
+    flat = cs.plans.every((p) => p.read !== -1 && p.fmt !== null && !p.f.when);
+    flatStructs.set(cs, flat);
+  }
+  return flat;
+}
+
+/**
+ * shortArgs of the entry tree of a flat struct, read straight from the bytes
+ * with the tree walk's rules (past argsz: absent; not captured: "?"; exit-only
+ * fields: absent). Distinct calls are most of what a busy stream costs, and
+ * their trees were built only for this line. Null: not a flat struct.
+ */
+function flatArgs(pl: StructPayload): string | null {
+  const cs = pl.cs;
+  if (!isFlat(cs)) return null;
+  const b = pl.entry;
+  const vals: Record<string, number> = {};
+  let s = '{';
+  let parts = 0;
+  for (const p of cs.plans) {
+    const end = p.off + p.size;
+    if (end > pl.limit) continue;
+    let part: string;
+    if (end > b.length) {
+      if (!onSide(p.dir, 'in')) continue;
+      part = `${p.name}=?`;
+    } else {
+      const r = p.read as Exclude<typeof p.read, -1>;
+      let v: bigint | undefined;
+      let num: number;
+      if (p.size === 8) {
+        v = readScalar(pl.dv, r, p.off, pl.le);
+        num = Number(v);
+      } else num = readNum(pl.dv, r, p.off, pl.le);
+      vals[p.name] = num;
+      if (!onSide(p.dir, 'in')) continue;
+      part = `${p.name}=${(p.fmt as Formatter)(v ?? big(num), num, vals)}`;
+    }
+    if (s.length + part.length > ARGS_MAX) {
+      s += '...';
+      break;
+    }
+    s += (parts++ > 0 ? ', ' : '') + part;
+  }
+  return parts === 0 && !s.endsWith('...') ? '{…}' : s + '}';
+}
+
+function entryArgs(ev: DecodedIoctl): string {
+  const pl = ev instanceof IoctlEvent ? ev.structPayload : null;
+  if (pl !== null && pl.entry.length > 0) {
+    try {
+      const flat = flatArgs(pl);
+      if (flat !== null) return flat;
+    } catch {
+      // A description's formatter threw: the tree path shows what it can.
+    }
+  }
+  return shortArgs(ev.in, ev.argDisplay);
+}
+
 function processText(kind: ProcessEventKind, value: number, other: number, text: string): string {
   switch (kind) {
     case ProcessEventKind.Start: return `+++ started ${text} +++`;
@@ -123,7 +191,7 @@ export function summarize(ev: DecodedEvent): RowSummary {
       fd: ev.fd,
       fdKind: ev.fdKind,
       name: ioctlName(ev),
-      args: shortArgs(ev.in, ev.argDisplay),
+      args: entryArgs(ev),
       retText,
       flags,
     };
