@@ -62,7 +62,45 @@ export interface CallSlot extends CallText {
   inNode: FieldNode | null;
 }
 
-export type CallMemo = Map<number, CallSlot>;
+/**
+ * The slots of one resolution, and how well they pay. Calls that never repeat
+ * (MAP_DMA at ever-new addresses) would pay hashing, copying and old-space
+ * garbage for nothing: after a round of lookups that mostly missed, the memo
+ * rests for a while, then tries again.
+ */
+export interface CallMemo {
+  slots: Map<number, CallSlot>;
+  lookups: number;
+  hits: number;
+  /** Calls left to decode without the memo. */
+  resting: number;
+}
+
+/** Lookups per judgement, the hit share below which the memo rests, and for how many calls. */
+const ROUND = 4096;
+const MIN_HITS = ROUND / 4;
+const REST = 1 << 16;
+
+export function newCallMemo(): CallMemo {
+  return { slots: new Map(), lookups: 0, hits: 0, resting: 0 };
+}
+
+/** Whether to use the memo for this call (counts the call). */
+export function memoAwake(m: CallMemo): boolean {
+  if (m.resting > 0) {
+    m.resting--;
+    return false;
+  }
+  if (++m.lookups >= ROUND) {
+    if (m.hits < MIN_HITS) {
+      m.resting = REST;
+      m.slots.clear();
+    }
+    m.lookups = 0;
+    m.hits = 0;
+  }
+  return true;
+}
 
 /** One 32-bit word into the hash (MurmurHash3's block step: every input bit reaches every output bit). */
 function mix(h: number, k: number): number {
@@ -119,19 +157,20 @@ export function callHash(r: IoctlRecord, request: number, ret: number): number |
 
 /** The slot remembering exactly this call, or undefined. */
 export function findCall(memo: CallMemo, h: number, r: IoctlRecord, request: number, ret: number): CallSlot | undefined {
-  const s = memo.get(h);
+  const s = memo.slots.get(h);
   if (
     s === undefined || s.flags !== r.flags || s.request !== request || s.ret !== ret || s.argLow !== argLowOf(r) || s.argHigh !== argHighOf(r) || s.wantLen !== r.wantLen ||
     s.inFault !== r.inFault || s.fdPath !== r.fdPath || !sameBytes(s.entry, r.entry) || !sameBytes(s.exit, r.exit)
   ) {
     return undefined;
   }
+  memo.hits++;
   return s;
 }
 
 /** Remembers a decoded call (the bytes are copied). */
 export function rememberCall(memo: CallMemo, h: number, r: IoctlRecord, request: number, ret: number, made: Pick<CallSlot, 'argDisplay' | 'findings' | 'retInfo' | 'cs' | 'argsz' | 'limit' | 'written' | 'le' | 'inNode'>): CallSlot {
-  if (memo.size >= CALL_MEMO_ENTRIES) memo.clear();
+  if (memo.slots.size >= CALL_MEMO_ENTRIES) memo.slots.clear();
   const slot: CallSlot = {
     hash: h,
     flags: r.flags,
@@ -142,8 +181,9 @@ export function rememberCall(memo: CallMemo, h: number, r: IoctlRecord, request:
     wantLen: r.wantLen,
     inFault: r.inFault,
     fdPath: r.fdPath,
-    entry: r.entry.slice(),
-    exit: r.exit.slice(),
+    // new Uint8Array(view) copies; a Buffer's slice() would be a view that pins the whole read.
+    entry: new Uint8Array(r.entry),
+    exit: new Uint8Array(r.exit),
     argDisplay: made.argDisplay,
     findings: made.findings,
     retInfo: made.retInfo,
@@ -158,7 +198,7 @@ export function rememberCall(memo: CallMemo, h: number, r: IoctlRecord, request:
     textFindingsLevel: -1,
     jsonTail: null,
   };
-  memo.set(h, slot);
+  memo.slots.set(h, slot);
   return slot;
 }
 

@@ -14,7 +14,7 @@ import { registry as defaultRegistry, type Registry } from './registry.js';
 import { enottyMeaning, genericErrnoMeaning } from './explain.js';
 import { IoctlEvent, type StructPayload } from './event.js';
 import { argOf, fdOf, requestOf, retOf, tEntryOf, tExitOf } from '../trace/recordView.js';
-import { callHash, findCall, rememberCall, type CallMemo, type CallSlot } from './callMemo.js';
+import { callHash, findCall, memoAwake, newCallMemo, rememberCall, type CallMemo, type CallSlot } from './callMemo.js';
 
 export interface Decoder {
   decode(record: TraceRecord): DecodedEvent;
@@ -208,7 +208,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     if (!r) {
       r = resolve(cands, kind, st);
       // A failed pick names the SET_IOMMU event in a finding: not the same for every call.
-      if (!r.failedPick && useMemo) r.memo = new Map();
+      if (!r.failedPick && useMemo) r.memo = newCallMemo();
       resolvedCache.set(key, r);
     }
     return r;
@@ -226,7 +226,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     const cands = nr >= 0 ? reg.byNr.get(nr) : undefined;
     const rv = cands && cands.length > 0 ? resolveCached(nr, cands, kind, st) : null;
     let h: number | null = null;
-    if (rv !== null && rv.memo !== null) {
+    if (rv !== null && rv.memo !== null && memoAwake(rv.memo)) {
       h = callHash(r, request, ret);
       if (h !== null) {
         const slot = findCall(rv.memo, h, r, request, ret);

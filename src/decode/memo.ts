@@ -17,7 +17,7 @@ export interface Slot<T> {
   ret: number;
   argsz: number;
   limit: number;
-  /** Copies: the payload's own bytes are views into a large read buffer. */
+  /** Copies (new Uint8Array, not slice(): on a Buffer that is a view pinning the whole read buffer). */
   entry: Uint8Array;
   exit: Uint8Array | null;
   value: T;
@@ -61,7 +61,7 @@ export function memoPayload<T>(store: WeakMap<CompiledStruct, Map<number, Slot<T
   }
   const value = make();
   if (m.size >= MEMO_ENTRIES) m.clear();
-  m.set(h, { le: pl.le, ok, ret: pl.ret, argsz: pl.argsz, limit: pl.limit, entry: pl.entry.slice(), exit: ex === null ? null : ex.slice(), value });
+  m.set(h, { le: pl.le, ok, ret: pl.ret, argsz: pl.argsz, limit: pl.limit, entry: new Uint8Array(pl.entry), exit: ex === null ? null : new Uint8Array(ex), value });
   return value;
 }
 

@@ -73,7 +73,7 @@ function decodeText(b: Uint8Array, start: number, len: number): string {
     return pathCacheText[k] as string;
   }
   const text = utf8.decode(b.subarray(start, start + len));
-  pathCacheBytes[pathCacheNext] = b.slice(start, start + len);
+  pathCacheBytes[pathCacheNext] = new Uint8Array(b.subarray(start, start + len)); // a copy: Buffer's slice() is a view pinning the read
   pathCacheText[pathCacheNext] = text;
   pathCacheNext = (pathCacheNext + 1) % PATH_CACHE_SIZE;
   return text;

@@ -6,6 +6,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { memoAwake, newCallMemo } from '../../src/decode/callMemo.js';
 import { createDecoder } from '../../src/decode/decoder.js';
 import { registry } from '../../src/decode/registry.js';
 import type { DecodedEvent } from '../../src/decode/types.js';
@@ -94,5 +95,21 @@ describe('call memo', () => {
     );
     // Most calls repeat one drawn before: the memo was really used.
     expect(hits).toBeGreaterThan(200);
+  });
+
+  it('rests after a round of lookups that mostly missed, and tries again later', () => {
+    const m = newCallMemo();
+    let used = 0;
+    for (let i = 0; i < 4096; i++) if (memoAwake(m)) used++;
+    expect(used).toBe(4096);
+    // No hits in that round: the next calls go without the memo.
+    expect(memoAwake(m)).toBe(false);
+    for (let i = 0; i < 70_000 && !memoAwake(m); i++);
+    expect(m.resting).toBe(0);
+    // A round that hits enough keeps it awake.
+    for (let i = 0; i < 5000; i++) {
+      expect(memoAwake(m)).toBe(true);
+      m.hits++;
+    }
   });
 });
