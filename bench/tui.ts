@@ -19,7 +19,7 @@ import { openPipeline } from '../src/trace/pipeline.js';
 import { TuiApp, type ScreenIO } from '../src/tui/app.js';
 import type { SourceSink, TuiSource } from '../src/tui/source.js';
 import { FileSource } from '../src/tui/sources.js';
-import { writeEehRecording } from '../test/tui/recording.js';
+import { writeDmaRecording, writeEehRecording } from '../test/tui/recording.js';
 
 const COLS = 160;
 const ROWS = 48;
@@ -122,7 +122,7 @@ async function keyLatency(sample: DecodedEvent[]): Promise<void> {
   app.quit();
 }
 
-async function openBig(file: string, n: number): Promise<void> {
+async function openBig(file: string, n: number, what = 'recording'): Promise<void> {
   const term = fakeTerminal();
   const app = new TuiApp(new FileSource(deps(), file, (p) => createReadStream(p, { highWaterMark: 1 << 16 })));
   const t0 = process.hrtime.bigint();
@@ -133,7 +133,7 @@ async function openBig(file: string, n: number): Promise<void> {
   while (app.store.length < n && app.state === 'running') await sleep(10);
   if (app.state === 'error') throw new Error(`${file}: ${app.view.message}`);
   const all = ms(t0);
-  console.log(`open ${n.toLocaleString('en')}-event recording (${mb(statSync(file).size)}): first rows on screen ${firstFrame.toFixed(0)} ms, all events in ${(all / 1000).toFixed(2)} s`);
+  console.log(`open ${n.toLocaleString('en')}-event ${what} (${mb(statSync(file).size)}): first rows on screen ${firstFrame.toFixed(0)} ms, all events in ${(all / 1000).toFixed(2)} s`);
   // Scroll end to end: page through evenly spaced positions, each one drawn.
   const v = app.view;
   v.setFocus('list');
@@ -164,7 +164,8 @@ async function runCase(name: string, file: string, n: number): Promise<void> {
     const sample = await decodedSample(file);
     await (name === 'ingest' ? ingest(sample) : keyLatency(sample));
   } else if (name === 'file') await ingestFile(file, n);
-  else await openBig(file, n);
+  else if (name === 'open-distinct') await openBig(file, n, 'recording of distinct MAP/UNMAP_DMA calls');
+  else await openBig(file, n, 'EEH recording (repeated GET_STATE polls)');
 }
 
 async function main(): Promise<void> {
@@ -176,10 +177,15 @@ async function main(): Promise<void> {
   const n = Number(flag ?? 1_000_000);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vfiotrace-bench-tui-'));
   try {
-    const cases: [string, number][] = [['ingest', 1024], ['keys', 1024], ['file', 200_000], ['open', n]];
-    for (const [c, events] of cases) {
+    const cases: [string, number][] = [['ingest', 1024], ['keys', 1024], ['file', 200_000], ['open', n], ['open-distinct', n]];
+    for (const [c, filler] of cases) {
       const file = path.join(dir, `${c}.vft`);
-      writeEehRecording(file, events);
+      // Both open cases hold n ioctls besides their few setup calls.
+      let events = filler;
+      if (c === 'open-distinct') {
+        writeDmaRecording(file, Math.floor(filler / 2));
+        events = 4 + 2 * Math.floor(filler / 2);
+      } else writeEehRecording(file, filler);
       const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--case', c, file, String(events)], { stdio: 'inherit' });
       if (r.status !== 0) console.log(`${c}: failed (status ${r.status ?? r.signal})`);
       rmSync(file, { force: true });

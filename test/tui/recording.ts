@@ -79,3 +79,52 @@ export function writeEehRecording(path: string, filler = 0): number {
   writeFileSync(path, out);
   return total;
 }
+
+/**
+ * An x86 type1 session of `pairs` MAP_DMA/UNMAP_DMA pairs, each at its own
+ * IOVA: every call is distinct, so nothing is a repeat the decoder or the UI
+ * can reuse (the costly case for loading). Returns the byte count.
+ */
+export function writeDmaRecording(path: string, pairs: number): number {
+  const header = makeHeader({ arch: 'x86_64', hostname: 'x86-test', argv: ['qemu-system-x86_64'] });
+  const C = '/dev/vfio/vfio';
+  const x86 = (n: number) => 0x3b64 + n;
+  const at = (r: NewRecord, n: number): NewRecord => (r.type === 'ioctl' ? { ...r, request: BigInt(x86(n)) } : r);
+  const group = new Uint8Array(4);
+  group[0] = 3;
+  const chunks: Uint8Array[] = [encodeHeader(header)];
+  const setup: NewRecord[] = [
+    at(call(3, C, 0, 0), 0),
+    at(call(3, C, 1, 1, { arg: 3n, kind: RuleKind.Integer }), 1),
+    at(call(4, '/dev/vfio/42', 4, 0, { entry: group, kind: RuleKind.Fixed }), 4),
+    at(call(3, C, 2, 0, { arg: 3n, kind: RuleKind.Integer }), 2),
+  ];
+  for (const r of setup) chunks.push(encodeRecord(r, 'le'));
+  for (let k = 0; k < pairs; k++) {
+    const iova = 0x100000n + BigInt(k) * 4096n;
+    const map = new Uint8Array(32);
+    const dm = new DataView(map.buffer);
+    dm.setUint32(0, 32, true);
+    dm.setUint32(4, 3, true);
+    dm.setBigUint64(8, 0x7f0000000000n + BigInt(k) * 4096n, true);
+    dm.setBigUint64(16, iova, true);
+    dm.setBigUint64(24, 4096n, true);
+    chunks.push(encodeRecord(at(call(3, C, 13, 0, { entry: map }), 13), 'le'));
+    const unmap = new Uint8Array(24);
+    const du = new DataView(unmap.buffer);
+    du.setUint32(0, 24, true);
+    du.setBigUint64(8, iova, true);
+    du.setBigUint64(16, 4096n, true);
+    chunks.push(encodeRecord(at(call(3, C, 14, 0, { entry: unmap }), 14), 'le'));
+  }
+  chunks.push(encodeRecord({ type: 'end', reason: EndReason.Exited, status: 0, dropped: 0, events: BigInt(setup.length + 2 * pairs), text: '' }, 'le'));
+  const total = chunks.reduce((a, c) => a + c.length, 0);
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  writeFileSync(path, out);
+  return total;
+}
