@@ -111,15 +111,19 @@ function mix(h: number, k: number): number {
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
-/** Four bytes at a time. */
-function hashBytes(h: number, b: Uint8Array): number {
-  const n = b.length;
-  const n4 = n & ~3;
-  let k = 0;
-  for (; k < n4; k += 4) h = mix(h, (b[k] as number) | ((b[k + 1] as number) << 8) | ((b[k + 2] as number) << 16) | ((b[k + 3] as number) << 24));
+/** b[from, to), four bytes at a time. */
+function hashBytes(h: number, b: Uint8Array, from: number, to: number): number {
+  const end4 = from + ((to - from) & ~3);
+  let k = from;
+  for (; k < end4; k += 4) h = mix(h, (b[k] as number) | ((b[k + 1] as number) << 8) | ((b[k + 2] as number) << 16) | ((b[k + 3] as number) << 24));
   let t = 0;
-  for (; k < n; k++) t = (t << 8) | (b[k] as number);
-  return mix(mix(h, t), n);
+  for (; k < to; k++) t = (t << 8) | (b[k] as number);
+  return mix(mix(h, t), to - from);
+}
+
+/** The record's entry and exit as one run of its chunk (a view fresh from the reader), else null. */
+function inChunk(r: IoctlRecord): IoctlRecordView | null {
+  return r instanceof IoctlRecordView && r.payloadInChunk ? r : null;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -131,11 +135,27 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** a equals b[at, at + a.length). */
+function sameRun(a: Uint8Array, b: Uint8Array, at: number): boolean {
+  const n = a.length;
+  if (n > 64) return Buffer.compare(a, b.subarray(at, at + n)) === 0;
+  for (let k = 0; k < n; k++) if (a[k] !== b[at + k]) return false;
+  return true;
+}
+
+/** The slot's entry and exit are this record's. */
+function samePayload(s: CallSlot, r: IoctlRecord): boolean {
+  const v = inChunk(r);
+  if (v === null) return sameBytes(s.entry, r.entry) && sameBytes(s.exit, r.exit);
+  return s.entry.length === v.entryLen && s.exit.length === v.exitLen && sameRun(s.entry, v.chunk, v.payloadAt) && sameRun(s.exit, v.chunk, v.payloadAt + v.entryLen);
+}
+
 /** The key hash of a call (null: too large to remember). */
 export function callHash(r: IoctlRecord, request: number, ret: number): number | null {
-  const entry = r.entry;
-  const exit = r.exit;
-  if (entry.length + exit.length > CALL_MEMO_BYTES) return null;
+  const v = inChunk(r);
+  const entryLen = v !== null ? v.entryLen : r.entry.length;
+  const exitLen = v !== null ? v.exitLen : r.exit.length;
+  if (entryLen + exitLen > CALL_MEMO_BYTES) return null;
   // Low and high words tell a register value apart only within 64 bits.
   if (!(r instanceof IoctlRecordView && r.fromBytes) && (r.arg < 0n || r.arg > 0xffffffffffffffffn)) return null;
   let h = mix(0x9747b28c, r.flags);
@@ -145,8 +165,9 @@ export function callHash(r: IoctlRecord, request: number, ret: number): number |
   h = mix(h, argHighOf(r));
   h = mix(h, r.wantLen);
   h = mix(h, r.inFault === null ? -1 : r.inFault);
-  h = hashBytes(h, entry);
-  h = hashBytes(h, exit);
+  h = mix(h, entryLen);
+  if (v !== null) h = hashBytes(h, v.chunk, v.payloadAt, v.payloadAt + entryLen + exitLen);
+  else h = hashBytes(hashBytes(h, r.entry, 0, entryLen), r.exit, 0, exitLen);
   // Final avalanche (fmix32).
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -160,7 +181,7 @@ export function findCall(memo: CallMemo, h: number, r: IoctlRecord, request: num
   const s = memo.slots.get(h);
   if (
     s === undefined || s.flags !== r.flags || s.request !== request || s.ret !== ret || s.argLow !== argLowOf(r) || s.argHigh !== argHighOf(r) || s.wantLen !== r.wantLen ||
-    s.inFault !== r.inFault || s.fdPath !== r.fdPath || !sameBytes(s.entry, r.entry) || !sameBytes(s.exit, r.exit)
+    s.inFault !== r.inFault || s.fdPath !== r.fdPath || !samePayload(s, r)
   ) {
     return undefined;
   }

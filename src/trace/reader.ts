@@ -286,7 +286,7 @@ export class RecordingParser {
       return new IoctlRecordView(
         dv, p, le, at, flags, dv.getUint32(p + 8, le), dv.getUint32(p + 12, le), dv.getUint32(p + 64, le),
         inFault === 0xffffffff ? null : inFault, outFault === 0xffffffff ? null : outFault, dv.getUint8(p + 86) as RuleKind,
-        decodeText(b, pathAt, pathLen), b.subarray(inAt, inAt + inLen), b.subarray(outAt, outAt + outLen),
+        decodeText(b, pathAt, pathLen), b, inAt, inLen, outLen,
       );
     }
     return {

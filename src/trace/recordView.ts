@@ -32,8 +32,15 @@ export class IoctlRecordView implements IoctlRecord {
   outFault: number | null;
   ruleKind: RuleKind;
   fdPath: string;
-  entry: Uint8Array;
-  exit: Uint8Array;
+  /** The bytes the record was parsed from; entry and exit lie back to back at payloadAt. */
+  readonly chunk: Uint8Array;
+  readonly payloadAt: number;
+  readonly entryLen: number;
+  readonly exitLen: number;
+  private vEntry: Uint8Array | undefined = undefined;
+  private vExit: Uint8Array | undefined = undefined;
+  /** entry or exit was assigned: the chunk no longer holds them. */
+  private bytesChanged = false;
   private readonly dv: DataView;
   /** Record start in dv. */
   private readonly at: number;
@@ -52,7 +59,7 @@ export class IoctlRecordView implements IoctlRecord {
 
   constructor(
     dv: DataView, at: number, le: boolean, offset: number, flags: number, pid: number, tid: number, wantLen: number,
-    inFault: number | null, outFault: number | null, ruleKind: RuleKind, fdPath: string, entry: Uint8Array, exit: Uint8Array,
+    inFault: number | null, outFault: number | null, ruleKind: RuleKind, fdPath: string, chunk: Uint8Array, payloadAt: number, entryLen: number, exitLen: number,
   ) {
     this.dv = dv;
     this.at = at;
@@ -68,8 +75,31 @@ export class IoctlRecordView implements IoctlRecord {
     this.outFault = outFault;
     this.ruleKind = ruleKind;
     this.fdPath = fdPath;
-    this.entry = entry;
-    this.exit = exit;
+    this.chunk = chunk;
+    this.payloadAt = payloadAt;
+    this.entryLen = entryLen;
+    this.exitLen = exitLen;
+  }
+
+  get entry(): Uint8Array {
+    return (this.vEntry ??= this.chunk.subarray(this.payloadAt, this.payloadAt + this.entryLen));
+  }
+  set entry(v: Uint8Array) {
+    this.vEntry = v;
+    this.bytesChanged = true;
+  }
+  get exit(): Uint8Array {
+    const at = this.payloadAt + this.entryLen;
+    return (this.vExit ??= this.chunk.subarray(at, at + this.exitLen));
+  }
+  set exit(v: Uint8Array) {
+    this.vExit = v;
+    this.bytesChanged = true;
+  }
+
+  /** entry and exit are still chunk[payloadAt, payloadAt + entryLen + exitLen), back to back. */
+  get payloadInChunk(): boolean {
+    return !this.bytesChanged;
   }
 
   get tEntry(): bigint {
