@@ -46,6 +46,8 @@ export interface CallSlot extends CallText {
   /** Copies: the record's own bytes are views into a large read buffer. */
   entry: Uint8Array;
   exit: Uint8Array;
+  /** Entry and exit back to back, read as little-endian words to compare with a view's chunk. */
+  joined: DataView;
   // What the decode made of it.
   argDisplay: string;
   findings: Finding[];
@@ -121,6 +123,16 @@ function hashBytes(h: number, b: Uint8Array, from: number, to: number): number {
   return mix(mix(h, t), to - from);
 }
 
+/** hashBytes over a DataView: the same value for the same bytes. */
+function hashRun(h: number, dv: DataView, from: number, to: number): number {
+  const end4 = from + ((to - from) & ~3);
+  let k = from;
+  for (; k < end4; k += 4) h = mix(h, dv.getInt32(k, true));
+  let t = 0;
+  for (; k < to; k++) t = (t << 8) | dv.getUint8(k);
+  return mix(mix(h, t), to - from);
+}
+
 /** The record's entry and exit as one run of its chunk (a view fresh from the reader), else null. */
 function inChunk(r: IoctlRecord): IoctlRecordView | null {
   return r instanceof IoctlRecordView && r.payloadInChunk ? r : null;
@@ -135,11 +147,13 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** a equals b[at, at + a.length). */
-function sameRun(a: Uint8Array, b: Uint8Array, at: number): boolean {
-  const n = a.length;
-  if (n > 64) return Buffer.compare(a, b.subarray(at, at + n)) === 0;
-  for (let k = 0; k < n; k++) if (a[k] !== b[at + k]) return false;
+/** a equals b[at, at + a.byteLength), four bytes at a time. */
+function sameRun(a: DataView, b: DataView, at: number): boolean {
+  const n = a.byteLength;
+  const n4 = n & ~3;
+  let k = 0;
+  for (; k < n4; k += 4) if (a.getInt32(k, true) !== b.getInt32(at + k, true)) return false;
+  for (; k < n; k++) if (a.getUint8(k) !== b.getUint8(at + k)) return false;
   return true;
 }
 
@@ -147,7 +161,7 @@ function sameRun(a: Uint8Array, b: Uint8Array, at: number): boolean {
 function samePayload(s: CallSlot, r: IoctlRecord): boolean {
   const v = inChunk(r);
   if (v === null) return sameBytes(s.entry, r.entry) && sameBytes(s.exit, r.exit);
-  return s.entry.length === v.entryLen && s.exit.length === v.exitLen && sameRun(s.entry, v.chunk, v.payloadAt) && sameRun(s.exit, v.chunk, v.payloadAt + v.entryLen);
+  return s.entry.length === v.entryLen && s.exit.length === v.exitLen && sameRun(s.joined, v.dv, v.payloadAt);
 }
 
 /** The key hash of a call (null: too large to remember). */
@@ -166,7 +180,7 @@ export function callHash(r: IoctlRecord, request: number, ret: number): number |
   h = mix(h, r.wantLen);
   h = mix(h, r.inFault === null ? -1 : r.inFault);
   h = mix(h, entryLen);
-  if (v !== null) h = hashBytes(h, v.chunk, v.payloadAt, v.payloadAt + entryLen + exitLen);
+  if (v !== null) h = hashRun(h, v.dv, v.payloadAt, v.payloadAt + entryLen + exitLen);
   else h = hashBytes(hashBytes(h, r.entry, 0, entryLen), r.exit, 0, exitLen);
   // Final avalanche (fmix32).
   h ^= h >>> 16;
@@ -189,6 +203,13 @@ export function findCall(memo: CallMemo, h: number, r: IoctlRecord, request: num
   return s;
 }
 
+function joinedView(a: Uint8Array, b: Uint8Array): DataView {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return new DataView(out.buffer);
+}
+
 /** Remembers a decoded call (the bytes are copied). */
 export function rememberCall(memo: CallMemo, h: number, r: IoctlRecord, request: number, ret: number, made: Pick<CallSlot, 'argDisplay' | 'findings' | 'retInfo' | 'cs' | 'argsz' | 'limit' | 'written' | 'le' | 'inNode'>): CallSlot {
   if (memo.slots.size >= CALL_MEMO_ENTRIES) memo.slots.clear();
@@ -205,6 +226,7 @@ export function rememberCall(memo: CallMemo, h: number, r: IoctlRecord, request:
     // new Uint8Array(view) copies; a Buffer's slice() would be a view that pins the whole read.
     entry: new Uint8Array(r.entry),
     exit: new Uint8Array(r.exit),
+    joined: joinedView(r.entry, r.exit),
     argDisplay: made.argDisplay,
     findings: made.findings,
     retInfo: made.retInfo,

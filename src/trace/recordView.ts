@@ -41,7 +41,8 @@ export class IoctlRecordView implements IoctlRecord {
   private vExit: Uint8Array | undefined = undefined;
   /** entry or exit was assigned: the chunk no longer holds them. */
   private bytesChanged = false;
-  private readonly dv: DataView;
+  /** A DataView over `chunk` (same offsets). */
+  readonly dv: DataView;
   /** Record start in dv. */
   private readonly at: number;
   private readonly le: boolean;
