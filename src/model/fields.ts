@@ -3,7 +3,7 @@
 // header field finds its use here too.
 
 import { big, onSide, readNum, readScalar, type CompiledStruct, type Plan } from '../decode/compile.js';
-import { IoctlEvent } from '../decode/event.js';
+import { IoctlEvent, type StructPayload } from '../decode/event.js';
 import type { DecodedIoctl, FieldNode } from '../decode/types.js';
 
 const pathCache = new Map<string, string[]>();
@@ -117,21 +117,37 @@ function plansOf(cs: CompiledStruct): Map<string, Plan> {
   return m;
 }
 
+function payloadOf(ev: DecodedIoctl): StructPayload | null {
+  return ev instanceof IoctlEvent ? ev.structPayload : null;
+}
+
+/** Whether the tree of `side` holds a readable node for plan `p`: the same tests the tree walk makes. */
+function present(pl: StructPayload, p: Plan, side: 'in' | 'out'): boolean {
+  const b = side === 'in' ? pl.entry : pl.exit;
+  if (b === null || b.length === 0 || (side === 'out' && pl.dvExit === null) || !onSide(p.dir, side)) return false;
+  return p.off + p.size <= pl.limit && p.off + p.size <= b.length;
+}
+
+type Reader = Exclude<Plan['read'], -1>;
+
 /** Like fieldValue(ev.in / ev.out, path), without building the tree when it can be avoided. */
 export function sideValue(ev: DecodedIoctl, side: 'in' | 'out', path: string): bigint | undefined {
-  const pl = ev instanceof IoctlEvent ? ev.structPayload : null;
-  if (pl !== null) {
-    const p = plansOf(pl.cs).get(path);
-    if (p !== undefined) {
-      const b = side === 'in' ? pl.entry : pl.exit;
-      const dv = side === 'in' ? pl.dv : pl.dvExit;
-      // The same tests the tree walk makes: no side, not this side's field, past argsz, not captured.
-      if (b === null || dv === null || b.length === 0 || !onSide(p.dir, side)) return undefined;
-      if (p.off + p.size > pl.limit || p.off + p.size > b.length) return undefined;
-      return p.size === 8 ? readScalar(dv, p.read as Exclude<Plan['read'], -1>, p.off, pl.le) : big(readNum(dv, p.read as Exclude<Plan['read'], -1>, p.off, pl.le));
-    }
-  }
-  return fieldValue(side === 'in' ? ev.in : ev.out, path);
+  const pl = payloadOf(ev);
+  const p = pl !== null ? plansOf(pl.cs).get(path) : undefined;
+  if (pl === null || p === undefined) return fieldValue(side === 'in' ? ev.in : ev.out, path);
+  if (!present(pl, p, side)) return undefined;
+  const dv = (side === 'in' ? pl.dv : pl.dvExit) as DataView;
+  return p.size === 8 ? readScalar(dv, p.read as Reader, p.off, pl.le) : big(readNum(dv, p.read as Reader, p.off, pl.le));
+}
+
+/** sideValue as a JS number (exact for the u32/s32 fields it is used on), without a bigint on the way. */
+export function sideNumber(ev: DecodedIoctl, side: 'in' | 'out', path: string): number | undefined {
+  const pl = payloadOf(ev);
+  const p = pl !== null ? plansOf(pl.cs).get(path) : undefined;
+  if (pl === null || p === undefined) return fieldNumber(side === 'in' ? ev.in : ev.out, path);
+  if (!present(pl, p, side)) return undefined;
+  const dv = (side === 'in' ? pl.dv : pl.dvExit) as DataView;
+  return p.size === 8 ? Number(readScalar(dv, p.read as Reader, p.off, pl.le)) : readNum(dv, p.read as Reader, p.off, pl.le);
 }
 
 export function inValue(ev: DecodedIoctl, path: string): bigint | undefined {
@@ -140,12 +156,9 @@ export function inValue(ev: DecodedIoctl, path: string): bigint | undefined {
 export function outValue(ev: DecodedIoctl, path: string): bigint | undefined {
   return sideValue(ev, 'out', path);
 }
-/** As a JS number (exact for the u32/s32 fields it is used on). */
 export function inNumber(ev: DecodedIoctl, path: string): number | undefined {
-  const v = sideValue(ev, 'in', path);
-  return v === undefined ? undefined : Number(v);
+  return sideNumber(ev, 'in', path);
 }
 export function outNumber(ev: DecodedIoctl, path: string): number | undefined {
-  const v = sideValue(ev, 'out', path);
-  return v === undefined ? undefined : Number(v);
+  return sideNumber(ev, 'out', path);
 }

@@ -11,7 +11,7 @@ import { createDecoder } from '../../src/decode/decoder.js';
 import { IoctlEvent } from '../../src/decode/event.js';
 import { registry } from '../../src/decode/registry.js';
 import type { DecodedEvent } from '../../src/decode/types.js';
-import { fieldValue, sideValue } from '../../src/model/fields.js';
+import { fieldNumber, fieldValue, sideNumber, sideValue } from '../../src/model/fields.js';
 import { parseRecording } from '../../src/trace/reader.js';
 import { header, PATH, record } from '../decode/helpers.js';
 
@@ -27,6 +27,7 @@ function check(ev: DecodedEvent): number {
       const direct = sideValue(ev, side, name);
       const tree = fieldValue(side === 'in' ? ev.in : ev.out, name);
       expect(direct, `${ev.ioctl ?? '?'} ${side} ${name}`).toBe(tree);
+      expect(sideNumber(ev, side, name), `${ev.ioctl ?? '?'} ${side} ${name} as a number`).toBe(fieldNumber(side === 'in' ? ev.in : ev.out, name));
       if (tree !== undefined) present++;
     }
   }
