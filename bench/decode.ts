@@ -16,7 +16,7 @@ import { Output } from '../src/render/output.js';
 import { Printer, printAll } from '../src/render/printer.js';
 import { createReadStream } from 'node:fs';
 import { openPipeline, openRecordingPipeline } from '../src/trace/pipeline.js';
-import { writeDecodeRecording } from './decodeRecording.js';
+import { writeDecodeRecording, writeDistinctRecording } from './decodeRecording.js';
 import { type BenchReport, type Figure, repoRoot } from './figures.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -112,6 +112,20 @@ export async function run(opts: DecodeOptions = {}): Promise<BenchReport> {
       figures.push({ bench, name: `${mode}: \`vfiotrace show${mode === 'json' ? ' --json' : ''}\` wall`, value: c.seconds, unit: 's', note: 'whole CLI, incl. Node start-up' });
       notes.push(`${mode}: vfiotrace show${mode === 'json' ? ' --json' : ''} -o /dev/null: ${c.seconds.toFixed(2)} s wall (${Math.round(n / c.seconds).toLocaleString('en')} events/s)${c.maxRssMb !== null ? `, peak RSS ${c.maxRssMb.toFixed(0)} MB` : ''}`);
     }
+    // The same show path over calls that never repeat (the call memo never
+    // hits): what a session of DMA maps at fresh addresses costs.
+    rmSync(file, { force: true });
+    const distinct = path.join(dir, 'distinct.vft');
+    const t1 = process.hrtime.bigint();
+    const dBytes = writeDistinctRecording(distinct, n);
+    notes.push(`no-repeat recording: ${n.toLocaleString('en')} ioctl events, none repeating an earlier one (MAP/UNMAP_DMA at new IOVAs, SET_IRQS with new eventfds, infos and EEH ops at new buffer addresses), ${(dBytes / 1048576).toFixed(0)} MiB, written in ${(Number(process.hrtime.bigint() - t1) / 1e9).toFixed(1)} s`);
+    for (const mode of ['text', 'json'] as const) {
+      const w = runWorker(mode, distinct);
+      if (w.events !== n) throw new Error(`${mode} (no repeats): printed ${w.events} events, expected ${n}`);
+      figures.push({ bench, name: `${mode}, no repeats: events/s`, value: w.events / w.seconds, unit: 'events/s' });
+      figures.push({ bench, name: `${mode}, no repeats: events per CPU-second`, value: w.events / w.cpuSeconds, unit: 'events/s', note: 'user + system CPU time' });
+      notes.push(`${mode}, no repeats: ${w.events.toLocaleString('en')} events in ${w.seconds.toFixed(2)} s = ${Math.round(w.events / w.seconds).toLocaleString('en')} events/s (${Math.round(w.events / w.cpuSeconds).toLocaleString('en')} per CPU-second), peak RSS ${w.maxRssMb.toFixed(0)} MB`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -120,7 +134,10 @@ export async function run(opts: DecodeOptions = {}): Promise<BenchReport> {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === SELF) {
   const a = process.argv.slice(2);
-  if (a[0] === '--worker') {
+  if (a[0] === '--write-distinct') {
+    // Diagnostic: write the no-repeat recording to a file for profiling.
+    console.log(writeDistinctRecording(a[1] ?? 'distinct.vft', Number(a[2] ?? 1_000_000)));
+  } else if (a[0] === '--worker') {
     worker(a[1] === 'json' ? 'json' : 'text', a[2] ?? '', a[3] === 'sliced').then(
       (r) => console.log(JSON.stringify(r)),
       (e: unknown) => {

@@ -220,3 +220,69 @@ export function writeDecodeRecording(file: string, events: number): number {
   }
   return size;
 }
+
+/**
+ * One round (20 calls) of traffic where no call repeats an earlier one: DMA
+ * maps and unmaps at IOVAs never used before, SET_IRQS with fresh eventfds,
+ * and region/IRQ infos and EEH ops whose argument buffer sits at a new
+ * address each time (as a caller's stack or heap buffer would).
+ */
+function distinctRound(r: number): NewRecord[] {
+  const base = BigInt(r) * 0x100000n;
+  const out: NewRecord[] = [];
+  for (let k = 0; k < 7; k++) out.push(map(base + BigInt(k) * 0x10000n, r % 97 === 0 && k === 6 ? -22 : 0));
+  for (let k = 0; k < 7; k++) out.push(unmap(base + BigInt(k) * 0x10000n));
+  out.push(setIrqs(4, 20 + (r % 1000) * 4), setIrqs(1, 19));
+  out.push(regionInfo(r % 9), irqInfo(r % 5));
+  out.push(eeh(VFIO_EEH_PE_GET_STATE, VFIO_EEH_PE_STATE_NORMAL), r % 50 === 0 ? eeh(VFIO_EEH_PE_RESET_HOT, 0, 1) : eeh(VFIO_EEH_PE_CONFIGURE));
+  for (let k = 14; k < out.length; k++) {
+    const rec = out[k]!;
+    if (rec.type === 'ioctl') rec.arg = 0x7fffe2a00000n + BigInt((r * 20 + k) * 256);
+  }
+  return out;
+}
+
+/**
+ * Like writeDecodeRecording, but no ioctl record repeats an earlier one (the
+ * whole-call memo never hits): `events` ioctl records after the same set-up.
+ */
+export function writeDistinctRecording(file: string, events: number): number {
+  const header = makeHeader({ arch: ARCH, machine: ARCH, hostname: 'p9-bench', argv: ['qemu-system-ppc64', '-M', 'pseries'] });
+  const fd = openSync(file, 'w');
+  const parts: Uint8Array[] = [];
+  let pending = 0;
+  let size = 0;
+  const put = (b: Uint8Array): void => {
+    parts.push(b);
+    pending += b.length;
+    if (pending >= 1 << 22) flush();
+  };
+  const flush = (): void => {
+    size += writeSync(fd, Buffer.concat(parts));
+    parts.length = 0;
+    pending = 0;
+  };
+  try {
+    put(encodeHeader(header));
+    put(encodeRecord({ type: 'process', kind: ProcessEventKind.Start, pid: PID, tid: PID, ts: 1000n, value: 0, other: 0, text: 'qemu-system-ppc64' }, 'le'));
+    let t = 10_000n;
+    let i = 0;
+    const emit = (rec: NewRecord): void => {
+      t += 1_700n;
+      if (rec.type === 'ioctl') {
+        rec.tEntry = t;
+        rec.tExit = t + 900n;
+      }
+      put(encodeRecord(rec, 'le'));
+      i++;
+    };
+    for (const rec of setup()) if (i < events) emit(rec);
+    for (let r = 0; i < events; r++) for (const rec of distinctRound(r)) if (i < events) emit(rec);
+    put(encodeRecord({ type: 'process', kind: ProcessEventKind.Exit, pid: PID, tid: PID, ts: t + 5000n, value: 0, other: 0, text: '' }, 'le'));
+    put(encodeRecord({ type: 'end', reason: EndReason.Exited, status: 0, dropped: 0, events: BigInt(events), text: '' }, 'le'));
+    flush();
+  } finally {
+    closeSync(fd);
+  }
+  return size;
+}
