@@ -336,5 +336,9 @@ const memos = payloadMemo<PayloadText>();
 
 /** entryText and exitText together, remembered for payloads seen before. */
 export function payloadText(pl: StructPayload, ok: boolean): PayloadText {
-  return memoPayload(memos, pl, ok, () => ({ entry: entryText(pl), exit: exitText(pl, ok) }));
+  return memoPayload(memos, pl, ok, makePayloadText);
+}
+
+function makePayloadText(pl: StructPayload, ok: boolean): PayloadText {
+  return { entry: entryText(pl), exit: exitText(pl, ok) };
 }

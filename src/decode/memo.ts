@@ -35,18 +35,50 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
+ * One struct's remembered payloads. On a stream that never repeats (DMA maps
+ * at fresh addresses) every lookup misses, and hashing, copying both sides
+ * and dropping the slots when the map fills cost more than the walk saved:
+ * after a round of lookups with under a quarter hits the memo rests for a
+ * while, then tries again.
+ */
+export interface PayloadSlots<T> {
+  slots: Map<number, Slot<T>>;
+  lookups: number;
+  hits: number;
+  resting: number;
+}
+
+/** Lookups per judgement, the hit share below which the memo rests, and for how many payloads. */
+const ROUND = 4096;
+const MIN_HITS = ROUND / 4;
+const REST = 65536;
+
+/**
  * What `make` gives for this payload, remembered for payloads seen before
  * (`store` is the caller's, one per kind of result). `make` must depend on
  * nothing but the payload and `ok`.
  */
-export function memoPayload<T>(store: WeakMap<CompiledStruct, Map<number, Slot<T>>>, pl: StructPayload, ok: boolean, make: () => T): T {
+export function memoPayload<T>(store: WeakMap<CompiledStruct, PayloadSlots<T>>, pl: StructPayload, ok: boolean, make: (pl: StructPayload, ok: boolean) => T): T {
   const ex = pl.exit;
-  if (pl.entry.length + (ex?.length ?? 0) > MEMO_BYTES) return make();
-  let m = store.get(pl.cs);
-  if (m === undefined) {
-    m = new Map();
-    store.set(pl.cs, m);
+  if (pl.entry.length + (ex?.length ?? 0) > MEMO_BYTES) return make(pl, ok);
+  let ps = store.get(pl.cs);
+  if (ps === undefined) {
+    ps = { slots: new Map(), lookups: 0, hits: 0, resting: 0 };
+    store.set(pl.cs, ps);
   }
+  if (ps.resting > 0) {
+    ps.resting--;
+    return make(pl, ok);
+  }
+  if (++ps.lookups >= ROUND) {
+    if (ps.hits < MIN_HITS) {
+      ps.resting = REST;
+      ps.slots.clear();
+    }
+    ps.lookups = 0;
+    ps.hits = 0;
+  }
+  const m = ps.slots;
   let h = Math.imul(2166136261 ^ pl.ret, 16777619);
   h = Math.imul(h ^ pl.argsz, 16777619);
   h = Math.imul(h ^ (pl.limit + (pl.le ? 0x40000000 : 0) + (ok ? 0x20000000 : 0)), 16777619);
@@ -57,15 +89,16 @@ export function memoPayload<T>(store: WeakMap<CompiledStruct, Map<number, Slot<T
     s !== undefined && s.le === pl.le && s.ok === ok && s.ret === pl.ret && s.argsz === pl.argsz && s.limit === pl.limit &&
     sameBytes(s.entry, pl.entry) && (ex === null ? s.exit === null : s.exit !== null && sameBytes(s.exit, ex))
   ) {
+    ps.hits++;
     return s.value;
   }
-  const value = make();
+  const value = make(pl, ok);
   if (m.size >= MEMO_ENTRIES) m.clear();
   m.set(h, { le: pl.le, ok, ret: pl.ret, argsz: pl.argsz, limit: pl.limit, entry: new Uint8Array(pl.entry), exit: ex === null ? null : new Uint8Array(ex), value });
   return value;
 }
 
 /** A memo store for memoPayload. */
-export function payloadMemo<T>(): WeakMap<CompiledStruct, Map<number, Slot<T>>> {
+export function payloadMemo<T>(): WeakMap<CompiledStruct, PayloadSlots<T>> {
   return new WeakMap();
 }
