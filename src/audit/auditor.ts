@@ -2,7 +2,7 @@
 // sequence checks around each commit, collecting findings. The decoder's
 // per-call findings are passed through alongside, so one list holds all.
 
-import type { DecodedEvent, Severity } from '../decode/types.js';
+import type { DecodedEvent, DecodedIoctl, Severity } from '../decode/types.js';
 import { SessionModel } from '../model/session.js';
 import type { SessionSnapshot } from '../model/snapshot.js';
 import { capsChecks } from './checks/caps.js';
@@ -27,6 +27,13 @@ export class Auditor {
   private ended = false;
   /** Called for each finding as it is found (the TUI shows them live). */
   onFinding: ((f: AuditFinding) => void) | null = null;
+  /**
+   * Pass the decoder's per-call findings through (into `findings` and
+   * onFinding). A consumer that reads them from the events themselves (the
+   * TUI) turns this off: a finding on every call of a long trace would be a
+   * million objects kept here for nobody.
+   */
+  passDecoderFindings = true;
 
   constructor(model: SessionModel = new SessionModel()) {
     this.model = model;
@@ -58,6 +65,14 @@ export class Auditor {
       this.model.apply(ev);
       return;
     }
+    if (this.passDecoderFindings) this.passThrough(ev);
+    const ctx = this.model.prepare(ev);
+    for (const c of this.checks) c.before?.(ev, ctx, this.reporter);
+    this.model.commit(ev, ctx);
+    for (const c of this.checks) c.after?.(ev, ctx, this.reporter);
+  }
+
+  private passThrough(ev: DecodedIoctl): void {
     for (const f of ev.findings) {
       if (SUPERSEDED.has(f.rule)) continue;
       this.push({
@@ -72,10 +87,6 @@ export class Auditor {
         ...(f.field !== undefined ? { field: f.field } : {}),
       });
     }
-    const ctx = this.model.prepare(ev);
-    for (const c of this.checks) c.before?.(ev, ctx, this.reporter);
-    this.model.commit(ev, ctx);
-    for (const c of this.checks) c.after?.(ev, ctx, this.reporter);
   }
 
   /**

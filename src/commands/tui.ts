@@ -61,6 +61,8 @@ function checkRecording(file: string): string | null {
 /** The sources' view of the pipeline, decoder and auditor (exported for tests and the benchmark). */
 export function tuiDeps(show: SourceDeps['show']): SourceDeps {
   const auditor = new Auditor();
+  // Decoder findings reach the UI inside their events; the auditor need not keep copies.
+  auditor.passDecoderFindings = false;
   const audit: NonNullable<SourceDeps['audit']> = {
     onLate: null,
     feed: (ev) => auditor.feed(ev),
