@@ -172,7 +172,7 @@ export function readNum(dv: DataView, r: R, at: number, le: boolean): number {
     case R.U32:
       return dv.getUint32(at, le);
     case R.U64:
-      return Number(dv.getBigUint64(at, le));
+      return dv.getUint32(le ? at + 4 : at, le) * 4294967296 + dv.getUint32(le ? at : at + 4, le);
     case R.S8:
       return dv.getInt8(at);
     case R.S16:
@@ -180,9 +180,11 @@ export function readNum(dv: DataView, r: R, at: number, le: boolean): number {
     case R.S32:
       return dv.getInt32(at, le);
     case R.S64:
-      return Number(dv.getBigInt64(at, le));
+      return dv.getInt32(le ? at + 4 : at, le) * 4294967296 + dv.getUint32(le ? at : at + 4, le);
   }
 }
+// The 64-bit cases above: hi * 2^32 is exact and the sum is rounded once, so
+// the result equals Number() of the bigint without allocating one.
 
 // Small values recur constantly (flags, argsz, indexes, counts): share their
 // bigints instead of allocating one per field.
@@ -246,16 +248,18 @@ export function decodeFields(
         if (out !== null && onSide(p.dir, side)) out.push(unreadable(p.name, path, p.ctype, at, p.size, p.dir));
         continue;
       }
-      // One read per field: 8-byte fields as bigint, the rest as numbers.
-      let v: bigint | undefined;
-      let num: number;
-      if (p.size === 8) {
-        v = readScalar(env.dv, p.read, at, env.le);
-        num = Number(v);
-      } else num = readNum(env.dv, p.read, at, env.le);
+      // One number per field; the bigint only when a node, a custom display
+      // or a finding needs it (num is 0 exactly when the value is).
+      const num = readNum(env.dv, p.read, at, env.le);
       vals[p.name] = num;
       if (!env.all && !onSide(p.dir, side)) continue;
-      if (v === undefined) v = big(num);
+      if (out === null && !p.custom && !(f.reserved && num !== 0)) {
+        if (env.findings !== null && side === 'in' && p.known !== -1 && (num & ~p.known) !== 0) {
+          env.findings.push({ rule: 'unknown-flags', severity: 'warning', message: `${path} has bits the kernel does not define: 0x${((num & ~p.known) >>> 0).toString(16)}`, field: path });
+        }
+        continue;
+      }
+      const v = p.size === 8 ? readScalar(env.dv, p.read, at, env.le) : big(num);
       if (out !== null) {
         const node: FieldNode = { name: p.name, path, ctype: p.ctype, offset: at, size: p.size, dir: p.dir, value: v, display: (p.fmt as Formatter)(v, num, vals) };
         if (env.cmp !== null && bytesDiffer(env.cmp, env.bytes, at, p.size)) node.changed = true;

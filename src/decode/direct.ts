@@ -43,6 +43,16 @@ function changedAt(env: Env, at: number, size: number): boolean {
   return env.cmp !== null && bytesDiffer(env.cmp, env.bytes, at, size);
 }
 
+// Built-in displays read the bigint only for numbers that are negative or not
+// exact (see makeFormatter); custom ones always get the real value.
+const UNUSED = 0n;
+
+/** The bigint to hand a field's formatter. */
+function bigFor(p: Plan, env: Env, at: number, num: number): bigint {
+  if (!p.custom && num >= 0 && Number.isSafeInteger(num)) return UNUSED;
+  return p.size === 8 ? readScalar(env.dv, p.read as Exclude<Plan['read'], -1>, at, env.le) : big(num);
+}
+
 function fields(cs: CompiledStruct, env: Env, base: number, limit: number, vals: Vals, mode: M): string {
   const side = env.ctx.side;
   let s = '';
@@ -64,16 +74,11 @@ function fields(cs: CompiledStruct, env: Env, base: number, limit: number, vals:
         }
         continue;
       }
-      let v: bigint | undefined;
-      let num: number;
-      if (p.size === 8) {
-        v = readScalar(env.dv, p.read, at, env.le);
-        num = Number(v);
-      } else num = readNum(env.dv, p.read, at, env.le);
+      const num = readNum(env.dv, p.read, at, env.le);
       vals[p.name] = num;
       if (!onSide(p.dir, side)) continue;
       present++;
-      if (leafShown(mode, p.dir, changedAt(env, at, p.size))) s += (n++ > 0 ? ', ' : '') + p.name + '=' + (p.fmt as Formatter)(v ?? big(num), num, vals);
+      if (leafShown(mode, p.dir, changedAt(env, at, p.size))) s += (n++ > 0 ? ', ' : '') + p.name + '=' + (p.fmt as Formatter)(bigFor(p, env, at, num), num, vals);
       continue;
     }
     switch (ft.kind) {
