@@ -65,10 +65,20 @@ describe('EventStore', () => {
     const first = events.findIndex((e) => e.kind === 'ioctl' && e.ret.value === 2);
     const again = events.findIndex((e, i) => i > first && e.kind === 'ioctl' && e.ret.value === 2);
     expect(again).toBeGreaterThan(first);
-    const before = store.flags(again);
-    store.addFinding(store.seq(first), { rule: 'test-rule', severity: 'warning', message: 'late' });
+    const flagsBefore = store.flags(again);
+    const late = { rule: 'test-rule', severity: 'warning' as const, message: 'late' };
+    store.addFinding(store.seq(first), late);
     expect(store.row(first).findings).toBe(1);
-    expect(store.flags(again)).toBe(before);
+    expect(store.findings(first)).toEqual([late]);
+    // On a row with findings of its own, the late one comes after them.
+    const own = events.findIndex((e) => e.kind === 'ioctl' && e.findings.length > 0);
+    expect(own).toBeGreaterThanOrEqual(0);
+    const before = store.findings(own);
+    store.addFinding(store.seq(own), late);
+    expect(store.findings(own)).toEqual([...before, late]);
+    expect(store.row(own).findings).toBe(before.length + 1);
+    expect(store.findingsTotal).toBe(events.reduce((n, e) => n + (e.kind === 'ioctl' ? e.findings.length : 0), 0) + 2);
+    expect(store.flags(again)).toBe(flagsBefore);
     expect(store.row(again).findings).toBe(0);
   });
 

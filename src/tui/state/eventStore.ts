@@ -46,6 +46,8 @@ interface CallPart {
   argOff: number;
   argLen: number;
   flags: number;
+  /** The first event's findings: a repeat's are the same objects (the decoder copies only the array). */
+  findings: Finding[];
 }
 
 /** Distinct calls whose row parts are remembered (about as many as the decoder remembers per resolution). */
@@ -92,7 +94,16 @@ export class EventStore {
   private argUsed = 0;
   private argOff = new Float64Array(0);
   private argLen = new Uint16Array(0);
-  private readonly findingsBySeq = new Map<number, Finding[]>();
+  /**
+   * The decoder's findings of the rows that have any (the event's own
+   * array, shared by repeats of a call), reached through findRef: a Map by
+   * seq cost ~100 bytes per entry on a trace with a finding on every call.
+   */
+  private readonly rowFindings: Finding[][] = [];
+  /** Per row: index into rowFindings, or -1 (most rows have none). */
+  private findRef = new Int32Array(0);
+  /** Findings the sequence audit reported late, by seq (few). */
+  private readonly lateBySeq = new Map<number, Finding[]>();
   /** Every finding in arrival order, for the findings pane. */
   private readonly findingsList: { seq: number; finding: Finding }[] = [];
   private readonly ring: (DecodedEvent | undefined)[];
@@ -127,6 +138,7 @@ export class EventStore {
     this.fdCol = i32(this.fdCol);
     this.nameCol = i32(this.nameCol);
     this.retTextCol = i32(this.retTextCol);
+    this.findRef = i32(this.findRef);
     const f = new Uint8Array(cap); f.set(this.flagCol); this.flagCol = f;
     const k = new Uint8Array(cap); k.set(this.kindCol); this.kindCol = k;
     const c = new Uint16Array(cap); c.set(this.findCol); this.findCol = c;
@@ -159,7 +171,7 @@ export class EventStore {
     this.kindCol[i] = KIND_INDEX.get(s.fdKind) ?? 6;
     this.putArgs(i, s.args);
     if (slot !== null) {
-      const part: CallPart = { nameId: this.nameCol[i] ?? 0, retTextId: this.retTextCol[i] ?? 0, argOff: this.argOff[i] ?? 0, argLen: this.argLen[i] ?? 0, flags: s.flags };
+      const part: CallPart = { nameId: this.nameCol[i] ?? 0, retTextId: this.retTextCol[i] ?? 0, argOff: this.argOff[i] ?? 0, argLen: this.argLen[i] ?? 0, flags: s.flags, findings: ev.kind === 'ioctl' ? ev.findings : [] };
       if (this.parts.size >= PARTS_KEEP) this.parts.clear();
       this.parts.set(slot, part);
     }
@@ -184,21 +196,24 @@ export class EventStore {
     this.kindCol[i] = KIND_INDEX.get(ev.fdKind) ?? 6;
     this.argOff[i] = part.argOff;
     this.argLen[i] = part.argLen;
-    return this.finishAdd(ev, i, part.flags);
+    return this.finishAdd(ev, i, part.flags, part.findings);
   }
 
-  private finishAdd(ev: DecodedEvent, i: number, flags: number): number {
+  private finishAdd(ev: DecodedEvent, i: number, flags: number, shared?: Finding[]): number {
     const nf = ev.kind === 'ioctl' ? ev.findings.length : 0;
     this.findCol[i] = Math.min(nf, 0xffff);
     if (ev.kind === 'ioctl') {
       this.ioctls++;
       if (flags & ROW.ERROR) this.errors++;
       if (nf > 0) {
-        this.findingsBySeq.set(ev.seq, ev.findings);
         for (const finding of ev.findings) this.findingsList.push({ seq: ev.seq, finding });
         this.findingsTotal += nf;
       }
     }
+    if (nf > 0 && ev.kind === 'ioctl') {
+      this.findRef[i] = this.rowFindings.length;
+      this.rowFindings.push(shared !== undefined && shared.length === nf ? shared : ev.findings);
+    } else this.findRef[i] = -1;
     this.ring[i % this.ring.length] = ev;
     this.length = i + 1;
     return i;
@@ -209,13 +224,14 @@ export class EventStore {
    * added. Kept even when the event itself is not stored (hidden by -e).
    */
   addFinding(seq: number, finding: Finding): void {
-    const old = this.findingsBySeq.get(seq) ?? [];
-    this.findingsBySeq.set(seq, [...old, finding]);
+    const late = this.lateBySeq.get(seq);
+    if (late) late.push(finding);
+    else this.lateBySeq.set(seq, [finding]);
     this.findingsList.push({ seq, finding });
     this.findingsTotal++;
     const index = this.indexOfSeq(seq);
     if (index < 0) return;
-    this.findCol[index] = Math.min(old.length + 1, 0xffff);
+    this.findCol[index] = Math.min(this.findings(index).length, 0xffff);
     this.flagCol[index] = (this.flagCol[index] ?? 0) | ROW.FINDING;
   }
 
@@ -248,7 +264,14 @@ export class EventStore {
     const off = this.argOff[i] ?? 0;
     return decoder.decode(this.argBytes.subarray(off, off + (this.argLen[i] ?? 0)));
   }
-  findings(i: number): Finding[] { return this.findingsBySeq.get(this.seq(i)) ?? []; }
+  /** The row's findings: the decoder's, then any the audit reported late. */
+  findings(i: number): Finding[] {
+    const ref = i >= 0 && i < this.length ? (this.findRef[i] ?? -1) : -1;
+    const own = ref >= 0 ? this.rowFindings[ref] : undefined;
+    const late = this.lateBySeq.size > 0 ? this.lateBySeq.get(this.seq(i)) : undefined;
+    if (!late) return own ?? [];
+    return own ? [...own, ...late] : late.slice();
+  }
 
   row(i: number): Row {
     return {
