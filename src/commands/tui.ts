@@ -78,8 +78,12 @@ export function tuiDeps(show: SourceDeps['show']): SourceDeps {
     });
   };
   return {
-    open: (bytes, recordTo, onSkip) =>
-      openPipeline(bytes, { ...(recordTo !== undefined ? { recordTo } : {}), onDecodeError: (r, e) => onSkip(r.offset, e.message) }),
+    open: async (bytes, recordTo, onSkip) => {
+      const p = await openPipeline(bytes, { ...(recordTo !== undefined ? { recordTo } : {}), onDecodeError: (r, e) => onSkip(r.offset, e.message) });
+      // An attached process was running before we saw it: "never issued" rules must not judge it.
+      auditor.markAttached(p.header.attachedPids);
+      return p;
+    },
     decodeOne: (header, record, fdKind) => {
       const d = createDecoder(header);
       if (record.type === 'ioctl' && fdKind !== 'other') d.createdFd(record.pid, Number(BigInt.asIntN(32, record.fd)), fdKind);

@@ -8,7 +8,8 @@ import { parseFilter } from '../../src/render/filter.js';
 import type { LateFinding } from '../../src/tui/source.js';
 import { FileSource } from '../../src/tui/sources.js';
 import { EventStore } from '../../src/tui/state/eventStore.js';
-import { writeEehRecording } from './recording.js';
+import { encodeHeader, encodeRecord, makeHeader } from '../../src/trace/writer.js';
+import { eehSession, writeEehRecording } from './recording.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'vfiotrace-tui-src-'));
 const rec = path.join(dir, 'eeh.vft');
@@ -96,5 +97,26 @@ describe('FileSource', () => {
     const { events, error } = await load(null, bad);
     expect(events.filter((e) => e.kind === 'ioctl')).toHaveLength(10);
     expect(error?.message).toMatch(/\d/);
+  });
+});
+
+describe('FileSource of an attached session', () => {
+  // The session without its VFIO_CHECK_EXTENSION(VFIO_EEH): a spawned client
+  // that never asked is a finding; an attached one may have asked before we came.
+  function writeWithout(file: string, attachedPids: number[]): void {
+    const recs = eehSession().filter((r) => !(r.type === 'ioctl' && r.arg === 5n && (Number(r.request) & 0xff) === 0x65));
+    const header = makeHeader({ arch: 'ppc64le', argv: attachedPids.length ? [] : ['qemu-system-ppc64'], attachedPids });
+    const parts = [encodeHeader(header), ...recs.map((r) => encodeRecord(r, 'le'))];
+    writeFileSync(file, Buffer.concat(parts));
+  }
+  const rules = async (file: string) => (await load(null, file)).late.map((f) => f.finding.rule);
+
+  it('does not judge "never issued" rules for processes it attached to', async () => {
+    const spawned = path.join(dir, 'spawned.vft');
+    const attached = path.join(dir, 'attached.vft');
+    writeWithout(spawned, []);
+    writeWithout(attached, [4242]);
+    expect(await rules(spawned)).toContain('eeh-without-check-extension');
+    expect(await rules(attached)).not.toContain('eeh-without-check-extension');
   });
 });
