@@ -3,20 +3,14 @@
 // builds from the same bytes, and the findings must be the same whether or
 // not anyone looks at the tree.
 
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeFields, type Env } from '../../src/decode/compile.js';
 import { createDecoder } from '../../src/decode/decoder.js';
 import { IoctlEvent, type StructPayload } from '../../src/decode/event.js';
-import { registry } from '../../src/decode/registry.js';
 import type { DecodedEvent, FieldNode, Finding } from '../../src/decode/types.js';
-import { parseRecording } from '../../src/trace/reader.js';
+import { ARCHS, goldenRecordings, randomCall, randomRecord } from '../helpers/randomCalls.js';
 import { header, PATH, record } from './helpers.js';
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 /** The eager reference: one walk building the tree and collecting findings. */
 function eager(pl: StructPayload, side: 'in' | 'out'): { root: FieldNode | null; findings: Finding[] } {
@@ -56,36 +50,19 @@ function check(ev: DecodedEvent): boolean {
   return true;
 }
 
-const nrs = [...new Set(registry().ioctls.filter((d) => d.arg.kind === 'struct').map((d) => d.nr))];
-const PATHS = [PATH.container, PATH.group, PATH.device, PATH.deviceAnon, PATH.iommufd];
-
 describe('lazy payload trees', () => {
   it('equal the eager walk on random payloads', () => {
     let structs = 0;
     fc.assert(
       fc.property(
-        fc.constantFrom('x86_64', 'ppc64le', 'ppc64'),
+        fc.constantFrom(...ARCHS),
         fc.array(
-          fc.record({
-            nr: fc.constantFrom(...nrs),
-            path: fc.constantFrom(...PATHS),
-            entry: fc.uint8Array({ minLength: 4, maxLength: 200 }),
-            argsz: fc.integer({ min: 0, max: 220 }),
-            flips: fc.array(fc.record({ at: fc.nat(220), v: fc.integer({ min: 0, max: 255 }) }), { maxLength: 6 }),
-            ret: fc.constantFrom(0, 1, -22, -25, -14),
-          }),
+          randomCall({ minEntry: 4 }),
           { minLength: 1, maxLength: 8 },
         ),
         (arch, calls) => {
           const dec = createDecoder(header(arch));
-          for (const c of calls) {
-            const entry = c.entry.slice();
-            new DataView(entry.buffer).setUint32(0, c.argsz, arch !== 'ppc64');
-            // The kernel's reply: the same bytes with a few changed, so `changed` varies.
-            const exit = entry.slice();
-            for (const f of c.flips) if (f.at < exit.length) exit[f.at] = f.v;
-            if (check(dec.decode(record(arch, { nr: c.nr, path: c.path, entry, exit, ret: c.ret })))) structs++;
-          }
+          for (const c of calls) if (check(dec.decode(randomRecord(arch, c)))) structs++;
         },
       ),
       { numRuns: 300 },
@@ -94,8 +71,7 @@ describe('lazy payload trees', () => {
   });
 
   it('equal the eager walk on the golden recordings (caps chains, flex arrays, EEH)', () => {
-    for (const arch of ['x86_64', 'ppc64le', 'ppc64']) {
-      const { header: h, records } = parseRecording(new Uint8Array(readFileSync(path.join(HERE, '..', 'golden', `spapr-eeh.${arch}.vft`))));
+    for (const { header: h, records } of goldenRecordings()) {
       const dec = createDecoder(h);
       let n = 0;
       for (const r of records) if (check(dec.decode(r))) n++;

@@ -4,23 +4,17 @@
 // that change some bytes, failing and succeeding calls, short captures) and
 // the golden recordings.
 
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createDecoder } from '../../src/decode/decoder.js';
 import { exitText, payloadText } from '../../src/decode/direct.js';
 import { IoctlEvent } from '../../src/decode/event.js';
-import { registry } from '../../src/decode/registry.js';
 import type { DecodedEvent } from '../../src/decode/types.js';
 import { renderJson } from '../../src/render/json.js';
 import { TextRenderer } from '../../src/render/text.js';
 import { IOCTL_FLAG } from '../../src/trace/events.js';
-import { parseRecording } from '../../src/trace/reader.js';
 import { header, PATH, record } from '../decode/helpers.js';
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
+import { ARCHS, goldenRecordings, randomCall, randomRecord } from '../helpers/randomCalls.js';
 
 /** Renders with the direct path and with the tree path (a plain copy of the event); returns whether the direct path was taken. */
 function same(direct: TextRenderer, tree: TextRenderer, ev: DecodedEvent): boolean {
@@ -34,40 +28,21 @@ function same(direct: TextRenderer, tree: TextRenderer, ev: DecodedEvent): boole
   return took;
 }
 
-const nrs = [...new Set(registry().ioctls.filter((d) => d.arg.kind === 'struct').map((d) => d.nr))];
-const PATHS = [PATH.container, PATH.group, PATH.device, PATH.deviceAnon, PATH.iommufd];
-
 describe('direct one-line text', () => {
   it('equals the tree rendering on random payloads', () => {
     let direct = 0;
     fc.assert(
       fc.property(
-        fc.constantFrom('x86_64', 'ppc64le', 'ppc64'),
+        fc.constantFrom(...ARCHS),
         fc.array(
-          fc.record({
-            nr: fc.constantFrom(...nrs),
-            path: fc.constantFrom(...PATHS),
-            entry: fc.uint8Array({ minLength: 0, maxLength: 200 }),
-            argsz: fc.integer({ min: 0, max: 220 }),
-            flips: fc.array(fc.record({ at: fc.nat(220), v: fc.integer({ min: 0, max: 255 }) }), { maxLength: 6 }),
-            cut: fc.option(fc.nat(200), { nil: undefined }),
-            ret: fc.constantFrom(0, 1, 3, -22, -25, -14, -7),
-            flags: fc.constantFrom(0, 0, 0, IOCTL_FLAG.TRUNCATED, IOCTL_FLAG.NO_EXIT),
-          }),
+          randomCall({ cuts: true, rets: [0, 1, 3, -22, -25, -14, -7], flags: [0, 0, 0, IOCTL_FLAG.TRUNCATED, IOCTL_FLAG.NO_EXIT] }),
           { minLength: 1, maxLength: 8 },
         ),
         (arch, calls) => {
           const dec = createDecoder(header(arch));
           const a = new TextRenderer(null);
           const b = new TextRenderer(null);
-          for (const c of calls) {
-            const entry = c.entry.slice();
-            if (entry.length >= 4) new DataView(entry.buffer).setUint32(0, c.argsz, arch !== 'ppc64');
-            let exit = entry.slice();
-            for (const f of c.flips) if (f.at < exit.length) exit[f.at] = f.v;
-            if (c.cut !== undefined) exit = exit.subarray(0, c.cut);
-            if (same(a, b, dec.decode(record(arch, { nr: c.nr, path: c.path, entry, exit, ret: c.ret, flags: c.flags })))) direct++;
-          }
+          for (const c of calls) if (same(a, b, dec.decode(randomRecord(arch, c)))) direct++;
         },
       ),
       { numRuns: 400 },
@@ -76,8 +51,7 @@ describe('direct one-line text', () => {
   });
 
   it('equals the tree rendering on the golden recordings', () => {
-    for (const arch of ['x86_64', 'ppc64le', 'ppc64']) {
-      const { header: h, records } = parseRecording(new Uint8Array(readFileSync(path.join(HERE, '..', 'golden', `spapr-eeh.${arch}.vft`))));
+    for (const { header: h, records } of goldenRecordings()) {
       const dec = createDecoder(h);
       const a = new TextRenderer(h);
       const b = new TextRenderer(h);
