@@ -427,6 +427,19 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
   const newEnv = (): Env => ({ dv: new DataView(EMPTY.buffer), bytes: EMPTY, le, len: 0, cmp: null, ctx: { side: 'in', ret: 0, argsz: 0, root: {} }, findings: null });
   const envA = newEnv();
   const envB = newEnv();
+  /** Points a reused environment at one side's bytes (`cmp`: the entry bytes the reply is compared with). */
+  const point = (env: Env, dv: DataView, bytes: Uint8Array, cmp: Uint8Array | null, findings: Finding[], side: 'in' | 'out', ret: number, argsz: number, root: Vals): Env => {
+    env.dv = dv;
+    env.bytes = bytes;
+    env.len = bytes.length;
+    env.cmp = cmp;
+    env.findings = findings;
+    env.ctx.side = side;
+    env.ctx.ret = ret;
+    env.ctx.argsz = argsz;
+    env.ctx.root = root;
+    return env;
+  };
 
   function decodeStruct(d: IoctlDesc, di: DescInfo, r: IoctlRecord, ret: number, errno: string | null, incomplete: boolean, findings: Finding[]) {
     const t = di.struct as StructType;
@@ -437,16 +450,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     const argsz = hasSize ? dvIn.getUint32(0, le) : entry.length;
     const limit = d.sizeField !== null ? Math.max(argsz, d.minsz) : t.size;
     const inVals: Vals = {};
-    const envIn = envA;
-    envIn.dv = dvIn;
-    envIn.bytes = entry;
-    envIn.len = entry.length;
-    envIn.cmp = null;
-    envIn.findings = findings;
-    envIn.ctx.side = 'in';
-    envIn.ctx.ret = ret;
-    envIn.ctx.argsz = argsz;
-    envIn.ctx.root = inVals;
+    const envIn = point(envA, dvIn, entry, null, findings, 'in', ret, argsz, inVals);
     // Values and findings now; the trees when someone asks (event.ts).
     if (entry.length > 0) decodeFields(cs, envIn, 0, limit, '', null, inVals);
 
@@ -470,16 +474,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     if (!incomplete && ex.length > 0 && writesBack(d, inVals, ret, errno)) {
       outVals = {};
       const dvOut = new DataView(ex.buffer, ex.byteOffset, ex.byteLength);
-      const envOut = envB;
-      envOut.dv = dvOut;
-      envOut.bytes = ex;
-      envOut.len = ex.length;
-      envOut.cmp = entry;
-      envOut.findings = findings;
-      envOut.ctx.side = 'out';
-      envOut.ctx.ret = ret;
-      envOut.ctx.argsz = argsz;
-      envOut.ctx.root = outVals;
+      const envOut = point(envB, dvOut, ex, entry, findings, 'out', ret, argsz, outVals);
       decodeFields(cs, envOut, 0, limit, '', null, outVals);
       written = ex;
       dvWritten = dvOut;
