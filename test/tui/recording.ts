@@ -28,6 +28,19 @@ function call(fd: number, path: string, n: number, ret: number, o: { arg?: bigin
   };
 }
 
+/** Writes the encoded header and records as one file; returns the byte count. */
+function writeChunks(path: string, chunks: Uint8Array[]): number {
+  const total = chunks.reduce((a, c) => a + c.length, 0);
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  writeFileSync(path, out);
+  return total;
+}
+
 /** The scripted session: setup, then EEH recovery with one bad call. */
 export function eehSession(): NewRecord[] {
   const C = '/dev/vfio/vfio';
@@ -69,15 +82,7 @@ export function writeEehRecording(path: string, filler = 0): number {
     }
   }
   chunks.push(encodeRecord({ type: 'end', reason: EndReason.Exited, status: 0, dropped: 0, events: BigInt(recs.length - 1 + filler), text: '' }, 'le'));
-  const total = chunks.reduce((a, c) => a + c.length, 0);
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  writeFileSync(path, out);
-  return total;
+  return writeChunks(path, chunks);
 }
 
 /**
@@ -118,13 +123,5 @@ export function writeDmaRecording(path: string, pairs: number): number {
     chunks.push(encodeRecord(at(call(3, C, 14, 0, { entry: unmap }), 14), 'le'));
   }
   chunks.push(encodeRecord({ type: 'end', reason: EndReason.Exited, status: 0, dropped: 0, events: BigInt(setup.length + 2 * pairs), text: '' }, 'le'));
-  const total = chunks.reduce((a, c) => a + c.length, 0);
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  writeFileSync(path, out);
-  return total;
+  return writeChunks(path, chunks);
 }
