@@ -311,13 +311,19 @@ export class RecordingParser {
     };
   }
 
+  /** The text after a record's fixed part (its u16 length at `lenAt`), checked against the record length. */
+  private text(b: Uint8Array, dv: DataView, p: number, len: number, at: number, kind: string, fixed: number, lenAt: number): string {
+    if (len < fixed) throw new RecordingError(at, `${kind} record too short (${len} bytes)`);
+    const textLen = dv.getUint16(p + lenAt, this.le);
+    if (fixed + textLen > len) {
+      throw new RecordingError(at, `${kind} text (${textLen} bytes) runs past the record length ${len}`);
+    }
+    return decodeText(b, p + fixed, textLen);
+  }
+
   private process(b: Uint8Array, dv: DataView, p: number, len: number, flags: number, at: number): ProcessRecord {
     const le = this.le;
-    if (len < PROCESS_FIXED_LEN) throw new RecordingError(at, `PROCESS record too short (${len} bytes)`);
-    const textLen = dv.getUint16(p + 32, le);
-    if (PROCESS_FIXED_LEN + textLen > len) {
-      throw new RecordingError(at, `PROCESS text (${textLen} bytes) runs past the record length ${len}`);
-    }
+    const text = this.text(b, dv, p, len, at, 'PROCESS', PROCESS_FIXED_LEN, 32);
     return {
       type: 'process',
       offset: at,
@@ -327,17 +333,13 @@ export class RecordingParser {
       ts: dv.getBigUint64(p + 16, le),
       value: dv.getInt32(p + 24, le),
       other: dv.getUint32(p + 28, le),
-      text: decodeText(b, p + PROCESS_FIXED_LEN, textLen),
+      text,
     };
   }
 
   private end(b: Uint8Array, dv: DataView, p: number, len: number, flags: number, at: number): EndRecord {
     const le = this.le;
-    if (len < END_FIXED_LEN) throw new RecordingError(at, `END record too short (${len} bytes)`);
-    const textLen = dv.getUint16(p + 24, le);
-    if (END_FIXED_LEN + textLen > len) {
-      throw new RecordingError(at, `END text (${textLen} bytes) runs past the record length ${len}`);
-    }
+    const text = this.text(b, dv, p, len, at, 'END', END_FIXED_LEN, 24);
     return {
       type: 'end',
       offset: at,
@@ -345,7 +347,7 @@ export class RecordingParser {
       status: dv.getInt32(p + 8, le),
       dropped: dv.getUint32(p + 12, le),
       events: dv.getBigUint64(p + 16, le),
-      text: decodeText(b, p + END_FIXED_LEN, textLen),
+      text,
     };
   }
 }
