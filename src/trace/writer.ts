@@ -102,6 +102,15 @@ function record(type: number, flags: number, size: number, le: boolean): { b: Ui
   return { b, dv };
 }
 
+/** A record whose fixed part is followed by a text (its u16 length at `lenAt`), the text written. */
+function textRecord(type: number, flags: number, fixed: number, lenAt: number, text: string, le: boolean): { b: Uint8Array; dv: DataView } {
+  const t = enc.encode(text);
+  const { b, dv } = record(type, flags, fixed + t.length, le);
+  dv.setUint16(lenAt, t.length, le);
+  b.set(t, fixed);
+  return { b, dv };
+}
+
 export function encodeRecord(r: NewRecord, order: ByteOrder): Uint8Array {
   const le = order === 'le';
   switch (r.type) {
@@ -129,25 +138,19 @@ export function encodeRecord(r: NewRecord, order: ByteOrder): Uint8Array {
       return b;
     }
     case 'process': {
-      const text = enc.encode(r.text);
-      const { b, dv } = record(RECORD_PROCESS, r.kind, PROCESS_FIXED_LEN + text.length, le);
+      const { b, dv } = textRecord(RECORD_PROCESS, r.kind, PROCESS_FIXED_LEN, 32, r.text, le);
       dv.setUint32(8, r.pid, le);
       dv.setUint32(12, r.tid, le);
       dv.setBigUint64(16, r.ts, le);
       dv.setInt32(24, r.value, le);
       dv.setUint32(28, r.other >>> 0, le);
-      dv.setUint16(32, text.length, le);
-      b.set(text, PROCESS_FIXED_LEN);
       return b;
     }
     case 'end': {
-      const text = enc.encode(r.text);
-      const { b, dv } = record(RECORD_END, r.reason, END_FIXED_LEN + text.length, le);
+      const { b, dv } = textRecord(RECORD_END, r.reason, END_FIXED_LEN, 24, r.text, le);
       dv.setInt32(8, r.status, le);
       dv.setUint32(12, r.dropped, le);
       dv.setBigUint64(16, r.events, le);
-      dv.setUint16(24, text.length, le);
-      b.set(text, END_FIXED_LEN);
       return b;
     }
   }
