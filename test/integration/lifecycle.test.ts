@@ -1,0 +1,76 @@
+// The CLI as a separate process, as a user or `timeout` meets it: signals sent
+// to vfiotrace itself, and what becomes of the program it traces.
+
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { alive, cliUnavailable, startCli, tracedCalls, until } from '../helpers/cli.js';
+import { fixture, tracerUnavailable } from '../helpers/trace.js';
+import { tmp } from './helpers.js';
+
+const skip = tracerUnavailable() ?? cliUnavailable();
+if (skip) console.warn(`skipping lifecycle tests: ${skip}`);
+
+/** Socket inodes of a process that are listening TCP sockets (an inspector port would be one). */
+function listeningSockets(pid: number): string[] {
+  const inodes = new Set<string>();
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[3] === '0A' && cols[9]) inodes.add(cols[9]); // 0A: TCP_LISTEN
+    }
+  }
+  const mine: string[] = [];
+  const fdDir = `/proc/${pid}/fd`;
+  for (const fd of readdirSafe(fdDir)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(path.join(fdDir, fd)));
+      if (m && inodes.has(m[1]!)) mine.push(m[1]!);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return mine;
+}
+
+describe.skipIf(skip !== null)('vfiotrace as a process', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = tmp();
+  });
+
+  it('SIGUSR1 opens no debugger: no inspector line, no listening socket, tracing goes on', async () => {
+    const out = path.join(dir, 'usr1.txt');
+    const p = startCli(['-o', out, '--', fixture('loop'), '4000', '1']);
+    await until(() => tracedCalls(out) >= 5, 'the first traced calls');
+    p.child.kill('SIGUSR1');
+    const seen = tracedCalls(out);
+    await until(() => tracedCalls(out) >= seen + 50, 'calls traced after SIGUSR1');
+    expect(listeningSockets(p.child.pid!)).toEqual([]);
+    expect(await p.exited).toBe(7);
+    expect(p.stderr()).not.toMatch(/Debugger|inspector/i);
+    expect(readFileSync(out, 'utf8')).toMatch(/\+\+\+ exited with 7 \+\+\+\n$/);
+  });
+
+  it('refuses to run with an inspector opened through NODE_OPTIONS, before tracing anything', async () => {
+    const out = path.join(dir, 'inspect.txt');
+    const p = startCli(['-o', out, '--', fixture('loop'), '100', '1'], { ...process.env, NODE_OPTIONS: '--inspect=127.0.0.1:0' });
+    expect(await p.exited).toBe(2);
+    expect(p.stderr()).toMatch(/^vfiotrace: refusing to run with the Node inspector open/m);
+    expect(tracedCalls(out)).toBe(0);
+  });
+});
+
+function readdirSafe(d: string): string[] {
+  try {
+    return readdirSync(d);
+  } catch {
+    return [];
+  }
+}
