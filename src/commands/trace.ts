@@ -71,11 +71,12 @@ export async function traceAndPrint(o: LiveOptions): Promise<LiveOutcome> {
     return { code: 2, shown: 0 };
   }
 
-  // strace's manners: detach from attached processes, forward to a spawned one.
-  const attach = o.pids !== undefined;
+  // strace's manners: detach from attached processes; end a spawned command
+  // (the signal first, SIGKILL after a grace; a second signal: SIGKILL now).
+  let signalled = false;
   const onSignal = (sig: NodeJS.Signals): void => {
-    if (attach) session.detach();
-    else session.signal(sig);
+    session.end(signalled ? 'SIGKILL' : sig);
+    signalled = true;
   };
   const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of sigs) process.on(s, onSignal);

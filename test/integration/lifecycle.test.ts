@@ -3,9 +3,9 @@
 
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { alive, cliUnavailable, startCli, tracedCalls, until } from '../helpers/cli.js';
-import { fixture, tracerUnavailable } from '../helpers/trace.js';
+import { fixture, toFile, tracerUnavailable, waitForText } from '../helpers/trace.js';
 import { tmp } from './helpers.js';
 
 const skip = tracerUnavailable() ?? cliUnavailable();
@@ -44,6 +44,17 @@ describe.skipIf(skip !== null)('vfiotrace as a process', () => {
   beforeAll(() => {
     dir = tmp();
   });
+  // Whatever a failed test left running (by pid) is killed.
+  const leftovers: number[] = [];
+  afterEach(() => {
+    for (const pid of leftovers.splice(0)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  });
 
   it('SIGUSR1 opens no debugger: no inspector line, no listening socket, tracing goes on', async () => {
     const out = path.join(dir, 'usr1.txt');
@@ -64,6 +75,37 @@ describe.skipIf(skip !== null)('vfiotrace as a process', () => {
     expect(await p.exited).toBe(2);
     expect(p.stderr()).toMatch(/^vfiotrace: refusing to run with the Node inspector open/m);
     expect(tracedCalls(out)).toBe(0);
+  });
+
+  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('%s ends vfiotrace and the command it started, even one that ignores the signal', async (sig) => {
+    const out = path.join(dir, `stubborn-${sig}.txt`);
+    const said = path.join(dir, `stubborn-${sig}.out`);
+    const p = startCli(['-o', out, '--', ...toFile([fixture('lingering'), 'stubborn'], said)]);
+    leftovers.push(p.child.pid!);
+    const pid = Number(/ready (\d+)/.exec(await waitForText(said, '\n', 30_000))![1]);
+    leftovers.push(pid);
+    await until(() => tracedCalls(out) >= 5, 'the first traced calls');
+    p.child.kill(sig);
+    // It ignores the signal: SIGKILL after the grace, and vfiotrace says so.
+    expect(await p.exited).toBe(128 + 9);
+    expect(alive(pid)).toBe(false);
+    expect(readFileSync(out, 'utf8')).toMatch(/\+\+\+ killed by SIGKILL \+\+\+\n$/);
+  });
+
+  it('SIGTERM ends vfiotrace while an orphaned traced grandchild spins, and ends the grandchild', async () => {
+    const out = path.join(dir, 'orphan.txt');
+    const said = path.join(dir, 'orphan.out');
+    const p = startCli(['-f', '-o', out, '--', ...toFile([fixture('lingering'), 'orphan'], said)]);
+    leftovers.push(p.child.pid!);
+    const child = Number(/child (\d+)/.exec(await waitForText(said, '\n', 30_000))![1]);
+    leftovers.push(child);
+    await until(() => readFileSync(out, 'utf8').includes('exited with 0'), 'the command to exit');
+    const seen = tracedCalls(out);
+    await until(() => tracedCalls(out) >= seen + 5, 'calls of the orphan');
+    p.child.kill('SIGTERM');
+    // The command itself exited 0: that stays vfiotrace's status.
+    expect(await p.exited).toBe(0);
+    expect(alive(child)).toBe(false);
   });
 });
 
