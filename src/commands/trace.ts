@@ -28,7 +28,8 @@ export interface LiveOutcome {
   shown: number;
 }
 
-function exitCode(end: EndRecord | null, result: TraceResult | null): number {
+/** vfiotrace's exit code for a live session: the command's status, 0 after a detach, 2 on a tracer error. */
+export function exitCode(end: EndRecord | null, result: TraceResult | null): number {
   const reason = end?.reason ?? result?.reason;
   const status = end?.status ?? result?.status ?? 0;
   switch (reason) {
