@@ -107,6 +107,20 @@ describe.skipIf(skip !== null)('vfiotrace as a process', () => {
     expect(await p.exited).toBe(0);
     expect(alive(child)).toBe(false);
   });
+
+  it.each([
+    ['-o', ['-o', '/dev/full']],
+    ['-w', ['-o', '/dev/null', '-w', '/dev/full']],
+  ])('a failing %s names the file, ends the command it started and exits 2 at once', async (opt, args) => {
+    const said = path.join(dir, `full${opt}.out`);
+    const p = startCli([...args, '--', ...toFile([fixture('lingering'), 'stubborn'], said)]);
+    leftovers.push(p.child.pid!);
+    const pid = Number(/ready (\d+)/.exec(await waitForText(said, '\n', 30_000))![1]);
+    leftovers.push(pid);
+    expect(await p.exited).toBe(2);
+    expect(p.stderr()).toBe(`vfiotrace: ${opt} /dev/full: no space left on device (ENOSPC)\n`);
+    await until(() => !alive(pid), 'the command to end');
+  });
 });
 
 function readdirSafe(d: string): string[] {
