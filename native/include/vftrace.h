@@ -110,10 +110,21 @@ VFT_API int vft_main_pid(const struct vft_session *s);
 /* Asks the tracer thread to detach from every traced thread and finish.
  * Returns once the tracer has seen the request (0), or -1 if the session is
  * already over. In-flight calls complete untraced; pending signals are
- * delivered; group-stopped threads stay stopped. Meant for attach mode: a
- * spawned command keeps its seccomp filter, so after a detach its matching
- * ioctls fail with ENOSYS (forward signals with vft_signal instead). */
+ * delivered; group-stopped threads stay stopped. Attach mode only: a
+ * spawned command keeps its seccomp filter, and without a tracer its
+ * matching ioctls would fail with ENOSYS, so in spawn mode this is
+ * vft_end(s, SIGTERM). */
 VFT_API int vft_detach(struct vft_session *s);
+
+/* Ends a spawned command as strace does when it is interrupted: sends sig
+ * to every traced process (the command and every descendant still traced),
+ * keeps tracing while they handle it, and sends SIGKILL to whatever is
+ * still there after a grace of VFT_END_GRACE_MS. The session then ends with
+ * the command's own status. Returns once the tracer has seen the request
+ * (0), or -1 if the session is already over. In attach mode it detaches. */
+VFT_API int vft_end(struct vft_session *s, int sig);
+
+#define VFT_END_GRACE_MS 1000
 
 /* Sends sig to the main process (kill(2)). Returns 0 or -errno. */
 VFT_API int vft_signal(struct vft_session *s, int sig);

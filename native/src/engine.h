@@ -147,10 +147,15 @@ struct vft_session {
 	uint64_t events;
 
 	atomic_int detach_req;
-	atomic_int detach_ack;
+	atomic_int end_sig;    /* vft_end: the signal to end a spawned command with */
+	atomic_int wake_req;   /* a detach or end request is waiting (outbuf.c) */
+	atomic_int detach_ack; /* the tracer thread has seen the request */
 	atomic_int finished;
 	int detaching;
 	uint64_t detach_started; /* CLOCK_MONOTONIC ns */
+	int ending;              /* vft_end: signal sent, SIGKILL after the grace */
+	int end_killed;          /* the grace ran out: SIGKILL sent */
+	uint64_t end_started;
 
 	struct vft_result result;
 	int have_result;

@@ -185,6 +185,48 @@ static void begin_detach(struct vft_session *s)
 	}
 }
 
+/* Sends sig to every traced process (each thread group once is enough, but
+ * a repeat is harmless). */
+static void signal_all(struct vft_session *s, int sig)
+{
+	for (size_t i = 0; i < s->tt.cap; i++) {
+		struct tracee *t = s->tt.slots[i];
+		if (t)
+			kill(t->pid, sig);
+	}
+}
+
+/* vft_end: the command and its traced descendants get the signal now and
+ * SIGKILL once the grace runs out; tracing goes on meanwhile, so they can
+ * handle the signal and their calls are still recorded. */
+static int wants_end(struct vft_session *s)
+{
+	int sig = atomic_load(&s->end_sig);
+	return sig != 0 && (!s->ending || (sig == SIGKILL && !s->end_killed));
+}
+
+static void begin_end(struct vft_session *s)
+{
+	int sig = atomic_load(&s->end_sig);
+	if (!s->ending) {
+		s->ending = 1;
+		s->end_started = now_ns(CLOCK_MONOTONIC);
+	}
+	if (sig == SIGKILL)
+		s->end_killed = 1;
+	atomic_store(&s->detach_ack, 1);
+	signal_all(s, sig);
+}
+
+/* Past the grace, whatever is still traced (new children included) gets SIGKILL. */
+static void end_grace(struct vft_session *s)
+{
+	if (now_ns(CLOCK_MONOTONIC) - s->end_started > (uint64_t)VFT_END_GRACE_MS * 1000000ull) {
+		s->end_killed = 1;
+		signal_all(s, SIGKILL);
+	}
+}
+
 static void on_syscall_stop(struct vft_session *s, struct tracee *t)
 {
 	struct ptrace_syscall_info si;
@@ -365,8 +407,19 @@ static void run(struct vft_session *s)
 	while (s->tt.count > 0) {
 		if (wants_detach(s))
 			begin_detach(s);
+		if (wants_end(s))
+			begin_end(s);
+		if (s->ending)
+			end_grace(s);
 		int status;
 		pid_t tid = waitpid(-1, &status, __WALL | __WNOTHREAD | WNOHANG);
+		if (tid == 0 && s->ending && !s->detaching) {
+			/* Poll while ending, to send SIGKILL when the grace runs out. */
+			ob_flush(&s->ob);
+			struct timespec pause = {0, 2000000};
+			nanosleep(&pause, NULL);
+			continue;
+		}
 		if (tid == 0 && s->detaching) {
 			/* Poll while detaching: a thread blocked in an uninterruptible
 			 * wait cannot stop for PTRACE_DETACH, so give up on it. */
@@ -387,7 +440,7 @@ static void run(struct vft_session *s)
 		}
 		if (tid == 0) {
 			ob_flush(&s->ob); /* never sit on records while blocked */
-			if (wants_detach(s))
+			if (wants_detach(s) || wants_end(s))
 				continue;
 			tid = waitpid(-1, &status, __WALL | __WNOTHREAD);
 		}

@@ -214,7 +214,7 @@ struct vft_session *vft_start(const struct vft_config *cfg, char *err, size_t er
 		snprintf(err, errlen, "out of memory");
 		goto fail_fds;
 	}
-	s->ob.wake = &s->detach_req;
+	s->ob.wake = &s->wake_req;
 	s->ob.ack = &s->detach_ack;
 	install_wake_handler();
 	quiet_stop_signals();
@@ -250,18 +250,48 @@ int vft_read_fd(const struct vft_session *s) { return s ? s->read_fd : -1; }
 
 int vft_main_pid(const struct vft_session *s) { return s ? (int)s->main_pid : -1; }
 
-int vft_detach(struct vft_session *s)
+/* Sets a request for the tracer thread and wakes it (SIGURG) until it says
+ * it has seen it: a signal that lands just before it blocks in waitpid
+ * would otherwise be lost. */
+static void request(struct vft_session *s, atomic_int *flag, int value)
 {
-	if (!s || atomic_load(&s->finished))
-		return -1;
-	atomic_store(&s->detach_req, 1);
-	/* Repeat the wake-up until the thread has seen the request: a signal
-	 * that lands just before it blocks in waitpid would otherwise be lost. */
+	atomic_store(flag, value);
+	atomic_store(&s->wake_req, 1);
 	for (int i = 0; i < 5000 && !atomic_load(&s->detach_ack) && !atomic_load(&s->finished); i++) {
 		pthread_kill(s->thread, VFT_WAKE_SIG);
 		struct timespec ts = {0, 1000000};
 		nanosleep(&ts, NULL);
 	}
+}
+
+int vft_end(struct vft_session *s, int sig)
+{
+	if (!s || atomic_load(&s->finished))
+		return -1;
+	if (s->cfg.mode != VFT_MODE_SPAWN) {
+		request(s, &s->detach_req, 1);
+		return 0;
+	}
+	if (sig <= 0 || sig >= NSIG)
+		sig = SIGTERM;
+	/* a later, harder request (SIGKILL) replaces a softer one */
+	int cur = atomic_load(&s->end_sig);
+	if (cur == 0 || sig == SIGKILL)
+		atomic_store(&s->end_sig, sig);
+	atomic_store(&s->detach_ack, 0);
+	request(s, &s->end_sig, atomic_load(&s->end_sig));
+	return 0;
+}
+
+int vft_detach(struct vft_session *s)
+{
+	if (!s || atomic_load(&s->finished))
+		return -1;
+	/* A spawned command is never let go: its seccomp filter would make its
+	 * matching ioctls fail with ENOSYS with nobody to trace them. */
+	if (s->cfg.mode == VFT_MODE_SPAWN)
+		return vft_end(s, SIGTERM);
+	request(s, &s->detach_req, 1);
 	return 0;
 }
 

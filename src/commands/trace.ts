@@ -28,7 +28,8 @@ export interface LiveOutcome {
   shown: number;
 }
 
-function exitCode(end: EndRecord | null, result: TraceResult | null): number {
+/** vfiotrace's exit code for a live session: the command's status, 0 after a detach, 2 on a tracer error. */
+export function exitCode(end: EndRecord | null, result: TraceResult | null): number {
   const reason = end?.reason ?? result?.reason;
   const status = end?.status ?? result?.status ?? 0;
   switch (reason) {
@@ -71,11 +72,12 @@ export async function traceAndPrint(o: LiveOptions): Promise<LiveOutcome> {
     return { code: 2, shown: 0 };
   }
 
-  // strace's manners: detach from attached processes, forward to a spawned one.
-  const attach = o.pids !== undefined;
+  // strace's manners: detach from attached processes; end a spawned command
+  // (the signal first, SIGKILL after a grace; a second signal: SIGKILL now).
+  let signalled = false;
   const onSignal = (sig: NodeJS.Signals): void => {
-    if (attach) session.detach();
-    else session.signal(sig);
+    session.end(signalled ? 'SIGKILL' : sig);
+    signalled = true;
   };
   const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of sigs) process.on(s, onSignal);
@@ -93,8 +95,11 @@ export async function traceAndPrint(o: LiveOptions): Promise<LiveOutcome> {
     error = e instanceof Error ? e : new Error(String(e));
   }
   if (error) {
-    // Keep the pipe flowing so the tracer is never stuck on a full pipe.
-    session.stream.resume();
+    // Capture stops: an attached process is detached, a spawned command
+    // ended (never left running with its filter and no tracer). Closing the
+    // pipe keeps the tracer from blocking on it meanwhile.
+    session.detach();
+    session.stream.destroy();
     fail(error.message);
   }
   let result: TraceResult | null = null;
@@ -104,12 +109,20 @@ export async function traceAndPrint(o: LiveOptions): Promise<LiveOutcome> {
     fail((e as Error).message);
   }
   for (const s of sigs) process.off(s, onSignal);
-  await out.close();
+  try {
+    await out.close();
+  } catch (e) {
+    if (!error) {
+      error = e as Error;
+      fail(error.message);
+    }
+  }
   const end = printer?.end ?? null;
   const text = end?.text || result?.error;
   if (text) fail(text);
   if (end && end.dropped > 0) fail(`${end.dropped} events were lost`);
-  const code = error && !end ? 2 : exitCode(end, result);
+  // An output error is vfiotrace's failure, whatever became of the command.
+  const code = error ? 2 : exitCode(end, result);
   return { code, shown: printer?.shown ?? 0 };
 }
 

@@ -17,6 +17,7 @@ import { emulationFromOptions } from './emulate.js';
 import { liveCaptureRules, openPipeline } from '../trace/pipeline.js';
 import { parseHeader } from '../trace/reader.js';
 import { checkLiveArgs, collect, payloadCapOption } from './liveArgs.js';
+import { exitCode } from './trace.js';
 import { TuiApp } from '../tui/app.js';
 import { FileSource, LiveSource, type SourceDeps } from '../tui/sources.js';
 
@@ -187,12 +188,15 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const app = new TuiApp(source, { keepFull: keep });
-  const rc = await app.run();
+  let rc = await app.run();
   if (session) {
-    // Detached on quit: wait briefly for the tracer thread to let go.
-    await Promise.race([session.done.catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
+    // Quitting detached an attached process or ended a spawned command
+    // (SIGTERM, SIGKILL after a grace): wait for that, then exit as the
+    // text trace does, with the command's status.
+    const result = await Promise.race([session.done.catch(() => null), new Promise<null>((r) => setTimeout(() => r(null), 10_000).unref())]);
     session.stream.destroy();
-    if (command.length > 0 && alive(session.pid)) after.push(`${command[0] as string} (pid ${session.pid}) keeps running, no longer traced`);
+    if (result) rc = exitCode(null, result);
+    else if (alive(session.pid)) after.push(`${command[0] ?? `pid ${session.pid}`} did not let go within 10 s`);
   }
   // The spool is worth pointing at only if it could be written.
   if (spoolPath !== null && existsSync(spoolPath)) after.unshift(`recording of this session: ${spoolPath}`);

@@ -98,6 +98,7 @@ export function startEmulatedTrace(opts: TraceOptions, setup: EmulationSetup): E
       stream: tap,
       done,
       detach: () => session.detach(),
+      end: (s) => session.end(s),
       signal: (s) => session.signal(s),
       kernel: k,
     };

@@ -72,7 +72,7 @@ export function printOptions(f: OutputFlags, vocab: FilterVocabulary = {}): Prin
 /** -o FILE, `-o -` (stdout), or the command's default stream. */
 export function openOutput(f: OutputFlags, otherwise: OutputDefault = 'stdout'): Output {
   if (f.output === undefined) return Output.stream(otherwise === 'stderr' ? process.stderr : process.stdout);
-  return f.output === '-' ? Output.stream(process.stdout) : Output.file(f.output);
+  return f.output === '-' ? Output.stream(process.stdout) : Output.file(f.output, `-o ${f.output}`);
 }
 
 /**

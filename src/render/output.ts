@@ -3,6 +3,7 @@
 
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { writeFailure } from '../trace/ioError.js';
 
 const CHUNK = 1 << 16;
 const SCRATCH_BYTES = 1 << 19;
@@ -14,7 +15,7 @@ export class Output {
   private readonly fd: number | null;
   private readonly stream: Writable | null;
 
-  private constructor(fd: number | null, stream: Writable | null) {
+  private constructor(fd: number | null, stream: Writable | null, private readonly name = '') {
     this.fd = fd;
     this.stream = stream;
     // A reader that went away (`| head`) ends our output, not the process.
@@ -24,9 +25,9 @@ export class Output {
   }
 
   /** Writes to a file (created or truncated). Throws a plain Error on failure. */
-  static file(path: string): Output {
+  static file(path: string, name = path): Output {
     try {
-      return new Output(openSync(path, 'w'), null);
+      return new Output(openSync(path, 'w'), null, name);
     } catch (e) {
       throw new Error(`cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
@@ -65,7 +66,13 @@ export class Output {
         b = Buffer.from(s, 'utf8');
         n = b.length;
       }
-      for (let off = 0; off < n; ) off += writeSync(this.fd, b, off, n - off);
+      try {
+        for (let off = 0; off < n; ) off += writeSync(this.fd, b, off, n - off);
+      } catch (e) {
+        // Once: the destination is unusable (a full disk), and the error names it.
+        this.broken = true;
+        throw new Error(writeFailure(this.name, e));
+      }
     } else if (this.stream) {
       if (!this.stream.write(s)) {
         await new Promise<void>((resolve) => {

@@ -53,8 +53,19 @@ export interface TraceSession {
   readonly pid: number;
   /** Raw recording bytes (header first, then records); ends after the END record. */
   readonly stream: Readable;
-  /** Detach from every traced thread, leaving them running. Safe to call more than once. */
+  /**
+   * Attach mode: detach from every traced thread, leaving them running. Spawn
+   * mode: end the command as `end('SIGTERM')` does (a spawned command is
+   * never left running untraced: its seccomp filter would make its VFIO
+   * ioctls fail with ENOSYS). Safe to call more than once.
+   */
   detach(): void;
+  /**
+   * Spawn mode: send `sig` to the command and every traced descendant, and
+   * SIGKILL to whatever is left after a grace (native VFT_END_GRACE_MS); the
+   * session ends with the command's status. Attach mode: detach.
+   */
+  end(sig: NodeJS.Signals | number): void;
   /** Send a signal to the main process (spawn mode forwards SIGINT/SIGTERM/SIGHUP this way). */
   signal(sig: NodeJS.Signals | number): void;
   /** Settles when the tracer thread is done and the stream has been fully read. */
@@ -94,6 +105,7 @@ interface NativeLib {
   readFd(s: unknown): number;
   mainPid(s: unknown): number;
   detach(s: unknown): number;
+  end(s: unknown, sig: number): number;
   signal(s: unknown, sig: number): number;
   wait: { async(s: unknown, out: Record<string, unknown>, cb: (err: unknown, rc: number) => void): void };
   free(s: unknown): void;
@@ -151,6 +163,7 @@ function loadLib(): NativeLib {
     readFd: f('int vft_read_fd(const vft_session *s)') as NativeLib['readFd'],
     mainPid: f('int vft_main_pid(const vft_session *s)') as NativeLib['mainPid'],
     detach: f('int vft_detach(vft_session *s)') as NativeLib['detach'],
+    end: f('int vft_end(vft_session *s, int sig)') as NativeLib['end'],
     signal: f('int vft_signal(vft_session *s, int sig)') as NativeLib['signal'],
     wait: f('int vft_wait(vft_session *s, _Out_ vft_result *out)') as unknown as NativeLib['wait'],
     free: f('void vft_free(vft_session *s)') as NativeLib['free'],
@@ -322,6 +335,10 @@ export function startTrace(options: TraceOptions): TraceSession {
     done,
     detach() {
       if (!finished) lib.detach(handle);
+    },
+    end(sig) {
+      const n = signalNumber(sig);
+      if (!finished) lib.end(handle, n);
     },
     signal(sig) {
       const n = signalNumber(sig);

@@ -11,6 +11,7 @@ import type { DecodedEvent } from '../decode/types.js';
 import type { CaptureRule } from './captureRule.js';
 import type { RecordingHeader, TraceRecord } from './events.js';
 import { RecordingParser } from './reader.js';
+import { writeFailure } from './ioError.js';
 
 /** What the pipeline needs from a decoder (src/decode's createDecoder). */
 export interface EventDecoder {
@@ -50,7 +51,11 @@ async function* tee(source: AsyncIterable<Uint8Array>, path: string): AsyncGener
   try {
     for await (const chunk of source) {
       // Synchronous so the recording holds everything seen even if we die next.
-      for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off);
+      try {
+        for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off);
+      } catch (e) {
+        throw new Error(writeFailure(`-w ${path}`, e));
+      }
       yield chunk;
     }
   } finally {

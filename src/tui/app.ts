@@ -133,10 +133,13 @@ export class TuiApp {
       ...(io as Record<string, unknown>),
     });
     this.screen = screen;
-    this.guard = installTerminalGuard(() => {
-      this.source.detach();
-      this.teardown();
-    });
+    this.guard = installTerminalGuard(
+      () => {
+        this.source.detach();
+        this.teardown();
+      },
+      (code) => this.quit(code),
+    );
     const box = (opts: blessed.Widgets.BoxOptions): Box =>
       blessed.box({ parent: screen, tags: true, wrap: false, ...opts });
     this.header = box({ top: 0, left: 0, width: '100%', height: 2, style: { fg: 'white', bg: 'blue' } });
@@ -404,7 +407,7 @@ export class TuiApp {
     this.overlay.setFront();
   }
 
-  /** Detach (the target keeps running), restore the terminal, resolve run(). */
+  /** Stop the source (an attached target is detached, a spawned one ended), restore the terminal, resolve run(). */
   quit(code = 0): void {
     this.source.detach();
     this.teardown();

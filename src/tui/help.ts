@@ -22,7 +22,7 @@ export const HELP_LINES: readonly string[] = [
   '  f                 follow the newest event',
   '  s                 summary table (calls, errors, time per ioctl)',
   '  w                 write a recording of everything captured so far',
-  '  q                 quit; an attached process is detached and keeps running',
+  '  q                 quit; an attached process is detached, a started command ended',
   '',
   'Detail pane: fields are marked in (caller), out (kernel) or io (both); *changed*',
   'marks what the kernel wrote. The selected field\'s bytes are highlighted in the hex dump.',

@@ -8,8 +8,14 @@ export interface TerminalGuard {
 const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
 const SIGNO: Record<string, number> = { SIGTERM: 15, SIGHUP: 1, SIGINT: 2 };
 
-export function installTerminalGuard(restore: () => void): TerminalGuard {
+/**
+ * `onSignal`, when given, handles the first SIGTERM/SIGHUP/SIGINT (with the
+ * exit code 128+N) so the program can end cleanly; a second one, or any
+ * without it, restores the terminal and exits at once.
+ */
+export function installTerminalGuard(restore: () => void, onSignal?: (code: number) => void): TerminalGuard {
   let done = false;
+  let signalled = false;
   const once = () => {
     if (done) return;
     done = true;
@@ -19,23 +25,29 @@ export function installTerminalGuard(restore: () => void): TerminalGuard {
       // Restoring is best effort; the process is leaving anyway.
     }
   };
-  const onSignal = (sig: NodeJS.Signals) => {
+  const handleSignal = (sig: NodeJS.Signals) => {
+    const code = 128 + (SIGNO[sig] ?? 1);
+    if (onSignal && !signalled && !done) {
+      signalled = true;
+      onSignal(code);
+      return;
+    }
     once();
-    process.exit(128 + (SIGNO[sig] ?? 1));
+    process.exit(code);
   };
   const onCrash = (err: unknown) => {
     once();
     process.stderr.write(`vfiotrace tui: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(70);
   };
-  for (const s of SIGNALS) process.on(s, onSignal);
+  for (const s of SIGNALS) process.on(s, handleSignal);
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
   process.on('exit', once);
   return {
     dispose() {
       done = true;
-      for (const s of SIGNALS) process.off(s, onSignal);
+      for (const s of SIGNALS) process.off(s, handleSignal);
       process.off('uncaughtException', onCrash);
       process.off('unhandledRejection', onCrash);
       process.off('exit', once);

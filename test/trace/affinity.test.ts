@@ -36,9 +36,11 @@ describe.skipIf(noTracer !== null || before.length < 2)('main thread placement',
   it('moves the main thread to the last CPU while tracing, leaves the child the full set, restores after', async () => {
     await settled();
     expect(allowed(mainThread)).toEqual(before);
-    const s = startTrace({ command: [fixture('loop'), '1'], rules: [] });
+    // A command that runs until it is ended: its /proc entry cannot vanish under the check.
+    const s = startTrace({ command: [fixture('lingering'), 'stubborn'], rules: [] });
     expect(allowed(mainThread)).toEqual([before[before.length - 1]]);
     expect(allowed(`/proc/${s.pid}/status`)).toEqual(before);
+    s.end('SIGKILL');
     await collect(s);
     expect(allowed(mainThread)).toEqual(before);
   });

@@ -62,12 +62,24 @@ describe.skipIf(noTracer !== null)('native tracer', () => {
   it('applies back-pressure: a paused reader holds the tracee, nothing is lost', async () => {
     const s = startTrace({ command: [fixture('burst'), '1', '60000'], rules: [] });
     s.stream.pause();
-    await new Promise((r) => setTimeout(r, 700));
-    // ~100-byte records: the 1 MiB pipe and the engine's buffer are full by now
-    const states = readdirSync(`/proc/${s.pid}/task`).map(
-      (t) => readFileSync(`/proc/${s.pid}/task/${t}/stat`, 'utf8').split(') ')[1]?.[0],
-    );
-    expect(states).toContain('t'); // the worker is held at a ptrace stop
+    // Held means: the worker sits in a ptrace stop ('t') and no thread makes
+    // progress (context-switch counts stay still) while nobody reads.
+    const sample = (): string =>
+      readdirSync(`/proc/${s.pid}/task`)
+        .map((t) => {
+          const state = readFileSync(`/proc/${s.pid}/task/${t}/stat`, 'utf8').split(') ')[1]?.[0];
+          const sw = /voluntary_ctxt_switches:\s+(\d+)\nnonvoluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${s.pid}/task/${t}/status`, 'utf8'));
+          return `${t}:${state}:${sw?.[1]}:${sw?.[2]}`;
+        })
+        .join(' ');
+    const deadline = Date.now() + 30_000;
+    let held = false;
+    while (!held && Date.now() < deadline) {
+      const a = sample();
+      await new Promise((r) => setTimeout(r, 200));
+      held = a === sample() && a.split(' ').some((t) => t.split(':')[1] === 't');
+    }
+    expect(held).toBe(true);
     const { records, result } = await collect(s);
     expect(ioctls(records).length).toBe(60_000);
     expect(result).toMatchObject({ reason: EndReason.Exited, status: 0, events: 60_000n });

@@ -2,7 +2,7 @@
 // on a fixture (attached and spawned) where tracing is possible.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, truncateSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -224,10 +224,11 @@ describe.skipIf(liveSkip !== null)('tui live', () => {
     tmux.keys('space');
     await tmux.waitFor((x) => x.includes('[paused'), 'the paused state');
     tmux.keys('q');
-    const after = await tmux.waitFor((x) => x.includes('[exit status 0]'), 'the UI to exit');
+    // q ends a command the UI started (SIGTERM): left running untraced, its
+    // seccomp filter would fail its VFIO ioctls with ENOSYS.
+    const after = await tmux.waitFor((x) => x.includes('[exit status 143]'), 'the UI to exit with the command\'s status', 30_000);
     expect(after).toMatch(/recording of this session: .*\.vft/);
-    expect(after).toMatch(/keeps running, no longer traced/);
-    const at = progress(count);
-    expect(await waitProgress(count, at + 3)).toBeGreaterThan(at);
+    expect(after).not.toMatch(/keeps running/);
+    expect(existsSync(`/proc/${pid}`)).toBe(false);
   });
 });
