@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { CaptureRule } from './captureRule.js';
-import { EndReason } from './events.js';
+import { EndReason, MAX_PAYLOAD_CAP } from './events.js';
 
 export interface TraceOptions {
   /** Spawn mode: the command and its arguments. */
@@ -35,8 +35,7 @@ export interface TraceOptions {
   verdictFd?: number;
 }
 
-/** The engine's VFT_MAX_PAYLOAD_CAP (native/include/vftrace.h): keeps records far below the reader's limit. */
-export const MAX_PAYLOAD_CAP = 64 << 20;
+export { MAX_PAYLOAD_CAP };
 
 export interface TraceResult {
   reason: EndReason;

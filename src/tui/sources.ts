@@ -8,7 +8,7 @@ import { closeSync, constants, copyFileSync, openSync, readFileSync, readSync, s
 import { resolve } from 'node:path';
 import type { DecodedEvent, FdKind } from '../decode/types.js';
 import type { RecordingHeader, TraceRecord } from '../trace/events.js';
-import { parseHeader, RecordingParser } from '../trace/reader.js';
+import { MAX_RECORD_LEN, parseHeader, RecordingParser } from '../trace/reader.js';
 import type { TraceSession } from '../trace/native.js';
 import type { LateFinding, SourceMode, SourceSink, TuiSource } from './source.js';
 import { stateLines, type SnapshotLike } from './stateView.js';
@@ -52,7 +52,7 @@ export class RecordReader {
       if (readSync(fd, common, 0, 8, offset) !== 8) return null;
       const dv = new DataView(common.buffer);
       const len = dv.getUint32(4, this.header.header.byteOrder === 'le');
-      if (len < 8 || len % 8 !== 0 || len > 64 * 1024 * 1024) return null;
+      if (len < 8 || len % 8 !== 0 || len > MAX_RECORD_LEN) return null;
       const rec = new Uint8Array(len);
       if (readSync(fd, rec, 0, len, offset) !== len) return null;
       const p = new RecordingParser();
