@@ -14,6 +14,7 @@ import { RULES } from '../audit/rules.js';
 import type { DecodedEvent, Severity } from '../decode/types.js';
 import type { RecordingHeader } from '../trace/events.js';
 import { startTrace, TraceError, type TraceSession } from '../trace/native.js';
+import { recordingFileProblem } from '../trace/reader.js';
 import { liveCaptureRules, openPipeline, openRecordingPipeline, type Pipeline } from '../trace/pipeline.js';
 import { checkLiveArgs, collect, payloadCapOption } from './liveArgs.js';
 
@@ -143,16 +144,12 @@ export async function run(argv: string[]): Promise<number> {
   if (!command && pids.length === 0) {
     const file = targets[0]!;
     source = file;
-    let size: number;
-    try {
-      const st = statSync(file);
-      if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
-      size = st.size;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      fail(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? 'error'})`}`);
+    const problem = recordingFileProblem(file);
+    if (problem !== null) {
+      fail(`${file}: ${problem}`);
       return 2;
     }
+    const size = statSync(file).size;
     let p: Pipeline;
     try {
       p = await openRecordingPipeline(file, { onDecodeError: (r, e) => fail(`${file}: cannot decode the record at byte ${r.offset}: ${e.message}`) });
@@ -164,6 +161,8 @@ export async function run(argv: string[]): Promise<number> {
     const progress = o.progress && process.stderr.isTTY && size >= PROGRESS_MIN_BYTES ? new Progress(size) : null;
     ({ events, error } = await consume(p, auditor, progress));
     progress?.clear();
+    const incomplete = error ? null : p.incomplete();
+    if (incomplete !== null) error = new Error(incomplete);
     spool = file;
   } else {
     source = command ? command.join(' ') : `pid ${pids.join(',')}`;

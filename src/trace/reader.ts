@@ -2,7 +2,7 @@
 // Chunks may split records anywhere; every complete record is returned before
 // any error, and errors name the stream offset of what was wrong.
 
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, statSync } from 'node:fs';
 import {
   type ByteOrder,
   type EndRecord,
@@ -45,13 +45,43 @@ const MAX_LEN_BY_TYPE: Record<number, { name: string; max: number }> = {
   [RECORD_PENDING]: { name: 'PENDING', max: MAX_IOCTL_RECORD_LEN },
 };
 
+const NOT_A_RECORDING_EMPTY = 'empty: not a vfiotrace recording';
+
+/** What a recording that stops without its END record is told with: where it stops. */
+export function incompleteMessage(offset: number): string {
+  return `incomplete recording: it ends at byte ${offset} without an END record (the tracer was stopped or the file was cut short)`;
+}
+
+/**
+ * Why `path` cannot be read as a recording before any byte is parsed (missing,
+ * a directory, empty, unreadable), as the words after "FILE: " in a one-line
+ * error; null if it may be read. Other kinds of files (pipes, devices) are
+ * left to the reader.
+ */
+export function recordingFileProblem(path: string): string | null {
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) return 'is a directory';
+    if (st.isFile() && st.size === 0) return NOT_A_RECORDING_EMPTY;
+    closeSync(openSync(path, 'r'));
+    return null;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'no such file';
+    if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+    return `cannot read (${code ?? String(e)})`;
+  }
+}
+
 export class RecordingError extends Error {
   constructor(
     /** Byte offset in the stream of the header/record that is wrong. */
     readonly offset: number,
     readonly reason: string,
+    /** The reason alone is the message (the input is not a recording at all, rather than a corrupt one). */
+    plain = false,
   ) {
-    super(`recording corrupt at byte ${offset}: ${reason}`);
+    super(plain ? reason : `recording corrupt at byte ${offset}: ${reason}`);
     this.name = 'RecordingError';
   }
 }
@@ -300,7 +330,7 @@ export class RecordingParser {
   finish(): void {
     if (this.error) throw this.error;
     if (!this.header) {
-      throw new RecordingError(0, this.pendingLen > 0 ? 'truncated header' : 'empty input: no header');
+      throw this.pendingLen > 0 ? new RecordingError(0, 'truncated header') : new RecordingError(0, NOT_A_RECORDING_EMPTY, true);
     }
     if (this.pendingLen > 0) {
       const err = new RecordingError(this.offset, `truncated record (${this.pendingLen} bytes left over)`);

@@ -23,7 +23,7 @@ export interface SourceDeps {
     bytes: AsyncIterable<Uint8Array>,
     recordTo: string | undefined,
     onSkip: (offset: number, message: string) => void,
-  ): Promise<{ header: RecordingHeader; batches(): AsyncGenerator<DecodedEvent[]> }>;
+  ): Promise<{ header: RecordingHeader; batches(): AsyncGenerator<DecodedEvent[]>; incomplete?(): string | null }>;
   /** Decode a single record out of context (detail of an event dropped from memory), its fd's kind known. */
   decodeOne(header: RecordingHeader, record: TraceRecord, fdKind: FdKind): DecodedEvent;
   /** -e: events to show (all when null). */
@@ -124,6 +124,8 @@ abstract class BaseSource implements TuiSource {
         // Let keys and frames in between batches.
         await new Promise<void>((r) => setImmediate(r));
       }
+      const incomplete = p.incomplete?.() ?? null;
+      if (incomplete !== null) sink.note(incomplete);
     } finally {
       if (auditing) {
         try {

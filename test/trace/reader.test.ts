@@ -291,7 +291,7 @@ describe('bad input', () => {
     const v = good.slice();
     v[12] = 9;
     expect(() => parseRecording(v)).toThrow(/byte 12: unsupported format version 9/);
-    expect(() => parseRecording(new Uint8Array(0))).toThrow(/no header/);
+    expect(() => parseRecording(new Uint8Array(0))).toThrow(/^empty: not a vfiotrace recording$/);
     expect(() => parseRecording(good.subarray(0, 30))).toThrow(/truncated header/);
   });
 
