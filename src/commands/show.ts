@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { addOutputOptions, fail, filterVocabulary, openOutput, outputFlags, parseArgs, printOptions } from '../render/cliOptions.js';
 import { Printer, printAll } from '../render/printer.js';
+import { BROKEN_PIPE_STATUS } from '../render/stdio.js';
 import type { TraceRecord } from '../trace/events.js';
 import { openPipeline, openRecordingPipeline } from '../trace/pipeline.js';
 import { recordingFileProblem } from '../trace/reader.js';
@@ -51,7 +52,7 @@ export async function run(argv: string[]): Promise<number> {
   const printer = new Printer(pipeline.header, print, out);
   const error = await printAll(pipeline, printer, true);
   await out.close();
-  if (out.closed) return 0; // the reader stopped early (`| head`): not an error
+  if (out.closed) return BROKEN_PIPE_STATUS; // the reader stopped early (`| head`): quietly, as a tool killed by SIGPIPE
   if (error) {
     fail(`${file}: ${error.message}`);
     return 1;
