@@ -319,7 +319,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     let retInfo: RetInfo;
     if (incomplete) retInfo = { value: 0, errno: null, meaning: 'the call did not return (thread died or tracer detached)' };
     else if (ret < 0) {
-      const why = (errno && desc?.errnos[errno]) ?? (errno === 'ENOTTY' ? enottyMeaning({
+      const why = (errno && (desc?.errnoWhy?.(errno, inVals) ?? desc?.errnos[errno])) || (errno === 'ENOTTY' ? enottyMeaning({
         ioctl: desc,
         kind,
         // A regular file can sit at a /dev path; an anonymous inode is what it says.

@@ -44,6 +44,40 @@ describe('return values', () => {
     expect(call({ nr: nr(11), path: PATH.device, ret: 'ENOTTY' }).ret.meaning).toBe('the fd does not implement this ioctl: not a VFIO device, or its driver does not implement it?');
   });
 
+  it('EEH errnos are explained by the op that failed, as the kernel returns them', () => {
+    const { call } = session('ppc64');
+    const op = (n: number) => bytes(false, [['u32', 12], ['u32', 0], ['u32', n]]);
+    const why = (n: number, errno: string) => call({ nr: nr(21), entry: op(n), ret: errno }).ret.meaning;
+    expect(why(1, 'EIO')).toMatch(/EEH is globally disabled/);
+    for (const reset of [5, 6, 7]) {
+      expect(why(reset, 'EIO')).not.toMatch(/ENABLE|globally disabled/);
+      expect(why(reset, 'EIO')).toMatch(/reset/);
+      expect(why(reset, 'ENOENT')).toMatch(/no PE reset operation/);
+    }
+    expect(why(2, 'EIO')).toMatch(/thaw|unfreeze/i);
+    expect(why(4, 'ENOENT')).toMatch(/no PE state operation/);
+    expect(why(9, 'ENOENT')).toMatch(/no error injection/);
+    expect(why(9, 'EINVAL')).toMatch(/err\.func/);
+    // Op-independent reasons stay.
+    expect(why(6, 'ENODEV')).toBe('no EEH PE for a group in the container');
+  });
+
+  it('the text line never repeats the errno message in its reason', async () => {
+    const { TextRenderer } = await import('../../src/render/text.js');
+    const { errnoMessage } = await import('../../src/render/names.js');
+    const r = new TextRenderer(null, { findings: 'none' });
+    const line = (ret: string) => r.render(session().call({ nr: nr(0), ret }));
+    expect(line('ENOSYS')).toMatch(/= -1 ENOSYS \(Function not implemented\)\n$/);
+    expect(line('EINVAL')).not.toMatch(/invalid argument: invalid argument/i);
+    for (const e of ['EINVAL', 'EPERM', 'EACCES', 'EBUSY', 'ENODEV', 'ENXIO', 'ENOMEM', 'ENOSPC', 'ENOENT', 'EEXIST', 'EIO', 'EINTR', 'EAGAIN', 'EBADF', 'EFAULT']) {
+      const m = /\((.*)\)\n$/.exec(line(e))?.[1] ?? '';
+      const msg = errnoMessage(e) ?? '';
+      const [, reason = ''] = m.split(`${msg}: `);
+      const firstWords = (t: string) => t.toLowerCase().split(/[^a-z]+/).filter(Boolean).slice(0, 2).join(' ');
+      expect(firstWords(reason), `${e}: ${m}`).not.toBe(firstWords(msg));
+    }
+  });
+
   it('a call that never returned', () => {
     const ev = session().call({ nr: nr(0), flags: IOCTL_FLAG.NO_EXIT, ret: 0 });
     expect(ev.incomplete).toBe(true);
