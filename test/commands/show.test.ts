@@ -85,6 +85,12 @@ describe('vfiotrace show', () => {
     expect(r.stderr).toBe(`vfiotrace: ${file}: incomplete recording: it ends at byte ${offsets[7]!} without an END record (the tracer was stopped or the file was cut short)\n`);
   });
 
+  it('-o into a missing directory names the file and the reason', async () => {
+    const r = await runCli(show, ['-o', '/nonexistent/x', full], dir, 'unused.txt');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('vfiotrace: cannot write /nonexistent/x: No such file or directory\n');
+  });
+
   it('an empty file, /dev/null and a directory are named as such, in one line', async () => {
     const empty = path.join(dir, 'empty.vft');
     writeFileSync(empty, '');
