@@ -270,7 +270,13 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     if (desc) {
       const di = descInfo(desc);
       const a = desc.arg;
-      if (a.kind === 'int') argDisplay = (di.intFmt as Formatter)(BigInt(argNum), argNum);
+      if (a.kind === 'int') {
+        // The ioctl's arg is an unsigned long: a value with the top bit set is
+        // shown as the kernel reads it, not as a negative number.
+        argDisplay = argNum >= 0 || a.display.kind === 'fd' || a.display.kind === 'dec'
+          ? (di.intFmt as Formatter)(BigInt(argNum), argNum)
+          : '0x' + BigInt.asUintN(header.wordSize * 8, r.arg).toString(16);
+      }
       else if (a.kind !== 'none') argDisplay = r.arg === 0n ? 'NULL' : regHex(r.arg);
       // A rule shared by several ioctls may read past what this one needs: only
       // a fault inside the bytes the kernel itself reads is the caller's problem.

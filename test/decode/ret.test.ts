@@ -78,6 +78,13 @@ describe('return values', () => {
     }
   });
 
+  it('an unsigned long argument is shown unsigned, as the kernel reads it', () => {
+    const { call } = session();
+    expect(call({ nr: nr(1), arg: 0xffff_ffff_ffff_ffffn, ret: 0 }).argDisplay).toBe('0xffffffffffffffff');
+    expect(call({ nr: nr(2), arg: 0x8000_0000_0000_0003n, ret: 'EINVAL' }).argDisplay).toBe('0x8000000000000003');
+    expect(call({ nr: nr(1), arg: 5n, ret: 1 }).argDisplay).toBe('VFIO_EEH');
+  });
+
   it('a call that never returned', () => {
     const ev = session().call({ nr: nr(0), flags: IOCTL_FLAG.NO_EXIT, ret: 0 });
     expect(ev.incomplete).toBe(true);
