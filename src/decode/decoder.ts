@@ -281,12 +281,14 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
       // A rule shared by several ioctls may read past what this one needs: only
       // a fault inside the bytes the kernel itself reads is the caller's problem.
       if (r.inFault !== null && a.kind !== 'none' && a.kind !== 'int' && (r.inFault < neededBytes(desc, r) || a.kind === 'cstring')) {
+        // What the kernel did with it: a call that failed otherwise (or succeeded) never got to read it.
+        const said = incomplete || errno === 'EFAULT' ? 'the kernel answers EFAULT' : errno !== null ? `the kernel answered ${errno} before reading it` : 'the kernel did not read it';
         findings.push(
           r.inFault === 0
-            ? { rule: 'bad-pointer', severity: 'error', message: `argument pointer ${argDisplay} is not readable (the kernel answers EFAULT)` }
+            ? { rule: 'bad-pointer', severity: 'error', message: `argument pointer ${argDisplay} is not readable (${said})` }
             : a.kind === 'cstring'
-              ? { rule: 'string-unreadable', severity: 'error', message: `the string runs into unreadable memory at offset ${r.inFault} before its NUL (the kernel answers EFAULT)` }
-              : { rule: 'argsz-unreadable', severity: 'error', message: `argsz reaches unreadable memory at offset ${r.inFault} (the kernel answers EFAULT)` },
+              ? { rule: 'string-unreadable', severity: 'error', message: `the string runs into unreadable memory at offset ${r.inFault} before its NUL (${said})` }
+              : { rule: 'argsz-unreadable', severity: 'error', message: `argsz reaches unreadable memory at offset ${r.inFault} (${said})` },
         );
       }
       if (a.kind === 'struct' && layoutsOk) {
@@ -299,7 +301,9 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
         inNode = scalarArg(r.entry, a.kind === 'fdptr' ? 'fd' : a.name, a.kind === 'fdptr' ? '__s32' : '__u32', a.kind === 'fdptr', di.intFmt);
         if (inNode?.value !== undefined) inVals[inNode.name] = Number(inNode.value);
       } else if (a.kind === 'cstring') {
-        inNode = { name: 'buf', path: 'buf', ctype: 'char[]', offset: 0, size: r.entry.length, dir: 'in', text: rawText(r.entry), display: `"${escapeBytes(r.entry)}"${(r.flags & IOCTL_FLAG.TRUNCATED) !== 0 ? '...' : ''}` };
+        // No string at all (NULL, or nothing readable): the pointer, as strace shows it, not "".
+        const display = r.arg === 0n ? 'NULL' : r.inFault === 0 ? regHex(r.arg) : `"${escapeBytes(r.entry)}"${(r.flags & IOCTL_FLAG.TRUNCATED) !== 0 ? '...' : ''}`;
+        inNode = { name: 'buf', path: 'buf', ctype: 'char[]', offset: 0, size: r.entry.length, dir: 'in', text: rawText(r.entry), display };
       }
       if (desc.check && !(a.kind === 'struct' && !layoutsOk)) {
         checkCtx.in = inVals;

@@ -85,6 +85,18 @@ describe('return values', () => {
     expect(call({ nr: nr(1), arg: 5n, ret: 1 }).argDisplay).toBe('VFIO_EEH');
   });
 
+  it('GET_DEVICE_FD with a NULL name shows NULL, and the bad-pointer finding agrees with the errno returned', () => {
+    const { call } = session();
+    const nul = call({ nr: nr(6), path: PATH.group, arg: 0n, entry: new Uint8Array(0), inFault: 0, flags: IOCTL_FLAG.IN_FAULT, ret: 'EINVAL' });
+    expect(nul.in?.display).toBe('NULL');
+    const bad = nul.findings.find((f) => f.rule === 'bad-pointer');
+    expect(bad?.message).toMatch(/EINVAL/);
+    expect(bad?.message).not.toMatch(/EFAULT/);
+    const efault = call({ nr: nr(6), path: PATH.group, arg: 0x10n, entry: new Uint8Array(0), inFault: 0, flags: IOCTL_FLAG.IN_FAULT, ret: 'EFAULT' });
+    expect(efault.in?.display).toBe('0x10');
+    expect(efault.findings.find((f) => f.rule === 'bad-pointer')?.message).toMatch(/EFAULT/);
+  });
+
   it('a call that never returned', () => {
     const ev = session().call({ nr: nr(0), flags: IOCTL_FLAG.NO_EXIT, ret: 0 });
     expect(ev.incomplete).toBe(true);
