@@ -17,6 +17,11 @@ const SUBCOMMANDS: Record<string, () => Promise<CommandModule>> = {
 export async function main(argv: string[]): Promise<number> {
   guardStdio();
   const first = argv[0];
+  if (first === '--version' || first === '-V') {
+    const [{ packageVersion }, { nativeVersion }] = await Promise.all([import('./version.js'), import('./trace/native.js')]);
+    process.stdout.write(`vfiotrace ${packageVersion()} (native engine: ${nativeVersion() ?? 'not built'})\n`);
+    return stdioStatus() ?? 0;
+  }
   const load = first !== undefined ? SUBCOMMANDS[first] : undefined;
   // No subcommand: trace (`vfiotrace [options] -- CMD…` or `-p PID`).
   const code = load ? await (await load()).run(argv.slice(1)) : await (await import('./commands/trace.js')).run(argv);
