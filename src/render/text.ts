@@ -7,6 +7,7 @@ import { IoctlEvent } from '../decode/event.js';
 import type { DecodedEvent, DecodedIoctl, DecodedProcess, FieldNode, RetInfo, Severity } from '../decode/types.js';
 import type { RecordingHeader } from '../trace/events.js';
 import { ProcessEventKind } from '../trace/events.js';
+import { otherIoctlName } from '../../decoders/otherIoctls.js';
 import { escapeRaw } from './escape.js';
 import { flat } from './flat.js';
 import { errnoMessage, signalName } from './names.js';
@@ -65,9 +66,12 @@ export class TextRenderer {
   private readonly baseSec: number;
   private readonly baseNs: number;
   private readonly tzOffsetSec: number;
+  /** The traced ABI, for naming non-VFIO ioctls (numbers differ on powerpc). */
+  private readonly arch: string;
 
   constructor(header: RecordingHeader | null, opts: Partial<TextOptions> = {}) {
     this.opts = { ...DEFAULT_TEXT_OPTIONS, ...opts };
+    this.arch = header?.arch ?? 'x86_64';
     this.minFinding = SEVERITY_RANK[this.opts.findings];
     const rt = header?.startRealtimeNs ?? 0n;
     this.baseSec = Number(rt / 1_000_000_000n);
@@ -125,9 +129,9 @@ export class TextRenderer {
     // Calls decoded alike (callMemo.ts) print alike after the fd: built once.
     const ct = ev instanceof IoctlEvent ? ev.sharedText : null;
     let tail: string;
-    if (ct === null) tail = tailText(ev);
+    if (ct === null) tail = tailText(ev, this.arch);
     else if (ct.textTail !== null) tail = ct.textTail;
-    else tail = ct.textTail = flat(tailText(ev));
+    else tail = ct.textTail = flat(tailText(ev, this.arch));
     let s = this.leader(ev.tid, ev.ts) + this.opening(ev) + tail;
     if (this.opts.duration && ev.dur !== null) s += ' <' + formatSeconds(ev.dur) + '>';
     s += '\n';
@@ -201,14 +205,15 @@ export function hex(n: number): string {
 }
 
 /** `REQUEST, ARG) = RET (…)`: the line after the fd, without -T's duration. */
-function tailText(ev: DecodedIoctl): string {
-  return requestText(ev) + ', ' + argText(ev) + ')' + retText(ev);
+function tailText(ev: DecodedIoctl, arch: string): string {
+  return requestText(ev, arch) + ', ' + argText(ev) + ')' + retText(ev);
 }
 
-function requestText(ev: DecodedIoctl): string {
+function requestText(ev: DecodedIoctl, arch: string): string {
   if (ev.ioctl !== null) return ev.ioctl;
   if (ev.candidates.length > 1) return hex(ev.request) + ' /* ambiguous: ' + ev.candidates.join(' or ') + ' */';
-  return hex(ev.request);
+  // --all-ioctls: a terminal or fd ioctl by its usual name, as strace shows it.
+  return otherIoctlName(arch, ev.request) ?? hex(ev.request);
 }
 
 function rootEntry(node: FieldNode): string {
