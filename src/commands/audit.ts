@@ -17,6 +17,7 @@ import { startTrace, TraceError, type TraceSession } from '../trace/native.js';
 import { recordingFileProblem } from '../trace/reader.js';
 import { liveCaptureRules, openPipeline, openRecordingPipeline, type Pipeline } from '../trace/pipeline.js';
 import { checkLiveArgs, collect, payloadCapOption } from './liveArgs.js';
+import { type ColorWhen, colorWanted, RED, RESET, YELLOW } from '../render/color.js';
 
 const PROGRESS_MIN_BYTES = 4 << 20;
 
@@ -35,6 +36,7 @@ interface Opts {
   progress: boolean;
   output?: string;
   listRules?: boolean;
+  color: ColorWhen;
 }
 
 function buildCommand(): Command {
@@ -51,8 +53,14 @@ function buildCommand(): Command {
     .option('--no-explain', 'leave out the kernel-behaviour paragraph under each rule')
     .option('--no-progress', 'no progress bar on stderr')
     .option('-o, --output <file>', 'write the report to FILE instead of stdout')
+    .addOption(new Option('--color <when>', 'colour finding headings (auto: on a terminal, unless NO_COLOR is set)').choices(['auto', 'always', 'never']).default('auto'))
     .option('--list-rules', 'print the rules with their explanations and exit')
     .addHelpText('after', '\nRules and their reasoning: docs/audit-rules.md. Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or trace errors.');
+}
+
+/** The report's finding headings (one per rule) in colour: errors red, the rest yellow. */
+export function colorAuditReport(report: string): string {
+  return report.replace(/^(error|warning|info) .*$/gm, (line, sev: string) => (sev === 'error' ? RED : YELLOW) + line + RESET);
 }
 
 function listRules(): string {
@@ -209,9 +217,11 @@ export async function run(argv: string[]): Promise<number> {
   const lines = spool ? await renderLines(spool, exampleSeqs(groupFindings(findings))) : new Map<number, string>();
   if (tempDir) rmSync(tempDir, { recursive: true, force: true });
 
-  const report = o.json
+  let report = o.json
     ? JSON.stringify(jsonReport(findings, events, lines, error ? error.message : null), null, 2) + '\n'
     : textReport(findings, { explain: o.explain, events, lines });
+  const toTty = (o.output === undefined || o.output === '-') && process.stdout.isTTY === true;
+  if (!o.json && colorWanted(o.color, toTty)) report = colorAuditReport(report);
   try {
     if (o.output !== undefined && o.output !== '-') writeFileSync(o.output, report);
     else process.stdout.write(report);

@@ -8,6 +8,7 @@ import type { DecodedEvent, DecodedIoctl, DecodedProcess, FieldNode, RetInfo, Se
 import type { RecordingHeader } from '../trace/events.js';
 import { ProcessEventKind } from '../trace/events.js';
 import { otherIoctlName } from '../../decoders/otherIoctls.js';
+import { colorErrno, colorLines, YELLOW } from './color.js';
 import { escapeRaw } from './escape.js';
 import { flat } from './flat.js';
 import { errnoMessage, signalName } from './names.js';
@@ -24,6 +25,8 @@ export interface TextOptions {
   fdPaths: boolean;
   /** Lowest finding severity printed under a line; 'none' hides findings. */
   findings: FindingLevel;
+  /** ANSI colour: errno red, findings yellow (--color). */
+  color: boolean;
 }
 
 export const DEFAULT_TEXT_OPTIONS: TextOptions = {
@@ -31,6 +34,7 @@ export const DEFAULT_TEXT_OPTIONS: TextOptions = {
   duration: false,
   fdPaths: true,
   findings: 'info',
+  color: false,
 };
 
 const SIGCHLD = 17;
@@ -132,18 +136,21 @@ export class TextRenderer {
     if (ct === null) tail = tailText(ev, this.arch);
     else if (ct.textTail !== null) tail = ct.textTail;
     else tail = ct.textTail = flat(tailText(ev, this.arch));
+    if (this.opts.color) tail = colorErrno(tail);
     let s = this.leader(ev.tid, ev.ts) + this.opening(ev) + tail;
     if (this.opts.duration && ev.dur !== null) s += ' <' + formatSeconds(ev.dur) + '>';
     s += '\n';
     if (ev.findings.length > 0 && this.minFinding < 3) {
-      if (ct === null) s += this.findingsText(ev);
+      let f: string;
+      if (ct === null) f = this.findingsText(ev);
       else {
         if (ct.textFindingsLevel !== this.minFinding) {
           ct.textFindings = flat(this.findingsText(ev));
           ct.textFindingsLevel = this.minFinding;
         }
-        s += ct.textFindings as string;
+        f = ct.textFindings as string;
       }
+      s += this.opts.color ? colorLines(f, YELLOW) : f;
     }
     return s;
   }
