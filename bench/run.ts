@@ -52,7 +52,11 @@ const SCRIPTS: Record<string, { file: string; args?: string[]; extract: Extract[
   },
   reader: {
     file: 'reader.js',
-    extract: [{ re: /^ioctl \(8-byte payload, fd path\): \d+ records, .*?, (\d+) records\/s/m, name: 'parse small IOCTL records', unit: 'events/s' }],
+    extract: [
+      { re: /^ioctl \(8-byte payload, fd path\): \d+ records, .*?, (\d+) records\/s/m, name: 'parse small IOCTL records', unit: 'events/s' },
+      { re: /^one 8 MiB-in\/8 MiB-out call, 32 KiB feeds: .* in ([\d.]+) ms/m, name: 'parse one 16 MiB record', unit: 'ms' },
+      { re: /^256 MiB length claim .* in ([\d.]+) ms/m, name: 'refuse a 256 MiB length claim', unit: 'ms' },
+    ],
   },
   decoder: {
     file: 'decoder.js',

@@ -62,6 +62,52 @@ export const vfio_eeh_pe_op = struct('vfio_eeh_pe_op', [
   i('', union('', [i('err', vfio_eeh_pe_err, { when: (v) => v.op === VFIO_EEH_PE_INJECT_ERR })])),
 ]);
 
+/**
+ * What the kernel's EEH core does per op, hence why it fails (the op-independent
+ * reasons, ENODEV, EPERM, EINVAL for argsz/flags, are in `errnos`). DISABLE and
+ * CONFIGURE only fail for those; GET_STATE returns the state or ENOENT.
+ */
+const EEH_OP_ERRNOS: Readonly<Record<number, Readonly<Record<string, string>>>> = {
+  [VFIO_EEH_PE_ENABLE]: {
+    EIO: 'ENABLE while EEH is globally disabled',
+  },
+  [VFIO_EEH_PE_UNFREEZE_IO]: {
+    ENOENT: 'the platform has no operation to thaw a PE',
+    EIO: 'the platform (firmware) failed to thaw MMIO for the PE; it stays frozen',
+  },
+  [VFIO_EEH_PE_UNFREEZE_DMA]: {
+    ENOENT: 'the platform has no operation to thaw a PE',
+    EIO: 'the platform (firmware) failed to thaw DMA for the PE; it stays frozen',
+  },
+  [VFIO_EEH_PE_GET_STATE]: {
+    ENOENT: 'the platform has no PE state operation',
+  },
+  [VFIO_EEH_PE_RESET_DEACTIVATE]: {
+    ENOENT: 'the platform has no PE reset operation',
+    EIO: 'the platform (firmware) failed to release the reset, or the devices could not be re-enabled or thawed after it',
+  },
+  [VFIO_EEH_PE_RESET_HOT]: {
+    ENOENT: 'the platform has no PE reset operation',
+    EIO: 'the platform (firmware) failed the hot reset; the PE is left frozen',
+  },
+  [VFIO_EEH_PE_RESET_FUNDAMENTAL]: {
+    ENOENT: 'the platform has no PE reset operation',
+    EIO: 'the platform (firmware) failed the fundamental reset; the PE is left frozen',
+  },
+  [VFIO_EEH_PE_INJECT_ERR]: {
+    ENOENT: 'the platform has no error injection',
+    EINVAL: 'argsz < 40, err.func outside 0–19, or an err.type the platform refuses',
+    EFAULT: 'the err union (argsz ≥ 40) could not be read',
+    EIO: 'the platform (firmware) refused the error injection',
+  },
+};
+
+function eehErrnoWhy(errno: string, op: number | undefined): string | undefined {
+  if (op === undefined) return undefined;
+  if (errno === 'EINVAL' && op > VFIO_EEH_PE_INJECT_ERR) return `op ${op} is not a VFIO_EEH_PE_* op`;
+  return EEH_OP_ERRNOS[op]?.[errno];
+}
+
 const SPAPR: readonly Backend[] = ['spapr-v1', 'spapr-v2'];
 const stateName = (r: number): string => EEH_STATES.find(([, v]) => v === r)?.[0] ?? `unknown state ${r}`;
 const F = 'eeh';
@@ -85,10 +131,11 @@ export const eeh: Family = {
         EINVAL: 'argsz < 12 or flags != 0, unknown op, INJECT_ERR with argsz < 40 or a bad type/func',
         EPERM: "the caller's mm is not the container's",
         ENODEV: 'no EEH PE for a group in the container',
-        EIO: 'ENABLE while EEH is globally disabled',
+        EIO: 'the platform failed the operation',
         ENOENT: 'the platform lacks this operation',
         ENOTTY: 'the container has no sPAPR TCE backend',
       },
+      errnoWhy: (errno, v) => eehErrnoWhy(errno, v.op),
       check: (c) => {
         const f = c.in.flags;
         if (f !== undefined && f !== 0) c.add('eeh-flags-nonzero', 'error', `flags must be 0 but is 0x${(f >>> 0).toString(16)} (the kernel answers EINVAL)`, 'flags');

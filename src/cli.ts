@@ -1,6 +1,8 @@
 // vfiotrace command line: a thin dispatcher. Each subcommand lives in
 // src/commands/<name>.ts and exports `run(argv): Promise<number>` (the exit code).
 
+import { guardStdio, stdioStatus } from './render/stdio.js';
+
 type CommandModule = { run(argv: string[]): Promise<number> };
 
 const SUBCOMMANDS: Record<string, () => Promise<CommandModule>> = {
@@ -13,9 +15,15 @@ const SUBCOMMANDS: Record<string, () => Promise<CommandModule>> = {
 };
 
 export async function main(argv: string[]): Promise<number> {
+  guardStdio();
   const first = argv[0];
+  if (first === '--version' || first === '-V') {
+    const [{ packageVersion }, { nativeVersion }] = await Promise.all([import('./version.js'), import('./trace/native.js')]);
+    process.stdout.write(`vfiotrace ${packageVersion()} (native engine: ${nativeVersion() ?? 'not built'})\n`);
+    return stdioStatus() ?? 0;
+  }
   const load = first !== undefined ? SUBCOMMANDS[first] : undefined;
-  if (load) return (await load()).run(argv.slice(1));
   // No subcommand: trace (`vfiotrace [options] -- CMD…` or `-p PID`).
-  return (await import('./commands/trace.js')).run(argv);
+  const code = load ? await (await load()).run(argv.slice(1)) : await (await import('./commands/trace.js')).run(argv);
+  return stdioStatus() ?? code;
 }

@@ -14,8 +14,10 @@ import { RULES } from '../audit/rules.js';
 import type { DecodedEvent, Severity } from '../decode/types.js';
 import type { RecordingHeader } from '../trace/events.js';
 import { startTrace, TraceError, type TraceSession } from '../trace/native.js';
+import { recordingFileProblem } from '../trace/reader.js';
 import { liveCaptureRules, openPipeline, openRecordingPipeline, type Pipeline } from '../trace/pipeline.js';
 import { checkLiveArgs, collect, payloadCapOption } from './liveArgs.js';
+import { type ColorWhen, colorWanted, RED, RESET, YELLOW } from '../render/color.js';
 
 const PROGRESS_MIN_BYTES = 4 << 20;
 
@@ -34,6 +36,7 @@ interface Opts {
   progress: boolean;
   output?: string;
   listRules?: boolean;
+  color: ColorWhen;
 }
 
 function buildCommand(): Command {
@@ -50,8 +53,14 @@ function buildCommand(): Command {
     .option('--no-explain', 'leave out the kernel-behaviour paragraph under each rule')
     .option('--no-progress', 'no progress bar on stderr')
     .option('-o, --output <file>', 'write the report to FILE instead of stdout')
+    .addOption(new Option('--color <when>', 'colour finding headings (auto: on a terminal, unless NO_COLOR is set)').choices(['auto', 'always', 'never']).default('auto'))
     .option('--list-rules', 'print the rules with their explanations and exit')
     .addHelpText('after', '\nRules and their reasoning: docs/audit-rules.md. Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or trace errors.');
+}
+
+/** The report's finding headings (one per rule) in colour: errors red, the rest yellow. */
+export function colorAuditReport(report: string): string {
+  return report.replace(/^(error|warning|info) .*$/gm, (line, sev: string) => (sev === 'error' ? RED : YELLOW) + line + RESET);
 }
 
 function listRules(): string {
@@ -143,16 +152,12 @@ export async function run(argv: string[]): Promise<number> {
   if (!command && pids.length === 0) {
     const file = targets[0]!;
     source = file;
-    let size: number;
-    try {
-      const st = statSync(file);
-      if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
-      size = st.size;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      fail(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? 'error'})`}`);
+    const problem = recordingFileProblem(file);
+    if (problem !== null) {
+      fail(`${file}: ${problem}`);
       return 2;
     }
+    const size = statSync(file).size;
     let p: Pipeline;
     try {
       p = await openRecordingPipeline(file, { onDecodeError: (r, e) => fail(`${file}: cannot decode the record at byte ${r.offset}: ${e.message}`) });
@@ -164,6 +169,8 @@ export async function run(argv: string[]): Promise<number> {
     const progress = o.progress && process.stderr.isTTY && size >= PROGRESS_MIN_BYTES ? new Progress(size) : null;
     ({ events, error } = await consume(p, auditor, progress));
     progress?.clear();
+    const incomplete = error ? null : p.incomplete();
+    if (incomplete !== null) error = new Error(incomplete);
     spool = file;
   } else {
     source = command ? command.join(' ') : `pid ${pids.join(',')}`;
@@ -210,9 +217,11 @@ export async function run(argv: string[]): Promise<number> {
   const lines = spool ? await renderLines(spool, exampleSeqs(groupFindings(findings))) : new Map<number, string>();
   if (tempDir) rmSync(tempDir, { recursive: true, force: true });
 
-  const report = o.json
+  let report = o.json
     ? JSON.stringify(jsonReport(findings, events, lines, error ? error.message : null), null, 2) + '\n'
     : textReport(findings, { explain: o.explain, events, lines });
+  const toTty = (o.output === undefined || o.output === '-') && process.stdout.isTTY === true;
+  if (!o.json && colorWanted(o.color, toTty)) report = colorAuditReport(report);
   try {
     if (o.output !== undefined && o.output !== '-') writeFileSync(o.output, report);
     else process.stdout.write(report);

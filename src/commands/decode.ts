@@ -5,7 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { RuleKind, type IoctlRecord, type RecordingHeader } from '../trace/events.js';
 import type { DecodedIoctl, FdKind, FieldNode } from '../decode/types.js';
 import { createDecoder } from '../decode/decoder.js';
-import { registry } from '../decode/registry.js';
+import { registry, resolveIoctlName } from '../decode/registry.js';
 import { AUDIT_ARCH, encodeIo } from '../decode/encoding.js';
 import { errnoNumber, errnoFlavor } from '../decode/errno.js';
 import type { IoctlDesc } from '../decode/dsl.js';
@@ -102,16 +102,18 @@ export function describe(ev: DecodedIoctl): string {
   return lines.join('\n') + '\n';
 }
 
-function pickDesc(name: string, kind: FdKind): IoctlDesc | null {
-  const all = registry().byName.get(name) ?? [];
+function pickDesc(word: string, kind: FdKind): IoctlDesc | null {
+  const byName = registry().byName;
+  const name = resolveIoctlName(word, (n) => byName.has(n));
+  const all = name !== null ? byName.get(name) ?? [] : [];
   return all.find((d) => d.fdKinds.includes(kind)) ?? all[0] ?? null;
 }
 
 export async function run(argv: string[]): Promise<number> {
   const prog = new Command('vfiotrace decode')
     .description('decode one VFIO/iommufd ioctl argument from hex bytes')
-    .argument('<ioctl>', 'kernel name, e.g. VFIO_EEH_PE_OP')
-    .addOption(new Option('--fd-kind <kind>', 'kind of fd the call went to').choices(KINDS as string[]).makeOptionMandatory())
+    .argument('[ioctl]', 'kernel name, e.g. VFIO_EEH_PE_OP (any case; the VFIO_/IOMMU_ prefix may be left out)')
+    .addOption(new Option('--fd-kind <kind>', 'kind of fd the call went to (required)').choices(KINDS as string[]))
     .addOption(new Option('--arch <arch>', 'architecture that produced the bytes').choices(ARCHES as unknown as string[]).default('x86_64'))
     .addOption(new Option('--iommu <type>', 'IOMMU backend of the container').choices(['type1', 'spapr']))
     .option('--in <hex>', 'argument bytes at entry (hex)', '')
@@ -120,7 +122,11 @@ export async function run(argv: string[]): Promise<number> {
     .option('--ret <n>', 'return value (negative errno, or an errno name like -EINVAL)', '0')
     .option('--json', 'print the decoded event as JSON', false)
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      writeOut: (s) => process.stdout.write(s),
+      outputError: (s, write) => write('vfiotrace decode: ' + s.replace(/^error: /, '')),
+    });
   try {
     prog.parse(argv, { from: 'user' });
   } catch (e) {
@@ -128,7 +134,16 @@ export async function run(argv: string[]): Promise<number> {
     throw e;
   }
   const o = prog.opts<{ fdKind: FdKind; arch: string; iommu?: string; in: string; out?: string; arg: string; ret: string; json: boolean }>();
-  const name = prog.args[0] as string;
+  const name = prog.args[0];
+  // Checked here, not by commander, so the ioctl is named first when both are missing.
+  if (name === undefined) {
+    process.stderr.write('vfiotrace decode: missing the IOCTL argument (e.g. VFIO_EEH_PE_OP); see vfiotrace decode --help\n');
+    return 2;
+  }
+  if ((o.fdKind as FdKind | undefined) === undefined) {
+    process.stderr.write("vfiotrace decode: required option '--fd-kind <kind>' not specified\n");
+    return 2;
+  }
   const desc = pickDesc(name, o.fdKind);
   if (!desc) {
     process.stderr.write(`vfiotrace decode: unknown ioctl ${JSON.stringify(escapeBytes(new TextEncoder().encode(name)))}\n`);

@@ -10,22 +10,40 @@ import { MAX_PAYLOAD_CAP } from '../trace/native.js';
 /** commander accumulator for repeatable options (-p, -e). */
 export const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 
-/** PATH lookup, so a missing command is a one-line error before anything starts. */
-export function findExecutable(cmd: string): string | null {
-  const ok = (p: string): boolean => {
-    try {
-      accessSync(p, constants.X_OK);
-      return statSync(p).isFile();
-    } catch {
-      return false;
-    }
-  };
-  if (cmd.includes('/')) return ok(cmd) ? cmd : null;
+/** Why exec would refuse `p`, in the OS's words (strerror), or null if it is an executable file. */
+function execProblem(p: string): string | null {
+  try {
+    if (statSync(p).isDirectory()) return 'Is a directory';
+    accessSync(p, constants.X_OK);
+    return null;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'No such file or directory';
+    if (code === 'EACCES') return 'Permission denied';
+    if (code === 'ENOTDIR') return 'Not a directory';
+    if (code === 'ELOOP') return 'Too many levels of symbolic links';
+    return code ?? String(e);
+  }
+}
+
+/**
+ * PATH lookup as execvp does it, so a command that cannot run is a one-line
+ * error before anything starts: the path found, or why not.
+ */
+export function findExecutable(cmd: string): { path: string } | { error: string } {
+  if (cmd.includes('/')) {
+    const why = execProblem(cmd);
+    return why === null ? { path: cmd } : { error: why };
+  }
+  let found: string | null = null;
   for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
     const p = path.join(dir || '.', cmd);
-    if (ok(p)) return p;
+    const why = execProblem(p);
+    if (why === null) return { path: p };
+    // execvp reports EACCES if some candidate exists but cannot be run.
+    if (why === 'Permission denied') found ??= why;
   }
-  return null;
+  return { error: found ?? 'command not found in PATH' };
 }
 
 /** The -s option as every live command declares it (checked by checkLiveArgs). */
@@ -57,6 +75,9 @@ export function checkLiveArgs(a: { pids: readonly string[]; payloadCap: unknown;
   const payloadCap = parsePayloadCap(capText);
   if (payloadCap === null) return { error: `invalid -s value: '${capText}' (bytes, 0 to 64 MiB)` };
   const exe = a.command[0];
-  if (exe !== undefined && findExecutable(exe) === null) return { error: `cannot run '${exe}': no such executable` };
+  if (exe !== undefined) {
+    const found = findExecutable(exe);
+    if ('error' in found) return { error: `cannot run '${exe}': ${found.error}` };
+  }
   return { pids, payloadCap };
 }

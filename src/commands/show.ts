@@ -1,11 +1,12 @@
 // `vfiotrace show FILE`: prints a recording exactly as the live run printed it.
 
-import { statSync } from 'node:fs';
 import { Command } from 'commander';
 import { addOutputOptions, fail, filterVocabulary, openOutput, outputFlags, parseArgs, printOptions } from '../render/cliOptions.js';
 import { Printer, printAll } from '../render/printer.js';
+import { BROKEN_PIPE_STATUS } from '../render/stdio.js';
 import type { TraceRecord } from '../trace/events.js';
 import { openPipeline, openRecordingPipeline } from '../trace/pipeline.js';
+import { recordingFileProblem } from '../trace/reader.js';
 
 export async function run(argv: string[]): Promise<number> {
   const cmd = addOutputOptions(
@@ -25,10 +26,9 @@ export async function run(argv: string[]): Promise<number> {
     fail((e as Error).message);
     return 2;
   }
-  try {
-    if (file !== '-' && !statSync(file).isFile()) throw Object.assign(new Error(), { code: 'EISDIR' });
-  } catch (e) {
-    fail(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`}`);
+  const problem = file === '-' ? null : recordingFileProblem(file);
+  if (problem !== null) {
+    fail(`${file}: ${problem}`);
     return 2;
   }
 
@@ -52,14 +52,15 @@ export async function run(argv: string[]): Promise<number> {
   const printer = new Printer(pipeline.header, print, out);
   const error = await printAll(pipeline, printer, true);
   await out.close();
-  if (out.closed) return 0; // the reader stopped early (`| head`): not an error
+  if (out.closed) return BROKEN_PIPE_STATUS; // the reader stopped early (`| head`): quietly, as a tool killed by SIGPIPE
   if (error) {
     fail(`${file}: ${error.message}`);
     return 1;
   }
   if (printer.end !== null && printer.end.dropped > 0) fail(`${file}: the tracer lost ${printer.end.dropped} events while recording`);
-  if (printer.end === null) {
-    fail(`${file}: the recording ends without an END record: the tracer was stopped or the file was cut short`);
+  const incomplete = pipeline.incomplete();
+  if (incomplete !== null) {
+    fail(`${file}: ${incomplete}`);
     return 1;
   }
   return 0;

@@ -44,7 +44,7 @@ export function exitCode(end: EndRecord | null, result: TraceResult | null): num
 export async function traceAndPrint(o: LiveOptions): Promise<LiveOutcome> {
   let print;
   try {
-    print = printOptions(o.output, filterVocabulary());
+    print = printOptions(o.output, filterVocabulary(), 'stderr');
   } catch (e) {
     fail((e as Error).message);
     return { code: 2, shown: 0 };

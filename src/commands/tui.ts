@@ -15,7 +15,7 @@ import { startTrace, TraceError, type TraceOptions, type TraceSession } from '..
 import { startEmulatedTrace, type EmulationSetup } from '../emulate/session.js';
 import { emulationFromOptions } from './emulate.js';
 import { liveCaptureRules, openPipeline } from '../trace/pipeline.js';
-import { parseHeader } from '../trace/reader.js';
+import { parseHeader, recordingFileProblem } from '../trace/reader.js';
 import { checkLiveArgs, collect, payloadCapOption } from './liveArgs.js';
 import { exitCode } from './trace.js';
 import { TuiApp } from '../tui/app.js';
@@ -44,6 +44,8 @@ function alive(pid: number): boolean {
 }
 
 function checkRecording(file: string): string | null {
+  const problem = recordingFileProblem(file);
+  if (problem !== null) return `${file}: ${problem}`;
   let fd = -1;
   try {
     fd = openSync(file, 'r');

@@ -270,17 +270,25 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     if (desc) {
       const di = descInfo(desc);
       const a = desc.arg;
-      if (a.kind === 'int') argDisplay = (di.intFmt as Formatter)(BigInt(argNum), argNum);
+      if (a.kind === 'int') {
+        // The ioctl's arg is an unsigned long: a value with the top bit set is
+        // shown as the kernel reads it, not as a negative number.
+        argDisplay = argNum >= 0 || a.display.kind === 'fd' || a.display.kind === 'dec'
+          ? (di.intFmt as Formatter)(BigInt(argNum), argNum)
+          : '0x' + BigInt.asUintN(header.wordSize * 8, r.arg).toString(16);
+      }
       else if (a.kind !== 'none') argDisplay = r.arg === 0n ? 'NULL' : regHex(r.arg);
       // A rule shared by several ioctls may read past what this one needs: only
       // a fault inside the bytes the kernel itself reads is the caller's problem.
       if (r.inFault !== null && a.kind !== 'none' && a.kind !== 'int' && (r.inFault < neededBytes(desc, r) || a.kind === 'cstring')) {
+        // What the kernel did with it: a call that failed otherwise (or succeeded) never got to read it.
+        const said = incomplete || errno === 'EFAULT' ? 'the kernel answers EFAULT' : errno !== null ? `the kernel answered ${errno} before reading it` : 'the kernel did not read it';
         findings.push(
           r.inFault === 0
-            ? { rule: 'bad-pointer', severity: 'error', message: `argument pointer ${argDisplay} is not readable (the kernel answers EFAULT)` }
+            ? { rule: 'bad-pointer', severity: 'error', message: `argument pointer ${argDisplay} is not readable (${said})` }
             : a.kind === 'cstring'
-              ? { rule: 'string-unreadable', severity: 'error', message: `the string runs into unreadable memory at offset ${r.inFault} before its NUL (the kernel answers EFAULT)` }
-              : { rule: 'argsz-unreadable', severity: 'error', message: `argsz reaches unreadable memory at offset ${r.inFault} (the kernel answers EFAULT)` },
+              ? { rule: 'string-unreadable', severity: 'error', message: `the string runs into unreadable memory at offset ${r.inFault} before its NUL (${said})` }
+              : { rule: 'argsz-unreadable', severity: 'error', message: `argsz reaches unreadable memory at offset ${r.inFault} (${said})` },
         );
       }
       if (a.kind === 'struct' && layoutsOk) {
@@ -293,7 +301,9 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
         inNode = scalarArg(r.entry, a.kind === 'fdptr' ? 'fd' : a.name, a.kind === 'fdptr' ? '__s32' : '__u32', a.kind === 'fdptr', di.intFmt);
         if (inNode?.value !== undefined) inVals[inNode.name] = Number(inNode.value);
       } else if (a.kind === 'cstring') {
-        inNode = { name: 'buf', path: 'buf', ctype: 'char[]', offset: 0, size: r.entry.length, dir: 'in', text: rawText(r.entry), display: `"${escapeBytes(r.entry)}"${(r.flags & IOCTL_FLAG.TRUNCATED) !== 0 ? '...' : ''}` };
+        // No string at all (NULL, or nothing readable): the pointer, as strace shows it, not "".
+        const display = r.arg === 0n ? 'NULL' : r.inFault === 0 ? regHex(r.arg) : `"${escapeBytes(r.entry)}"${(r.flags & IOCTL_FLAG.TRUNCATED) !== 0 ? '...' : ''}`;
+        inNode = { name: 'buf', path: 'buf', ctype: 'char[]', offset: 0, size: r.entry.length, dir: 'in', text: rawText(r.entry), display };
       }
       if (desc.check && !(a.kind === 'struct' && !layoutsOk)) {
         checkCtx.in = inVals;
@@ -319,7 +329,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
     let retInfo: RetInfo;
     if (incomplete) retInfo = { value: 0, errno: null, meaning: 'the call did not return (thread died or tracer detached)' };
     else if (ret < 0) {
-      const why = (errno && desc?.errnos[errno]) ?? (errno === 'ENOTTY' ? enottyMeaning({
+      const why = (errno && (desc?.errnoWhy?.(errno, inVals) ?? desc?.errnos[errno])) || (errno === 'ENOTTY' ? enottyMeaning({
         ioctl: desc,
         kind,
         // A regular file can sit at a /dev path; an anonymous inode is what it says.

@@ -421,6 +421,11 @@ export interface IoctlDesc {
   ret: RetFn;
   /** errno name → why this ioctl gives it (from the kernel's behaviour). */
   errnos: Readonly<Record<string, string>>;
+  /**
+   * When the reason depends on the call's input (an op field picking what
+   * the kernel does): the reason for this call, or undefined to use `errnos`.
+   */
+  errnoWhy?: (errno: string, inVals: Readonly<Vals>) => string | undefined;
   check?: (c: CheckCtx) => void;
   /** Maximum payload worth capturing (caps chains, flexible arrays). */
   cap: number;
@@ -440,6 +445,7 @@ export interface IoctlSpec {
   writes?: IoctlDesc['writes'];
   ret?: RetFn;
   errnos?: Record<string, string>;
+  errnoWhy?: IoctlDesc['errnoWhy'];
   check?: (c: CheckCtx) => void;
   cap?: number;
 }
@@ -487,6 +493,7 @@ export function ioctl(family: string, s: IoctlSpec): IoctlDesc {
     cap,
   };
   if (s.check) d.check = s.check;
+  if (s.errnoWhy) d.errnoWhy = s.errnoWhy;
   return d;
 }
 

@@ -4,33 +4,36 @@
 import type { Backend } from './dsl.js';
 import type { FdKind } from './types.js';
 
+// Each reason follows the errno's own message ("Invalid argument: …"), so
+// it says what the message does not: no repeating its words.
 const GENERIC: Readonly<Record<string, string>> = {
-  EINVAL: 'invalid argument: argsz below minsz, unknown flags, or a bad field value',
+  EINVAL: 'argsz below minsz, unknown flags, or a bad field value',
   ENOTTY: 'the fd does not implement this ioctl',
   EFAULT: 'the kernel could not read or write the argument (bad pointer or argsz past mapped memory)',
-  EBADF: 'not an open file descriptor',
+  EBADF: 'not an open fd',
   EBADFD: 'the fd is not of the kind this call needs',
-  EPERM: 'not permitted (wrong process, missing privilege, or not yet enabled)',
-  EACCES: 'access denied (e.g. VF token, or v1 container)',
-  EBUSY: 'busy: in use by another user or during a reset',
-  ENODEV: 'no such device, or the device/group is gone',
-  ENXIO: 'no such device or address (e.g. no group attached)',
-  ENOMEM: 'out of memory',
-  ENOSPC: 'no space: the buffer or a kernel limit is too small',
-  ENOENT: 'no such object, mapping or IOVA',
-  EEXIST: 'already exists (e.g. overlapping mapping)',
-  EIO: 'I/O error (e.g. the device failed to resume, or EEH disabled)',
+  EPERM: 'wrong process, missing privilege, or not yet enabled',
+  EACCES: 'e.g. VF token, or v1 container',
+  EBUSY: 'in use by another user or during a reset',
+  ENODEV: 'the device or group is gone',
+  ENXIO: 'e.g. no group attached',
+  ENOMEM: 'the kernel ran out of memory, or a locked-memory limit was hit',
+  ENOSPC: 'the buffer or a kernel limit is too small',
+  ENOENT: 'the object, mapping or IOVA is not there',
+  EEXIST: 'already there (e.g. an overlapping mapping)',
+  EIO: 'e.g. the device failed to resume, or EEH is disabled',
   E2BIG: 'non-zero bytes in a part of the struct the kernel does not understand',
   EOPNOTSUPP: 'the call is understood but a field value is not supported',
   EOVERFLOW: 'arithmetic overflow in the requested range',
   EMSGSIZE: 'the output array is too small; the needed count was written back',
-  EINTR: 'interrupted by a signal',
-  EAGAIN: 'try again',
-  ERESTARTSYS: 'interrupted; restarted if the signal handler allows it',
+  EINTR: 'a signal arrived during the call',
+  EAGAIN: 'retry the call',
+  ERESTARTSYS: 'a signal arrived; restarted if the signal handler allows it',
 };
 
+/** Why a VFIO/iommufd ioctl gives this errno, in general; '' when nothing more than its message can be said. */
 export function genericErrnoMeaning(errno: string): string {
-  return GENERIC[errno] ?? errno;
+  return GENERIC[errno] ?? '';
 }
 
 const KIND_NOUN: Record<FdKind, string> = {

@@ -57,3 +57,15 @@ export function registry(): Registry {
   defaultRegistry ??= buildRegistry(defaultFamilies);
   return defaultRegistry;
 }
+
+/**
+ * The kernel name a user's word means (`eeh_pe_op`, `VFIO_EEH_PE_OP`,
+ * `ioas_map`): case does not matter and the `VFIO_`/`IOMMU_` prefix may be
+ * left out. One resolver for every place that takes an ioctl name (-e, decode).
+ * `known` says which names exist; null when none matches.
+ */
+export function resolveIoctlName(word: string, known: (name: string) => boolean): string | null {
+  const upper = word.toUpperCase();
+  for (const name of [upper, 'VFIO_' + upper, 'IOMMU_' + upper]) if (known(name)) return name;
+  return null;
+}

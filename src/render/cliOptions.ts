@@ -8,6 +8,8 @@ import { parseFilter } from './filter.js';
 
 export { filterVocabulary } from './filter.js';
 import { Output } from './output.js';
+import { type ColorWhen, colorWanted } from './color.js';
+export { colorWanted } from './color.js';
 import type { PrintOptions } from './printer.js';
 import type { FindingLevel } from './text.js';
 
@@ -20,6 +22,7 @@ export interface OutputFlags {
   fdPaths?: boolean;
   findings?: FindingLevel;
   output?: string;
+  color?: ColorWhen;
 }
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
@@ -42,6 +45,7 @@ export function addOutputOptions(cmd: Command, otherwise: OutputDefault = 'stdou
     .option('-y', 'show the path of each fd (the default)')
     .option('--no-y', 'do not show fd paths')
     .addOption(new Option('--findings <level>', 'lowest severity of findings printed under a call').choices(['info', 'warning', 'error', 'none']).default('info'))
+    .addOption(new Option('--color <when>', 'colour: errno in red, findings in yellow (auto: on a terminal, unless NO_COLOR is set)').choices(['auto', 'always', 'never']).default('auto'))
     .option('-o, --output <file>', o);
 }
 
@@ -56,16 +60,24 @@ export function outputFlags(o: Record<string, unknown>): OutputFlags {
     fdPaths: o.y !== false,
     findings: (o.findings as FindingLevel | undefined) ?? 'info',
     ...(typeof o.output === 'string' ? { output: o.output } : {}),
+    color: (o.color as ColorWhen | undefined) ?? 'auto',
   };
 }
 
-export function printOptions(f: OutputFlags, vocab: FilterVocabulary = {}): PrintOptions {
+/** Whether the text goes to a terminal: -o FILE never does; `-o -` is stdout. */
+function outputIsTty(f: OutputFlags, otherwise: OutputDefault): boolean {
+  if (f.output === undefined) return (otherwise === 'stderr' ? process.stderr : process.stdout).isTTY === true;
+  return f.output === '-' && process.stdout.isTTY === true;
+}
+
+export function printOptions(f: OutputFlags, vocab: FilterVocabulary = {}, otherwise: OutputDefault = 'stdout'): PrintOptions {
   const t = Math.min(f.time ?? 0, 3) as 0 | 1 | 2 | 3;
+  const color = colorWanted(f.color ?? 'auto', outputIsTty(f, otherwise));
   return {
     json: f.json === true,
     summary: f.summary === true,
     filter: parseFilter(f.expr ?? [], vocab),
-    text: { time: t, duration: f.duration === true, fdPaths: f.fdPaths !== false, findings: f.findings ?? 'info' },
+    text: { time: t, duration: f.duration === true, fdPaths: f.fdPaths !== false, findings: f.findings ?? 'info', color },
   };
 }
 

@@ -12,6 +12,11 @@ function isPlainAscii(s: string): boolean {
   return true;
 }
 
+/** U+061C, U+200B–U+200F, U+2028–U+202E, U+2060–U+2064, U+2066–U+2069, U+FEFF. */
+function invisible(c: number): boolean {
+  return c === 0x061c || (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) || (c >= 0x2060 && c <= 0x2064) || (c >= 0x2066 && c <= 0x2069) || c === 0xfeff;
+}
+
 function hexByte(c: number): string {
   return '\\x' + HEX[(c >> 4) & 15]! + HEX[c & 15]!;
 }
@@ -36,9 +41,10 @@ export function escapeControls(s: string): string {
       } else {
         out += '\\u' + c.toString(16);
       }
-    } else if (c === 0x2028 || c === 0x2029 || c === 0x200e || c === 0x200f || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) {
-      // Line separators and bidi overrides can rearrange what a terminal shows.
-      out += '\\u' + c.toString(16);
+    } else if (invisible(c)) {
+      // Line separators, bidi controls and invisible format characters can
+      // rearrange or hide what a terminal shows.
+      out += '\\u' + c.toString(16).padStart(4, '0');
     } else {
       out += s[i]!;
     }

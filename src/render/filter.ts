@@ -3,7 +3,7 @@
 // negates the list. `trace=` may prefix it, as in strace. Process events
 // always pass. Several -e options must all pass.
 
-import { registry } from '../decode/registry.js';
+import { registry, resolveIoctlName } from '../decode/registry.js';
 import type { DecodedEvent, DecodedIoctl, FdKind } from '../decode/types.js';
 
 const FD_KINDS: ReadonlySet<string> = new Set<FdKind>(['container', 'group', 'device', 'iommufd', 'migration', 'dmabuf', 'other']);
@@ -58,8 +58,7 @@ export function parseFilter(exprs: string[], vocab: FilterVocabulary = {}): Even
       else if (FD_KINDS.has(lower)) c.kinds.add(lower);
       else if (families?.has(lower) ?? (families === null && /^[a-z0-9_]+$/.test(w))) c.families.add(lower);
       else {
-        const upper = w.toUpperCase();
-        const name = ioctls === null || ioctls.has(upper) ? upper : ioctls.has('VFIO_' + upper) ? 'VFIO_' + upper : ioctls.has('IOMMU_' + upper) ? 'IOMMU_' + upper : null;
+        const name = ioctls === null ? w.toUpperCase() : resolveIoctlName(w, (n) => ioctls.has(n));
         if (name === null) throw new Error(`-e: unknown ioctl, family or fd kind: ${w}`);
         c.names.add(name);
       }

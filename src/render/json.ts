@@ -6,7 +6,7 @@ import { memoPayload, payloadMemo } from '../decode/memo.js';
 import { IoctlEvent } from '../decode/event.js';
 import { flat } from './flat.js';
 import type { DecodedEvent, DecodedIoctl, DecodedProcess, DecodedEnd, FieldNode, Finding } from '../decode/types.js';
-import { EndReason, ProcessEventKind } from '../trace/events.js';
+import { EndReason, IOCTL_FLAG, ProcessEventKind } from '../trace/events.js';
 
 // Most strings repeat from event to event (paths, names, meanings): quote each once.
 const quoted = new Map<string, string>();
@@ -81,7 +81,9 @@ function payloadJson(ev: DecodedIoctl): { in: string; out: string } {
 
 function ioctlJson(ev: DecodedIoctl): string {
   const s = '{"type":"ioctl","seq":' + ev.seq + ',"ts":' + jsonInt(ev.ts) + ',"dur":' + (ev.dur === null ? 'null' : jsonInt(ev.dur));
-  const head = s + ',"pid":' + ev.pid + ',"tid":' + ev.tid + ',"fd":' + ev.fd;
+  // Per call, not in the shared tail: calls decoded alike may differ in who answered them.
+  const emulated = (ev.record.flags & IOCTL_FLAG.EMULATED) !== 0;
+  const head = s + ',"pid":' + ev.pid + ',"tid":' + ev.tid + ',"emulated":' + emulated + ',"fd":' + ev.fd;
   // Calls decoded alike (callMemo.ts) have the same JSON after the fd: built once.
   const ct = ev instanceof IoctlEvent ? ev.sharedText : null;
   if (ct === null) return head + ioctlJsonTail(ev);

@@ -4,6 +4,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { writeFailure } from '../trace/ioError.js';
+import { errnoMessage } from './names.js';
 
 const CHUNK = 1 << 16;
 const SCRATCH_BYTES = 1 << 19;
@@ -29,7 +30,8 @@ export class Output {
     try {
       return new Output(openSync(path, 'w'), null, name);
     } catch (e) {
-      throw new Error(`cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new Error(`cannot write ${path}: ${(code !== undefined ? errnoMessage(code) : undefined) ?? code ?? String(e)}`);
     }
   }
 

@@ -7,6 +7,8 @@ import { IoctlEvent } from '../decode/event.js';
 import type { DecodedEvent, DecodedIoctl, DecodedProcess, FieldNode, RetInfo, Severity } from '../decode/types.js';
 import type { RecordingHeader } from '../trace/events.js';
 import { ProcessEventKind } from '../trace/events.js';
+import { otherIoctlName } from '../../decoders/otherIoctls.js';
+import { colorErrno, colorLines, YELLOW } from './color.js';
 import { escapeRaw } from './escape.js';
 import { flat } from './flat.js';
 import { errnoMessage, signalName } from './names.js';
@@ -23,6 +25,8 @@ export interface TextOptions {
   fdPaths: boolean;
   /** Lowest finding severity printed under a line; 'none' hides findings. */
   findings: FindingLevel;
+  /** ANSI colour: errno red, findings yellow (--color). */
+  color: boolean;
 }
 
 export const DEFAULT_TEXT_OPTIONS: TextOptions = {
@@ -30,6 +34,7 @@ export const DEFAULT_TEXT_OPTIONS: TextOptions = {
   duration: false,
   fdPaths: true,
   findings: 'info',
+  color: false,
 };
 
 const SIGCHLD = 17;
@@ -65,9 +70,12 @@ export class TextRenderer {
   private readonly baseSec: number;
   private readonly baseNs: number;
   private readonly tzOffsetSec: number;
+  /** The traced ABI, for naming non-VFIO ioctls (numbers differ on powerpc). */
+  private readonly arch: string;
 
   constructor(header: RecordingHeader | null, opts: Partial<TextOptions> = {}) {
     this.opts = { ...DEFAULT_TEXT_OPTIONS, ...opts };
+    this.arch = header?.arch ?? 'x86_64';
     this.minFinding = SEVERITY_RANK[this.opts.findings];
     const rt = header?.startRealtimeNs ?? 0n;
     this.baseSec = Number(rt / 1_000_000_000n);
@@ -125,21 +133,24 @@ export class TextRenderer {
     // Calls decoded alike (callMemo.ts) print alike after the fd: built once.
     const ct = ev instanceof IoctlEvent ? ev.sharedText : null;
     let tail: string;
-    if (ct === null) tail = tailText(ev);
+    if (ct === null) tail = tailText(ev, this.arch);
     else if (ct.textTail !== null) tail = ct.textTail;
-    else tail = ct.textTail = flat(tailText(ev));
+    else tail = ct.textTail = flat(tailText(ev, this.arch));
+    if (this.opts.color) tail = colorErrno(tail);
     let s = this.leader(ev.tid, ev.ts) + this.opening(ev) + tail;
     if (this.opts.duration && ev.dur !== null) s += ' <' + formatSeconds(ev.dur) + '>';
     s += '\n';
     if (ev.findings.length > 0 && this.minFinding < 3) {
-      if (ct === null) s += this.findingsText(ev);
+      let f: string;
+      if (ct === null) f = this.findingsText(ev);
       else {
         if (ct.textFindingsLevel !== this.minFinding) {
           ct.textFindings = flat(this.findingsText(ev));
           ct.textFindingsLevel = this.minFinding;
         }
-        s += ct.textFindings as string;
+        f = ct.textFindings as string;
       }
+      s += this.opts.color ? colorLines(f, YELLOW) : f;
     }
     return s;
   }
@@ -201,14 +212,15 @@ export function hex(n: number): string {
 }
 
 /** `REQUEST, ARG) = RET (…)`: the line after the fd, without -T's duration. */
-function tailText(ev: DecodedIoctl): string {
-  return requestText(ev) + ', ' + argText(ev) + ')' + retText(ev);
+function tailText(ev: DecodedIoctl, arch: string): string {
+  return requestText(ev, arch) + ', ' + argText(ev) + ')' + retText(ev);
 }
 
-function requestText(ev: DecodedIoctl): string {
+function requestText(ev: DecodedIoctl, arch: string): string {
   if (ev.ioctl !== null) return ev.ioctl;
   if (ev.candidates.length > 1) return hex(ev.request) + ' /* ambiguous: ' + ev.candidates.join(' or ') + ' */';
-  return hex(ev.request);
+  // --all-ioctls: a terminal or fd ioctl by its usual name, as strace shows it.
+  return otherIoctlName(arch, ev.request) ?? hex(ev.request);
 }
 
 function rootEntry(node: FieldNode): string {

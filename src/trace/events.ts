@@ -22,6 +22,12 @@ export interface RecordingHeader {
   producer: string;
 }
 
+/**
+ * The engine's VFT_MAX_PAYLOAD_CAP (native/include/vftrace.h): the most bytes
+ * captured per side of a call, so the bound on an IOCTL record's in_len/out_len.
+ */
+export const MAX_PAYLOAD_CAP = 64 << 20;
+
 export const IOCTL_FLAG = {
   TRUNCATED: 0x1,
   IN_FAULT: 0x2,

@@ -10,7 +10,8 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { CaptureRule } from './captureRule.js';
-import { EndReason } from './events.js';
+import { EndReason, MAX_PAYLOAD_CAP } from './events.js';
+import { packageVersion } from '../version.js';
 
 export interface TraceOptions {
   /** Spawn mode: the command and its arguments. */
@@ -35,8 +36,7 @@ export interface TraceOptions {
   verdictFd?: number;
 }
 
-/** The engine's VFT_MAX_PAYLOAD_CAP (native/include/vftrace.h): keeps records far below the reader's limit. */
-export const MAX_PAYLOAD_CAP = 64 << 20;
+export { MAX_PAYLOAD_CAP };
 
 export interface TraceResult {
   reason: EndReason;
@@ -110,6 +110,7 @@ interface NativeLib {
   wait: { async(s: unknown, out: Record<string, unknown>, cb: (err: unknown, rc: number) => void): void };
   free(s: unknown): void;
   keepCallerApart(restore: number): number;
+  version(): string;
 }
 
 let cached: NativeLib | null = null;
@@ -168,8 +169,18 @@ function loadLib(): NativeLib {
     wait: f('int vft_wait(vft_session *s, _Out_ vft_result *out)') as unknown as NativeLib['wait'],
     free: f('void vft_free(vft_session *s)') as NativeLib['free'],
     keepCallerApart: f('int vft_keep_caller_apart(int restore)') as NativeLib['keepCallerApart'],
+    version: f('const char *vft_version(void)') as NativeLib['version'],
   };
   return cached;
+}
+
+/** The native engine's version string (vft_version), or null when it is not built. */
+export function nativeVersion(): string | null {
+  try {
+    return nativeAvailable() ? loadLib().version() : null;
+  } catch {
+    return null;
+  }
 }
 
 /** True when the native library exists (tests use it to skip with a message). */
@@ -282,7 +293,7 @@ export function startTrace(options: TraceOptions): TraceSession {
     npids: mode === 'attach' ? pids.length : 0,
     rules: encodeRules(options.rules),
     nrules: options.rules.length,
-    producer: options.producer ?? 'vfiotrace 0.1.0',
+    producer: options.producer ?? `vfiotrace ${packageVersion()}`,
     verdict_fd: options.verdictFd ?? -1,
   };
   const err = Buffer.alloc(512);

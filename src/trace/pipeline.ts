@@ -12,6 +12,7 @@ import type { CaptureRule } from './captureRule.js';
 import type { RecordingHeader, TraceRecord } from './events.js';
 import { RecordingParser } from './reader.js';
 import { writeFailure } from './ioError.js';
+import { incompleteMessage, RecordingParser, recordingFileProblem } from './reader.js';
 
 /** What the pipeline needs from a decoder (src/decode's createDecoder). */
 export interface EventDecoder {
@@ -38,6 +39,12 @@ export interface Pipeline {
   batches(): AsyncGenerator<DecodedEvent[], void, undefined>;
   /** The same, one event at a time. */
   events(): AsyncGenerator<DecodedEvent, void, undefined>;
+  /**
+   * Once the batches ended without an error: null if the stream ended with
+   * its END record, else the one-line reason it is incomplete (with the byte
+   * offset where it stops). Null while batches are still coming.
+   */
+  incomplete(): string | null;
 }
 
 /** A byte source that also copies its bytes to a file as they pass. */
@@ -132,15 +139,23 @@ export async function openPipeline(source: AsyncIterable<Uint8Array>, opts: Pipe
     }
     if (parser.error && it.return) await it.return();
     parser.finish();
+    finished = true;
   }
   async function* events(): AsyncGenerator<DecodedEvent, void, undefined> {
     for await (const b of batches()) yield* b;
   }
-  return { header, batches, events };
+  let finished = false;
+  const incomplete = (): string | null => (finished && !parser.ended ? incompleteMessage(parser.offset) : null);
+  return { header, batches, events, incomplete };
 }
 
-/** A recording file as a pipeline (1 MiB reads). */
+/**
+ * A recording file as a pipeline (1 MiB reads). A file that cannot be one
+ * (missing, a directory, empty) is refused with recordingFileProblem's words.
+ */
 export function openRecordingPipeline(path: string, opts: PipelineOptions): Promise<Pipeline> {
+  const problem = recordingFileProblem(path);
+  if (problem !== null) return Promise.reject(new Error(problem));
   return openPipeline(createReadStream(path, { highWaterMark: 1 << 20 }), opts);
 }
 

@@ -2,11 +2,12 @@
 // Chunks may split records anywhere; every complete record is returned before
 // any error, and errors name the stream offset of what was wrong.
 
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, statSync } from 'node:fs';
 import {
   type ByteOrder,
   type EndRecord,
   EndReason,
+  MAX_PAYLOAD_CAP,
   type IoctlRecord,
   type ProcessEventKind,
   type ProcessRecord,
@@ -26,16 +27,61 @@ export const RECORD_IOCTL = 1;
 export const RECORD_PROCESS = 2;
 export const RECORD_END = 3;
 
-/** Upper bound on one record's length; anything larger is treated as corruption. */
-export const MAX_RECORD_LEN = 256 * 1024 * 1024;
+const PATH_LEN_MAX = 0xffff;
+const TEXT_LEN_MAX = 0xffff;
+const round8 = (n: number): number => Math.ceil(n / 8) * 8;
+
+/** The longest IOCTL (or PENDING) record the format allows: a 64 KiB path and both payloads at the capture cap. */
+export const MAX_IOCTL_RECORD_LEN = round8(IOCTL_FIXED_LEN + PATH_LEN_MAX + 2 * MAX_PAYLOAD_CAP);
+/** Upper bound on any record's length (the longest type's); anything larger is corruption. */
+export const MAX_RECORD_LEN = MAX_IOCTL_RECORD_LEN;
+const RECORD_PENDING = 4;
+
+/** The longest record of each known type: a length beyond it is refused before the record's bytes arrive. */
+const MAX_LEN_BY_TYPE: Record<number, { name: string; max: number }> = {
+  [RECORD_IOCTL]: { name: 'IOCTL', max: MAX_IOCTL_RECORD_LEN },
+  [RECORD_PROCESS]: { name: 'PROCESS', max: round8(PROCESS_FIXED_LEN + TEXT_LEN_MAX) },
+  [RECORD_END]: { name: 'END', max: round8(END_FIXED_LEN + TEXT_LEN_MAX) },
+  [RECORD_PENDING]: { name: 'PENDING', max: MAX_IOCTL_RECORD_LEN },
+};
+
+const NOT_A_RECORDING_EMPTY = 'empty: not a vfiotrace recording';
+
+/** What a recording that stops without its END record is told with: where it stops. */
+export function incompleteMessage(offset: number): string {
+  return `incomplete recording: it ends at byte ${offset} without an END record (the tracer was stopped or the file was cut short)`;
+}
+
+/**
+ * Why `path` cannot be read as a recording before any byte is parsed (missing,
+ * a directory, empty, unreadable), as the words after "FILE: " in a one-line
+ * error; null if it may be read. Other kinds of files (pipes, devices) are
+ * left to the reader.
+ */
+export function recordingFileProblem(path: string): string | null {
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) return 'is a directory';
+    if (st.isFile() && st.size === 0) return NOT_A_RECORDING_EMPTY;
+    closeSync(openSync(path, 'r'));
+    return null;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'no such file';
+    if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+    return `cannot read (${code ?? String(e)})`;
+  }
+}
 
 export class RecordingError extends Error {
   constructor(
     /** Byte offset in the stream of the header/record that is wrong. */
     readonly offset: number,
     readonly reason: string,
+    /** The reason alone is the message (the input is not a recording at all, rather than a corrupt one). */
+    plain = false,
   ) {
-    super(`recording corrupt at byte ${offset}: ${reason}`);
+    super(plain ? reason : `recording corrupt at byte ${offset}: ${reason}`);
     this.name = 'RecordingError';
   }
 }
@@ -171,7 +217,11 @@ export class RecordingParser {
   ended = false;
   /** Stream offset of the first byte not yet consumed. */
   offset = 0;
-  private pending: Uint8Array | null = null;
+  /** Bytes of the unfinished header or record, in arrival order. */
+  private pending: Uint8Array[] = [];
+  private pendingLen = 0;
+  /** Offset of the unfinished IOCTL record whose fixed part was checked. */
+  private fixedChecked = -1;
   private le = true;
   private readonly views: boolean;
 
@@ -186,21 +236,25 @@ export class RecordingParser {
 
   push(chunk: Uint8Array): TraceRecord[] {
     const out: TraceRecord[] = [];
-    if (this.error) return out;
+    if (this.error || chunk.length === 0) return out;
     let buf = chunk;
-    if (this.pending) {
-      const joined = new Uint8Array(this.pending.length + chunk.length);
-      joined.set(this.pending, 0);
-      joined.set(chunk, this.pending.length);
-      buf = joined;
-      this.pending = null;
+    if (this.pendingLen > 0) {
+      // Bytes of an unfinished record wait as a list of chunks, joined once
+      // the record is complete (or its fixed part can be checked): a join per
+      // chunk would make reading quadratic in the record's size.
+      if (this.pendingLen + chunk.length < this.wanted()) {
+        this.pending.push(chunk.slice());
+        this.pendingLen += chunk.length;
+        return out;
+      }
+      buf = this.takePending(chunk);
     }
     let pos = 0;
     try {
       if (!this.header) {
         const h = parseHeader(buf);
         if (!h) {
-          this.pending = buf.length > 0 ? buf.slice() : null;
+          this.keep(buf, 0);
           return out;
         }
         this.header = h.header;
@@ -216,18 +270,70 @@ export class RecordingParser {
       }
       throw e;
     }
-    if (pos < buf.length) this.pending = buf.slice(pos);
+    if (pos < buf.length) this.keep(buf, pos);
     return out;
+  }
+
+  /** Keeps buf[pos…] (copied: the caller may reuse its buffer) as the start of the pending bytes. */
+  private keep(buf: Uint8Array, pos: number): void {
+    this.pending = [buf.slice(pos)];
+    this.pendingLen = buf.length - pos;
+  }
+
+  /** The pending bytes followed by `last`, in one buffer. */
+  private takePending(last: Uint8Array): Uint8Array {
+    const joined = new Uint8Array(this.pendingLen + last.length);
+    let at = 0;
+    for (const c of this.pending) {
+      joined.set(c, at);
+      at += c.length;
+    }
+    joined.set(last, at);
+    this.pending = [];
+    this.pendingLen = 0;
+    return joined;
+  }
+
+  /** The first `n` pending bytes (fewer if fewer are pending). */
+  private peek(n: number): Uint8Array {
+    const b = new Uint8Array(Math.min(n, this.pendingLen));
+    let at = 0;
+    for (const c of this.pending) {
+      if (at >= b.length) break;
+      const part = c.subarray(0, b.length - at);
+      b.set(part, at);
+      at += part.length;
+    }
+    return b;
+  }
+
+  /**
+   * Pending bytes worth a parse attempt: the header's 16 bytes then its
+   * length; a record's 8-byte header, then an IOCTL's fixed part (so its
+   * payload lengths are checked early), then the whole record.
+   */
+  private wanted(): number {
+    if (!this.header) {
+      if (this.pendingLen < 16) return 16;
+      const h = this.peek(16);
+      return new DataView(h.buffer).getUint16(14, h[8] === 0x0d);
+    }
+    if (this.pendingLen < 8) return 8;
+    const h = new DataView(this.peek(8).buffer);
+    const type = h.getUint16(0, this.le);
+    const len = h.getUint32(4, this.le);
+    if ((type === RECORD_IOCTL || type === RECORD_PENDING) && this.fixedChecked !== this.offset) return Math.min(len, IOCTL_FIXED_LEN);
+    return len;
   }
 
   /** Call at end of input: throws the error seen, or a truncation error if bytes are left over. */
   finish(): void {
     if (this.error) throw this.error;
     if (!this.header) {
-      throw new RecordingError(0, this.pending ? 'truncated header' : 'empty input: no header');
+      throw this.pendingLen > 0 ? new RecordingError(0, 'truncated header') : new RecordingError(0, NOT_A_RECORDING_EMPTY, true);
     }
-    if (this.pending && this.pending.length > 0) {
-      const err = new RecordingError(this.offset, `truncated record (${this.pending.length} bytes left over)`);
+    if (this.pendingLen > 0) {
+      const err = new RecordingError(this.offset, `truncated record (${this.pendingLen} bytes left over)`);
       this.error = err;
       throw err;
     }
@@ -243,10 +349,19 @@ export class RecordingParser {
       const flags = dv.getUint16(pos + 2, le);
       const len = dv.getUint32(pos + 4, le);
       const at = this.offset;
-      if (len < 8 || len % 8 !== 0 || len > MAX_RECORD_LEN) {
-        throw new RecordingError(at, `bad record length ${len} (type ${type})`);
+      if (len < 8 || len % 8 !== 0) throw new RecordingError(at, `bad record length ${len} (type ${type})`);
+      const known = MAX_LEN_BY_TYPE[type];
+      if (len > (known?.max ?? MAX_RECORD_LEN)) {
+        throw new RecordingError(at, `bad ${known ? `${known.name} record` : `record (type ${type})`} length ${len} (at most ${known?.max ?? MAX_RECORD_LEN})`);
       }
-      if (pos + len > n) break; // wait for the rest
+      if (pos + len > n) {
+        // Incomplete: check what can be checked now rather than wait for bytes that may never be valid.
+        if ((type === RECORD_IOCTL || type === RECORD_PENDING) && pos + IOCTL_FIXED_LEN <= n) {
+          this.ioctlLengths(dv, pos, len, at);
+          this.fixedChecked = at;
+        }
+        break;
+      }
       switch (type) {
         case RECORD_IOCTL:
           out.push(this.ioctl(buf, dv, pos, len, flags, at));
@@ -267,18 +382,30 @@ export class RecordingParser {
     return pos;
   }
 
-  private ioctl(b: Uint8Array, dv: DataView, p: number, len: number, flags: number, at: number): IoctlRecord {
+  /** Checks an IOCTL record's payload lengths (from its fixed part) against the capture cap and its length. */
+  private ioctlLengths(dv: DataView, p: number, len: number, at: number): void {
     const le = this.le;
     if (len < IOCTL_FIXED_LEN) throw new RecordingError(at, `IOCTL record too short (${len} bytes)`);
     const inLen = dv.getUint32(p + 68, le);
     const outLen = dv.getUint32(p + 72, le);
-    const inFault = dv.getUint32(p + 76, le);
-    const outFault = dv.getUint32(p + 80, le);
-    const pathLen = dv.getUint16(p + 84, le);
-    const need = IOCTL_FIXED_LEN + pathLen + inLen + outLen;
+    if (inLen > MAX_PAYLOAD_CAP || outLen > MAX_PAYLOAD_CAP) {
+      const [name, v] = inLen > MAX_PAYLOAD_CAP ? ['in_len', inLen] : ['out_len', outLen];
+      throw new RecordingError(at, `IOCTL ${name} ${v} is above the ${MAX_PAYLOAD_CAP}-byte capture cap`);
+    }
+    const need = IOCTL_FIXED_LEN + dv.getUint16(p + 84, le) + inLen + outLen;
     if (need > len) {
       throw new RecordingError(at, `IOCTL payload (${need} bytes) runs past the record length ${len}`);
     }
+  }
+
+  private ioctl(b: Uint8Array, dv: DataView, p: number, len: number, flags: number, at: number): IoctlRecord {
+    const le = this.le;
+    this.ioctlLengths(dv, p, len, at);
+    const inLen = dv.getUint32(p + 68, le);
+    const outLen = dv.getUint32(p + 72, le);
+    const pathLen = dv.getUint16(p + 84, le);
+    const inFault = dv.getUint32(p + 76, le);
+    const outFault = dv.getUint32(p + 80, le);
     const pathAt = p + IOCTL_FIXED_LEN;
     const inAt = pathAt + pathLen;
     const outAt = inAt + inLen;

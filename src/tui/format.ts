@@ -4,6 +4,7 @@
 
 import type { DetailLine, HexLine } from './state/detail.js';
 import { ROW, type EventStore } from './state/eventStore.js';
+import { escapeControls } from '../render/escape.js';
 
 /**
  * Make text safe inside blessed tag markup and on a terminal: braces become
@@ -11,9 +12,8 @@ import { ROW, type EventStore } from './state/eventStore.js';
  * escape sequences included) are shown as \xNN instead of being sent.
  */
 export function esc(s: string): string {
-  return s.replace(/[{}\x00-\x1f\x7f-\x9f]/g, (c) =>
-    c === '{' ? '{open}' : c === '}' ? '{close}' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
+  // One escaping for every output (src/render/escape.ts), then blessed's braces.
+  return escapeControls(s).replace(/[{}]/g, (c) => (c === '{' ? '{open}' : '{close}'));
 }
 
 /**

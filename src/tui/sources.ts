@@ -8,7 +8,7 @@ import { closeSync, constants, copyFileSync, openSync, readFileSync, readSync, s
 import { resolve } from 'node:path';
 import type { DecodedEvent, FdKind } from '../decode/types.js';
 import type { RecordingHeader, TraceRecord } from '../trace/events.js';
-import { parseHeader, RecordingParser } from '../trace/reader.js';
+import { MAX_RECORD_LEN, parseHeader, RecordingParser } from '../trace/reader.js';
 import type { TraceSession } from '../trace/native.js';
 import type { LateFinding, SourceMode, SourceSink, TuiSource } from './source.js';
 import { stateLines, type SnapshotLike } from './stateView.js';
@@ -23,7 +23,7 @@ export interface SourceDeps {
     bytes: AsyncIterable<Uint8Array>,
     recordTo: string | undefined,
     onSkip: (offset: number, message: string) => void,
-  ): Promise<{ header: RecordingHeader; batches(): AsyncGenerator<DecodedEvent[]> }>;
+  ): Promise<{ header: RecordingHeader; batches(): AsyncGenerator<DecodedEvent[]>; incomplete?(): string | null }>;
   /** Decode a single record out of context (detail of an event dropped from memory), its fd's kind known. */
   decodeOne(header: RecordingHeader, record: TraceRecord, fdKind: FdKind): DecodedEvent;
   /** -e: events to show (all when null). */
@@ -52,7 +52,7 @@ export class RecordReader {
       if (readSync(fd, common, 0, 8, offset) !== 8) return null;
       const dv = new DataView(common.buffer);
       const len = dv.getUint32(4, this.header.header.byteOrder === 'le');
-      if (len < 8 || len % 8 !== 0 || len > 64 * 1024 * 1024) return null;
+      if (len < 8 || len % 8 !== 0 || len > MAX_RECORD_LEN) return null;
       const rec = new Uint8Array(len);
       if (readSync(fd, rec, 0, len, offset) !== len) return null;
       const p = new RecordingParser();
@@ -124,6 +124,8 @@ abstract class BaseSource implements TuiSource {
         // Let keys and frames in between batches.
         await new Promise<void>((r) => setImmediate(r));
       }
+      const incomplete = p.incomplete?.() ?? null;
+      if (incomplete !== null) sink.note(incomplete);
     } finally {
       if (auditing) {
         try {

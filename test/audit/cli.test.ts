@@ -108,6 +108,26 @@ describe('vfiotrace audit FILE', () => {
     expect(r.err).toMatch(/^vfiotrace audit: .*cut\.vft: /);
   });
 
+  it('a recording cut at a record boundary (no END record) is reported as incomplete, exit 2', async () => {
+    const s = type1Session().exit();
+    const noEnd = path.join(dir, 'noend.vft');
+    const bytes = encodeRecording(s.header, s.records.filter((r) => r.type !== 'end'));
+    writeFileSync(noEnd, bytes);
+    const r = await audit([noEnd]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`vfiotrace audit: ${noEnd}: incomplete recording: it ends at byte ${bytes.length} without an END record (the tracer was stopped or the file was cut short)\n`);
+    const j = await audit(['--json', noEnd]);
+    expect(j.code).toBe(2);
+    expect((JSON.parse(j.out) as JsonReport).error).toMatch(/incomplete recording/);
+  });
+
+  it('a directory and an empty file are named as such', async () => {
+    const empty = path.join(dir, 'empty.vft');
+    writeFileSync(empty, '');
+    expect((await audit([dir])).err).toBe(`vfiotrace audit: ${dir}: is a directory\n`);
+    expect((await audit([empty])).err).toBe(`vfiotrace audit: ${empty}: empty: not a vfiotrace recording\n`);
+  });
+
   it('not a recording / missing file / usage errors → 2 with one line on stderr', async () => {
     const junk = path.join(dir, 'junk.vft');
     writeFileSync(junk, 'hello, world, this is not a recording at all........');

@@ -26,8 +26,15 @@ describe('checkLiveArgs', () => {
     expect(checkLiveArgs({ pids: ['1,'], payloadCap: '4096', command: [] })).toEqual({ error: "invalid process id: ''" });
     expect(checkLiveArgs({ pids: [], payloadCap: '67108865', command: ['true'] })).toEqual({ error: "invalid -s value: '67108865' (bytes, 0 to 64 MiB)" });
     expect(checkLiveArgs({ pids: [], payloadCap: '4096', command: ['/nonexistent/vfiotrace-no-such'] })).toEqual({
-      error: "cannot run '/nonexistent/vfiotrace-no-such': no such executable",
+      error: "cannot run '/nonexistent/vfiotrace-no-such': No such file or directory",
     });
+  });
+
+  it('says why a command cannot run, as exec would: not executable, a directory, not on PATH', () => {
+    const err = (cmd: string) => (checkLiveArgs({ pids: [], payloadCap: '4096', command: [cmd] }) as { error?: string }).error;
+    expect(err('/etc/passwd')).toBe("cannot run '/etc/passwd': Permission denied");
+    expect(err('/tmp')).toBe("cannot run '/tmp': Is a directory");
+    expect(err('vfiotrace-no-such-command')).toBe("cannot run 'vfiotrace-no-such-command': command not found in PATH");
   });
 
   it('finds a command on PATH', () => {

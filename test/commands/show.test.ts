@@ -82,6 +82,23 @@ describe('vfiotrace show', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('+++ exited with 0 +++');
     expect(r.stderr).toMatch(/without an END record/);
+    expect(r.stderr).toBe(`vfiotrace: ${file}: incomplete recording: it ends at byte ${offsets[7]!} without an END record (the tracer was stopped or the file was cut short)\n`);
+  });
+
+  it('-o into a missing directory names the file and the reason', async () => {
+    const r = await runCli(show, ['-o', '/nonexistent/x', full], dir, 'unused.txt');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('vfiotrace: cannot write /nonexistent/x: No such file or directory\n');
+  });
+
+  it('an empty file, /dev/null and a directory are named as such, in one line', async () => {
+    const empty = path.join(dir, 'empty.vft');
+    writeFileSync(empty, '');
+    for (const [f, what] of [[empty, 'empty: not a vfiotrace recording'], ['/dev/null', 'empty: not a vfiotrace recording'], [dir, 'is a directory']] as const) {
+      const r = await runCli(show, [f], dir, 'nothing.txt');
+      expect(r.code, f).not.toBe(0);
+      expect(r.stderr).toBe(`vfiotrace: ${f}: ${what}\n`);
+    }
   });
 
   it('corrupt and missing files give one clear line', async () => {

@@ -48,4 +48,21 @@ describe('vfiotrace decode', () => {
     expect(err).toMatch(/not a hex byte string/);
     expect(await run(['VFIO_EEH_PE_OP', '--fd-kind', 'nonsense', '--in', '00'])).toBe(2);
   });
+
+  it('names what is missing, the ioctl first', async () => {
+    expect(await run([])).toBe(2);
+    expect(err).toBe("vfiotrace decode: missing the IOCTL argument (e.g. VFIO_EEH_PE_OP); see vfiotrace decode --help\n");
+    err = '';
+    expect(await run(['VFIO_EEH_PE_OP'])).toBe(2);
+    expect(err).toBe("vfiotrace decode: required option '--fd-kind <kind>' not specified\n");
+  });
+
+  it('takes the ioctl names -e takes: any case, VFIO_/IOMMU_ prefix optional', async () => {
+    for (const name of ['eeh_pe_op', 'EEH_PE_OP', 'vfio_eeh_pe_op']) {
+      out = '';
+      expect(await run([name, '--fd-kind', 'container', '--in', '0c000000 00000000 04000000'])).toBe(0);
+      expect(out).toMatch(/^VFIO_EEH_PE_OP on container fd/m);
+    }
+    expect(await run(['ioas_map', '--fd-kind', 'iommufd'])).toBe(0);
+  });
 });

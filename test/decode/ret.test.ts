@@ -44,6 +44,59 @@ describe('return values', () => {
     expect(call({ nr: nr(11), path: PATH.device, ret: 'ENOTTY' }).ret.meaning).toBe('the fd does not implement this ioctl: not a VFIO device, or its driver does not implement it?');
   });
 
+  it('EEH errnos are explained by the op that failed, as the kernel returns them', () => {
+    const { call } = session('ppc64');
+    const op = (n: number) => bytes(false, [['u32', 12], ['u32', 0], ['u32', n]]);
+    const why = (n: number, errno: string) => call({ nr: nr(21), entry: op(n), ret: errno }).ret.meaning;
+    expect(why(1, 'EIO')).toMatch(/EEH is globally disabled/);
+    for (const reset of [5, 6, 7]) {
+      expect(why(reset, 'EIO')).not.toMatch(/ENABLE|globally disabled/);
+      expect(why(reset, 'EIO')).toMatch(/reset/);
+      expect(why(reset, 'ENOENT')).toMatch(/no PE reset operation/);
+    }
+    expect(why(2, 'EIO')).toMatch(/thaw|unfreeze/i);
+    expect(why(4, 'ENOENT')).toMatch(/no PE state operation/);
+    expect(why(9, 'ENOENT')).toMatch(/no error injection/);
+    expect(why(9, 'EINVAL')).toMatch(/err\.func/);
+    // Op-independent reasons stay.
+    expect(why(6, 'ENODEV')).toBe('no EEH PE for a group in the container');
+  });
+
+  it('the text line never repeats the errno message in its reason', async () => {
+    const { TextRenderer } = await import('../../src/render/text.js');
+    const { errnoMessage } = await import('../../src/render/names.js');
+    const r = new TextRenderer(null, { findings: 'none' });
+    const line = (ret: string) => r.render(session().call({ nr: nr(0), ret }));
+    expect(line('ENOSYS')).toMatch(/= -1 ENOSYS \(Function not implemented\)\n$/);
+    expect(line('EINVAL')).not.toMatch(/invalid argument: invalid argument/i);
+    for (const e of ['EINVAL', 'EPERM', 'EACCES', 'EBUSY', 'ENODEV', 'ENXIO', 'ENOMEM', 'ENOSPC', 'ENOENT', 'EEXIST', 'EIO', 'EINTR', 'EAGAIN', 'EBADF', 'EFAULT']) {
+      const m = /\((.*)\)\n$/.exec(line(e))?.[1] ?? '';
+      const msg = errnoMessage(e) ?? '';
+      const [, reason = ''] = m.split(`${msg}: `);
+      const firstWords = (t: string) => t.toLowerCase().split(/[^a-z]+/).filter(Boolean).slice(0, 2).join(' ');
+      expect(firstWords(reason), `${e}: ${m}`).not.toBe(firstWords(msg));
+    }
+  });
+
+  it('an unsigned long argument is shown unsigned, as the kernel reads it', () => {
+    const { call } = session();
+    expect(call({ nr: nr(1), arg: 0xffff_ffff_ffff_ffffn, ret: 0 }).argDisplay).toBe('0xffffffffffffffff');
+    expect(call({ nr: nr(2), arg: 0x8000_0000_0000_0003n, ret: 'EINVAL' }).argDisplay).toBe('0x8000000000000003');
+    expect(call({ nr: nr(1), arg: 5n, ret: 1 }).argDisplay).toBe('VFIO_EEH');
+  });
+
+  it('GET_DEVICE_FD with a NULL name shows NULL, and the bad-pointer finding agrees with the errno returned', () => {
+    const { call } = session();
+    const nul = call({ nr: nr(6), path: PATH.group, arg: 0n, entry: new Uint8Array(0), inFault: 0, flags: IOCTL_FLAG.IN_FAULT, ret: 'EINVAL' });
+    expect(nul.in?.display).toBe('NULL');
+    const bad = nul.findings.find((f) => f.rule === 'bad-pointer');
+    expect(bad?.message).toMatch(/EINVAL/);
+    expect(bad?.message).not.toMatch(/EFAULT/);
+    const efault = call({ nr: nr(6), path: PATH.group, arg: 0x10n, entry: new Uint8Array(0), inFault: 0, flags: IOCTL_FLAG.IN_FAULT, ret: 'EFAULT' });
+    expect(efault.in?.display).toBe('0x10');
+    expect(efault.findings.find((f) => f.rule === 'bad-pointer')?.message).toMatch(/EFAULT/);
+  });
+
   it('a call that never returned', () => {
     const ev = session().call({ nr: nr(0), flags: IOCTL_FLAG.NO_EXIT, ret: 0 });
     expect(ev.incomplete).toBe(true);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jsonInt, renderJson } from '../../src/render/json.js';
-import { EndReason, ProcessEventKind } from '../../src/trace/events.js';
+import { EndReason, IOCTL_FLAG, ProcessEventKind } from '../../src/trace/events.js';
 import { ioctl, leaf, proc, record, struct } from './helpers.js';
 
 const REQUIRED = ['seq', 'ts', 'dur', 'pid', 'tid', 'fd', 'fd_kind', 'fd_path', 'request', 'ioctl', 'arg', 'ret', 'errno', 'in', 'out', 'findings'];
@@ -12,6 +12,11 @@ describe('JSON lines', () => {
     const o = JSON.parse(line) as Record<string, unknown>;
     for (const k of REQUIRED) expect(o).toHaveProperty(k);
     expect(o).toMatchObject({ type: 'ioctl', seq: 1, ts: 1000, dur: 12000, fd: 3, fd_kind: 'container', ioctl: 'VFIO_CHECK_EXTENSION', ret: 1, errno: null, arg: 5, request: 0x3b65 });
+  });
+
+  it('says whether the emulator answered the call (the record\'s EMULATED flag)', () => {
+    expect(JSON.parse(renderJson(ioctl()))).toMatchObject({ emulated: false });
+    expect(JSON.parse(renderJson(ioctl({ record: record({ flags: IOCTL_FLAG.EMULATED }) })))).toMatchObject({ emulated: true });
   });
 
   it('reports failure as ret -1 plus the errno name, like ioctl(2) does', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TextRenderer } from '../../src/render/text.js';
 import { ProcessEventKind } from '../../src/trace/events.js';
+import { makeHeader } from '../../src/trace/writer.js';
 import { ioctl, leaf, proc, struct } from './helpers.js';
 
 const header = null;
@@ -22,6 +23,19 @@ describe('text renderer', () => {
     const t = new TextRenderer(header);
     const line = t.render(ioctl({ ioctl: 'VFIO_GROUP_GET_STATUS', in: inNode, out: outNode, ret: { value: 0, errno: null, meaning: '' }, fd: 4, fdPath: '/dev/vfio/42' }));
     expect(line).toBe('ioctl(4</dev/vfio/42>, VFIO_GROUP_GET_STATUS, {argsz=8} => {flags=VFIO_GROUP_FLAGS_VIABLE}) = 0\n');
+  });
+
+  it('--all-ioctls: common terminal and fd ioctls are named per architecture, others stay hex', () => {
+    const other = (request: number, arch: string) =>
+      new TextRenderer(makeHeader({ arch })).render(ioctl({ ioctl: null, family: null, resolution: 'unknown', request, fd: 0, fdPath: '/dev/pts/0', argDisplay: '0x7ffd0000', ret: { value: 0, errno: null, meaning: '' } }));
+    expect(other(0x5401, 'x86_64')).toMatch(/^ioctl\(0<\/dev\/pts\/0>, TCGETS, 0x7ffd0000\) = 0\n$/);
+    expect(other(0x5413, 'aarch64')).toContain(', TIOCGWINSZ, ');
+    expect(other(0x541b, 'x86_64')).toContain(', FIONREAD, ');
+    expect(other(0x5451, 'x86_64')).toContain(', FIOCLEX, ');
+    expect(other(0x402c7413, 'ppc64le')).toContain(', TCGETS, ');
+    expect(other(0x40087468, 'ppc64')).toContain(', TIOCGWINSZ, ');
+    expect(other(0x5401, 'ppc64le')).toContain(', 0x5401, ');
+    expect(other(0x1234, 'x86_64')).toContain(', 0x1234, ');
   });
 
   it('on failure shows only fields the kernel changed', () => {

@@ -4,10 +4,33 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EndReason, IOCTL_FLAG, ProcessEventKind, RuleKind, type ByteOrder, type TraceRecord } from '../../src/trace/events.js';
-import { RecordingError, RecordingParser, parseRecording, readRecordingFile, readStream } from '../../src/trace/reader.js';
+import { MAX_IOCTL_RECORD_LEN, RecordingError, RecordingParser, parseRecording, readRecordingFile, readStream } from '../../src/trace/reader.js';
 import { RecordingWriter, encodeRecording, makeHeader, type NewRecord } from '../../src/trace/writer.js';
 
 const u8 = (...b: number[]) => new Uint8Array(b);
+
+/** Bytes copied by Uint8Array.prototype.set and slice while `f` runs. */
+function spyOnCopies(f: () => void): number {
+  const set = Uint8Array.prototype.set;
+  const slice = Uint8Array.prototype.slice;
+  let n = 0;
+  Uint8Array.prototype.set = function (this: Uint8Array, src: ArrayLike<number>, off?: number) {
+    n += src.length;
+    return set.call(this, src, off);
+  } as typeof set;
+  Uint8Array.prototype.slice = function (this: Uint8Array, a?: number, b?: number) {
+    const r = slice.call(this, a, b);
+    n += r.length;
+    return r;
+  } as typeof slice;
+  try {
+    f();
+  } finally {
+    Uint8Array.prototype.set = set;
+    Uint8Array.prototype.slice = slice;
+  }
+  return n;
+}
 
 function sample(): NewRecord[] {
   return [
@@ -208,6 +231,56 @@ describe('bad input', () => {
     expect(p.error).toBeInstanceOf(RecordingError);
   });
 
+  it('rejects a record longer than its type can be as soon as its 8-byte header arrives', () => {
+    // An IOCTL record holds at most a 64 KiB path and two payloads at the
+    // 64 MiB capture cap: 256 MiB is corrupt, whatever follows.
+    const hdrLen = recordStarts[0] as number;
+    const head = new Uint8Array(hdrLen + 8);
+    head.set(good.subarray(0, hdrLen));
+    const dv = new DataView(head.buffer);
+    dv.setUint16(hdrLen, 1, true);
+    dv.setUint32(hdrLen + 4, 256 * 1024 * 1024, true);
+    const p = new RecordingParser();
+    expect(p.push(head)).toEqual([]);
+    expect(p.error).toBeInstanceOf(RecordingError);
+    expect(p.error?.offset).toBe(hdrLen);
+    expect(p.error?.message).toMatch(new RegExp(`byte ${hdrLen}: .*IOCTL record length 268435456 .*at most`));
+    expect(MAX_IOCTL_RECORD_LEN).toBeLessThan(256 * 1024 * 1024);
+  });
+
+  it('rejects IOCTL payload lengths beyond the capture cap once the fixed part arrives, in any chunking', () => {
+    const hdrLen = recordStarts[0] as number;
+    const bytes = new Uint8Array(hdrLen + 96);
+    bytes.set(good.subarray(0, hdrLen));
+    const dv = new DataView(bytes.buffer);
+    dv.setUint16(hdrLen, 1, true);
+    dv.setUint32(hdrLen + 4, 100 << 20, true); // plausible length…
+    dv.setUint32(hdrLen + 68, 70 << 20, true); // …but in_len above the 64 MiB cap
+    for (const cut of [hdrLen + 3, hdrLen + 8, hdrLen + 50, hdrLen + 96]) {
+      const p = new RecordingParser();
+      p.push(bytes.subarray(0, cut));
+      if (cut < hdrLen + 88) expect(p.error).toBeNull();
+      p.push(bytes.subarray(cut));
+      expect(p.error?.offset).toBe(hdrLen);
+      expect(p.error?.message).toMatch(/in_len 73400320 .*capture cap/);
+    }
+  });
+
+  it('parses a record split over many chunks without copying it per chunk', () => {
+    // 8 MiB in, 8 MiB out, fed 64 KiB at a time: the pending bytes are kept as
+    // a list and joined once (a join per chunk would copy ~1 GiB here).
+    const big = new Uint8Array(8 << 20).fill(7);
+    const bytes = encodeRecording(header, [{ ...(sample()[1] as NewRecord), flags: 0, wantLen: big.length, entry: big, exit: big } as NewRecord]);
+    const p = new RecordingParser();
+    const copied = spyOnCopies(() => {
+      let got = 0;
+      for (let o = 0; o < bytes.length; o += 1 << 16) got += p.push(bytes.subarray(o, o + (1 << 16))).length;
+      expect(got).toBe(1);
+    });
+    p.finish();
+    expect(copied).toBeLessThan(4 * bytes.length);
+  });
+
   it('rejects bad magic, byte-order mark and version with offsets', () => {
     const m = good.slice();
     m[0] = 0x58;
@@ -218,7 +291,7 @@ describe('bad input', () => {
     const v = good.slice();
     v[12] = 9;
     expect(() => parseRecording(v)).toThrow(/byte 12: unsupported format version 9/);
-    expect(() => parseRecording(new Uint8Array(0))).toThrow(/no header/);
+    expect(() => parseRecording(new Uint8Array(0))).toThrow(/^empty: not a vfiotrace recording$/);
     expect(() => parseRecording(good.subarray(0, 30))).toThrow(/truncated header/);
   });
 

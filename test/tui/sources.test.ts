@@ -9,6 +9,7 @@ import type { LateFinding } from '../../src/tui/source.js';
 import { FileSource } from '../../src/tui/sources.js';
 import { EventStore } from '../../src/tui/state/eventStore.js';
 import { encodeHeader, encodeRecord, makeHeader } from '../../src/trace/writer.js';
+import { recordingFileProblem } from '../../src/trace/reader.js';
 import { eehSession, writeEehRecording } from './recording.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'vfiotrace-tui-src-'));
@@ -23,7 +24,7 @@ async function load(show: Parameters<typeof tuiDeps>[0] = null, file = rec) {
   const notes: string[] = [];
   let error: Error | null = null;
   await src.run({ event: (e) => events.push(e), late: (f) => late.push(f), note: (t) => notes.push(t) }).catch((e: Error) => (error = e));
-  return { src, events, late, error: error as Error | null };
+  return { src, events, late, notes, error: error as Error | null };
 }
 
 describe('FileSource', () => {
@@ -97,6 +98,29 @@ describe('FileSource', () => {
     const { events, error } = await load(null, bad);
     expect(events.filter((e) => e.kind === 'ioctl')).toHaveLength(10);
     expect(error?.message).toMatch(/\d/);
+  });
+});
+
+describe('a recording without its END record', () => {
+  it('loads every event, then notes that the recording is incomplete, at which byte', async () => {
+    const bytes = readFileSync(rec);
+    const good = await load();
+    const end = good.events.find((e) => e.kind === 'end');
+    const noEnd = path.join(dir, 'noend.vft');
+    writeFileSync(noEnd, bytes.subarray(0, end?.record.offset ?? 0));
+    const { events, notes, error } = await load(null, noEnd);
+    expect(error).toBeNull();
+    expect(events.length).toBe(good.events.length - 1);
+    expect(notes.at(-1)).toBe(`incomplete recording: it ends at byte ${end?.record.offset} without an END record (the tracer was stopped or the file was cut short)`);
+  });
+
+  it('the file checks name a directory, an empty file and a missing one in one line', () => {
+    const empty = path.join(dir, 'empty.vft');
+    writeFileSync(empty, '');
+    expect(recordingFileProblem(dir)).toBe('is a directory');
+    expect(recordingFileProblem(empty)).toBe('empty: not a vfiotrace recording');
+    expect(recordingFileProblem(path.join(dir, 'nope.vft'))).toBe('no such file');
+    expect(recordingFileProblem(rec)).toBeNull();
   });
 });
 
