@@ -2,26 +2,28 @@
 // widgets), so the exact text of a row is testable. Only rows on screen are
 // ever passed through here.
 
+import { escapeControls } from '../render/escape.js';
 import type { DetailLine, HexLine } from './state/detail.js';
 import { ROW, type EventStore } from './state/eventStore.js';
 
 /**
  * Make text safe inside blessed tag markup and on a terminal: braces become
- * tag escapes, and control characters (a traced program chooses its strings,
- * escape sequences included) are shown as \xNN instead of being sent.
+ * tag escapes, and what the text output escapes (control characters, line
+ * separators, bidi overrides: a traced program chooses its strings) is shown
+ * escaped the same way instead of being sent.
  */
 export function esc(s: string): string {
-  return s.replace(/[{}\x00-\x1f\x7f-\x9f]/g, (c) =>
-    c === '{' ? '{open}' : c === '}' ? '{close}' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
+  return escapeControls(s).replace(/[{}]/g, (c) => (c === '{' ? '{open}' : '{close}'));
 }
 
 /**
- * Cut to `w` columns (the last one becomes `~`) and pad. The UI's own text is
- * ASCII: terminals disagree on the width of arrows and ellipses.
+ * Cut to `w` columns (the last one becomes `~`) and pad, measured after
+ * escaping so an escape never pushes the text past the width. The UI's own
+ * text is ASCII: terminals disagree on the width of arrows and ellipses.
  */
-export function fit(s: string, w: number): string {
+export function fit(text: string, w: number): string {
   if (w <= 0) return '';
+  const s = escapeControls(text);
   if (s.length > w) return `${s.slice(0, Math.max(0, w - 1))}~`;
   return s.padEnd(w);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { esc, hexTagged, rowText } from '../../src/tui/format.js';
+import { esc, fit, hexTagged, rowText } from '../../src/tui/format.js';
 import { hexDump } from '../../src/tui/state/detail.js';
 import { EventStore } from '../../src/tui/state/eventStore.js';
 import { fakeIoctl } from './fakeEvents.js';
@@ -19,6 +19,14 @@ describe('list row text', () => {
 
   it('escapes braces so arguments never become blessed tags', () => {
     expect(esc('{bold}x{/bold}')).toBe('{open}bold{close}x{open}/bold{close}');
+  });
+
+  it('escapes control characters, line separators and bidi overrides as the text output does', () => {
+    const shown = esc('dev\u2028name\u202e\x1b[31m\n');
+    expect(shown).not.toMatch(/[\u2028\u202e\x1b\n]/);
+    expect(shown).toBe('dev\\u2028name\\u202e\\x1b[31m\\n');
+    // Cut to width after escaping, so the escape cannot push a column out of line.
+    expect(fit('a\u202eb', 6)).toBe('a\\u20~');
   });
 
   it('wraps highlighted hex bytes in a yellow background', () => {
