@@ -67,12 +67,14 @@ export const vfio_device_info_cap_zpci_pfip = struct('vfio_device_info_cap_zpci_
   o('pfip', flex(u8, 'size')),
 ]);
 
+export const DEVICE_INFO_FLAGS = named({
+  VFIO_DEVICE_FLAGS_RESET, VFIO_DEVICE_FLAGS_PCI, VFIO_DEVICE_FLAGS_PLATFORM, VFIO_DEVICE_FLAGS_AMBA, VFIO_DEVICE_FLAGS_CCW,
+  VFIO_DEVICE_FLAGS_AP, VFIO_DEVICE_FLAGS_FSL_MC, VFIO_DEVICE_FLAGS_CAPS, VFIO_DEVICE_FLAGS_CDX,
+});
+
 export const vfio_device_info = struct('vfio_device_info', [
   argszInOut,
-  o('flags', u32, flags(named({
-    VFIO_DEVICE_FLAGS_RESET, VFIO_DEVICE_FLAGS_PCI, VFIO_DEVICE_FLAGS_PLATFORM, VFIO_DEVICE_FLAGS_AMBA, VFIO_DEVICE_FLAGS_CCW,
-    VFIO_DEVICE_FLAGS_AP, VFIO_DEVICE_FLAGS_FSL_MC, VFIO_DEVICE_FLAGS_CAPS, VFIO_DEVICE_FLAGS_CDX,
-  }))),
+  o('flags', u32, flags(DEVICE_INFO_FLAGS)),
   o('num_regions', u32),
   o('num_irqs', u32),
   o('cap_offset', u32),
@@ -158,6 +160,8 @@ export const VFIO_REGION_INFO_FLAG_WRITE = 1 << 1;
 export const VFIO_REGION_INFO_FLAG_MMAP = 1 << 2;
 export const VFIO_REGION_INFO_FLAG_CAPS = 1 << 3;
 
+export const REGION_INFO_FLAGS = named({ VFIO_REGION_INFO_FLAG_READ, VFIO_REGION_INFO_FLAG_WRITE, VFIO_REGION_INFO_FLAG_MMAP, VFIO_REGION_INFO_FLAG_CAPS });
+
 export const VFIO_REGION_INFO_CAP_SPARSE_MMAP = 1;
 export const VFIO_REGION_INFO_CAP_TYPE = 2;
 export const VFIO_REGION_INFO_CAP_MSIX_MAPPABLE = 3;
@@ -166,7 +170,7 @@ export const VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD = 5;
 
 export const vfio_region_info = struct('vfio_region_info', [
   argszInOut,
-  o('flags', u32, flags(named({ VFIO_REGION_INFO_FLAG_READ, VFIO_REGION_INFO_FLAG_WRITE, VFIO_REGION_INFO_FLAG_MMAP, VFIO_REGION_INFO_FLAG_CAPS }))),
+  o('flags', u32, flags(REGION_INFO_FLAGS)),
   i('index', u32, regionIndex),
   o('cap_offset', u32),
   o('size', au64, hex),

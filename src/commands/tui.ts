@@ -124,6 +124,12 @@ export async function run(argv: string[]): Promise<number> {
     fail('tui needs exactly one of: FILE, -- COMMAND [ARGS], or -p PID');
     return 2;
   }
+  // Emulation answers a command's calls as they happen: a recording's calls were answered long ago.
+  if (command.length === 0 && (opts.emulate !== undefined || opts.eeh !== undefined)) {
+    const what = opts.emulate !== undefined ? '--emulate' : '--eeh';
+    fail(`${what} runs a command under the emulated kernel (tui --emulate PROFILE -- COMMAND), not ${file !== undefined ? 'a recording' : 'an attached process'}`);
+    return 2;
+  }
   if (!process.stdout.isTTY || !process.stdin.isTTY) {
     fail('tui needs a terminal on stdin and stdout (use `vfiotrace show` or `vfiotrace` for text)');
     return 2;

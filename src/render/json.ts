@@ -111,7 +111,8 @@ function ioctlJsonTail(ev: DecodedIoctl): string {
   return s;
 }
 
-const PROCESS_TYPE: Record<number, string> = {
+/** Process record kinds by name (JSON's "type", the TUI's detail). */
+export const PROCESS_TYPE: Record<number, string> = {
   [ProcessEventKind.Start]: 'start',
   [ProcessEventKind.Exec]: 'exec',
   [ProcessEventKind.Exit]: 'exit',
@@ -136,7 +137,8 @@ function processJson(ev: DecodedProcess): string {
   return s + '}\n';
 }
 
-const END_REASON: Record<number, string> = {
+/** Why a trace ended, by name (JSON's "reason", the TUI). */
+export const END_REASON: Record<number, string> = {
   [EndReason.Exited]: 'exited',
   [EndReason.Killed]: 'killed',
   [EndReason.Detached]: 'detached',

@@ -12,6 +12,14 @@ export interface SummaryRow {
   totalNs: number;
 }
 
+/**
+ * The order of summary rows (here and in the TUI's summary): by time spent,
+ * then calls, then name (stable for equal runs).
+ */
+export function summaryOrder(a: Pick<SummaryRow, 'ioctl' | 'calls' | 'totalNs'>, b: Pick<SummaryRow, 'ioctl' | 'calls' | 'totalNs'>): number {
+  return b.totalNs - a.totalNs || b.calls - a.calls || (a.ioctl < b.ioctl ? -1 : a.ioctl > b.ioctl ? 1 : 0);
+}
+
 export class Summary {
   private readonly rows = new Map<string, SummaryRow>();
 
@@ -28,9 +36,8 @@ export class Summary {
     if (ev.dur !== null) row.totalNs += ev.dur;
   }
 
-  /** Rows by time spent, then calls, then name (stable for equal runs). */
   sorted(): SummaryRow[] {
-    return [...this.rows.values()].sort((a, b) => b.totalNs - a.totalNs || b.calls - a.calls || (a.ioctl < b.ioctl ? -1 : a.ioctl > b.ioctl ? 1 : 0));
+    return [...this.rows.values()].sort(summaryOrder);
   }
 
   text(): string {

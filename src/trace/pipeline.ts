@@ -10,7 +10,6 @@ import { createDecoder } from '../decode/decoder.js';
 import type { DecodedEvent } from '../decode/types.js';
 import type { CaptureRule } from './captureRule.js';
 import type { RecordingHeader, TraceRecord } from './events.js';
-import { RecordingParser } from './reader.js';
 import { writeFailure } from './ioError.js';
 import { incompleteMessage, RecordingParser, recordingFileProblem } from './reader.js';
 

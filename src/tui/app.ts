@@ -12,7 +12,7 @@ import { ViewState, type Pane } from './state/viewState.js';
 import { esc, fit, listHeader, rowTagged } from './format.js';
 import { detailPane, findingsPane, hexPane } from './panes.js';
 import { HELP_LINES } from './help.js';
-import { RateMeter } from './rate.js';
+import { RateMeter } from './state/rate.js';
 import type { TuiSource } from './source.js';
 import { installTerminalGuard, type TerminalGuard } from './terminal.js';
 
@@ -58,7 +58,9 @@ export class TuiApp {
   private dirty = true;
   private seen = 0;
   private summary: { length: number; at: number; lines: readonly string[] } | null = null;
-  private readonly rate = new RateMeter();
+  private readonly rate = new RateMeter(Date.now());
+  /** The rate text last drawn: the tick redraws when it would read differently (e.g. decays to 0). */
+  private shownRate = '';
   private guard: TerminalGuard | null = null;
   private quitResolve: ((code: number) => void) | null = null;
   frames = 0;
@@ -112,8 +114,10 @@ export class TuiApp {
     // leave the CPU to decoding.
     this.tick = setInterval(() => {
       const loading = this.source.mode === 'file' && this.status_ === 'running';
-      if (loading && Date.now() - this.lastDraw < LOADING_FRAME_MS) return;
-      if (this.dirty || this.store.length !== this.seen) this.requestDraw();
+      const now = Date.now();
+      this.rate.observe(this.store.length, now);
+      if (loading && now - this.lastDraw < LOADING_FRAME_MS) return;
+      if (this.dirty || this.store.length !== this.seen || this.rateText(now) !== this.shownRate) this.requestDraw();
       this.seen = this.store.length;
     }, FRAME_MS);
     this.draw();
@@ -294,7 +298,6 @@ export class TuiApp {
     v.sync();
     const listH = this.innerHeight(this.list) - 1;
     v.setHeight(listH);
-    this.rate.sample(this.store.length, this.lastDraw);
     this.drawHeader();
     const lw = (this.list.width as number) - 2;
     const rows = [listHeader(lw)];
@@ -316,15 +319,20 @@ export class TuiApp {
     this.opts.onFrame?.();
   }
 
+  private rateText(now: number): string {
+    return `${this.rate.perSecond(now).toFixed(0)}/s`;
+  }
+
   private drawHeader(): void {
     const s = this.store;
+    this.shownRate = this.rateText(this.lastDraw);
     const v = this.view;
     const state = this.status_ === 'running' ? (v.paused ? 'paused' : 'running') : this.status_;
     const pids = this.source.pids();
     const w = (this.header.width as number) || 80;
     const l1 = `vfiotrace  ${this.source.mode === 'file' ? 'recording' : 'target'}: ${this.source.title}`;
     const shown = pids.length > 6 ? `${pids.slice(0, 6).join(',')} +${pids.length - 6}` : pids.join(',');
-    const l2 = `pids ${shown || '-'}  events ${s.length} (ioctls ${s.ioctls}, errors ${s.errors})  ${this.status_ === 'running' ? `${this.loadingText()}${this.rate.perSecond.toFixed(0)}/s  ` : ''}[${state}${v.follow ? ', follow' : ''}]  findings ${s.findingsTotal}  ? help`;
+    const l2 = `pids ${shown || '-'}  events ${s.length} (ioctls ${s.ioctls}, errors ${s.errors})  ${this.status_ === 'running' ? `${this.loadingText()}${this.shownRate}  ` : ''}[${state}${v.follow ? ', follow' : ''}]  findings ${s.findingsTotal}  ? help`;
     this.header.setContent(`${esc(fit(l1, w))}\n${esc(fit(l2, w))}`);
   }
 

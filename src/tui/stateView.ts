@@ -2,27 +2,35 @@
 // process → container → groups → devices (regions, IRQ wiring), DMA
 // mappings, and the EEH PE state with its history of ops.
 
+import { EXTENSIONS } from '../../decoders/container.js';
+import { DEVICE_INFO_FLAGS, IRQ_INDEXES, REGION_INFO_FLAGS } from '../../decoders/device.js';
+import { DMA_MAP_FLAGS } from '../../decoders/type1.js';
+import { flagsText } from '../decode/format.js';
 import type { AttemptSnap, ContainerSnap, DeviceSnap, DmaSnap, ProcessSnap, SessionSnapshot } from '../model/snapshot.js';
 
 export type SnapshotLike = SessionSnapshot;
 
 const MAPPINGS_LISTED = 16;
 const EEH_OPS_LISTED = 24;
-const IRQ_NAMES = ['INTX', 'MSI', 'MSIX', 'ERR', 'REQ'];
+
+/** The kernel's name for a value in a decoders/ table, else the number. */
+function nameOf(table: readonly (readonly [string, number])[], v: number): string {
+  return table.find(([, x]) => x === v)?.[0] ?? String(v);
+}
+
+/** CHECK_EXTENSION's answer: 1 yes, 0 no, anything else as the kernel said it. */
+function answerText(a: number | null): string {
+  return a === null ? 'failed' : a === 1 ? 'yes' : a === 0 ? 'no' : String(a);
+}
 
 function outcome(a: AttemptSnap): string {
   return a.ok ? `#${a.seq}` : `#${a.seq} FAILED ${a.errno ?? ''}`.trimEnd();
 }
 
-function regionFlags(f: number): string {
-  const bits = [[1, 'READ'], [2, 'WRITE'], [4, 'MMAP'], [8, 'CAPS']] as const;
-  return bits.filter(([b]) => f & b).map(([, n]) => n).join('|') || '0';
-}
-
 function dmaLines(d: DmaSnap, pad: string, out: string[]): void {
   out.push(`${pad}DMA: ${d.mappings.length} mapping(s), ${d.mappedBytes} bytes mapped${d.failedMaps ? `, ${d.failedMaps} failed map(s)` : ''}`);
   for (const m of d.mappings.slice(0, MAPPINGS_LISTED)) {
-    out.push(`${pad}  iova ${m.iova} size ${m.size}${m.vaddr ? ` vaddr ${m.vaddr}` : ''} flags ${m.flags} (#${m.seq})`);
+    out.push(`${pad}  iova ${m.iova} size ${m.size}${m.vaddr ? ` vaddr ${m.vaddr}` : ''} flags ${flagsText(DMA_MAP_FLAGS, m.flags)} (#${m.seq})`);
   }
   if (d.mappings.length > MAPPINGS_LISTED) out.push(`${pad}  ... ${d.mappings.length - MAPPINGS_LISTED} more`);
 }
@@ -31,11 +39,11 @@ function deviceLines(d: DeviceSnap, pad: string, out: string[]): void {
   out.push(`${pad}device ${d.name ?? '?'} fd ${d.fd} (via ${d.via})`);
   if (d.bind) out.push(`${pad}  bound to iommufd fd ${d.bind.iommufd}, devid ${d.bind.devid ?? '?'} ${outcome(d.bind)}`);
   if (d.attach) out.push(`${pad}  attached to pt ${d.attach.ptId} ${outcome(d.attach)}`);
-  if (d.info) out.push(`${pad}  info: flags 0x${d.info.flags.toString(16)}, ${d.info.numRegions} regions, ${d.info.numIrqs} irqs`);
-  for (const r of d.regions) out.push(`${pad}  region ${r.index}: size ${r.size} offset ${r.offset} ${regionFlags(r.flags)} (#${r.seq})`);
+  if (d.info) out.push(`${pad}  info: flags ${flagsText(DEVICE_INFO_FLAGS, d.info.flags)}, ${d.info.numRegions} regions, ${d.info.numIrqs} irqs`);
+  for (const r of d.regions) out.push(`${pad}  region ${r.index}: size ${r.size} offset ${r.offset} ${flagsText(REGION_INFO_FLAGS, r.flags)} (#${r.seq})`);
   for (const i of d.irqs) {
     const wired = i.eventfds.map((e) => `${e.vector}->fd ${e.fd}`).join(', ');
-    out.push(`${pad}  irq ${IRQ_NAMES[i.index] ?? i.index}: count ${i.count ?? '?'}${wired ? `, eventfds ${wired}` : ', no eventfds'}`);
+    out.push(`${pad}  irq ${nameOf(IRQ_INDEXES, i.index)}: count ${i.count ?? '?'}${wired ? `, eventfds ${wired}` : ', no eventfds'}`);
   }
   if (d.migrationFds.length) out.push(`${pad}  migration fds: ${d.migrationFds.join(', ')}`);
 }
@@ -75,7 +83,7 @@ export function stateLines(s: SessionSnapshot): string[] {
     }
     for (const d of p.devices.filter((x) => x.group === null)) deviceLines(d, '  ', out);
     if (p.extensions.length) {
-      out.push(`  extensions: ${p.extensions.map((x) => `${x.id}=${x.answer ?? 'failed'}`).join(' ')}`);
+      out.push(`  extensions: ${p.extensions.map((x) => `${nameOf(EXTENSIONS, x.id)}=${answerText(x.answer)}`).join(' ')}`);
     }
   }
   return out;

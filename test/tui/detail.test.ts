@@ -46,7 +46,7 @@ describe('summary table', () => {
     s.add(fakeIoctl({ seq: 1, ret: -5, errno: 'EIO' }));
     s.add(fakeIoctl({ seq: 2, name: 'VFIO_GROUP_GET_STATUS' }));
     const rows = summarizeStore(s);
-    expect(rows[0]).toMatchObject({ name: 'VFIO_EEH_PE_OP', calls: 2, errors: 1 });
+    expect(rows[0]).toMatchObject({ ioctl: 'VFIO_EEH_PE_OP', calls: 2, errors: 1 });
     expect(formatSummary(rows).at(-1)).toMatch(/total\s+3\s+1/);
   });
 });

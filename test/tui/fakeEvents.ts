@@ -1,6 +1,6 @@
 // Hand-built DecodedEvents for view-state tests (no decoder needed).
-import type { DecodedIoctl, FieldNode, Finding } from '../../src/decode/types.js';
-import { RuleKind, type IoctlRecord } from '../../src/trace/events.js';
+import type { DecodedEnd, DecodedIoctl, DecodedProcess, FieldNode, Finding } from '../../src/decode/types.js';
+import { EndReason, ProcessEventKind, RuleKind, type IoctlRecord } from '../../src/trace/events.js';
 
 export function eehTree(op: number, opName: string): FieldNode {
   const leaf = (name: string, offset: number, size: number, value: bigint, display: string): FieldNode => ({
@@ -41,4 +41,15 @@ export function fakeIoctl(o: FakeOpts): DecodedIoctl {
     ret: { value: o.ret ?? 0, errno: o.errno ?? null, meaning: o.ret && o.ret < 0 ? 'bad' : '' },
     incomplete: false, truncated: false, findings: o.findings ?? [],
   };
+}
+
+export function fakeProcess(seq: number, kind: ProcessEventKind, value = 0, other = 0, text = '', pid = 100): DecodedProcess {
+  return {
+    kind: 'process', seq, ts: seq * 1000, pid, tid: pid,
+    record: { type: 'process', offset: 0, kind, pid, tid: pid, ts: BigInt(seq * 1000), value, other, text },
+  };
+}
+
+export function fakeEnd(seq: number, reason: EndReason, status: number): DecodedEnd {
+  return { kind: 'end', seq, record: { type: 'end', offset: 0, reason, status, dropped: 0, events: 0n, text: '' } };
 }

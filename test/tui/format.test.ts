@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { esc, hexTagged, rowText } from '../../src/tui/format.js';
+import { esc, fit, hexTagged, listHeader, rowText } from '../../src/tui/format.js';
 import { hexDump } from '../../src/tui/state/detail.js';
 import { EventStore } from '../../src/tui/state/eventStore.js';
 import { fakeIoctl } from './fakeEvents.js';
@@ -17,8 +17,40 @@ describe('list row text', () => {
     expect(t).toContain('= -1 EINVAL');
   });
 
+  it('at 80 columns gives the arguments the room, cutting the name and the return meaning first', () => {
+    const s = new EventStore();
+    const ev = fakeIoctl({ seq: 0, ret: 2 });
+    ev.ret.meaning = 'VFIO_EEH_PE_STATE_STOPPED';
+    s.add(ev);
+    const long = fakeIoctl({ seq: 1, name: 'VFIO_DEVICE_GET_REGION_INFO', ret: -22, errno: 'EINVAL' });
+    long.ret.meaning = 'argsz below minsz';
+    s.add(long);
+    // An 80-column terminal leaves 78 inside the list's border.
+    const header = listHeader(78).replace(/\{\/?bold\}/g, '');
+    for (const i of [0, 1]) {
+      const t = rowText(s, i, 78);
+      expect(t).toHaveLength(78);
+      expect(t).toContain('{argsz=40, flags=0, op=');
+      // The arguments start under their column title.
+      expect(t.indexOf('{argsz')).toBe(header.indexOf('args'));
+    }
+    expect(rowText(s, 0, 78)).toMatch(/VFIO_EEH_PE_OP .*op=VFIO_EEH.*= 2/);
+    expect(rowText(s, 1, 78)).toMatch(/VFIO_DEVICE_G\S*~ .*= -1 EINVAL/);
+    // With room, nothing is cut.
+    const wide = rowText(s, 0, 160);
+    expect(wide).toContain('{argsz=40, flags=0, op=VFIO_EEH_PE_GET_STATE} = 2 (VFIO_EEH_PE_STATE_STOPPED)');
+  });
+
   it('escapes braces so arguments never become blessed tags', () => {
     expect(esc('{bold}x{/bold}')).toBe('{open}bold{close}x{open}/bold{close}');
+  });
+
+  it('escapes control characters, line separators and bidi overrides as the text output does', () => {
+    const shown = esc('dev\u2028name\u202e\x1b[31m\n');
+    expect(shown).not.toMatch(/[\u2028\u202e\x1b\n]/);
+    expect(shown).toBe('dev\\u2028name\\u202e\\x1b[31m\\n');
+    // Cut to width after escaping, so the escape cannot push a column out of line.
+    expect(fit('a\u202eb', 6)).toBe('a\\u20~');
   });
 
   it('wraps highlighted hex bytes in a yellow background', () => {

@@ -149,6 +149,30 @@ describe('ViewState', () => {
     expect(view.selectedIndex).toBe(0);
   });
 
+  it('says which match of how many n/N landed on, and when the search wrapped', () => {
+    const { view } = filled(30);
+    view.home();
+    view.move(7);
+    // MAP_DMA on fd 3: rows 0 and 20.
+    view.setSearch('map_dma fd=3');
+    expect(view.selectedIndex).toBe(20);
+    expect(view.message).toBe('search: map_dma fd=3  match 2/2');
+    view.searchNext(1);
+    expect(view.selectedIndex).toBe(0);
+    expect(view.message).toBe('search: map_dma fd=3  match 1/2 (search wrapped to top)');
+    view.searchNext(-1);
+    expect(view.selectedIndex).toBe(20);
+    expect(view.message).toBe('search: map_dma fd=3  match 2/2 (search wrapped to bottom)');
+    view.searchNext(-1);
+    expect(view.message).toBe('search: map_dma fd=3  match 1/2');
+    // Without a search: errors (every 7th row) and findings (every 11th), counted the same way.
+    view.setSearch('');
+    view.home();
+    view.searchNext(1);
+    expect(view.selectedIndex).toBe(7);
+    expect(view.message).toBe('next error or finding  match 2/7');
+  });
+
   it('maps clicks to rows and ignores clicks past the end', () => {
     const { view } = filled(5);
     view.clickRow(2);

@@ -3,6 +3,9 @@
 // side), and hex dump lines whose bytes know whether they are highlighted.
 
 import type { DecodedEvent, FieldNode } from '../../decode/types.js';
+import { END_REASON, PROCESS_TYPE } from '../../render/json.js';
+import { signalName } from '../../render/names.js';
+import { EndReason, ProcessEventKind, type EndRecord, type ProcessRecord } from '../../trace/events.js';
 import { ioctlName } from './rowSummary.js';
 
 export type Side = 'in' | 'out';
@@ -19,6 +22,27 @@ export interface DetailLine {
 
 function fmtNs(ns: number): string {
   return ns < 1000 ? `${ns} ns` : ns < 1e6 ? `${(ns / 1e3).toFixed(1)} us` : `${(ns / 1e6).toFixed(3)} ms`;
+}
+
+/** A process record's fields by what they mean for its kind (as the JSON output names them). */
+function processFields(r: ProcessRecord): string {
+  switch (r.kind) {
+    case ProcessEventKind.Start: return `parent ${r.other}, comm ${r.text}`;
+    case ProcessEventKind.Exec: return `path ${r.text}${r.other ? `, former tid ${r.other}` : ''}`;
+    case ProcessEventKind.Exit: return `status ${r.value}`;
+    case ProcessEventKind.Killed: return `killed by ${signalName(r.value)}${r.other === 1 ? ' (core dumped)' : ''}`;
+    case ProcessEventKind.Detached: return 'no longer traced';
+    case ProcessEventKind.Signal: return `signal ${signalName(r.value)}`;
+    case ProcessEventKind.Thread: return `created by ${r.other}`;
+    default: return `kind ${String(r.kind)}, value ${r.value}, other ${r.other}${r.text ? `, ${r.text}` : ''}`;
+  }
+}
+
+function endOutcome(r: EndRecord): string {
+  const reason = END_REASON[r.reason] ?? `reason ${String(r.reason)}`;
+  if (r.reason === EndReason.Killed) return `killed by ${signalName(r.status)}`;
+  if (r.reason === EndReason.Exited) return `${reason}, status ${r.status}`;
+  return reason;
 }
 
 function dirMark(n: FieldNode): string {
@@ -54,13 +78,13 @@ export function buildDetail(ev: DecodedEvent | null, rereadAs: string | null = n
     return out;
   }
   if (ev.kind === 'process') {
-    line(`process event #${ev.seq}: pid ${ev.pid} tid ${ev.tid}`, 'head');
-    line(`kind ${ev.record.kind} value ${ev.record.value} other ${ev.record.other} ${ev.record.text}`);
+    line(`process event #${ev.seq}: ${PROCESS_TYPE[ev.record.kind] ?? 'process'}, pid ${ev.pid} tid ${ev.tid}`, 'head');
+    line(processFields(ev.record));
     return out;
   }
   if (ev.kind === 'end') {
-    line(`end of trace #${ev.seq}: reason ${ev.record.reason} status ${ev.record.status}`, 'head');
-    line(`ioctl records: ${ev.record.events} dropped: ${ev.record.dropped} ${ev.record.text}`);
+    line(`end of trace #${ev.seq}: ${endOutcome(ev.record)}`, 'head');
+    line(`ioctl records: ${ev.record.events}, dropped: ${ev.record.dropped}${ev.record.text ? `, ${ev.record.text}` : ''}`);
     return out;
   }
   line(`#${ev.seq} ${ioctlName(ev)}  (${ev.family ?? 'unknown family'}, ${ev.resolution})`, 'head');

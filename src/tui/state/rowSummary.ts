@@ -5,6 +5,7 @@ import { big, onSide, readNum, readScalar, type CompiledStruct } from '../../dec
 import { IoctlEvent, type StructPayload } from '../../decode/event.js';
 import type { Formatter } from '../../decode/format.js';
 import type { DecodedEvent, DecodedIoctl, FdKind, FieldNode } from '../../decode/types.js';
+import { signalName } from '../../render/names.js';
 import { EndReason, ProcessEventKind } from '../../trace/events.js';
 
 export interface RowSummary {
@@ -146,9 +147,9 @@ function processText(kind: ProcessEventKind, value: number, other: number, text:
     case ProcessEventKind.Start: return `+++ started ${text} +++`;
     case ProcessEventKind.Exec: return `+++ exec ${text} +++`;
     case ProcessEventKind.Exit: return `+++ exited with ${value} +++`;
-    case ProcessEventKind.Killed: return `+++ killed by signal ${value}${other ? ' (core dumped)' : ''} +++`;
+    case ProcessEventKind.Killed: return `+++ killed by ${signalName(value)}${other ? ' (core dumped)' : ''} +++`;
     case ProcessEventKind.Detached: return '+++ detached +++';
-    case ProcessEventKind.Signal: return `--- signal ${value} ---`;
+    case ProcessEventKind.Signal: return `--- ${signalName(value)} ---`;
     case ProcessEventKind.Thread: return `+++ new thread (from ${other}) +++`;
     default: return `+++ process event ${String(kind)} +++`;
   }
@@ -157,7 +158,7 @@ function processText(kind: ProcessEventKind, value: number, other: number, text:
 function endText(reason: EndReason, status: number, text: string): string {
   switch (reason) {
     case EndReason.Exited: return `=== trace ended: exited with ${status} ===`;
-    case EndReason.Killed: return `=== trace ended: killed by signal ${status} ===`;
+    case EndReason.Killed: return `=== trace ended: killed by ${signalName(status)} ===`;
     case EndReason.Detached: return '=== trace ended: detached ===';
     case EndReason.TracerError: return `=== trace ended: tracer error: ${text} ===`;
     default: return '=== trace ended ===';

@@ -1,16 +1,18 @@
-// The `s` summary: per ioctl name, calls, errors and time spent, strace -c style.
+// The `s` summary: per ioctl name, calls, errors and time spent, strace -c
+// style and in -c's order.
 
+import { summaryOrder } from '../../render/summary.js';
 import { EventStore, ROW } from './eventStore.js';
 
 export interface SummaryRow {
-  name: string;
+  ioctl: string;
   calls: number;
   errors: number;
   totalNs: number;
   maxNs: number;
 }
 
-/** Over store rows [0, upTo): ioctls only, busiest first. */
+/** Over store rows [0, upTo): ioctls only, most time spent first (as -c). */
 export function summarizeStore(store: EventStore, upTo = store.length): SummaryRow[] {
   const byName = new Map<number, SummaryRow>();
   for (let i = 0; i < upTo; i++) {
@@ -18,7 +20,7 @@ export function summarizeStore(store: EventStore, upTo = store.length): SummaryR
     const id = store.nameId(i);
     let r = byName.get(id);
     if (!r) {
-      r = { name: store.names.get(id), calls: 0, errors: 0, totalNs: 0, maxNs: 0 };
+      r = { ioctl: store.names.get(id), calls: 0, errors: 0, totalNs: 0, maxNs: 0 };
       byName.set(id, r);
     }
     r.calls++;
@@ -29,15 +31,15 @@ export function summarizeStore(store: EventStore, upTo = store.length): SummaryR
       if (d > r.maxNs) r.maxNs = d;
     }
   }
-  return [...byName.values()].sort((a, b) => b.calls - a.calls || a.name.localeCompare(b.name));
+  return [...byName.values()].sort(summaryOrder);
 }
 
 export function formatSummary(rows: SummaryRow[]): string[] {
-  const w = Math.max(5, ...rows.map((r) => r.name.length));
+  const w = Math.max(5, ...rows.map((r) => r.ioctl.length));
   const out = [`${'ioctl'.padEnd(w)}  ${'calls'.padStart(9)}  ${'errors'.padStart(7)}  ${'total us'.padStart(11)}  ${'avg us'.padStart(9)}  ${'max us'.padStart(9)}`];
   for (const r of rows) {
     const avg = r.calls ? r.totalNs / r.calls / 1e3 : 0;
-    out.push(`${r.name.padEnd(w)}  ${String(r.calls).padStart(9)}  ${String(r.errors).padStart(7)}  ${(r.totalNs / 1e3).toFixed(1).padStart(11)}  ${avg.toFixed(1).padStart(9)}  ${(r.maxNs / 1e3).toFixed(1).padStart(9)}`);
+    out.push(`${r.ioctl.padEnd(w)}  ${String(r.calls).padStart(9)}  ${String(r.errors).padStart(7)}  ${(r.totalNs / 1e3).toFixed(1).padStart(11)}  ${avg.toFixed(1).padStart(9)}  ${(r.maxNs / 1e3).toFixed(1).padStart(9)}`);
   }
   const calls = rows.reduce((a, r) => a + r.calls, 0);
   const errs = rows.reduce((a, r) => a + r.errors, 0);

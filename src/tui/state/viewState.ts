@@ -198,21 +198,41 @@ export class ViewState {
     return { ok: true };
   }
 
-  /** n / N: the next (dir 1) or previous (-1) row matching the search, or an error/finding when no search is set. */
+  /**
+   * n / N: the next (dir 1) or previous (-1) row matching the search, or an
+   * error/finding when no search is set. The message says which match of
+   * how many, and when the search went past the end and came round.
+   */
   searchNext(dir: 1 | -1): boolean {
     const match = this.search ?? ((i: number) => (this.store.flags(i) & (ROW.ERROR | ROW.FINDING)) !== 0);
+    const what = this.searchText ? `search: ${this.searchText}` : 'next error or finding';
     const n = this.rows.length;
+    const from = this.selected;
     for (let k = 1; k <= n; k++) {
-      const pos = (((this.selected + dir * k) % n) + n) % n;
+      const pos = (((from + dir * k) % n) + n) % n;
       if (match(this.rows.at(pos))) {
-        if (pos < this.selected || dir < 0) this.follow = false;
+        if (pos < from || dir < 0) this.follow = false;
         this.select(pos);
-        this.message = this.searchText ? `search: ${this.searchText}` : 'next error or finding';
+        const { nth, total } = this.matchRank(match, pos);
+        const wrapped = from >= 0 && (dir > 0 ? pos <= from : pos >= from);
+        this.message = `${what}  match ${nth}/${total}${wrapped ? ` (search wrapped to ${dir > 0 ? 'top' : 'bottom'})` : ''}`;
         return true;
       }
     }
     this.message = this.searchText ? `search: no match for ${this.searchText}` : 'no errors or findings';
     return false;
+  }
+
+  /** Matches up to and including `pos`, and in all rows (one pass over the filtered rows). */
+  private matchRank(match: (i: number) => boolean, pos: number): { nth: number; total: number } {
+    let nth = 0;
+    let total = 0;
+    for (let p = 0; p < this.rows.length; p++) {
+      if (!match(this.rows.at(p))) continue;
+      total++;
+      if (p <= pos) nth++;
+    }
+    return { nth, total };
   }
 
   cycleFocus(dir: 1 | -1 = 1): void {
