@@ -73,9 +73,11 @@ export const DMA_MAP_OVERLAP = rule({
   severity: 'error',
   title: 'DMA map overlapping a live mapping',
   explanation:
-    'IOVA space is exclusive: type1 refuses VFIO_IOMMU_MAP_DMA over any part of an existing mapping with EEXIST, ' +
-    'and iommufd refuses IOMMU_IOAS_MAP with IOMMU_IOAS_MAP_FIXED_IOVA over an existing area the same way. The ' +
-    'caller must unmap first. Only mappings the kernel accepted count as live.',
+    'IOVA space is exclusive: type1 refuses VFIO_IOMMU_MAP_DMA over any part of an existing mapping with EEXIST ' +
+    '(vfio_dma_do_map finds the overlap with vfio_find_dma), and iommufd refuses IOMMU_IOAS_MAP with ' +
+    'IOMMU_IOAS_MAP_FIXED_IOVA over an existing area the same way. The caller must unmap first. Only mappings the ' +
+    'kernel accepted count as live. Not checked on sPAPR TCE containers: there MAP_DMA writes one TCE per IOMMU ' +
+    'page whatever it held (tce_iommu_build exchanges the entry), so overwriting a live TCE is how the backend works.',
 });
 
 export const DMA_UNMAP_UNMAPPED = rule({
@@ -84,9 +86,12 @@ export const DMA_UNMAP_UNMAPPED = rule({
   title: 'DMA unmap of a range with no live mapping',
   explanation:
     'VFIO_IOMMU_UNMAP_DMA over a range that holds no mapping succeeds on type1 but unmaps nothing and reports ' +
-    'size 0, so a caller that does not check the returned size believes memory was released from the device\'s ' +
-    'reach; iommufd\'s IOMMU_IOAS_UNMAP answers ENOENT. This usually means a double unmap or a wrong IOVA. When a ' +
-    'MAP over the range was attempted but failed, the finding says so.',
+    'size 0 (vfio_dma_do_unmap), so a caller that does not check the returned size believes memory was released ' +
+    'from the device\'s reach; iommufd\'s IOMMU_IOAS_UNMAP answers ENOENT. This usually means a double unmap or a ' +
+    'wrong IOVA. When a MAP over the range was attempted but failed, the finding says so. Not checked on sPAPR TCE ' +
+    'containers: there UNMAP_DMA clears every TCE of the range and skips the empty ones (tce_iommu_clear), and ' +
+    'QEMU\'s pseries machine clears TCEs one page at a time, mapped or not, whenever the guest does (H_STUFF_TCE ' +
+    'over the whole DMA window at boot and reset, put_tce_emu notifying vfio_iommu_map_notify for each page).',
 });
 
 export const DMA_UNALIGNED = rule({

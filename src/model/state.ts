@@ -74,6 +74,8 @@ export interface ContainerState {
   groups: Map<string, Attempt>;
   /** Most recent VFIO_SET_IOMMU, success or not: it picks the backend the decoder resolves with. */
   iommu: IommuChoice | null;
+  /** The SET_IOMMU the kernel accepted and that still holds (released when the last group leaves). */
+  backend: IommuChoice | null;
   /** Every SET_IOMMU issued here, oldest first. */
   iommuHistory: IommuChoice[];
   /** type1 IOMMU_GET_INFO: iova_pgsizes bitmap from the last successful call. */

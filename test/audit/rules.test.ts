@@ -144,6 +144,31 @@ describe('DMA', () => {
     expect(f.notes[0]).toMatch(/MAP #7 .* failed \(ENOTTY\)/);
   });
 
+  it('sPAPR TCE: clearing empty TCEs and overwriting live ones is how the backend works', () => {
+    const s = S.spaprSetup();
+    // The setup mapped [0, 1 GiB); clear two pages twice, then pages past it.
+    for (const iova of [0, 0x1000, 0, 0x1000, 0x40000000, 0x40001000]) {
+      s.call(S.C, 'VFIO_IOMMU_UNMAP_DMA', { in: { argsz: 24, flags: 0, iova, size: 0x1000 } });
+    }
+    s.call(S.C, 'VFIO_IOMMU_MAP_DMA', { in: { argsz: 32, flags: 3, vaddr: 0x7f0000200000n, iova: 0x2000, size: 0x1000 } });
+    const a = new Auditor();
+    for (const ev of s.events) a.feed(ev);
+    expect(a.finish()).toEqual([]);
+    // The overwritten TCE holds the new page; the model keeps one mapping per address.
+    const live = a.model.get(a.model.lookup(s.pid, S.C)?.id, 'container')!.dma.live;
+    expect(live.map((m) => [m.iova, m.vaddr])).toEqual([
+      [0x2000n, 0x7f0000200000n],
+      [0x3000n, 0x7f0000003000n],
+    ]);
+  });
+
+  it('the same calls on type1 are misuse', () => {
+    const s = S.type1Dma(S.type1Setup());
+    s.call(S.C, 'VFIO_IOMMU_UNMAP_DMA', { in: { argsz: 24, flags: 0, iova: 0x200000000n, size: 0x1000 }, out: { argsz: 24, flags: 0, iova: 0x200000000n, size: 0 } });
+    s.call(S.C, 'VFIO_IOMMU_MAP_DMA', { in: { argsz: 32, flags: 3, vaddr: 0x7f0000200000n, iova: 0x100002000n, size: 0x1000 }, ret: -17 });
+    expect(seqRules(audit(s.events)).map((f) => f.rule)).toEqual(['dma-unmap-unmapped', 'dma-map-overlap']);
+  });
+
   it('dma-unaligned against the GET_INFO page size', () => {
     const s = S.type1Setup();
     s.call(S.C, 'VFIO_IOMMU_MAP_DMA', { in: { argsz: 32, flags: 3, vaddr: 0x7f0000000000n, iova: 0x1800, size: 0x1000 }, ret: -22 });
