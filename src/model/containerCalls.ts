@@ -83,12 +83,16 @@ function onEeh(ev: DecodedIoctl, c: ContainerState): void {
   if (state !== undefined) e.lastState = { seq: ev.seq, state, value: ev.ret.value };
   if (op !== VFIO_EEH_PE_GET_STATE && op !== VFIO_EEH_PE_UNFREEZE_IO && op !== VFIO_EEH_PE_UNFREEZE_DMA) e.lastStateChange = ev.seq;
   e.ops.push(entry);
+  if (ok) e.served = true;
   switch (op) {
     case VFIO_EEH_PE_RESET_HOT:
     case VFIO_EEH_PE_RESET_FUNDAMENTAL:
-      e.pendingReset = entry;
+      // A reset the kernel refused asserted nothing (judged on intent while no EEH op has succeeded here).
+      e.refusedReset = !ok && e.served ? entry : null;
+      e.pendingReset = e.refusedReset ? null : entry;
       break;
     case VFIO_EEH_PE_RESET_DEACTIVATE:
+      e.refusedReset = null;
       if (e.pendingReset) e.lastCompletedReset = { resetSeq: e.pendingReset.seq, deactivateSeq: ev.seq };
       e.pendingReset = null;
       e.lastRecovery = ev.seq;
