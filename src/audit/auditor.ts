@@ -6,6 +6,7 @@ import type { DecodedEvent, DecodedIoctl, Severity } from '../decode/types.js';
 import { SessionModel } from '../model/session.js';
 import type { SessionSnapshot } from '../model/snapshot.js';
 import { capsChecks } from './checks/caps.js';
+import { decoderSeverity } from './decoderSeverity.js';
 import { dmaChecks } from './checks/dma.js';
 import { eehChecks } from './checks/eeh.js';
 import { irqChecks } from './checks/irqs.js';
@@ -77,7 +78,7 @@ export class Auditor {
       if (SUPERSEDED.has(f.rule)) continue;
       this.push({
         rule: f.rule,
-        severity: f.severity,
+        severity: decoderSeverity(f.rule, f.severity),
         message: f.message,
         seq: ev.seq,
         pid: ev.pid,

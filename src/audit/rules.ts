@@ -58,6 +58,19 @@ export const SET_IOMMU_REPEATED = rule({
     'finding is downgraded to info and says which failed call it rests on.',
 });
 
+export const SET_IOMMU_AFTER_CHECK_SAID_NO = rule({
+  id: 'set-iommu-after-check-said-no',
+  severity: 'warning',
+  title: 'VFIO_SET_IOMMU with a type VFIO_CHECK_EXTENSION just said the host lacks',
+  explanation:
+    'On a container with no backend, VFIO_CHECK_EXTENSION with an IOMMU type asks every registered backend and ' +
+    'answers 0 when none serves it (vfio_container_ioctl_check_extension); VFIO_SET_IOMMU opens only a backend ' +
+    'whose own CHECK_EXTENSION for the type is positive (vfio_ioctl_set_iommu) and fails with ENODEV otherwise. ' +
+    'QEMU\'s vfio_get_iommu_type asks for each type in turn and sets the first one answered 1. The caller asked, ' +
+    'got 0, and set that type anyway: it ignored the answer. Only answers given while the container had no backend ' +
+    'count (with a backend, the question goes to that backend alone).',
+});
+
 export const DEVICE_IOCTL_BEFORE_BIND = rule({
   id: 'device-ioctl-before-bind',
   severity: 'error',
@@ -73,9 +86,11 @@ export const DMA_MAP_OVERLAP = rule({
   severity: 'error',
   title: 'DMA map overlapping a live mapping',
   explanation:
-    'IOVA space is exclusive: type1 refuses VFIO_IOMMU_MAP_DMA over any part of an existing mapping with EEXIST, ' +
-    'and iommufd refuses IOMMU_IOAS_MAP with IOMMU_IOAS_MAP_FIXED_IOVA over an existing area the same way. The ' +
-    'caller must unmap first. Only mappings the kernel accepted count as live.',
+    'IOVA space is exclusive: type1 refuses VFIO_IOMMU_MAP_DMA over any part of an existing mapping with EEXIST ' +
+    '(vfio_dma_do_map finds the overlap with vfio_find_dma), and iommufd refuses IOMMU_IOAS_MAP with ' +
+    'IOMMU_IOAS_MAP_FIXED_IOVA over an existing area the same way. The caller must unmap first. Only mappings the ' +
+    'kernel accepted count as live. Not checked on sPAPR TCE containers: there MAP_DMA writes one TCE per IOMMU ' +
+    'page whatever it held (tce_iommu_build exchanges the entry), so overwriting a live TCE is how the backend works.',
 });
 
 export const DMA_UNMAP_UNMAPPED = rule({
@@ -84,9 +99,12 @@ export const DMA_UNMAP_UNMAPPED = rule({
   title: 'DMA unmap of a range with no live mapping',
   explanation:
     'VFIO_IOMMU_UNMAP_DMA over a range that holds no mapping succeeds on type1 but unmaps nothing and reports ' +
-    'size 0, so a caller that does not check the returned size believes memory was released from the device\'s ' +
-    'reach; iommufd\'s IOMMU_IOAS_UNMAP answers ENOENT. This usually means a double unmap or a wrong IOVA. When a ' +
-    'MAP over the range was attempted but failed, the finding says so.',
+    'size 0 (vfio_dma_do_unmap), so a caller that does not check the returned size believes memory was released ' +
+    'from the device\'s reach; iommufd\'s IOMMU_IOAS_UNMAP answers ENOENT. This usually means a double unmap or a ' +
+    'wrong IOVA. When a MAP over the range was attempted but failed, the finding says so. Not checked on sPAPR TCE ' +
+    'containers: there UNMAP_DMA clears every TCE of the range and skips the empty ones (tce_iommu_clear), and ' +
+    'QEMU\'s pseries machine clears TCEs one page at a time, mapped or not, whenever the guest does (H_STUFF_TCE ' +
+    'over the whole DMA window at boot and reset, put_tce_emu notifying vfio_iommu_map_notify for each page).',
 });
 
 export const DMA_UNALIGNED = rule({
@@ -167,13 +185,31 @@ export const EEH_RESET_NOT_DEACTIVATED = rule({
 
 export const EEH_CONFIGURE_WITHOUT_RESET = rule({
   id: 'eeh-configure-without-reset',
-  severity: 'warning',
-  title: 'EEH CONFIGURE without a completed reset',
+  severity: 'info',
+  title: 'EEH CONFIGURE with neither a reset nor a state check since the last one',
   explanation:
-    'VFIO_EEH_PE_CONFIGURE reconfigures the bridges of a PE after it was reset (PAPR\'s ibm,configure-pe in the ' +
-    'recovery sequence reset, deactivate, configure). Issued with no completed reset cycle (RESET_HOT or ' +
-    'RESET_FUNDAMENTAL followed by RESET_DEACTIVATE) since the start or since the previous CONFIGURE, it restores ' +
-    'a configuration nothing disturbed and hides the missing reset.',
+    'VFIO_EEH_PE_CONFIGURE is PAPR\'s ibm,configure-pe (QEMU\'s rtas_ibm_configure_pe); the host\'s ' +
+    'eeh_pe_configure only checks the PE. Linux issues it through configure_bridge inside recovery alone ' +
+    '(eeh_handle_normal_event): when collecting the error log, before any reset (eeh_slot_error_detail thaws MMIO ' +
+    'and configures, for the temporary and the permanent log), and after the reset (eeh_reset_device). Every one ' +
+    'of those follows a state read (ibm,read-slot-reset-state2, i.e. VFIO_EEH_PE_GET_STATE) or a completed reset ' +
+    '(RESET_HOT or RESET_FUNDAMENTAL, then RESET_DEACTIVATE). A CONFIGURE with neither since the start or since ' +
+    'the previous CONFIGURE is outside any recovery sequence: harmless to the PE, but a sign the caller does not ' +
+    'follow one.',
+});
+
+export const EEH_DEACTIVATE_AFTER_FAILED_RESET = rule({
+  id: 'eeh-deactivate-after-failed-reset',
+  severity: 'warning',
+  title: 'EEH RESET_DEACTIVATE after the reset it would release failed',
+  explanation:
+    'A RESET_HOT or RESET_FUNDAMENTAL the kernel refused asserted nothing. Linux\'s eeh_pe_reset_full deactivates ' +
+    'only a reset that succeeded; after a failed one it tries the reset again (three times), then gives up and ' +
+    'collects the permanent log (eeh_slot_error_detail with EEH_LOG_PERM: GET_STATE, UNFREEZE_IO, CONFIGURE), so ' +
+    'those ops after a failed reset are by design. QEMU passes the failure on to the guest (RTAS_OUT_HW_ERROR from ' +
+    'spapr_phb_vfio_eeh_reset). Issuing RESET_DEACTIVATE next carries on as if the reset had happened. Judged ' +
+    'on the kernel\'s answers: only on a container where some EEH op succeeded, so a host without EEH (where every ' +
+    'op fails) does not count.',
 });
 
 export const EEH_UNFREEZE_WHEN_NORMAL = rule({
@@ -205,6 +241,7 @@ export const RULES: readonly RuleInfo[] = [
   IOMMU_IOCTL_BEFORE_SET_IOMMU,
   SET_IOMMU_WITHOUT_GROUP,
   SET_IOMMU_REPEATED,
+  SET_IOMMU_AFTER_CHECK_SAID_NO,
   DEVICE_IOCTL_BEFORE_BIND,
   DMA_MAP_OVERLAP,
   DMA_UNMAP_UNMAPPED,
@@ -216,6 +253,7 @@ export const RULES: readonly RuleInfo[] = [
   EEH_ON_NON_SPAPR,
   EEH_RESET_NOT_DEACTIVATED,
   EEH_CONFIGURE_WITHOUT_RESET,
+  EEH_DEACTIVATE_AFTER_FAILED_RESET,
   EEH_UNFREEZE_WHEN_NORMAL,
   EEH_ACCESS_WHILE_STOPPED,
 ];

@@ -3,6 +3,7 @@
 
 import type { DecodedIoctl } from '../decode/types.js';
 import { getField, inNumber, inValue, outNumber, outValue, scalarPayload } from './fields.js';
+import { hasTceSemantics } from './backend.js';
 import { attemptOf, recordMap, succeeded } from './outcome.js';
 import type { SessionModel } from './session.js';
 import type { ContainerState, EehOpEntry, GroupState, ProcessState } from './state.js';
@@ -25,6 +26,7 @@ export function onContainer(ev: DecodedIoctl, name: string, c: ContainerState, p
     case 'VFIO_SET_IOMMU': {
       const choice = { ...attemptOf(ev), type: Number(BigInt.asIntN(32, ev.record.arg)) };
       c.iommu = choice;
+      if (choice.ok) c.backend = choice;
       if (c.iommuHistory.length >= 16) c.iommuHistory.shift();
       c.iommuHistory.push(choice);
       break;
@@ -36,9 +38,14 @@ export function onContainer(ev: DecodedIoctl, name: string, c: ContainerState, p
       if (flags & VFIO_IOMMU_INFO_PGSIZES && bitmap !== undefined) c.pgsizes = { seq: ev.seq, bitmap };
       break;
     }
-    case 'VFIO_IOMMU_MAP_DMA':
-      recordMap(c.dma, ev, inValue(ev, 'iova'), inValue(ev, 'size'), inValue(ev, 'vaddr'));
+    case 'VFIO_IOMMU_MAP_DMA': {
+      const iova = inValue(ev, 'iova');
+      const size = inValue(ev, 'size');
+      // TCEs are overwritten, not refused: the new mapping replaces what was there.
+      if (ok && hasTceSemantics(c) && iova !== undefined && size !== undefined) c.dma.unmap(iova, size);
+      recordMap(c.dma, ev, iova, size, inValue(ev, 'vaddr'));
       break;
+    }
     case 'VFIO_IOMMU_UNMAP_DMA': {
       if (!ok) break;
       const flags = inNumber(ev, 'flags') ?? 0;
@@ -76,12 +83,16 @@ function onEeh(ev: DecodedIoctl, c: ContainerState): void {
   if (state !== undefined) e.lastState = { seq: ev.seq, state, value: ev.ret.value };
   if (op !== VFIO_EEH_PE_GET_STATE && op !== VFIO_EEH_PE_UNFREEZE_IO && op !== VFIO_EEH_PE_UNFREEZE_DMA) e.lastStateChange = ev.seq;
   e.ops.push(entry);
+  if (ok) e.served = true;
   switch (op) {
     case VFIO_EEH_PE_RESET_HOT:
     case VFIO_EEH_PE_RESET_FUNDAMENTAL:
-      e.pendingReset = entry;
+      // A reset the kernel refused asserted nothing (judged on intent while no EEH op has succeeded here).
+      e.refusedReset = !ok && e.served ? entry : null;
+      e.pendingReset = e.refusedReset ? null : entry;
       break;
     case VFIO_EEH_PE_RESET_DEACTIVATE:
+      e.refusedReset = null;
       if (e.pendingReset) e.lastCompletedReset = { resetSeq: e.pendingReset.seq, deactivateSeq: ev.seq };
       e.pendingReset = null;
       e.lastRecovery = ev.seq;
@@ -127,7 +138,10 @@ export function onGroup(m: SessionModel, ev: DecodedIoctl, name: string, g: Grou
       t?.groups.delete(g.id);
       g.container = null;
       // The last group leaving releases the backend: a new VFIO_SET_IOMMU is then legitimate.
-      if (t?.kind === 'container' && ![...t.groups.values()].some((a) => a.ok)) t.iommu = null;
+      if (t?.kind === 'container' && ![...t.groups.values()].some((a) => a.ok)) {
+        t.iommu = null;
+        t.backend = null;
+      }
       break;
     }
     case 'VFIO_GROUP_GET_DEVICE_FD': {

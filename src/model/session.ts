@@ -138,9 +138,9 @@ export class SessionModel {
     switch (kind) {
       case 'container':
         obj = {
-          id, kind, pid, fd, groups: new Map(), iommu: null, iommuHistory: [], pgsizes: null, spaprEnabled: null,
+          id, kind, pid, fd, groups: new Map(), iommu: null, backend: null, iommuHistory: [], pgsizes: null, spaprEnabled: null,
           dma: new DmaSpace(),
-          eeh: { ops: new Ring(EEH_OPS_KEEP), lastState: null, pendingReset: null, lastCompletedReset: null, lastConfigure: null, lastRecovery: null, lastStateChange: null },
+          eeh: { ops: new Ring(EEH_OPS_KEEP), lastState: null, pendingReset: null, lastCompletedReset: null, lastConfigure: null, lastRecovery: null, lastStateChange: null, served: false, refusedReset: null },
         };
         break;
       case 'iommufd':

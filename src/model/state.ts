@@ -61,6 +61,10 @@ export interface EehState {
   lastConfigure: number | null;
   /** seq of the last op that starts recovering a frozen PE (UNFREEZE_*, ENABLE, RESET_DEACTIVATE, CONFIGURE). */
   lastRecovery: number | null;
+  /** Some EEH op on this container succeeded: the kernel serves EEH here, so a failed op is a real answer. */
+  served: boolean;
+  /** Last RESET_HOT / RESET_FUNDAMENTAL the kernel refused on a container that serves EEH, until the next reset or deactivate. */
+  refusedReset: EehOpEntry | null;
   /** seq of the last op that can change the PE state other than by thawing it (ENABLE, DISABLE, resets, CONFIGURE, INJECT_ERR). */
   lastStateChange: number | null;
 }
@@ -74,6 +78,8 @@ export interface ContainerState {
   groups: Map<string, Attempt>;
   /** Most recent VFIO_SET_IOMMU, success or not: it picks the backend the decoder resolves with. */
   iommu: IommuChoice | null;
+  /** The SET_IOMMU the kernel accepted and that still holds (released when the last group leaves). */
+  backend: IommuChoice | null;
   /** Every SET_IOMMU issued here, oldest first. */
   iommuHistory: IommuChoice[];
   /** type1 IOMMU_GET_INFO: iova_pgsizes bitmap from the last successful call. */

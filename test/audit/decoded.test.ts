@@ -6,7 +6,7 @@ import { Auditor } from '../../src/audit/auditor.js';
 import type { AuditFinding } from '../../src/audit/types.js';
 import { createDecoder } from '../../src/decode/decoder.js';
 import type { DecodedEvent } from '../../src/decode/types.js';
-import { DFD, type Session, spaprPrefix, spaprSession, type1Prefix, type1Session } from './qemu.js';
+import { CFD, DFD, Session, spaprPrefix, spaprSession, type1Prefix, type1Session } from './qemu.js';
 
 function decode(s: Session): DecodedEvent[] {
   const d = createDecoder(s.header);
@@ -95,5 +95,22 @@ describe('through the real decoder', () => {
     s.ctr('VFIO_CHECK_EXTENSION', { arg: 5, ret: 0 });
     s.eeh(1, -5);
     expect(seqOnly(run(s).findings)).toEqual(['eeh-after-check-said-no']);
+  });
+});
+
+describe('decoder findings in the audit', () => {
+  it('resolved-by-failed-set-iommu is a note on naming, counted as info (a failed SET_IOMMU left every later call named by it)', () => {
+    const s = new Session('ppc64le');
+    s.groupPath = '/dev/vfio/1';
+    s.ctr('VFIO_GET_API_VERSION')
+      .grp('VFIO_GROUP_SET_CONTAINER', { fdArg: CFD })
+      .ctr('VFIO_SET_IOMMU', { arg: 7, ret: -19 })
+      .ctr('VFIO_IOMMU_SPAPR_TCE_GET_INFO', { in: { argsz: 32 }, ret: -22 })
+      .ctr('VFIO_IOMMU_SPAPR_REGISTER_MEMORY', { in: { argsz: 24, flags: 0, vaddr: 0x7f0000000000n, size: 0x1000 }, ret: -22 });
+    const { findings } = run(s.exit());
+    const notes = findings.filter((f) => f.rule === 'resolved-by-failed-set-iommu');
+    expect(notes).toHaveLength(2);
+    expect(notes.every((f) => f.severity === 'info' && f.source === 'decoder')).toBe(true);
+    expect(findings.filter((f) => f.severity !== 'info')).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import { Auditor, audit } from '../../src/audit/auditor.js';
 import { RULES } from '../../src/audit/rules.js';
 import type { AuditFinding } from '../../src/audit/types.js';
 import { ENOTTY, Sim } from '../model/sim.js';
+import * as P from './pseries.js';
 import * as S from './scenarios.js';
 
 const seqRules = (f: AuditFinding[]) => f.filter((x) => x.source === 'sequence');
@@ -22,6 +23,28 @@ describe('clean sequences', () => {
   });
   it('sPAPR TCE v2 + EEH recovery → no findings', () => {
     expect(audit(S.cleanSpapr().events)).toEqual([]);
+  });
+});
+
+describe('real clients: QEMU pseries + a Linux guest (pseries.ts)', () => {
+  /** The one finding such a session deserves: QEMU 7.2 never asks CHECK_EXTENSION(VFIO_EEH). */
+  function onlyCheckExtension(s: Sim): void {
+    const f = audit(s.events);
+    expect(f.map((x) => x.rule), JSON.stringify(f.slice(0, 5), null, 1)).toEqual(['eeh-without-check-extension']);
+    const first = s.events.find((e) => e.kind === 'ioctl' && e.ioctl === 'VFIO_EEH_PE_OP')!;
+    expect(f[0]!.seq).toBe(first.seq);
+  }
+
+  it('boot (the TCE window cleared page by page) and a recovered freeze', () => {
+    onlyCheckExtension(P.pseriesSession(P.pseriesRecovery, 512));
+  });
+
+  it('a PE that never thaws: three resets, failed thaws, the permanent log', () => {
+    onlyCheckExtension(P.pseriesSession(P.pseriesPermanentFailure));
+  });
+
+  it('a reset the host refuses: no deactivate, three tries, the permanent log', () => {
+    onlyCheckExtension(P.pseriesSession(P.pseriesRefusedReset));
   });
 });
 
@@ -59,6 +82,26 @@ describe('setup order', () => {
     const s = new Sim().fd(S.C, '/dev/vfio/vfio', 'container');
     s.call(S.C, 'VFIO_SET_IOMMU', { arg: 1, ret: -22 });
     expect(only(s).rule).toBe('set-iommu-without-group');
+  });
+
+  it('set-iommu-after-check-said-no: the answer was ignored', () => {
+    const s = new Sim().fd(S.C, '/dev/vfio/vfio', 'container').fd(S.G, '/dev/vfio/42', 'group');
+    s.call(S.C, 'VFIO_CHECK_EXTENSION', { arg: 3, ret: 0 });
+    s.call(S.G, 'VFIO_GROUP_SET_CONTAINER', { in: S.C });
+    s.call(S.C, 'VFIO_SET_IOMMU', { arg: 3, ret: -19 });
+    const f = only(s);
+    expect(f.rule).toBe('set-iommu-after-check-said-no');
+    expect(f.events).toEqual([0, 2]);
+    expect(f.message).toContain('VFIO_TYPE1v2_IOMMU');
+    // QEMU's way: ask each type, set the one answered 1.
+    const t = new Sim().fd(S.C, '/dev/vfio/vfio', 'container').fd(S.G, '/dev/vfio/42', 'group');
+    t.call(S.C, 'VFIO_CHECK_EXTENSION', { arg: 3, ret: 0 });
+    t.call(S.C, 'VFIO_CHECK_EXTENSION', { arg: 7, ret: 1 });
+    t.call(S.G, 'VFIO_GROUP_SET_CONTAINER', { in: S.C });
+    t.call(S.C, 'VFIO_SET_IOMMU', { arg: 7 });
+    // Asked of a container that has a backend, a 0 speaks for that backend only.
+    t.call(S.C, 'VFIO_CHECK_EXTENSION', { arg: 3, ret: 0 });
+    expect(seqRules(audit(t.events))).toEqual([]);
   });
 
   it('set-iommu-repeated after a successful one is an error', () => {
@@ -142,6 +185,31 @@ describe('DMA', () => {
     expect(f.rule).toBe('dma-unmap-unmapped');
     expect(f.events).toEqual([7, 8]);
     expect(f.notes[0]).toMatch(/MAP #7 .* failed \(ENOTTY\)/);
+  });
+
+  it('sPAPR TCE: clearing empty TCEs and overwriting live ones is how the backend works', () => {
+    const s = S.spaprSetup();
+    // The setup mapped [0, 1 GiB); clear two pages twice, then pages past it.
+    for (const iova of [0, 0x1000, 0, 0x1000, 0x40000000, 0x40001000]) {
+      s.call(S.C, 'VFIO_IOMMU_UNMAP_DMA', { in: { argsz: 24, flags: 0, iova, size: 0x1000 } });
+    }
+    s.call(S.C, 'VFIO_IOMMU_MAP_DMA', { in: { argsz: 32, flags: 3, vaddr: 0x7f0000200000n, iova: 0x2000, size: 0x1000 } });
+    const a = new Auditor();
+    for (const ev of s.events) a.feed(ev);
+    expect(a.finish()).toEqual([]);
+    // The overwritten TCE holds the new page; the model keeps one mapping per address.
+    const live = a.model.get(a.model.lookup(s.pid, S.C)?.id, 'container')!.dma.live;
+    expect(live.map((m) => [m.iova, m.vaddr])).toEqual([
+      [0x2000n, 0x7f0000200000n],
+      [0x3000n, 0x7f0000003000n],
+    ]);
+  });
+
+  it('the same calls on type1 are misuse', () => {
+    const s = S.type1Dma(S.type1Setup());
+    s.call(S.C, 'VFIO_IOMMU_UNMAP_DMA', { in: { argsz: 24, flags: 0, iova: 0x200000000n, size: 0x1000 }, out: { argsz: 24, flags: 0, iova: 0x200000000n, size: 0 } });
+    s.call(S.C, 'VFIO_IOMMU_MAP_DMA', { in: { argsz: 32, flags: 3, vaddr: 0x7f0000200000n, iova: 0x100002000n, size: 0x1000 }, ret: -17 });
+    expect(seqRules(audit(s.events)).map((f) => f.rule)).toEqual(['dma-unmap-unmapped', 'dma-map-overlap']);
   });
 
   it('dma-unaligned against the GET_INFO page size', () => {
@@ -268,11 +336,48 @@ describe('EEH', () => {
     const s = S.spaprSetup();
     S.eeh(s, 1);
     S.eeh(s, 8);
-    expect(only(s).rule).toBe('eeh-configure-without-reset');
-    // A second CONFIGURE after one reset cycle needs another reset.
-    const t = S.spaprEehRecovery(S.spaprSetup());
+    const f = only(s);
+    expect(f.rule).toBe('eeh-configure-without-reset');
+    expect(f.severity).toBe('info');
+    // A second CONFIGURE straight after the recovery's: no state read, no reset in between.
+    const t = S.spaprSetup();
+    S.eeh(t, 1);
+    S.eeh(t, 4, 2);
+    S.eeh(t, 6);
+    S.eeh(t, 5);
     S.eeh(t, 8);
-    expect(only(t).rule).toBe('eeh-configure-without-reset');
+    S.eeh(t, 8);
+    expect(only(t).events).toEqual([t.seq - 2, t.seq - 1]);
+    // Linux's error-log collection configures before any reset, after reading the state: fine.
+    const u = S.spaprSetup();
+    S.eeh(u, 1);
+    S.eeh(u, 4, 2);
+    S.eeh(u, 2);
+    S.eeh(u, 8);
+    expect(seqRules(audit(u.events))).toEqual([]);
+  });
+
+  it('eeh-deactivate-after-failed-reset, and a retry or the permanent log after it is fine', () => {
+    const s = S.spaprSetup();
+    S.eeh(s, 1);
+    S.eeh(s, 4, 2);
+    S.eeh(s, 6, -5);
+    S.eeh(s, 5);
+    const f = only(s);
+    expect(f.rule).toBe('eeh-deactivate-after-failed-reset');
+    expect(f.events).toEqual([s.seq - 2, s.seq - 1]);
+    const t = S.spaprSetup();
+    S.eeh(t, 1);
+    S.eeh(t, 6, -5);
+    S.eeh(t, 6);
+    S.eeh(t, 5);
+    expect(seqRules(audit(t.events))).toEqual([]);
+    // Where no EEH op ever succeeds the failure says nothing: judged on intent, as before.
+    const u = S.spaprSetup();
+    S.eeh(u, 1, -25);
+    S.eeh(u, 6, -25);
+    S.eeh(u, 5, -25);
+    expect(seqRules(audit(u.events))).toEqual([]);
   });
 
   it('eeh-unfreeze-when-normal', () => {
@@ -339,7 +444,6 @@ describe('attached mid-session', () => {
     expect(seqRules(audit(s.events)).map((f) => f.rule).sort()).toEqual([
       'device-ioctl-before-bind',
       'dma-unmap-unmapped',
-      'eeh-configure-without-reset',
       'eeh-without-check-extension',
       'get-device-fd-without-container',
       'iommu-ioctl-before-set-iommu',

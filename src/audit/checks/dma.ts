@@ -2,6 +2,7 @@
 // means accepted by the kernel; failed MAPs are only cited in notes.
 
 import type { DecodedIoctl } from '../../decode/types.js';
+import { hasTceSemantics } from '../../model/backend.js';
 import type { DmaSpace } from '../../model/dma.js';
 import { inNumber, inValue } from '../../model/fields.js';
 import type { EventContext } from '../../model/session.js';
@@ -42,6 +43,8 @@ function decodeOp(ev: DecodedIoctl, ctx: EventContext): DmaOp | null {
   const obj = ctx.obj;
   const name = ev.ioctl;
   if (obj.kind === 'container' && (name === 'VFIO_IOMMU_MAP_DMA' || name === 'VFIO_IOMMU_UNMAP_DMA')) {
+    // Overwriting or clearing TCEs is how the sPAPR backend works, not a misuse.
+    if (hasTceSemantics(obj)) return null;
     const flags = inNumber(ev, 'flags') ?? 0;
     if (flags & FLAG_VADDR) return null;
     if (name === 'VFIO_IOMMU_UNMAP_DMA' && flags & VFIO_DMA_UNMAP_FLAG_ALL) return null;

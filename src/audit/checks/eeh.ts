@@ -38,6 +38,8 @@ export function eehChecks(): Check {
   const checkReported = new Set<string>();
   const resetReported = new Set<EehOpEntry>();
   const stoppedReported = new Set<number>();
+  /** seq of the last GET_STATE asked per container (asked: its answer does not matter here). */
+  const lastLook = new Map<string, number>();
 
   function reportUndeactivated(r: Reporter, c: ContainerState, at: { seq: number; pid: number }, why: string): void {
     const p = c.eeh.pendingReset;
@@ -79,17 +81,31 @@ export function eehChecks(): Check {
     const e = c.eeh;
     if (e.pendingReset && !OK_DURING_RESET.has(op)) reportUndeactivated(r, c, at, `still asserted when ${opName} was issued`);
 
+    if (op === VFIO_EEH_PE_RESET_DEACTIVATE && !e.pendingReset && e.refusedReset) {
+      const f = e.refusedReset;
+      r.report(
+        R.EEH_DEACTIVATE_AFTER_FAILED_RESET,
+        at,
+        [f.seq, ev.seq],
+        `${opName} on container fd ${c.fd}; ${eehOpName(f.op)} #${f.seq} failed (${f.errno ?? 'error'}), so there is no reset to release`,
+      );
+    }
+
+    const looked = lastLook.get(c.id) ?? null;
+    if (op === VFIO_EEH_PE_GET_STATE) lastLook.set(c.id, ev.seq);
     if (op === VFIO_EEH_PE_CONFIGURE && !e.pendingReset && (sawStart || e.lastConfigure !== null)) {
+      const since = e.lastConfigure ?? -1;
       const done = e.lastCompletedReset;
-      const sinceConfigure = done !== null && (e.lastConfigure === null || done.deactivateSeq > e.lastConfigure);
-      if (!sinceConfigure) {
+      const resetSince = done !== null && done.deactivateSeq > since;
+      const lookedSince = looked !== null && looked > since;
+      if (!resetSince && !lookedSince) {
         r.report(
           R.EEH_CONFIGURE_WITHOUT_RESET,
           at,
           e.lastConfigure !== null ? [e.lastConfigure, ev.seq] : [ev.seq],
           e.lastConfigure !== null
-            ? `VFIO_EEH_PE_CONFIGURE on container fd ${c.fd} with no reset cycle since the CONFIGURE #${e.lastConfigure}`
-            : `VFIO_EEH_PE_CONFIGURE on container fd ${c.fd} with no completed reset before it`,
+            ? `VFIO_EEH_PE_CONFIGURE on container fd ${c.fd} with no GET_STATE and no reset cycle since the CONFIGURE #${e.lastConfigure}`
+            : `VFIO_EEH_PE_CONFIGURE on container fd ${c.fd} with no GET_STATE and no completed reset before it`,
         );
       }
     }

@@ -18,6 +18,8 @@ function failedNote(what: string, a: { seq: number; ok: boolean; errno: string |
 export function setupChecks(): Check {
   /** Devices already reported for device-ioctl-before-bind (once each, not per call). */
   const unboundReported = new Set<string>();
+  /** Last CHECK_EXTENSION answer per process and extension, asked on a container without a backend. */
+  const noBackendAnswers = new Map<string, { seq: number; answer: number }>();
   return {
   before(ev: DecodedIoctl, ctx: EventContext, r: Reporter): void {
     const obj = ctx.obj;
@@ -43,7 +45,22 @@ export function setupChecks(): Check {
     }
     if (obj.kind === 'container') {
       const name = ev.ioctl;
+      if (name === 'VFIO_CHECK_EXTENSION') {
+        // Without a backend every registered one is asked: a 0 means the host has none for that type.
+        if (!obj.iommu?.ok && ev.ret.value >= 0) noBackendAnswers.set(`${ev.pid}:${ev.record.arg}`, { seq: ev.seq, answer: ev.ret.value });
+        return;
+      }
       if (name === 'VFIO_SET_IOMMU') {
+        const said = noBackendAnswers.get(`${ev.pid}:${ev.record.arg}`);
+        if (said?.answer === 0) {
+          const t = Number(BigInt.asIntN(32, ev.record.arg));
+          r.report(
+            R.SET_IOMMU_AFTER_CHECK_SAID_NO,
+            at,
+            [said.seq, ev.seq],
+            `VFIO_SET_IOMMU(${IOMMU_TYPE_NAMES[t] ?? `type ${t}`}) on container fd ${obj.fd}; VFIO_CHECK_EXTENSION #${said.seq} answered 0`,
+          );
+        }
         if (obj.groups.size === 0 && sawStart) {
           r.report(R.SET_IOMMU_WITHOUT_GROUP, at, [ev.seq], `container fd ${obj.fd} has no group attached`);
         }
