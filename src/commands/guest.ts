@@ -1,0 +1,142 @@
+// `vfiotrace demo --guest eeh|eeh-permanent`: a real Linux guest meets EEH.
+// Debian's ppc64el kernel boots under qemu-system-ppc64 -M pseries (TCG) with
+// a vfio-pci function that the emulated power-eeh kernel answers. Once the
+// guest is up, the platform freezes the PE (as on an error); the guest reads
+// the function's config space the ordinary way, sees all-ones, and its EEH
+// core takes over: recovery (eeh), or, when the PE never thaws, giving up
+// (eeh-permanent). Prints the guest's EEH lines and the decoded EEH calls.
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fail, type OutputFlags } from '../render/cliOptions.js';
+import { ensureAssets, missingTools, type GuestAssets } from '../guest/assets.js';
+import { connectConsole, qemuArgv, type GuestConsole } from '../guest/console.js';
+import { buildInitramfs, EEH_RECOVERED, EEH_VERDICTS, GUEST_DONE, GUEST_MARK, GUEST_READY, HOST_GO } from '../guest/initramfs.js';
+import { resolveProfile } from '../emulate/profiles/index.js';
+import { startEmulatedTrace, type EmulatedSession } from '../emulate/session.js';
+import { emulationUnavailable } from './emulate.js';
+import { traceAndPrint } from './trace.js';
+
+export const GUEST_SCENARIOS = {
+  eeh: 'the PE freezes once; the guest detects it by a config read and recovers it',
+  'eeh-permanent': 'the PE freezes for good; the guest detects it, tries to recover and gives up',
+} as const;
+export type GuestScenario = keyof typeof GUEST_SCENARIOS;
+
+export interface GuestOptions {
+  scenario: GuestScenario;
+  output: OutputFlags;
+  recordTo?: string;
+  /** Print every console line, not only the EEH ones. */
+  console?: boolean;
+}
+
+/** The whole run may take this long before QEMU is stopped (boot is ~1 min under TCG). */
+const SCENARIO_DEADLINE_MS = 15 * 60_000;
+
+const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+function isEehLine(line: string): boolean {
+  return /\bEEH\b|\beeh\b/.test(line) || line.startsWith(GUEST_MARK);
+}
+
+export async function runGuestScenario(o: GuestOptions): Promise<number> {
+  const say = (s: string): void => void process.stdout.write(s + '\n');
+  const why = emulationUnavailable() ?? missingTools();
+  if (why) {
+    fail(`demo --guest: ${why}`);
+    return 2;
+  }
+  let assets: GuestAssets;
+  try {
+    assets = ensureAssets((s) => say(`[host] fetching the guest: ${s}`));
+  } catch (e) {
+    fail(`demo --guest: cannot fetch the guest's kernel and busybox: ${(e as Error).message}`);
+    return 2;
+  }
+  const profile = resolveProfile('power-eeh');
+  const work = mkdtempSync(path.join(os.tmpdir(), 'vfiotrace-guest-'));
+  const initrd = path.join(work, 'initramfs.cpio');
+  const sock = path.join(work, 'console.sock');
+  writeFileSync(initrd, buildInitramfs(assets.busybox));
+  const permanent = o.scenario === 'eeh-permanent';
+  say(`[host] ${o.scenario}: ${GUEST_SCENARIOS[o.scenario]}`);
+  say(`[host] booting ${assets.kernelPackage} under qemu-system-ppc64 -M pseries (TCG) with vfio-pci host=${profile.address} on the emulated ${profile.name} kernel`);
+
+  const t0 = Date.now();
+  const at = (): string => secs(Date.now() - t0);
+  // Set once the trace starts (in traceAndPrint's start hook).
+  const live: { session: EmulatedSession | null } = { session: null };
+  let ended = false;
+  let con: GuestConsole | null = null;
+  let readyAt = -1;
+  let frozenAt = -1;
+  let verdictAt = -1;
+  let verdict = '';
+  let done = false;
+
+  const onLine = (line: string): void => {
+    if (o.console || isEehLine(line)) say(`guest | ${line}`);
+    if (line.startsWith(GUEST_READY) && frozenAt < 0 && live.session) {
+      readyAt = Date.now() - t0;
+      // The platform detects an error and freezes the PE; the guest does not know yet.
+      live.session.kernel.pe.freeze(permanent ? 'guest scenario: the adapter is dead' : 'guest scenario: an error froze the PE', permanent);
+      frozenAt = Date.now() - t0;
+      say(`[host] ${at()}: guest up; PE frozen${permanent ? ' for good' : ''} (config space and BARs read all-ones); asking the guest to read its config space`);
+      con?.send(HOST_GO);
+    }
+    const v = EEH_VERDICTS.find((x) => line.includes(x));
+    if (v && verdictAt < 0) {
+      verdictAt = Date.now() - t0;
+      verdict = v;
+    }
+    if (line.startsWith(GUEST_DONE)) done = true;
+  };
+
+  const killer = setTimeout(() => {
+    fail(`demo --guest: no end after ${secs(SCENARIO_DEADLINE_MS)}; stopping QEMU`);
+    live.session?.signal('SIGTERM');
+  }, SCENARIO_DEADLINE_MS);
+
+  const output: OutputFlags = {
+    ...o.output,
+    // The EEH calls by default, with times; the guest's lines go to stdout, so does the trace.
+    expr: o.output.expr && o.output.expr.length > 0 ? o.output.expr : ['eeh'],
+    time: o.output.time || 2,
+    output: o.output.output ?? '-',
+  };
+  const traced = traceAndPrint({
+    command: qemuArgv({ kernel: assets.kernel, initrd, sock, address: profile.address }),
+    follow: true,
+    allIoctls: false,
+    payloadCap: 4096,
+    ...(o.recordTo !== undefined ? { recordTo: o.recordTo } : {}),
+    output,
+    start: (t) => {
+      const s = startEmulatedTrace(t, { profile, eeh: [] });
+      live.session = s;
+      void s.done.finally(() => (ended = true));
+      return s;
+    },
+  });
+  try {
+    con = await connectConsole(sock, onLine, 120_000, () => !ended);
+  } catch (e) {
+    fail(`demo --guest: ${(e as Error).message}`);
+    live.session?.signal('SIGTERM');
+  }
+  const outcome = await traced;
+  clearTimeout(killer);
+  con?.close();
+  rmSync(work, { recursive: true, force: true });
+
+  const recovered = verdict === EEH_RECOVERED;
+  const wanted = permanent ? verdict !== '' && !recovered : recovered;
+  say(`[host] ${at()} in all: guest up after ${readyAt < 0 ? '-' : secs(readyAt)}` +
+    (verdictAt >= 0 ? `; EEH verdict ${secs(verdictAt - frozenAt)} after the freeze: "${verdict}"` : '; no EEH verdict from the guest') +
+    `; QEMU exit status ${outcome.code}`);
+  if (!done) fail('demo --guest: the guest did not finish its scenario');
+  if (!wanted) fail(`demo --guest: expected the guest to ${permanent ? 'give up on the PE' : 'recover the PE'}${verdict ? `, it said "${verdict}"` : ''}`);
+  return outcome.code === 0 && done && wanted ? 0 : 1;
+}
