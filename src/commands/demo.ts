@@ -23,6 +23,7 @@ export async function run(argv: string[]): Promise<number> {
       .option('--device <profile>', 'emulated machine answering the calls: power-eeh, x86-pci, or none (the kernel answers ENOTTY)', 'power-eeh')
       .option('--guest <scenario>', `boot a Linux guest under QEMU instead of the demo client: ${Object.entries(GUEST_SCENARIOS).map(([k, v]) => `${k} (${v})`).join('; ')}. See docs/guest.md`)
       .option('--console', 'with --guest: print every line of the guest console, not only the EEH ones')
+      .option('--fetch-only', 'with --guest: only fetch and cache the guest\'s kernel and busybox')
       .option('-w, --write <file>', 'also record the raw event stream to FILE (print it later with `vfiotrace show FILE`)'),
     'stderr',
   );
@@ -37,7 +38,7 @@ export async function run(argv: string[]): Promise<number> {
       fail(`unknown guest scenario "${scenario}" (${Object.keys(GUEST_SCENARIOS).join(', ')})`);
       return 2;
     }
-    return runGuestScenario({ scenario: scenario as GuestScenario, output: flags, console: opts.console === true, ...(recordTo !== undefined ? { recordTo } : {}) });
+    return runGuestScenario({ scenario: scenario as GuestScenario, output: flags, console: opts.console === true, fetchOnly: opts.fetchOnly === true, ...(recordTo !== undefined ? { recordTo } : {}) });
   }
 
   let client: string;

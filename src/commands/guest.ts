@@ -30,6 +30,8 @@ export interface GuestOptions {
   recordTo?: string;
   /** Print every console line, not only the EEH ones. */
   console?: boolean;
+  /** Only fetch and cache the guest's files (CI warms the cache this way). */
+  fetchOnly?: boolean;
 }
 
 /** The whole run may take this long before QEMU is stopped (boot is ~1 min under TCG). */
@@ -43,6 +45,7 @@ function isEehLine(line: string): boolean {
 
 export async function runGuestScenario(o: GuestOptions): Promise<number> {
   const say = (s: string): void => void process.stdout.write(s + '\n');
+  if (o.fetchOnly) return fetchOnly(say);
   const why = emulationUnavailable() ?? missingTools();
   if (why) {
     fail(`demo --guest: ${why}`);
@@ -139,4 +142,15 @@ export async function runGuestScenario(o: GuestOptions): Promise<number> {
   if (!done) fail('demo --guest: the guest did not finish its scenario');
   if (!wanted) fail(`demo --guest: expected the guest to ${permanent ? 'give up on the PE' : 'recover the PE'}${verdict ? `, it said "${verdict}"` : ''}`);
   return outcome.code === 0 && done && wanted ? 0 : 1;
+}
+
+function fetchOnly(say: (s: string) => void): number {
+  try {
+    const a = ensureAssets((s) => say(`[host] fetching the guest: ${s}`));
+    say(`[host] guest files cached: ${a.kernel} (${a.kernelPackage}), ${a.busybox}`);
+    return 0;
+  } catch (e) {
+    fail(`demo --guest: cannot fetch the guest's kernel and busybox: ${(e as Error).message}`);
+    return 2;
+  }
 }
