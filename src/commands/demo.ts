@@ -32,6 +32,10 @@ export async function run(argv: string[]): Promise<number> {
   const flags = outputFlags(cmd.opts());
   const opts = cmd.opts<Record<string, unknown>>();
   const recordTo = typeof opts.write === 'string' ? opts.write : undefined;
+  if (opts.guest === undefined && (opts.console === true || opts.fetchOnly === true)) {
+    fail(`${opts.console === true ? '--console' : '--fetch-only'} goes with --guest SCENARIO`);
+    return 2;
+  }
   if (opts.guest !== undefined) {
     const scenario = String(opts.guest);
     if (!(scenario in GUEST_SCENARIOS)) {

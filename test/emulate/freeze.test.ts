@@ -3,8 +3,13 @@
 // (exactly) or after a reset (the device's reset state), following the
 // host kernel's vfio_spapr_eeh.c / eeh.c and PAPR's slot states.
 
-import { openSync, readSync, writeSync, closeSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, openSync, readSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { regionOffset } from '../../src/emulate/backing.js';
 import { parseEehScript } from '../../src/emulate/eehScript.js';
 import { powerEeh } from '../../src/emulate/profiles/powerEeh.js';
@@ -165,5 +170,47 @@ describe('a frozen PE through the device fd', () => {
     h.k.setPeState(VFIO_EEH_PE_STATE_NORMAL);
     expect(pread(CONFIG, 4096)).toEqual(before.config);
     expect(pread(BAR0, 64)).toEqual(before.bar);
+  });
+});
+
+/** A process holding BAR0 mapped (as QEMU does), answering reads and writes through the mapping. */
+function mapBar0(): { cmd: (line: string) => Promise<string>; close: () => void } {
+  const p = spawn(peek, [h.k.backing.path, String(BAR0), String(BAR0_SIZE)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: p.stdout! })[Symbol.asyncIterator]();
+  return {
+    cmd: async (line) => {
+      p.stdin!.write(line + '\n');
+      const r = await lines.next();
+      if (r.done) throw new Error('mmap_peek ended');
+      return r.value;
+    },
+    close: () => p.stdin!.end(),
+  };
+}
+
+const fixtures = mkdtempSync(path.join(tmpdir(), 'vft-freeze-'));
+const peek = path.join(fixtures, 'mmap_peek');
+execFileSync('cc', ['-O1', '-Wall', '-o', peek, path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'mmap_peek.c')]);
+afterAll(() => rmSync(fixtures, { recursive: true, force: true }));
+
+describe('a frozen PE through an mmapped BAR', () => {
+  it('a mapping made before the freeze reads all-ones while frozen, its stores are dropped, and the thaw shows the contents again', async () => {
+    const m = mapBar0();
+    try {
+      expect(await m.cmd('w 16 171')).toBe('ok');
+      expect(await m.cmd('r 16 4')).toBe('ab000000');
+      inject();
+      expect(await m.cmd('r 16 4')).toBe('ffffffff');
+      expect(await m.cmd(`r ${BAR0_SIZE - 4} 4`)).toBe('ffffffff');
+      expect(await m.cmd('w 17 1')).toBe('ok');
+      op(VFIO_EEH_PE_UNFREEZE_IO);
+      expect(await m.cmd('r 16 4')).toBe('ab000000');
+      op(VFIO_EEH_PE_RESET_HOT);
+      expect(await m.cmd('r 16 4')).toBe('ffffffff');
+      op(VFIO_EEH_PE_RESET_DEACTIVATE);
+      expect(await m.cmd('r 16 4')).toBe('00000000');
+    } finally {
+      m.close();
+    }
   });
 });
