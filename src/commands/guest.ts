@@ -15,6 +15,8 @@ import { connectConsole, qemuArgv, type GuestConsole } from '../guest/console.js
 import { buildInitramfs, EEH_RECOVERED, EEH_VERDICTS, GUEST_DONE, GUEST_MARK, GUEST_READY, HOST_GO } from '../guest/initramfs.js';
 import { resolveProfile } from '../emulate/profiles/index.js';
 import { startEmulatedTrace, type EmulatedSession } from '../emulate/session.js';
+import { eehOpName, eehStateName } from '../model/vfio.js';
+import { VFIO_EEH_PE_GET_STATE, VFIO_EEH_PE_RESET_HOT, VFIO_EEH_PE_STATE_NORMAL } from '../../decoders/eeh.js';
 import { emulationUnavailable } from './emulate.js';
 import { traceAndPrint } from './trace.js';
 
@@ -37,7 +39,55 @@ export interface GuestOptions {
 /** The whole run may take this long before QEMU is stopped (boot is ~1 min under TCG). */
 const SCENARIO_DEADLINE_MS = 15 * 60_000;
 
-const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+const secs = (ms: number): string => (ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
+
+/** The PE's story from the freeze on, as the emulated kernel saw it. */
+class PeStory {
+  frozenAt = -1;
+  detectedAt = -1;
+  detectedState = -1;
+  recoveredAt = -1;
+  /** The recovery is complete: later ops are the guest's ordinary business. */
+  private closed = false;
+  resets = 0;
+  /** Ops other than GET_STATE between the freeze and the recovery. */
+  readonly ops: string[] = [];
+
+  constructor(private readonly t0: number) {}
+
+  private now(): number {
+    return Date.now() - this.t0;
+  }
+
+  frozen(): void {
+    this.frozenAt = this.now();
+  }
+
+  /** Called after the op's state change (if any) was announced. */
+  op(op: number, ret: number): void {
+    if (this.frozenAt < 0 || this.closed) return;
+    if (this.recoveredAt >= 0) this.closed = true;
+    if (op !== VFIO_EEH_PE_GET_STATE) this.ops.push(eehOpName(op).replace(/^VFIO_EEH_PE_/, ''));
+    if (op === VFIO_EEH_PE_RESET_HOT) this.resets++;
+    if (op === VFIO_EEH_PE_GET_STATE && this.detectedAt < 0) {
+      this.detectedAt = this.now();
+      this.detectedState = ret;
+    }
+  }
+
+  changed(state: number): void {
+    if (this.frozenAt >= 0 && this.recoveredAt < 0 && state === VFIO_EEH_PE_STATE_NORMAL) this.recoveredAt = this.now();
+  }
+
+  summary(): string {
+    if (this.frozenAt < 0) return 'the PE was never frozen';
+    const parts = [`PE frozen at ${secs(this.frozenAt)}`];
+    parts.push(this.detectedAt < 0 ? 'the guest never asked its state' : `detected ${secs(this.detectedAt - this.frozenAt)} later (GET_STATE = ${eehStateName(this.detectedState)})`);
+    if (this.recoveredAt >= 0) parts.push(`recovered ${secs(this.recoveredAt - this.frozenAt)} after the freeze by ${this.ops.join(', ')}`);
+    else parts.push(`never recovered (${this.resets} reset${this.resets === 1 ? '' : 's'} tried: ${this.ops.join(', ') || 'none'})`);
+    return parts.join('; ');
+  }
+}
 
 function isEehLine(line: string): boolean {
   return /\bEEH\b|\beeh\b/.test(line) || line.startsWith(GUEST_MARK);
@@ -75,6 +125,7 @@ export async function runGuestScenario(o: GuestOptions): Promise<number> {
   let con: GuestConsole | null = null;
   let readyAt = -1;
   let frozenAt = -1;
+  const story = new PeStory(t0);
   let verdictAt = -1;
   let verdict = '';
   let done = false;
@@ -86,6 +137,7 @@ export async function runGuestScenario(o: GuestOptions): Promise<number> {
       // The platform detects an error and freezes the PE; the guest does not know yet.
       live.session.kernel.pe.freeze(permanent ? 'guest scenario: the adapter is dead' : 'guest scenario: an error froze the PE', permanent);
       frozenAt = Date.now() - t0;
+      story.frozen();
       say(`[host] ${at()}: guest up; PE frozen${permanent ? ' for good' : ''} (config space and BARs read all-ones); asking the guest to read its config space`);
       con?.send(HOST_GO);
     }
@@ -119,6 +171,11 @@ export async function runGuestScenario(o: GuestOptions): Promise<number> {
     start: (t) => {
       const s = startEmulatedTrace(t, { profile, eeh: [] });
       live.session = s;
+      s.kernel.pe.onOp((op, ret) => story.op(op, ret));
+      s.kernel.pe.onChange((c) => {
+        story.changed(c.state);
+        if (frozenAt >= 0) say(`[host] ${at()}: PE ${eehStateName(c.state)} (${c.reason})`);
+      });
       void s.done.finally(() => (ended = true));
       return s;
     },
@@ -139,6 +196,7 @@ export async function runGuestScenario(o: GuestOptions): Promise<number> {
   say(`[host] ${at()} in all: guest up after ${readyAt < 0 ? '-' : secs(readyAt)}` +
     (verdictAt >= 0 ? `; EEH verdict ${secs(verdictAt - frozenAt)} after the freeze: "${verdict}"` : '; no EEH verdict from the guest') +
     `; QEMU exit status ${outcome.code}`);
+  say(`[host] ${story.summary()}`);
   if (!done) fail('demo --guest: the guest did not finish its scenario');
   if (!wanted) fail(`demo --guest: expected the guest to ${permanent ? 'give up on the PE' : 'recover the PE'}${verdict ? `, it said "${verdict}"` : ''}`);
   return outcome.code === 0 && done && wanted ? 0 : 1;

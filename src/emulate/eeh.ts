@@ -32,6 +32,7 @@ export class ProtectionDomain {
   private readonly counts = new Map<number, number>();
   private readonly listeners: ((c: PeChange) => void)[] = [];
   private readonly resetListeners: (() => void)[] = [];
+  private readonly opListeners: ((op: number, ret: number) => void)[] = [];
   /** The state last announced (a PE starts NORMAL). */
   private reported: number = VFIO_EEH_PE_STATE_NORMAL;
   /** Every state change, in order (for tests and the TUI). */
@@ -43,6 +44,11 @@ export class ProtectionDomain {
 
   onChange(fn: (c: PeChange) => void): void {
     this.listeners.push(fn);
+  }
+
+  /** Called after every op with its return value (GET_STATE: the state). */
+  onOp(fn: (op: number, ret: number) => void): void {
+    this.opListeners.push(fn);
   }
 
   /** Called when a hot or fundamental reset is asserted, before the state change is announced. */
@@ -124,6 +130,7 @@ export class ProtectionDomain {
       ret = this.natural(op);
     }
     this.afterOp(op);
+    for (const fn of this.opListeners) fn(op, ret);
     return ret;
   }
 

@@ -74,6 +74,7 @@ describe.skipIf(notRoot)('vfiotrace demo --guest', () => {
     expect(guest.some((l) => l.includes('EEH: Recovery successful'))).toBe(true);
     const want = ['GET_STATE=2', 'RESET_HOT', 'RESET_DEACTIVATE', 'GET_STATE=0'];
     expect(inOrder(eehOps(r.stdout), want), eehOps(r.stdout).join(' ')).toBe(true);
+    expect(r.stdout).toMatch(/^\[host\] PE frozen at [\d.]+ m?s; detected [\d.]+ m?s later \(GET_STATE = STOPPED\); recovered [\d.]+ m?s after the freeze by [A-Z_, ]*RESET_HOT, RESET_DEACTIVATE/m);
     // The recording holds the same story.
     const shown = await cli(['show', '-e', 'eeh', rec]);
     expect(shown.code).toBe(0);
@@ -96,6 +97,7 @@ describe.skipIf(notRoot)('vfiotrace demo --guest', () => {
     // The guest tried resets, and the PE never came back.
     expect(ops.slice(frozen).filter((o) => o === 'RESET_HOT').length).toBeGreaterThanOrEqual(1);
     expect(ops.slice(frozen)).not.toContain('GET_STATE=0');
+    expect(r.stdout).toMatch(/^\[host\] PE frozen at [\d.]+ m?s; detected [\d.]+ m?s later \(GET_STATE = STOPPED\); never recovered \([1-9]\d* resets? tried: /m);
     const shown = await cli(['show', '-e', 'eeh', rec]);
     expect(shown.code).toBe(0);
     expect(eehOps(shown.stdout)).toEqual(ops);
