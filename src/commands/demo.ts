@@ -9,6 +9,7 @@ import { addOutputOptions, fail, outputFlags, parseArgs, type OutputFlags } from
 import { packageRoot } from '../trace/native.js';
 import { sandboxArgv, sandboxAvailable } from '../trace/sandbox.js';
 import { emulationUnavailable, runDemoEmulated } from './emulate.js';
+import { GUEST_SCENARIOS, runGuestScenario, type GuestScenario } from './guest.js';
 import { traceAndPrint } from './trace.js';
 
 export function demoClientPath(): string {
@@ -19,12 +20,30 @@ export async function run(argv: string[]): Promise<number> {
   const cmd = addOutputOptions(
     new Command('vfiotrace demo')
       .description('trace the bundled demo VFIO client in a private mount namespace (no VFIO hardware needed)')
-      .option('--device <profile>', 'emulated machine answering the calls: power-eeh, x86-pci, or none (the kernel answers ENOTTY)', 'power-eeh'),
+      .option('--device <profile>', 'emulated machine answering the calls: power-eeh, x86-pci, or none (the kernel answers ENOTTY)', 'power-eeh')
+      .option('--guest <scenario>', `boot a Linux guest under QEMU instead of the demo client: ${Object.entries(GUEST_SCENARIOS).map(([k, v]) => `${k} (${v})`).join('; ')}. See docs/guest.md`)
+      .option('--console', 'with --guest: print every line of the guest console, not only the EEH ones')
+      .option('--fetch-only', 'with --guest: only fetch and cache the guest\'s kernel and busybox')
+      .option('-w, --write <file>', 'also record the raw event stream to FILE (print it later with `vfiotrace show FILE`)'),
     'stderr',
   );
   const code = parseArgs(cmd, argv);
   if (code !== null) return code;
   const flags = outputFlags(cmd.opts());
+  const opts = cmd.opts<Record<string, unknown>>();
+  const recordTo = typeof opts.write === 'string' ? opts.write : undefined;
+  if (opts.guest === undefined && (opts.console === true || opts.fetchOnly === true)) {
+    fail(`${opts.console === true ? '--console' : '--fetch-only'} goes with --guest SCENARIO`);
+    return 2;
+  }
+  if (opts.guest !== undefined) {
+    const scenario = String(opts.guest);
+    if (!(scenario in GUEST_SCENARIOS)) {
+      fail(`unknown guest scenario "${scenario}" (${Object.keys(GUEST_SCENARIOS).join(', ')})`);
+      return 2;
+    }
+    return runGuestScenario({ scenario: scenario as GuestScenario, output: flags, console: opts.console === true, fetchOnly: opts.fetchOnly === true, ...(recordTo !== undefined ? { recordTo } : {}) });
+  }
 
   let client: string;
   try {
@@ -41,7 +60,7 @@ export async function run(argv: string[]): Promise<number> {
   if (device !== 'none') {
     const why = emulationUnavailable();
     if (why === null) {
-      const r = await runDemoEmulated(client, device, flags);
+      const r = await runDemoEmulated(client, device, flags, recordTo);
       noteStream(flags).write(r.note);
       return r.code;
     }
@@ -57,6 +76,7 @@ export async function run(argv: string[]): Promise<number> {
     follow: false,
     allIoctls: false,
     payloadCap: 4096,
+    ...(recordTo !== undefined ? { recordTo } : {}),
     output: flags,
   });
   const note = `${outcome.shown} VFIO ioctl${outcome.shown === 1 ? '' : 's'} traced ` +

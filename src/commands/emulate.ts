@@ -60,11 +60,11 @@ export interface DemoOutcome {
 }
 
 /** Runs the demo client (`client`, built from test/fixtures/demo_client.c) under `device`. */
-export async function runDemoEmulated(client: string, device: string, output: OutputFlags): Promise<DemoOutcome> {
+export async function runDemoEmulated(client: string, device: string, output: OutputFlags, recordTo?: string): Promise<DemoOutcome> {
   const profile = resolveProfile(device);
   const eeh = profile.eeh ? parseEehScript(DEMO_EEH_SCRIPT) : [];
   const mode = profile.iommu === 'spapr' ? 'spapr' : 'type1';
-  const o = await runEmulated({ profile, eeh, command: [client, mode], output });
+  const o = await runEmulated({ profile, eeh, command: [client, mode], output, ...(recordTo !== undefined ? { recordTo } : {}) });
   const what = profile.eeh ? '; the PE froze after ENABLE and the client recovered it' : '';
   const note =
     `${o.shown} VFIO ioctl${o.shown === 1 ? '' : 's'} answered by the emulated ${profile.name} kernel (${profile.description})${what}; ` +

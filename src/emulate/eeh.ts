@@ -31,6 +31,8 @@ export class ProtectionDomain {
   private failing: { errno: ErrnoName; once: boolean } | null = null;
   private readonly counts = new Map<number, number>();
   private readonly listeners: ((c: PeChange) => void)[] = [];
+  private readonly resetListeners: (() => void)[] = [];
+  private readonly opListeners: ((op: number, ret: number) => void)[] = [];
   /** The state last announced (a PE starts NORMAL). */
   private reported: number = VFIO_EEH_PE_STATE_NORMAL;
   /** Every state change, in order (for tests and the TUI). */
@@ -42,6 +44,37 @@ export class ProtectionDomain {
 
   onChange(fn: (c: PeChange) => void): void {
     this.listeners.push(fn);
+  }
+
+  /** Called after every op with its return value (GET_STATE: the state). */
+  onOp(fn: (op: number, ret: number) => void): void {
+    this.opListeners.push(fn);
+  }
+
+  /** Called when a hot or fundamental reset is asserted, before the state change is announced. */
+  onReset(fn: () => void): void {
+    this.resetListeners.push(fn);
+  }
+
+  /**
+   * Whether the PE's MMIO answers all-ones now: frozen (STOPPED), in reset
+   * (the host blocks config access while a reset is asserted) or unavailable.
+   * STOPPED_DMA has MMIO thawed.
+   */
+  mmioBlocked(): boolean {
+    const s = this.state();
+    return s === VFIO_EEH_PE_STATE_STOPPED || s === VFIO_EEH_PE_STATE_RESET || s === VFIO_EEH_PE_STATE_UNAVAIL;
+  }
+
+  /**
+   * The platform detects an error on the PE and freezes it (MMIO and DMA),
+   * as INJECT_ERR does; the client recovers it the ordinary way. With
+   * `permanent`, no op thaws it again: a dead adapter.
+   */
+  freeze(reason: string, permanent = false): void {
+    this.forced = permanent ? { state: VFIO_EEH_PE_STATE_STOPPED, until: [], next: 0 } : null;
+    this.mmioFrozen = this.dmaFrozen = true;
+    this.changed(reason);
   }
 
   /** What GET_STATE reports now. */
@@ -97,6 +130,7 @@ export class ProtectionDomain {
       ret = this.natural(op);
     }
     this.afterOp(op);
+    for (const fn of this.opListeners) fn(op, ret);
     return ret;
   }
 
@@ -121,6 +155,7 @@ export class ProtectionDomain {
       case VFIO_EEH_PE_RESET_HOT:
       case VFIO_EEH_PE_RESET_FUNDAMENTAL:
         this.resetActive = true;
+        for (const fn of this.resetListeners) fn();
         break;
       case VFIO_EEH_PE_RESET_DEACTIVATE:
         this.resetActive = false;

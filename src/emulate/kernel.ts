@@ -64,6 +64,11 @@ export class EmulatedKernel {
       container: (pid, fd) => this.containerFor(pid, fd),
       deviceFds: (pid) => this.countDeviceFds(pid),
     };
+    // A frozen PE answers all-ones on config space and BARs (see BackingFile.freeze).
+    const syncMmio = (): void => (this.pe.mmioBlocked() ? this.backing.freeze() : this.backing.thaw());
+    this.pe.onReset(() => this.backing.resetAsserted());
+    this.pe.onChange(syncMmio);
+    syncMmio();
     this.group = new Group(o.profile.group, o.profile.address, this.backing.path, lookup);
     this.device = new Device(o.profile, this.backing, lookup);
   }
