@@ -77,12 +77,15 @@ export function episodeLine(pe: PeTimeline, ep: PeEpisode): string {
   return s;
 }
 
-/** One line per episode; a PE with EEH ops and no episode gets one line saying so. */
-export function eehSummaryLines(pes: readonly PeTimeline[]): string[] {
+/**
+ * One line per episode; a PE with EEH ops and no episode gets one line
+ * saying so, unless `freezesOnly`.
+ */
+export function eehSummaryLines(pes: readonly PeTimeline[], freezesOnly = false): string[] {
   const out: string[] = [];
   for (const pe of pes) {
     if (pe.episodesDropped > 0) out.push(`${peLabel(pe)}: ${pe.episodesDropped} earlier episode(s) not kept`);
-    if (pe.episodes.length === 0) {
+    if (pe.episodes.length === 0 && !freezesOnly) {
       const last = pe.segments[pe.segments.length - 1];
       out.push(`${peLabel(pe)}: no freeze in ${pe.opCount} EEH op${pe.opCount === 1 ? '' : 's'}${last ? `, last state ${last.state}` : ''}`);
     }
