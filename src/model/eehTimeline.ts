@@ -260,13 +260,24 @@ function nextState(e: EehOpEntry, cur: PeBandState | null): PeBandState | null {
   }
 }
 
-/** A session model and an EEH timeline fed together (for consumers with no model of their own). */
+/**
+ * A session model and an EEH timeline fed together, for consumers with no
+ * model of their own (show -c, the Perfetto export). The model keeps only
+ * what the timeline reads: every call resolves its fd (so containers are
+ * known by pid and fd), but only EEH ops are applied; DMA maps, IRQs and
+ * the rest cost nothing here.
+ */
 export function eehTracker(model: SessionModel): { timeline: EehTimeline; feed(ev: DecodedEvent): void } {
   const timeline = new EehTimeline(model);
   return {
     timeline,
     feed(ev: DecodedEvent): void {
-      model.apply(ev);
+      if (ev.kind !== 'ioctl') model.apply(ev);
+      else {
+        const ctx = model.prepare(ev);
+        if (ev.ioctl === 'VFIO_EEH_PE_OP') model.commit(ev, ctx);
+        else model.lastSeq = ev.seq;
+      }
       timeline.observe(ev);
     },
   };

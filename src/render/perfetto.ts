@@ -12,6 +12,8 @@
 // to the nanosecond (three decimals). Format reference: the Trace Event
 // Format document of the Chromium project.
 
+import type { CallText } from '../decode/callMemo.js';
+import { IoctlEvent } from '../decode/event.js';
 import type { DecodedEvent, DecodedIoctl, DecodedProcess } from '../decode/types.js';
 import { EEH_STATES } from '../../decoders/eeh.js';
 import { eehTracker, shortOp } from '../model/eehTimeline.js';
@@ -19,6 +21,7 @@ import { inNumber } from '../model/fields.js';
 import type { PeBandState, PeSegment, PeTimeline } from '../model/eehTimeline.js';
 import { SessionModel } from '../model/session.js';
 import { EndReason, ProcessEventKind, type RecordingHeader } from '../trace/events.js';
+import { flat } from './flat.js';
 import { payloadJson } from './json.js';
 import { signalName } from './names.js';
 import type { Output } from './output.js';
@@ -41,7 +44,39 @@ export function micros(ns: number): string {
   return frac === 0 ? String(whole) : `${whole}.${String(frac).padStart(3, '0')}`;
 }
 
-const q = (s: string): string => JSON.stringify(s);
+// Names, paths and meanings repeat from call to call: quote each once.
+const quoted = new Map<string, string>();
+function q(s: string): string {
+  let r = quoted.get(s);
+  if (r === undefined) {
+    r = JSON.stringify(s);
+    if (quoted.size >= 8192) quoted.clear();
+    quoted.set(s, r);
+  }
+  return r;
+}
+
+/** From `"request"` in args to the end of the slice: what calls decoded alike share. */
+function ioctlTail(ev: DecodedIoctl): string {
+  const name = ev.ioctl ?? hex(ev.request);
+  // EEH calls are told apart by their op: "VFIO_EEH_PE_OP RESET_HOT".
+  const op = name === 'VFIO_EEH_PE_OP' ? inNumber(ev, 'op') : undefined;
+  const label = op === undefined ? name : `${name} ${shortOp(op)}`;
+  const r = ev.ret;
+  const failed = !ev.incomplete && r.value < 0;
+  let s = `"request":${q(name)},"fd_path":${q(ev.fdPath)},"arg":${JSON.stringify(argText(ev))}`;
+  s += `,"ret":${ev.incomplete ? 'null' : failed ? '-1' : String(r.value)}`;
+  if (failed) s += `,"errno":${q(r.errno ?? `ERRNO_${-r.value}`)}`;
+  if (r.meaning) s += `,"meaning":${q(r.meaning)}`;
+  if (ev.incomplete) s += ',"incomplete":true';
+  if (ev.in !== null || ev.out !== null) {
+    const p = payloadJson(ev);
+    s += `,"in":${p.in}`;
+    if (!ev.incomplete) s += `,"out":${p.out}`;
+  }
+  if (ev.findings.length > 0) s += `,"findings":${q(ev.findings.map((f) => `${f.severity} ${f.rule}: ${f.message}`).join('\n'))}`;
+  return s + `},"name":${q(label)},"cat":${q(ev.family ?? 'ioctl')}}`;
+}
 
 interface PeTrack {
   tid: number;
@@ -56,6 +91,7 @@ export class PerfettoWriter {
   private readonly pids = new Set<number>();
   private readonly tids = new Set<number>();
   private readonly tracks = new Map<string, PeTrack>();
+  private readonly tails = new WeakMap<CallText, string>();
   private lastTs = 0;
   private first = true;
   events = 0;
@@ -123,24 +159,14 @@ export class PerfettoWriter {
 
   private ioctl(ev: DecodedIoctl): void {
     this.seen(ev.pid, ev.tid);
-    const name = ev.ioctl ?? hex(ev.request);
-    // EEH calls are told apart by their op: "VFIO_EEH_PE_OP RESET_HOT".
-    const op = name === 'VFIO_EEH_PE_OP' ? inNumber(ev, 'op') : undefined;
-    const label = op === undefined ? name : `${name} ${shortOp(op)}`;
-    const r = ev.ret;
-    const failed = !ev.incomplete && r.value < 0;
-    let args = `"seq":${ev.seq},"request":${q(name)},"fd":${ev.fd},"fd_path":${q(ev.fdPath)},"arg":${q(argText(ev))}`;
-    args += `,"ret":${ev.incomplete ? 'null' : failed ? '-1' : String(r.value)}`;
-    if (failed) args += `,"errno":${q(r.errno ?? `ERRNO_${-r.value}`)}`;
-    if (r.meaning) args += `,"meaning":${q(r.meaning)}`;
-    if (ev.incomplete) args += ',"incomplete":true';
-    if (ev.in !== null || ev.out !== null) {
-      const p = payloadJson(ev);
-      args += `,"in":${p.in}`;
-      if (!ev.incomplete) args += `,"out":${p.out}`;
+    // Calls decoded alike (decode/callMemo.ts) share everything after the per-call numbers: built once.
+    const ct = ev instanceof IoctlEvent ? ev.sharedText : null;
+    let tail = ct !== null ? this.tails.get(ct) : undefined;
+    if (tail === undefined) {
+      tail = flat(ioctlTail(ev));
+      if (ct !== null) this.tails.set(ct, tail);
     }
-    if (ev.findings.length > 0) args += `,"findings":${q(ev.findings.map((f) => `${f.severity} ${f.rule}: ${f.message}`).join('\n'))}`;
-    this.emit(`{"ph":"X","name":${q(label)},"cat":${q(ev.family ?? 'ioctl')},"pid":${ev.pid},"tid":${ev.tid},"ts":${micros(ev.ts)},"dur":${micros(ev.dur ?? 0)},"args":{${args}}}`);
+    this.emit(`{"ph":"X","pid":${ev.pid},"tid":${ev.tid},"ts":${micros(ev.ts)},"dur":${micros(ev.dur ?? 0)},"args":{"seq":${ev.seq},"fd":${ev.fd},${tail}`);
   }
 
   private process(ev: DecodedProcess): void {
