@@ -23,16 +23,16 @@ export function peLabel(pe: PeTimeline): string {
   return `PE of container ${pe.fd}<${pe.path}> [pid ${pe.pid}]`;
 }
 
-/** "RESET_HOT, RESET_DEACTIVATE, CONFIGURE" with repeats in a row as "GET_STATE ×3". */
+/** "RESET_HOT, RESET_DEACTIVATE, CONFIGURE" with repeats in a row as "GET_STATE x3". */
 export function opList(marks: readonly PeMark[], total = marks.length): string {
   const out: string[] = [];
   for (let i = 0; i < marks.length; ) {
     let j = i + 1;
     while (j < marks.length && marks[j]!.op === marks[i]!.op) j++;
-    out.push(j - i > 1 ? `${marks[i]!.op} ×${j - i}` : marks[i]!.op);
+    out.push(j - i > 1 ? `${marks[i]!.op} x${j - i}` : marks[i]!.op);
     i = j;
   }
-  if (total > marks.length) out.push(`… ${total - marks.length} more`);
+  if (total > marks.length) out.push(`... ${total - marks.length} more`);
   return out.join(', ');
 }
 
@@ -72,7 +72,7 @@ export function episodeLine(pe: PeTimeline, ep: PeEpisode): string {
   let s = `${peLabel(pe)}: ${frozenPart(ep)}, ${detectedPart(ep)}, ${endPart(ep, pe.pid)}`;
   if (ep.failedTotal > 0) {
     const f = ep.failed.map((m) => `${m.op} ${m.errno ?? 'failed'} (#${m.seq})`).join(', ');
-    s += `; ${ep.failedTotal} failed op${ep.failedTotal === 1 ? '' : 's'}: ${f}${ep.failedTotal > ep.failed.length ? ', …' : ''}`;
+    s += `; ${ep.failedTotal} failed op${ep.failedTotal === 1 ? '' : 's'}: ${f}${ep.failedTotal > ep.failed.length ? ', ...' : ''}`;
   }
   return s;
 }

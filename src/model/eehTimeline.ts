@@ -75,8 +75,10 @@ export interface PeTimeline {
   /** State segments, oldest first (the last SEGMENTS_KEPT; segmentsDropped before them). */
   segments: PeSegment[];
   segmentsDropped: number;
-  /** Ops that changed something or failed, and GET_STATE answers that differ from the band (the last MARKS_KEPT). */
+  /** Ops other than GET_STATE, and GET_STATE answers that differ from the previous answer (the last MARKS_KEPT). */
   marks: Ring<PeMark>;
+  /** The last GET_STATE answer. */
+  lastAnswer: EehStateName | null;
   opCount: number;
   /** Episodes, oldest first (the last EPISODES_KEPT; episodesDropped before them). */
   episodes: PeEpisode[];
@@ -140,7 +142,7 @@ export class EehTimeline {
     if (!pe) {
       pe = {
         id: c.id, pid: c.pid, fd: c.fd, path: ev.fdPath, segments: [], segmentsDropped: 0, marks: new Ring(MARKS_KEPT),
-        opCount: 0, episodes: [], episodesDropped: 0, firstTs: ev.ts, lastTs: ev.ts,
+        lastAnswer: null, opCount: 0, episodes: [], episodesDropped: 0, firstTs: ev.ts, lastTs: ev.ts,
       };
       this.pes.set(c.id, pe);
     }
@@ -155,8 +157,9 @@ export class EehTimeline {
       ? { seq: e.seq, ts: ev.ts, op: shortOp(e.op), ok: e.ok, errno: e.errno, state: e.state }
       : { seq: e.seq, ts: ev.ts, op: shortOp(e.op), ok: e.ok, errno: e.errno };
     const next = e.ok ? nextState(e, cur) : cur;
-    // A poll that repeats the band adds nothing to the picture.
-    if (e.op !== VFIO_EEH_PE_GET_STATE || !e.ok || e.state !== cur) pe.marks.push(mark);
+    // A poll that repeats the last answer adds nothing to the picture.
+    if (e.op !== VFIO_EEH_PE_GET_STATE || !e.ok || e.state !== pe.lastAnswer) pe.marks.push(mark);
+    if (e.state !== undefined) pe.lastAnswer = e.state;
     this.episodeStep(pe, ev, e, mark, cur);
     if (next !== null && next !== cur) this.setState(pe, { state: next, from: ev.ts, seq: e.seq, observed: e.op === VFIO_EEH_PE_GET_STATE });
     const ep = this.open.get(pe.id);
