@@ -70,6 +70,13 @@ const SCRIPTS: Record<string, { file: string; args?: string[]; extract: Extract[
     file: 'audit.js',
     extract: [{ re: /^audit: .*= ([\d,]+) events\/s/m, name: 'session model + audit', unit: 'events/s', target: { op: '>=', value: 20_000 } }],
   },
+  perfetto: {
+    file: 'perfetto.js',
+    extract: [
+      { re: /^perfetto export: ([\d,]+) events\/s/m, name: 'perfetto export', unit: 'events/s' },
+      { re: /^perfetto export: .*peak RSS (\d+) MB/m, name: 'perfetto export, peak RSS (1M events)', unit: 'MB', target: { op: '<=', value: 300 } },
+    ],
+  },
   tui: {
     file: 'tui.js',
     extract: [
@@ -130,7 +137,7 @@ function parseArgs(argv: string[]): Options {
   return o;
 }
 
-const NAMES = ['tracer', 'decode', 'reader', 'decoder', 'render', 'audit', 'tui', 'emulate'] as const;
+const NAMES = ['tracer', 'decode', 'reader', 'decoder', 'render', 'audit', 'perfetto', 'tui', 'emulate'] as const;
 
 async function runOne(name: string, o: Options): Promise<BenchReport> {
   switch (name) {

@@ -12,6 +12,7 @@ const SUBCOMMANDS: Record<string, () => Promise<CommandModule>> = {
   tui: () => import('./commands/tui.js'),
   emulate: () => import('./commands/emulate.js'),
   demo: () => import('./commands/demo.js'),
+  export: () => import('./commands/export.js'),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -77,6 +77,13 @@ export interface TextReportOptions {
   events: number;
   /** Rendered strace-style lines by seq (may be empty). */
   lines: ReadonlyMap<number, string>;
+  /** The EEH timeline's summary lines (src/model/eehSummary.ts), printed after the findings. */
+  eeh?: readonly string[];
+}
+
+/** The EEH story under the report: freeze, detection, recovery per PE. */
+function eehBlock(lines: readonly string[] | undefined): string {
+  return lines && lines.length > 0 ? '\nEEH timeline\n' + lines.map((l) => `  ${l}\n`).join('') : '';
 }
 
 export function textReport(findings: readonly AuditFinding[], o: TextReportOptions): string {
@@ -85,7 +92,7 @@ export function textReport(findings: readonly AuditFinding[], o: TextReportOptio
   const parts: string[] = [];
   if (findings.length === 0) {
     parts.push(`no findings in ${o.events} events`);
-    return parts.join('\n') + '\n';
+    return parts.join('\n') + '\n' + eehBlock(o.eeh);
   }
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
   parts.push(
@@ -106,7 +113,7 @@ export function textReport(findings: readonly AuditFinding[], o: TextReportOptio
     if (g.count > g.examples.length) parts.push(`  … and ${g.count - g.examples.length} more`);
     if (o.explain && g.explanation) parts.push(wrap(g.explanation, '  | '));
   }
-  return parts.join('\n') + '\n';
+  return parts.join('\n') + '\n' + eehBlock(o.eeh);
 }
 
 export interface JsonReport {
@@ -122,9 +129,17 @@ export interface JsonReport {
   }>;
   findings: AuditFinding[];
   error: string | null;
+  /** The EEH timeline's summary lines, one per freeze episode (or per PE without one). */
+  eeh: string[];
 }
 
-export function jsonReport(findings: readonly AuditFinding[], events: number, lines: ReadonlyMap<number, string>, error: string | null): JsonReport {
+export function jsonReport(
+  findings: readonly AuditFinding[],
+  events: number,
+  lines: ReadonlyMap<number, string>,
+  error: string | null,
+  eeh: readonly string[] = [],
+): JsonReport {
   return {
     events,
     counts: severityCounts(findings),
@@ -145,5 +160,6 @@ export function jsonReport(findings: readonly AuditFinding[], events: number, li
     })),
     findings: [...findings],
     error,
+    eeh: [...eeh],
   };
 }

@@ -12,6 +12,8 @@ import { Progress } from '../audit/progress.js';
 import { exampleSeqs, groupFindings, jsonReport, textReport } from '../audit/report.js';
 import { RULES } from '../audit/rules.js';
 import type { DecodedEvent, Severity } from '../decode/types.js';
+import { eehSummaryLines } from '../model/eehSummary.js';
+import { EehTimeline } from '../model/eehTimeline.js';
 import type { RecordingHeader } from '../trace/events.js';
 import { startTrace, TraceError, type TraceSession } from '../trace/native.js';
 import { recordingFileProblem } from '../trace/reader.js';
@@ -68,11 +70,14 @@ function listRules(): string {
 }
 
 /** Consumes a pipeline into the auditor; returns the stream error, if any. */
-async function consume(p: Pipeline, a: Auditor, progress: Progress | null): Promise<{ events: number; error: Error | null }> {
+async function consume(p: Pipeline, a: Auditor, progress: Progress | null, eeh: EehTimeline): Promise<{ events: number; error: Error | null }> {
   let events = 0;
   try {
     for await (const batch of p.batches()) {
-      for (let i = 0; i < batch.length; i++) a.feed(batch[i]!);
+      for (let i = 0; i < batch.length; i++) {
+        a.feed(batch[i]!);
+        eeh.observe(batch[i]!);
+      }
       events += batch.length;
       if (progress) {
         const last = batch[batch.length - 1];
@@ -143,6 +148,7 @@ export async function run(argv: string[]): Promise<number> {
   const { pids, payloadCap } = args;
 
   const auditor = new Auditor();
+  const eeh = new EehTimeline(auditor.model);
   let source: string;
   let events = 0;
   let error: Error | null = null;
@@ -167,7 +173,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     auditor.markAttached(p.header.attachedPids);
     const progress = o.progress && process.stderr.isTTY && size >= PROGRESS_MIN_BYTES ? new Progress(size) : null;
-    ({ events, error } = await consume(p, auditor, progress));
+    ({ events, error } = await consume(p, auditor, progress, eeh));
     progress?.clear();
     const incomplete = error ? null : p.incomplete();
     if (incomplete !== null) error = new Error(incomplete);
@@ -199,7 +205,7 @@ export async function run(argv: string[]): Promise<number> {
     try {
       const p = await openPipeline(session.stream, { recordTo: spool, onDecodeError: (r, e) => fail(`cannot decode the record at byte ${r.offset}: ${e.message}`) });
       auditor.markAttached(p.header.attachedPids);
-      ({ events, error } = await consume(p, auditor, null));
+      ({ events, error } = await consume(p, auditor, null, eeh));
     } catch (e) {
       error = e instanceof Error ? e : new Error(String(e));
     }
@@ -214,12 +220,14 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const findings = auditor.finish();
+  eeh.finish();
+  const eehLines = eehSummaryLines(eeh.timelines());
   const lines = spool ? await renderLines(spool, exampleSeqs(groupFindings(findings))) : new Map<number, string>();
   if (tempDir) rmSync(tempDir, { recursive: true, force: true });
 
   let report = o.json
-    ? JSON.stringify(jsonReport(findings, events, lines, error ? error.message : null), null, 2) + '\n'
-    : textReport(findings, { explain: o.explain, events, lines });
+    ? JSON.stringify(jsonReport(findings, events, lines, error ? error.message : null, eehLines), null, 2) + '\n'
+    : textReport(findings, { explain: o.explain, events, lines, eeh: eehLines });
   const toTty = (o.output === undefined || o.output === '-') && process.stdout.isTTY === true;
   if (!o.json && colorWanted(o.color, toTty)) report = colorAuditReport(report);
   try {

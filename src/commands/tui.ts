@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { Auditor } from '../audit/auditor.js';
 import { createDecoder } from '../decode/decoder.js';
+import { EehTimeline } from '../model/eehTimeline.js';
 import { fail, parseArgs } from '../render/cliOptions.js';
 import { filterVocabulary, parseFilter } from '../render/filter.js';
 import { startTrace, TraceError, type TraceOptions, type TraceSession } from '../trace/native.js';
@@ -66,11 +67,19 @@ export function tuiDeps(show: SourceDeps['show']): SourceDeps {
   const auditor = new Auditor();
   // Decoder findings reach the UI inside their events; the auditor need not keep copies.
   auditor.passDecoderFindings = false;
+  const eeh = new EehTimeline(auditor.model);
   const audit: NonNullable<SourceDeps['audit']> = {
     onLate: null,
-    feed: (ev) => auditor.feed(ev),
-    finish: () => void auditor.finish(),
+    feed: (ev) => {
+      auditor.feed(ev);
+      eeh.observe(ev);
+    },
+    finish: () => {
+      auditor.finish();
+      eeh.finish();
+    },
     snapshot: () => auditor.model.snapshot(),
+    eeh: () => eeh.timelines(),
   };
   auditor.onFinding = (f) => {
     // Decoder findings already travel inside their event.

@@ -73,7 +73,7 @@ function findingsJson(f: Finding[]): string {
 // without building the trees again.
 const jsonMemo = payloadMemo<{ in: string; out: string }>();
 
-function payloadJson(ev: DecodedIoctl): { in: string; out: string } {
+export function payloadJson(ev: DecodedIoctl): { in: string; out: string } {
   const make = () => ({ in: ev.in === null ? 'null' : nodeJson(ev.in), out: ev.out === null ? 'null' : nodeJson(ev.out) });
   const pl = ev instanceof IoctlEvent ? ev.structPayload : null;
   return pl !== null ? memoPayload(jsonMemo, pl, true, make) : make();

@@ -2,6 +2,9 @@
 // filter first, then either the -c summary or text/JSON lines.
 
 import type { DecodedEvent } from '../decode/types.js';
+import { eehSummaryLines } from '../model/eehSummary.js';
+import { eehTracker } from '../model/eehTimeline.js';
+import { SessionModel } from '../model/session.js';
 import type { EndRecord, RecordingHeader } from '../trace/events.js';
 import type { Pipeline } from '../trace/pipeline.js';
 import type { EventFilter } from './filter.js';
@@ -22,6 +25,8 @@ export interface PrintOptions {
 export class Printer {
   private readonly text: TextRenderer | null;
   readonly summary: Summary | null;
+  /** With -c: the freeze episodes told under the table (sees every event, filtered or not). */
+  private readonly eeh: ReturnType<typeof eehTracker> | null;
   /** ioctl events that passed the filter. */
   shown = 0;
   /** Stop early once nobody reads the output (`show … | head`); a live trace keeps draining. */
@@ -38,6 +43,7 @@ export class Printer {
     private readonly out: Output,
   ) {
     this.summary = opts.summary ? new Summary() : null;
+    this.eeh = opts.summary && !opts.json ? eehTracker(new SessionModel()) : null;
     this.text = opts.json || opts.summary ? null : new TextRenderer(header, opts.text);
   }
 
@@ -47,6 +53,7 @@ export class Printer {
     for (let i = 0; i < events.length; i++) {
       const ev = events[i]!;
       if (ev.kind === 'end') this.end = ev.record;
+      if (this.eeh) this.eeh.feed(ev);
       if (filter !== null && !filter(ev)) continue;
       if (ev.kind === 'ioctl') this.shown++;
       if (this.summary) this.summary.add(ev);
@@ -60,6 +67,11 @@ export class Printer {
   /** Writes what is due at the end (the -c table) and flushes. */
   async finish(): Promise<void> {
     if (this.summary) this.out.write(this.opts.json ? this.summary.json() : this.summary.text());
+    if (this.eeh) {
+      this.eeh.timeline.finish();
+      const lines = eehSummaryLines(this.eeh.timeline.timelines(), true);
+      if (lines.length > 0) this.out.write('\nEEH timeline\n' + lines.map((l) => `  ${l}\n`).join(''));
+    }
     await this.out.flush();
   }
 }

@@ -230,7 +230,7 @@ function rootEntry(node: FieldNode): string {
   return node.children === undefined && node.text === undefined ? '[' + v + ']' : v;
 }
 
-function argText(ev: DecodedIoctl): string {
+export function argText(ev: DecodedIoctl): string {
   // Struct payloads straight from the bytes (no tree); the same text as below.
   const pl = ev instanceof IoctlEvent ? ev.structPayload : null;
   if (pl !== null) {

@@ -12,6 +12,7 @@ import { ViewState, type Pane } from './state/viewState.js';
 import { esc, fit, listHeader, rowTagged } from './format.js';
 import { detailPane, findingsPane, hexPane } from './panes.js';
 import { HELP_LINES } from './help.js';
+import { EehView } from './eehView.js';
 import { RateMeter } from './state/rate.js';
 import type { TuiSource } from './source.js';
 import { installTerminalGuard, type TerminalGuard } from './terminal.js';
@@ -48,6 +49,7 @@ export class TuiApp {
   private side!: Box;
   private status!: Box;
   private overlay!: Box;
+  private eehView: EehView | null = null;
   private status_: 'running' | 'ended' | 'error' = 'running';
   private endText = '';
   private detailLines: DetailLine[] = [];
@@ -156,6 +158,7 @@ export class TuiApp {
       top: 'center', left: 'center', width: '80%', height: '90%', border: { type: 'line' }, hidden: true, scrollable: true,
       style: { border: { fg: 'yellow' } },
     });
+    this.eehView = new EehView(screen, () => this.source.eehTimelines?.() ?? []);
     screen.on('keypress', (ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg | undefined) =>
       this.onKey(ch, key),
     );
@@ -195,6 +198,11 @@ export class TuiApp {
       return;
     }
     if (full === 'C-c') return void this.quit();
+    if (this.eehView?.visible && this.eehView.key(full)) return void this.requestDraw();
+    if (full === 'S-e' || ch === 'E') {
+      this.eehView?.toggle();
+      return void this.requestDraw();
+    }
     if (this.view.overlay !== 'none') {
       const page = Math.max(1, (this.overlay.height as number) - 3);
       const by: Record<string, number> = { up: -1, k: -1, down: 1, j: 1, pageup: -page, pagedown: page };
@@ -308,6 +316,7 @@ export class TuiApp {
     this.drawSide();
     this.drawStatus();
     this.drawOverlay();
+    this.eehView?.draw();
     for (const [el, p] of [[this.list, 'list'], [this.detail, 'detail'], [this.side, v.side]] as const) {
       el.style.border = { fg: v.focus === p ? 'green' : 'white' };
     }

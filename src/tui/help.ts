@@ -21,6 +21,7 @@ export const HELP_LINES: readonly string[] = [
   '  space             pause / resume the view (events are still collected)',
   '  f                 follow the newest event',
   '  s                 summary table (calls, errors, time per ioctl)',
+  '  E                 EEH timeline: PE state band, ops, freeze and recovery per PE',
   '  w                 write a recording of everything captured so far',
   '  q                 quit; an attached process is detached, a started command ended',
   '',

@@ -3,6 +3,7 @@
 // from the tracer, the reader, the decoder and the session model.
 
 import type { DecodedEvent, Finding } from '../decode/types.js';
+import type { PeTimeline } from '../model/eehTimeline.js';
 import type { Loader } from './state/eventStore.js';
 
 export type SourceMode = 'spawn' | 'attach' | 'file';
@@ -33,6 +34,8 @@ export interface TuiSource {
   write?(path: string): Promise<string>;
   /** VFIO state view (container → groups → devices, …) at the current point. */
   stateLines?(): string[];
+  /** The EEH timeline of each PE so far (the `E` view). */
+  eehTimelines?(): readonly PeTimeline[];
   /** Re-fetch a full event whose details were dropped from memory. */
   reload?: Loader;
   /** How far a recording has been read (bytes), while it loads; null when unknown (live). */

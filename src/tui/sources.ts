@@ -7,6 +7,7 @@
 import { closeSync, constants, copyFileSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DecodedEvent, FdKind } from '../decode/types.js';
+import type { PeTimeline } from '../model/eehTimeline.js';
 import type { RecordingHeader, TraceRecord } from '../trace/events.js';
 import { MAX_RECORD_LEN, parseHeader, RecordingParser } from '../trace/reader.js';
 import type { TraceSession } from '../trace/native.js';
@@ -29,7 +30,14 @@ export interface SourceDeps {
   /** -e: events to show (all when null). */
   show: ((ev: DecodedEvent) => boolean) | null;
   /** The auditor: sees every event; reports sequence findings late. */
-  audit?: { feed(ev: DecodedEvent): void; finish(): void; snapshot(): SnapshotLike; onLate: ((f: LateFinding) => void) | null };
+  audit?: {
+    feed(ev: DecodedEvent): void;
+    finish(): void;
+    snapshot(): SnapshotLike;
+    onLate: ((f: LateFinding) => void) | null;
+    /** The EEH timeline the session model's EEH ops make. */
+    eeh?(): readonly PeTimeline[];
+  };
 }
 
 /** Reads single records back from a recording on disk, by stream offset. */
@@ -170,6 +178,10 @@ abstract class BaseSource implements TuiSource {
   stateLines(): string[] {
     const a = this.deps.audit;
     return a ? stateLines(a.snapshot()) : ['(no session model)'];
+  }
+
+  eehTimelines(): readonly PeTimeline[] {
+    return this.deps.audit?.eeh?.() ?? [];
   }
 }
 
