@@ -112,7 +112,7 @@ export class Device {
       case VFIO_PCI_INTX_IRQ_INDEX:
         return p.intx ? 1 : 0;
       case VFIO_PCI_MSI_IRQ_INDEX:
-        return 0; // no MSI capability in the built-in functions
+        return p.msi;
       case VFIO_PCI_MSIX_IRQ_INDEX:
         return p.msix?.vectors ?? 0;
       case VFIO_PCI_ERR_IRQ_INDEX:
@@ -132,7 +132,9 @@ export class Device {
     if (index === VFIO_PCI_ERR_IRQ_INDEX && !this.profile.pci.pcie) return ret(fail('EINVAL'));
     let flags = VFIO_IRQ_INFO_EVENTFD;
     if (index === VFIO_PCI_INTX_IRQ_INDEX) flags |= VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED;
-    else flags |= VFIO_IRQ_INFO_NORESIZE;
+    // 6.5+ can add vectors to an enabled MSI-X capability (dynamic MSI-X,
+    // which x86 interrupt remapping supports): not NORESIZE when there is one.
+    else if (index !== VFIO_PCI_MSIX_IRQ_INDEX || this.profile.kernel === '6.1' || !this.profile.pci.msix) flags |= VFIO_IRQ_INFO_NORESIZE;
     a.set('flags', flags).set('count', this.irqCount(index));
     return c.reply(0, a, c.desc.minsz);
   }
@@ -238,8 +240,15 @@ export class Device {
     if (isVerdict(a)) return a;
     if (a.num('flags') !== 0) return ret(fail('EINVAL'));
     const count = a.num('count');
-    // Group-path device: at least one group fd, at most the affected groups (1).
-    if (count === 0 || count > 1) return ret(fail('EINVAL'));
+    // Whether a slot or bus reset is possible at all: 6.1 asks before it
+    // looks at count, 6.12 after refusing count 0.
+    const v61 = this.profile.kernel === '6.1';
+    if (v61 && !this.profile.pci.reset) return ret(fail('ENODEV'));
+    // Group-path device: at least one group fd.
+    if (count === 0) return ret(fail('EINVAL'));
+    if (!this.profile.pci.reset) return ret(fail('ENODEV'));
+    // At most the affected groups (1).
+    if (count > 1) return ret(fail('EINVAL'));
     const hdr = c.desc.minsz;
     const need = hdr + flexElemSize(a.type, 'group_fds') * count;
     if (a.num('argsz') < need) return ret(fail('EINVAL'));
@@ -248,6 +257,7 @@ export class Device {
     const p = fd >= 0 ? this.fds.path(c.call.pid, fd) : null;
     if (p === null) return ret(fail('EBADF'));
     if (p !== `/dev/vfio/${this.profile.group}`) return ret(fail('EINVAL'));
+    if (!this.profile.pci.hotResetWorks) return ret(fail('ENOTTY'));
     this.reset();
     return ret(0);
   }

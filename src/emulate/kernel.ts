@@ -64,7 +64,7 @@ export class EmulatedKernel {
       container: (pid, fd) => this.containerFor(pid, fd),
       deviceFds: (pid) => this.countDeviceFds(pid),
     };
-    this.group = new Group(o.profile.group, o.profile.address, this.backing.path, lookup);
+    this.group = new Group(o.profile.group, o.profile.address, this.backing.path, lookup, o.profile.kernel);
     this.device = new Device(o.profile, this.backing, lookup);
   }
 
