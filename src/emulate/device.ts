@@ -40,8 +40,24 @@ export class Device {
     readonly profile: Profile,
     readonly backing: BackingFile,
     private readonly fds: FdLookup,
+    /** Raises an interrupt: adds 1 to eventfd `fd` of process `pid` (none in unit tests). */
+    private readonly signal: (pid: number, fd: number) => void = () => {},
   ) {
     this.sizes = regionSizes(profile);
+  }
+
+  /** The loopback trigger (DATA_NONE or DATA_BOOL with ACTION_TRIGGER): the
+   * kernel signals the eventfd of each vector asked for (for BOOL, of each
+   * vector whose byte is non-zero) that has one. */
+  private loopback(c: CallCtx, index: number, start: number, count: number, dataType: number): void {
+    const fds = this.triggers[index] ?? [];
+    const data = c.call.entry.subarray(c.desc.minsz);
+    for (let k = 0; k < count; k++) {
+      const fd = fds[start + k];
+      if (fd === undefined || fd < 0) continue;
+      if (dataType === VFIO_IRQ_SET_DATA_BOOL && !data[k]) continue;
+      this.signal(c.call.pid, fd);
+    }
   }
 
   handle(c: CallCtx): Verdict {
@@ -204,7 +220,11 @@ export class Device {
         return ret(0);
       }
       if (!(this.irqType === kind || this.irqType === 'none')) return ret(fail('EINVAL'));
-      if (dataType !== VFIO_IRQ_SET_DATA_EVENTFD) return this.irqType === kind ? ret(0) : ret(fail('EINVAL'));
+      if (dataType !== VFIO_IRQ_SET_DATA_EVENTFD) {
+        if (this.irqType !== kind) return ret(fail('EINVAL'));
+        this.loopback(c, index, start, count, dataType);
+        return ret(0);
+      }
       const t = this.triggers[index]!;
       eventfds.forEach((fd, k) => (t[start + k] = fd));
       this.irqType = kind;
@@ -214,6 +234,7 @@ export class Device {
     if (count > 1) return ret(fail('EINVAL'));
     if (dataType === VFIO_IRQ_SET_DATA_EVENTFD) this.triggers[index] = eventfds;
     else if (disable) this.triggers[index] = [];
+    else this.loopback(c, index, start, count, dataType);
     return ret(0);
   }
 

@@ -98,6 +98,7 @@ interface NativeLib {
   wait: { async(s: unknown, out: Record<string, unknown>, cb: (err: unknown, rc: number) => void): void };
   free(s: unknown): void;
   keepCallerApart(restore: number): number;
+  eventfdSignal(pid: number, fd: number, value: bigint): number;
 }
 
 let cached: NativeLib | null = null;
@@ -155,8 +156,15 @@ function loadLib(): NativeLib {
     wait: f('int vft_wait(vft_session *s, _Out_ vft_result *out)') as unknown as NativeLib['wait'],
     free: f('void vft_free(vft_session *s)') as NativeLib['free'],
     keepCallerApart: f('int vft_keep_caller_apart(int restore)') as NativeLib['keepCallerApart'],
+    eventfdSignal: f('int vft_eventfd_signal(int pid, int fd, uint64_t value)') as NativeLib['eventfdSignal'],
   };
   return cached;
+}
+
+/** Adds 1 to eventfd `fd` of process `pid` (an interrupt the emulated kernel
+ * raises). Returns 0 or -errno. */
+export function signalEventfd(pid: number, fd: number): number {
+  return loadLib().eventfdSignal(pid, fd, 1n);
 }
 
 /** True when the native library exists (tests use it to skip with a message). */
