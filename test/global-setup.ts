@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 export default function setup(): void {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-  for (const dir of ['native', 'test/fixtures']) {
+  for (const dir of ['native', 'test/fixtures', 'test/realkernel/clients']) {
     try {
       execFileSync('make', ['-s', '-C', path.join(root, dir)], { stdio: ['ignore', 'ignore', 'pipe'] });
     } catch (e) {

@@ -146,6 +146,12 @@ VFT_API const char *vft_version(void);
  * error: nothing changed). */
 VFT_API int vft_keep_caller_apart(int restore);
 
+/* Adds `value` to the eventfd (or writes 8 bytes to whatever file) that
+ * process `pid` holds as `fd`, as the kernel's eventfd_signal would: how an
+ * emulated kernel raises an interrupt the client asked to be told of.
+ * Returns 0 or -errno (a write to a non-eventfd is the file's own answer). */
+VFT_API int vft_eventfd_signal(int pid, int fd, uint64_t value);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { addOutputOptions, fail, outputFlags, parseArgs, type OutputFlags } from '../render/cliOptions.js';
 import { parseEehScript, type EehRule } from '../emulate/eehScript.js';
 import { BUILTIN_PROFILES, resolveProfile } from '../emulate/profiles/index.js';
-import type { Profile } from '../emulate/profile.js';
+import { DEFAULT_KERNEL, KERNEL_VERSIONS, type Profile } from '../emulate/profile.js';
 import { startEmulatedTrace, type EmulationSetup } from '../emulate/session.js';
 import { sandboxAvailable } from '../trace/sandbox.js';
 import { traceAndPrint, type LiveOutcome } from './trace.js';
@@ -81,6 +81,7 @@ export async function run(argv: string[]): Promise<number> {
       .requiredOption('--device <profile>', `device profile: ${Object.keys(BUILTIN_PROFILES).join(', ')}, or a JSON file (docs/emulation.md)`)
       .option('--address <addr>', 'PCI address of the emulated function (default 0000:01:00.0)')
       .option('--group <n>', 'IOMMU group number (default 42)')
+      .option('--kernel <version>', `answer as this kernel release where releases differ: ${KERNEL_VERSIONS.join(', ')} (default ${DEFAULT_KERNEL})`)
       .option('--eeh <script>', 'EEH fault injection, e.g. "after 3 ENABLE: state STOPPED until RESET_HOT,RESET_DEACTIVATE,CONFIGURE"')
       .option('-f, --follow-forks', 'accepted for symmetry: children are always followed (their calls must be answered too)')
       .addOption(payloadCapOption())
@@ -107,7 +108,11 @@ Example:
   try {
     const group = typeof o.group === 'string' ? Number(o.group) : undefined;
     if (group !== undefined && !/^[0-9]+$/.test(String(o.group))) throw new Error(`invalid --group '${String(o.group)}'`);
-    profile = resolveProfile(String(o.device), { address: typeof o.address === 'string' ? o.address : undefined, group });
+    profile = resolveProfile(String(o.device), {
+      address: typeof o.address === 'string' ? o.address : undefined,
+      group,
+      kernel: typeof o.kernel === 'string' ? o.kernel : undefined,
+    });
     if (typeof o.eeh === 'string') {
       eeh = parseEehScript(o.eeh);
       if (!profile.eeh && eeh.length > 0) throw new Error(`--eeh needs a profile with EEH (power-eeh), not ${profile.name}`);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildConfigSpace } from './pciConfig.js';
 import type { Profile } from './profile.js';
-import { VFIO_PCI_CONFIG_REGION_INDEX, VFIO_PCI_NUM_REGIONS } from '../../decoders/device.js';
+import { VFIO_PCI_CONFIG_REGION_INDEX, VFIO_PCI_NUM_REGIONS, VFIO_PCI_ROM_REGION_INDEX } from '../../decoders/device.js';
 
 export const REGION_SHIFT = 40n;
 
@@ -28,6 +28,7 @@ export function regionOffset(index: number): bigint {
 export function regionSizes(p: Profile): bigint[] {
   const sizes = new Array<bigint>(VFIO_PCI_NUM_REGIONS).fill(0n);
   for (const b of p.pci.bars) sizes[b.index] = BigInt(b.size);
+  sizes[VFIO_PCI_ROM_REGION_INDEX] = BigInt(p.pci.rom);
   sizes[VFIO_PCI_CONFIG_REGION_INDEX] = BigInt(p.pci.config?.length ?? (p.pci.pcie ? 4096 : 256));
   return sizes;
 }

@@ -89,7 +89,7 @@ export class Container {
     this.iommuType = type;
     this.backend =
       type === VFIO_TYPE1_IOMMU || type === VFIO_TYPE1v2_IOMMU
-        ? new Type1(type === VFIO_TYPE1v2_IOMMU)
+        ? new Type1(type === VFIO_TYPE1v2_IOMMU, this.profile)
         : new Spapr(type === VFIO_SPAPR_TCE_v2_IOMMU);
     return ret(0);
   }

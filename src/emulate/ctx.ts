@@ -79,16 +79,19 @@ export function isVerdict(v: StructBuf | Verdict): v is Verdict {
  * type1 GET_INFO): the *_CAPS flag is always set; if argsz cannot hold the
  * struct plus every cap, argsz becomes the size needed, cap_offset 0 and no
  * cap is copied (the call still succeeds); else the caps follow the struct,
- * packed, linked by `next` (offsets from the buffer start).
+ * linked by `next` (offsets from the buffer start). Each cap is packed
+ * (6.1) or padded to 8 bytes (`align8`: 6.7 and later align every cap).
  * Returns the bytes to copy back: `headLen` bytes of the struct, then the caps.
  */
 export function capsReply(
   info: StructBuf,
-  caps: { type: StructType; bytes: Uint8Array }[],
+  capsIn: { type: StructType; bytes: Uint8Array }[],
   capsFlag: number,
   headLen: number,
+  align8 = false,
 ): Uint8Array {
-  if (caps.length === 0) return info.bytes.slice(0, headLen);
+  if (capsIn.length === 0) return info.bytes.slice(0, headLen);
+  const caps = align8 ? capsIn.map((c) => (c.bytes.length % 8 ? { type: c.type, bytes: padTo8(c.bytes) } : c)) : capsIn;
   info.set('flags', info.num('flags') | capsFlag);
   const base = info.type.size;
   const needed = base + caps.reduce((n, c) => n + c.bytes.length, 0);
@@ -108,5 +111,11 @@ export function capsReply(
     at += c.bytes.length;
   });
   // Bytes between headLen and the struct's end are the caller's own (padding): keep them.
+  return out;
+}
+
+function padTo8(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array((b.length + 7) & ~7);
+  out.set(b);
   return out;
 }

@@ -40,8 +40,24 @@ export class Device {
     readonly profile: Profile,
     readonly backing: BackingFile,
     private readonly fds: FdLookup,
+    /** Raises an interrupt: adds 1 to eventfd `fd` of process `pid` (none in unit tests). */
+    private readonly signal: (pid: number, fd: number) => void = () => {},
   ) {
     this.sizes = regionSizes(profile);
+  }
+
+  /** The loopback trigger (DATA_NONE or DATA_BOOL with ACTION_TRIGGER): the
+   * kernel signals the eventfd of each vector asked for (for BOOL, of each
+   * vector whose byte is non-zero) that has one. */
+  private loopback(c: CallCtx, index: number, start: number, count: number, dataType: number): void {
+    const fds = this.triggers[index] ?? [];
+    const data = c.call.entry.subarray(c.desc.minsz);
+    for (let k = 0; k < count; k++) {
+      const fd = fds[start + k];
+      if (fd === undefined || fd < 0) continue;
+      if (dataType === VFIO_IRQ_SET_DATA_BOOL && !data[k]) continue;
+      this.signal(c.call.pid, fd);
+    }
   }
 
   handle(c: CallCtx): Verdict {
@@ -112,7 +128,7 @@ export class Device {
       case VFIO_PCI_INTX_IRQ_INDEX:
         return p.intx ? 1 : 0;
       case VFIO_PCI_MSI_IRQ_INDEX:
-        return 0; // no MSI capability in the built-in functions
+        return p.msi;
       case VFIO_PCI_MSIX_IRQ_INDEX:
         return p.msix?.vectors ?? 0;
       case VFIO_PCI_ERR_IRQ_INDEX:
@@ -132,7 +148,9 @@ export class Device {
     if (index === VFIO_PCI_ERR_IRQ_INDEX && !this.profile.pci.pcie) return ret(fail('EINVAL'));
     let flags = VFIO_IRQ_INFO_EVENTFD;
     if (index === VFIO_PCI_INTX_IRQ_INDEX) flags |= VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED;
-    else flags |= VFIO_IRQ_INFO_NORESIZE;
+    // 6.5+ can add vectors to an enabled MSI-X capability (dynamic MSI-X,
+    // which x86 interrupt remapping supports): not NORESIZE when there is one.
+    else if (index !== VFIO_PCI_MSIX_IRQ_INDEX || this.profile.kernel === '6.1' || !this.profile.pci.msix) flags |= VFIO_IRQ_INFO_NORESIZE;
     a.set('flags', flags).set('count', this.irqCount(index));
     return c.reply(0, a, c.desc.minsz);
   }
@@ -202,7 +220,11 @@ export class Device {
         return ret(0);
       }
       if (!(this.irqType === kind || this.irqType === 'none')) return ret(fail('EINVAL'));
-      if (dataType !== VFIO_IRQ_SET_DATA_EVENTFD) return this.irqType === kind ? ret(0) : ret(fail('EINVAL'));
+      if (dataType !== VFIO_IRQ_SET_DATA_EVENTFD) {
+        if (this.irqType !== kind) return ret(fail('EINVAL'));
+        this.loopback(c, index, start, count, dataType);
+        return ret(0);
+      }
       const t = this.triggers[index]!;
       eventfds.forEach((fd, k) => (t[start + k] = fd));
       this.irqType = kind;
@@ -212,6 +234,7 @@ export class Device {
     if (count > 1) return ret(fail('EINVAL'));
     if (dataType === VFIO_IRQ_SET_DATA_EVENTFD) this.triggers[index] = eventfds;
     else if (disable) this.triggers[index] = [];
+    else this.loopback(c, index, start, count, dataType);
     return ret(0);
   }
 
@@ -238,8 +261,15 @@ export class Device {
     if (isVerdict(a)) return a;
     if (a.num('flags') !== 0) return ret(fail('EINVAL'));
     const count = a.num('count');
-    // Group-path device: at least one group fd, at most the affected groups (1).
-    if (count === 0 || count > 1) return ret(fail('EINVAL'));
+    // Whether a slot or bus reset is possible at all: 6.1 asks before it
+    // looks at count, 6.12 after refusing count 0.
+    const v61 = this.profile.kernel === '6.1';
+    if (v61 && !this.profile.pci.reset) return ret(fail('ENODEV'));
+    // Group-path device: at least one group fd.
+    if (count === 0) return ret(fail('EINVAL'));
+    if (!this.profile.pci.reset) return ret(fail('ENODEV'));
+    // At most the affected groups (1).
+    if (count > 1) return ret(fail('EINVAL'));
     const hdr = c.desc.minsz;
     const need = hdr + flexElemSize(a.type, 'group_fds') * count;
     if (a.num('argsz') < need) return ret(fail('EINVAL'));
@@ -248,6 +278,7 @@ export class Device {
     const p = fd >= 0 ? this.fds.path(c.call.pid, fd) : null;
     if (p === null) return ret(fail('EBADF'));
     if (p !== `/dev/vfio/${this.profile.group}`) return ret(fail('EINVAL'));
+    if (!this.profile.pci.hotResetWorks) return ret(fail('ENOTTY'));
     this.reset();
     return ret(0);
   }

@@ -4,6 +4,7 @@
 import { fail } from './errno.js';
 import { CallCtx, isVerdict } from './ctx.js';
 import type { Container } from './container.js';
+import { DEFAULT_KERNEL, type KernelVersion } from './profile.js';
 import { ret, type Verdict } from './types.js';
 import { VFIO_GROUP_FLAGS_CONTAINER_SET, VFIO_GROUP_FLAGS_VIABLE } from '../../decoders/group.js';
 
@@ -28,6 +29,7 @@ export class Group {
     readonly address: string,
     readonly backingPath: string,
     private readonly fds: FdLookup,
+    private readonly kernel: KernelVersion = DEFAULT_KERNEL,
   ) {}
 
   handle(c: CallCtx): Verdict {
@@ -60,8 +62,9 @@ export class Group {
     const path = fd < 0 ? null : this.fds.path(c.call.pid, fd);
     if (path === null) return ret(fail('EBADF'));
     if (this.container) return ret(fail('EINVAL'));
-    // iommufd is not emulated: only a legacy container is recognised.
-    if (path !== '/dev/vfio/vfio') return ret(fail('EBADFD'));
+    // iommufd is not emulated: only a legacy container is recognised. 6.1
+    // answers EINVAL for any other fd, 6.2+ (with iommufd support) EBADFD.
+    if (path !== '/dev/vfio/vfio') return ret(fail(this.kernel === '6.1' ? 'EINVAL' : 'EBADFD'));
     const ct = this.fds.container(c.call.pid, fd);
     this.container = ct;
     ct.groups.add(this);

@@ -30,6 +30,8 @@ export interface KernelOptions {
   fdPath?: (pid: number, fd: number) => string | null;
   /** Override how the target's open fds are listed (tests). */
   fdList?: (pid: number) => number[];
+  /** How an interrupt reaches the client: add 1 to its eventfd (default: nothing). */
+  signalEventfd?: (pid: number, fd: number) => void;
 }
 
 let defaultTable: IoctlTable | null = null;
@@ -69,8 +71,8 @@ export class EmulatedKernel {
     this.pe.onReset(() => this.backing.resetAsserted());
     this.pe.onChange(syncMmio);
     syncMmio();
-    this.group = new Group(o.profile.group, o.profile.address, this.backing.path, lookup);
-    this.device = new Device(o.profile, this.backing, lookup);
+    this.group = new Group(o.profile.group, o.profile.address, this.backing.path, lookup, o.profile.kernel);
+    this.device = new Device(o.profile, this.backing, lookup, o.signalEventfd);
   }
 
   /** What kind of fd this path is, or null when it is not the emulated machine's. */

@@ -1,11 +1,13 @@
 // PCI configuration space of the emulated function, generated from a profile
 // (PCI Local Bus / PCIe base spec register offsets; not VFIO layouts). The
-// capability list is PM → MSI-X → PCIe, which is what clients such as QEMU
+// capability list is PM → MSI → MSI-X → PCIe, which is what clients such as QEMU
 // walk when they realize a vfio-pci device.
 
 import type { PciSpec } from './profile.js';
 
 const CAP_PM = 0x01;
+const CAP_MSI = 0x05;
+const MSI_64BIT = 0x0080;
 const CAP_MSIX = 0x11;
 const CAP_EXP = 0x10;
 const STATUS_CAP_LIST = 0x10;
@@ -82,6 +84,14 @@ export function buildConfigSpace(pci: PciSpec): Uint8Array {
       c.u16(at + 4, PM_NO_SOFT_RESET); // D0, no soft reset: resets go through FLR
     },
   });
+  if (pci.msi > 0) {
+    caps.push({
+      id: CAP_MSI,
+      len: 14,
+      // 64-bit address, Multiple Message Capable = log2(vectors), disabled.
+      fill: (at) => c.u16(at + 2, MSI_64BIT | (Math.log2(pci.msi) << 1)),
+    });
+  }
   if (pci.msix) {
     const m = pci.msix;
     caps.push({
@@ -130,4 +140,4 @@ export function findCapability(config: Uint8Array, id: number): number {
   return 0;
 }
 
-export const PCI_CAP_ID = { PM: CAP_PM, MSIX: CAP_MSIX, EXP: CAP_EXP } as const;
+export const PCI_CAP_ID = { PM: CAP_PM, MSI: CAP_MSI, MSIX: CAP_MSIX, EXP: CAP_EXP } as const;

@@ -6,6 +6,18 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 export type IommuBackend = 'type1' | 'spapr';
+
+/** The kernel releases whose answers the emulator can give where they differ
+ * (docs/realkernel.md lists each difference). */
+export const KERNEL_VERSIONS = ['6.1', '6.12'] as const;
+export type KernelVersion = (typeof KERNEL_VERSIONS)[number];
+export const DEFAULT_KERNEL: KernelVersion = '6.12';
+
+export function checkKernel(v: string): KernelVersion {
+  const k = KERNEL_VERSIONS.find((x) => x === v);
+  if (!k) throw new Error(`unknown kernel "${v}" (known: ${KERNEL_VERSIONS.join(', ')})`);
+  return k;
+}
 export type BarKind = 'mem32' | 'mem64' | 'io';
 
 export interface BarSpec {
@@ -36,12 +48,19 @@ export interface PciSpec {
   revision: number;
   bars: BarSpec[];
   msix: MsixSpec | null;
+  /** MSI vectors of the MSI capability (0: no MSI capability). */
+  msi: number;
+  /** Expansion ROM size in bytes (0: none). */
+  rom: number;
   /** Legacy INTx pin A wired. */
   intx: boolean;
   /** PCI Express capability (4 KiB config space, ERR IRQ) with FLR. */
   pcie: boolean;
   /** VFIO_DEVICE_FLAGS_RESET: DEVICE_RESET works. */
   reset: boolean;
+  /** Whether PCI_HOT_RESET's bus/slot reset itself succeeds once every check
+   * passed (false: ENOTTY, as for QEMU's e1000e behind a pcie-root-port). */
+  hotResetWorks: boolean;
   /** Optional raw config space (a dump of /sys/bus/pci/devices/ADDR/config). Overrides the generated one. */
   config: Uint8Array | null;
 }
@@ -52,6 +71,10 @@ export interface Profile {
   iommu: IommuBackend;
   /** CHECK_EXTENSION(VFIO_EEH) = 1 and VFIO_EEH_PE_OP served (sPAPR only). */
   eeh: boolean;
+  /** type1: the IOMMU's input address width; the IOVA ranges end at 2^bits - 1. */
+  iovaBits: number;
+  /** Whose answers to give where kernel releases differ. */
+  kernel: KernelVersion;
   /** PCI address, e.g. 0000:01:00.0. */
   address: string;
   group: number;
@@ -170,18 +193,27 @@ export function profileFromJson(v: unknown, baseDir = '.'): Profile {
     revision: num(p, 'revision', 'profile.pci', 0),
     bars,
     msix,
+    msi: num(p, 'msi', 'profile.pci', 0),
+    rom: num(p, 'rom', 'profile.pci', 0),
     intx: bool(p, 'intx', 'profile.pci', true),
     pcie,
     reset: bool(p, 'reset', 'profile.pci', true),
+    hotResetWorks: bool(p, 'hotResetWorks', 'profile.pci', true),
     config,
   };
   if (pci.vendor > 0xffff || pci.device > 0xffff) throw new Error('profile.pci: vendor and device are 16-bit');
+  if (![0, 1, 2, 4, 8, 16, 32].includes(pci.msi)) throw new Error('profile.pci.msi: MSI vectors are 0 (none), 1, 2, 4, 8, 16 or 32');
+  if (pci.rom !== 0 && (!isPow2(pci.rom) || pci.rom < 2048)) throw new Error('profile.pci.rom: a ROM size is 0 or a power of two ≥ 2048');
+  const iovaBits = num(o, 'iovaBits', 'profile', 48);
+  if (iovaBits < 32 || iovaBits > 64) throw new Error('profile.iovaBits: 32-64');
   const name = typeof o['name'] === 'string' ? o['name'] : 'custom';
   return {
     name,
     description: typeof o['description'] === 'string' ? o['description'] : '',
     iommu,
     eeh,
+    iovaBits,
+    kernel: typeof o['kernel'] === 'string' ? checkKernel(o['kernel']) : DEFAULT_KERNEL,
     address: checkAddress(typeof o['address'] === 'string' ? o['address'] : '0000:01:00.0'),
     group: num(o, 'group', 'profile', 42),
     pci,

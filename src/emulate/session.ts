@@ -5,7 +5,7 @@
 import { closeSync, mkdtempSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { startTrace, type TraceOptions, type TraceSession } from '../trace/native.js';
+import { signalEventfd, startTrace, type TraceOptions, type TraceSession } from '../trace/native.js';
 import type { IoctlRecord } from '../trace/events.js';
 import type { EehRule } from './eehScript.js';
 import { EmulatedKernel } from './kernel.js';
@@ -57,7 +57,14 @@ export function startEmulatedTrace(opts: TraceOptions, setup: EmulationSetup): E
   };
   try {
     // The traced command runs on this host: its byte order is ours.
-    kernel = new EmulatedKernel({ profile: setup.profile, eeh: setup.eeh ?? [], backingDir: dir, littleEndian: LE });
+    kernel = new EmulatedKernel({
+      profile: setup.profile,
+      eeh: setup.eeh ?? [],
+      backingDir: dir,
+      littleEndian: LE,
+      // An eventfd the client closed meanwhile just stays unsignalled, as in the kernel.
+      signalEventfd: (pid, fd) => void signalEventfd(pid, fd),
+    });
     buildSysfs(join(dir, 'sys'), setup.profile);
     fds = verdictPipe();
     // Children are always followed: a forked client's ioctls must be answered too.

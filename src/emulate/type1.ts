@@ -8,6 +8,7 @@ import { DmaSpace, type Mapping } from '../model/dma.js';
 import { fail } from './errno.js';
 import { CallCtx, capsReply, isVerdict } from './ctx.js';
 import { flexElemSize } from './encode.js';
+import type { Profile } from './profile.js';
 import { ret, type Verdict } from './types.js';
 import {
   VFIO_DMA_MAP_FLAG_READ, VFIO_DMA_MAP_FLAG_VADDR, VFIO_DMA_MAP_FLAG_WRITE, VFIO_DMA_UNMAP_FLAG_ALL,
@@ -23,11 +24,13 @@ const MIN_PAGE = 1n << 12n;
 const DMA_ENTRY_LIMIT = 65535;
 /** DIRTY_BITMAP_BYTES(INT_MAX pages), the kernel's bound on one bitmap. */
 const MAX_DIRTY_BITMAP_SIZE = 0x10000000n;
-/** Usable IOVA: everything below 2^48 except the x86 MSI window (0xfee00000-0xfeefffff). */
-export const TYPE1_IOVA_RANGES: readonly (readonly [bigint, bigint])[] = [
-  [0n, 0xfedfffffn],
-  [0xfef00000n, (1n << 48n) - 1n],
-];
+/** Usable IOVA: the IOMMU's address width minus the x86 MSI window (0xfee00000-0xfeefffff). */
+export function type1IovaRanges(iovaBits: number): readonly (readonly [bigint, bigint])[] {
+  return [
+    [0n, 0xfedfffffn],
+    [0xfef00000n, (1n << BigInt(iovaBits)) - 1n],
+  ];
+}
 
 export class Type1 {
   readonly dma = new DmaSpace();
@@ -36,7 +39,14 @@ export class Type1 {
   dirtyTracking = false;
   private seq = 0;
 
-  constructor(readonly v2: boolean) {}
+  private readonly ranges: readonly (readonly [bigint, bigint])[];
+
+  constructor(
+    readonly v2: boolean,
+    private readonly profile: Pick<Profile, 'iovaBits' | 'kernel'>,
+  ) {
+    this.ranges = type1IovaRanges(profile.iovaBits);
+  }
 
   handle(c: CallCtx): Verdict {
     switch (c.name) {
@@ -64,17 +74,17 @@ export class Type1 {
     const iova = c.cap(
       VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE,
       Object.fromEntries([
-        ['nr_iovas', TYPE1_IOVA_RANGES.length],
-        ...TYPE1_IOVA_RANGES.flatMap(([s, e], k) => [
+        ['nr_iovas', this.ranges.length],
+        ...this.ranges.flatMap(([s, e], k) => [
           [`iova_ranges[${k}].start`, s],
           [`iova_ranges[${k}].end`, e],
         ]),
       ]),
-      ranges.size + TYPE1_IOVA_RANGES.length * flexElemSize(ranges, 'iova_ranges'),
+      ranges.size + this.ranges.length * flexElemSize(ranges, 'iova_ranges'),
     );
     const mig = c.cap(VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, { flags: 0, pgsize_bitmap: MIN_PAGE, max_dirty_bitmap_size: MAX_DIRTY_BITMAP_SIZE });
     const avail = c.cap(VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, { avail: DMA_ENTRY_LIMIT - this.dma.live.length });
-    return c.reply(0, capsReply(a, [mig, avail, iova], VFIO_IOMMU_INFO_CAPS, headLen));
+    return c.reply(0, capsReply(a, [mig, avail, iova], VFIO_IOMMU_INFO_CAPS, headLen, this.profile.kernel !== '6.1'));
   }
 
   private map(c: CallCtx): Verdict {
@@ -103,7 +113,7 @@ export class Type1 {
     if (hits.length > 0) return ret(fail('EEXIST'));
     if (this.dma.live.length >= DMA_ENTRY_LIMIT) return ret(fail('ENOSPC'));
     const end = iova + size - 1n;
-    if (!TYPE1_IOVA_RANGES.some(([s, e]) => iova >= s && end <= e)) return ret(fail('EINVAL'));
+    if (!this.ranges.some(([s, e]) => iova >= s && end <= e)) return ret(fail('EINVAL'));
     const m: Mapping = { iova, size, vaddr, flags, seq: this.seq++ };
     this.dma.map(m);
     return ret(0);

@@ -111,6 +111,7 @@ interface NativeLib {
   free(s: unknown): void;
   keepCallerApart(restore: number): number;
   version(): string;
+  eventfdSignal(pid: number, fd: number, value: bigint): number;
 }
 
 let cached: NativeLib | null = null;
@@ -170,6 +171,7 @@ function loadLib(): NativeLib {
     free: f('void vft_free(vft_session *s)') as NativeLib['free'],
     keepCallerApart: f('int vft_keep_caller_apart(int restore)') as NativeLib['keepCallerApart'],
     version: f('const char *vft_version(void)') as NativeLib['version'],
+    eventfdSignal: f('int vft_eventfd_signal(int pid, int fd, uint64_t value)') as NativeLib['eventfdSignal'],
   };
   return cached;
 }
@@ -181,6 +183,12 @@ export function nativeVersion(): string | null {
   } catch {
     return null;
   }
+}
+
+/** Adds 1 to eventfd `fd` of process `pid` (an interrupt the emulated kernel
+ * raises). Returns 0 or -errno. */
+export function signalEventfd(pid: number, fd: number): number {
+  return loadLib().eventfdSignal(pid, fd, 1n);
 }
 
 /** True when the native library exists (tests use it to skip with a message). */
