@@ -167,9 +167,13 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
       if (backend !== null) {
         const byBackend = list.filter((d) => servedBy(d, backend));
         if (byBackend.length > 0) {
-          if (byBackend.length < list.length || list.length > 1) res = st.iommuFailed ? 'iommu-type-failed' : 'iommu-type';
+          // Only a pick the backend actually made can be wrong: a name never in
+          // doubt (SET_IOMMU retried, CHECK_EXTENSION) owes nothing to it.
+          if (byBackend.length < list.length || list.length > 1) {
+            res = st.iommuFailed ? 'iommu-type-failed' : 'iommu-type';
+            failedPick = st.iommuFailed === true;
+          }
           list = byBackend;
-          failedPick = st.iommuFailed === true;
         } else {
           notes.push({
             rule: 'ioctl-wrong-backend',

@@ -51,6 +51,17 @@ describe('resolution', () => {
     expect(f?.events).toEqual([set.seq]);
   });
 
+  it('a call whose name was never in doubt gets no note from a failed VFIO_SET_IOMMU (a retried SET_IOMMU, CHECK_EXTENSION)', () => {
+    const { call } = session();
+    call({ nr: nr(2), arg: 7n, ret: 'ENODEV' });
+    const retry = call({ nr: nr(2), arg: 3n });
+    expect(retry.ioctl).toBe('VFIO_SET_IOMMU');
+    expect(retry.findings.map((f) => f.rule)).not.toContain('resolved-by-failed-set-iommu');
+    const check = call({ nr: nr(1), arg: 3n, ret: 1 });
+    expect(check.ioctl).toBe('VFIO_CHECK_EXTENSION');
+    expect(check.findings.map((f) => f.rule)).not.toContain('resolved-by-failed-set-iommu');
+  });
+
   it('without SET_IOMMU the architecture decides: sPAPR only on POWER', () => {
     expect(session('x86_64').call({ nr: nr(12), entry: info16 })).toMatchObject({ ioctl: 'VFIO_IOMMU_GET_INFO', resolution: 'arch' });
     expect(session('ppc64le').call({ nr: nr(12), entry: info16 })).toMatchObject({ ioctl: 'VFIO_IOMMU_SPAPR_TCE_GET_INFO', resolution: 'arch' });
