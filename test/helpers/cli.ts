@@ -1,38 +1,18 @@
 // Runs the compiled CLI (bin/vfiotrace.js → dist/) as a separate process, for
 // tests that send it real signals or watch how it exits.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { builtCliUnavailable } from './builtCli.js';
 import { ROOT } from './trace.js';
 
 export const CLI = path.join(ROOT, 'bin', 'vfiotrace.js');
 
-/** True when some .ts under src/ or decoders/ is newer than its compiled .js. */
-function distStale(): boolean {
-  const walk = (dir: string): boolean => {
-    for (const e of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
-      const rel = path.join(dir, e.name);
-      if (e.isDirectory()) {
-        if (walk(rel)) return true;
-      } else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) {
-        const js = path.join(ROOT, 'dist', rel.replace(/\.ts$/, '.js'));
-        if (!existsSync(js) || statSync(js).mtimeMs < statSync(path.join(ROOT, rel)).mtimeMs) return true;
-      }
-    }
-    return false;
-  };
-  return walk('src') || walk('decoders');
-}
-
 /** Compiles dist/ when the sources are newer. Returns why the CLI cannot run, or null. */
 export function cliUnavailable(): string | null {
-  if (distStale()) {
-    // tsc still writes its output when another part of the tree has type errors.
-    spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', path.join(ROOT, 'tsconfig.json')], { stdio: 'ignore', timeout: 180_000 });
-  }
-  return existsSync(path.join(ROOT, 'dist', 'src', 'cli.js')) ? null : 'the CLI could not be built (npm run build:ts)';
+  return builtCliUnavailable();
 }
 
 export interface CliProcess {

@@ -3,29 +3,12 @@
 // capture-pane (-e keeps the escape sequences, to see colours).
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtCliUnavailable } from '../helpers/builtCli.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(ROOT, 'bin', 'vfiotrace.js');
-
-/** True when some .ts under src/ or decoders/ is newer than its compiled .js. */
-function distStale(): boolean {
-  const walk = (dir: string): boolean => {
-    for (const e of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
-      const rel = path.join(dir, e.name);
-      if (e.isDirectory()) {
-        if (walk(rel)) return true;
-      } else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) {
-        const js = path.join(ROOT, 'dist', rel.replace(/\.ts$/, '.js'));
-        if (!existsSync(js) || statSync(js).mtimeMs < statSync(path.join(ROOT, rel)).mtimeMs) return true;
-      }
-    }
-    return false;
-  };
-  return walk('src') || walk('decoders');
-}
 
 /**
  * The tests run the compiled CLI (bin/vfiotrace.js → dist/), so compile first
@@ -33,12 +16,7 @@ function distStale(): boolean {
  */
 export function tmuxSkipReason(): string | null {
   if (spawnSync('tmux', ['-V'], { stdio: 'ignore' }).status !== 0) return 'tmux is not installed';
-  if (distStale()) {
-    // tsc still writes its output when another part of the tree has type errors.
-    spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', path.join(ROOT, 'tsconfig.json')], { stdio: 'ignore', timeout: 180_000 });
-  }
-  if (!existsSync(path.join(ROOT, 'dist', 'src', 'commands', 'tui.js'))) return 'the CLI could not be built (npm run build:ts)';
-  return null;
+  return builtCliUnavailable(path.join('commands', 'tui.js'));
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
