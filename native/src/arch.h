@@ -30,6 +30,44 @@
 /* ioctl's syscall number in the native ABI. */
 #define VFT_NR_IOCTL __NR_ioctl
 
+/* clone and clone3 (src/untraced.c). clone3 has the same number on every
+ * ABI above; C libraries older than the call lack the name. clone's flags
+ * are its first argument on each of them (s390 would have them second). */
+#define VFT_NR_CLONE __NR_clone
+#ifdef __NR_clone3
+#define VFT_NR_CLONE3 __NR_clone3
+#else
+#define VFT_NR_CLONE3 435
+#endif
+#define VFT_CLONE_FLAGS_ARG 0
+
+/* The registers PTRACE_GETREGSET(NT_PRSTATUS) reads, and the one holding
+ * the first syscall argument. VFT_ARG0_KEPT: the syscall ABI hands that
+ * register back to the caller unchanged (x86_64's rdi); elsewhere it also
+ * carries the return value. powerpc's user header has no regs typedef of its
+ * own: its NT_PRSTATUS layout is struct pt_regs. */
+#if defined(__x86_64__)
+#include <sys/user.h>
+typedef struct user_regs_struct vft_regs;
+#define VFT_REG_ARG0(r) ((r).rdi)
+#define VFT_ARG0_KEPT 1
+#elif defined(__aarch64__)
+#include <sys/user.h>
+typedef struct user_regs_struct vft_regs;
+#define VFT_REG_ARG0(r) ((r).regs[0])
+#define VFT_ARG0_KEPT 0
+#elif defined(__powerpc64__)
+#include <asm/ptrace.h>
+typedef struct pt_regs vft_regs;
+#define VFT_REG_ARG0(r) ((r).gpr[3])
+#define VFT_ARG0_KEPT 0
+#elif defined(__riscv)
+#include <sys/user.h>
+typedef struct user_regs_struct vft_regs;
+#define VFT_REG_ARG0(r) ((r).a0)
+#define VFT_ARG0_KEPT 0
+#endif
+
 /* sizeof(long) of the traced (native) ABI: the header's word_size. */
 #define VFT_WORD_SIZE ((unsigned)sizeof(long))
 

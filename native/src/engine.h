@@ -93,6 +93,16 @@ void fd_dir_close(struct tracee *t);
  * between fork and exec: only async-signal-safe calls). Returns 0 or -errno. */
 int filter_install(int ioctl_type);
 
+/* ---- CLONE_UNTRACED (untraced.c) ---- */
+
+enum { CLONE_FIX_NONE, CLONE_FIX_REGISTER, CLONE_FIX_MEMORY };
+/* At the entry of syscall nr (a seccomp or syscall-entry stop): for clone or
+ * clone3 with CLONE_UNTRACED, clears the flag so the kernel auto-attaches
+ * the child; sets t->clone_fix when the caller's value must be put back. */
+void untraced_clear(struct tracee *t, uint64_t nr, const uint64_t *args);
+/* At the call's exit stop, or a detach before it: puts the flag back. */
+void untraced_restore(struct tracee *t);
+
 /* ---- tracee table (tracees.c) ---- */
 
 struct tracee {
@@ -103,6 +113,10 @@ struct tracee {
 	uint8_t listening; /* in group-stop under PTRACE_LISTEN */
 	int fd_dir;        /* O_PATH of /proc/TID/fd once a call needed it, else -1 */
 	struct call call;
+	/* untraced.c: a clone/clone3 whose CLONE_UNTRACED was cleared, to be
+	 * put back at the call's exit stop */
+	uint8_t clone_fix; /* CLONE_FIX_* */
+	uint64_t clone_fix_addr, clone_flags;
 };
 
 struct tracees {

@@ -19,8 +19,8 @@ void drain_detach(struct vft_session *s);
 static void resume(struct vft_session *s, struct tracee *t, int sig)
 {
 	/* attach mode has no filter: every syscall stop is needed; spawn mode
-	 * only needs the exit stop of a call it captured */
-	int req = (s->cfg.mode == VFT_MODE_ATTACH || t->in_call) ? PTRACE_SYSCALL : PTRACE_CONT;
+	 * only needs the exit stop of a call it captured or a clone it changed */
+	int req = (s->cfg.mode == VFT_MODE_ATTACH || t->in_call || t->clone_fix) ? PTRACE_SYSCALL : PTRACE_CONT;
 	ptrace(req, t->tid, 0, (void *)(long)sig); /* ESRCH: it died, waitpid will say */
 }
 
@@ -143,6 +143,8 @@ static void detach_thread(struct vft_session *s, struct tracee *t, int sig)
 {
 	if (t->in_call)
 		end_call(s, t, 0, 1);
+	if (t->clone_fix)
+		untraced_restore(t);
 	ptrace(PTRACE_DETACH, t->tid, 0, (void *)(long)sig);
 	if (t->report)
 		rec_process(&s->ob, PK_DETACHED, t->pid, t->tid, 0, 0, NULL);
@@ -234,12 +236,18 @@ static void on_syscall_stop(struct vft_session *s, struct tracee *t)
 	if (n > 0 && si.op == PTRACE_SYSCALL_INFO_EXIT) {
 		if (t->in_call)
 			end_call(s, t, si.exit.rval, 0);
+		if (t->clone_fix)
+			untraced_restore(t);
 	} else if (n > 0 && si.op == PTRACE_SYSCALL_INFO_ENTRY) {
 		if (t->in_call)
 			end_call(s, t, 0, 1); /* an exit we never saw */
-		if (!s->detaching && t->report && si.arch == VFT_AUDIT_ARCH && si.entry.nr == VFT_NR_IOCTL &&
+		int native = si.arch == VFT_AUDIT_ARCH;
+		if (!s->detaching && t->report && native && si.entry.nr == VFT_NR_IOCTL &&
 		    type_matches(s, si.entry.args[1]))
 			begin_call(s, t, (const uint64_t *)si.entry.args);
+		/* attach mode (no filter): -f follows CLONE_UNTRACED children too */
+		else if (!s->detaching && s->cfg.follow_forks && native)
+			untraced_clear(t, si.entry.nr, (const uint64_t *)si.entry.args);
 	}
 	if (s->detaching)
 		detach_thread(s, t, 0);
@@ -253,11 +261,14 @@ static void on_seccomp_stop(struct vft_session *s, struct tracee *t)
 		detach_thread(s, t, 0); /* the call then runs untraced */
 		return;
 	}
-	if (t->report) {
-		struct ptrace_syscall_info si;
-		long n = ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, (void *)sizeof(si), &si);
-		if (n > 0 && si.op == PTRACE_SYSCALL_INFO_SECCOMP && si.arch == VFT_AUDIT_ARCH &&
-		    si.seccomp.nr == VFT_NR_IOCTL && type_matches(s, si.seccomp.args[1]))
+	struct ptrace_syscall_info si;
+	long n = ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, (void *)sizeof(si), &si);
+	if (n > 0 && si.op == PTRACE_SYSCALL_INFO_SECCOMP && si.arch == VFT_AUDIT_ARCH) {
+		if (si.seccomp.nr != VFT_NR_IOCTL)
+			/* the filter's clone/clone3: whether reported or not, the
+			 * child needs a tracer for its own filtered calls */
+			untraced_clear(t, si.seccomp.nr, (const uint64_t *)si.seccomp.args);
+		else if (t->report && type_matches(s, si.seccomp.args[1]))
 			begin_call(s, t, (const uint64_t *)si.seccomp.args);
 	}
 	resume(s, t, 0);

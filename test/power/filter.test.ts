@@ -1,7 +1,8 @@
 // The engine's seccomp filter, compiled for each ABI and evaluated on
 // seccomp_data in that ABI's byte order (filtercheck.c). On big-endian ppc64
 // the request's low half sits at +4 within args[1]; reading the wrong half
-// would stop on nothing VFIO and on junk instead.
+// would stop on nothing VFIO and on junk instead. The same holds for clone's
+// flags in args[0] (CLONE_UNTRACED, src/untraced.c).
 
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -20,6 +21,12 @@ const EXPECTED = [
   'foreign-abi ALLOW',
   'all-ioctls TRACE',
   'all-ioctls-other-syscall ALLOW',
+  'clone-untraced TRACE',
+  'clone ALLOW',
+  'clone-untraced-in-high-word ALLOW',
+  'clone3 TRACE',
+  'all-ioctls-clone-untraced TRACE',
+  'foreign-abi-clone-untraced ALLOW',
 ];
 
 function unavailable(arch: CrossArch): string | null {

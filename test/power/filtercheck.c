@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -60,6 +62,9 @@ static int run(const struct seccomp_data *d, uint32_t *ret)
 		case BPF_JMP | BPF_JEQ | BPF_K:
 			pc += a == f->k ? f->jt : f->jf;
 			break;
+		case BPF_JMP | BPF_JSET | BPF_K:
+			pc += (a & f->k) != 0 ? f->jt : f->jf;
+			break;
 		case BPF_RET | BPF_K:
 			*ret = f->k;
 			return 0;
@@ -72,7 +77,7 @@ static int run(const struct seccomp_data *d, uint32_t *ret)
 
 static int failures;
 
-static void check(const char *name, int type, uint32_t arch, int nr, uint64_t request, uint32_t want)
+static void check_args(const char *name, int type, uint32_t arch, int nr, uint64_t arg0, uint64_t arg1, uint32_t want)
 {
 	if (filter_install(type) != 0) {
 		printf("%s install-failed\n", name);
@@ -83,8 +88,8 @@ static void check(const char *name, int type, uint32_t arch, int nr, uint64_t re
 	memset(&d, 0, sizeof(d));
 	d.arch = arch;
 	d.nr = nr;
-	d.args[0] = 3;
-	d.args[1] = request;
+	d.args[0] = arg0;
+	d.args[1] = arg1;
 	uint32_t got = 0;
 	if (run(&d, &got) != 0) {
 		printf("%s bad-program\n", name);
@@ -95,6 +100,17 @@ static void check(const char *name, int type, uint32_t arch, int nr, uint64_t re
 	printf("%s %s\n", name, v);
 	if (got != want)
 		failures++;
+}
+
+static void check(const char *name, int type, uint32_t arch, int nr, uint64_t request, uint32_t want)
+{
+	check_args(name, type, arch, nr, 3, request, want);
+}
+
+/* clone's flags are args[0]; the kernel keeps only their low 32 bits */
+static void check_clone(const char *name, int type, uint32_t arch, int nr, uint64_t flags, uint32_t want)
+{
+	check_args(name, type, arch, nr, flags, 0, want);
 }
 
 int main(void)
@@ -113,5 +129,14 @@ int main(void)
 	check("foreign-abi", 0x3b, VFT_AUDIT_ARCH ^ 0x40000000u, VFT_NR_IOCTL, vfio, A);
 	check("all-ioctls", -1, VFT_AUDIT_ARCH, VFT_NR_IOCTL, 0x5401, T);
 	check("all-ioctls-other-syscall", -1, VFT_AUDIT_ARCH, VFT_NR_IOCTL + 1, 0x5401, A);
+	/* clone with CLONE_UNTRACED stops (its flag gets cleared), clone
+	 * without it does not; clone3's flags are in memory: it always stops.
+	 * Reading the wrong half of args[0] flips the high-word case. */
+	check_clone("clone-untraced", 0x3b, VFT_AUDIT_ARCH, VFT_NR_CLONE, CLONE_UNTRACED | SIGCHLD, T);
+	check_clone("clone", 0x3b, VFT_AUDIT_ARCH, VFT_NR_CLONE, CLONE_VM | CLONE_VFORK | SIGCHLD, A);
+	check_clone("clone-untraced-in-high-word", 0x3b, VFT_AUDIT_ARCH, VFT_NR_CLONE, (uint64_t)CLONE_UNTRACED << 32 | SIGCHLD, A);
+	check_clone("clone3", 0x3b, VFT_AUDIT_ARCH, VFT_NR_CLONE3, 0x1000, T);
+	check_clone("all-ioctls-clone-untraced", -1, VFT_AUDIT_ARCH, VFT_NR_CLONE, CLONE_UNTRACED | SIGCHLD, T);
+	check_clone("foreign-abi-clone-untraced", 0x3b, VFT_AUDIT_ARCH ^ 0x40000000u, VFT_NR_CLONE, CLONE_UNTRACED | SIGCHLD, A);
 	return failures ? 1 : 0;
 }
