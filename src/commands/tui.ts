@@ -17,6 +17,7 @@ import { startEmulatedTrace, type EmulationSetup } from '../emulate/session.js';
 import { emulationFromOptions } from './emulate.js';
 import { liveCaptureRules, openPipeline } from '../trace/pipeline.js';
 import { parseHeader, recordingFileProblem } from '../trace/reader.js';
+import { wrapperLayer } from '../trace/wrapper.js';
 import { checkLiveArgs, collect, payloadCapOption } from './liveArgs.js';
 import { exitCode } from './trace.js';
 import { TuiApp } from '../tui/app.js';
@@ -31,8 +32,8 @@ function shellQuote(s: string): string {
  * elsewhere: stdin from /dev/null, output appended to a file. A shell does the
  * redirection and then execs the command (same pid, traced throughout).
  */
-function redirected(command: string[], outFile: string): string[] {
-  return ['/bin/sh', '-c', `exec "$@" </dev/null >>${shellQuote(outFile)} 2>&1`, 'vfiotrace-tui', ...command];
+export function targetArgv(command: readonly string[], outFile: string): string[] {
+  return wrapperLayer('/bin/sh', `exec "$@" </dev/null >>${shellQuote(outFile)} 2>&1`, 'vfiotrace-tui', [], command);
 }
 
 function alive(pid: number): boolean {
@@ -189,7 +190,7 @@ export async function run(argv: string[]): Promise<number> {
     const emu = emulation;
     try {
       session = (emu ? (t: TraceOptions) => startEmulatedTrace(t, emu) : startTrace)({
-        ...(command.length > 0 ? { command: redirected(command, targetOut) } : { pids }),
+        ...(command.length > 0 ? { command: targetArgv(command, targetOut) } : { pids }),
         follow: opts.followForks === true,
         ioctlType: opts.allIoctls === true ? -1 : 0x3b,
         payloadCap,

@@ -10,6 +10,7 @@
 import { mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sandboxArgv } from '../trace/sandbox.js';
+import { wrapperLayer } from '../trace/wrapper.js';
 import { regionOffset, regionSizes } from './backing.js';
 import { buildConfigSpace } from './pciConfig.js';
 import type { Profile } from './profile.js';
@@ -89,7 +90,7 @@ const SYS_SCRIPT = [
 
 /** argv running `command` where the emulated machine is visible. */
 export function emulationArgv(command: readonly string[], p: Profile, stage: string): string[] {
-  return sandboxArgv(['sh', '-c', SYS_SCRIPT, 'vfiotrace-emulate', stage, ...command], {
+  return sandboxArgv(wrapperLayer('sh', SYS_SCRIPT, 'vfiotrace-emulate', [stage], command), {
     files: ['/dev/vfio/vfio', `/dev/vfio/${p.group}`],
   });
 }

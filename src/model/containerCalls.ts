@@ -5,6 +5,7 @@ import type { DecodedIoctl } from '../decode/types.js';
 import { getField, inNumber, inValue, outNumber, outValue, scalarPayload } from './fields.js';
 import { hasTceSemantics } from './backend.js';
 import { attemptOf, recordMap, succeeded } from './outcome.js';
+import { newSpaprState, onSpapr, SPAPR_CALLS } from './spapr.js';
 import type { SessionModel } from './session.js';
 import type { ContainerState, EehOpEntry, GroupState, ProcessState } from './state.js';
 import {
@@ -16,6 +17,10 @@ import { eehStateName } from './vfio.js';
 
 export function onContainer(ev: DecodedIoctl, name: string, c: ContainerState, proc: ProcessState): void {
   const ok = succeeded(ev);
+  if (SPAPR_CALLS.has(name)) {
+    if (ok) c.spapr = onSpapr(ev, name, c.spapr ?? newSpaprState());
+    return;
+  }
   switch (name) {
     case 'VFIO_CHECK_EXTENSION': {
       const ext = Number(BigInt.asIntN(32, ev.record.arg));
@@ -26,7 +31,11 @@ export function onContainer(ev: DecodedIoctl, name: string, c: ContainerState, p
     case 'VFIO_SET_IOMMU': {
       const choice = { ...attemptOf(ev), type: Number(BigInt.asIntN(32, ev.record.arg)) };
       c.iommu = choice;
-      if (choice.ok) c.backend = choice;
+      if (choice.ok) {
+        c.backend = choice;
+        // A new IOMMU backend instance: no window or registration of an earlier one.
+        c.spapr = null;
+      }
       if (c.iommuHistory.length >= 16) c.iommuHistory.shift();
       c.iommuHistory.push(choice);
       break;

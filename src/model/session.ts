@@ -138,7 +138,7 @@ export class SessionModel {
     switch (kind) {
       case 'container':
         obj = {
-          id, kind, pid, fd, groups: new Map(), iommu: null, backend: null, iommuHistory: [], pgsizes: null, spaprEnabled: null,
+          id, kind, pid, fd, groups: new Map(), iommu: null, backend: null, iommuHistory: [], pgsizes: null, spaprEnabled: null, spapr: null,
           dma: new DmaSpace(),
           eeh: { ops: new Ring(EEH_OPS_KEEP), lastState: null, pendingReset: null, lastCompletedReset: null, lastConfigure: null, lastRecovery: null, lastStateChange: null, served: false, refusedReset: null },
         };

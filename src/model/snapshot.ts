@@ -6,6 +6,7 @@ import type { SessionModel } from './session.js';
 import type { Attempt, ContainerState, DeviceState, FdEntry, GroupState, IommufdState, ProcessState } from './state.js';
 import type { DmaSpace } from './dma.js';
 import { IOMMU_TYPE_NAMES, eehOpName } from './vfio.js';
+import { spaprSnap, type SpaprSnap } from './spapr.js';
 
 export interface AttemptSnap {
   seq: number;
@@ -44,6 +45,8 @@ export interface ContainerSnap {
   groups: Array<AttemptSnap & { id: string; number: string | null }>;
   pgsizes: string | null;
   dma: DmaSnap;
+  /** sPAPR TCE windows and preregistered memory (null: no accepted sPAPR call since SET_IOMMU). */
+  spapr: SpaprSnap | null;
   eeh: {
     ops: Array<AttemptSnap & { op: string; state?: string }>;
     lastState: { seq: number; state: string } | null;
@@ -136,6 +139,7 @@ function containerSnap(m: SessionModel, c: ContainerState): ContainerSnap {
     groups: [...c.groups].map(([id, a]) => ({ ...att(a), id, number: m.get(id, 'group')?.number ?? null })),
     pgsizes: c.pgsizes ? hex(c.pgsizes.bitmap) : null,
     dma: dmaSnap(c.dma),
+    spapr: c.spapr ? spaprSnap(c.spapr) : null,
     eeh: {
       ops: c.eeh.ops.map((o) => ({ ...att(o), op: eehOpName(o.op), ...(o.state ? { state: o.state } : {}) })),
       lastState: c.eeh.lastState ? { seq: c.eeh.lastState.seq, state: c.eeh.lastState.state } : null,

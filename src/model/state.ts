@@ -6,6 +6,7 @@
 import type { FdKind } from '../decode/types.js';
 import type { DmaSpace } from './dma.js';
 import type { Ring } from './ring.js';
+import type { SpaprState } from './spapr.js';
 
 export interface Attempt {
   seq: number;
@@ -86,6 +87,8 @@ export interface ContainerState {
   pgsizes: { seq: number; bitmap: bigint } | null;
   /** sPAPR v1 IOMMU_ENABLE state. */
   spaprEnabled: Attempt | null;
+  /** sPAPR TCE windows and preregistered memory, from the first accepted sPAPR call after the last SET_IOMMU. */
+  spapr: SpaprState | null;
   dma: DmaSpace;
   eeh: EehState;
 }

@@ -21,6 +21,7 @@ import { inNumber } from '../model/fields.js';
 import type { PeBandState, PeSegment, PeTimeline } from '../model/eehTimeline.js';
 import { SessionModel } from '../model/session.js';
 import { EndReason, ProcessEventKind, type RecordingHeader } from '../trace/events.js';
+import { OwnProcesses, unwrapCommand } from '../trace/wrapper.js';
 import { flat } from './flat.js';
 import { payloadJson } from './json.js';
 import { signalName } from './names.js';
@@ -94,9 +95,15 @@ export class PerfettoWriter {
   private readonly tails = new WeakMap<CallText, string>();
   private lastTs = 0;
   private first = true;
+  /** vfiotrace's own wrapper around a command it started: no part of the command's tracks. */
+  private readonly wrapper: OwnProcesses;
+  /** The traced command's name, for the first process's track. */
+  private readonly command: string | undefined;
   events = 0;
 
   constructor(private readonly header: RecordingHeader, private readonly out: Output) {
+    this.wrapper = OwnProcesses.forHeader(header);
+    this.command = unwrapCommand(header.argv).command[0];
     this.eeh.timeline.onSegment = (pe, seg) => this.onSegment(pe, seg);
   }
 
@@ -120,6 +127,7 @@ export class PerfettoWriter {
   async batch(events: readonly DecodedEvent[]): Promise<void> {
     for (let i = 0; i < events.length; i++) {
       const ev = events[i]!;
+      if (this.wrapper.active && this.wrapper.isOwn(ev.record)) continue;
       if (ev.kind !== 'end' && ev.ts > this.lastTs) this.lastTs = ev.ts;
       if (ev.kind === 'ioctl') this.ioctl(ev);
       else if (ev.kind === 'process') this.process(ev);
@@ -148,7 +156,7 @@ export class PerfettoWriter {
   private seen(pid: number, tid: number, name?: string): void {
     if (!this.pids.has(pid)) {
       this.pids.add(pid);
-      const pname = name ?? (this.pids.size === 1 && this.header.argv[0] ? this.header.argv[0] : `pid ${pid}`);
+      const pname = name ?? (this.pids.size === 1 && this.command ? this.command : `pid ${pid}`);
       this.emit(`{"ph":"M","name":"process_name","pid":${pid},"tid":${pid},"args":{"name":${q(pname)}}}`);
     }
     if (!this.tids.has(tid)) {

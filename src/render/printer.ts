@@ -7,6 +7,7 @@ import { eehTracker } from '../model/eehTimeline.js';
 import { SessionModel } from '../model/session.js';
 import type { EndRecord, RecordingHeader } from '../trace/events.js';
 import type { Pipeline } from '../trace/pipeline.js';
+import { OwnProcesses } from '../trace/wrapper.js';
 import type { EventFilter } from './filter.js';
 import { renderJson } from './json.js';
 import type { Output } from './output.js';
@@ -36,6 +37,8 @@ export class Printer {
 
   /** The END record, once seen. */
   end: EndRecord | null = null;
+  /** What vfiotrace's own wrapper around a command it started did: never the command's, never printed. */
+  private readonly wrapper: OwnProcesses;
 
   constructor(
     header: RecordingHeader,
@@ -45,6 +48,7 @@ export class Printer {
     this.summary = opts.summary ? new Summary() : null;
     this.eeh = opts.summary && !opts.json ? eehTracker(new SessionModel()) : null;
     this.text = opts.json || opts.summary ? null : new TextRenderer(header, opts.text);
+    this.wrapper = OwnProcesses.forHeader(header);
   }
 
   /** Handles a batch; resolves when the output can take more (back-pressure). */
@@ -53,6 +57,7 @@ export class Printer {
     for (let i = 0; i < events.length; i++) {
       const ev = events[i]!;
       if (ev.kind === 'end') this.end = ev.record;
+      if (this.wrapper.active && this.wrapper.isOwn(ev.record)) continue;
       if (this.eeh) this.eeh.feed(ev);
       if (filter !== null && !filter(ev)) continue;
       if (ev.kind === 'ioctl') this.shown++;

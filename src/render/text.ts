@@ -61,8 +61,9 @@ export class TextRenderer {
   private readonly pathCache = new Map<string, { fd: number; path: string; text: string }>();
   /**
    * Processes whose exits and signals are worth a line: the traced command,
-   * attached processes, and any process that made a call shown here. Helpers
-   * that never touch VFIO (a wrapper's mount, mkdir, …) stay silent.
+   * attached processes, and any process that made a call shown here. Children
+   * that never touch VFIO (a script's mount, mkdir, …) stay silent; what
+   * vfiotrace's own wrapper did never gets here (render/printer.ts).
    */
   private readonly shownPids = new Set<number>();
   private mainSeen = false;
@@ -185,8 +186,8 @@ export class TextRenderer {
         this.live.add(ev.tid);
         return '';
       case ProcessEventKind.Signal:
-        // A child's exit is noise next to VFIO calls (the sandbox's shell alone
-        // gets dozens); JSON still carries every signal.
+        // A child's exit is noise next to VFIO calls (a shell script gets one
+        // per command it runs); JSON still carries every signal.
         if (r.value === SIGCHLD) return '';
         return this.leader(ev.tid, ev.ts) + '--- ' + signalName(r.value) + ' ---\n';
       case ProcessEventKind.Exit:

@@ -5,6 +5,7 @@
 // the host's real /dev.
 
 import { spawnSync } from 'node:child_process';
+import { wrapperLayer } from './wrapper.js';
 
 /** The paths a VFIO client opens in the demo and tests. */
 export const DEFAULT_VFIO_PATHS: readonly string[] = [
@@ -71,7 +72,7 @@ export function sandboxArgv(command: readonly string[], options: SandboxOptions 
   }
   const userns = options.userNamespace ?? !isRoot();
   const unshare = userns ? ['unshare', '-U', '-r', '-m', '--propagation', 'private'] : ['unshare', '-m', '--propagation', 'private'];
-  return [...unshare, 'sh', '-c', SCRIPT, 'vfiotrace-sandbox', String(files.length), ...files, ...command];
+  return [...unshare, ...wrapperLayer('sh', SCRIPT, 'vfiotrace-sandbox', [String(files.length), ...files], command)];
 }
 
 let probed: { ok: boolean; reason: string } | null = null;

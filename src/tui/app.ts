@@ -86,8 +86,8 @@ export class TuiApp {
     const done = new Promise<number>((resolve) => (this.quitResolve = resolve));
     this.source
       .run({
-        event: (ev) => {
-          this.store.add(ev);
+        event: (ev, own) => {
+          this.store.add(ev, own);
           this.dirty = true;
         },
         late: (f) => {
@@ -243,6 +243,7 @@ export class TuiApp {
       case 'S-n': case 'N': v.searchNext(-1); break;
       case 'space': v.togglePause(); break;
       case 'f': v.toggleFollow(); break;
+      case 'h': v.toggleOwn(); break;
       case 's': v.overlay = 'summary'; break;
       case '?': v.overlay = 'help'; break;
       case 'w':
@@ -311,7 +312,7 @@ export class TuiApp {
     const rows = [listHeader(lw)];
     for (const r of v.visible()) rows.push(rowTagged(this.store, r.index, lw, r.pos === v.selected, v.focus === 'list'));
     this.list.setContent(rows.join('\n'));
-    this.list.setLabel(` events ${v.count}${v.filter ? ` (filter: ${esc(v.filter.text)})` : ''} `);
+    this.list.setLabel(` events ${v.count}${this.ownText()}${v.filter ? ` (filter: ${esc(v.filter.text)})` : ''} `);
     this.drawDetail();
     this.drawSide();
     this.drawStatus();
@@ -328,6 +329,13 @@ export class TuiApp {
     this.opts.onFrame?.();
   }
 
+  /** What the list leaves out of vfiotrace's own wrapper, and the key that lists it. */
+  private ownText(): string {
+    const v = this.view;
+    if (v.hiddenOwn > 0) return ` (+${v.hiddenOwn} hidden: vfiotrace's own, h shows)`;
+    return v.showOwn && this.store.own > 0 ? ` (${this.store.own} of vfiotrace's own, h hides)` : '';
+  }
+
   private rateText(now: number): string {
     return `${this.rate.perSecond(now).toFixed(0)}/s`;
   }
@@ -341,7 +349,8 @@ export class TuiApp {
     const w = (this.header.width as number) || 80;
     const l1 = `vfiotrace  ${this.source.mode === 'file' ? 'recording' : 'target'}: ${this.source.title}`;
     const shown = pids.length > 6 ? `${pids.slice(0, 6).join(',')} +${pids.length - 6}` : pids.join(',');
-    const l2 = `pids ${shown || '-'}  events ${s.length} (ioctls ${s.ioctls}, errors ${s.errors})  ${this.status_ === 'running' ? `${this.loadingText()}${this.shownRate}  ` : ''}[${state}${v.follow ? ', follow' : ''}]  findings ${s.findingsTotal}  ? help`;
+    const hidden = v.hiddenOwn > 0 ? `, ${v.hiddenOwn} hidden` : '';
+    const l2 = `pids ${shown || '-'}  events ${s.length} (ioctls ${s.ioctls}, errors ${s.errors}${hidden})  ${this.status_ === 'running' ? `${this.loadingText()}${this.shownRate}  ` : ''}[${state}${v.follow ? ', follow' : ''}]  findings ${s.findingsTotal}  ? help`;
     this.header.setContent(`${esc(fit(l1, w))}\n${esc(fit(l2, w))}`);
   }
 

@@ -16,6 +16,8 @@ export const HELP_LINES: readonly string[] = [
   '                      errors  findings  !TERM (not)      empty clears',
   '  :                 search (same terms); n / N next / previous match',
   '                    with no search, n / N jump between errors and findings',
+  '  h                 show / hide the events of vfiotrace\'s own processes (the',
+  '                      wrapper around a command it started: unshare, sh, mount, …)',
   '',
   'Live view',
   '  space             pause / resume the view (events are still collected)',

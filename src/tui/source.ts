@@ -15,7 +15,8 @@ export interface LateFinding {
 }
 
 export interface SourceSink {
-  event(ev: DecodedEvent): void;
+  /** `own`: vfiotrace's own wrapper caused the event (listed only on request). */
+  event(ev: DecodedEvent, own?: boolean): void;
   late(f: LateFinding): void;
   /** Something the user should read (a warning, a corrupt record): shown in the status line. */
   note(text: string): void;

@@ -11,6 +11,7 @@ import type { PeTimeline } from '../model/eehTimeline.js';
 import type { RecordingHeader, TraceRecord } from '../trace/events.js';
 import { MAX_RECORD_LEN, parseHeader, RecordingParser } from '../trace/reader.js';
 import type { TraceSession } from '../trace/native.js';
+import { OwnProcesses, unwrapCommand } from '../trace/wrapper.js';
 import type { LateFinding, SourceMode, SourceSink, TuiSource } from './source.js';
 import { stateLines, type SnapshotLike } from './stateView.js';
 
@@ -114,13 +115,16 @@ abstract class BaseSource implements TuiSource {
     const p = await this.deps.open(this.bytes(), this.recordTo(), onSkip);
     this.header = p.header;
     this.onHeader(p.header);
+    // What vfiotrace's own wrapper did is listed on request only, and is no part of the command's pids, state or audit.
+    const wrapper = OwnProcesses.forHeader(p.header);
     let auditing = audit !== undefined;
     try {
       for await (const batch of p.batches()) {
         for (const ev of batch) {
-          if (ev.kind !== 'end' && ev.pid > 0) this.seen.add(ev.pid);
-          if (!this.deps.show || this.deps.show(ev)) sink.event(ev);
-          if (!auditing) continue;
+          const own = wrapper.isOwn(ev.record);
+          if (!own && ev.kind !== 'end' && ev.pid > 0) this.seen.add(ev.pid);
+          if (!this.deps.show || this.deps.show(ev)) sink.event(ev, own);
+          if (own || !auditing) continue;
           try {
             audit?.feed(ev);
           } catch (e) {
@@ -218,7 +222,7 @@ export class FileSource extends BaseSource {
   protected recordTo(): string | undefined { return undefined; }
   protected override onHeader(h: RecordingHeader): void {
     this.pidList = h.attachedPids.slice();
-    const cmd = h.argv.join(' ');
+    const cmd = unwrapCommand(h.argv).command.join(' ');
     this.title = `${this.path}${cmd ? `  (${cmd})` : ''}  ${h.arch} ${h.hostname}`;
   }
 }

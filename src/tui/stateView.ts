@@ -2,16 +2,18 @@
 // process → container → groups → devices (regions, IRQ wiring), DMA
 // mappings, and the EEH PE state with its history of ops.
 
-import { EXTENSIONS } from '../../decoders/container.js';
+import { EXTENSIONS, VFIO_SPAPR_TCE_v2_IOMMU } from '../../decoders/container.js';
 import { DEVICE_INFO_FLAGS, IRQ_INDEXES, REGION_INFO_FLAGS } from '../../decoders/device.js';
 import { DMA_MAP_FLAGS } from '../../decoders/type1.js';
 import { flagsText } from '../decode/format.js';
 import type { AttemptSnap, ContainerSnap, DeviceSnap, DmaSnap, ProcessSnap, SessionSnapshot } from '../model/snapshot.js';
+import type { SpaprSnap } from '../model/spapr.js';
 
 export type SnapshotLike = SessionSnapshot;
 
 const MAPPINGS_LISTED = 16;
 const EEH_OPS_LISTED = 24;
+const REGISTERED_LISTED = 16;
 
 /** The kernel's name for a value in a decoders/ table, else the number. */
 function nameOf(table: readonly (readonly [string, number])[], v: number): string {
@@ -33,6 +35,28 @@ function dmaLines(d: DmaSnap, pad: string, out: string[]): void {
     out.push(`${pad}  iova ${m.iova} size ${m.size}${m.vaddr ? ` vaddr ${m.vaddr}` : ''} flags ${flagsText(DMA_MAP_FLAGS, m.flags)} (#${m.seq})`);
   }
   if (d.mappings.length > MAPPINGS_LISTED) out.push(`${pad}  ... ${d.mappings.length - MAPPINGS_LISTED} more`);
+}
+
+/** TCE windows, DDW limits and preregistered memory, by the kernel's field names. */
+function spaprLines(s: SpaprSnap, v2: boolean, pad: string, out: string[]): void {
+  const removed = s.defaultRemoved !== null ? ` (default 32-bit window removed by #${s.defaultRemoved})` : '';
+  // Without GET_INFO the default window is not known: say only what is.
+  if (s.windows.length > 0 || s.info !== null || removed) out.push(`${pad}TCE windows: ${s.windows.length || 'none'}${removed}`);
+  for (const w of s.windows) {
+    out.push(w.default
+      ? `${pad}  dma32_window_start ${w.start_addr} dma32_window_size ${w.window_size} (default 32-bit window, #${w.seq})`
+      : `${pad}  start_addr ${w.start_addr} window_size ${w.window_size} page_shift ${w.page_shift ?? '?'} levels ${w.levels ?? '?'} (#${w.seq})`);
+  }
+  const ddw = s.info?.ddw;
+  if (ddw) out.push(`${pad}DDW: pgsizes ${ddw.pgsizes} max_dynamic_windows_supported ${ddw.max_dynamic_windows_supported} levels ${ddw.levels} (#${s.info?.seq ?? '?'})`);
+  // Preregistration is v2's (v1 has none to show).
+  if (s.registeredCount === 0) {
+    if (v2) out.push(`${pad}registered memory: none`);
+    return;
+  }
+  out.push(`${pad}registered memory: ${s.registeredCount} region(s), ${s.registeredBytes} bytes`);
+  for (const r of s.registered.slice(0, REGISTERED_LISTED)) out.push(`${pad}  vaddr ${r.vaddr} size ${r.size} (#${r.seq})`);
+  if (s.registeredCount > REGISTERED_LISTED) out.push(`${pad}  ... ${s.registeredCount - REGISTERED_LISTED} more`);
 }
 
 function deviceLines(d: DeviceSnap, pad: string, out: string[]): void {
@@ -57,6 +81,7 @@ function containerLines(c: ContainerSnap, p: ProcessSnap, out: string[]): void {
     for (const d of p.devices.filter((x) => x.group === g.id)) deviceLines(d, '      ', out);
   }
   dmaLines(c.dma, '    ', out);
+  if (c.spapr) spaprLines(c.spapr, c.iommu?.type === VFIO_SPAPR_TCE_v2_IOMMU, '    ', out);
   const e = c.eeh;
   if (e.ops.length || e.lastState) {
     out.push(`    EEH PE state: ${e.lastState ? `${e.lastState.state} (#${e.lastState.seq})` : 'never asked'}${e.pendingReset !== null ? `, reset pending since #${e.pendingReset}` : ''}`);

@@ -68,3 +68,25 @@ export function spaprSession(): Session {
   s.dev('VFIO_DEVICE_GET_REGION_INFO', { in: { argsz: 32, index: 0 }, out: { flags: 7, size: 0x4000, offset: 0 } });
   return s;
 }
+
+/** Where PowerNV puts a second (64-bit) DMA window. */
+export const DDW_START = 0x800000000000000n;
+
+/** QEMU's pseries start: the default window asked for, RAM registered, a 64-bit window made. */
+export function spaprDdwSession(): Session {
+  const s = new Session('ppc64le');
+  s.groupPath = '/dev/vfio/1';
+  s.ctr('VFIO_GET_API_VERSION')
+    .grp('VFIO_GROUP_SET_CONTAINER', { fdArg: CFD })
+    .ctr('VFIO_SET_IOMMU', { arg: 7 })
+    .ctr('VFIO_IOMMU_SPAPR_TCE_GET_INFO', {
+      in: { argsz: 32 },
+      out: { flags: 1, dma32_window_start: 0, dma32_window_size: 0x80000000, 'ddw.pgsizes': 0x1011000, 'ddw.max_dynamic_windows_supported': 1, 'ddw.levels': 5 },
+    })
+    .ctr('VFIO_IOMMU_SPAPR_REGISTER_MEMORY', { in: { argsz: 24, flags: 0, vaddr: 0x7f0000000000n, size: 0x40000000 } })
+    .ctr('VFIO_IOMMU_SPAPR_REGISTER_MEMORY', { in: { argsz: 24, flags: 0, vaddr: 0x7f8000000000n, size: 0x100000 } })
+    // Refused: nothing registered.
+    .ctr('VFIO_IOMMU_SPAPR_REGISTER_MEMORY', { in: { argsz: 24, flags: 0, vaddr: 0x7f9000000001n, size: 0x1000 }, ret: -22 })
+    .ctr('VFIO_IOMMU_SPAPR_TCE_CREATE', { in: { argsz: 40, flags: 0, page_shift: 16, window_size: 0x40000000, levels: 1 }, out: { start_addr: DDW_START } });
+  return s;
+}

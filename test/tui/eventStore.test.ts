@@ -58,6 +58,21 @@ describe('EventStore', () => {
     expect(store.ioctls).toBe(33);
   });
 
+  it("marks vfiotrace's own events per event, not per repeated call", async () => {
+    const events = await decodedRepeats();
+    const slotOf = (e: DecodedEvent | undefined) => (e instanceof IoctlEvent ? e.sharedText : null);
+    const again = events.findIndex((e, i) => slotOf(e) !== null && events.slice(0, i).some((x) => slotOf(x) === slotOf(e)));
+    const first = events.findIndex((e) => slotOf(e) === slotOf(events[again]));
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(again).toBeGreaterThan(first);
+    const store = new EventStore();
+    events.forEach((ev, i) => store.add(ev, i === first));
+    expect(store.flags(first) & ROW.OWN).toBeTruthy();
+    expect(store.flags(again) & ROW.OWN).toBe(0);
+    expect(store.own).toBe(1);
+    expect(store.row(again).name).toBe(store.row(first).name);
+  });
+
   it('a late finding marks only its own row, not the other repeats of the same call', async () => {
     const events = await decodedRepeats();
     const store = new EventStore();

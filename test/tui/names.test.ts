@@ -50,7 +50,7 @@ function snapshot(): SessionSnapshot {
       pid: 100, exited: false, fds: [], closedFds: [],
       extensions: [{ id: 3, answer: 0, seq: 1 }, { id: 1, answer: 0, seq: 2 }, { id: 7, answer: 1, seq: 3 }, { id: 5, answer: null, seq: 4 }],
       containers: [{
-        id: 'container#1', fd: 3, iommu: null, groups: [{ id: 'group#2', number: '42', seq: 5, ok: true, errno: null }], pgsizes: null, dma,
+        id: 'container#1', fd: 3, iommu: null, groups: [{ id: 'group#2', number: '42', seq: 5, ok: true, errno: null }], pgsizes: null, dma, spapr: null,
         eeh: { ops: [], lastState: null, pendingReset: null },
       }],
       groups: [{ id: 'group#2', fd: 4, number: '42', container: { id: 'container#1', fd: 3, seq: 5, ok: true, errno: null }, devices: ['device#3'] }],

@@ -4,6 +4,9 @@
 import { writeFileSync } from 'node:fs';
 import { EndReason, ProcessEventKind, RuleKind } from '../../src/trace/events.js';
 import { encodeHeader, encodeRecord, makeHeader, type NewRecord } from '../../src/trace/writer.js';
+import { targetArgv } from '../../src/commands/tui.js';
+import { resolveProfile } from '../../src/emulate/profiles/index.js';
+import { emulationArgv } from '../../src/emulate/sandbox.js';
 
 const PID = 4242;
 const ppc = (n: number) => 0x20000000 | (0x3b64 + n);
@@ -124,4 +127,44 @@ export function writeDmaRecording(path: string, pairs: number): number {
   }
   chunks.push(encodeRecord({ type: 'end', reason: EndReason.Exited, status: 0, dropped: 0, events: BigInt(setup.length + 2 * pairs), text: '' }, 'le'));
   return writeChunks(path, chunks);
+}
+
+/**
+ * The EEH session as `vfiotrace tui --emulate` records it: the traced pid
+ * starts as vfiotrace's wrapper (unshare, the sandbox's and the sysfs
+ * shells, the redirecting shell), whose helpers (mount, mkdir, …) come and
+ * go, then execs the user's command. Returns how many events are the
+ * wrapper's.
+ */
+export function writeWrappedRecording(path: string, helpers = 12): { own: number } {
+  const user = ['qemu-system-ppc64', '-M', 'pseries'];
+  const argv = emulationArgv(targetArgv(user, '/tmp/vfiotrace-tui.out'), resolveProfile('power-eeh'), '/dev/shm/vfiotrace-emu-x/sys');
+  const header = makeHeader({ arch: 'ppc64le', hostname: 'p9-test', argv });
+  const recs: NewRecord[] = [];
+  const proc = (kind: ProcessEventKind, pid: number, o: { other?: number; value?: number; text?: string } = {}) => {
+    clock += 1_000n;
+    recs.push({ type: 'process', kind, pid, tid: pid, ts: clock, value: o.value ?? 0, other: o.other ?? 0, text: o.text ?? '' });
+  };
+  const helper = (k: number) => {
+    const pid = 5000 + k;
+    proc(ProcessEventKind.Start, pid, { other: PID, text: 'sh' });
+    proc(ProcessEventKind.Exec, pid, { text: k % 2 ? '/usr/bin/mkdir' : '/usr/bin/mount' });
+    proc(ProcessEventKind.Exit, pid);
+    proc(ProcessEventKind.Signal, PID, { value: 17 });
+  };
+  proc(ProcessEventKind.Start, PID, { other: 1, text: 'unshare' });
+  proc(ProcessEventKind.Exec, PID, { text: '/usr/bin/unshare' });
+  proc(ProcessEventKind.Exec, PID, { text: '/usr/bin/dash' });
+  for (let k = 0; k < helpers - 2; k++) helper(k);
+  proc(ProcessEventKind.Exec, PID, { text: '/usr/bin/dash' });
+  for (let k = helpers - 2; k < helpers; k++) helper(k);
+  proc(ProcessEventKind.Exec, PID, { text: '/usr/bin/dash' });
+  const own = recs.length;
+  proc(ProcessEventKind.Exec, PID, { text: '/usr/bin/qemu-system-ppc64' });
+  // The session's own START is the wrapper's here: the command arrives by exec.
+  recs.push(...eehSession().filter((r) => r.type !== 'process'));
+  proc(ProcessEventKind.Exit, PID);
+  recs.push({ type: 'end', reason: EndReason.Exited, status: 0, dropped: 0, events: BigInt(recs.length), text: '' });
+  writeChunks(path, [encodeHeader(header), ...recs.map((r) => encodeRecord(r, 'le'))]);
+  return { own };
 }

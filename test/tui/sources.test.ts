@@ -10,7 +10,7 @@ import { FileSource } from '../../src/tui/sources.js';
 import { EventStore } from '../../src/tui/state/eventStore.js';
 import { encodeHeader, encodeRecord, makeHeader } from '../../src/trace/writer.js';
 import { recordingFileProblem } from '../../src/trace/reader.js';
-import { eehSession, writeEehRecording } from './recording.js';
+import { eehSession, writeEehRecording, writeWrappedRecording } from './recording.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'vfiotrace-tui-src-'));
 const rec = path.join(dir, 'eeh.vft');
@@ -98,6 +98,28 @@ describe('FileSource', () => {
     const { events, error } = await load(null, bad);
     expect(events.filter((e) => e.kind === 'ioctl')).toHaveLength(10);
     expect(error?.message).toMatch(/\d/);
+  });
+});
+
+describe("FileSource of a command inside vfiotrace's own wrapper", () => {
+  it("marks the wrapper's events and keeps its processes out of the pids, the VFIO state and the title", async () => {
+    const file = path.join(dir, 'wrapped.vft');
+    const { own } = writeWrappedRecording(file);
+    const src = new FileSource(tuiDeps(null), file, (p) => createReadStream(p, { highWaterMark: 256 }));
+    const events: { ev: DecodedEvent; own: boolean }[] = [];
+    await src.run({ event: (ev, o) => events.push({ ev, own: o === true }), late: () => {}, note: () => {} });
+    expect(own).toBeGreaterThan(40);
+    expect(events.filter((e) => e.own)).toHaveLength(own);
+    // Everything after the wrapper is the command's: its exec first.
+    const first = events.find((e) => !e.own)?.ev;
+    expect(first?.kind === 'process' && first.record.text).toBe('/usr/bin/qemu-system-ppc64');
+    expect(events.filter((e) => !e.own && e.ev.kind === 'ioctl')).toHaveLength(11);
+    expect(src.pids()).toEqual([4242]);
+    expect(src.title).toContain('(qemu-system-ppc64 -M pseries)');
+    expect(src.title).not.toMatch(/unshare|vfiotrace-sandbox|mount/);
+    const state = src.stateLines();
+    expect(state.filter((l) => l.startsWith('pid '))).toEqual(['pid 4242 (exited): no fds']);
+    expect(state.join('\n')).toMatch(/EEH PE state: NORMAL/);
   });
 });
 

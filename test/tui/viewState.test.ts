@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { EventStore, ROW } from '../../src/tui/state/eventStore.js';
 import { ViewState } from '../../src/tui/state/viewState.js';
 import { parseFilter } from '../../src/tui/state/filter.js';
-import { fakeIoctl } from './fakeEvents.js';
+import { ProcessEventKind } from '../../src/trace/events.js';
+import { fakeIoctl, fakeProcess } from './fakeEvents.js';
 
 function filled(n: number, keepFull = 100): { store: EventStore; view: ViewState } {
   const store = new EventStore(keepFull);
@@ -215,5 +216,68 @@ describe('jumping to an event', () => {
     expect(view.selectIndex(13)).toBe(false);
     expect(view.message).toMatch(/hidden/);
     expect(view.selectedIndex).toBe(14);
+  });
+});
+
+describe("vfiotrace's own events", () => {
+  /** 3 events of the wrapper, then 5 of the command, then one more of a wrapper process that lingered. */
+  function session(): { store: EventStore; view: ViewState } {
+    const store = new EventStore();
+    const view = new ViewState(store);
+    view.setHeight(10);
+    for (let i = 0; i < 3; i++) store.add(fakeProcess(i, ProcessEventKind.Exec, 0, 0, '/usr/bin/mount', 200 + i), true);
+    for (let i = 3; i < 8; i++) store.add(fakeIoctl({ seq: i, ret: i === 5 ? -22 : 0, errno: i === 5 ? 'EINVAL' : null }));
+    view.sync();
+    store.add(fakeProcess(8, ProcessEventKind.Exit, 0, 0, '', 202), true);
+    view.sync();
+    return { store, view };
+  }
+
+  it('are hidden by default and counted', () => {
+    const { store, view } = session();
+    expect(store.length).toBe(9);
+    expect(store.own).toBe(4);
+    expect(view.count).toBe(5);
+    expect(view.hiddenOwn).toBe(4);
+    expect(view.visible().map((r) => store.seq(r.index))).toEqual([3, 4, 5, 6, 7]);
+  });
+
+  it('h shows them in place and hides them again, the selection staying on its event', () => {
+    const { store, view } = session();
+    view.select(2);
+    expect(store.seq(view.selectedIndex)).toBe(5);
+    view.toggleOwn();
+    expect(view.count).toBe(9);
+    expect(view.hiddenOwn).toBe(0);
+    expect(view.message).toMatch(/showing 4 events of vfiotrace's own processes/);
+    expect(store.seq(view.selectedIndex)).toBe(5);
+    expect(view.visible().map((r) => store.seq(r.index))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    view.toggleOwn();
+    expect(view.count).toBe(5);
+    expect(store.seq(view.selectedIndex)).toBe(5);
+  });
+
+  it('stay hidden under a filter, and a filter finds them once shown', () => {
+    const { store, view } = session();
+    view.setFilter('!errors');
+    expect(view.count).toBe(4);
+    expect(view.message).toMatch(/\(4 rows\)/);
+    view.setFilter('exec');
+    expect(view.count).toBe(0);
+    view.toggleOwn();
+    expect(view.visible().map((r) => store.seq(r.index))).toEqual([0, 1, 2]);
+  });
+
+  it('are counted once shown too, and arrive hidden or shown as the toggle says', () => {
+    const { store, view } = session();
+    view.toggleOwn();
+    store.add(fakeProcess(9, ProcessEventKind.Exit, 0, 0, '', 201), true);
+    view.sync();
+    expect(view.count).toBe(10);
+    view.toggleOwn();
+    store.add(fakeProcess(10, ProcessEventKind.Exit, 0, 0, '', 200), true);
+    view.sync();
+    expect(view.count).toBe(5);
+    expect(view.hiddenOwn).toBe(6);
   });
 });

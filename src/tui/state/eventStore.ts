@@ -73,6 +73,8 @@ export class EventStore {
   errors = 0;
   findingsTotal = 0;
   ioctls = 0;
+  /** Events of vfiotrace's own wrapper processes (ROW.OWN). */
+  own = 0;
   readonly names = new Interner();
   private readonly retTexts = new Interner();
   private cap = 0;
@@ -147,12 +149,15 @@ export class EventStore {
     this.cap = cap;
   }
 
-  /** Append one event; returns its index. */
-  add(ev: DecodedEvent): number {
+  /** Append one event (`own`: vfiotrace's own wrapper caused it); returns its index. */
+  add(ev: DecodedEvent, own = false): number {
     const slot = ev instanceof IoctlEvent ? ev.sharedText : null;
+    // The mark belongs to the event, not to the text it shares with repeats.
+    const mark = own ? ROW.OWN : 0;
+    if (own) this.own++;
     if (slot !== null) {
       const part = this.parts.get(slot);
-      if (part !== undefined) return this.addRepeat(ev as IoctlEvent, part);
+      if (part !== undefined) return this.addRepeat(ev as IoctlEvent, part, mark);
     }
     const i = this.length;
     if (i >= this.cap) this.grow(i + 1);
@@ -167,7 +172,7 @@ export class EventStore {
     this.fdCol[i] = s.fd;
     this.nameCol[i] = this.names.id(s.name);
     this.retTextCol[i] = this.retTexts.id(s.retText);
-    this.flagCol[i] = s.flags;
+    this.flagCol[i] = s.flags | mark;
     this.kindCol[i] = KIND_INDEX.get(s.fdKind) ?? 6;
     this.putArgs(i, s.args);
     if (slot !== null) {
@@ -179,7 +184,7 @@ export class EventStore {
   }
 
   /** A repeated call: only the per-event columns are new; its text is shared with the first. */
-  private addRepeat(ev: IoctlEvent, part: CallPart): number {
+  private addRepeat(ev: IoctlEvent, part: CallPart, mark: number): number {
     const i = this.length;
     if (i >= this.cap) this.grow(i + 1);
     this.seqs[i] = ev.seq;
@@ -192,7 +197,7 @@ export class EventStore {
     this.fdCol[i] = ev.fd;
     this.nameCol[i] = part.nameId;
     this.retTextCol[i] = part.retTextId;
-    this.flagCol[i] = part.flags;
+    this.flagCol[i] = part.flags | mark;
     this.kindCol[i] = KIND_INDEX.get(ev.fdKind) ?? 6;
     this.argOff[i] = part.argOff;
     this.argLen[i] = part.argLen;

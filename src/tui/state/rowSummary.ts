@@ -31,6 +31,8 @@ export const ROW = {
   CHANGED: 0x10,
   PROCESS: 0x20,
   END: 0x40,
+  /** vfiotrace's own wrapper caused it (src/trace/wrapper.ts): hidden unless asked for. */
+  OWN: 0x80,
 } as const;
 
 const ARGS_MAX = 160;

@@ -12,11 +12,11 @@ export interface SummaryRow {
   maxNs: number;
 }
 
-/** Over store rows [0, upTo): ioctls only, most time spent first (as -c). */
+/** Over store rows [0, upTo): the command's ioctls only, most time spent first (as -c). */
 export function summarizeStore(store: EventStore, upTo = store.length): SummaryRow[] {
   const byName = new Map<number, SummaryRow>();
   for (let i = 0; i < upTo; i++) {
-    if (store.flags(i) & (ROW.PROCESS | ROW.END)) continue;
+    if (store.flags(i) & (ROW.PROCESS | ROW.END | ROW.OWN)) continue;
     const id = store.nameId(i);
     let r = byName.get(id);
     if (!r) {

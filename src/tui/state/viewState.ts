@@ -51,6 +51,8 @@ export class ViewState {
   /** Store rows already considered for `rows`. */
   private absorbed = 0;
   filter: Filter | null = null;
+  /** List the events of vfiotrace's own wrapper processes (hidden by default). */
+  showOwn = false;
   searchText = '';
   /** Position in the filtered rows, -1 when empty. */
   selected = -1;
@@ -92,12 +94,56 @@ export class ViewState {
   sync(): boolean {
     if (this.paused || this.absorbed >= this.store.length) return false;
     const before = this.rows.length;
-    for (let i = this.absorbed; i < this.store.length; i++) if (!this.pred || this.pred(i)) this.rows.push(i);
+    // The first event of vfiotrace's own ends the shortcut of listing every row.
+    if (this.rows.identity && !this.identityOk()) this.rows = this.collect(this.absorbed);
+    for (let i = this.absorbed; i < this.store.length; i++) if (this.rows.identity || this.passes(i)) this.rows.push(i);
     this.absorbed = this.store.length;
     if (this.rows.length === before) return false;
     if (this.follow || this.selected < 0) this.select(this.rows.length - 1);
     else this.clampTop();
     return true;
+  }
+
+  /** Events of vfiotrace's own wrapper processes not listed (h lists them). */
+  get hiddenOwn(): number {
+    return this.showOwn ? 0 : this.store.own;
+  }
+
+  /** h: list the events of vfiotrace's own wrapper processes too, or hide them again. */
+  toggleOwn(): void {
+    this.showOwn = !this.showOwn;
+    this.rebuild();
+    const n = this.store.own;
+    const what = `${n} event${n === 1 ? '' : 's'} of vfiotrace's own processes`;
+    this.message = this.showOwn ? `showing ${what} (h hides them)` : `hiding ${what} (h shows them)`;
+  }
+
+  private passes(i: number): boolean {
+    if (!this.showOwn && (this.store.flags(i) & ROW.OWN) !== 0) return false;
+    return this.pred === null || this.pred(i);
+  }
+
+  /** Every row passes: no filter, and no event of vfiotrace's own to hide. */
+  private identityOk(): boolean {
+    return this.pred === null && (this.showOwn || this.store.own === 0);
+  }
+
+  /** The rows of store indices [0, upTo) that pass. */
+  private collect(upTo: number): RowSet {
+    const rows = new RowSet(this.identityOk());
+    if (rows.identity) rows.length = upTo;
+    else for (let i = 0; i < upTo; i++) if (this.passes(i)) rows.push(i);
+    return rows;
+  }
+
+  /** The rows again after the filter or the own-events toggle changed; the selection stays on its event when it still passes. */
+  private rebuild(): void {
+    const keep = this.selectedIndex;
+    this.rows = this.collect(this.absorbed);
+    this.selected = -1;
+    this.top = 0;
+    if (this.rows.length > 0) this.select(keep < 0 ? this.rows.length - 1 : Math.min(this.rows.lowerBound(keep), this.rows.length - 1));
+    else this.selectionEpoch++;
   }
 
   setHeight(h: number): void {
@@ -171,17 +217,9 @@ export class ViewState {
       this.message = `filter: ${parsed.error}`;
       return parsed;
     }
-    const keep = this.selectedIndex;
     this.filter = parsed.filter;
     this.pred = parsed.filter ? compileFilter(parsed.filter, this.store) : null;
-    this.rows = new RowSet(this.pred === null);
-    const upTo = this.absorbed;
-    for (let i = 0; i < upTo; i++) if (!this.pred || this.pred(i)) this.rows.push(i);
-    if (this.pred === null) this.rows.length = upTo;
-    this.selected = -1;
-    this.top = 0;
-    if (this.rows.length > 0) this.select(keep < 0 ? this.rows.length - 1 : Math.min(this.rows.lowerBound(keep), this.rows.length - 1));
-    else this.selectionEpoch++;
+    this.rebuild();
     this.message = parsed.filter ? `filter: ${parsed.filter.text} (${this.rows.length} rows)` : 'filter cleared';
     return { ok: true };
   }
