@@ -20,6 +20,7 @@ import { recordingFileProblem } from '../trace/reader.js';
 import { liveCaptureRules, openPipeline, openRecordingPipeline, type Pipeline } from '../trace/pipeline.js';
 import { checkLiveArgs, collect, payloadCapOption } from './liveArgs.js';
 import { type ColorWhen, colorWanted, RED, RESET, YELLOW } from '../render/color.js';
+import { writableProblem } from '../render/output.js';
 
 const PROGRESS_MIN_BYTES = 4 << 20;
 
@@ -180,8 +181,15 @@ export async function run(argv: string[]): Promise<number> {
     spool = file;
   } else {
     source = command ? command.join(' ') : `pid ${pids.join(',')}`;
-    if (o.write !== undefined) spool = o.write;
-    else {
+    if (o.write !== undefined) {
+      // Refused before the command starts rather than after.
+      const problem = writableProblem(o.write);
+      if (problem !== null) {
+        fail(problem);
+        return 2;
+      }
+      spool = o.write;
+    } else {
       tempDir = mkdtempSync(join(tmpdir(), 'vfiotrace-audit-'));
       spool = join(tempDir, 'trace.vft');
     }

@@ -1,8 +1,8 @@
 // `vfiotrace [options] -- CMD…` / `vfiotrace -p PID`: trace live and print.
 
-import { closeSync, openSync } from 'node:fs';
 import { Command } from 'commander';
 import { addOutputOptions, fail, filterVocabulary, openOutput, outputFlags, parseArgs, printOptions, type OutputFlags } from '../render/cliOptions.js';
+import { writableProblem } from '../render/output.js';
 import { Printer, printAll } from '../render/printer.js';
 import { EndReason, type EndRecord } from '../trace/events.js';
 import { startTrace, TraceError, type TraceOptions, type TraceResult, type TraceSession } from '../trace/native.js';
@@ -26,6 +26,8 @@ export interface LiveOutcome {
   code: number;
   /** ioctl events printed (after -e). */
   shown: number;
+  /** Whether tracing started (false: a usage or output error came first, and was printed). */
+  started: boolean;
 }
 
 /** vfiotrace's exit code for a live session: the command's status, 0 after a detach, 2 on a tracer error. */
@@ -47,14 +49,20 @@ export async function traceAndPrint(o: LiveOptions): Promise<LiveOutcome> {
     print = printOptions(o.output, filterVocabulary(), 'stderr');
   } catch (e) {
     fail((e as Error).message);
-    return { code: 2, shown: 0 };
+    return { code: 2, shown: 0, started: false };
+  }
+  // -w is refused before anything starts rather than after.
+  const unwritable = o.recordTo !== undefined ? writableProblem(o.recordTo) : null;
+  if (unwritable !== null) {
+    fail(unwritable);
+    return { code: 2, shown: 0, started: false };
   }
   let out;
   try {
     out = openOutput(o.output, 'stderr');
   } catch (e) {
     fail((e as Error).message);
-    return { code: 2, shown: 0 };
+    return { code: 2, shown: 0, started: false };
   }
   let session: TraceSession;
   try {
@@ -69,7 +77,7 @@ export async function traceAndPrint(o: LiveOptions): Promise<LiveOutcome> {
   } catch (e) {
     await out.close();
     fail(e instanceof TraceError ? e.message : `cannot start tracing: ${(e as Error).message}`);
-    return { code: 2, shown: 0 };
+    return { code: 2, shown: 0, started: false };
   }
 
   // strace's manners: detach from attached processes; end a spawned command
@@ -123,7 +131,7 @@ export async function traceAndPrint(o: LiveOptions): Promise<LiveOutcome> {
   if (end && end.dropped > 0) fail(`${end.dropped} events were lost`);
   // An output error is vfiotrace's failure, whatever became of the command.
   const code = error ? 2 : exitCode(end, result);
-  return { code, shown: printer?.shown ?? 0 };
+  return { code, shown: printer?.shown ?? 0, started: true };
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -172,15 +180,6 @@ or tracer errors. See docs/usage.md and docs/json-schema.md.`),
     return 2;
   }
   const { pids, payloadCap } = args;
-  if (typeof opts.write === 'string') {
-    // Fail before the command starts rather than after.
-    try {
-      closeSync(openSync(opts.write, 'w'));
-    } catch (e) {
-      fail(`cannot write ${opts.write}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-      return 2;
-    }
-  }
   const live: LiveOptions = {
     ...(command.length > 0 ? { command } : { pids }),
     follow: opts.followForks === true,
