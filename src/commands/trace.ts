@@ -105,9 +105,10 @@ export async function traceAndPrint(o: LiveOptions): Promise<LiveOutcome> {
   if (error) {
     // Capture stops: an attached process is detached, a spawned command
     // ended (never left running with its filter and no tracer). Closing the
-    // pipe keeps the tracer from blocking on it meanwhile.
-    session.detach();
+    // stream first keeps the tracer from blocking on it (or, under
+    // emulation, on a verdict that would never come) meanwhile.
     session.stream.destroy();
+    session.detach();
     fail(error.message);
   }
   let result: TraceResult | null = null;
