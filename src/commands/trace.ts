@@ -8,6 +8,7 @@ import { EndReason, type EndRecord } from '../trace/events.js';
 import { startTrace, TraceError, type TraceOptions, type TraceResult, type TraceSession } from '../trace/native.js';
 import { openPipeline, liveCaptureRules } from '../trace/pipeline.js';
 import { checkLiveArgs, collect, payloadCapOption } from './liveArgs.js';
+import { LiveSignals } from './liveSignals.js';
 
 export interface LiveOptions {
   command?: string[];
@@ -42,8 +43,18 @@ export function exitCode(end: EndRecord | null, result: TraceResult | null): num
   }
 }
 
-/** Runs a live trace and prints it; shared by `trace` and `demo`. Errors are printed; the code says how it went. */
+/** Runs a live trace and prints it; shared by `trace`, `emulate` and `demo`. Errors are printed; the code says how it went. */
 export async function traceAndPrint(o: LiveOptions): Promise<LiveOutcome> {
+  // First of all: a signal from here on ends the session properly (liveSignals.ts).
+  const signals = new LiveSignals();
+  try {
+    return await traceWith(o, signals);
+  } finally {
+    signals.dispose();
+  }
+}
+
+async function traceWith(o: LiveOptions, signals: LiveSignals): Promise<LiveOutcome> {
   let print;
   try {
     print = printOptions(o.output, filterVocabulary(), 'stderr');
@@ -80,15 +91,7 @@ export async function traceAndPrint(o: LiveOptions): Promise<LiveOutcome> {
     return { code: 2, shown: 0, started: false };
   }
 
-  // strace's manners: detach from attached processes; end a spawned command
-  // (the signal first, SIGKILL after a grace; a second signal: SIGKILL now).
-  let signalled = false;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    session.end(signalled ? 'SIGKILL' : sig);
-    signalled = true;
-  };
-  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  for (const s of sigs) process.on(s, onSignal);
+  signals.bind(session);
 
   let printer: Printer | null = null;
   let error: Error | null = null;
@@ -117,7 +120,6 @@ export async function traceAndPrint(o: LiveOptions): Promise<LiveOutcome> {
   } catch (e) {
     fail((e as Error).message);
   }
-  for (const s of sigs) process.off(s, onSignal);
   try {
     await out.close();
   } catch (e) {
