@@ -105,6 +105,12 @@ describe.skipIf(skip !== null)('a signal before the session runs', () => {
     // Every thread it let go is in the recording.
     const detached = s.lines.filter((l) => l.type === 'detached').map((l) => l.tid);
     expect(new Set(detached).size).toBe(3);
+    // The text says so: each thread attached, each let go (with [pid N] while several are traced).
+    const text = readFileSync(path.join(dir, `${name}.txt`), 'utf8');
+    expect(text.match(/^Process \d+ attached$/gm)).toHaveLength(3);
+    expect(text).toMatch(new RegExp(`^Process ${pid} attached$`, 'm'));
+    expect(text.match(/^\[pid \d+\] \+\+\+ detached \+\+\+$/gm)).toHaveLength(2);
+    expect(text).toMatch(/^\+\+\+ detached \+\+\+\n$/m);
   }
 
   it('-p: SIGINT as soon as the -w file exists (before attaching)', async () => {
