@@ -69,6 +69,32 @@ static void comm_of(pid_t pid, char *buf, size_t len)
 	fclose(f);
 }
 
+static int tid_cmp(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* THREAD records (creator 0: already running) for the threads of pid that
+ * were seized, in tid order: every thread later reported DETACHED has been
+ * introduced, and a reader can name each one as attached. */
+static void record_seized_threads(struct vft_session *s, pid_t pid)
+{
+	size_t n = 0;
+	pid_t *tids = calloc(s->tt.count ? s->tt.count : 1, sizeof(pid_t));
+	if (!tids)
+		return;
+	for (size_t i = 0; i < s->tt.cap && n < s->tt.count; i++) {
+		struct tracee *t = s->tt.slots[i];
+		if (t && t->pid == pid && t->tid != pid)
+			tids[n++] = t->tid;
+	}
+	qsort(tids, n, sizeof(pid_t), tid_cmp);
+	for (size_t i = 0; i < n; i++)
+		rec_process(&s->ob, PK_THREAD, pid, tids[i], 0, 0, NULL);
+	free(tids);
+}
+
 int attach_start(struct vft_session *s)
 {
 	for (uint32_t i = 0; i < s->cfg.npids; i++) {
@@ -86,6 +112,7 @@ int attach_start(struct vft_session *s)
 		char comm[64];
 		comm_of(pid, comm, sizeof(comm));
 		rec_process(&s->ob, PK_START, pid, pid, 0, 0, comm);
+		record_seized_threads(s, pid);
 	}
 	s->main_pid = s->pids[0];
 	return 0;

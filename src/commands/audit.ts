@@ -19,7 +19,9 @@ import { startTrace, TraceError, type TraceSession } from '../trace/native.js';
 import { recordingFileProblem } from '../trace/reader.js';
 import { liveCaptureRules, openPipeline, openRecordingPipeline, type Pipeline } from '../trace/pipeline.js';
 import { checkLiveArgs, collect, payloadCapOption } from './liveArgs.js';
+import { LiveSignals } from './liveSignals.js';
 import { type ColorWhen, colorWanted, RED, RESET, YELLOW } from '../render/color.js';
+import { writableProblem } from '../render/output.js';
 
 const PROGRESS_MIN_BYTES = 4 << 20;
 
@@ -113,6 +115,79 @@ async function renderLines(file: string, wanted: Set<number>): Promise<Map<numbe
   return lines;
 }
 
+interface LiveAudit {
+  events: number;
+  error: Error | null;
+  /** The recording the example lines are read back from. */
+  spool: string;
+  /** Holds the spool when no -w was given; removed by the caller. */
+  tempDir: string | null;
+}
+
+interface LiveTarget {
+  o: Opts;
+  command: string[] | null;
+  pids: number[];
+  payloadCap: number;
+  auditor: Auditor;
+  eeh: EehTimeline;
+  signals: LiveSignals;
+}
+
+/** Traces a command or processes into the auditor; null (error printed) when tracing could not start. */
+async function auditLive(t: LiveTarget): Promise<LiveAudit | null> {
+  let tempDir: string | null = null;
+  let spool: string;
+  if (t.o.write !== undefined) {
+    // Refused before the command starts rather than after.
+    const problem = writableProblem(t.o.write);
+    if (problem !== null) {
+      fail(problem);
+      return null;
+    }
+    spool = t.o.write;
+  } else {
+    tempDir = mkdtempSync(join(tmpdir(), 'vfiotrace-audit-'));
+    spool = join(tempDir, 'trace.vft');
+  }
+  let session: TraceSession;
+  try {
+    session = startTrace({
+      ...(t.command ? { command: t.command } : { pids: t.pids }),
+      follow: t.o.followForks === true,
+      payloadCap: t.payloadCap,
+      rules: liveCaptureRules(),
+    });
+  } catch (e) {
+    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+    fail(e instanceof TraceError ? e.message : `cannot start tracing: ${(e as Error).message}`);
+    return null;
+  }
+  // An attached process is detached; a spawned command is ended as `trace` ends it.
+  t.signals.bind(session);
+  let events = 0;
+  let error: Error | null = null;
+  try {
+    const p = await openPipeline(session.stream, { recordTo: spool, onDecodeError: (r, e) => fail(`cannot decode the record at byte ${r.offset}: ${e.message}`) });
+    t.auditor.markAttached(p.header.attachedPids);
+    ({ events, error } = await consume(p, t.auditor, null, t.eeh));
+  } catch (e) {
+    error = e instanceof Error ? e : new Error(String(e));
+  }
+  if (error) {
+    // Capture stops as in `trace`: attached processes detached, a spawned command ended.
+    session.stream.destroy();
+    session.detach();
+  }
+  try {
+    const result = await session.done;
+    if (result.error && !error) error = new Error(result.error);
+  } catch (e) {
+    error ??= e instanceof Error ? e : new Error(String(e));
+  }
+  return { events, error, spool, tempDir };
+}
+
 export async function run(argv: string[]): Promise<number> {
   const cmd = buildCommand();
   cmd.exitOverride().configureOutput({ outputError: (s, write) => write('vfiotrace audit: ' + s.replace(/^error: /, '')) });
@@ -180,43 +255,16 @@ export async function run(argv: string[]): Promise<number> {
     spool = file;
   } else {
     source = command ? command.join(' ') : `pid ${pids.join(',')}`;
-    if (o.write !== undefined) spool = o.write;
-    else {
-      tempDir = mkdtempSync(join(tmpdir(), 'vfiotrace-audit-'));
-      spool = join(tempDir, 'trace.vft');
-    }
-    let session: TraceSession;
+    // Before anything is created, as `trace` does (liveSignals.ts).
+    const signals = new LiveSignals();
+    let live: LiveAudit | null;
     try {
-      session = startTrace({
-        ...(command ? { command } : { pids }),
-        follow: o.followForks === true,
-        payloadCap,
-        rules: liveCaptureRules(),
-      });
-    } catch (e) {
-      if (tempDir) rmSync(tempDir, { recursive: true, force: true });
-      fail(e instanceof TraceError ? e.message : `cannot start tracing: ${(e as Error).message}`);
-      return 2;
+      live = await auditLive({ o, command, pids, payloadCap, auditor, eeh, signals });
+    } finally {
+      signals.dispose();
     }
-    const attach = pids.length > 0;
-    const onSignal = (sig: NodeJS.Signals): void => (attach ? session.detach() : session.signal(sig));
-    const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-    for (const s of sigs) process.on(s, onSignal);
-    try {
-      const p = await openPipeline(session.stream, { recordTo: spool, onDecodeError: (r, e) => fail(`cannot decode the record at byte ${r.offset}: ${e.message}`) });
-      auditor.markAttached(p.header.attachedPids);
-      ({ events, error } = await consume(p, auditor, null, eeh));
-    } catch (e) {
-      error = e instanceof Error ? e : new Error(String(e));
-    }
-    if (error) session.stream.resume();
-    try {
-      const result = await session.done;
-      if (result.error && !error) error = new Error(result.error);
-    } catch (e) {
-      error ??= e instanceof Error ? e : new Error(String(e));
-    }
-    for (const s of sigs) process.off(s, onSignal);
+    if (live === null) return 2;
+    ({ events, error, spool, tempDir } = live);
   }
 
   const findings = auditor.finish();

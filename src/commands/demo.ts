@@ -61,7 +61,7 @@ export async function run(argv: string[]): Promise<number> {
     const why = emulationUnavailable();
     if (why === null) {
       const r = await runDemoEmulated(client, device, flags, recordTo);
-      noteStream(flags).write(r.note);
+      if (r.started) noteStream(flags).write(r.note);
       return r.code;
     }
     process.stderr.write(`vfiotrace demo: no emulation here (${why}); showing the plain sandbox instead\n`);
@@ -81,7 +81,8 @@ export async function run(argv: string[]): Promise<number> {
   });
   const note = `${outcome.shown} VFIO ioctl${outcome.shown === 1 ? '' : 's'} traced ` +
     '(no VFIO hardware here, so the kernel answers ENOTTY); run `vfiotrace --help` for more\n';
-  noteStream(flags).write(note);
+  // Nothing was traced when an option was refused: no note under the error.
+  if (outcome.started) noteStream(flags).write(note);
   return outcome.code;
 }
 

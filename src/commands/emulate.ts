@@ -36,7 +36,7 @@ export async function runEmulated(r: EmulatedRun): Promise<LiveOutcome> {
   const why = emulationUnavailable();
   if (why) {
     fail(why);
-    return { code: 2, shown: 0 };
+    return { code: 2, shown: 0, started: false };
   }
   return traceAndPrint({
     command: r.command,
@@ -52,9 +52,7 @@ export async function runEmulated(r: EmulatedRun): Promise<LiveOutcome> {
 /** The PE freezes on the first ENABLE and stays frozen until the client's reset sequence. */
 export const DEMO_EEH_SCRIPT = 'after 1 ENABLE: state STOPPED until RESET_HOT,RESET_DEACTIVATE,CONFIGURE';
 
-export interface DemoOutcome {
-  code: number;
-  shown: number;
+export interface DemoOutcome extends LiveOutcome {
   /** The closing line for the user. */
   note: string;
 }

@@ -1,13 +1,14 @@
 // `vfiotrace [options] -- CMD…` / `vfiotrace -p PID`: trace live and print.
 
-import { closeSync, openSync } from 'node:fs';
 import { Command } from 'commander';
 import { addOutputOptions, fail, filterVocabulary, openOutput, outputFlags, parseArgs, printOptions, type OutputFlags } from '../render/cliOptions.js';
+import { writableProblem } from '../render/output.js';
 import { Printer, printAll } from '../render/printer.js';
 import { EndReason, type EndRecord } from '../trace/events.js';
 import { startTrace, TraceError, type TraceOptions, type TraceResult, type TraceSession } from '../trace/native.js';
 import { openPipeline, liveCaptureRules } from '../trace/pipeline.js';
 import { checkLiveArgs, collect, payloadCapOption } from './liveArgs.js';
+import { LiveSignals } from './liveSignals.js';
 
 export interface LiveOptions {
   command?: string[];
@@ -26,6 +27,8 @@ export interface LiveOutcome {
   code: number;
   /** ioctl events printed (after -e). */
   shown: number;
+  /** Whether tracing started (false: a usage or output error came first, and was printed). */
+  started: boolean;
 }
 
 /** vfiotrace's exit code for a live session: the command's status, 0 after a detach, 2 on a tracer error. */
@@ -40,21 +43,37 @@ export function exitCode(end: EndRecord | null, result: TraceResult | null): num
   }
 }
 
-/** Runs a live trace and prints it; shared by `trace` and `demo`. Errors are printed; the code says how it went. */
+/** Runs a live trace and prints it; shared by `trace`, `emulate` and `demo`. Errors are printed; the code says how it went. */
 export async function traceAndPrint(o: LiveOptions): Promise<LiveOutcome> {
+  // First of all: a signal from here on ends the session properly (liveSignals.ts).
+  const signals = new LiveSignals();
+  try {
+    return await traceWith(o, signals);
+  } finally {
+    signals.dispose();
+  }
+}
+
+async function traceWith(o: LiveOptions, signals: LiveSignals): Promise<LiveOutcome> {
   let print;
   try {
     print = printOptions(o.output, filterVocabulary(), 'stderr');
   } catch (e) {
     fail((e as Error).message);
-    return { code: 2, shown: 0 };
+    return { code: 2, shown: 0, started: false };
+  }
+  // -w is refused before anything starts rather than after.
+  const unwritable = o.recordTo !== undefined ? writableProblem(o.recordTo) : null;
+  if (unwritable !== null) {
+    fail(unwritable);
+    return { code: 2, shown: 0, started: false };
   }
   let out;
   try {
     out = openOutput(o.output, 'stderr');
   } catch (e) {
     fail((e as Error).message);
-    return { code: 2, shown: 0 };
+    return { code: 2, shown: 0, started: false };
   }
   let session: TraceSession;
   try {
@@ -69,18 +88,10 @@ export async function traceAndPrint(o: LiveOptions): Promise<LiveOutcome> {
   } catch (e) {
     await out.close();
     fail(e instanceof TraceError ? e.message : `cannot start tracing: ${(e as Error).message}`);
-    return { code: 2, shown: 0 };
+    return { code: 2, shown: 0, started: false };
   }
 
-  // strace's manners: detach from attached processes; end a spawned command
-  // (the signal first, SIGKILL after a grace; a second signal: SIGKILL now).
-  let signalled = false;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    session.end(signalled ? 'SIGKILL' : sig);
-    signalled = true;
-  };
-  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  for (const s of sigs) process.on(s, onSignal);
+  signals.bind(session);
 
   let printer: Printer | null = null;
   let error: Error | null = null;
@@ -97,9 +108,10 @@ export async function traceAndPrint(o: LiveOptions): Promise<LiveOutcome> {
   if (error) {
     // Capture stops: an attached process is detached, a spawned command
     // ended (never left running with its filter and no tracer). Closing the
-    // pipe keeps the tracer from blocking on it meanwhile.
-    session.detach();
+    // stream first keeps the tracer from blocking on it (or, under
+    // emulation, on a verdict that would never come) meanwhile.
     session.stream.destroy();
+    session.detach();
     fail(error.message);
   }
   let result: TraceResult | null = null;
@@ -108,7 +120,6 @@ export async function traceAndPrint(o: LiveOptions): Promise<LiveOutcome> {
   } catch (e) {
     fail((e as Error).message);
   }
-  for (const s of sigs) process.off(s, onSignal);
   try {
     await out.close();
   } catch (e) {
@@ -123,7 +134,7 @@ export async function traceAndPrint(o: LiveOptions): Promise<LiveOutcome> {
   if (end && end.dropped > 0) fail(`${end.dropped} events were lost`);
   // An output error is vfiotrace's failure, whatever became of the command.
   const code = error ? 2 : exitCode(end, result);
-  return { code, shown: printer?.shown ?? 0 };
+  return { code, shown: printer?.shown ?? 0, started: true };
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -172,15 +183,6 @@ or tracer errors. See docs/usage.md and docs/json-schema.md.`),
     return 2;
   }
   const { pids, payloadCap } = args;
-  if (typeof opts.write === 'string') {
-    // Fail before the command starts rather than after.
-    try {
-      closeSync(openSync(opts.write, 'w'));
-    } catch (e) {
-      fail(`cannot write ${opts.write}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-      return 2;
-    }
-  }
   const live: LiveOptions = {
     ...(command.length > 0 ? { command } : { pids }),
     follow: opts.followForks === true,

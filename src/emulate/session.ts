@@ -72,6 +72,12 @@ export function startEmulatedTrace(opts: TraceOptions, setup: EmulationSetup): E
     const k = kernel;
     const [rfd, wfd] = fds;
     let open = true;
+    let wfdOpen = true;
+    const closeVerdicts = (): void => {
+      open = false;
+      if (wfdOpen) closeSync(wfd);
+      wfdOpen = false;
+    };
     const tap = new PendingTap((rec) => {
       const call = callFromRecord(rec);
       let v: Verdict;
@@ -92,11 +98,19 @@ export function startEmulatedTrace(opts: TraceOptions, setup: EmulationSetup): E
       }
     }, (pid, parent) => {
       if (parent !== 0) k.fork(parent, pid);
+    }, () => {
+      // The reader stopped reading (an output error destroys the stream):
+      // no verdict would come, so the engine is told at once (EOF on the
+      // verdict pipe; the real kernel answers while the command is ended),
+      // and the rest of the engine's stream drains.
+      if (session.stream.readableEnded) return;
+      closeVerdicts();
+      session.stream.unpipe(tap);
+      session.stream.resume();
     });
     session.stream.pipe(tap);
     const done = session.done.finally(() => {
-      open = false;
-      closeSync(wfd);
+      closeVerdicts();
       closeSync(rfd);
       cleanup();
     });

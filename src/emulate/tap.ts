@@ -21,8 +21,15 @@ export class PendingTap extends Transform {
     private readonly onPending: (r: IoctlRecord) => void,
     /** PROCESS START records: (child pid, parent pid). */
     private readonly onStart: (pid: number, parent: number) => void = () => undefined,
+    /** Called at once when the tap is destroyed (its reader stopped reading). */
+    private readonly onDestroy: () => void = () => undefined,
   ) {
     super();
+  }
+
+  override _destroy(err: Error | null, done: (error?: Error | null) => void): void {
+    this.onDestroy();
+    done(err);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {

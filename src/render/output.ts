@@ -10,6 +10,26 @@ const CHUNK = 1 << 16;
 const SCRATCH_BYTES = 1 << 19;
 let scratch: Buffer | undefined;
 
+/** "cannot write PATH: No such file or directory" from a failed open. */
+export function cannotWrite(path: string, e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return `cannot write ${path}: ${(code !== undefined ? errnoMessage(code) : undefined) ?? code ?? String(e)}`;
+}
+
+/**
+ * Creates (or truncates) `path` as an output file will be, so a file that
+ * cannot be written is refused before anything starts. Returns the one-line
+ * reason, or null.
+ */
+export function writableProblem(path: string): string | null {
+  try {
+    closeSync(openSync(path, 'w'));
+    return null;
+  } catch (e) {
+    return cannotWrite(path, e);
+  }
+}
+
 export class Output {
   private buf = '';
   private broken = false;
@@ -30,8 +50,7 @@ export class Output {
     try {
       return new Output(openSync(path, 'w'), null, name);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new Error(`cannot write ${path}: ${(code !== undefined ? errnoMessage(code) : undefined) ?? code ?? String(e)}`);
+      throw new Error(cannotWrite(path, e));
     }
   }
 

@@ -190,7 +190,7 @@ export class PerfettoWriter {
       case ProcessEventKind.Killed: name = `killed by ${signalName(r.value)}${r.other === 1 ? ' (core dumped)' : ''}`; break;
       case ProcessEventKind.Detached: name = 'detached'; break;
       case ProcessEventKind.Signal: name = signalName(r.value); scope = 't'; break;
-      case ProcessEventKind.Thread: name = `thread start (created by ${r.other})`; scope = 't'; break;
+      case ProcessEventKind.Thread: name = r.other === 0 ? 'thread attached' : `thread start (created by ${r.other})`; scope = 't'; break;
       default: name = `process event ${r.kind}`;
     }
     this.emit(`{"ph":"i","s":"${scope}","name":${q(name)},"cat":"process","pid":${ev.pid},"tid":${ev.tid},"ts":${micros(ev.ts)}}`);

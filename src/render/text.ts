@@ -67,6 +67,8 @@ export class TextRenderer {
    */
   private readonly shownPids = new Set<number>();
   private mainSeen = false;
+  /** The processes given to -p (the recording header's list). */
+  private readonly attached: ReadonlySet<number>;
   // Wall clock of the recording start, split so per-event math stays in doubles.
   private readonly baseSec: number;
   private readonly baseNs: number;
@@ -77,6 +79,7 @@ export class TextRenderer {
   constructor(header: RecordingHeader | null, opts: Partial<TextOptions> = {}) {
     this.opts = { ...DEFAULT_TEXT_OPTIONS, ...opts };
     this.arch = header?.arch ?? 'x86_64';
+    this.attached = new Set(header?.attachedPids ?? []);
     this.minFinding = SEVERITY_RANK[this.opts.findings];
     const rt = header?.startRealtimeNs ?? 0n;
     this.baseSec = Number(rt / 1_000_000_000n);
@@ -182,6 +185,10 @@ export class TextRenderer {
     switch (r.kind) {
       case ProcessEventKind.Start:
       case ProcessEventKind.Thread:
+        this.live.add(ev.tid);
+        // -p: each thread as it is attached (parent/creator 0), as strace
+        // says it; a message, so no [pid N] or time before it.
+        return r.other === 0 && this.attached.has(ev.pid) ? 'Process ' + ev.tid + ' attached\n' : '';
       case ProcessEventKind.Exec:
         this.live.add(ev.tid);
         return '';

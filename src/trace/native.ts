@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { attachFacts, attachHint } from './attachHint.js';
 import type { CaptureRule } from './captureRule.js';
 import { EndReason, MAX_PAYLOAD_CAP } from './events.js';
 import { packageVersion } from '../version.js';
@@ -255,6 +256,12 @@ function parentOf(pid: number): number | null {
   }
 }
 
+/** EPERM from attaching says one thing for several causes: add the likeliest (attachHint.ts). */
+function withAttachHint(msg: string): string {
+  const m = /^cannot attach to (\d+): Operation not permitted$/.exec(msg);
+  return m ? `${msg}; ${attachHint(attachFacts(Number(m[1])))}` : msg;
+}
+
 function classify(msg: string): TraceErrorCode {
   if (/not permitted|permission denied/i.test(msg)) return 'EPERM';
   if (/no such process/i.test(msg)) return 'ESRCH';
@@ -308,7 +315,7 @@ export function startTrace(options: TraceOptions): TraceSession {
   const handle = lib.start(cfg, err, err.length);
   if (!handle) {
     const msg = err.subarray(0, Math.max(0, err.indexOf(0))).toString('utf8') || 'tracer failed to start';
-    throw new TraceError(msg, classify(msg));
+    throw new TraceError(withAttachHint(msg), classify(msg));
   }
   const fd = lib.readFd(handle);
   const pid = lib.mainPid(handle);

@@ -2,7 +2,7 @@
 // tests that send it real signals or watch how it exits.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { builtCliUnavailable } from './builtCli.js';
@@ -57,4 +57,26 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Live processes whose stdout is `file` (a command started through toFile, whatever it reached). */
+export function writersOf(file: string): number[] {
+  const pids: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      if (readlinkSync(`/proc/${e}/fd/1`) === file && alive(Number(e))) pids.push(Number(e));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids;
+}
+
+/** The exit code, or null when `ms` pass first (a hang fails the test instead of timing it out). */
+export async function exitWithin(p: CliProcess, what: string, ms = 30_000): Promise<number> {
+  let code: number | null = null;
+  void p.exited.then((c) => (code = c));
+  await until(() => code !== null, what, ms);
+  return code!;
 }

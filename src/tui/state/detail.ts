@@ -33,7 +33,7 @@ function processFields(r: ProcessRecord): string {
     case ProcessEventKind.Killed: return `killed by ${signalName(r.value)}${r.other === 1 ? ' (core dumped)' : ''}`;
     case ProcessEventKind.Detached: return 'no longer traced';
     case ProcessEventKind.Signal: return `signal ${signalName(r.value)}`;
-    case ProcessEventKind.Thread: return `created by ${r.other}`;
+    case ProcessEventKind.Thread: return r.other === 0 ? 'already running when attached' : `created by ${r.other}`;
     default: return `kind ${String(r.kind)}, value ${r.value}, other ${r.other}${r.text ? `, ${r.text}` : ''}`;
   }
 }

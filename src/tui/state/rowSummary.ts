@@ -152,7 +152,7 @@ function processText(kind: ProcessEventKind, value: number, other: number, text:
     case ProcessEventKind.Killed: return `+++ killed by ${signalName(value)}${other ? ' (core dumped)' : ''} +++`;
     case ProcessEventKind.Detached: return '+++ detached +++';
     case ProcessEventKind.Signal: return `--- ${signalName(value)} ---`;
-    case ProcessEventKind.Thread: return `+++ new thread (from ${other}) +++`;
+    case ProcessEventKind.Thread: return other === 0 ? '+++ thread attached +++' : `+++ new thread (from ${other}) +++`;
     default: return `+++ process event ${String(kind)} +++`;
   }
 }
