@@ -67,7 +67,7 @@ export class Tmux {
   }
 
   /** Polls the screen until `pred` holds (or throws with the last screen). */
-  async waitFor(pred: (screen: string) => boolean, what: string, timeoutMs = 15000, escapes = false): Promise<string> {
+  async waitFor(pred: (screen: string) => boolean, what: string, timeoutMs = 60_000, escapes = false): Promise<string> {
     const until = Date.now() + timeoutMs;
     let last = '';
     while (Date.now() < until) {
