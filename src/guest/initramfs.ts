@@ -9,8 +9,10 @@ import { newcArchive, type CpioEntry } from './cpio.js';
 
 /** Lines the guest prints for the host (each starts with GUEST_MARK). */
 export const GUEST_MARK = 'vfiotrace-guest:';
-export const GUEST_READY = `${GUEST_MARK} ready`;
-export const GUEST_DONE = `${GUEST_MARK} done`;
+const READY = 'ready';
+const DONE = 'done';
+export const GUEST_READY = `${GUEST_MARK} ${READY}`;
+export const GUEST_DONE = `${GUEST_MARK} ${DONE}`;
 /** What the host sends once the PE is frozen. */
 export const HOST_GO = 'read-config';
 
@@ -28,23 +30,32 @@ const VERDICT_WAIT_S = 240;
 
 export function initScript(): string {
   const verdicts = EEH_VERDICTS.map((v) => `-e '${v}'`).join(' ');
+  // The kernel and this script share the console: a printk landing in the
+  // middle of one of our lines would cut it in two (the EEH core prints dozens
+  // of lines while the detecting read is still in flight). So each of our
+  // lines goes out with the console loglevel down for the one write, and the
+  // config bytes, read while the PE is frozen, are printed once the EEH core
+  // has reached its verdict and gone quiet. dmesg keeps every kernel line.
   return `#!/bin/sh
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
+level=$(cut -f1 /proc/sys/kernel/printk)
+say() { echo 1 > /proc/sys/kernel/printk; echo "${GUEST_MARK} $*"; echo "$level" > /proc/sys/kernel/printk; }
 dev=
 for d in /sys/bus/pci/devices/*; do [ -e "$d/config" ] && dev=$d && break; done
-if [ -z "$dev" ]; then echo "${GUEST_MARK} no PCI function found"; poweroff -f; fi
-echo "${GUEST_READY} $(basename $dev) $(cat $dev/vendor):$(cat $dev/device)"
+if [ -z "$dev" ]; then say "no PCI function found"; poweroff -f; fi
+say "${READY} $(basename $dev) $(cat $dev/vendor):$(cat $dev/device)"
 while read -r word; do [ "$word" = "${HOST_GO}" ] && break; done
-echo "${GUEST_MARK} reading $(basename $dev)/config"
-echo "${GUEST_MARK} config: $(head -c 16 $dev/config | hexdump -v -e '16/1 "%02x " ')"
+say "reading $(basename $dev)/config"
+config=$(head -c 16 $dev/config | hexdump -v -e '16/1 "%02x "')
 i=0
 while [ $i -lt ${VERDICT_WAIT_S} ] && ! dmesg | grep -q ${verdicts}; do sleep 1; i=$((i+1)); done
 sleep 2
-echo "${GUEST_DONE}"
+say "config: $config"
+say ${DONE}
 poweroff -f
 `;
 }

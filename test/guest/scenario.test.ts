@@ -77,7 +77,7 @@ describe.skipIf(notRoot)('vfiotrace demo --guest', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(guest.some((l) => l.includes('EEH: Capable adapter found: recovery enabled'))).toBe(true);
     // The ordinary read saw the frozen PE: all-ones.
-    expect(guest.find((l) => l.startsWith('vfiotrace-guest: config:'))).toMatch(/config: ff ff ff ff /);
+    expect(guest.find((l) => l.startsWith('vfiotrace-guest: config:')), r.stdout).toMatch(/config: ff ff ff ff /);
     expect(guest.some((l) => /EEH: Frozen PHB#\d+-PE#\d+ detected/.test(l))).toBe(true);
     expect(guest.some((l) => /eeh_dev_check_failure/.test(l))).toBe(true);
     expect(guest.some((l) => l.includes('EEH: Recovery successful'))).toBe(true);
