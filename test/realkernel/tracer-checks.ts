@@ -158,8 +158,9 @@ export function checkForksNoFollow(events: TraceEvent[], ctx: CheckContext): str
 }
 
 /** attach: only the calls between the attach and the detach, 3 by the main
- * thread and 4 by the thread that existed before the attach, on fds opened
- * before it; both threads detached, nothing exited. */
+ * thread and 4 by the thread that existed before the attach (a THREAD record
+ * with creator 0 introduces it), on fds opened before it; both threads
+ * detached, nothing exited. */
 export function checkAttach(events: TraceEvent[], ctx: CheckContext): string[] {
   const lanes = lanesOf(events);
   const [main, worker] = lanes;
@@ -180,7 +181,10 @@ export function checkAttach(events: TraceEvent[], ctx: CheckContext): string[] {
   const start = main!.events[0]!;
   if (start.type !== 'start' || start['parent'] !== 0 || start['comm'] !== 'attach') out.push(`main: first event ${JSON.stringify(start)}, want an attach start (parent 0, comm attach)`);
   if (processEvents(main!).join() !== 'start,detached') out.push(`main: events ${processEvents(main!).join()}, want start,detached`);
-  if (processEvents(worker!).join() !== 'detached') out.push(`thread: events ${processEvents(worker!).join()}, want detached`);
+  // the thread already ran at the attach: introduced with creator 0
+  const introduced = worker!.events[0]!;
+  if (introduced.type !== 'thread' || introduced['creator'] !== 0) out.push(`thread: first event ${JSON.stringify(introduced)}, want a thread event with creator 0`);
+  if (processEvents(worker!).join() !== 'thread,detached') out.push(`thread: events ${processEvents(worker!).join()}, want thread,detached`);
   const end = events.find((e) => e.type === 'end');
   if (end?.['reason'] !== 'detached' || end['status'] !== 0 || end['events'] !== 7) out.push(`end ${JSON.stringify(end)}, want detached, status 0, 7 events`);
   return out;
