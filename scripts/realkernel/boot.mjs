@@ -17,7 +17,19 @@ export const DEVICES = [
   { name: 'e1000e', ids: '8086:10d3', qemu: ['-device', 'pcie-root-port,id=rp0,chassis=1', '-device', 'e1000e,bus=rp0'] },
 ];
 
-export const CLIENTS = ['setup', 'argsz', 'indexes', 'dma', 'reset'];
+/**
+ * The corpus: each entry is recorded once per device as `NAME.DEVICE`.
+ * `client` is the program (native/build/realkernel/CLIENT), `record` how
+ * vfiotrace-record traces it: `spawn` (`-o F -- CLIENT ADDR`), `follow`
+ * (the same with `-f`) or `attach` (the client is started alone, and
+ * `-p PID` attaches once it says it is ready; init.sh, docs/realkernel.md).
+ */
+export const CORPUS = [
+  ...['setup', 'argsz', 'indexes', 'dma', 'reset', 'threads'].map((name) => ({ name, client: name, record: 'spawn' })),
+  { name: 'forks', client: 'forks', record: 'follow' },
+  { name: 'forks-nofollow', client: 'forks', record: 'spawn' },
+  { name: 'attach', client: 'attach', record: 'attach' },
+];
 export const CLIENT_DIR = path.join(ROOT, 'native', 'build', 'realkernel');
 export const RECORDER = path.join(ROOT, 'native', 'build', 'vfiotrace-record');
 
@@ -33,8 +45,9 @@ function cpio(busybox, stage, out) {
 }
 
 /** Builds the initramfs for a prepared kernel (see fetch.mjs). */
-export function buildInitramfs(kernel, work, clients = CLIENTS) {
+export function buildInitramfs(kernel, work, corpus = CORPUS) {
   mustExist(RECORDER, 'run `npm install` (or `make -C native recorder`)');
+  const clients = [...new Set(corpus.map((e) => e.client))];
   for (const c of clients) mustExist(path.join(CLIENT_DIR, c), 'run `make -C test/realkernel/clients`');
   const stage = path.join(work, 'stage');
   for (const d of ['bin', 'proc', 'sys', 'dev', 'tmp', 'clients', 'lib/modules']) mkdirSync(path.join(stage, d), { recursive: true });
@@ -45,7 +58,7 @@ export function buildInitramfs(kernel, work, clients = CLIENTS) {
   for (const m of kernel.modules) copyFileSync(path.join(kernel.dir, 'modules', `${m}.ko`), path.join(stage, 'lib', 'modules', `${m}.ko`));
   for (const f of ['bin/busybox', 'bin/vfiotrace-record', 'init', ...clients.map((c) => `clients/${c}`)]) chmodSync(path.join(stage, f), 0o755);
   writeFileSync(path.join(stage, 'modules.order'), kernel.modules.join('\n') + '\n');
-  writeFileSync(path.join(stage, 'clients.list'), clients.join('\n') + '\n');
+  writeFileSync(path.join(stage, 'corpus'), corpus.map((e) => `${e.name} ${e.client} ${e.record}`).join('\n') + '\n');
   writeFileSync(path.join(stage, 'devices'), DEVICES.map((d) => `${d.name}:${d.ids}`).join('\n') + '\n');
   const out = path.join(work, 'initramfs.cpio.gz');
   cpio(kernel.busybox, stage, out);
@@ -58,15 +71,19 @@ export function qemuArgs(kernel, initrd, consoleLog, dataLog) {
     '-device', 'intel-iommu,intremap=on',
     ...DEVICES.flatMap((d) => d.qemu),
     '-kernel', kernel.vmlinuz, '-initrd', initrd,
-    '-append', 'console=ttyS0 intel_iommu=on iommu=pt panic=-1',
+    // no_timer_check: the boot-time IO-APIC timer test counts ticks over a
+    // delay loop, which a loaded TCG host can starve; with interrupt
+    // remapping the kernel then panics ("timer doesn't work through
+    // Interrupt-remapped IO-APIC", about one boot in 20 on a busy machine).
+    '-append', 'console=ttyS0 intel_iommu=on iommu=pt panic=-1 no_timer_check',
     '-display', 'none', '-nodefaults', '-no-reboot',
     '-serial', `file:${consoleLog}`, '-serial', `file:${dataLog}`,
   ];
 }
 
-/** Parses the data port: devices, per-item base64 blocks, exit codes, times. */
+/** Parses the data port: devices, per-item base64 blocks, exit codes, times (guest uptime; per item, seconds spent recording it). */
 export function parseData(text) {
-  const res = { release: null, devices: [], items: {}, status: {}, errors: [], times: {}, done: false };
+  const res = { release: null, devices: [], items: {}, status: {}, errors: [], times: {}, itemTimes: {}, done: false };
   let cur = null;
   let buf = [];
   for (const raw of text.split('\n')) {
@@ -85,6 +102,7 @@ export function parseData(text) {
     else if (tag === 'RK-CORPUS-START') res.times.corpusStart = Number(rest[0]);
     else if (tag === 'RK-CORPUS-END') res.times.corpusEnd = Number(rest[0]);
     else if (tag === 'RK-RESULT') res.status[rest[0]] = Number(rest[1]);
+    else if (tag === 'RK-TIME') res.itemTimes[rest[0]] = Number(rest[2]) - Number(rest[1]);
     else if (tag === 'RK-BEGIN') cur = rest[0];
     else if (tag === 'RK-ERROR') res.errors.push(rest.join(' '));
     else if (tag === 'RK-DONE') res.done = true;
@@ -93,12 +111,12 @@ export function parseData(text) {
 }
 
 /** Boots the guest and waits for it to power off (or `timeoutMs`). */
-export async function bootGuest(kernel, { timeoutMs = 600_000, clients = CLIENTS, keep = false } = {}) {
+export async function bootGuest(kernel, { timeoutMs = 600_000, corpus = CORPUS, keep = false } = {}) {
   const qemu = process.env.QEMU_SYSTEM_X86_64 ?? 'qemu-system-x86_64';
   if (spawnSync(qemu, ['--version']).error) throw new Error(`${qemu} not found: install qemu-system-x86 (apt-get install qemu-system-x86)`);
   const work = mkdtempSync(path.join(tmpdir(), 'vfiotrace-realkernel-'));
   try {
-    const initrd = buildInitramfs(kernel, work, clients);
+    const initrd = buildInitramfs(kernel, work, corpus);
     const consoleLog = path.join(work, 'console.log');
     const dataLog = path.join(work, 'data.log');
     const t0 = performance.now();

@@ -1,6 +1,6 @@
 #!/bin/busybox sh
 # /init of the real-kernel guest: load the VFIO modules, bind the test
-# devices to vfio-pci, run every corpus client under vfiotrace-record and
+# devices to vfio-pci, record every corpus entry with vfiotrace-record and
 # send the results to the host over the second serial port (/dev/ttyS1) as
 # base64 between markers. The kernel console stays on ttyS0.
 /bin/busybox --install -s /bin
@@ -38,18 +38,61 @@ for spec in $(cat /devices); do
   echo "$name $addr" >> /tmp/targets
 done
 
-say "RK-CORPUS-START $(cut -d' ' -f1 /proc/uptime)"
-while read name addr; do
-  for client in $(cat /clients.list); do
-    f=/tmp/$client.$name
-    /bin/vfiotrace-record -o $f.vft -- /clients/$client $addr > $f.out 2> $f.err
-    say "RK-RESULT $client.$name $?"
-    for ext in vft out err; do
-      say "RK-BEGIN $client.$name.$ext"
-      base64 $f.$ext > $out
-      say "RK-END $client.$name.$ext"
-    done
+# Polls a shell condition every 0.1 s for up to 60 s.
+until_true() {
+  i=0
+  until eval "$1"; do
+    [ $i -ge 600 ] && return 1
+    sleep 0.1; i=$((i+1))
   done
+}
+
+# record_attached CLIENT ADDR FILE ITEM: start the client alone, attach with -p once
+# it says "ready", release it through its FIFO, and once it says "done" make
+# the recorder detach (SIGINT) before releasing it again. Reports the
+# recorder's exit status as ITEM and the client's as ITEM.client.
+record_attached() {
+  /clients/$1 $2 < /dev/null > $3.out 2> $3.err &
+  cpid=$!
+  until_true "grep -q '^ready' $3.out" || fail "$4: the client never said ready"
+  /bin/vfiotrace-record -p $cpid -o $3.vft < /dev/null 2> $3.rec &
+  rpid=$!
+  # The recorder writes the START record (text: the client's comm) only
+  # after it has seized and stopped every thread: from then on no call of
+  # the client can escape the recording.
+  until_true "grep -q $1 $3.vft 2>/dev/null" || fail "$4: the recorder never attached"
+  echo go > /tmp/rk-attach-go
+  until_true "grep -q '^done' $3.out" || fail "$4: the client never said done"
+  kill -INT $rpid
+  wait $rpid
+  say "RK-RESULT $4 $?"
+  echo end > /tmp/rk-attach-end
+  wait $cpid
+  say "RK-RESULT $4.client $?"
+  cat $3.rec >> $3.err
+}
+
+say "RK-CORPUS-START $(cut -d' ' -f1 /proc/uptime)"
+# /corpus: one "NAME CLIENT HOW" line per entry (boot.mjs CORPUS)
+while read name addr; do
+  while read entry client how; do
+    f=/tmp/$entry.$name
+    t0=$(cut -d' ' -f1 /proc/uptime)
+    case $how in
+      spawn) /bin/vfiotrace-record -o $f.vft -- /clients/$client $addr < /dev/null > $f.out 2> $f.err
+        say "RK-RESULT $entry.$name $?" ;;
+      follow) /bin/vfiotrace-record -f -o $f.vft -- /clients/$client $addr < /dev/null > $f.out 2> $f.err
+        say "RK-RESULT $entry.$name $?" ;;
+      attach) record_attached $client $addr $f $entry.$name ;;
+      *) fail "corpus entry $entry: unknown way to record: $how" ;;
+    esac
+    say "RK-TIME $entry.$name $t0 $(cut -d' ' -f1 /proc/uptime)"
+    for ext in vft out err; do
+      say "RK-BEGIN $entry.$name.$ext"
+      base64 $f.$ext > $out
+      say "RK-END $entry.$name.$ext"
+    done
+  done < /corpus
 done < /tmp/targets
 say "RK-CORPUS-END $(cut -d' ' -f1 /proc/uptime)"
 say "RK-DONE"

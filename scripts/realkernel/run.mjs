@@ -7,7 +7,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { bootGuest, CLIENTS, ROOT } from './boot.mjs';
+import { bootGuest, CORPUS, ROOT } from './boot.mjs';
 import { prepareKernel, SERIES } from './fetch.mjs';
 
 export const GOLDEN_DIR = path.join(ROOT, 'test', 'realkernel', 'golden');
@@ -15,7 +15,7 @@ export const GOLDEN_DIR = path.join(ROOT, 'test', 'realkernel', 'golden');
 /** Writes one guest run as a corpus directory (what the goldens look like). */
 export function writeCorpus(run, dir) {
   mkdirSync(dir, { recursive: true });
-  const manifest = { release: run.release, devices: run.devices, clients: CLIENTS, status: run.status };
+  const manifest = { release: run.release, devices: run.devices, clients: CORPUS, status: run.status };
   writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   for (const [name, bytes] of Object.entries(run.items)) {
     if (name.endsWith('.err')) continue;
@@ -46,8 +46,13 @@ async function main() {
     process.stdout.write(
       `${kernel.release}: wall ${(run.wallMs / 1000).toFixed(1)} s; guest up to /init ${t.hello.toFixed(2)} s, ` +
         `modules+binding ${(t.corpusStart - t.hello).toFixed(2)} s, corpus ${(t.corpusEnd - t.corpusStart).toFixed(2)} s ` +
-        `(${Object.keys(run.status).length} runs, exit codes ${[...new Set(Object.values(run.status))].join(',')})\n`,
+        `(${Object.keys(run.status).filter((k) => !k.endsWith('.client')).length} recordings, exit codes ${[...new Set(Object.values(run.status))].join(',')})\n`,
     );
+    const perEntry = CORPUS.map((e) => {
+      const s = run.devices.reduce((sum, d) => sum + (run.itemTimes[`${e.name}.${d.name}`] ?? 0), 0);
+      return `${e.name} ${s.toFixed(2)}`;
+    });
+    process.stdout.write(`  recording each entry on all devices, s: ${perEntry.join(', ')}\n`);
     if (o.out) writeCorpus(run, path.join(o.out, series));
   }
 }

@@ -2,12 +2,14 @@
 // `vfiotrace emulate` at the golden's address and group, decodes both
 // recordings to JSON lines and compares them call by call — the request,
 // the return value, the errno, what the caller passed and every field the
-// kernel wrote back — plus what the client printed (eventfd counts).
+// kernel wrote back — plus what the client printed (eventfd counts). A
+// client with threads or children is compared thread by thread (lanes.ts).
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { laneNames, lanesOf, type Lane, type TraceEvent } from './lanes.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const GOLDEN_DIR = path.join(ROOT, 'test', 'realkernel', 'golden');
@@ -17,10 +19,20 @@ const CLI = path.join(ROOT, 'bin', 'vfiotrace.js');
 /** Which emulator profile answers for which guest device. */
 export const PROFILE_OF: Readonly<Record<string, string>> = { edu: 'edu', e1000e: 'x86-pci' };
 
+/** One corpus entry (scripts/realkernel/boot.mjs CORPUS): recorded as NAME.DEVICE. */
+export interface CorpusEntry {
+  name: string;
+  /** the program, native/build/realkernel/CLIENT */
+  client: string;
+  /** `spawn` (vfiotrace-record -- CLIENT), `follow` (with -f) or `attach` (-p PID) */
+  record: 'spawn' | 'follow' | 'attach';
+}
+
 export interface Manifest {
   release: string;
   devices: { name: string; address: string; group: number }[];
-  clients: string[];
+  clients: CorpusEntry[];
+  status: { [item: string]: number };
 }
 
 export function readManifest(series: string): Manifest {
@@ -42,34 +54,55 @@ export interface Call {
   out: unknown;
 }
 
-function calls(jsonl: string): Call[] {
+function events(jsonl: string): TraceEvent[] {
   return jsonl
     .split('\n')
     .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((o) => o['type'] === 'ioctl')
-    .map((o) => ({ ioctl: o['ioctl'] as string | null, fd_kind: o['fd_kind'] as string, ret: o['ret'] as number | null, errno: o['errno'] as string | null, in: o['in'], out: o['out'] }));
+    .map((l) => JSON.parse(l) as TraceEvent);
 }
 
-export function decodeFile(file: string): Call[] {
+function toCall(o: TraceEvent): Call {
+  return { ioctl: o['ioctl'] as string | null, fd_kind: o['fd_kind'] as string, ret: o['ret'] as number | null, errno: o['errno'] as string | null, in: o['in'], out: o['out'] };
+}
+
+/** Every event of a recording, as `vfiotrace show --json` decodes it. */
+export function decodeFile(file: string): TraceEvent[] {
   const r = spawnSync(process.execPath, [CLI, 'show', '--json', file], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`vfiotrace show ${file}: ${r.stderr.trim()}`);
-  return calls(r.stdout);
+  return events(r.stdout);
+}
+
+/** decodeFile without blocking: for decoding many recordings side by side (pool). */
+export async function decodeFileAsync(file: string): Promise<TraceEvent[]> {
+  const child = spawn(process.execPath, [CLI, 'show', '--json', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  if (status !== 0) throw new Error(`vfiotrace show ${file}: ${stderr.trim()}`);
+  return events(stdout);
+}
+
+export function ioctls(all: TraceEvent[]): TraceEvent[] {
+  return all.filter((e) => e.type === 'ioctl');
 }
 
 export interface EmulatedRun {
-  calls: Call[];
+  events: TraceEvent[];
   stdout: string;
   status: number | null;
   stderr: string;
 }
 
-/** Runs `client` under the emulator as the guest's `device` (address, group from the manifest). */
+/** Runs `client` under the emulator as the guest's `device` (address, group
+ * from the manifest). The emulator follows children whether or not -f is
+ * given (their calls must be answered too). */
 export async function runEmulated(client: string, device: { name: string; address: string; group: number }, kernel: string): Promise<EmulatedRun> {
   const dir = mkdtempSync(path.join(tmpdir(), 'vft-rk-'));
   try {
     const out = path.join(dir, 'trace.jsonl');
-    const args = [CLI, 'emulate', '--device', PROFILE_OF[device.name]!, '--address', device.address, '--group', String(device.group), '--kernel', kernel, '--json', '-o', out, '--', path.join(CLIENT_DIR, client), device.address];
+    const args = [CLI, 'emulate', '-f', '--device', PROFILE_OF[device.name]!, '--address', device.address, '--group', String(device.group), '--kernel', kernel, '--json', '-o', out, '--', path.join(CLIENT_DIR, client), device.address];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -77,7 +110,7 @@ export async function runEmulated(client: string, device: { name: string; addres
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     const text = existsSync(out) ? readFileSync(out, 'utf8') : '';
-    return { calls: calls(text), stdout, status, stderr };
+    return { events: events(text), stdout, status, stderr };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -133,6 +166,37 @@ export function compareCalls(golden: Call[], emulated: Call[]): string[] {
     diffValue('in', g.in, e.in, diffs);
     diffValue('out', g.out, e.out, diffs);
     for (const d of diffs) out.push(`call ${i} ${g.ioctl ?? '?'}: ${d}`);
+  }
+  return out;
+}
+
+/**
+ * The emulated run against the golden, thread by thread: each lane's calls
+ * (lanes.ts) compared with compareCalls. A golden of one thread gives
+ * compareCalls' messages unchanged; otherwise each names its lane
+ * (`thread 2: call 3 …`). `followed` false: the golden was recorded without
+ * -f and holds only the parent's calls, so the emulated children's lanes
+ * are left out (what they saw is still compared through the output).
+ */
+export function compareRun(golden: TraceEvent[], emulated: TraceEvent[], followed: boolean): string[] {
+  // Lanes from every event (start records tell parent from child), then each
+  // lane's calls; the emulator's helper processes (mount, …) call nothing.
+  const callLanes = (all: TraceEvent[]): Lane[] => lanesOf(all).map((l) => ({ ...l, events: ioctls(l.events) })).filter((l) => l.events.length > 0);
+  const g = callLanes(golden);
+  const e = callLanes(emulated).filter((l) => followed || l.kind === 'main' || l.kind === 'thread');
+  const gn = laneNames(g);
+  const en = laneNames(e);
+  const single = g.length === 1 && e.length === 1;
+  const out: string[] = [];
+  for (const name of new Set([...gn, ...en])) {
+    const gl = g[gn.indexOf(name)];
+    const el = e[en.indexOf(name)];
+    if (!gl || !el) {
+      out.push(`${name}: ${gl ? `golden only (${gl.events.length} calls)` : `emulated only (${el!.events.length} calls)`}`);
+      continue;
+    }
+    const diffs = compareCalls(gl.events.map(toCall), el.events.map(toCall));
+    out.push(...(single ? diffs : diffs.map((d) => `${name}: ${d}`)));
   }
   return out;
 }
