@@ -19,8 +19,8 @@ export async function main(argv: string[]): Promise<number> {
   guardStdio();
   const first = argv[0];
   if (first === '--version' || first === '-V') {
-    const [{ packageVersion }, { nativeVersion }] = await Promise.all([import('./version.js'), import('./trace/native.js')]);
-    process.stdout.write(`vfiotrace ${packageVersion()} (native engine: ${nativeVersion() ?? 'not built'})\n`);
+    const [{ packageVersion }, { engineDescription }] = await Promise.all([import('./version.js'), import('./trace/native.js')]);
+    process.stdout.write(`vfiotrace ${packageVersion()} (native engine: ${engineDescription()})\n`);
     return stdioStatus() ?? 0;
   }
   const load = first !== undefined ? SUBCOMMANDS[first] : undefined;
