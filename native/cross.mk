@@ -19,7 +19,7 @@ CROSS_CC_ppc64 := powerpc64-linux-gnu-gcc
 # The host's name in the recording's vocabulary (uname -m already uses it).
 HOST_ARCH := $(shell uname -m)
 
-XCFLAGS := -O2 -std=c11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden -D_GNU_SOURCE -pthread
+XCFLAGS := -O2 -std=c11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden -D_GNU_SOURCE -pthread -Ibuild/gen
 ENGINE_HDRS := src/engine.h src/arch.h include/vftrace.h $(wildcard include/*.h)
 REC_SRCS := $(wildcard recorder/*.c)
 REC_HDRS := $(wildcard recorder/*.h)
@@ -32,6 +32,8 @@ $(EMIT_JS):
 define vft_build
 build/$(1)/obj/%.o: src/%.c $(ENGINE_HDRS) | build/$(1)/obj
 	$(2) $(XCFLAGS) -c -o $$@ $$<
+
+build/$(1)/obj/session.o: $(BUILD_ID_H)
 
 build/$(1)/obj/recorder-%.o: recorder/%.c $(REC_HDRS) $(ENGINE_HDRS) | build/$(1)/obj
 	$(2) $(XCFLAGS) -Isrc -Irecorder -c -o $$@ $$<

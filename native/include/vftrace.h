@@ -137,6 +137,10 @@ VFT_API void vft_free(struct vft_session *s);
 
 VFT_API const char *vft_version(void);
 
+/* The build id: 16 hex digits hashed from the engine's sources and build
+ * recipe (native/Makefile), the same for every arch built from them. */
+VFT_API const char *vft_build_id(void);
+
 /* Moves the calling thread onto the last CPU of its affinity set, or back to
  * the set it had (restore != 0). At every traced call the tracee and the
  * tracer thread hand control to each other; on a machine with few CPUs a busy

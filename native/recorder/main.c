@@ -35,7 +35,7 @@ static const char usage_text[] =
 	"      --all-ioctls        stop on every ioctl, not only VFIO/iommufd ones\n"
 	"  -p, --attach PID        attach to a running process (repeatable)\n"
 	"  -h, --help              this text\n"
-	"      --version           producer and capture-rule table\n"
+	"      --version           producer, capture-rule table, engine build id\n"
 	"\n"
 	"SIGINT, SIGTERM and SIGHUP detach from attached processes, or are passed\n"
 	"on to a spawned command. Exit status: the command's (128+N if killed by\n"
@@ -196,7 +196,7 @@ int main(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		case OPT_VERSION:
-			printf("%s (%s, %u capture rules)\n", vfr_producer, vfr_arch, vfr_nrules);
+			printf("%s (%s, %u capture rules, engine build %s)\n", vfr_producer, vfr_arch, vfr_nrules, vft_build_id());
 			return 0;
 		case OPT_SELFTEST:
 			return vfr_selftest(optarg);

@@ -1,6 +1,7 @@
 /* The public C ABI: session setup, the tracer thread, and the requests the
  * caller's thread may make of it (detach, signal, wait). */
 #include "engine.h"
+#include "build_id.h" /* generated: build/gen/, see Makefile */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -327,3 +328,5 @@ void vft_free(struct vft_session *s)
 }
 
 const char *vft_version(void) { return "vftrace 1"; }
+
+const char *vft_build_id(void) { return VFT_BUILD_ID; }

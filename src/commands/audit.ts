@@ -43,7 +43,7 @@ interface Opts {
   color: ColorWhen;
 }
 
-function buildCommand(): Command {
+export function cliCommand(): Command {
   return new Command('vfiotrace audit')
     .usage('[options] FILE  |  [options] -p PID  |  [options] -- COMMAND [ARGS…]')
     .description('Find VFIO misuse across a session: call order, DMA maps, capability retries, IRQ wiring, EEH recovery.')
@@ -189,7 +189,7 @@ async function auditLive(t: LiveTarget): Promise<LiveAudit | null> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const cmd = buildCommand();
+  const cmd = cliCommand();
   cmd.exitOverride().configureOutput({ outputError: (s, write) => write('vfiotrace audit: ' + s.replace(/^error: /, '')) });
   try {
     cmd.parse(argv, { from: 'user' });

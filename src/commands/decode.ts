@@ -109,8 +109,8 @@ function pickDesc(word: string, kind: FdKind): IoctlDesc | null {
   return all.find((d) => d.fdKinds.includes(kind)) ?? all[0] ?? null;
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const prog = new Command('vfiotrace decode')
+export function cliCommand(): Command {
+  return new Command('vfiotrace decode')
     .description('decode one VFIO/iommufd ioctl argument from hex bytes')
     .argument('[ioctl]', 'kernel name, e.g. VFIO_EEH_PE_OP (any case; the VFIO_/IOMMU_ prefix may be left out)')
     .addOption(new Option('--fd-kind <kind>', 'kind of fd the call went to (required)').choices(KINDS as string[]))
@@ -120,7 +120,11 @@ export async function run(argv: string[]): Promise<number> {
     .option('--out <hex>', 'argument bytes after the call (hex)')
     .option('--arg <n>', 'integer argument (for ioctls that take one)', '0')
     .option('--ret <n>', 'return value (negative errno, or an errno name like -EINVAL)', '0')
-    .option('--json', 'print the decoded event as JSON', false)
+    .option('--json', 'print the decoded event as JSON', false);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const prog = cliCommand()
     .exitOverride()
     .configureOutput({
       writeErr: (s) => process.stderr.write(s),

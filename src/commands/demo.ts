@@ -16,8 +16,8 @@ export function demoClientPath(): string {
   return path.join(packageRoot(), 'test', 'fixtures', 'build', 'demo_client');
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const cmd = addOutputOptions(
+export function cliCommand(): Command {
+  return addOutputOptions(
     new Command('vfiotrace demo')
       .description('trace the bundled demo VFIO client in a private mount namespace (no VFIO hardware needed)')
       .option('--device <profile>', 'emulated machine answering the calls: power-eeh, x86-pci, or none (the kernel answers ENOTTY)', 'power-eeh')
@@ -27,6 +27,10 @@ export async function run(argv: string[]): Promise<number> {
       .option('-w, --write <file>', 'also record the raw event stream to FILE (print it later with `vfiotrace show FILE`)'),
     'stderr',
   );
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const cmd = cliCommand();
   const code = parseArgs(cmd, argv);
   if (code !== null) return code;
   const flags = outputFlags(cmd.opts());
@@ -53,7 +57,11 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   if (!existsSync(client)) {
-    fail(`demo client not built (${client} missing): run \`npm run build\``);
+    // An installed package has no test programs; a clone has their sources.
+    const clone = existsSync(path.join(path.dirname(client), '..', 'demo_client.c'));
+    fail(clone
+      ? `demo client not built (${client} missing): run \`npm run build\``
+      : 'the demo runs from a clone: its client is a test program, not part of the installed package (docs/install.md)');
     return 2;
   }
   const device = String(cmd.opts().device);

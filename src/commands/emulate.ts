@@ -70,8 +70,8 @@ export async function runDemoEmulated(client: string, device: string, output: Ou
   return { ...o, note };
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const cmd = addOutputOptions(
+export function cliCommand(): Command {
+  return addOutputOptions(
     new Command('vfiotrace emulate')
       .usage('--device PROFILE [options] [--] COMMAND [ARGS…]')
       .description('Run a VFIO client against an emulated VFIO kernel (no VFIO hardware needed) and trace it.')
@@ -93,6 +93,10 @@ Example:
       -monitor stdio -device vfio-pci,host=0000:01:00.0`),
     'stderr',
   );
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const cmd = cliCommand();
   const code = parseArgs(cmd, argv);
   if (code !== null) return code;
   const o = cmd.opts<Record<string, unknown>>();

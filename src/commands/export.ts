@@ -10,12 +10,16 @@ import { PerfettoWriter } from '../render/perfetto.js';
 import type { TraceRecord } from '../trace/events.js';
 import { openPipeline, openRecordingPipeline, type Pipeline } from '../trace/pipeline.js';
 
-export async function run(argv: string[]): Promise<number> {
-  const cmd = new Command('vfiotrace export')
+export function cliCommand(): Command {
+  return new Command('vfiotrace export')
     .description('convert a recording for another tool: perfetto = Chrome trace-event JSON (open it in ui.perfetto.dev)')
     .argument('<file>', 'recording (.vft); - reads standard input')
     .addOption(new Option('--format <format>', 'output format').choices(['perfetto']).makeOptionMandatory())
     .option('-o, --output <file>', 'write to FILE instead of standard output');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const cmd = cliCommand();
   const code = parseArgs(cmd, argv);
   if (code !== null) return code;
   const file = cmd.args[0] as string;

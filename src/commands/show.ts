@@ -8,12 +8,16 @@ import type { TraceRecord } from '../trace/events.js';
 import { openPipeline, openRecordingPipeline } from '../trace/pipeline.js';
 import { recordingFileProblem } from '../trace/reader.js';
 
-export async function run(argv: string[]): Promise<number> {
-  const cmd = addOutputOptions(
+export function cliCommand(): Command {
+  return addOutputOptions(
     new Command('vfiotrace show')
       .description('print a recording made with -w (or by the standalone recorder), as the live trace printed it')
       .argument('<file>', 'recording (.vft); - reads standard input'),
   );
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const cmd = cliCommand();
   const code = parseArgs(cmd, argv);
   if (code !== null) return code;
   const file = cmd.args[0] as string;

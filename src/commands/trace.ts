@@ -137,8 +137,8 @@ async function traceWith(o: LiveOptions, signals: LiveSignals): Promise<LiveOutc
   return { code, shown: printer?.shown ?? 0, started: true };
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const cmd = addOutputOptions(
+export function cliCommand(): Command {
+  return addOutputOptions(
     new Command('vfiotrace')
       .usage('[options] [--] COMMAND [ARGS…]  |  [options] -p PID')
       .description('Trace the VFIO and iommufd ioctls of a command or of running processes, strace-style.')
@@ -148,6 +148,8 @@ export async function run(argv: string[]): Promise<number> {
       .addOption(payloadCapOption())
       .option('--all-ioctls', 'stop on every ioctl, not only VFIO/iommufd ones')
       .option('-w, --write <file>', 'also record the raw event stream to FILE (print it later with `vfiotrace show FILE`)')
+      // Answered by cli.ts before any parsing, as the first argument.
+      .option('-V, --version', 'print the package version and the native engine in use (its version, build id and file)')
       .passThroughOptions()
       .addHelpText('after', `
 Other commands:
@@ -157,12 +159,18 @@ Other commands:
   vfiotrace tui …          live terminal UI
   vfiotrace emulate …      answer VFIO ioctls with an emulated kernel
   vfiotrace demo           trace the bundled demo client in a sandbox
-  vfiotrace-record         standalone C recorder, no Node (docs/power.md)
+  vfiotrace export …       convert a recording (Perfetto)
+  vfiotrace record-binary  where the standalone C recorder is, to copy to a
+                           host without Node (docs/power.md)
 
 Exit status: the traced command's (128+N if killed by signal N); 2 on usage
 or tracer errors. See docs/usage.md and docs/json-schema.md.`),
     'stderr',
   );
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const cmd = cliCommand();
   const code = parseArgs(cmd, argv);
   if (code !== null) return code;
   const opts = cmd.opts<Record<string, unknown>>();

@@ -107,11 +107,8 @@ export function tuiDeps(show: SourceDeps['show']): SourceDeps {
   };
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const dd = argv.indexOf('--');
-  const own = dd >= 0 ? argv.slice(0, dd) : argv;
-  const command = dd >= 0 ? argv.slice(dd + 1) : [];
-  const cmd = new Command('vfiotrace tui')
+export function cliCommand(): Command {
+  return new Command('vfiotrace tui')
     .usage('[options] -- COMMAND [ARGS…]  |  [options] -p PID  |  FILE')
     .description('Watch VFIO ioctls live in a terminal UI, or browse a recording. Press ? inside for keys.')
     .argument('[file]', 'a recording (.vft) to browse')
@@ -124,6 +121,13 @@ export async function run(argv: string[]): Promise<number> {
     .option('--keep <n>', 'most recent events kept fully decoded in memory (older ones are re-read for the detail pane)', '500')
     .option('--emulate <profile>', 'answer the command\'s VFIO ioctls with an emulated kernel (x86-pci, power-eeh, or a JSON profile; docs/emulation.md)')
     .option('--eeh <script>', 'with --emulate: EEH fault injection script');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const dd = argv.indexOf('--');
+  const own = dd >= 0 ? argv.slice(0, dd) : argv;
+  const command = dd >= 0 ? argv.slice(dd + 1) : [];
+  const cmd = cliCommand();
   const code = parseArgs(cmd, own);
   if (code !== null) return code;
   const opts = cmd.opts<Record<string, unknown>>();

@@ -13,6 +13,7 @@ import { attachFacts, attachHint } from './attachHint.js';
 import type { CaptureRule } from './captureRule.js';
 import { EndReason, MAX_PAYLOAD_CAP } from './events.js';
 import { packageVersion } from '../version.js';
+import { findNative, PREBUILT_GLIBC, type NativeFile } from './platform.js';
 
 export interface TraceOptions {
   /** Spawn mode: the command and its arguments. */
@@ -95,8 +96,15 @@ export function packageRoot(): string {
   throw new TraceError('cannot locate the vfiotrace package root', 'ENOLIB');
 }
 
+/** The engine this process loads: the clone's own build, else the prebuilt one for this arch (platform.ts). */
+export function nativeEngine(): NativeFile {
+  const found = findNative(packageRoot(), 'engine');
+  if ('error' in found) throw new TraceError(found.error, 'ENOLIB');
+  return found.file;
+}
+
 export function nativeLibraryPath(): string {
-  return path.join(packageRoot(), 'native', 'build', 'libvftrace.so');
+  return nativeEngine().path;
 }
 
 /* ---------- koffi binding ---------- */
@@ -112,6 +120,7 @@ interface NativeLib {
   free(s: unknown): void;
   keepCallerApart(restore: number): number;
   version(): string;
+  buildId(): string;
   eventfdSignal(pid: number, fd: number, value: bigint): number;
 }
 
@@ -119,10 +128,7 @@ let cached: NativeLib | null = null;
 
 function loadLib(): NativeLib {
   if (cached) return cached;
-  const file = nativeLibraryPath();
-  if (!existsSync(file)) {
-    throw new TraceError(`native tracer not built (${file} missing): run \`npm run build:native\``, 'ENOLIB');
-  }
+  const engine = nativeEngine();
   const require = createRequire(import.meta.url);
   // koffi ships CommonJS; its typings are loose, so keep them inside this file.
   const koffi = require('koffi') as {
@@ -133,7 +139,12 @@ function loadLib(): NativeLib {
     pointer(t: unknown): unknown;
     out(t: unknown): unknown;
   };
-  const lib = koffi.load(file);
+  let lib;
+  try {
+    lib = koffi.load(engine.path);
+  } catch (e) {
+    throw new TraceError(`cannot load the tracer engine ${engine.relative}: ${loadFailure(e)}`, 'ENOLIB');
+  }
   koffi.opaque('vft_session');
   koffi.struct('vft_config', {
     abi_version: 'uint32',
@@ -172,18 +183,34 @@ function loadLib(): NativeLib {
     free: f('void vft_free(vft_session *s)') as NativeLib['free'],
     keepCallerApart: f('int vft_keep_caller_apart(int restore)') as NativeLib['keepCallerApart'],
     version: f('const char *vft_version(void)') as NativeLib['version'],
+    buildId: f('const char *vft_build_id(void)') as NativeLib['buildId'],
     eventfdSignal: f('int vft_eventfd_signal(int pid, int fd, uint64_t value)') as NativeLib['eventfdSignal'],
   };
   return cached;
 }
 
-/** The native engine's version string (vft_version), or null when it is not built. */
-export function nativeVersion(): string | null {
+/** dlopen's reason on one line, with this system's C library when that is the likely cause. */
+function loadFailure(e: unknown): string {
+  const why = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
+  if (!/GLIBC_|libc\.so|No such file/.test(why)) return why;
+  const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
+  const libc = glibc !== undefined ? `glibc ${glibc}` : 'no glibc';
+  return `${why} (prebuilt engines need glibc ${PREBUILT_GLIBC} or later; this system has ${libc})`;
+}
+
+/** The engine's version, build id and file, or why there is none; for --version. */
+export function engineDescription(): string {
   try {
-    return nativeAvailable() ? loadLib().version() : null;
-  } catch {
-    return null;
+    const lib = loadLib();
+    return `${lib.version()}, build ${lib.buildId()}, ${nativeEngine().relative}`;
+  } catch (e) {
+    return `unavailable: ${(e as Error).message}`;
   }
+}
+
+/** The engine's build id (vft_build_id). */
+export function engineBuildId(): string {
+  return loadLib().buildId();
 }
 
 /** Adds 1 to eventfd `fd` of process `pid` (an interrupt the emulated kernel

@@ -4,13 +4,13 @@
 // (through the full pipe) instead of piling events up in memory.
 
 import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
-import os from 'node:os';
 import { captureRules } from '../decode/captureRules.js';
 import { createDecoder } from '../decode/decoder.js';
 import type { DecodedEvent } from '../decode/types.js';
 import type { CaptureRule } from './captureRule.js';
 import type { RecordingHeader, TraceRecord } from './events.js';
 import { writeFailure } from './ioError.js';
+import { hostArch } from './platform.js';
 import { incompleteMessage, RecordingParser, recordingFileProblem } from './reader.js';
 
 /** What the pipeline needs from a decoder (src/decode's createDecoder). */
@@ -161,17 +161,6 @@ export function openRecordingPipeline(path: string, opts: PipelineOptions): Prom
 /** Callback style: feeds every batch to `consume`, awaiting it before reading on. */
 export async function drain(p: Pipeline, consume: (batch: DecodedEvent[]) => void | Promise<void>): Promise<void> {
   for await (const b of p.batches()) await consume(b);
-}
-
-/** This host's architecture in the recording's naming (what a live trace records). */
-export function hostArch(): string {
-  switch (process.arch) {
-    case 'x64': return 'x86_64';
-    case 'arm64': return 'aarch64';
-    case 'ppc64': return os.endianness() === 'LE' ? 'ppc64le' : 'ppc64';
-    case 'ia32': return 'i386';
-    default: return process.arch;
-  }
 }
 
 /** Capture rules for tracing on this host, derived from the decoders. */

@@ -1,17 +1,19 @@
 // Shared by the POWER tests: building the recorder (host and cross), finding
-// the cross tools, and reading an ELF header.
+// the cross tools, and reading an ELF header (src/trace/elf.ts).
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PrebuiltArch as CrossArch } from '../../src/trace/platform.js';
 import { onPath } from '../helpers/trace.js';
+
+export { EM, readElf, type ElfInfo } from '../../src/trace/elf.js';
+/** The arches native/cross.mk builds: the ones a package ships. */
+export { PREBUILT_ARCHES as CROSS_ARCHES, type PrebuiltArch as CrossArch } from '../../src/trace/platform.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const NATIVE = path.join(ROOT, 'native');
-
-export const CROSS_ARCHES = ['x86_64', 'aarch64', 'ppc64le', 'ppc64'] as const;
-export type CrossArch = (typeof CROSS_ARCHES)[number];
 
 /** Debian's cross compiler for each arch (native/cross.mk uses the same names). */
 export const CROSS_CC: Record<CrossArch, string> = {
@@ -68,32 +70,4 @@ export function recorderUnavailable(): string | null {
     built = err === null && existsSync(RECORDER) ? null : `cannot build native/build/vfiotrace-record: ${err ?? 'missing'}`;
   }
   return built;
-}
-
-export interface ElfInfo {
-  bits: 32 | 64;
-  byteOrder: 'le' | 'be';
-  type: number;
-  machine: number;
-  /** Has a PT_INTERP segment: dynamically linked. */
-  interp: boolean;
-}
-
-export const EM = { X86_64: 62, AARCH64: 183, PPC64: 21 } as const;
-
-export function readElf(file: string): ElfInfo {
-  const b = readFileSync(file);
-  if (b.readUInt32BE(0) !== 0x7f454c46) throw new Error(`${file}: not an ELF file`);
-  const bits = b[4] === 2 ? 64 : 32;
-  const le = b[5] === 1;
-  const u16 = (o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
-  const u32 = (o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-  const u64 = (o: number) => Number(le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o));
-  if (bits !== 64) throw new Error(`${file}: not a 64-bit ELF`);
-  const phoff = u64(32);
-  const phentsize = u16(54);
-  const phnum = u16(56);
-  let interp = false;
-  for (let k = 0; k < phnum; k++) if (u32(phoff + k * phentsize) === 3 /* PT_INTERP */) interp = true;
-  return { bits, byteOrder: le ? 'le' : 'be', type: u16(16), machine: u16(18), interp };
 }

@@ -9,9 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { captureRules } from '../../src/decode/captureRules.js';
 import { emitCRules } from '../../src/decode/emitCRules.js';
 import { RuleKind } from '../../src/trace/events.js';
-import { CROSS_ARCHES, EM, ROOT, crossDir, crossUnavailable, make, readElf, type CrossArch } from './build.js';
+import { PREBUILT_ELF } from '../../src/trace/platform.js';
+import { CROSS_ARCHES, ROOT, crossDir, crossUnavailable, make, readElf } from './build.js';
 
-const MACHINE: Record<CrossArch, number> = { x86_64: EM.X86_64, aarch64: EM.AARCH64, ppc64le: EM.PPC64, ppc64: EM.PPC64 };
 const PRODUCER = `vfiotrace-record ${(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}`;
 
 describe('emitCRules', () => {
@@ -46,8 +46,8 @@ describe.each(CROSS_ARCHES)('make -C native cross-%s', (arch) => {
     const dir = crossDir(arch);
     for (const file of ['libvftrace.so', 'vfiotrace-record']) {
       const elf = readElf(path.join(dir, file));
-      expect(elf.machine, file).toBe(MACHINE[arch]);
-      expect(elf.byteOrder, file).toBe(arch === 'ppc64' ? 'be' : 'le');
+      expect(elf.machine, file).toBe(PREBUILT_ELF[arch].machine);
+      expect(elf.byteOrder, file).toBe(PREBUILT_ELF[arch].byteOrder);
     }
     expect(readElf(path.join(dir, 'libvftrace.so')).type).toBe(3); // ET_DYN
     expect(readElf(path.join(dir, 'vfiotrace-record')).interp).toBe(false); // static

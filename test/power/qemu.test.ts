@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { run as show } from '../../src/commands/show.js';
 import { captureRules } from '../../src/decode/captureRules.js';
 import { EndReason, ProcessEventKind, RuleKind, type IoctlRecord } from '../../src/trace/events.js';
+import { engineBuildId } from '../../src/trace/native.js';
 import { parseRecording } from '../../src/trace/reader.js';
 import { runCli, tmp } from '../integration/helpers.js';
 import { QEMU, RECORDER, crossDir, crossUnavailable, make, qemuUnavailable, recorderUnavailable, type CrossArch } from './build.js';
@@ -55,7 +56,8 @@ describe.each(EMULATED)('%s recorder under qemu-user', (arch) => {
   itq(`reports its table and rejects bad usage${why}`, () => {
     const v = runUnder(arch, ['--version']);
     expect(v.code).toBe(0);
-    expect(v.stdout).toBe(`vfiotrace-record 0.1.0 (${arch}, ${rules.length} capture rules)\n`);
+    // Built from the same sources as this machine's engine: the same build id.
+    expect(v.stdout).toBe(`vfiotrace-record 0.1.0 (${arch}, ${rules.length} capture rules, engine build ${engineBuildId()})\n`);
     const bad = runUnder(arch, ['--', 'true']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('-o FILE is required');
