@@ -3,10 +3,10 @@
 // file, exit 2 — rather than tracing a command that never ends, for nothing.
 
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { cliUnavailable, exitWithin, startCli, writersOf } from '../helpers/cli.js';
 import { fixture, toFile, tracerUnavailable } from '../helpers/trace.js';
-import { tmp } from './helpers.js';
+import { leftoverPids, tmp } from './helpers.js';
 
 const skip = tracerUnavailable() ?? cliUnavailable();
 if (skip) console.warn(`skipping audit output tests: ${skip}`);
@@ -16,16 +16,7 @@ describe.skipIf(skip !== null)('vfiotrace audit with a failing -w', () => {
   beforeAll(() => {
     dir = tmp();
   });
-  const leftovers: number[] = [];
-  afterEach(() => {
-    for (const pid of leftovers.splice(0)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
-  });
+  const leftovers = leftoverPids();
 
   it('names the file, ends the command it started and exits 2', async () => {
     const said = path.join(dir, 'stubborn.out');

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { alive, CLI, cliUnavailable, exitWithin, startCli, until, writersOf } from '../helpers/cli.js';
 import { fixture, toFile, tracerUnavailable, waitForText } from '../helpers/trace.js';
-import { tmp } from './helpers.js';
+import { leftoverPids, tmp } from './helpers.js';
 
 const skip = tracerUnavailable() ?? cliUnavailable();
 if (skip) console.warn(`skipping early-signal tests: ${skip}`);
@@ -63,16 +63,9 @@ describe.skipIf(skip !== null)('a signal before the session runs', () => {
     dir = tmp();
   });
   const children: ChildProcess[] = [];
-  const leftovers: number[] = [];
+  const leftovers = leftoverPids();
   afterEach(() => {
     for (const c of children.splice(0)) c.kill('SIGKILL');
-    for (const pid of leftovers.splice(0)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
   });
 
   /** A 3-thread target making VFIO calls, once its threads all exist. */

@@ -3,11 +3,11 @@
 // exit 2), although the stream passes through the emulator's tap.
 
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { emulationUnavailable } from '../../src/commands/emulate.js';
 import { cliUnavailable, exitWithin, startCli, writersOf } from '../helpers/cli.js';
 import { fixture, toFile, tracerUnavailable } from '../helpers/trace.js';
-import { tmp } from './helpers.js';
+import { leftoverPids, tmp } from './helpers.js';
 
 const skip = tracerUnavailable() ?? emulationUnavailable() ?? cliUnavailable();
 if (skip) console.warn(`skipping emulate output tests: ${skip}`);
@@ -17,16 +17,7 @@ describe.skipIf(skip !== null)('vfiotrace emulate with a failing output', () => 
   beforeAll(() => {
     dir = tmp();
   });
-  const leftovers: number[] = [];
-  afterEach(() => {
-    for (const pid of leftovers.splice(0)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
-  });
+  const leftovers = leftoverPids();
 
   it.each([
     ['-o', ['-o', '/dev/full']],

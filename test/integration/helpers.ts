@@ -6,11 +6,26 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { vi } from 'vitest';
+import { afterEach, vi } from 'vitest';
 import { nativeAvailable } from '../../src/trace/native.js';
 import { sandboxAvailable } from '../../src/trace/sandbox.js';
 
 export const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'vfiotrace-test-'));
+
+/** A list for the pids a test starts: whatever a failed test left running is killed after it. */
+export function leftoverPids(): number[] {
+  const pids: number[] = [];
+  afterEach(() => {
+    for (const pid of pids.splice(0)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  });
+  return pids;
+}
 
 /** Why live tracing cannot be tested here, or null when it can. */
 export function liveSkipReason(): string | null {

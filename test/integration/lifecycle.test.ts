@@ -3,10 +3,10 @@
 
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { alive, cliUnavailable, exitWithin, startCli, tracedCalls, until, writersOf } from '../helpers/cli.js';
 import { fixture, toFile, tracerUnavailable, waitForText } from '../helpers/trace.js';
-import { tmp } from './helpers.js';
+import { leftoverPids, tmp } from './helpers.js';
 
 const skip = tracerUnavailable() ?? cliUnavailable();
 if (skip) console.warn(`skipping lifecycle tests: ${skip}`);
@@ -44,17 +44,7 @@ describe.skipIf(skip !== null)('vfiotrace as a process', () => {
   beforeAll(() => {
     dir = tmp();
   });
-  // Whatever a failed test left running (by pid) is killed.
-  const leftovers: number[] = [];
-  afterEach(() => {
-    for (const pid of leftovers.splice(0)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
-  });
+  const leftovers = leftoverPids();
 
   it('SIGUSR1 opens no debugger: no inspector line, no listening socket, tracing goes on', async () => {
     const out = path.join(dir, 'usr1.txt');

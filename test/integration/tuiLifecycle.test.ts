@@ -8,7 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { alive, until } from '../helpers/cli.js';
 import { fixture, tracerUnavailable, waitForText } from '../helpers/trace.js';
 import { CLI, Tmux, tmuxSkipReason } from '../tui/tmux.js';
-import { tmp } from './helpers.js';
+import { leftoverPids, tmp } from './helpers.js';
 
 const skip = tracerUnavailable() ?? tmuxSkipReason();
 if (skip) console.warn(`skipping TUI lifecycle tests: ${skip}`);
@@ -35,20 +35,13 @@ const exitStatus = async (t: Tmux): Promise<number> =>
 describe.skipIf(skip !== null)('tui ends what it started', () => {
   let dir: string;
   let tmux: Tmux | null = null;
-  const leftovers: number[] = [];
+  const leftovers = leftoverPids();
   beforeAll(() => {
     dir = tmp();
   });
   afterEach(() => {
     tmux?.kill();
     tmux = null;
-    for (const pid of leftovers.splice(0)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
   });
 
   async function startStubborn(name: string): Promise<{ t: Tmux; pid: number }> {
