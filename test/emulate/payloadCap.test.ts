@@ -43,8 +43,10 @@ describe.skipIf(skip !== null)('-s under emulation: the kernel reads everything,
         }
         const dev = ioctls.find((e) => e.ioctl === 'VFIO_GROUP_GET_DEVICE_FD')!;
         expect(dev.ret.newFd?.kind).toBe('device');
-        const map = ioctls.find((e) => e.ioctl === 'VFIO_IOMMU_MAP_DMA')!;
-        expect(map.record.flags & IOCTL_FLAG.TRUNCATED, 'a 32-byte struct under the cap').toBe(IOCTL_FLAG.TRUNCATED);
+        // Payloads longer than the cap are recorded cut, and say so.
+        const longer = ioctls.filter((e) => e.record.wantLen > cap);
+        expect(longer.length).toBeGreaterThan(5);
+        for (const e of longer) expect(e.record.flags & IOCTL_FLAG.TRUNCATED, e.ioctl ?? '').toBe(IOCTL_FLAG.TRUNCATED);
       }, 60_000);
     }
   }
