@@ -11,6 +11,11 @@
  *   OPENAT  replace the call with openat(AT_FDCWD, path, open_flags), so the
  *           tracee gets a real fd (EMULATED; ret is openat's result).
  *
+ * The PENDING record's payload is read up to the rule's own cap (vft_rule.cap;
+ * the global payload_cap only when the rule has none), so the verdict is
+ * given on what the kernel would read; the IOCTL record that follows keeps
+ * what payload_cap allows, exactly as a capped capture would have taken it.
+ *
  * A message is a 32-byte header followed by `body_len` bytes, every integer
  * in the engine's native byte order:
  *   header: u32 magic 'VFTV' (0x56544656), u32 action, s64 ret,

@@ -58,7 +58,9 @@ struct vft_config {
 	int32_t mode;         /* enum vft_mode */
 	int32_t follow_forks; /* report events of forked children (-f) */
 	int32_t ioctl_type;   /* type byte to stop on, 0..255; -1 = every ioctl */
-	uint32_t payload_cap; /* global capture cap in bytes (-s), at most VFT_MAX_PAYLOAD_CAP; 0 = capture nothing */
+	uint32_t payload_cap; /* global capture cap in bytes (-s), at most VFT_MAX_PAYLOAD_CAP; 0 = capture nothing.
+	                       * With verdict_fd >= 0 it bounds only what IOCTL records keep: the
+	                       * PENDING record carries each payload up to its rule's own cap */
 	int32_t out_fd;       /* stream destination; -1 = make a pipe (vft_read_fd) */
 	/* spawn mode: argc strings, each NUL-terminated, back to back */
 	const char *argv;

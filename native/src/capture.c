@@ -144,7 +144,7 @@ static int sized_head(pid_t tid, struct call *c, uint32_t lim, uint32_t *argsz, 
 	return 0;
 }
 
-int capture_entry(pid_t tid, struct call *c, const struct vft_rule *r, uint32_t global_cap)
+int capture_entry(pid_t tid, struct call *c, const struct vft_rule *r, uint32_t global_cap, int whole)
 {
 	c->flags = 0;
 	c->want_len = c->in_len = c->out_len = 0;
@@ -152,7 +152,9 @@ int capture_entry(pid_t tid, struct call *c, const struct vft_rule *r, uint32_t 
 	c->kind = r ? (uint8_t)r->kind : VFT_RULE_NONE;
 	if (!r)
 		return 0;
-	uint32_t lim = limit_for(r, global_cap);
+	uint32_t lim = whole && r->cap != 0 ? r->cap : limit_for(r, global_cap);
+	if (lim > VFT_MAX_PAYLOAD_CAP)
+		lim = VFT_MAX_PAYLOAD_CAP;
 	switch (r->kind) {
 	case VFT_RULE_FIXED:
 	case VFT_RULE_SIZED: {
@@ -212,6 +214,29 @@ int capture_entry(pid_t tid, struct call *c, const struct vft_rule *r, uint32_t 
 	default: /* NONE, INTEGER: the value is the argument itself */
 		return 0;
 	}
+}
+
+void capture_trim(struct call *c, const struct vft_rule *r, uint32_t global_cap)
+{
+	if (!r || r->kind == VFT_RULE_NONE || r->kind == VFT_RULE_INTEGER)
+		return;
+	uint32_t lim = limit_for(r, global_cap);
+	if (c->in_len > lim)
+		c->in_len = lim;
+	/* A fault at or past the cap: a capped read would not have reached it
+	 * (an unreadable argsz excepted: that word is read whatever the cap). */
+	int argsz_fault = r->kind == VFT_RULE_SIZED && c->in_fault == 0;
+	int past = 0;
+	if ((c->flags & IOF_IN_FAULT) && c->in_fault >= lim && !argsz_fault) {
+		c->flags &= ~(uint32_t)IOF_IN_FAULT;
+		c->in_fault = 0xffffffffu;
+		past = 1;
+	}
+	/* a capped string read knows only that the string goes on past the cap */
+	if (r->kind == VFT_RULE_CSTRING && (past || c->want_len > lim))
+		c->want_len = lim + 1;
+	if (c->want_len > lim)
+		c->flags |= IOF_TRUNCATED;
 }
 
 void capture_exit(pid_t tid, struct call *c)

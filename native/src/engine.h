@@ -77,8 +77,13 @@ struct call {
 };
 
 const struct vft_rule *rule_find(const struct vft_rule *rules, uint32_t n, uint32_t request);
-/* Fills c->in and the capture fields at syscall entry. */
-int capture_entry(pid_t tid, struct call *c, const struct vft_rule *r, uint32_t global_cap);
+/* Fills c->in and the capture fields at syscall entry, up to the rule's cap
+ * and global_cap; `whole` (emulation) ignores global_cap when the rule has
+ * a cap of its own, so the emulator sees what the kernel would read. */
+int capture_entry(pid_t tid, struct call *c, const struct vft_rule *r, uint32_t global_cap, int whole);
+/* Cuts a capture taken whole down to what global_cap lets the record keep,
+ * exactly as if it had been taken under global_cap in the first place. */
+void capture_trim(struct call *c, const struct vft_rule *r, uint32_t global_cap);
 /* Re-reads the same range at syscall exit. */
 void capture_exit(pid_t tid, struct call *c);
 struct tracee;
@@ -141,7 +146,8 @@ struct vft_session {
 	int32_t *pids;
 	struct vft_rule *rules;
 	char *producer;
-	uint32_t cap;
+	uint32_t cap;      /* -s: bytes of each payload recorded */
+	uint32_t read_cap; /* bytes of each payload buffer: cap, or the largest rule's under emulation */
 
 	int read_fd;
 	struct outbuf ob;

@@ -106,15 +106,20 @@ static void begin_call(struct vft_session *s, struct tracee *t, const uint64_t *
 	c->request = args[1];
 	c->arg = args[2];
 	if (!c->in) {
-		c->in = malloc(s->cap ? s->cap : 1);
-		c->out = malloc(s->cap ? s->cap : 1);
+		c->in = malloc(s->read_cap ? s->read_cap : 1);
+		c->out = malloc(s->read_cap ? s->read_cap : 1);
 	}
 	fd_path(t, c->fd, c);
 	const struct vft_rule *r = rule_find(s->rules, s->cfg.nrules, (uint32_t)c->request);
 	if (!c->in || !c->out)
 		r = NULL; /* out of memory: record the call without payload */
-	capture_entry(t->tid, c, r, s->cap);
+	/* Under emulation the verdict is given on the whole payload (-s must not
+	 * change what the emulated kernel reads); the record keeps what -s says. */
+	int emulating = s->cfg.verdict_fd >= 0;
+	capture_entry(t->tid, c, r, s->cap, emulating);
 	verdict_entry(s, t); /* emulation: may skip or rewrite the call */
+	if (emulating)
+		capture_trim(c, r, s->cap);
 	t->in_call = 1;
 }
 

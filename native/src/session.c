@@ -166,6 +166,14 @@ static int copy_config(struct vft_session *s, const struct vft_config *c, char *
 		memcpy(s->rules, c->rules, c->nrules * sizeof(struct vft_rule));
 		qsort(s->rules, c->nrules, sizeof(struct vft_rule), rule_cmp);
 	}
+	/* Emulation reads each call whole (up to its rule's cap), whatever -s
+	 * says: the payload buffers must hold the largest rule. */
+	s->read_cap = s->cap;
+	for (uint32_t i = 0; s->rules && c->verdict_fd >= 0 && i < c->nrules; i++) {
+		uint32_t rc = s->rules[i].cap < VFT_MAX_PAYLOAD_CAP ? s->rules[i].cap : VFT_MAX_PAYLOAD_CAP;
+		if (rc > s->read_cap)
+			s->read_cap = rc;
+	}
 	s->producer = strndup(c->producer ? c->producer : "vftrace", 200);
 	if ((c->argv && !s->argv_blob) || (c->envp && !s->env_blob) || (c->cwd && !s->cwd) ||
 	    (c->npids && !s->pids) || !s->rules || !s->producer) {

@@ -13,8 +13,9 @@ export interface FdState {
   iommuSeq?: number;
 }
 
-const DEVICE_ANON = 'anon_inode:[vfio-device]';
-/** `vfiotrace emulate`'s device fds: a backing file standing in for the anonymous inode (docs/emulation.md). */
+/** The path a group's VFIO_GROUP_GET_DEVICE_FD fd reads as (the kernel's anonymous inode "[vfio-device]"). */
+export const DEVICE_ANON = 'anon_inode:[vfio-device]';
+/** Recordings of `vfiotrace emulate` before it showed device fds as DEVICE_ANON: the backing file's own path. */
 const EMULATED_DEVICE = /\/vfiotrace-emu-[^/]+\/vfio-device-[^/]+$/;
 
 function isDigits(s: string, from: number): boolean {

@@ -6,6 +6,7 @@ import { closeSync, mkdtempSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { signalEventfd, startTrace, type TraceOptions, type TraceSession } from '../trace/native.js';
+import { DEVICE_ANON } from '../decode/fdtable.js';
 import type { IoctlRecord } from '../trace/events.js';
 import type { EehRule } from './eehScript.js';
 import { EmulatedKernel } from './kernel.js';
@@ -43,8 +44,11 @@ export function callFromRecord(r: IoctlRecord): EmuCall {
 
 /**
  * Starts `opts.command` under emulation (the command is wrapped in the
- * emulation sandbox here). Same contract as startTrace; `stream` carries the
- * PENDING records too (readers skip them).
+ * emulation sandbox here). Same contract as startTrace. `stream` is the
+ * engine's with two changes: no PENDING records (each carried its call's
+ * payload whole, for the emulated kernel, whatever -s says; the IOCTL record
+ * keeps what -s allows), and the device fd named as the kernel names it
+ * (anon_inode:[vfio-device]), not by its backing file's random path.
  */
 export function startEmulatedTrace(opts: TraceOptions, setup: EmulationSetup): EmulatedSession {
   if (!opts.command || opts.command.length === 0) throw new Error('emulation runs a command (no -p)');
@@ -107,7 +111,7 @@ export function startEmulatedTrace(opts: TraceOptions, setup: EmulationSetup): E
       closeVerdicts();
       session.stream.unpipe(tap);
       session.stream.resume();
-    });
+    }, { dropPending: true, rename: new Map([[k.backing.path, DEVICE_ANON]]) });
     session.stream.pipe(tap);
     const done = session.done.finally(() => {
       closeVerdicts();

@@ -27,6 +27,12 @@ export const RECORD_IOCTL = 1;
 export const RECORD_PROCESS = 2;
 export const RECORD_END = 3;
 
+/** The fd path bytes of the IOCTL (or PENDING) record at `at` in `b` (a view, not a copy). */
+export function ioctlPathBytes(b: Uint8Array, at: number, le: boolean): Uint8Array {
+  const len = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint16(at + 84, le);
+  return b.subarray(at + IOCTL_FIXED_LEN, at + IOCTL_FIXED_LEN + len);
+}
+
 const PATH_LEN_MAX = 0xffff;
 const TEXT_LEN_MAX = 0xffff;
 const round8 = (n: number): number => Math.ceil(n / 8) * 8;

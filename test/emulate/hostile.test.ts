@@ -90,4 +90,49 @@ describe('PendingTap', () => {
       expect(starts).toEqual([[9, 7]]);
     }
   });
+
+  it('for an emulated session, leaves PENDING out and renames the backing file, whatever the chunking', async () => {
+    const header = makeHeader({ arch: 'x86_64' });
+    const base: NewRecord = {
+      type: 'ioctl', flags: 0x10, pid: 7, tid: 7, tEntry: 5n, tExit: 6n, fd: 5n, request: 0x3b6bn, arg: 0x1000n, ret: 0n,
+      wantLen: 20, inFault: null, outFault: null, ruleKind: 3, fdPath: '/dev/shm/vfiotrace-emu-AbC123/vfio-device-0000:01:00.0',
+      entry: new Uint8Array(20).fill(2), exit: new Uint8Array(20).fill(3),
+    };
+    const pending = encodeRecord({ ...base, tExit: 0n, exit: new Uint8Array(0) }, 'le');
+    pending[0] = 4;
+    const other: NewRecord = { ...base, fd: 3n, fdPath: '/dev/vfio/vfio' };
+    const bytes = Buffer.concat([encodeHeader(header), pending, encodeRecord(base, 'le'), encodeRecord(other, 'le')]);
+    const want = Buffer.concat([encodeHeader(header), encodeRecord({ ...base, fdPath: 'anon_inode:[vfio-device]' }, 'le'), encodeRecord(other, 'le')]);
+    for (const step of [1, 5, 88, bytes.length]) {
+      const seen: string[] = [];
+      const tap = new PendingTap((r) => seen.push(r.fdPath), undefined, undefined, {
+        dropPending: true,
+        rename: new Map([[base.fdPath, 'anon_inode:[vfio-device]']]),
+      });
+      const out: Buffer[] = [];
+      tap.on('data', (c: Buffer) => out.push(c));
+      for (let i = 0; i < bytes.length; i += step) tap.write(bytes.subarray(i, i + step));
+      tap.end();
+      await new Promise((r) => tap.on('end', r));
+      expect(Buffer.concat(out)).toEqual(want);
+      // The emulator itself still sees the real path.
+      expect(seen).toEqual([base.fdPath]);
+    }
+  });
+
+  it('passes on a stream it cannot follow as it is, and a record cut short at the end', async () => {
+    const header = encodeHeader(makeHeader({ arch: 'x86_64' }));
+    const bad = new Uint8Array(16);
+    new DataView(bad.buffer).setUint32(4, 13, true); // not a multiple of 8
+    for (const tail of [bad, new Uint8Array(12).fill(1)]) {
+      const bytes = Buffer.concat([header, tail]);
+      const tap = new PendingTap(() => undefined, undefined, undefined, { dropPending: true });
+      tap.on('tap-error', () => undefined);
+      const out: Buffer[] = [];
+      tap.on('data', (c: Buffer) => out.push(c));
+      tap.end(bytes);
+      await new Promise((r) => tap.on('end', r));
+      expect(Buffer.concat(out)).toEqual(bytes);
+    }
+  });
 });

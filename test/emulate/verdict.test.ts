@@ -9,7 +9,7 @@ import { PendingTap } from '../../src/emulate/tap.js';
 import { encodeVerdict, verdictPipe } from '../../src/emulate/wire.js';
 import type { Verdict } from '../../src/emulate/types.js';
 import { IOCTL_FLAG, type IoctlRecord } from '../../src/trace/events.js';
-import { startTrace } from '../../src/trace/native.js';
+import { startTrace, type TraceSession } from '../../src/trace/native.js';
 import { liveCaptureRules, openPipeline } from '../../src/trace/pipeline.js';
 import { sandboxArgv } from '../../src/trace/sandbox.js';
 import { fixture, sandboxUnavailable, tracerUnavailable } from '../helpers/trace.js';
@@ -18,9 +18,9 @@ const skip = tracerUnavailable() ?? sandboxUnavailable();
 if (skip) console.warn(`skipping verdict tests: ${skip}`);
 
 /** Runs demo_client type1 in the plain sandbox, answering the n-th PENDING with answer(n, record). */
-async function run(answer: (n: number, r: IoctlRecord) => Uint8Array): Promise<DecodedIoctl[]> {
+async function run(answer: (n: number, r: IoctlRecord) => Uint8Array, command = [fixture('demo_client'), 'type1'], payloadCap?: number): Promise<DecodedIoctl[]> {
   const [rfd, wfd] = verdictPipe();
-  const s = startTrace({ command: sandboxArgv([fixture('demo_client'), 'type1']), rules: liveCaptureRules(), verdictFd: rfd });
+  const s = startTrace({ command: sandboxArgv(command), rules: liveCaptureRules(), verdictFd: rfd, ...(payloadCap !== undefined ? { payloadCap } : {}) });
   let n = 0;
   let open = true;
   const tap = new PendingTap((r) => {
@@ -43,7 +43,41 @@ async function run(answer: (n: number, r: IoctlRecord) => Uint8Array): Promise<D
   return out;
 }
 
+async function collectIoctls(s: TraceSession): Promise<IoctlRecord[]> {
+  const p = await openPipeline(s.stream, {});
+  const out: IoctlRecord[] = [];
+  for await (const e of p.events()) if (e.kind === 'ioctl') out.push(e.record);
+  await s.done;
+  return out;
+}
+
 describe.skipIf(skip !== null)('verdicts applied by the engine', () => {
+  it('PENDING records are the entry half of each call: no exit time, no return value, no exit bytes', async () => {
+    const pending: IoctlRecord[] = [];
+    await run((_n, r) => {
+      pending.push(r);
+      return encodeVerdict({ action: 'run' });
+    });
+    expect(pending.length).toBeGreaterThan(15);
+    for (const r of pending) expect({ tExit: r.tExit, ret: r.ret, exit: r.exit.length }).toEqual({ tExit: 0n, ret: 0n, exit: 0 });
+  });
+
+  it('-s bounds the IOCTL records only: PENDING has each payload whole, the record is what a capped capture takes', async () => {
+    // Without address randomization both runs pass the same pointers.
+    const cmd = ['setarch', process.arch === 'x64' ? 'x86_64' : 'ppc64le', '-R', fixture('demo_client'), 'type1'];
+    for (const cap of [0, 3, 8, 16]) {
+      const pending: IoctlRecord[] = [];
+      const emulated = await run((_n, r) => {
+        pending.push(r);
+        return encodeVerdict({ action: 'run' });
+      }, cmd, cap);
+      expect(pending.some((r) => r.entry.length > Math.max(cap, 16)), 'some PENDING payload is longer than -s').toBe(true);
+      const plain = await collectIoctls(startTrace({ command: sandboxArgv(cmd), rules: liveCaptureRules(), payloadCap: cap }));
+      const shape = (r: IoctlRecord) => ({ request: r.request, flags: r.flags & ~IOCTL_FLAG.EMULATED, want: r.wantLen, inFault: r.inFault, outFault: r.outFault, entry: [...r.entry], exit: [...r.exit] });
+      expect(emulated.map((e) => shape(e.record)), `-s ${cap}`).toEqual(plain.map(shape));
+    }
+  }, 60_000);
+
   it('RETURN skips the call: the value and the bytes reach the tracee, the record says EMULATED', async () => {
     const calls = await run((n, r) => {
       let v: Verdict = { action: 'run' };
