@@ -48,7 +48,8 @@ export class Device {
 
   /** The loopback trigger (DATA_NONE or DATA_BOOL with ACTION_TRIGGER): the
    * kernel signals the eventfd of each vector asked for (for BOOL, of each
-   * vector whose byte is non-zero) that has one. */
+   * vector whose byte is non-zero) that has one; vectors without one are
+   * skipped. */
   private loopback(c: CallCtx, index: number, start: number, count: number, dataType: number): void {
     const fds = this.triggers[index] ?? [];
     const data = c.call.entry.subarray(c.desc.minsz);
@@ -204,11 +205,18 @@ export class Device {
         if (dataType === VFIO_IRQ_SET_DATA_EVENTFD) {
           this.triggers[index] = eventfds;
           this.irqType = eventfds[0]! >= 0 ? 'intx' : 'none';
+          return ret(0);
         }
+        if (this.irqType !== 'intx') return ret(fail('EINVAL'));
+        // The loopback signals whether or not INTx is masked, as vfio-pci's does.
+        this.loopback(c, index, start, count, dataType);
         return ret(0);
       }
       if (this.irqType !== 'intx' || start !== 0 || count !== 1) return ret(fail('EINVAL'));
       if (action === VFIO_IRQ_SET_ACTION_MASK && dataType === VFIO_IRQ_SET_DATA_EVENTFD) return ret(fail('ENOTTY'));
+      // An unmask eventfd (virqfd) changes nothing now; DATA_BOOL acts only on true.
+      if (dataType === VFIO_IRQ_SET_DATA_EVENTFD) return ret(0);
+      if (dataType === VFIO_IRQ_SET_DATA_BOOL && !c.call.entry[c.desc.minsz]) return ret(0);
       this.intxMasked = action === VFIO_IRQ_SET_ACTION_MASK;
       return ret(0);
     }

@@ -4,8 +4,11 @@
 // built in a staging directory and bind-mounted over
 //   /sys/bus/pci/devices        (the host's entries + ADDR/)
 //   /sys/kernel/iommu_groups    (GROUP/devices/ADDR)
-// so `-device vfio-pci,host=ADDR` finds the group link as on real hardware.
-// Nothing changes on the host.
+//   /sys/module                 (the host's modules + vfio, vfio_pci, … : sysfsDriver.ts)
+//   /sys/bus/pci/drivers        (the host's drivers + vfio-pci/ADDR)
+// so `-device vfio-pci,host=ADDR` finds the group link, and DPDK finds the
+// modules loaded and the device bound, as on real hardware. Nothing changes
+// on the host.
 
 import { mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,11 +17,12 @@ import { wrapperLayer } from '../trace/wrapper.js';
 import { regionOffset, regionSizes } from './backing.js';
 import { buildConfigSpace } from './pciConfig.js';
 import type { Profile } from './profile.js';
+import { buildDriverSysfs, HOST_MODULES, HOST_PCI_DRIVERS, type HostDriverDirs } from './sysfsDriver.js';
 
 const hex = (v: number, w: number): string => `0x${v.toString(16).padStart(w, '0')}`;
 
 /** Builds the sysfs staging tree under `stage` (which must exist). */
-export function buildSysfs(stage: string, p: Profile, hostPciDevices = '/sys/bus/pci/devices'): void {
+export function buildSysfs(stage: string, p: Profile, hostPciDevices = '/sys/bus/pci/devices', hostDriverDirs?: HostDriverDirs): void {
   const devs = join(stage, 'pci-devices');
   const groups = join(stage, 'iommu_groups');
   mkdirSync(devs, { recursive: true });
@@ -74,17 +78,23 @@ export function buildSysfs(stage: string, p: Profile, hostPciDevices = '/sys/bus
   symlinkSync('../../../../bus/pci', join(d, 'subsystem'));
   symlinkSync(`../../../../bus/pci/devices/${p.address}`, join(groups, String(p.group), 'devices', p.address));
   writeFileSync(join(groups, String(p.group), 'type'), 'DMA\n');
+  buildDriverSysfs(stage, p.address, hostDriverDirs);
 }
 
 // Runs inside the namespace after the /dev step: bind the staged sysfs pieces.
 const SYS_SCRIPT = [
   'set -e',
   'S=$1; shift',
-  'for d in /sys/bus/pci/devices /sys/kernel/iommu_groups; do',
+  'for d in /sys/bus/pci/devices /sys/kernel/iommu_groups /sys/module /sys/bus/pci/drivers; do',
   '  [ -d "$d" ] || { echo "vfiotrace emulate: $d missing on this host" >&2; exit 126; }',
   'done',
   'mount --bind "$S/pci-devices" /sys/bus/pci/devices',
   'mount --bind "$S/iommu_groups" /sys/kernel/iommu_groups',
+  // The host's entries stay reachable through the staged links (sysfsDriver.ts).
+  `mount --bind /sys/module "$S/${HOST_MODULES}"`,
+  `mount --bind /sys/bus/pci/drivers "$S/${HOST_PCI_DRIVERS}"`,
+  'mount --bind "$S/modules" /sys/module',
+  'mount --bind "$S/pci-drivers" /sys/bus/pci/drivers',
   'exec "$@"',
 ].join('\n');
 

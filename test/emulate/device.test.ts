@@ -112,6 +112,45 @@ describe('SET_IRQS', () => {
   });
 });
 
+describe('loopback trigger', () => {
+  const T = VFIO_IRQ_SET_ACTION_TRIGGER;
+  const EFD = VFIO_IRQ_SET_DATA_EVENTFD;
+  const set = (b: Uint8Array) => h.call(d, 'VFIO_DEVICE_SET_IRQS', b).ret;
+  // DATA_BOOL payload: one byte per vector after the 20-byte header.
+  const bools = (flags: number, index: number, start: number, bytes: number[]): Uint8Array => {
+    const b = new Uint8Array(20 + bytes.length);
+    const dv = new DataView(b.buffer);
+    [b.length, flags, index, start, bytes.length].forEach((v, i) => dv.setUint32(i * 4, v, true));
+    b.set(bytes, 20);
+    return b;
+  };
+
+  it('INTx: DATA_NONE and BOOL true signal even while masked; BOOL false does not; EINVAL while INTx is off', () => {
+    h.open(10, EVENTFD);
+    expect(set(irqSet(VFIO_IRQ_SET_DATA_NONE | T, 0, 0, [], 1))).toBe(errno('EINVAL'));
+    expect(set(irqSet(EFD | T, 0, 0, [10]))).toBe(0);
+    expect(set(irqSet(VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK, 0, 0, [], 1))).toBe(0);
+    expect(h.k.device.intxMasked).toBe(true);
+    expect(set(irqSet(VFIO_IRQ_SET_DATA_NONE | T, 0, 0, [], 1))).toBe(0);
+    expect(set(bools(VFIO_IRQ_SET_DATA_BOOL | T, 0, 0, [0]))).toBe(0);
+    expect(set(bools(VFIO_IRQ_SET_DATA_BOOL | T, 0, 0, [1]))).toBe(0);
+    expect(h.fired).toEqual([10, 10]);
+  });
+
+  it('INTx mask/unmask with DATA_BOOL act only on true', () => {
+    h.open(10, EVENTFD);
+    expect(set(irqSet(EFD | T, 0, 0, [10]))).toBe(0);
+    expect(set(bools(VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_MASK, 0, 0, [0]))).toBe(0);
+    expect(h.k.device.intxMasked).toBe(false);
+    expect(set(bools(VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_MASK, 0, 0, [1]))).toBe(0);
+    expect(h.k.device.intxMasked).toBe(true);
+    expect(set(bools(VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_UNMASK, 0, 0, [0]))).toBe(0);
+    expect(h.k.device.intxMasked).toBe(true);
+    expect(set(bools(VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_UNMASK, 0, 0, [1]))).toBe(0);
+    expect(h.k.device.intxMasked).toBe(false);
+  });
+});
+
 describe('resets and features', () => {
   it('DEVICE_RESET restores config space in the backing file', () => {
     const at = Number(regionOffset(7));

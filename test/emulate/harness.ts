@@ -38,6 +38,8 @@ export type Args = Record<string, number | bigint> | Uint8Array | string | numbe
 export class Harness {
   readonly k: EmulatedKernel;
   readonly paths = new Map<number, string>();
+  /** Eventfds the kernel signalled (the loopback trigger), in order. */
+  readonly fired: number[] = [];
   private readonly dir: string;
 
   constructor(profile: Profile, eeh: EehRule[] = []) {
@@ -48,6 +50,7 @@ export class Harness {
       backingDir: this.dir,
       fdPath: (_pid, fd) => this.paths.get(fd) ?? null,
       fdList: () => [...this.paths.keys()],
+      signalEventfd: (_pid, fd) => this.fired.push(fd),
     });
   }
 

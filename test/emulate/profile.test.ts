@@ -1,7 +1,7 @@
 // Profiles: JSON validation, the generated config space, the sysfs view and
 // the backing file layout.
 
-import { lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -90,6 +90,31 @@ describe('sysfs view and backing file', () => {
     expect(lstatSync(join(d, 'sys', 'iommu_groups', '42', 'devices', p.address)).isSymbolicLink()).toBe(true);
     expect(readFileSync(join(dev, 'config')).subarray(0, 4)).toEqual(Buffer.from([0x86, 0x80, 0xd3, 0x10]));
     expect(readFileSync(join(dev, 'resource'), 'utf8').split('\n')[0]).toMatch(/^0x[0-9a-f]{16} 0x[0-9a-f]{16} 0x0000000000040200$/);
+  });
+
+  it('shows vfio, vfio_pci and vfio_iommu_type1 loaded with their parameters, and the device bound to vfio-pci', () => {
+    const d = tmp();
+    const host = { modules: join(d, 'hm'), pciDrivers: join(d, 'hd') };
+    for (const x of [join(host.modules, 'e1000e'), join(host.modules, 'vfio'), join(host.pciDrivers, 'e1000e')]) mkdirSync(x, { recursive: true });
+    const p = resolveProfile('x86-pci');
+    const stage = join(d, 'sys');
+    buildSysfs(stage, p, join(d, 'none'), host);
+    const mod = (m: string, f: string): string => readFileSync(join(stage, 'modules', m, f), 'utf8');
+    expect(mod('vfio', 'parameters/enable_unsafe_noiommu_mode')).toBe('N\n');
+    expect(mod('vfio_iommu_type1', 'parameters/dma_entry_limit')).toBe('65535\n');
+    expect(mod('vfio_iommu_type1', 'parameters/allow_unsafe_interrupts')).toBe('N\n');
+    expect(mod('vfio_pci', 'parameters/disable_denylist')).toBe('N\n');
+    expect(statSync(join(stage, 'modules', 'vfio_pci', 'parameters', 'disable_denylist')).mode & 0o777).toBe(0o444);
+    expect(mod('vfio_pci', 'initstate')).toBe('live\n');
+    // The host's own entries stay, through the namespace's bind mount of the host directory.
+    expect(readlinkSync(join(stage, 'modules', 'e1000e'))).toBe(join(stage, 'host-modules', 'e1000e'));
+    expect(lstatSync(join(stage, 'modules', 'vfio')).isDirectory()).toBe(true); // ours, not the host's
+    expect(readlinkSync(join(stage, 'pci-drivers', 'e1000e'))).toBe(join(stage, 'host-pci-drivers', 'e1000e'));
+    const drv = join(stage, 'pci-drivers', 'vfio-pci');
+    expect(readlinkSync(join(drv, p.address))).toBe(`../../../../bus/pci/devices/${p.address}`);
+    expect(readlinkSync(join(drv, 'module'))).toBe('../../../../module/vfio_pci');
+    expect(readlinkSync(join(stage, 'modules', 'vfio_pci', 'drivers', 'pci:vfio-pci'))).toBe('../../../bus/pci/drivers/vfio-pci');
+    expect(readlinkSync(join(stage, 'pci-devices', p.address, 'driver'))).toBe('../../../../bus/pci/drivers/vfio-pci');
   });
 
   it('backs regions at their offsets in a sparse file', () => {
