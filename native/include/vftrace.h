@@ -158,6 +158,17 @@ VFT_API int vft_keep_caller_apart(int restore);
  * Returns 0 or -errno (a write to a non-eventfd is the file's own answer). */
 VFT_API int vft_eventfd_signal(int pid, int fd, uint64_t value);
 
+/* A reference of the caller's own to the open file that process `pid` holds
+ * as `fd` (pidfd_getfd): an fd to pass to vft_peer_fd_same and close when
+ * done, or -errno. It keeps the file open: an emulated kernel holds it only
+ * as a name for the file, never counts it as a user. */
+VFT_API int vft_peer_fd_hold(int pid, int fd);
+
+/* Whether process `pid`'s `fd` is the same open file (the same struct file,
+ * not merely the same path) as the caller's `mine` (kcmp KCMP_FILE): 1 yes,
+ * 0 no, -errno (EBADF: `fd` is not open in `pid`; ESRCH: no such process). */
+VFT_API int vft_peer_fd_same(int pid, int fd, int mine);
+
 #ifdef __cplusplus
 }
 #endif

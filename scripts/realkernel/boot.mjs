@@ -29,6 +29,7 @@ export const CORPUS = [
   { name: 'forks', client: 'forks', record: 'follow' },
   { name: 'forks-nofollow', client: 'forks', record: 'spawn' },
   { name: 'attach', client: 'attach', record: 'attach' },
+  { name: 'lifetimes', client: 'lifetimes', record: 'follow' },
 ];
 export const CLIENT_DIR = path.join(ROOT, 'native', 'build', 'realkernel');
 export const RECORDER = path.join(ROOT, 'native', 'build', 'vfiotrace-record');

@@ -34,6 +34,7 @@ export class Device {
   readonly triggers: number[][] = [[], [], [], [], []];
   intxMasked = false;
   resets = 0;
+  private inUse = false;
   private readonly sizes: bigint[];
 
   constructor(
@@ -89,6 +90,22 @@ export class Device {
 
   private reset(): void {
     this.resets++;
+    this.backing.resetConfig();
+  }
+
+  /** GET_DEVICE_FD gave the device to a client. */
+  opened(): void {
+    this.inUse = true;
+  }
+
+  /** The last reference to the device file went: vfio-pci disables its
+   * interrupts and resets the function (its config space comes back). */
+  closed(): void {
+    if (!this.inUse) return;
+    this.inUse = false;
+    this.irqType = 'none';
+    for (const t of this.triggers) t.length = 0;
+    this.intxMasked = false;
     this.backing.resetConfig();
   }
 

@@ -14,8 +14,8 @@ export interface FdLookup {
   path(pid: number, fd: number): string | null;
   /** The container object behind a /dev/vfio/vfio fd (created on first use). */
   container(pid: number, fd: number): Container;
-  /** Open fds of `pid` on the device's backing file. */
-  deviceFds(pid: number): number;
+  /** Whether a session process holds the device file (an fd or a mapping). */
+  deviceInUse(): boolean;
 }
 
 const O_RDWR = 0o2;
@@ -44,7 +44,7 @@ export class Group {
         return this.setContainer(c);
       case 'VFIO_GROUP_UNSET_CONTAINER':
         if (!this.container) return ret(fail('EINVAL'));
-        if (this.fds.deviceFds(c.call.pid) > 0) return ret(fail('EBUSY'));
+        if (this.fds.deviceInUse()) return ret(fail('EBUSY'));
         this.container.detach(this);
         this.container = null;
         return ret(0);

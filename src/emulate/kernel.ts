@@ -1,10 +1,11 @@
 // The emulated VFIO kernel: one machine (a profile) with one IOMMU group
 // holding one PCI function. `handle()` takes an ioctl stopped at entry and
 // returns the verdict the tracer applies. fds are told apart by path, the
-// same way the decoder does: /dev/vfio/vfio (a container per open fd),
-// /dev/vfio/GROUP, and the device's backing file.
+// same way the decoder does: /dev/vfio/vfio (a container per open file),
+// /dev/vfio/GROUP, and the device's backing file. What the kernel undoes
+// when the last reference to a file goes is undone when an answer depends
+// on it (`release`; files.ts says how it is seen).
 
-import { readdirSync, readlinkSync } from 'node:fs';
 import { families } from '../../decoders/index.js';
 import type { FdKind } from '../decode/types.js';
 import { BackingFile } from './backing.js';
@@ -14,6 +15,7 @@ import { Device } from './device.js';
 import { ProtectionDomain } from './eeh.js';
 import type { EehRule } from './eehScript.js';
 import { fail } from './errno.js';
+import { anyHolds, OpenFileMap, procFiles, type FileIdentity, type ProcessFiles } from './files.js';
 import { Group, type FdLookup } from './group.js';
 import type { Profile } from './profile.js';
 import { IoctlTable } from './table.js';
@@ -30,6 +32,8 @@ export interface KernelOptions {
   fdPath?: (pid: number, fd: number) => string | null;
   /** Override how the target's open fds are listed (tests). */
   fdList?: (pid: number) => number[];
+  /** How two fds are found to be the same open file (default: each (pid, fd) is its own). */
+  identity?: FileIdentity;
   /** How an interrupt reaches the client: add 1 to its eventfd (default: nothing). */
   signalEventfd?: (pid: number, fd: number) => void;
 }
@@ -46,11 +50,16 @@ export class EmulatedKernel {
   readonly backing: BackingFile;
   readonly group: Group;
   readonly device: Device;
-  private readonly containers = new Map<string, Container>();
+  private readonly containers: OpenFileMap<Container>;
+  /** Opens of the group file (only one at a time in the kernel; a new one means the old was closed). */
+  private readonly groupFiles: OpenFileMap<object>;
+  /** The group open file the container was set through. */
+  private attachedVia: object | null = null;
   private readonly le: boolean;
   private readonly table = vfioIoctlTable();
-  private readonly fdPath: (pid: number, fd: number) => string | null;
-  private readonly fdList: (pid: number) => number[];
+  private readonly procs: ProcessFiles;
+  /** The processes that may hold the machine's files: every caller and its forked children. */
+  private readonly pids = new Set<number>();
   /** Calls answered, by ioctl name (unknown numbers under their hex). */
   readonly counts = new Map<string, number>();
 
@@ -59,12 +68,13 @@ export class EmulatedKernel {
     this.le = o.littleEndian ?? true;
     this.pe = new ProtectionDomain(o.eeh ?? []);
     this.backing = new BackingFile(o.profile, o.backingDir);
-    this.fdPath = o.fdPath ?? procFdPath;
-    this.fdList = o.fdList ?? procFdList;
+    this.procs = { path: o.fdPath ?? procFiles.path, fds: o.fdList ?? procFiles.fds, mapped: procFiles.mapped };
+    this.containers = new OpenFileMap('/dev/vfio/vfio', this.procs, o.identity ?? null);
+    this.groupFiles = new OpenFileMap(`/dev/vfio/${o.profile.group}`, this.procs, o.identity ?? null);
     const lookup: FdLookup = {
-      path: (pid, fd) => this.fdPath(pid, fd),
+      path: (pid, fd) => this.procs.path(pid, fd),
       container: (pid, fd) => this.containerFor(pid, fd),
-      deviceFds: (pid) => this.countDeviceFds(pid),
+      deviceInUse: () => anyHolds(this.procs, this.pids, [this.backing.path]),
     };
     // A frozen PE answers all-ones on config space and BARs (see BackingFile.freeze).
     const syncMmio = (): void => (this.pe.mmioBlocked() ? this.backing.freeze() : this.backing.thaw());
@@ -84,43 +94,68 @@ export class EmulatedKernel {
   }
 
   private containerFor(pid: number, fd: number): Container {
-    const key = `${pid}:${fd}`;
-    let c = this.containers.get(key);
-    if (!c) this.containers.set(key, (c = new Container(this.profile, this.pe)));
-    return c;
+    return this.containers.get(pid, fd, () => new Container(this.profile, this.pe));
   }
 
-  private countDeviceFds(pid: number): number {
-    return this.fdList(pid).filter((fd) => this.fdPath(pid, fd) === this.backing.path).length;
+  /** The container behind `pid`'s `fd`, if that fd was used as one (tests). */
+  containerOf(pid: number, fd: number): Container | undefined {
+    return this.containers.peek(pid, fd);
   }
 
   handle(call: EmuCall): Verdict {
     const kind = this.kindOf(call.fdPath);
     if (kind === null) return RUN;
+    this.pids.add(call.pid);
     let v: Verdict;
     let name: string;
     if (kind === 'container') {
       const ct = this.containerFor(call.pid, call.fd);
       const desc = this.table.resolve(call.request, kind, ct.backendName());
       name = desc?.name ?? hexName(call.request);
+      // Whether the container still has a group decides SET_IOMMU.
+      if (desc?.name === 'VFIO_SET_IOMMU') this.release();
       // Unknown cmd: EINVAL until a backend is set, then the backend's ENOTTY.
       v = desc ? ct.handle(new CallCtx(call, desc, this.le)) : ret(ct.backend ? fail('ENOTTY') : fail('EINVAL'));
     } else {
       const desc = this.table.resolve(call.request, kind, null);
       name = desc?.name ?? hexName(call.request);
+      // Every group answer depends on which files are still open.
+      if (kind === 'group') this.release();
       const target = kind === 'group' ? this.group : this.device;
+      const hadContainer = this.group.container !== null;
       v = desc ? target.handle(new CallCtx(call, desc, this.le)) : ret(fail('ENOTTY'));
+      if (v.action === 'openat') this.device.opened();
+      if (kind === 'group' && !hadContainer && this.group.container) this.attachedVia = this.groupFiles.get(call.pid, call.fd, () => ({}));
     }
     this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
     return v;
   }
 
-  /** A forked child shares its parent's open containers (the same open files). */
-  fork(parent: number, child: number): void {
-    for (const [key, c] of [...this.containers]) {
-      const [pid, fd] = key.split(':');
-      if (Number(pid) === parent) this.containers.set(`${child}:${fd}`, c);
+  /**
+   * What the kernel does when the last reference to a file goes: the device
+   * file (fds and mappings) closes the device (interrupts off, function
+   * reset); the group file, once no device file holds it either, leaves its
+   * container, which drops its IOMMU and mappings with its last group; a
+   * container nobody holds is forgotten.
+   */
+  private release(): void {
+    for (const pid of [...this.pids]) if (this.procs.fds(pid) === null) this.pids.delete(pid);
+    const deviceHeld = anyHolds(this.procs, this.pids, [this.backing.path]);
+    if (!deviceHeld) this.device.closed();
+    this.groupFiles.sweep(this.pids);
+    const groupHeld = deviceHeld || (this.attachedVia !== null && this.groupFiles.has(this.attachedVia));
+    if (!groupHeld && this.group.container) {
+      this.attachedVia = null;
+      this.group.container.detach(this.group);
+      this.group.container = null;
     }
+    this.containers.sweep(this.pids);
+  }
+
+  /** A forked child holds its parent's open files. */
+  fork(parent: number, child: number): void {
+    this.pids.add(child);
+    this.containers.fork(parent, child);
   }
 
   /** Live flip of the PE state (the TUI's EEH control). */
@@ -129,26 +164,12 @@ export class EmulatedKernel {
   }
 
   dispose(): void {
+    this.containers.dispose();
+    this.groupFiles.dispose();
     this.backing.dispose();
   }
 }
 
 function hexName(request: number): string {
   return `0x${(request >>> 0).toString(16)}`;
-}
-
-function procFdList(pid: number): number[] {
-  try {
-    return readdirSync(`/proc/${pid}/fd`).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-function procFdPath(pid: number, fd: number): string | null {
-  try {
-    return readlinkSync(`/proc/${pid}/fd/${fd}`);
-  } catch {
-    return null;
-  }
 }

@@ -5,10 +5,11 @@
 import { closeSync, mkdtempSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { signalEventfd, startTrace, type TraceOptions, type TraceSession } from '../trace/native.js';
+import { holdPeerFd, samePeerFile, signalEventfd, startTrace, type TraceOptions, type TraceSession } from '../trace/native.js';
 import { DEVICE_ANON } from '../decode/fdtable.js';
 import type { IoctlRecord } from '../trace/events.js';
 import type { EehRule } from './eehScript.js';
+import { kcmpIdentity } from './files.js';
 import { EmulatedKernel } from './kernel.js';
 import type { Profile } from './profile.js';
 import { buildSysfs, emulationArgv } from './sandbox.js';
@@ -68,6 +69,8 @@ export function startEmulatedTrace(opts: TraceOptions, setup: EmulationSetup): E
       littleEndian: LE,
       // An eventfd the client closed meanwhile just stays unsignalled, as in the kernel.
       signalEventfd: (pid, fd) => void signalEventfd(pid, fd),
+      // Containers are open files: a dup or an inherited fd is the same one.
+      identity: kcmpIdentity({ hold: holdPeerFd, same: samePeerFile }),
     });
     buildSysfs(join(dir, 'sys'), setup.profile);
     fds = verdictPipe();

@@ -122,6 +122,8 @@ interface NativeLib {
   version(): string;
   buildId(): string;
   eventfdSignal(pid: number, fd: number, value: bigint): number;
+  peerFdHold(pid: number, fd: number): number;
+  peerFdSame(pid: number, fd: number, mine: number): number;
 }
 
 let cached: NativeLib | null = null;
@@ -185,6 +187,8 @@ function loadLib(): NativeLib {
     version: f('const char *vft_version(void)') as NativeLib['version'],
     buildId: f('const char *vft_build_id(void)') as NativeLib['buildId'],
     eventfdSignal: f('int vft_eventfd_signal(int pid, int fd, uint64_t value)') as NativeLib['eventfdSignal'],
+    peerFdHold: f('int vft_peer_fd_hold(int pid, int fd)') as NativeLib['peerFdHold'],
+    peerFdSame: f('int vft_peer_fd_same(int pid, int fd, int mine)') as NativeLib['peerFdSame'],
   };
   return cached;
 }
@@ -217,6 +221,17 @@ export function engineBuildId(): string {
  * raises). Returns 0 or -errno. */
 export function signalEventfd(pid: number, fd: number): number {
   return loadLib().eventfdSignal(pid, fd, 1n);
+}
+
+/** A reference of ours to the open file process `pid` holds as `fd` (an fd
+ * of this process, to close when done), or -errno. */
+export function holdPeerFd(pid: number, fd: number): number {
+  return loadLib().peerFdHold(pid, fd);
+}
+
+/** Whether `pid`'s `fd` is the open file our `mine` refers to: 1, 0, or -errno. */
+export function samePeerFile(pid: number, fd: number, mine: number): number {
+  return loadLib().peerFdSame(pid, fd, mine);
 }
 
 /** True when the native library exists (tests use it to skip with a message). */

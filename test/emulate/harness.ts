@@ -78,8 +78,7 @@ export class Harness {
   backendOf(fd: number): Backend | undefined {
     const path = this.paths.get(fd);
     if (path !== '/dev/vfio/vfio') return undefined;
-    const c = (this.k as unknown as { containers: Map<string, { backendName(): Backend | null }> }).containers.get(`${PID}:${fd}`);
-    return c?.backendName() ?? undefined;
+    return this.k.containerOf(PID, fd)?.backendName() ?? undefined;
   }
 
   /**
