@@ -42,10 +42,11 @@ export const cdev: Family = {
       zeroTail: true,
       writes: 'success',
       errnos: {
-        EINVAL: 'argsz < 16, unknown flags, iommufd < 0, already bound, or a group-path device fd',
+        EINVAL: 'argsz < 16, unknown flags, iommufd < 0, this file already bound, the device already bound through another cdev file, or a group-path device fd',
         E2BIG: 'non-zero bytes beyond the struct the kernel knows (older kernels: a non-zero token_uuid_ptr)',
         EBUSY: 'the group is in use through the legacy container path',
         EBADF: 'iommufd is not an open fd',
+        EBADFD: 'iommufd is an open fd of some other file, not /dev/iommu',
       },
     }),
     ioctl(F, {

@@ -18,8 +18,11 @@ export const E = {
   EINVAL: 22,
   ENOTTY: 25,
   ENOSPC: 28,
+  EOVERFLOW: 75,
   EBADFD: 77,
+  EMSGSIZE: 90,
   EOPNOTSUPP: 95,
+  EADDRINUSE: 98,
 } as const;
 
 export type ErrnoName = keyof typeof E;

@@ -122,6 +122,11 @@ export class OpenFileMap<T> {
     return false;
   }
 
+  /** The objects of the files known to be open. */
+  values(): T[] {
+    return [...this.files].map((f) => f.value);
+  }
+
   /** A forked child holds the same open files under the same numbers. */
   fork(parent: number, child: number): void {
     for (const [name, file] of [...this.byName]) {

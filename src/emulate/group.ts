@@ -1,9 +1,11 @@
-// The IOMMU group (/dev/vfio/GROUP): status, container attach/detach, and the
-// device fd, which becomes a real open() of the device's backing file.
+// The IOMMU group (/dev/vfio/GROUP): status, container attach/detach (a
+// legacy container, or an iommufd in compatibility mode), and the device fd,
+// which becomes a real open() of the device's backing file.
 
 import { fail } from './errno.js';
 import { CallCtx, isVerdict } from './ctx.js';
 import type { Container } from './container.js';
+import type { BoundDevice, IommufdCtx } from './iommufd.js';
 import { DEFAULT_KERNEL, type KernelVersion } from './profile.js';
 import { ret, type Verdict } from './types.js';
 import { VFIO_GROUP_FLAGS_CONTAINER_SET, VFIO_GROUP_FLAGS_VIABLE } from '../../decoders/group.js';
@@ -16,6 +18,8 @@ export interface FdLookup {
   container(pid: number, fd: number): Container;
   /** Whether a session process holds the device file (an fd or a mapping). */
   deviceInUse(): boolean;
+  /** The iommufd context behind a /dev/iommu fd (null: not one, or no iommufd on this kernel). */
+  iommufd(pid: number, fd: number): IommufdCtx | null;
 }
 
 const O_RDWR = 0o2;
@@ -23,6 +27,10 @@ const O_CLOEXEC = 0o2000000;
 
 export class Group {
   container: Container | null = null;
+  /** Set instead of a container: the iommufd whose compat IOAS the device attaches to. */
+  iommufd: IommufdCtx | null = null;
+  /** The device as bound to that iommufd while its file is open. */
+  bound: BoundDevice | null = null;
 
   constructor(
     readonly id: number,
@@ -37,15 +45,20 @@ export class Group {
       case 'VFIO_GROUP_GET_STATUS': {
         const a = c.args();
         if (isVerdict(a)) return a;
-        a.set('flags', VFIO_GROUP_FLAGS_VIABLE | (this.container ? VFIO_GROUP_FLAGS_CONTAINER_SET : 0));
+        a.set('flags', VFIO_GROUP_FLAGS_VIABLE | (this.hasIommu() ? VFIO_GROUP_FLAGS_CONTAINER_SET : 0));
         return c.reply(0, a, c.desc.minsz);
       }
       case 'VFIO_GROUP_SET_CONTAINER':
         return this.setContainer(c);
       case 'VFIO_GROUP_UNSET_CONTAINER':
-        if (!this.container) return ret(fail('EINVAL'));
+        if (!this.hasIommu()) return ret(fail('EINVAL'));
+        // An iommufd is just let go: a device already open stays bound to it.
+        if (this.iommufd) {
+          this.iommufd = null;
+          return ret(0);
+        }
         if (this.fds.deviceInUse()) return ret(fail('EBUSY'));
-        this.container.detach(this);
+        this.container!.detach(this);
         this.container = null;
         return ret(0);
       case 'VFIO_GROUP_GET_DEVICE_FD':
@@ -55,15 +68,31 @@ export class Group {
     }
   }
 
+  /** A container or an iommufd is set. */
+  hasIommu(): boolean {
+    return this.container !== null || this.iommufd !== null;
+  }
+
+  /** The device file went: it leaves the iommufd it was bound to. */
+  deviceClosed(): void {
+    if (this.bound) this.bound.ctx.unbind(this.bound);
+    this.bound = null;
+  }
+
   private setContainer(c: CallCtx): Verdict {
     if (c.readable() < 4) return ret(fail('EFAULT'));
     const e = c.call.entry;
     const fd = new DataView(e.buffer, e.byteOffset, 4).getInt32(0, c.le);
     const path = fd < 0 ? null : this.fds.path(c.call.pid, fd);
     if (path === null) return ret(fail('EBADF'));
-    if (this.container) return ret(fail('EINVAL'));
-    // iommufd is not emulated: only a legacy container is recognised. 6.1
-    // answers EINVAL for any other fd, 6.2+ (with iommufd support) EBADFD.
+    if (this.hasIommu()) return ret(fail('EINVAL'));
+    const iommufd = path === '/dev/vfio/vfio' ? null : this.fds.iommufd(c.call.pid, fd);
+    if (iommufd) {
+      iommufd.ensureCompatIoas();
+      this.iommufd = iommufd;
+      return ret(0);
+    }
+    // 6.1 (no iommufd) answers EINVAL for any other fd, 6.2+ EBADFD.
     if (path !== '/dev/vfio/vfio') return ret(fail(this.kernel === '6.1' ? 'EINVAL' : 'EBADFD'));
     const ct = this.fds.container(c.call.pid, fd);
     this.container = ct;
@@ -79,7 +108,20 @@ export class Group {
     if (name !== this.address) return ret(fail('ENODEV'));
     // A VF token given to a function that is neither an SR-IOV PF nor a VF.
     if (sp >= 0 && /\bvf_token=/.test(text.slice(sp))) return ret(fail('EINVAL'));
-    if (!this.container || this.container.iommuType === null) return ret(fail('EINVAL'));
+    if (this.iommufd) {
+      // The first open binds the device to the iommufd and attaches it to the compat IOAS.
+      if (!this.bound) {
+        const ioas = this.iommufd.compatIoas();
+        if (!ioas) return ret(fail('ENODEV'));
+        const bound = this.iommufd.bind();
+        const err = this.iommufd.attach(bound, ioas.id);
+        if (err < 0) {
+          this.iommufd.unbind(bound);
+          return ret(err);
+        }
+        this.bound = bound;
+      }
+    } else if (!this.container || this.container.iommuType === null) return ret(fail('EINVAL'));
     return { action: 'openat', path: this.backingPath, flags: O_RDWR | O_CLOEXEC };
   }
 }

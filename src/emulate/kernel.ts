@@ -2,13 +2,16 @@
 // holding one PCI function. `handle()` takes an ioctl stopped at entry and
 // returns the verdict the tracer applies. fds are told apart by path, the
 // same way the decoder does: /dev/vfio/vfio (a container per open file),
-// /dev/vfio/GROUP, and the device's backing file. What the kernel undoes
+// /dev/vfio/GROUP, the device's backing file, and on kernels with iommufd
+// /dev/iommu and the device cdev (an iommufd context and a cdev state per
+// open file). What the kernel undoes
 // when the last reference to a file goes is undone when an answer depends
 // on it (`release`; files.ts says how it is seen).
 
 import { families } from '../../decoders/index.js';
 import type { FdKind } from '../decode/types.js';
 import { BackingFile } from './backing.js';
+import { Cdev, CdevFile, CDEV_PATH, hasModernPath, IOMMUFD_PATH } from './cdev.js';
 import { Container } from './container.js';
 import { CallCtx } from './ctx.js';
 import { Device } from './device.js';
@@ -18,7 +21,9 @@ import { fail } from './errno.js';
 import { anyHolds, OpenFileMap, procFiles, type FileIdentity, type ProcessFiles } from './files.js';
 import { Group, type FdLookup } from './group.js';
 import type { Profile } from './profile.js';
+import { IommufdCtx, type MemReader } from './iommufd.js';
 import { IoctlTable } from './table.js';
+import { type1IovaRanges } from './type1.js';
 import { ret, RUN, type EmuCall, type Verdict } from './types.js';
 
 export interface KernelOptions {
@@ -36,6 +41,8 @@ export interface KernelOptions {
   identity?: FileIdentity;
   /** How an interrupt reaches the client: add 1 to its eventfd (default: nothing). */
   signalEventfd?: (pid: number, fd: number) => void;
+  /** Reads the client's memory, for arguments that point further (default: unreadable). */
+  readMemory?: MemReader;
 }
 
 let defaultTable: IoctlTable | null = null;
@@ -55,6 +62,12 @@ export class EmulatedKernel {
   private readonly groupFiles: OpenFileMap<object>;
   /** The group open file the container was set through. */
   private attachedVia: object | null = null;
+  /** iommufd contexts (one per open /dev/iommu) and cdev files, on kernels that have them. */
+  private readonly iommufds: OpenFileMap<IommufdCtx>;
+  private readonly cdevFiles: OpenFileMap<CdevFile>;
+  private readonly cdev: Cdev;
+  private readonly modern: boolean;
+  private readonly newIommufd: () => IommufdCtx;
   private readonly le: boolean;
   private readonly table = vfioIoctlTable();
   private readonly procs: ProcessFiles;
@@ -71,10 +84,17 @@ export class EmulatedKernel {
     this.procs = { path: o.fdPath ?? procFiles.path, fds: o.fdList ?? procFiles.fds, mapped: procFiles.mapped };
     this.containers = new OpenFileMap('/dev/vfio/vfio', this.procs, o.identity ?? null);
     this.groupFiles = new OpenFileMap(`/dev/vfio/${o.profile.group}`, this.procs, o.identity ?? null);
+    this.iommufds = new OpenFileMap(IOMMUFD_PATH, this.procs, o.identity ?? null);
+    this.cdevFiles = new OpenFileMap(CDEV_PATH, this.procs, o.identity ?? null);
+    this.modern = hasModernPath(o.profile);
+    const usable = type1IovaRanges(o.profile.iovaBits);
+    const readMemory = o.readMemory ?? (() => null);
+    this.newIommufd = () => new IommufdCtx(usable, o.profile.kernel, readMemory);
     const lookup: FdLookup = {
       path: (pid, fd) => this.procs.path(pid, fd),
       container: (pid, fd) => this.containerFor(pid, fd),
-      deviceInUse: () => anyHolds(this.procs, this.pids, [this.backing.path]),
+      deviceInUse: () => this.deviceHeld(),
+      iommufd: (pid, fd) => (this.modern && this.procs.path(pid, fd) === IOMMUFD_PATH ? this.iommufds.get(pid, fd, this.newIommufd) : null),
     };
     // A frozen PE answers all-ones on config space and BARs (see BackingFile.freeze).
     const syncMmio = (): void => (this.pe.mmioBlocked() ? this.backing.freeze() : this.backing.thaw());
@@ -83,6 +103,23 @@ export class EmulatedKernel {
     syncMmio();
     this.group = new Group(o.profile.group, o.profile.address, this.backing.path, lookup, o.profile.kernel);
     this.device = new Device(o.profile, this.backing, lookup, o.signalEventfd);
+    this.cdev = new Cdev(this.device, {
+      iommufd: (pid, fd) => {
+        const path = this.procs.path(pid, fd);
+        if (path === null) return null;
+        return path === IOMMUFD_PATH && this.modern ? this.iommufds.get(pid, fd, this.newIommufd) : 'other';
+      },
+      groupOpen: () => anyHolds(this.procs, this.pids, [`/dev/vfio/${this.profile.group}`]),
+      boundElsewhere: (file) => this.cdevFiles.values().some((f) => f !== file && f.bound !== null),
+    });
+  }
+
+  /**
+   * Whether the device is open: a group-path device file held (an fd or a
+   * mapping), or a cdev file bound (an unbound cdev opens nothing).
+   */
+  private deviceHeld(): boolean {
+    return anyHolds(this.procs, this.pids, [this.backing.path]) || this.cdevFiles.values().some((f) => f.bound !== null);
   }
 
   /** What kind of fd this path is, or null when it is not the emulated machine's. */
@@ -90,6 +127,8 @@ export class EmulatedKernel {
     if (path === '/dev/vfio/vfio') return 'container';
     if (path === `/dev/vfio/${this.profile.group}`) return 'group';
     if (path === this.backing.path) return 'device';
+    if (this.modern && path === IOMMUFD_PATH) return 'iommufd';
+    if (this.modern && path === CDEV_PATH) return 'device';
     return null;
   }
 
@@ -116,16 +155,29 @@ export class EmulatedKernel {
       if (desc?.name === 'VFIO_SET_IOMMU') this.release();
       // Unknown cmd: EINVAL until a backend is set, then the backend's ENOTTY.
       v = desc ? ct.handle(new CallCtx(call, desc, this.le)) : ret(ct.backend ? fail('ENOTTY') : fail('EINVAL'));
+    } else if (kind === 'iommufd') {
+      // The VFIO calls /dev/iommu answers are type1's (compatibility mode).
+      const desc = this.table.resolve(call.request, kind, 'type1');
+      name = desc?.name ?? hexName(call.request);
+      const ctx = this.iommufds.get(call.pid, call.fd, this.newIommufd);
+      v = desc ? ctx.handle(new CallCtx(call, desc, this.le)) : ret(fail('ENOTTY'));
+    } else if (call.fdPath === CDEV_PATH) {
+      const desc = this.table.resolve(call.request, kind, null);
+      name = desc?.name ?? hexName(call.request);
+      // Whether another file holds the device or the group decides BIND.
+      if (desc?.name === 'VFIO_DEVICE_BIND_IOMMUFD') this.release();
+      const file = this.cdevFiles.get(call.pid, call.fd, () => new CdevFile());
+      v = desc ? this.cdev.handle(file, new CallCtx(call, desc, this.le)) : ret(fail('ENOTTY'));
     } else {
       const desc = this.table.resolve(call.request, kind, null);
       name = desc?.name ?? hexName(call.request);
       // Every group answer depends on which files are still open.
       if (kind === 'group') this.release();
       const target = kind === 'group' ? this.group : this.device;
-      const hadContainer = this.group.container !== null;
+      const hadContainer = this.group.hasIommu();
       v = desc ? target.handle(new CallCtx(call, desc, this.le)) : ret(fail('ENOTTY'));
       if (v.action === 'openat') this.device.opened();
-      if (kind === 'group' && !hadContainer && this.group.container) this.attachedVia = this.groupFiles.get(call.pid, call.fd, () => ({}));
+      if (kind === 'group' && !hadContainer && this.group.hasIommu()) this.attachedVia = this.groupFiles.get(call.pid, call.fd, () => ({}));
     }
     this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
     return v;
@@ -140,14 +192,20 @@ export class EmulatedKernel {
    */
   private release(): void {
     for (const pid of [...this.pids]) if (this.procs.fds(pid) === null) this.pids.delete(pid);
-    const deviceHeld = anyHolds(this.procs, this.pids, [this.backing.path]);
-    if (!deviceHeld) this.device.closed();
+    for (const file of this.cdevFiles.sweep(this.pids)) this.cdev.release(file);
+    this.iommufds.sweep(this.pids);
+    const deviceHeld = this.deviceHeld();
+    if (!deviceHeld) {
+      this.device.closed();
+      this.group.deviceClosed();
+    }
     this.groupFiles.sweep(this.pids);
     const groupHeld = deviceHeld || (this.attachedVia !== null && this.groupFiles.has(this.attachedVia));
-    if (!groupHeld && this.group.container) {
+    if (!groupHeld && this.group.hasIommu()) {
       this.attachedVia = null;
-      this.group.container.detach(this.group);
+      this.group.container?.detach(this.group);
       this.group.container = null;
+      this.group.iommufd = null;
     }
     this.containers.sweep(this.pids);
   }
@@ -156,6 +214,8 @@ export class EmulatedKernel {
   fork(parent: number, child: number): void {
     this.pids.add(child);
     this.containers.fork(parent, child);
+    this.iommufds.fork(parent, child);
+    this.cdevFiles.fork(parent, child);
   }
 
   /** Live flip of the PE state (the TUI's EEH control). */
@@ -166,6 +226,8 @@ export class EmulatedKernel {
   dispose(): void {
     this.containers.dispose();
     this.groupFiles.dispose();
+    this.iommufds.dispose();
+    this.cdevFiles.dispose();
     this.backing.dispose();
   }
 }

@@ -7,8 +7,9 @@
 //   /sys/module                 (the host's modules + vfio, vfio_pci, … : sysfsDriver.ts)
 //   /sys/bus/pci/drivers        (the host's drivers + vfio-pci/ADDR)
 // so `-device vfio-pci,host=ADDR` finds the group link, and DPDK finds the
-// modules loaded and the device bound, as on real hardware. Nothing changes
-// on the host.
+// modules loaded and the device bound, as on real hardware. On kernels with
+// iommufd, /dev/iommu is there too, the device's backing file is bound at
+// its cdev path and ADDR/vfio-dev/vfio0 names it. Nothing changes on the host.
 
 import { mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,13 +17,17 @@ import { sandboxArgv } from '../trace/sandbox.js';
 import { wrapperLayer } from '../trace/wrapper.js';
 import { regionOffset, regionSizes } from './backing.js';
 import { buildConfigSpace } from './pciConfig.js';
+import { CDEV_PATH, hasModernPath, IOMMUFD_PATH } from './cdev.js';
 import type { Profile } from './profile.js';
 import { buildDriverSysfs, HOST_MODULES, HOST_PCI_DRIVERS, type HostDriverDirs } from './sysfsDriver.js';
 
 const hex = (v: number, w: number): string => `0x${v.toString(16).padStart(w, '0')}`;
 
-/** Builds the sysfs staging tree under `stage` (which must exist). */
-export function buildSysfs(stage: string, p: Profile, hostPciDevices = '/sys/bus/pci/devices', hostDriverDirs?: HostDriverDirs): void {
+/**
+ * Builds the sysfs staging tree under `stage` (which must exist). `device`:
+ * the device's backing file, linked as `stage/cdev` for the cdev bind mount.
+ */
+export function buildSysfs(stage: string, p: Profile, hostPciDevices = '/sys/bus/pci/devices', hostDriverDirs?: HostDriverDirs, device?: string): void {
   const devs = join(stage, 'pci-devices');
   const groups = join(stage, 'iommu_groups');
   mkdirSync(devs, { recursive: true });
@@ -78,6 +83,14 @@ export function buildSysfs(stage: string, p: Profile, hostPciDevices = '/sys/bus
   symlinkSync('../../../../bus/pci', join(d, 'subsystem'));
   symlinkSync(`../../../../bus/pci/devices/${p.address}`, join(groups, String(p.group), 'devices', p.address));
   writeFileSync(join(groups, String(p.group), 'type'), 'DMA\n');
+  if (hasModernPath(p)) {
+    // The cdev's char device: vfio-dev takes a dynamic major (511 is the first one handed out).
+    const cdev = join(d, 'vfio-dev', 'vfio0');
+    mkdirSync(cdev, { recursive: true });
+    writeFileSync(join(cdev, 'dev'), '511:0\n');
+    writeFileSync(join(cdev, 'uevent'), `MAJOR=511\nMINOR=0\nDEVNAME=${CDEV_PATH.slice('/dev/'.length)}\n`);
+    if (device) symlinkSync(device, join(stage, 'cdev'));
+  }
   buildDriverSysfs(stage, p.address, hostDriverDirs);
 }
 
@@ -95,13 +108,15 @@ const SYS_SCRIPT = [
   `mount --bind /sys/bus/pci/drivers "$S/${HOST_PCI_DRIVERS}"`,
   'mount --bind "$S/modules" /sys/module',
   'mount --bind "$S/pci-drivers" /sys/bus/pci/drivers',
+  // The cdev is the device's backing file: the same bytes as a group-path device fd.
+  `if [ -L "$S/cdev" ]; then mount --bind "$S/cdev" ${CDEV_PATH}; fi`,
   'exec "$@"',
 ].join('\n');
 
 /** argv running `command` where the emulated machine is visible. */
 export function emulationArgv(command: readonly string[], p: Profile, stage: string): string[] {
   return sandboxArgv(wrapperLayer('sh', SYS_SCRIPT, 'vfiotrace-emulate', [stage], command), {
-    files: ['/dev/vfio/vfio', `/dev/vfio/${p.group}`],
+    files: ['/dev/vfio/vfio', `/dev/vfio/${p.group}`, ...(hasModernPath(p) ? [IOMMUFD_PATH, CDEV_PATH] : [])],
   });
 }
 

@@ -2,7 +2,7 @@
 // command runs in the emulation sandbox, the engine stops each captured call
 // and asks for a verdict, the kernel model decides, the engine applies it.
 
-import { closeSync, mkdtempSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { holdPeerFd, samePeerFile, signalEventfd, startTrace, type TraceOptions, type TraceSession } from '../trace/native.js';
@@ -18,6 +18,20 @@ import { RUN, type EmuCall, type Verdict } from './types.js';
 import { encodeVerdict, verdictPipe } from './wire.js';
 
 const LE = os.endianness() === 'LE';
+
+/** The client's memory through /proc/PID/mem (the tracer may read it): null when unmapped. */
+function readTraceeMemory(pid: number, addr: bigint, len: number): Uint8Array | null {
+  let fd = -1;
+  try {
+    fd = openSync(`/proc/${pid}/mem`, 'r');
+    const buf = new Uint8Array(len);
+    return readSync(fd, buf, 0, len, addr) === len ? buf : null;
+  } catch {
+    return null;
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+}
 
 export interface EmulationSetup {
   profile: Profile;
@@ -71,8 +85,9 @@ export function startEmulatedTrace(opts: TraceOptions, setup: EmulationSetup): E
       signalEventfd: (pid, fd) => void signalEventfd(pid, fd),
       // Containers are open files: a dup or an inherited fd is the same one.
       identity: kcmpIdentity({ hold: holdPeerFd, same: samePeerFile }),
+      readMemory: readTraceeMemory,
     });
-    buildSysfs(join(dir, 'sys'), setup.profile);
+    buildSysfs(join(dir, 'sys'), setup.profile, undefined, undefined, kernel.backing.path);
     fds = verdictPipe();
     // Children are always followed: a forked client's ioctls must be answered too.
     const session = startTrace({ ...opts, follow: true, command: emulationArgv(opts.command, setup.profile, join(dir, 'sys')), verdictFd: fds[0] });

@@ -18,7 +18,7 @@ import {
 } from '../../decoders/type1.js';
 
 /** 4 KiB | 2 MiB | 1 GiB, as an x86 IOMMU with huge pages reports. */
-const PGSIZES = (1n << 12n) | (1n << 21n) | (1n << 30n);
+export const PGSIZES = (1n << 12n) | (1n << 21n) | (1n << 30n);
 const MIN_PAGE = 1n << 12n;
 /** The kernel's default dma_entry_limit module parameter. */
 const DMA_ENTRY_LIMIT = 65535;

@@ -40,6 +40,8 @@ export class Harness {
   readonly paths = new Map<number, string>();
   /** Eventfds the kernel signalled (the loopback trigger), in order. */
   readonly fired: number[] = [];
+  /** The client's memory behind pointers in arguments, by address (readMemory). */
+  readonly memory = new Map<bigint, Uint8Array>();
   private readonly dir: string;
 
   constructor(profile: Profile, eeh: EehRule[] = []) {
@@ -51,6 +53,10 @@ export class Harness {
       fdPath: (_pid, fd) => this.paths.get(fd) ?? null,
       fdList: () => [...this.paths.keys()],
       signalEventfd: (_pid, fd) => this.fired.push(fd),
+      readMemory: (_pid, addr, len) => {
+        const b = this.memory.get(addr);
+        return b && b.length >= len ? b.subarray(0, len) : null;
+      },
     });
   }
 
@@ -99,7 +105,7 @@ export class Harness {
       const t = d.arg.type;
       const size = o.size ?? t.size;
       // The capture rule reads max(argsz, minsz), like the kernel's copy_from_user.
-      entry = encodeStruct(t, { argsz: size, ...(args ?? {}) }, true, Math.max(size, d.minsz));
+      entry = encodeStruct(t, { [d.sizeField ?? 'argsz']: size, ...(args ?? {}) }, true, Math.max(size, d.minsz));
     }
     const v = this.k.handle({ pid: PID, tid: PID, fd, fdPath: this.paths.get(fd) ?? '', request, arg, entry, inFault: o.fault ?? null });
     const mem = entry.slice();
