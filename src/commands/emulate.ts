@@ -9,6 +9,7 @@ import { addOutputOptions, fail, outputFlags, parseArgs, type OutputFlags } from
 import { parseEehScript, type EehRule } from '../emulate/eehScript.js';
 import { BUILTIN_PROFILES, resolveProfile } from '../emulate/profiles/index.js';
 import { DEFAULT_KERNEL, KERNEL_VERSIONS, type Profile } from '../emulate/profile.js';
+import { checkMachine } from '../emulate/kernel.js';
 import { startEmulatedTrace, type EmulationSetup } from '../emulate/session.js';
 import { sandboxAvailable } from '../trace/sandbox.js';
 import { traceAndPrint, type LiveOutcome } from './trace.js';
@@ -16,6 +17,8 @@ import { checkLiveArgs, payloadCapOption } from './liveArgs.js';
 
 export interface EmulatedRun {
   profile: Profile;
+  /** Further functions (`--device` given again), each in a group of its own. */
+  more?: readonly Profile[];
   eeh?: readonly EehRule[];
   command: string[];
   output: OutputFlags;
@@ -45,7 +48,7 @@ export async function runEmulated(r: EmulatedRun): Promise<LiveOutcome> {
     payloadCap: r.payloadCap ?? 4096,
     ...(r.recordTo !== undefined ? { recordTo: r.recordTo } : {}),
     output: r.output,
-    start: (t) => startEmulatedTrace(t, { profile: r.profile, eeh: r.eeh ?? [] }),
+    start: (t) => startEmulatedTrace(t, { profile: r.profile, more: r.more ?? [], eeh: r.eeh ?? [] }),
   });
 }
 
@@ -76,9 +79,14 @@ export function cliCommand(): Command {
       .usage('--device PROFILE [options] [--] COMMAND [ARGS…]')
       .description('Run a VFIO client against an emulated VFIO kernel (no VFIO hardware needed) and trace it.')
       .argument('[command...]', 'command to run')
-      .requiredOption('--device <profile>', `device profile: ${Object.keys(BUILTIN_PROFILES).join(', ')}, or a JSON file (docs/emulation.md)`)
-      .option('--address <addr>', 'PCI address of the emulated function (default 0000:01:00.0)')
-      .option('--group <n>', 'IOMMU group number (default 42)')
+      .requiredOption(
+        '--device <profile>',
+        `device profile: ${Object.keys(BUILTIN_PROFILES).join(', ')}, or a JSON file (docs/emulation.md); ` +
+          'again for more functions, each in its own group: PROFILE,address=ADDR,group=N',
+        (v: string, prev: string[] = []) => [...prev, v],
+      )
+      .option('--address <addr>', 'PCI address of the (first) emulated function (default: the profile\'s)')
+      .option('--group <n>', 'IOMMU group number of the (first) function (default: the profile\'s)')
       .option('--kernel <version>', `answer as this kernel release where releases differ: ${KERNEL_VERSIONS.join(', ')} (default ${DEFAULT_KERNEL})`)
       .option('--eeh <script>', 'EEH fault injection, e.g. "after 3 ENABLE: state STOPPED until RESET_HOT,RESET_DEACTIVATE,CONFIGURE"')
       .option('-f, --follow-forks', 'accepted for symmetry: children are always followed (their calls must be answered too)')
@@ -106,15 +114,18 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   let profile: Profile;
+  let more: Profile[];
   let eeh: EehRule[] = [];
   try {
-    const group = typeof o.group === 'string' ? Number(o.group) : undefined;
-    if (group !== undefined && !/^[0-9]+$/.test(String(o.group))) throw new Error(`invalid --group '${String(o.group)}'`);
-    profile = resolveProfile(String(o.device), {
-      address: typeof o.address === 'string' ? o.address : undefined,
-      group,
-      kernel: typeof o.kernel === 'string' ? o.kernel : undefined,
+    const kernel = typeof o.kernel === 'string' ? o.kernel : undefined;
+    const [first, ...rest] = (o.device as string[]).map((d) => deviceSpec(d));
+    profile = resolveProfile(first!.device, {
+      address: typeof o.address === 'string' ? o.address : first!.address,
+      group: groupNumber(o.group) ?? first!.group,
+      kernel,
     });
+    more = rest.map((d) => resolveProfile(d.device, { address: d.address, group: d.group, kernel }));
+    checkMachine([profile, ...more]);
     if (typeof o.eeh === 'string') {
       eeh = parseEehScript(o.eeh);
       if (!profile.eeh && eeh.length > 0) throw new Error(`--eeh needs a profile with EEH (power-eeh), not ${profile.name}`);
@@ -130,6 +141,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const outcome = await runEmulated({
     profile,
+    more,
     eeh,
     command,
     output: outputFlags(o),
@@ -138,6 +150,27 @@ export async function run(argv: string[]): Promise<number> {
     ...(typeof o.write === 'string' ? { recordTo: o.write } : {}),
   });
   return outcome.code;
+}
+
+function groupNumber(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[0-9]+$/.test(String(v))) throw new Error(`invalid IOMMU group '${String(v)}'`);
+  return Number(v);
+}
+
+/** `PROFILE[,address=ADDR][,group=N]`: one --device. */
+export function deviceSpec(spec: string): { device: string; address?: string; group?: number } {
+  const [device, ...opts] = spec.split(',');
+  const out: { device: string; address?: string; group?: number } = { device: device ?? '' };
+  for (const kv of opts) {
+    const eq = kv.indexOf('=');
+    const key = kv.slice(0, eq);
+    const value = kv.slice(eq + 1);
+    if (eq < 0 || !['address', 'group'].includes(key)) throw new Error(`--device ${spec}: want PROFILE[,address=ADDR][,group=N], not "${kv}"`);
+    if (key === 'address') out.address = value;
+    else out.group = groupNumber(value)!;
+  }
+  return out;
 }
 
 /** `--emulate PROFILE [--eeh SCRIPT]` of other commands (tui): the setup, or null. Throws a usage error. */

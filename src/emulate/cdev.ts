@@ -1,4 +1,4 @@
-// The device cdev (/dev/vfio/devices/vfio0): the modern path to the same
+// The device cdev (/dev/vfio/devices/vfioN): the modern path to the same
 // vfio-pci device the group hands out. An open file of it does nothing
 // until VFIO_DEVICE_BIND_IOMMUFD binds it to an iommufd; then it attaches to
 // an IOAS or HWPT and takes every device ioctl. The file is the device's
@@ -13,7 +13,10 @@ import type { BoundDevice, IommufdCtx } from './iommufd.js';
 import type { Profile } from './profile.js';
 import { ret, type Verdict } from './types.js';
 
-export const CDEV_PATH = '/dev/vfio/devices/vfio0';
+/** The cdev of the `index`th function registered (vfio0, vfio1, …). */
+export function cdevPath(index: number): string {
+  return `/dev/vfio/devices/vfio${index}`;
+}
 export const IOMMUFD_PATH = '/dev/iommu';
 
 /** Whether the emulated host has /dev/iommu and device cdevs: an x86 IOMMU on a kernel with both (6.6+). */

@@ -5,7 +5,6 @@
 import type { Backend } from '../decode/dsl.js';
 import { fail } from './errno.js';
 import { CallCtx } from './ctx.js';
-import type { ProtectionDomain } from './eeh.js';
 import type { Profile } from './profile.js';
 import { Spapr } from './spapr.js';
 import { Type1 } from './type1.js';
@@ -22,10 +21,7 @@ export class Container {
   iommuType: number | null = null;
   backend: Type1 | Spapr | null = null;
 
-  constructor(
-    readonly profile: Profile,
-    readonly pe: ProtectionDomain,
-  ) {}
+  constructor(readonly profile: Profile) {}
 
   /** The decoders' name for the selected backend (narrows colliding numbers). */
   backendName(): Backend | null {
@@ -106,6 +102,9 @@ export class Container {
   private eeh(c: CallCtx): Verdict {
     // Per group in the container (one here): no PE → ENODEV, then 12 bytes copied in.
     if (!this.profile.eeh) return ret(fail('ENODEV'));
+    // The PE of the container's group (the kernel's EEH support takes one group per container).
+    const pe = [...this.groups][0]?.pe;
+    if (!pe) return ret(fail('EINVAL'));
     const a = c.args();
     if (!('bytes' in a)) return a;
     if (a.num('flags') !== 0) return ret(fail('EINVAL'));
@@ -116,6 +115,6 @@ export class Container {
       if (a.num('err.type') >= EEH_ERR_TYPES.length || a.num('err.func') >= EEH_ERR_FUNCS.length) return ret(fail('EINVAL'));
     }
     // Nothing is written back; GET_STATE answers in the return value.
-    return ret(this.pe.op(op));
+    return ret(pe.op(op));
   }
 }

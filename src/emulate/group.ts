@@ -5,6 +5,7 @@
 import { fail } from './errno.js';
 import { CallCtx, isVerdict } from './ctx.js';
 import type { Container } from './container.js';
+import { ProtectionDomain } from './eeh.js';
 import type { BoundDevice, IommufdCtx } from './iommufd.js';
 import { DEFAULT_KERNEL, type KernelVersion } from './profile.js';
 import { ret, type Verdict } from './types.js';
@@ -38,6 +39,8 @@ export class Group {
     readonly backingPath: string,
     private readonly fds: FdLookup,
     private readonly kernel: KernelVersion = DEFAULT_KERNEL,
+    /** The group's partitionable endpoint (EEH). */
+    readonly pe: ProtectionDomain = new ProtectionDomain([]),
   ) {}
 
   handle(c: CallCtx): Verdict {

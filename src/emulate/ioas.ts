@@ -1,7 +1,7 @@
 // An iommufd IOAS (I/O address space): areas mapped into it, the IOVA ranges
-// reserved by the domains attached to it (outside the IOMMU's aperture, the
-// x86 MSI window), the ranges allowed for automatic IOVA allocation, and the
-// alignment the domains impose. Ranges are inclusive [start, last], as in
+// reserved by the domains in it (outside the IOMMU's aperture) and by the
+// devices attached (the x86 MSI window), the ranges allowed for automatic
+// IOVA allocation, and the alignment domains or disabled huge pages impose. Ranges are inclusive [start, last], as in
 // the kernel's interval trees; errors are the kernel's, in its order.
 
 import { DmaSpace, type Mapping } from '../model/dma.js';
@@ -16,6 +16,24 @@ export interface IovaRange {
 }
 
 /** An area to map: where its bytes come from and how long it is. */
+/** What the IOMMU behind a domain can reach. */
+export interface IommuGeometry {
+  /** The last IOVA of the aperture (which starts at 0). */
+  apertureEnd: bigint;
+  /** The range an attached device reserves (the MSI window), or null. */
+  msiWindow: IovaRange | null;
+}
+
+/** The geometry of an IOMMU whose usable ranges are `usable` (sorted): aperture to the last end, the gap reserved. */
+export function geometryOf(usable: readonly (readonly [bigint, bigint])[]): IommuGeometry {
+  const first = usable[0];
+  const second = usable[1];
+  return {
+    apertureEnd: usable[usable.length - 1]![1],
+    msiWindow: first && second ? { start: first[1] + 1n, last: second[0] - 1n } : null,
+  };
+}
+
 export interface AreaSource {
   vaddr: bigint | null;
   length: bigint;
@@ -26,32 +44,57 @@ export class Ioas {
   /** Ranges automatic allocation may use (empty: everything not reserved). */
   allowed: IovaRange[] = [];
   hugePages = true;
-  /** Domains (HWPTs) in this IOAS; each reserves what its device cannot reach. */
+  /** Domains (HWPTs) in this IOAS; each reserves what lies beyond the aperture. */
   readonly domains = new Set<object>();
+  /** Devices attached through those domains; each reserves its MSI window. */
+  private devices = 0;
   private seq = 0;
 
   constructor(
     readonly id: number,
-    /** The IOVA ranges a device's domain can map (the rest is reserved once a domain is attached). */
-    private readonly usable: readonly (readonly [bigint, bigint])[],
+    private readonly geometry: IommuGeometry,
   ) {}
 
-  /** 1 with no domain (nothing is pinned yet); the smallest IOMMU page once one is attached. */
+  /** 1 with no domain and huge pages on (nothing is pinned yet); else the smallest IOMMU page. */
   alignment(): bigint {
-    return this.domains.size > 0 ? PAGE : 1n;
+    return this.domains.size > 0 || !this.hugePages ? PAGE : 1n;
   }
 
-  /** Reserved IOVA: the complement of the usable ranges while a domain is attached. */
+  /** Reserved IOVA, sorted: past the aperture while a domain exists, the MSI window while a device is attached. */
   reserved(): IovaRange[] {
-    if (this.domains.size === 0) return [];
     const out: IovaRange[] = [];
-    let next = 0n;
-    for (const [s, e] of this.usable) {
-      if (s > next) out.push({ start: next, last: s - 1n });
-      next = e + 1n;
-    }
-    if (next <= ULONG_MAX) out.push({ start: next, last: ULONG_MAX });
+    const msi = this.geometry.msiWindow;
+    if (this.devices > 0 && msi) out.push(msi);
+    if (this.domains.size > 0 && this.geometry.apertureEnd < ULONG_MAX) out.push({ start: this.geometry.apertureEnd + 1n, last: ULONG_MAX });
     return out;
+  }
+
+  /** IOMMU_OPTION_HUGE_PAGES set to `on`: turning them off needs no area where a domain exists, and aligned areas. */
+  setHugePages(on: boolean): number {
+    if (on || !this.hugePages) {
+      this.hugePages = on;
+      return 0;
+    }
+    if (this.domains.size > 0 && this.dma.live.length > 0) return fail('EINVAL');
+    if (this.dma.live.some((m) => m.iova % PAGE !== 0n || m.size % PAGE !== 0n)) return fail('EADDRINUSE');
+    this.hugePages = false;
+    return 0;
+  }
+
+  /** A device attached: its MSI window is reserved, refused while an area or allowed range lies there. */
+  addDevice(): number {
+    const msi = this.geometry.msiWindow;
+    if (this.devices === 0 && msi && this.clashes(msi)) return fail('EADDRINUSE');
+    this.devices++;
+    return 0;
+  }
+
+  removeDevice(): void {
+    if (this.devices > 0) this.devices--;
+  }
+
+  private clashes(r: IovaRange): boolean {
+    return this.dma.overlapping(r.start, r.last - r.start + 1n).length > 0 || this.allowed.some((a) => a.start <= r.last && r.start <= a.last);
   }
 
   /** The holes of the reserved tree: what IOMMU_IOAS_IOVA_RANGES reports. */
@@ -66,15 +109,12 @@ export class Ioas {
     return out;
   }
 
-  /** Attaching a domain reserves ranges: refused when an area or allowed range lies there. */
+  /** A domain reserves what lies beyond the aperture and wants page-aligned areas: refused otherwise. */
   addDomain(d: object): number {
     if (this.domains.has(d)) return 0;
+    const beyond = this.geometry.apertureEnd < ULONG_MAX ? { start: this.geometry.apertureEnd + 1n, last: ULONG_MAX } : null;
+    if ((beyond && this.clashes(beyond)) || this.dma.live.some((m) => m.iova % PAGE !== 0n || m.size % PAGE !== 0n)) return fail('EADDRINUSE');
     this.domains.add(d);
-    const clash = this.reserved().some((r) => this.dma.overlapping(r.start, r.last - r.start + 1n).length > 0 || this.allowed.some((a) => a.start <= r.last && r.start <= a.last));
-    if (clash || this.dma.live.some((m) => m.iova % PAGE !== 0n || m.size % PAGE !== 0n)) {
-      this.domains.delete(d);
-      return fail('EADDRINUSE');
-    }
     return 0;
   }
 
@@ -105,6 +145,8 @@ export class Ioas {
     if (length === 0n || length % align !== 0n) return fail('EINVAL');
     const first = pieces[0]!;
     const pageOffset = (first.vaddr ?? 0n) % PAGE;
+    // Every area keeps its address's offset in the page: it must suit the alignment.
+    if (pieces.some((p) => ((p.vaddr ?? 0n) % PAGE) % align !== 0n)) return fail('EINVAL');
     let at: bigint;
     if (iova === null) {
       const got = this.allocIova(first.vaddr ?? 0n, length);

@@ -7,7 +7,7 @@
 import { locate, StructBuf } from './encode.js';
 import { fail } from './errno.js';
 import { CallCtx } from './ctx.js';
-import { Ioas, ULONG_MAX, type IovaRange } from './ioas.js';
+import { Ioas, ULONG_MAX, type IommuGeometry, type IovaRange } from './ioas.js';
 import type { KernelVersion } from './profile.js';
 import { handleVfioCompat, type CompatHost } from './iommufdCompat.js';
 import { PGSIZES } from './type1.js';
@@ -60,7 +60,7 @@ export class IommufdCtx implements CompatHost {
   private rlimitMm = false;
 
   constructor(
-    private readonly usable: readonly (readonly [bigint, bigint])[],
+    private readonly geometry: IommuGeometry,
     private readonly kernel: KernelVersion,
     private readonly readMemory: MemReader,
   ) {}
@@ -112,6 +112,11 @@ export class IommufdCtx implements CompatHost {
       }
     } else return fail('EINVAL');
     if (d.hwpt !== hwpt) {
+      const err = hwpt.ioas.addDevice();
+      if (err) {
+        if (hwpt.auto && hwpt.devices.size === 0) this.dropHwpt(hwpt);
+        return err;
+      }
       this.detach(d);
       hwpt.devices.add(d);
       d.hwpt = hwpt;
@@ -124,10 +129,13 @@ export class IommufdCtx implements CompatHost {
     if (!h) return;
     h.devices.delete(d);
     d.hwpt = null;
-    if (h.auto && h.devices.size === 0) {
-      h.ioas.removeDomain(h);
-      this.objects.delete(h.id);
-    }
+    h.ioas.removeDevice();
+    if (h.auto && h.devices.size === 0) this.dropHwpt(h);
+  }
+
+  private dropHwpt(h: Hwpt): void {
+    h.ioas.removeDomain(h);
+    this.objects.delete(h.id);
   }
 
   /** The IOAS the VFIO compat calls act on (IOMMU_VFIO_IOAS), while it exists. */
@@ -137,7 +145,7 @@ export class IommufdCtx implements CompatHost {
 
   /** A group set to this iommufd: the compat IOAS, made on first need. */
   ensureCompatIoas(): Ioas {
-    this.vfioIoas = this.compatIoas() ?? this.alloc((id) => new Ioas(id, this.usable));
+    this.vfioIoas = this.compatIoas() ?? this.alloc((id) => new Ioas(id, this.geometry));
     return this.vfioIoas;
   }
 
@@ -152,7 +160,7 @@ export class IommufdCtx implements CompatHost {
         return ret(this.destroy(a.num('id')));
       case 'IOMMU_IOAS_ALLOC':
         if (a.num('flags') !== 0) return ret(fail('EOPNOTSUPP'));
-        a.set('out_ioas_id', this.alloc((id) => new Ioas(id, this.usable)).id);
+        a.set('out_ioas_id', this.alloc((id) => new Ioas(id, this.geometry)).id);
         return respond(c, a);
       case 'IOMMU_IOAS_IOVA_RANGES':
         return this.iovaRanges(c, a);
@@ -172,8 +180,12 @@ export class IommufdCtx implements CompatHost {
         return this.hwptAlloc(c, a);
       case 'IOMMU_GET_HW_INFO':
         return this.hwInfo(c, a);
+      case 'IOMMU_HWPT_SET_DIRTY_TRACKING':
+      case 'IOMMU_HWPT_GET_DIRTY_BITMAP':
+        // No emulated HWPT was allocated with dirty tracking.
+        return ret(this.objects.get(a.num('hwpt_id')) instanceof Hwpt ? fail('EOPNOTSUPP') : fail('ENOENT'));
       default:
-        // Dirty tracking, nested invalidation and fault queues need IOMMU features the emulated one lacks.
+        // Nested invalidation and fault queues need IOMMU features the emulated one lacks.
         return ret(fail('EOPNOTSUPP'));
     }
   }
@@ -238,7 +250,7 @@ export class IommufdCtx implements CompatHost {
     const uptr = a.get('user_va');
     const length = a.get('length');
     if (length === 0n) return ret(fail('EINVAL'));
-    if (uptr + length - 1n > ULONG_MAX) return ret(fail('EOVERFLOW'));
+    if (uptr + length > ULONG_MAX) return ret(fail('EOVERFLOW'));
     const at = ioas.map([{ vaddr: uptr, length }], flags & IOMMU_IOAS_MAP_FIXED_IOVA ? a.get('iova') : null, flags);
     if (typeof at === 'number') return ret(at);
     return respond(c, a.set('iova', at));
@@ -302,7 +314,7 @@ export class IommufdCtx implements CompatHost {
         if (op === IOMMU_OPTION_OP_GET) a.set('val64', ioas.hugePages ? 1 : 0);
         else if (op !== IOMMU_OPTION_OP_SET) err = fail('EOPNOTSUPP');
         else if (val > 1n) err = fail('EINVAL');
-        else ioas.hugePages = val === 1n;
+        else err = ioas.setHugePages(val === 1n);
         break;
       }
       default:
@@ -339,13 +351,14 @@ export class IommufdCtx implements CompatHost {
   }
 
   private hwptAlloc(c: CallCtx, a: StructBuf): Verdict {
-    // Nesting, dirty tracking, faults and PASID need IOMMU features the emulated one lacks.
-    if (a.num('flags') !== 0 || a.num('__reserved') !== 0 || a.num('__reserved2') !== 0) return ret(fail('EOPNOTSUPP'));
-    if (a.num('data_type') !== 0 || a.num('data_len') !== 0) return ret(a.num('data_type') === 0 ? fail('EINVAL') : fail('EOPNOTSUPP'));
+    if (a.num('__reserved') !== 0) return ret(fail('EOPNOTSUPP'));
+    if ((a.num('data_type') === 0) !== (a.num('data_len') === 0)) return ret(fail('EINVAL'));
     if (!(this.objects.get(a.num('dev_id')) instanceof BoundDevice)) return ret(fail('ENOENT'));
     const pt = this.objects.get(a.num('pt_id'));
-    if (pt === undefined) return ret(fail('ENOENT'));
+    // Nesting, dirty tracking, faults and PASID need IOMMU features the emulated one lacks.
+    if (pt instanceof Hwpt) return ret(fail('EOPNOTSUPP'));
     if (!(pt instanceof Ioas)) return ret(fail('EINVAL'));
+    if (a.num('flags') !== 0 || a.num('data_type') !== 0) return ret(fail('EOPNOTSUPP'));
     const hwpt = this.alloc((id) => new Hwpt(id, pt, false));
     const err = pt.addDomain(hwpt);
     if (err) {

@@ -42,8 +42,7 @@ export function handleVfioCompat(host: CompatHost, c: CallCtx): Verdict {
       const ioas = host.compatIoas();
       if (!ioas) return ret(fail('ENODEV'));
       // type1 (v1) may unmap inside a mapping: iommufd gets there by giving up large pages.
-      if (arg === VFIO_TYPE1_IOMMU) ioas.hugePages = false;
-      return ret(0);
+      return ret(arg === VFIO_TYPE1_IOMMU ? ioas.setHugePages(false) : 0);
     }
     case 'VFIO_IOMMU_GET_INFO':
       return getInfo(host, c);
@@ -106,7 +105,7 @@ function mapDma(host: CompatHost, c: CallCtx): Verdict {
   const size = a.get('size');
   const vaddr = a.get('vaddr');
   if (size === 0n || size > ULONG_MAX - PAGE) return ret(fail('EINVAL'));
-  if (vaddr + size - 1n > ULONG_MAX) return ret(fail('EOVERFLOW'));
+  if (vaddr + size > ULONG_MAX) return ret(fail('EOVERFLOW'));
   const at = ioas.map([{ vaddr, length: size }], a.get('iova'), a.num('flags'));
   return ret(typeof at === 'number' ? at : 0);
 }

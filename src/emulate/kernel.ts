@@ -1,37 +1,39 @@
-// The emulated VFIO kernel: one machine (a profile) with one IOMMU group
-// holding one PCI function. `handle()` takes an ioctl stopped at entry and
-// returns the verdict the tracer applies. fds are told apart by path, the
-// same way the decoder does: /dev/vfio/vfio (a container per open file),
-// /dev/vfio/GROUP, the device's backing file, and on kernels with iommufd
-// /dev/iommu and the device cdev (an iommufd context and a cdev state per
-// open file). What the kernel undoes
+// The emulated VFIO kernel: one machine whose PCI functions (profiles) each
+// sit in an IOMMU group of their own. `handle()` takes an ioctl stopped at
+// entry and returns the verdict the tracer applies. fds are told apart by
+// path, the same way the decoder does: /dev/vfio/vfio (a container per open
+// file), /dev/vfio/GROUP, each device's backing file, and on kernels with
+// iommufd /dev/iommu and the device cdevs (an iommufd context and a cdev
+// state per open file). What the kernel undoes
 // when the last reference to a file goes is undone when an answer depends
 // on it (`release`; files.ts says how it is seen).
 
 import { families } from '../../decoders/index.js';
+import type { Backend } from '../decode/dsl.js';
 import type { FdKind } from '../decode/types.js';
-import { BackingFile } from './backing.js';
-import { Cdev, CdevFile, CDEV_PATH, hasModernPath, IOMMUFD_PATH } from './cdev.js';
+import { hasModernPath, IOMMUFD_PATH } from './cdev.js';
 import { Container } from './container.js';
 import { CallCtx } from './ctx.js';
-import { Device } from './device.js';
-import { ProtectionDomain } from './eeh.js';
 import type { EehRule } from './eehScript.js';
 import { fail } from './errno.js';
-import { anyHolds, OpenFileMap, procFiles, type FileIdentity, type ProcessFiles } from './files.js';
-import { Group, type FdLookup } from './group.js';
+import { OpenFileMap, procFiles, type FileIdentity, type ProcessFiles } from './files.js';
+import { PciFunction } from './function.js';
 import type { Profile } from './profile.js';
+import { geometryOf } from './ioas.js';
 import { IommufdCtx, type MemReader } from './iommufd.js';
 import { IoctlTable } from './table.js';
 import { type1IovaRanges } from './type1.js';
 import { ret, RUN, type EmuCall, type Verdict } from './types.js';
 
 export interface KernelOptions {
+  /** The first function; its IOMMU and kernel release are the machine's. */
   profile: Profile;
+  /** Further functions, each in an IOMMU group of its own (same IOMMU and kernel, other address and group). */
+  more?: readonly Profile[];
   eeh?: readonly EehRule[];
   /** Byte order of the traced ABI (default: little-endian). */
   littleEndian?: boolean;
-  /** Directory for the device's backing file (default: a fresh one under /dev/shm). */
+  /** Directory for the devices' backing files (default: a fresh one under /dev/shm each). */
   backingDir?: string;
   /** Override how other fds of the target are looked up (tests). */
   fdPath?: (pid: number, fd: number) => string | null;
@@ -51,21 +53,30 @@ export function vfioIoctlTable(): IoctlTable {
   return defaultTable;
 }
 
+/** Functions of one machine must share its IOMMU and kernel, and differ in address and group. */
+export function checkMachine(profiles: readonly Profile[]): void {
+  const [first, ...rest] = profiles;
+  if (!first) throw new Error('a machine needs a device');
+  for (const [k, p] of rest.entries()) {
+    const other = profiles.slice(0, k + 1);
+    if (p.iommu !== first.iommu) throw new Error(`device ${p.name} has a ${p.iommu} IOMMU, the machine ${first.iommu}: one IOMMU per machine`);
+    if (p.kernel !== first.kernel) throw new Error(`device ${p.name} answers as kernel ${p.kernel}, the machine as ${first.kernel}`);
+    if (other.some((o) => o.address === p.address)) throw new Error(`two devices at ${p.address}: give one another address`);
+    if (other.some((o) => o.group === p.group)) throw new Error(`two devices in IOMMU group ${p.group}: give one another group`);
+  }
+}
+
+/** Where a path leads in the machine. */
+type Route = { kind: 'container' } | { kind: 'iommufd' } | { kind: 'group' | 'device' | 'cdev'; fn: PciFunction };
+
 export class EmulatedKernel {
+  /** The first function's profile: the machine's IOMMU and kernel release. */
   readonly profile: Profile;
-  readonly pe: ProtectionDomain;
-  readonly backing: BackingFile;
-  readonly group: Group;
-  readonly device: Device;
+  readonly functions: readonly PciFunction[];
+  private readonly routes = new Map<string, Route>();
   private readonly containers: OpenFileMap<Container>;
-  /** Opens of the group file (only one at a time in the kernel; a new one means the old was closed). */
-  private readonly groupFiles: OpenFileMap<object>;
-  /** The group open file the container was set through. */
-  private attachedVia: object | null = null;
-  /** iommufd contexts (one per open /dev/iommu) and cdev files, on kernels that have them. */
+  /** iommufd contexts, one per open /dev/iommu, on kernels that have it. */
   private readonly iommufds: OpenFileMap<IommufdCtx>;
-  private readonly cdevFiles: OpenFileMap<CdevFile>;
-  private readonly cdev: Cdev;
   private readonly modern: boolean;
   private readonly newIommufd: () => IommufdCtx;
   private readonly le: boolean;
@@ -77,63 +88,62 @@ export class EmulatedKernel {
   readonly counts = new Map<string, number>();
 
   constructor(o: KernelOptions) {
+    const profiles = [o.profile, ...(o.more ?? [])];
+    checkMachine(profiles);
     this.profile = o.profile;
     this.le = o.littleEndian ?? true;
-    this.pe = new ProtectionDomain(o.eeh ?? []);
-    this.backing = new BackingFile(o.profile, o.backingDir);
     this.procs = { path: o.fdPath ?? procFiles.path, fds: o.fdList ?? procFiles.fds, mapped: procFiles.mapped };
-    this.containers = new OpenFileMap('/dev/vfio/vfio', this.procs, o.identity ?? null);
-    this.groupFiles = new OpenFileMap(`/dev/vfio/${o.profile.group}`, this.procs, o.identity ?? null);
-    this.iommufds = new OpenFileMap(IOMMUFD_PATH, this.procs, o.identity ?? null);
-    this.cdevFiles = new OpenFileMap(CDEV_PATH, this.procs, o.identity ?? null);
+    const identity = o.identity ?? null;
+    this.containers = new OpenFileMap('/dev/vfio/vfio', this.procs, identity);
+    this.iommufds = new OpenFileMap(IOMMUFD_PATH, this.procs, identity);
     this.modern = hasModernPath(o.profile);
-    const usable = type1IovaRanges(o.profile.iovaBits);
+    const geometry = geometryOf(type1IovaRanges(o.profile.iovaBits));
     const readMemory = o.readMemory ?? (() => null);
-    this.newIommufd = () => new IommufdCtx(usable, o.profile.kernel, readMemory);
-    const lookup: FdLookup = {
-      path: (pid, fd) => this.procs.path(pid, fd),
-      container: (pid, fd) => this.containerFor(pid, fd),
-      deviceInUse: () => this.deviceHeld(),
-      iommufd: (pid, fd) => (this.modern && this.procs.path(pid, fd) === IOMMUFD_PATH ? this.iommufds.get(pid, fd, this.newIommufd) : null),
+    this.newIommufd = () => new IommufdCtx(geometry, o.profile.kernel, readMemory);
+    const iommufd = (pid: number, fd: number): IommufdCtx | null =>
+      this.modern && this.procs.path(pid, fd) === IOMMUFD_PATH ? this.iommufds.get(pid, fd, this.newIommufd) : null;
+    const machine = {
+      procs: this.procs,
+      identity,
+      pids: this.pids,
+      lookup: { path: this.procs.path, container: (pid: number, fd: number) => this.containerFor(pid, fd), iommufd },
+      iommufd,
+      signalEventfd: o.signalEventfd,
     };
-    // A frozen PE answers all-ones on config space and BARs (see BackingFile.freeze).
-    const syncMmio = (): void => (this.pe.mmioBlocked() ? this.backing.freeze() : this.backing.thaw());
-    this.pe.onReset(() => this.backing.resetAsserted());
-    this.pe.onChange(syncMmio);
-    syncMmio();
-    this.group = new Group(o.profile.group, o.profile.address, this.backing.path, lookup, o.profile.kernel);
-    this.device = new Device(o.profile, this.backing, lookup, o.signalEventfd);
-    this.cdev = new Cdev(this.device, {
-      iommufd: (pid, fd) => {
-        const path = this.procs.path(pid, fd);
-        if (path === null) return null;
-        return path === IOMMUFD_PATH && this.modern ? this.iommufds.get(pid, fd, this.newIommufd) : 'other';
-      },
-      groupOpen: () => anyHolds(this.procs, this.pids, [`/dev/vfio/${this.profile.group}`]),
-      boundElsewhere: (file) => this.cdevFiles.values().some((f) => f !== file && f.bound !== null),
-    });
+    // EEH rules script the first function's PE.
+    this.functions = profiles.map((p, k) => new PciFunction(p, k, k === 0 ? (o.eeh ?? []) : [], o.backingDir, machine));
+    this.routes.set('/dev/vfio/vfio', { kind: 'container' });
+    if (this.modern) this.routes.set(IOMMUFD_PATH, { kind: 'iommufd' });
+    for (const fn of this.functions) {
+      this.routes.set(fn.groupPath, { kind: 'group', fn });
+      this.routes.set(fn.backing.path, { kind: 'device', fn });
+      if (this.modern) this.routes.set(fn.cdevPath, { kind: 'cdev', fn });
+    }
   }
 
-  /**
-   * Whether the device is open: a group-path device file held (an fd or a
-   * mapping), or a cdev file bound (an unbound cdev opens nothing).
-   */
-  private deviceHeld(): boolean {
-    return anyHolds(this.procs, this.pids, [this.backing.path]) || this.cdevFiles.values().some((f) => f.bound !== null);
+  /** The first function's parts (the only ones on a one-device machine). */
+  get pe(): PciFunction['pe'] {
+    return this.functions[0]!.pe;
+  }
+  get backing(): PciFunction['backing'] {
+    return this.functions[0]!.backing;
+  }
+  get group(): PciFunction['group'] {
+    return this.functions[0]!.group;
+  }
+  get device(): PciFunction['device'] {
+    return this.functions[0]!.device;
   }
 
   /** What kind of fd this path is, or null when it is not the emulated machine's. */
   kindOf(path: string): FdKind | null {
-    if (path === '/dev/vfio/vfio') return 'container';
-    if (path === `/dev/vfio/${this.profile.group}`) return 'group';
-    if (path === this.backing.path) return 'device';
-    if (this.modern && path === IOMMUFD_PATH) return 'iommufd';
-    if (this.modern && path === CDEV_PATH) return 'device';
-    return null;
+    const r = this.routes.get(path);
+    if (!r) return null;
+    return r.kind === 'cdev' ? 'device' : r.kind;
   }
 
   private containerFor(pid: number, fd: number): Container {
-    return this.containers.get(pid, fd, () => new Container(this.profile, this.pe));
+    return this.containers.get(pid, fd, () => new Container(this.profile));
   }
 
   /** The container behind `pid`'s `fd`, if that fd was used as one (tests). */
@@ -142,71 +152,52 @@ export class EmulatedKernel {
   }
 
   handle(call: EmuCall): Verdict {
-    const kind = this.kindOf(call.fdPath);
-    if (kind === null) return RUN;
+    const route = this.routes.get(call.fdPath);
+    if (!route) return RUN;
     this.pids.add(call.pid);
+    const kind: FdKind = route.kind === 'cdev' ? 'device' : route.kind;
+    let backend: Backend | null = null;
+    if (route.kind === 'container') backend = this.containerFor(call.pid, call.fd).backendName();
+    // The VFIO calls /dev/iommu answers are type1's (compatibility mode).
+    else if (route.kind === 'iommufd') backend = 'type1';
+    const desc = this.table.resolve(call.request, kind, backend);
+    const name = desc?.name ?? hexName(call.request);
+    const ctx = desc ? new CallCtx(call, desc, this.le) : null;
+    // Answers that depend on which files are still open: every group call,
+    // SET_IOMMU (does the container still have a group?), the cdev's BIND and
+    // ATTACH (is the device free?), iommufd calls on objects a closed cdev
+    // takes away (not the hot map/unmap/copy).
+    if (route.kind === 'group' || (desc !== null && RELEASE_FIRST.has(desc.name))) this.release();
     let v: Verdict;
-    let name: string;
-    if (kind === 'container') {
-      const ct = this.containerFor(call.pid, call.fd);
-      const desc = this.table.resolve(call.request, kind, ct.backendName());
-      name = desc?.name ?? hexName(call.request);
-      // Whether the container still has a group decides SET_IOMMU.
-      if (desc?.name === 'VFIO_SET_IOMMU') this.release();
-      // Unknown cmd: EINVAL until a backend is set, then the backend's ENOTTY.
-      v = desc ? ct.handle(new CallCtx(call, desc, this.le)) : ret(ct.backend ? fail('ENOTTY') : fail('EINVAL'));
-    } else if (kind === 'iommufd') {
-      // The VFIO calls /dev/iommu answers are type1's (compatibility mode).
-      const desc = this.table.resolve(call.request, kind, 'type1');
-      name = desc?.name ?? hexName(call.request);
-      const ctx = this.iommufds.get(call.pid, call.fd, this.newIommufd);
-      v = desc ? ctx.handle(new CallCtx(call, desc, this.le)) : ret(fail('ENOTTY'));
-    } else if (call.fdPath === CDEV_PATH) {
-      const desc = this.table.resolve(call.request, kind, null);
-      name = desc?.name ?? hexName(call.request);
-      // Whether another file holds the device or the group decides BIND.
-      if (desc?.name === 'VFIO_DEVICE_BIND_IOMMUFD') this.release();
-      const file = this.cdevFiles.get(call.pid, call.fd, () => new CdevFile());
-      v = desc ? this.cdev.handle(file, new CallCtx(call, desc, this.le)) : ret(fail('ENOTTY'));
-    } else {
-      const desc = this.table.resolve(call.request, kind, null);
-      name = desc?.name ?? hexName(call.request);
-      // Every group answer depends on which files are still open.
-      if (kind === 'group') this.release();
-      const target = kind === 'group' ? this.group : this.device;
-      const hadContainer = this.group.hasIommu();
-      v = desc ? target.handle(new CallCtx(call, desc, this.le)) : ret(fail('ENOTTY'));
-      if (v.action === 'openat') this.device.opened();
-      if (kind === 'group' && !hadContainer && this.group.hasIommu()) this.attachedVia = this.groupFiles.get(call.pid, call.fd, () => ({}));
+    switch (route.kind) {
+      case 'container': {
+        const ct = this.containerFor(call.pid, call.fd);
+        // Unknown cmd: EINVAL until a backend is set, then the backend's ENOTTY.
+        v = ctx ? ct.handle(ctx) : ret(ct.backend ? fail('ENOTTY') : fail('EINVAL'));
+        break;
+      }
+      case 'iommufd':
+        v = ctx ? this.iommufds.get(call.pid, call.fd, this.newIommufd).handle(ctx) : ret(fail('ENOTTY'));
+        break;
+      case 'cdev':
+        v = route.fn.handleCdev(ctx, call.pid, call.fd);
+        break;
+      default:
+        v = ctx ? route.fn.handle(ctx, route.kind === 'group') : ret(fail('ENOTTY'));
     }
     this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
     return v;
   }
 
   /**
-   * What the kernel does when the last reference to a file goes: the device
-   * file (fds and mappings) closes the device (interrupts off, function
-   * reset); the group file, once no device file holds it either, leaves its
-   * container, which drops its IOMMU and mappings with its last group; a
-   * container nobody holds is forgotten.
+   * What the kernel does when the last reference to a file goes (see
+   * PciFunction.release); then iommufd contexts and containers nobody holds
+   * are forgotten. A container's last group takes its IOMMU and mappings.
    */
   private release(): void {
     for (const pid of [...this.pids]) if (this.procs.fds(pid) === null) this.pids.delete(pid);
-    for (const file of this.cdevFiles.sweep(this.pids)) this.cdev.release(file);
+    for (const fn of this.functions) fn.release();
     this.iommufds.sweep(this.pids);
-    const deviceHeld = this.deviceHeld();
-    if (!deviceHeld) {
-      this.device.closed();
-      this.group.deviceClosed();
-    }
-    this.groupFiles.sweep(this.pids);
-    const groupHeld = deviceHeld || (this.attachedVia !== null && this.groupFiles.has(this.attachedVia));
-    if (!groupHeld && this.group.hasIommu()) {
-      this.attachedVia = null;
-      this.group.container?.detach(this.group);
-      this.group.container = null;
-      this.group.iommufd = null;
-    }
     this.containers.sweep(this.pids);
   }
 
@@ -215,22 +206,25 @@ export class EmulatedKernel {
     this.pids.add(child);
     this.containers.fork(parent, child);
     this.iommufds.fork(parent, child);
-    this.cdevFiles.fork(parent, child);
+    for (const fn of this.functions) fn.fork(parent, child);
   }
 
-  /** Live flip of the PE state (the TUI's EEH control). */
+  /** Live flip of the first function's PE state (the TUI's EEH control). */
   setPeState(state: number): void {
     this.pe.setState(state);
   }
 
   dispose(): void {
     this.containers.dispose();
-    this.groupFiles.dispose();
     this.iommufds.dispose();
-    this.cdevFiles.dispose();
-    this.backing.dispose();
+    for (const fn of this.functions) fn.dispose();
   }
 }
+
+const RELEASE_FIRST = new Set([
+  'VFIO_SET_IOMMU', 'VFIO_DEVICE_BIND_IOMMUFD', 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', 'IOMMU_DESTROY', 'IOMMU_IOAS_ALLOC',
+  'IOMMU_IOAS_IOVA_RANGES', 'IOMMU_OPTION', 'IOMMU_HWPT_ALLOC', 'IOMMU_GET_HW_INFO', 'IOMMU_VFIO_IOAS',
+]);
 
 function hexName(request: number): string {
   return `0x${(request >>> 0).toString(16)}`;

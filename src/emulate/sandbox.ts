@@ -8,34 +8,41 @@
 //   /sys/bus/pci/drivers        (the host's drivers + vfio-pci/ADDR)
 // so `-device vfio-pci,host=ADDR` finds the group link, and DPDK finds the
 // modules loaded and the device bound, as on real hardware. On kernels with
-// iommufd, /dev/iommu is there too, the device's backing file is bound at
-// its cdev path and ADDR/vfio-dev/vfio0 names it. Nothing changes on the host.
+// iommufd, /dev/iommu is there too, each device's backing file is bound at
+// its cdev path and ADDR/vfio-dev/vfioN names it. Nothing changes on the host.
 
 import { mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { sandboxArgv } from '../trace/sandbox.js';
 import { wrapperLayer } from '../trace/wrapper.js';
 import { regionOffset, regionSizes } from './backing.js';
 import { buildConfigSpace } from './pciConfig.js';
-import { CDEV_PATH, hasModernPath, IOMMUFD_PATH } from './cdev.js';
+import { cdevPath, hasModernPath, IOMMUFD_PATH } from './cdev.js';
 import type { Profile } from './profile.js';
 import { buildDriverSysfs, HOST_MODULES, HOST_PCI_DRIVERS, type HostDriverDirs } from './sysfsDriver.js';
 
 const hex = (v: number, w: number): string => `0x${v.toString(16).padStart(w, '0')}`;
 
 /**
- * Builds the sysfs staging tree under `stage` (which must exist). `device`:
- * the device's backing file, linked as `stage/cdev` for the cdev bind mount.
+ * Builds the sysfs staging tree under `stage` (which must exist) for the
+ * machine's functions, in order. `devices`: their backing files, linked as
+ * `stage/cdev/vfioN` for the cdev bind mounts.
  */
-export function buildSysfs(stage: string, p: Profile, hostPciDevices = '/sys/bus/pci/devices', hostDriverDirs?: HostDriverDirs, device?: string): void {
+export function buildSysfs(
+  stage: string,
+  functions: readonly Profile[],
+  hostPciDevices = '/sys/bus/pci/devices',
+  hostDriverDirs?: HostDriverDirs,
+  devices: readonly string[] = [],
+): void {
   const devs = join(stage, 'pci-devices');
-  const groups = join(stage, 'iommu_groups');
   mkdirSync(devs, { recursive: true });
-  mkdirSync(join(groups, String(p.group), 'devices'), { recursive: true });
+  mkdirSync(join(stage, 'iommu_groups'), { recursive: true });
+  const ours = new Set(functions.map((p) => p.address));
   // Keep the host's other PCI functions visible (their links are relative to /sys/bus/pci/devices).
   try {
     for (const name of readdirSync(hostPciDevices)) {
-      if (name === p.address) continue;
+      if (ours.has(name)) continue;
       try {
         symlinkSync(readlinkSync(join(hostPciDevices, name)), join(devs, name));
       } catch {
@@ -45,7 +52,15 @@ export function buildSysfs(stage: string, p: Profile, hostPciDevices = '/sys/bus
   } catch {
     /* no PCI on this host */
   }
-  const d = join(devs, p.address);
+  functions.forEach((p, k) => buildFunction(stage, p, k, devices[k]));
+  buildDriverSysfs(stage, functions.map((p) => p.address), hostDriverDirs);
+}
+
+/** ADDR/ (ids, config, resource, links), its group, and on modern kernels vfio-dev/vfioN. */
+function buildFunction(stage: string, p: Profile, index: number, device: string | undefined): void {
+  const groups = join(stage, 'iommu_groups');
+  mkdirSync(join(groups, String(p.group), 'devices'), { recursive: true });
+  const d = join(stage, 'pci-devices', p.address);
   mkdirSync(d);
   const pci = p.pci;
   const files: Record<string, string> = {
@@ -63,12 +78,32 @@ export function buildSysfs(stage: string, p: Profile, hostPciDevices = '/sys/bus
   };
   for (const [k, v] of Object.entries(files)) writeFileSync(join(d, k), `${v}\n`);
   writeFileSync(join(d, 'config'), buildConfigSpace(pci));
-  // resource: "start end flags" per BAR and ROM, as the kernel prints it (addresses from config).
+  writeFileSync(join(d, 'resource'), `${resourceLines(p).join('\n')}\n`);
+  symlinkSync(`../../../../kernel/iommu_groups/${p.group}`, join(d, 'iommu_group'));
+  symlinkSync('../../../../bus/pci/drivers/vfio-pci', join(d, 'driver'));
+  symlinkSync('../../../../bus/pci', join(d, 'subsystem'));
+  symlinkSync(`../../../../bus/pci/devices/${p.address}`, join(groups, String(p.group), 'devices', p.address));
+  writeFileSync(join(groups, String(p.group), 'type'), 'DMA\n');
+  if (!hasModernPath(p)) return;
+  // The cdev's char device: vfio-dev takes a dynamic major (511 is the first one handed out).
+  const name = basename(cdevPath(index));
+  const cdev = join(d, 'vfio-dev', name);
+  mkdirSync(cdev, { recursive: true });
+  writeFileSync(join(cdev, 'dev'), `511:${index}\n`);
+  writeFileSync(join(cdev, 'uevent'), `MAJOR=511\nMINOR=${index}\nDEVNAME=vfio/devices/${name}\n`);
+  if (device) {
+    mkdirSync(join(stage, 'cdev'), { recursive: true });
+    symlinkSync(device, join(stage, 'cdev', name));
+  }
+}
+
+/** "start end flags" per BAR and ROM, as the kernel prints them (addresses from config). */
+function resourceLines(p: Profile): string[] {
   const sizes = regionSizes(p);
   const lines: string[] = [];
   for (let i = 0; i < 7; i++) {
     const size = sizes[i] ?? 0n;
-    const bar = pci.bars.find((b) => b.index === i);
+    const bar = p.pci.bars.find((b) => b.index === i);
     if (!bar || size === 0n) lines.push('0x0000000000000000 0x0000000000000000 0x0000000000000000');
     else {
       const start = 0xf0000000n + regionOffset(i) / (1n << 20n);
@@ -77,21 +112,7 @@ export function buildSysfs(stage: string, p: Profile, hostPciDevices = '/sys/bus
       lines.push(`${f(start)} ${f(start + size - 1n)} ${f(flags)}`);
     }
   }
-  writeFileSync(join(d, 'resource'), `${lines.join('\n')}\n`);
-  symlinkSync(`../../../../kernel/iommu_groups/${p.group}`, join(d, 'iommu_group'));
-  symlinkSync('../../../../bus/pci/drivers/vfio-pci', join(d, 'driver'));
-  symlinkSync('../../../../bus/pci', join(d, 'subsystem'));
-  symlinkSync(`../../../../bus/pci/devices/${p.address}`, join(groups, String(p.group), 'devices', p.address));
-  writeFileSync(join(groups, String(p.group), 'type'), 'DMA\n');
-  if (hasModernPath(p)) {
-    // The cdev's char device: vfio-dev takes a dynamic major (511 is the first one handed out).
-    const cdev = join(d, 'vfio-dev', 'vfio0');
-    mkdirSync(cdev, { recursive: true });
-    writeFileSync(join(cdev, 'dev'), '511:0\n');
-    writeFileSync(join(cdev, 'uevent'), `MAJOR=511\nMINOR=0\nDEVNAME=${CDEV_PATH.slice('/dev/'.length)}\n`);
-    if (device) symlinkSync(device, join(stage, 'cdev'));
-  }
-  buildDriverSysfs(stage, p.address, hostDriverDirs);
+  return lines;
 }
 
 // Runs inside the namespace after the /dev step: bind the staged sysfs pieces.
@@ -109,14 +130,16 @@ const SYS_SCRIPT = [
   'mount --bind "$S/modules" /sys/module',
   'mount --bind "$S/pci-drivers" /sys/bus/pci/drivers',
   // The cdev is the device's backing file: the same bytes as a group-path device fd.
-  `if [ -L "$S/cdev" ]; then mount --bind "$S/cdev" ${CDEV_PATH}; fi`,
+  'for c in "$S"/cdev/*; do if [ -L "$c" ]; then mount --bind "$c" "/dev/vfio/devices/${c##*/}"; fi; done',
   'exec "$@"',
 ].join('\n');
 
-/** argv running `command` where the emulated machine is visible. */
-export function emulationArgv(command: readonly string[], p: Profile, stage: string): string[] {
+/** argv running `command` where the emulated machine (its functions, in order) is visible. */
+export function emulationArgv(command: readonly string[], functions: Profile | readonly Profile[], stage: string): string[] {
+  const fns = Array.isArray(functions) ? functions : [functions as Profile];
+  const modern = fns.length > 0 && hasModernPath(fns[0]!);
   return sandboxArgv(wrapperLayer('sh', SYS_SCRIPT, 'vfiotrace-emulate', [stage], command), {
-    files: ['/dev/vfio/vfio', `/dev/vfio/${p.group}`, ...(hasModernPath(p) ? [IOMMUFD_PATH, CDEV_PATH] : [])],
+    files: ['/dev/vfio/vfio', ...fns.map((p) => `/dev/vfio/${p.group}`), ...(modern ? [IOMMUFD_PATH, ...fns.map((_, k) => cdevPath(k))] : [])],
   });
 }
 

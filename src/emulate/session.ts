@@ -35,6 +35,8 @@ function readTraceeMemory(pid: number, addr: bigint, len: number): Uint8Array | 
 
 export interface EmulationSetup {
   profile: Profile;
+  /** Further functions of the machine, each in a group of its own. */
+  more?: readonly Profile[];
   eeh?: readonly EehRule[];
   /** Called for every verdict given (the TUI and tests watch these). */
   onVerdict?: (call: EmuCall, verdict: Verdict) => void;
@@ -78,6 +80,7 @@ export function startEmulatedTrace(opts: TraceOptions, setup: EmulationSetup): E
     // The traced command runs on this host: its byte order is ours.
     kernel = new EmulatedKernel({
       profile: setup.profile,
+      more: setup.more ?? [],
       eeh: setup.eeh ?? [],
       backingDir: dir,
       littleEndian: LE,
@@ -87,10 +90,11 @@ export function startEmulatedTrace(opts: TraceOptions, setup: EmulationSetup): E
       identity: kcmpIdentity({ hold: holdPeerFd, same: samePeerFile }),
       readMemory: readTraceeMemory,
     });
-    buildSysfs(join(dir, 'sys'), setup.profile, undefined, undefined, kernel.backing.path);
+    const functions = kernel.functions;
+    buildSysfs(join(dir, 'sys'), functions.map((f) => f.profile), undefined, undefined, functions.map((f) => f.backing.path));
     fds = verdictPipe();
     // Children are always followed: a forked client's ioctls must be answered too.
-    const session = startTrace({ ...opts, follow: true, command: emulationArgv(opts.command, setup.profile, join(dir, 'sys')), verdictFd: fds[0] });
+    const session = startTrace({ ...opts, follow: true, command: emulationArgv(opts.command, functions.map((f) => f.profile), join(dir, 'sys')), verdictFd: fds[0] });
     const k = kernel;
     const [rfd, wfd] = fds;
     let open = true;
@@ -129,7 +133,7 @@ export function startEmulatedTrace(opts: TraceOptions, setup: EmulationSetup): E
       closeVerdicts();
       session.stream.unpipe(tap);
       session.stream.resume();
-    }, { dropPending: true, rename: new Map([[k.backing.path, DEVICE_ANON]]) });
+    }, { dropPending: true, rename: new Map(k.functions.map((f) => [f.backing.path, DEVICE_ANON])) });
     session.stream.pipe(tap);
     const done = session.done.finally(() => {
       closeVerdicts();

@@ -67,7 +67,7 @@ function keepHostEntries(dir: string, hostDir: string, mountPoint: string, skip:
  * `host-modules/` and `host-pci-drivers/` the namespace binds the host's
  * directories onto.
  */
-export function buildDriverSysfs(stage: string, address: string, host: HostDriverDirs = { modules: '/sys/module', pciDrivers: '/sys/bus/pci/drivers' }): void {
+export function buildDriverSysfs(stage: string, addresses: readonly string[], host: HostDriverDirs = { modules: '/sys/module', pciDrivers: '/sys/bus/pci/drivers' }): void {
   const modules = join(stage, 'modules');
   const drivers = join(stage, 'pci-drivers');
   for (const d of [modules, drivers, join(stage, HOST_MODULES), join(stage, HOST_PCI_DRIVERS)]) mkdirSync(d, { recursive: true });
@@ -93,5 +93,5 @@ export function buildDriverSysfs(stage: string, address: string, host: HostDrive
   for (const f of ['bind', 'unbind', 'new_id', 'remove_id']) writeFileSync(join(drv, f), '', { mode: 0o200 });
   writeFileSync(join(drv, 'uevent'), '', { mode: 0o200 });
   symlinkSync('../../../../module/vfio_pci', join(drv, 'module'));
-  symlinkSync(`../../../../bus/pci/devices/${address}`, join(drv, address));
+  for (const a of addresses) symlinkSync(`../../../../bus/pci/devices/${a}`, join(drv, a));
 }

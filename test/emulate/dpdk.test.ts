@@ -80,3 +80,41 @@ describe.skipIf(skip !== null)('DPDK testpmd under the emulated x86-pci kernel',
     expect(audit(events).filter((f) => atLeast(f.severity, 'warning'))).toEqual([]);
   });
 });
+
+describe.skipIf(skip !== null)('DPDK testpmd with two functions, each in its own group', () => {
+  let dir: string;
+  let ioctls: DecodedIoctl[] = [];
+  let log = '';
+  const prefix = `${PREFIX}-two`;
+
+  beforeAll(async () => {
+    if (!onPath(TESTPMD)) return;
+    dir = tmp();
+    const rec = path.join(dir, 'two.vft');
+    const out = path.join(dir, 'two.log');
+    const cmd = [TESTPMD, '-l', '0', '-a', '0000:01:00.0', '-a', '0000:02:00.0', '--no-huge', '-m', '64', '--no-shconf', '--file-prefix', prefix, '--', '--tx-first'];
+    const devices = ['--device', 'x86-pci', '--device', 'x86-pci,address=0000:02:00.0,group=43'];
+    const cli = startCli(['emulate', ...devices, '-o', '/dev/null', '-w', rec, '--', 'sh', '-c', 'exec "$@" > "$0" 2>&1', out, ...cmd]);
+    await cli.exited;
+    log = readFileSync(out, 'utf8');
+    const p = await openRecordingPipeline(rec, {});
+    for await (const e of p.events()) if (e.kind === 'ioctl') ioctls.push(e);
+  }, 120_000);
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    rmSync(`/var/run/dpdk/${prefix}`, { recursive: true, force: true });
+  });
+
+  it('EAL probes both through VFIO: groups 42 and 43 join the container and hand out their devices', () => {
+    for (const a of ['0000:01:00.0', '0000:02:00.0']) expect(log).toMatch(new RegExp(`Probe PCI driver: net_e1000_em \\(8086:10d3\\) device: ${a.replace(/\./g, '\\.')}`));
+    const on = (name: string, fdPath: string): DecodedIoctl[] => ioctls.filter((e) => e.ioctl === name && e.fdPath === fdPath && e.ret.value >= 0);
+    for (const g of ['/dev/vfio/42', '/dev/vfio/43']) {
+      expect(on('VFIO_GROUP_SET_CONTAINER', g).length, `${g} joined`).toBe(1);
+      expect(on('VFIO_GROUP_GET_DEVICE_FD', g)[0]?.ret.newFd?.kind, `${g} gave a device`).toBe('device');
+    }
+    for (const e of ioctls) {
+      expect(e.ioctl, `undecoded request 0x${e.request.toString(16)}`).not.toBeNull();
+      expect(e.ret.value, `${e.ioctl} failed: ${e.ret.errno}`).toBeGreaterThanOrEqual(0);
+    }
+  });
+});

@@ -44,10 +44,11 @@ export class Harness {
   readonly memory = new Map<bigint, Uint8Array>();
   private readonly dir: string;
 
-  constructor(profile: Profile, eeh: EehRule[] = []) {
+  constructor(profile: Profile, eeh: EehRule[] = [], more: Profile[] = []) {
     this.dir = mkdtempSync(join(tmpdir(), 'vft-emu-test-'));
     this.k = new EmulatedKernel({
       profile,
+      more,
       eeh,
       backingDir: this.dir,
       fdPath: (_pid, fd) => this.paths.get(fd) ?? null,

@@ -188,6 +188,49 @@ describe('IOAS map and unmap', () => {
   });
 });
 
+describe('what domains, devices and huge pages reserve', () => {
+  const ranges = (ioas: number): { n: number; align: bigint } => {
+    const r = h.call(IOMMUFD, 'IOMMU_IOAS_IOVA_RANGES', { ioas_id: ioas, num_iovas: 0 });
+    return { n: r.out!.num('num_iovas'), align: r.out!.get('out_iova_alignment') };
+  };
+
+  it('a HWPT alone reserves past the aperture; the MSI window comes with an attached device', () => {
+    const ioas = ioasAlloc();
+    const { devid } = bind();
+    const hw = h.call(IOMMUFD, 'IOMMU_HWPT_ALLOC', { dev_id: devid, pt_id: ioas });
+    expect(ranges(ioas)).toEqual({ n: 1, align: 0x1000n });
+    expect(map(ioas, { flags: FIXED, length: 0x1000, iova: 0xfee00000 }).ret).toBe(0);
+    expect(attach(hw.out!.num('out_hwpt_id')).ret).toBe(errno('EADDRINUSE'));
+    unmap(ioas, 0n, U64_MAX);
+    expect(attach(hw.out!.num('out_hwpt_id')).ret).toBe(0);
+    expect(ranges(ioas)).toEqual({ n: 2, align: 0x1000n });
+  });
+
+  it('HWPT_ALLOC checks in the kernel’s order', () => {
+    const ioas = ioasAlloc();
+    const { devid } = bind();
+    const alloc = (v: Record<string, number>): number => h.call(IOMMUFD, 'IOMMU_HWPT_ALLOC', { dev_id: devid, pt_id: ioas, ...v }).ret;
+    expect(alloc({ data_type: 1 })).toBe(errno('EINVAL'));
+    expect(alloc({ data_len: 8 })).toBe(errno('EINVAL'));
+    expect(alloc({ dev_id: 77 })).toBe(errno('ENOENT'));
+    expect(alloc({ pt_id: 77 })).toBe(errno('EINVAL'));
+    expect(alloc({ flags: 1 })).toBe(errno('EOPNOTSUPP'));
+  });
+
+  it('huge pages off: IOVAs page-aligned even with no domain; refused with areas in a domain', () => {
+    const ioas = ioasAlloc();
+    const opt = (val: number): number => h.call(IOMMUFD, 'IOMMU_OPTION', { option_id: 1, op: 0, object_id: ioas, val64: val }).ret;
+    expect(opt(0)).toBe(0);
+    expect(ranges(ioas)).toEqual({ n: 1, align: 0x1000n });
+    expect(map(ioas, { flags: FIXED, length: 0x1000, iova: 0x10800 }).ret).toBe(errno('EINVAL'));
+    expect(opt(1)).toBe(0);
+    bind();
+    attach(ioas);
+    map(ioas, { flags: FIXED, length: 0x1000, iova: 0x10000 });
+    expect(opt(0)).toBe(errno('EINVAL'));
+  });
+});
+
 describe('device cdev', () => {
   it('is inert until bound; binds once, to an iommufd only', () => {
     expect(h.call(CDEV, 'VFIO_DEVICE_GET_INFO').ret).toBe(errno('EINVAL'));
@@ -201,6 +244,21 @@ describe('device cdev', () => {
     h.open(5, '/dev/vfio/devices/vfio0');
     expect(bind(5).ret).toBe(errno('EINVAL'));
     expect(h.call(CDEV, 'VFIO_DEVICE_GET_INFO').ret).toBe(0);
+  });
+
+  it('an unknown request is EINVAL until bound, ENOTTY after', () => {
+    expect(h.call(CDEV, 'VFIO_DEVICE_GET_INFO', undefined, { request: 0x3b7f }).ret).toBe(errno('EINVAL'));
+    bind();
+    expect(h.call(CDEV, 'VFIO_DEVICE_GET_INFO', undefined, { request: 0x3b7f }).ret).toBe(errno('ENOTTY'));
+  });
+
+  it('a closed cdev is seen by iommufd calls: its IOAS can be destroyed at once', () => {
+    const ioas = ioasAlloc();
+    bind();
+    attach(ioas);
+    expect(h.call(IOMMUFD, 'IOMMU_DESTROY', { id: ioas }).ret).toBe(errno('EBUSY'));
+    h.paths.delete(CDEV);
+    expect(h.call(IOMMUFD, 'IOMMU_DESTROY', { id: ioas }).ret).toBe(0);
   });
 
   it('BIND is EBUSY while the group is open on the legacy path', () => {

@@ -81,7 +81,7 @@ describe('sysfs view and backing file', () => {
     const hostDevs = join(d, 'host');
     writeFileSync(join(d, 'x'), '');
     const p = resolveProfile('x86-pci');
-    buildSysfs(join(d, 'sys'), p, hostDevs);
+    buildSysfs(join(d, 'sys'), [p], hostDevs);
     const dev = join(d, 'sys', 'pci-devices', p.address);
     expect(readFileSync(join(dev, 'vendor'), 'utf8')).toBe('0x8086\n');
     expect(readFileSync(join(dev, 'device'), 'utf8')).toBe('0x10d3\n');
@@ -92,13 +92,30 @@ describe('sysfs view and backing file', () => {
     expect(readFileSync(join(dev, 'resource'), 'utf8').split('\n')[0]).toMatch(/^0x[0-9a-f]{16} 0x[0-9a-f]{16} 0x0000000000040200$/);
   });
 
+  it('lays out every function of the machine: its own group, its cdev name, all bound to vfio-pci', () => {
+    const d = tmp();
+    const p = resolveProfile('x86-pci');
+    const q = resolveProfile('edu');
+    const stage = join(d, 'sys');
+    writeFileSync(join(d, 'b0'), '');
+    writeFileSync(join(d, 'b1'), '');
+    buildSysfs(stage, [p, q], join(d, 'none'), { modules: join(d, 'hm'), pciDrivers: join(d, 'hd') }, [join(d, 'b0'), join(d, 'b1')]);
+    const dev = (a: string, f: string): string => join(stage, 'pci-devices', a, f);
+    expect(readlinkSync(dev(q.address, 'iommu_group'))).toBe(`../../../../kernel/iommu_groups/${q.group}`);
+    expect(readFileSync(dev(p.address, 'vfio-dev/vfio0/dev'), 'utf8')).toBe('511:0\n');
+    expect(readFileSync(dev(q.address, 'vfio-dev/vfio1/dev'), 'utf8')).toBe('511:1\n');
+    // The cdev bind mounts take these links, by name.
+    expect(readlinkSync(join(stage, 'cdev', 'vfio1'))).toBe(join(d, 'b1'));
+    for (const a of [p.address, q.address]) expect(readlinkSync(join(stage, 'pci-drivers', 'vfio-pci', a))).toBe(`../../../../bus/pci/devices/${a}`);
+  });
+
   it('shows vfio, vfio_pci and vfio_iommu_type1 loaded with their parameters, and the device bound to vfio-pci', () => {
     const d = tmp();
     const host = { modules: join(d, 'hm'), pciDrivers: join(d, 'hd') };
     for (const x of [join(host.modules, 'e1000e'), join(host.modules, 'vfio'), join(host.pciDrivers, 'e1000e')]) mkdirSync(x, { recursive: true });
     const p = resolveProfile('x86-pci');
     const stage = join(d, 'sys');
-    buildSysfs(stage, p, join(d, 'none'), host);
+    buildSysfs(stage, [p], join(d, 'none'), host);
     const mod = (m: string, f: string): string => readFileSync(join(stage, 'modules', m, f), 'utf8');
     expect(mod('vfio', 'parameters/enable_unsafe_noiommu_mode')).toBe('N\n');
     expect(mod('vfio_iommu_type1', 'parameters/dma_entry_limit')).toBe('65535\n');
