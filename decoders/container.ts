@@ -49,7 +49,7 @@ export const container: Family = {
       arg: { kind: 'int', display: extDisplay },
       // Before SET_IOMMU every backend is polled; after it only the chosen one answers.
       ret: (r, c) => ({ meaning: `${extName(c.arg)} ${r === 0 ? 'not supported' : r === 1 ? 'supported' : `answered ${r}`}` }),
-      errnos: { EINVAL: 'iommufd compat: DMA_CC asked without a compat IOAS' },
+      errnos: { ENODEV: 'iommufd compat: DMA_CC asked of an iommufd no group was set to (no compat IOAS)' },
     }),
     ioctl(F, {
       name: 'VFIO_SET_IOMMU',

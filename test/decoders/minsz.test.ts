@@ -1,5 +1,5 @@
 // minsz and sizes computed by the DSL against the numbers the kernel uses
-// (vfio-reference.md §2–§6): offsets are never typed, so these are checks
+// (docs/abi.md): offsets are never typed, so these are checks
 // of the layout rules, not copies.
 
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 // The emulated container, group and type1 backend against the kernel's rules
-// (see the VFIO uapi reference §2-3): each errno rule, the caps
+// (docs/abi.md; docs/emulation.md, "The emulated kernel"): each errno rule, the caps
 // retry, DMA bookkeeping.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

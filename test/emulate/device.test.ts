@@ -1,5 +1,5 @@
 // The emulated vfio-pci device fd: info ioctls, region caps retry, SET_IRQS
-// rules, resets, hot reset info, features (vfio-reference.md §2, §5).
+// rules, resets, hot reset info, features (docs/abi.md; docs/emulation.md).
 
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

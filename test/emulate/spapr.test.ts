@@ -1,4 +1,4 @@
-// The sPAPR TCE v2 backend and VFIO_EEH_PE_OP (vfio-reference.md §2, §4).
+// The sPAPR TCE v2 backend and VFIO_EEH_PE_OP (docs/abi.md; docs/emulation.md).
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseEehScript } from '../../src/emulate/eehScript.js';
