@@ -45,6 +45,8 @@ export interface Plan {
   fmt: Formatter | null;
   /** Flags display: bits the header names (others are reported). */
   known: number;
+  /** Enum display: the values the header names (others are reported). */
+  names: ReadonlyMap<number, string> | null;
   /** A description's own formatter: run even without a tree, so one that throws fails the decode as before. */
   custom: boolean;
   sub: CompiledStruct | null;
@@ -54,6 +56,15 @@ export interface Plan {
   memoDot: string;
   /** "name.k" keys under which a nested struct's values are seen, built once. */
   subKeys: Map<string, string> | null;
+}
+
+/** A caller's value the header does not name: flag bits it lacks, an enum value it lacks. */
+function valueFinding(p: Plan, num: number, path: string, findings: Finding[]): void {
+  if (p.known !== -1 && (num & ~p.known) !== 0) {
+    findings.push({ rule: 'unknown-flags', severity: 'warning', message: `${path} has bits the kernel does not define: 0x${((num & ~p.known) >>> 0).toString(16)}`, field: path });
+  } else if (p.names !== null && !p.names.has(num)) {
+    findings.push({ rule: 'unknown-enum', severity: 'warning', message: `${path} is ${num}, a value the kernel does not define`, field: path });
+  }
 }
 
 /** The key a nested value is seen under by checks: "err.type", "data.device_state". */
@@ -128,6 +139,7 @@ export function compileStruct(t: StructType): CompiledStruct {
       read: readerOf(ft),
       fmt: ft.kind === 'scalar' ? makeFormatter(f.display, ft.signed) : null,
       known: f.display.kind === 'flags' ? f.display.known : -1,
+      names: f.display.kind === 'enum' ? f.display.names : null,
       custom: f.display.kind === 'custom',
       sub,
       memoPrefix: '',
@@ -254,9 +266,7 @@ export function decodeFields(
       vals[p.name] = num;
       if (!env.all && !onSide(p.dir, side)) continue;
       if (out === null && !p.custom && !(f.reserved && num !== 0)) {
-        if (env.findings !== null && side === 'in' && p.known !== -1 && (num & ~p.known) !== 0) {
-          env.findings.push({ rule: 'unknown-flags', severity: 'warning', message: `${path} has bits the kernel does not define: 0x${((num & ~p.known) >>> 0).toString(16)}`, field: path });
-        }
+        if (env.findings !== null && side === 'in') valueFinding(p, num, path, env.findings);
         continue;
       }
       const v = p.size === 8 ? readScalar(env.dv, p.read, at, env.le) : big(num);
@@ -268,9 +278,7 @@ export function decodeFields(
       if (env.findings !== null && side === 'in') {
         if (f.reserved && v !== 0n) {
           env.findings.push({ rule: 'reserved-nonzero', severity: 'warning', message: `${path} must be zero but is ${(p.fmt as Formatter)(v, num, vals)}`, field: path });
-        } else if (p.known !== -1 && (num & ~p.known) !== 0) {
-          env.findings.push({ rule: 'unknown-flags', severity: 'warning', message: `${path} has bits the kernel does not define: 0x${((num & ~p.known) >>> 0).toString(16)}`, field: path });
-        }
+        } else valueFinding(p, num, path, env.findings);
       }
       continue;
     }

@@ -79,6 +79,22 @@ function toUint32(b: bigint): number {
 }
 
 /** A register value as "0x…" without bigint formatting when it fits a double exactly. */
+/**
+ * A description's own finding on a field (e.g. an EEH op the kernel
+ * refuses) says more than the generic unknown-value one: one per field.
+ */
+function preferSpecific(findings: Finding[], from: number): void {
+  const fields = new Set<string>();
+  for (let k = from; k < findings.length; k++) {
+    const f = findings[k]!.field;
+    if (f !== undefined) fields.add(f);
+  }
+  for (let k = from - 1; k >= 0; k--) {
+    const f = findings[k]!;
+    if ((f.rule === 'unknown-enum' || f.rule === 'unknown-flags') && f.field !== undefined && fields.has(f.field)) findings.splice(k, 1);
+  }
+}
+
 function regHex(b: bigint): string {
   const n = Number(b);
   return n >= 0 && Number.isSafeInteger(n) ? hexNum(b, n) : hexOf(b);
@@ -318,11 +334,13 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}
         checkCtx.entry = r.entry;
         checkCtx.completed = !incomplete;
         checkFindings = findings;
+        const generic = findings.length;
         try {
           desc.check(checkCtx);
         } catch (e) {
           findings.push({ rule: 'decoder-error', severity: 'info', message: `the ${desc.name} check failed: ${String(e)}` });
         }
+        if (findings.length > generic) preferSpecific(findings, generic);
       }
     }
     if (!desc) argDisplay = regHex(r.arg);

@@ -53,6 +53,19 @@ describe('fields', () => {
     expect(rules(call({ nr: nr(16), ...dev, entry: ok }))).toEqual([]);
   });
 
+  it('an enum value the header does not name is reported once (IOMMU_OPTION 7, EEH op 99); named ones pass', () => {
+    const { call } = session('ppc64le');
+    const op = (v: number, ret?: string) => call({ nr: nr(21), entry: bytes(true, [['u32', 12], ['u32', 0], ['u32', v]]), ...(ret ? { ret } : {}) });
+    // The EEH description's own finding on op says more (the kernel's EINVAL): one finding, its.
+    expect(rules(op(99, 'EINVAL'))).toEqual(['eeh-op-unknown']);
+    expect(rules(op(2))).toEqual([]);
+    const option = (id: number) => session().call({ nr: 0x87, path: '/dev/iommu', entry: bytes(true, [['u32', 24], ['u32', id], ['u16', 1], ['u16', 0], ['u32', 0], ['u64', 0]]) });
+    const ev = option(7);
+    expect(rules(ev)).toEqual(['unknown-enum']);
+    expect(ev.findings[0]?.message).toBe('option_id is 7, a value the kernel does not define');
+    expect(rules(option(1))).toEqual([]);
+  });
+
   it('EEH flags != 0', () => {
     const ev = session('ppc64le').call({ nr: nr(21), entry: bytes(true, [['u32', 12], ['u32', 1], ['u32', 1]]), ret: 'EINVAL' });
     expect(rules(ev)).toEqual(['eeh-flags-nonzero']);
