@@ -4,7 +4,7 @@
 // that to be zero (else E2BIG). Pointers in these structs are not followed.
 
 import {
-  au64, enumOf, flags, hex, i, io, ioctl, o, rsv, s32, struct, u16, u32, u8, array, dec, fdDisplay, ptrDisplay,
+  au64, enumOf, flags, hex, i, io, ioctl, o, rsv, s32, struct, u16, u32, u8, union, array, dec, fdDisplay, ptrDisplay,
   type Family, type StructType, type IoctlDesc, type RetFn,
 } from '../src/decode/dsl.js';
 import { named } from './common.js';
@@ -59,9 +59,22 @@ export const iommu_hwpt_alloc = struct('iommu_hwpt_alloc', [
   i('data_type', u32), i('data_len', u32), i('data_uptr', au64, ptrDisplay),
   i('fault_id', u32), rsv('__reserved2', u32),
 ]);
+export const IOMMU_HW_INFO_FLAG_INPUT_TYPE = 1 << 0;
+const HW_INFO_TYPES = enumOf([
+  ['IOMMU_HW_INFO_TYPE_NONE', 0],
+  ['IOMMU_HW_INFO_TYPE_INTEL_VTD', 1],
+  ['IOMMU_HW_INFO_TYPE_ARM_SMMUV3', 2],
+  ['IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV', 3],
+  ['IOMMU_HW_INFO_TYPE_AMD', 4],
+]);
 export const iommu_hw_info = struct('iommu_hw_info', [
-  size, i('flags', u32, hex), i('dev_id', u32), io('data_len', u32), i('data_uptr', au64, ptrDisplay),
-  o('out_data_type', u32), o('out_max_pasid_log2', u8), o('__reserved', array(u8, 3)),
+  size, i('flags', u32, flags(named({ IOMMU_HW_INFO_FLAG_INPUT_TYPE }))), i('dev_id', u32), io('data_len', u32), i('data_uptr', au64, ptrDisplay),
+  // In: the type asked for, read only with IOMMU_HW_INFO_FLAG_INPUT_TYPE; out: the type reported.
+  io('', union('', [
+    i('in_data_type', u32, { display: HW_INFO_TYPES, when: (v) => ((v.flags ?? 0) & IOMMU_HW_INFO_FLAG_INPUT_TYPE) !== 0 }),
+    o('out_data_type', u32, HW_INFO_TYPES),
+  ])),
+  o('out_max_pasid_log2', u8), o('__reserved', array(u8, 3)),
   o('out_capabilities', au64, flags([
     ['IOMMU_HW_CAP_DIRTY_TRACKING', 1 << 0],
     ['IOMMU_HW_CAP_PCI_PASID_EXEC', 1 << 1],
