@@ -4,6 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { registry } from '../../src/decode/registry.js';
+import { gccCheck, hasGcc, headerText, trixieHeaders, type HeaderSet } from './kheaders.js';
 
 const MINSZ: Record<string, number> = {
   VFIO_IOMMU_GET_INFO: 16,
@@ -65,10 +66,25 @@ describe('computed layouts', () => {
     for (const [name, size] of Object.entries(SIZE)) expect(reg.structs.get(name)?.size, name).toBe(size);
   });
 
-  it('every ioctl of §2–§6 is described, iommufd 0x80–0x94 complete', () => {
-    const nrs = new Set(reg.ioctls.filter((d) => d.family === 'iommufd').map((d) => d.nr));
-    for (let k = 0x80; k <= 0x94; k++) expect(nrs.has(k), k.toString(16)).toBe(true);
-    const vfio = new Set(reg.ioctls.filter((d) => d.family !== 'iommufd').map((d) => d.nr - 100));
-    for (let n = 0; n <= 21; n++) expect(vfio.has(n), `VFIO_BASE + ${n}`).toBe(true);
+});
+
+const trixie = hasGcc() ? trixieHeaders() : { set: null, why: 'gcc missing' };
+
+describe.skipIf(!trixie.set)(`completeness against Debian 13's headers${trixie.set ? '' : ` (skipped: ${trixie.why})`}`, () => {
+  it('every ioctl they define is described, under that name and request number', () => {
+    const reg = registry();
+    const set = trixie.set as HeaderSet;
+    const { text, includes } = headerText(set);
+    const names = [...text.matchAll(/#define\s+((?:VFIO|IOMMU)_[A-Z0-9_]+)\s+_IO\((?:VFIO_TYPE|IOMMUFD_TYPE),/g)].map((m) => m[1]!);
+    expect(names.length).toBeGreaterThan(45);
+    const lines = includes.map((h) => `#include <${h}>`);
+    for (const name of new Set(names)) {
+      const descs = reg.ioctls.filter((d) => d.name === name);
+      expect(descs.length, `${name} has no description`).toBeGreaterThan(0);
+      // One name, one number, whatever the backend.
+      expect(new Set(descs.map((d) => d.nr)).size, name).toBe(1);
+      lines.push(`_Static_assert(${name} == 0x${(0x3b00 | descs[0]!.nr).toString(16)}, "${name}");`);
+    }
+    expect(gccCheck(lines.join('\n') + '\n', [set.include])).toBe('');
   });
 });
