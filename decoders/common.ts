@@ -16,6 +16,11 @@ export const argszInOut = io('argsz', u32, dec);
 /** Header of a capability, as the first field of a cap struct. */
 export const capHeaderField = o('header', vfio_info_cap_header);
 
+/** What any ioctl on a device fd may answer, whatever it is (merged into each one's own reasons). */
+export const DEVICE_FD_ERRNOS: Readonly<Record<string, string>> = {
+  EINVAL: 'a cdev fd not yet bound to an iommufd (every ioctl but BIND)',
+};
+
 /** A non-negative return that carries no payload beyond success. */
 export const retSuccess: RetFn = (r) => ({ meaning: r === 0 ? 'success' : `returned ${r}` });
 

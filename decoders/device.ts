@@ -5,9 +5,9 @@
 
 import {
   au64, caps, custom, enumOf, flags, flex, hex, i, ioctl, o, retNewFd, rsv, s32, struct, u8, u16, u32, u64, union, vfio, dec, fdDisplay,
-  type Family, type Display,
+  withErrnoDefaults, type Family, type Display,
 } from '../src/decode/dsl.js';
-import { argszIn, argszInOut, capHeaderField, named, vfio_info_cap_header } from './common.js';
+import { argszIn, argszInOut, capHeaderField, named, vfio_info_cap_header, DEVICE_FD_ERRNOS } from './common.js';
 
 export const VFIO_DEVICE_FLAGS_RESET = 1 << 0;
 export const VFIO_DEVICE_FLAGS_PCI = 1 << 1;
@@ -257,7 +257,7 @@ const DEV: ['device'] = ['device'];
 export const device: Family = {
   name: F,
   structs: [vfio_device_info, vfio_region_info],
-  ioctls: [
+  ioctls: withErrnoDefaults(DEVICE_FD_ERRNOS, [
     ioctl(F, {
       name: 'VFIO_DEVICE_GET_INFO',
       nr: vfio(7),
@@ -265,7 +265,7 @@ export const device: Family = {
       arg: { kind: 'struct', type: vfio_device_info },
       minszEnd: 'num_irqs',
       writes: 'success',
-      errnos: { EINVAL: 'argsz < 16, or a cdev fd not yet bound to an iommufd', EIO: RESUME },
+      errnos: { EINVAL: 'argsz < 16', EIO: RESUME },
     }),
     ioctl(F, {
       name: 'VFIO_DEVICE_GET_REGION_INFO',
@@ -318,6 +318,6 @@ export const device: Family = {
         if (sz !== 1 && sz !== 2 && sz !== 4 && sz !== 8) c.add('ioeventfd-size', 'error', 'exactly one VFIO_DEVICE_IOEVENTFD_<size> flag must be set', 'flags');
       },
     }),
-  ],
+  ]),
 };
 

@@ -3,9 +3,9 @@
 
 import {
   au64, custom, enumOf, flags, flex, hex, i, io, ioctl, rsv, s32, struct, u32, u8, uuid, vfio, dec, fdDisplay, ptrDisplay,
-  type Family, type FlexShape, type StructType, type Type,
+  withErrnoDefaults, type Family, type FlexShape, type StructType, type Type,
 } from '../src/decode/dsl.js';
-import { argszIn, named } from './common.js';
+import { argszIn, named, DEVICE_FD_ERRNOS } from './common.js';
 import { flagsText } from '../src/decode/format.js';
 
 export const VFIO_DEVICE_FEATURE_MASK = 0xffff;
@@ -153,7 +153,7 @@ const F = 'feature';
 export const feature: Family = {
   name: F,
   structs: [vfio_device_feature_dma_logging_range, ...PAYLOADS.filter((t): t is StructType => t !== null && t.kind === 'struct')],
-  ioctls: [
+  ioctls: withErrnoDefaults(DEVICE_FD_ERRNOS, [
     ioctl(F, {
       name: 'VFIO_DEVICE_FEATURE',
       nr: vfio(17),
@@ -202,5 +202,5 @@ export const feature: Family = {
         }
       },
     }),
-  ],
+  ]),
 };

@@ -1,8 +1,8 @@
 // PCI hot reset: which devices a reset of this one affects, and the reset
 // itself with proof of ownership (group fds, or none for cdev users).
 
-import { custom, flags, flex, hex, i, ioctl, o, s32, struct, u16, u32, u8, union, vfio, type Family } from '../src/decode/dsl.js';
-import { argszIn } from './common.js';
+import { custom, flags, flex, hex, i, ioctl, o, s32, struct, u16, u32, u8, union, vfio, type Family, withErrnoDefaults } from '../src/decode/dsl.js';
+import { argszIn, DEVICE_FD_ERRNOS } from './common.js';
 
 const FLAG_DEV_ID = 1 << 0;
 
@@ -46,7 +46,7 @@ const F = 'hotreset';
 export const hotreset: Family = {
   name: F,
   structs: [vfio_pci_hot_reset_info, vfio_pci_hot_reset],
-  ioctls: [
+  ioctls: withErrnoDefaults(DEVICE_FD_ERRNOS, [
     ioctl(F, {
       name: 'VFIO_DEVICE_GET_PCI_HOT_RESET_INFO',
       nr: vfio(12),
@@ -74,5 +74,5 @@ export const hotreset: Family = {
         if (c.argsz >= 12 && n * 4 > c.argsz - 12) c.add('hot-reset-fds-short', 'error', `count ${n} needs argsz ≥ ${12 + 4 * n}, got ${c.argsz}`, 'count');
       },
     }),
-  ],
+  ]),
 };

@@ -5,7 +5,7 @@
 
 import {
   au64, enumOf, flags, hex, i, io, ioctl, o, rsv, s32, struct, u16, u32, u8, union, array, dec, fdDisplay, ptrDisplay,
-  type Family, type StructType, type IoctlDesc, type RetFn,
+  withErrnoDefaults, type Family, type StructType, type IoctlDesc, type RetFn,
 } from '../src/decode/dsl.js';
 import { named } from './common.js';
 
@@ -140,7 +140,7 @@ function cmd(name: string, nr: number, type: StructType, minszEnd: string, extra
     sizeField: 'size',
     zeroTail: true,
     writes: extra.writes ?? 'success',
-    errnos: { ...COMMON, ...extra.errnos },
+    errnos: extra.errnos ?? {},
     ...(extra.ret ? { ret: extra.ret } : {}),
   });
 }
@@ -148,7 +148,7 @@ function cmd(name: string, nr: number, type: StructType, minszEnd: string, extra
 export const iommufd: Family = {
   name: F,
   structs: [iommu_iova_range],
-  ioctls: [
+  ioctls: withErrnoDefaults(COMMON, [
     cmd('IOMMU_DESTROY', 0x80, iommu_destroy, 'id', { writes: 'never', errnos: { EBUSY: 'the object is still in use' } }),
     cmd('IOMMU_IOAS_ALLOC', 0x81, iommu_ioas_alloc, 'out_ioas_id'),
     cmd('IOMMU_IOAS_ALLOW_IOVAS', 0x82, iommu_ioas_allow_iovas, 'allowed_iovas', { writes: 'never' }),
@@ -173,5 +173,5 @@ export const iommufd: Family = {
     cmd('IOMMU_IOAS_CHANGE_PROCESS', 0x92, iommu_ioas_change_process, '__reserved', { writes: 'never' }),
     cmd('IOMMU_VEVENTQ_ALLOC', 0x93, iommu_veventq_alloc, 'out_veventq_fd', { ret: newFdIn('out_veventq_fd', 'vEVENTQ') }),
     cmd('IOMMU_HW_QUEUE_ALLOC', 0x94, iommu_hw_queue_alloc, 'length'),
-  ],
+  ]),
 };

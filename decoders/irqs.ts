@@ -1,8 +1,8 @@
 // VFIO_DEVICE_SET_IRQS: a 20-byte header followed by one element per vector,
 // whose type the DATA_* flag picks (none, bool u8, eventfd s32).
 
-import { enumOf, flags, flex, i, ioctl, struct, u32, u8, s32, vfio, type Family } from '../src/decode/dsl.js';
-import { argszIn, named } from './common.js';
+import { enumOf, flags, flex, i, ioctl, struct, u32, u8, s32, vfio, type Family, withErrnoDefaults } from '../src/decode/dsl.js';
+import { argszIn, named, DEVICE_FD_ERRNOS } from './common.js';
 import { IRQ_INDEXES } from './device.js';
 
 export const VFIO_IRQ_SET_DATA_NONE = 1 << 0;
@@ -44,7 +44,7 @@ const F = 'irqs';
 export const irqs: Family = {
   name: F,
   structs: [vfio_irq_set],
-  ioctls: [
+  ioctls: withErrnoDefaults(DEVICE_FD_ERRNOS, [
     ioctl(F, {
       name: 'VFIO_DEVICE_SET_IRQS',
       nr: vfio(10),
@@ -67,5 +67,5 @@ export const irqs: Family = {
         }
       },
     }),
-  ],
+  ]),
 };

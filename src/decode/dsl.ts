@@ -497,6 +497,18 @@ export function ioctl(family: string, s: IoctlSpec): IoctlDesc {
   return d;
 }
 
+/**
+ * A family's errnos for every ioctl, added to each one's own: where both
+ * explain the same errno, the ioctl's reason comes first, then the family's.
+ */
+export function withErrnoDefaults(defaults: Readonly<Record<string, string>>, ioctls: readonly IoctlDesc[]): IoctlDesc[] {
+  return ioctls.map((d) => {
+    const errnos: Record<string, string> = { ...defaults };
+    for (const [e, why] of Object.entries(d.errnos)) errnos[e] = defaults[e] && !why.includes(defaults[e]!) ? `${why}; or ${defaults[e]}` : why;
+    return { ...d, errnos };
+  });
+}
+
 /** One uapi family file's export. */
 export interface Family {
   name: string;

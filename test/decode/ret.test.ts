@@ -44,6 +44,15 @@ describe('return values', () => {
     expect(call({ nr: nr(11), path: PATH.device, ret: 'ENOTTY' }).ret.meaning).toBe('the fd does not implement this ioctl: not a VFIO device, or its driver does not implement it?');
   });
 
+  it('a family\'s reasons are added to each ioctl\'s own, after them: a device fd, an iommufd', () => {
+    const { call } = session();
+    expect(call({ nr: nr(11), path: PATH.device, ret: 'EINVAL' }).ret.meaning).toBe('the device cannot be reset; or a cdev fd not yet bound to an iommufd (every ioctl but BIND)');
+    // GET_INFO: its own reason, then the family's.
+    expect(call({ nr: nr(7), path: PATH.device, ret: 'EINVAL' }).ret.meaning).toMatch(/^argsz < 16; or a cdev fd not yet bound/);
+    const unmap = call({ nr: 0x86, path: '/dev/iommu', entry: bytes(true, [['u32', 24], ['u32', 1], ['u64', 0], ['u64', 4096]]), ret: 'ENOENT' });
+    expect(unmap.ret.meaning).toBe('no mapping covers the range (QEMU treats this as success); or an id or IOVA does not exist');
+  });
+
   it('EEH errnos are explained by the op that failed, as the kernel returns them', () => {
     const { call } = session('ppc64');
     const op = (n: number) => bytes(false, [['u32', 12], ['u32', 0], ['u32', n]]);
