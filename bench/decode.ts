@@ -15,7 +15,7 @@ import { outputFlags, printOptions, filterVocabulary } from '../src/render/cliOp
 import { Output } from '../src/render/output.js';
 import { Printer, printAll } from '../src/render/printer.js';
 import { createReadStream } from 'node:fs';
-import { openPipeline, openRecordingPipeline } from '../src/trace/pipeline.js';
+import { openPipeline, openRecordingPipeline } from '../src/session/pipeline.js';
 import { writeDecodeRecording, writeDistinctRecording } from './decodeRecording.js';
 import { type BenchReport, type Figure, repoRoot } from './figures.js';
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { resolveProfile } from '../src/emulate/profiles/index.js';
 import { startEmulatedTrace } from '../src/emulate/session.js';
 import { startTrace, type TraceSession } from '../src/trace/native.js';
-import { liveCaptureRules } from '../src/trace/pipeline.js';
+import { liveCaptureRules } from '../src/session/pipeline.js';
 import { sandboxArgv } from '../src/trace/sandbox.js';
 import { median, repoRoot } from './figures.js';
 

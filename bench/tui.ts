@@ -17,7 +17,7 @@ import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { tuiDeps } from '../src/commands/tui.js';
 import type { DecodedEvent } from '../src/decode/types.js';
-import { openPipeline } from '../src/trace/pipeline.js';
+import { openPipeline } from '../src/session/pipeline.js';
 import { TuiApp, type ScreenIO } from '../src/tui/app.js';
 import type { SourceSink, TuiSource } from '../src/tui/source.js';
 import { FileSource } from '../src/tui/sources.js';

@@ -17,7 +17,7 @@ import { EehTimeline } from '../model/eehTimeline.js';
 import type { RecordingHeader } from '../trace/events.js';
 import { startTrace, TraceError, type TraceSession } from '../trace/native.js';
 import { recordingFileProblem } from '../trace/reader.js';
-import { liveCaptureRules, openPipeline, openRecordingPipeline, type Pipeline } from '../trace/pipeline.js';
+import { liveCaptureRules, openPipeline, openRecordingPipeline, type Pipeline } from '../session/pipeline.js';
 import { checkLiveArgs, collect, payloadCapOption } from './liveArgs.js';
 import { LiveSignals } from './liveSignals.js';
 import { type ColorWhen, colorWanted, RED, RESET, YELLOW } from '../render/color.js';

@@ -8,7 +8,7 @@ import { fail, parseArgs } from '../render/cliOptions.js';
 import { Output } from '../render/output.js';
 import { PerfettoWriter } from '../render/perfetto.js';
 import type { TraceRecord } from '../trace/events.js';
-import { openPipeline, openRecordingPipeline, type Pipeline } from '../trace/pipeline.js';
+import { openPipeline, openRecordingPipeline, type Pipeline } from '../session/pipeline.js';
 
 export function cliCommand(): Command {
   return new Command('vfiotrace export')

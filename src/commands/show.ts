@@ -5,7 +5,7 @@ import { addOutputOptions, fail, filterVocabulary, openOutput, outputFlags, pars
 import { Printer, printAll } from '../render/printer.js';
 import { BROKEN_PIPE_STATUS } from '../render/stdio.js';
 import type { TraceRecord } from '../trace/events.js';
-import { openPipeline, openRecordingPipeline } from '../trace/pipeline.js';
+import { openPipeline, openRecordingPipeline } from '../session/pipeline.js';
 import { recordingFileProblem } from '../trace/reader.js';
 
 export function cliCommand(): Command {

@@ -6,7 +6,7 @@ import { writableProblem } from '../render/output.js';
 import { Printer, printAll } from '../render/printer.js';
 import { EndReason, type EndRecord } from '../trace/events.js';
 import { startTrace, TraceError, type TraceOptions, type TraceResult, type TraceSession } from '../trace/native.js';
-import { openPipeline, liveCaptureRules } from '../trace/pipeline.js';
+import { openPipeline, liveCaptureRules } from '../session/pipeline.js';
 import { checkLiveArgs, collect, payloadCapOption } from './liveArgs.js';
 import { LiveSignals } from './liveSignals.js';
 

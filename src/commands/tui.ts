@@ -15,7 +15,7 @@ import { filterVocabulary, parseFilter } from '../render/filter.js';
 import { startTrace, TraceError, type TraceOptions, type TraceSession } from '../trace/native.js';
 import { startEmulatedTrace, type EmulationSetup } from '../emulate/session.js';
 import { emulationFromOptions } from './emulate.js';
-import { liveCaptureRules, openPipeline } from '../trace/pipeline.js';
+import { liveCaptureRules, openPipeline } from '../session/pipeline.js';
 import { parseHeader, recordingFileProblem } from '../trace/reader.js';
 import { wrapperLayer } from '../trace/wrapper.js';
 import { checkLiveArgs, collect, payloadCapOption } from './liveArgs.js';

@@ -41,12 +41,5 @@ export function decodeIo(enc: IoctlEncoding, request: bigint | number): number {
 /** Architectures whose layouts this decoder describes (LP64). */
 export const SUPPORTED_ARCHES = ['x86_64', 'aarch64', 'ppc64le', 'ppc64', 'riscv64'] as const;
 
-/** Linux AUDIT_ARCH_* values, for turning a recording header's number into a name. */
-export const AUDIT_ARCH: Readonly<Record<string, number>> = {
-  x86_64: 0xc000003e,
-  aarch64: 0xc00000b7,
-  ppc64le: 0xc0000015,
-  ppc64: 0x80000015,
-  riscv64: 0xc00000f3,
-  i386: 0x40000003,
-};
+// The AUDIT_ARCH_* table lives with the other ABI facts of a recording.
+export { AUDIT_ARCH } from '../trace/platform.js';

@@ -6,7 +6,7 @@ import { eehSummaryLines } from '../model/eehSummary.js';
 import { eehTracker } from '../model/eehTimeline.js';
 import { SessionModel } from '../model/session.js';
 import type { EndRecord, RecordingHeader } from '../trace/events.js';
-import type { Pipeline } from '../trace/pipeline.js';
+import type { Pipeline } from '../session/pipeline.js';
 import { OwnProcesses } from '../trace/wrapper.js';
 import type { EventFilter } from './filter.js';
 import { renderJson } from './json.js';

@@ -22,7 +22,7 @@ import {
   RECORD_PROCESS,
   archName,
 } from './reader.js';
-import { AUDIT_ARCH } from '../decode/encoding.js';
+import { AUDIT_ARCH } from './platform.js';
 
 const enc = new TextEncoder();
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Auditor } from '../../src/audit/auditor.js';
 import type { DecodedEvent } from '../../src/decode/types.js';
-import { openPipeline } from '../../src/trace/pipeline.js';
+import { openPipeline } from '../../src/session/pipeline.js';
 import { encodeHeader, encodeRecord, makeHeader } from '../../src/trace/writer.js';
 import { eehSession } from '../tui/recording.js';
 

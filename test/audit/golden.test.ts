@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Auditor } from '../../src/audit/auditor.js';
-import { openRecordingPipeline } from '../../src/trace/pipeline.js';
+import { openRecordingPipeline } from '../../src/session/pipeline.js';
 import { ROOT } from '../helpers/trace.js';
 
 const ARCHES = ['x86_64', 'ppc64le', 'ppc64'];

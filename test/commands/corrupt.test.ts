@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Output } from '../../src/render/output.js';
 import { Printer, printAll } from '../../src/render/printer.js';
-import { openPipeline } from '../../src/trace/pipeline.js';
+import { openPipeline } from '../../src/session/pipeline.js';
 import { x86Session } from './recordings.js';
 
 const { bytes } = x86Session();

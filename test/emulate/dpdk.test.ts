@@ -13,7 +13,7 @@ import { atLeast, audit } from '../../src/audit/index.js';
 import { emulationUnavailable } from '../../src/commands/emulate.js';
 import { findField } from '../../src/decode/tree.js';
 import type { DecodedEvent, DecodedIoctl } from '../../src/decode/types.js';
-import { openRecordingPipeline } from '../../src/trace/pipeline.js';
+import { openRecordingPipeline } from '../../src/session/pipeline.js';
 import { cliUnavailable, startCli } from '../helpers/cli.js';
 import { onPath, tracerUnavailable } from '../helpers/trace.js';
 import { tmp } from '../integration/helpers.js';

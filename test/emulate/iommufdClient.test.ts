@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { atLeast, audit } from '../../src/audit/index.js';
 import { emulationUnavailable } from '../../src/commands/emulate.js';
 import type { DecodedEvent, DecodedIoctl } from '../../src/decode/types.js';
-import { openRecordingPipeline } from '../../src/trace/pipeline.js';
+import { openRecordingPipeline } from '../../src/session/pipeline.js';
 import { cliUnavailable, startCli } from '../helpers/cli.js';
 import { fixture, tracerUnavailable } from '../helpers/trace.js';
 import { tmp } from '../integration/helpers.js';

@@ -13,7 +13,7 @@ import { emulationUnavailable } from '../../src/commands/emulate.js';
 import { resolveProfile } from '../../src/emulate/profiles/index.js';
 import { startEmulatedTrace } from '../../src/emulate/session.js';
 import { EndReason } from '../../src/trace/events.js';
-import { liveCaptureRules } from '../../src/trace/pipeline.js';
+import { liveCaptureRules } from '../../src/session/pipeline.js';
 import { fixture, toFile, tracerUnavailable } from '../helpers/trace.js';
 
 const skip = emulationUnavailable() ?? tracerUnavailable() ?? (existsSync(fixture('irqloop')) ? null : 'irqloop fixture not built (make -C test/fixtures)');

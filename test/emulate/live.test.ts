@@ -15,7 +15,7 @@ import { resolveProfile } from '../../src/emulate/profiles/index.js';
 import { startEmulatedTrace } from '../../src/emulate/session.js';
 import { PendingTap } from '../../src/emulate/tap.js';
 import { IOCTL_FLAG, type IoctlRecord } from '../../src/trace/events.js';
-import { openPipeline, liveCaptureRules } from '../../src/trace/pipeline.js';
+import { openPipeline, liveCaptureRules } from '../../src/session/pipeline.js';
 import { fixture, onPath, tracerUnavailable } from '../helpers/trace.js';
 
 const skip = emulationUnavailable() ?? tracerUnavailable() ?? (existsSync(fixture('demo_client')) ? null : 'demo client not built');

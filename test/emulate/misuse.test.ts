@@ -12,7 +12,7 @@ import { emulationUnavailable } from '../../src/commands/emulate.js';
 import type { DecodedEvent, DecodedIoctl } from '../../src/decode/types.js';
 import { resolveProfile } from '../../src/emulate/profiles/index.js';
 import { startEmulatedTrace } from '../../src/emulate/session.js';
-import { liveCaptureRules, openPipeline } from '../../src/trace/pipeline.js';
+import { liveCaptureRules, openPipeline } from '../../src/session/pipeline.js';
 import { buildFixtures, ROOT, tracerUnavailable } from '../helpers/trace.js';
 
 const SRC = path.join(ROOT, 'test', 'fixtures', 'audit');

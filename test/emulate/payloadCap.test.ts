@@ -12,7 +12,7 @@ import type { Profile } from '../../src/emulate/profile.js';
 import { resolveProfile } from '../../src/emulate/profiles/index.js';
 import { startEmulatedTrace } from '../../src/emulate/session.js';
 import { IOCTL_FLAG } from '../../src/trace/events.js';
-import { liveCaptureRules, openPipeline } from '../../src/trace/pipeline.js';
+import { liveCaptureRules, openPipeline } from '../../src/session/pipeline.js';
 import { fixture, onPath, tracerUnavailable } from '../helpers/trace.js';
 
 const skip = emulationUnavailable() ?? tracerUnavailable() ?? (existsSync(fixture('demo_client')) ? null : 'demo client not built');

@@ -10,7 +10,7 @@ import { resolveProfile } from '../../src/emulate/profiles/index.js';
 import { parseEehScript } from '../../src/emulate/eehScript.js';
 import { startEmulatedTrace } from '../../src/emulate/session.js';
 import { IOCTL_FLAG } from '../../src/trace/events.js';
-import { liveCaptureRules, openPipeline } from '../../src/trace/pipeline.js';
+import { liveCaptureRules, openPipeline } from '../../src/session/pipeline.js';
 import { fixture, tracerUnavailable } from '../helpers/trace.js';
 
 const skip = process.arch !== 'x64' ? 'the register fallback exists on x86_64 only' : (emulationUnavailable() ?? tracerUnavailable());

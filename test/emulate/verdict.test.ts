@@ -10,7 +10,7 @@ import { encodeVerdict, verdictPipe } from '../../src/emulate/wire.js';
 import type { Verdict } from '../../src/emulate/types.js';
 import { IOCTL_FLAG, type IoctlRecord } from '../../src/trace/events.js';
 import { startTrace, type TraceSession } from '../../src/trace/native.js';
-import { liveCaptureRules, openPipeline } from '../../src/trace/pipeline.js';
+import { liveCaptureRules, openPipeline } from '../../src/session/pipeline.js';
 import { sandboxArgv } from '../../src/trace/sandbox.js';
 import { fixture, sandboxUnavailable, tracerUnavailable } from '../helpers/trace.js';
 

@@ -9,7 +9,7 @@ import type { DecodedEvent } from '../../src/decode/types.js';
 import { atSeconds, duration, eehSummaryLines } from '../../src/model/eehSummary.js';
 import { EehTimeline, eehTracker, type PeTimeline } from '../../src/model/eehTimeline.js';
 import { SessionModel } from '../../src/model/session.js';
-import { drain, openRecordingPipeline } from '../../src/trace/pipeline.js';
+import { drain, openRecordingPipeline } from '../../src/session/pipeline.js';
 import { eeh, spaprEehRecovery, spaprSetup } from '../audit/scenarios.js';
 import type { Sim } from './sim.js';
 

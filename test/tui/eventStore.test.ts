@@ -4,7 +4,7 @@ import { createDecoder } from '../../src/decode/decoder.js';
 import { IoctlEvent } from '../../src/decode/event.js';
 import { registry } from '../../src/decode/registry.js';
 import type { DecodedEvent, FieldNode } from '../../src/decode/types.js';
-import { openPipeline } from '../../src/trace/pipeline.js';
+import { openPipeline } from '../../src/session/pipeline.js';
 import { encodeHeader, encodeRecord, makeHeader } from '../../src/trace/writer.js';
 import { EventStore } from '../../src/tui/state/eventStore.js';
 import { ROW, shortArgs, summarize } from '../../src/tui/state/rowSummary.js';

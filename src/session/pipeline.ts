@@ -7,11 +7,11 @@ import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
 import { captureRules } from '../decode/captureRules.js';
 import { createDecoder } from '../decode/decoder.js';
 import type { DecodedEvent } from '../decode/types.js';
-import type { CaptureRule } from './captureRule.js';
-import type { RecordingHeader, TraceRecord } from './events.js';
-import { writeFailure } from './ioError.js';
-import { hostArch } from './platform.js';
-import { incompleteMessage, RecordingParser, recordingFileProblem } from './reader.js';
+import type { CaptureRule } from '../trace/captureRule.js';
+import type { RecordingHeader, TraceRecord } from '../trace/events.js';
+import { writeFailure } from '../trace/ioError.js';
+import { hostArch } from '../trace/platform.js';
+import { incompleteMessage, RecordingParser, recordingFileProblem } from '../trace/reader.js';
 
 /** What the pipeline needs from a decoder (src/decode's createDecoder). */
 export interface EventDecoder {

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { EndReason, ProcessEventKind } from '../../src/trace/events.js';
-import { openPipeline } from '../../src/trace/pipeline.js';
+import { openPipeline } from '../../src/session/pipeline.js';
 import { RecordingWriter, makeHeader } from '../../src/trace/writer.js';
 
 function recording(n: number): Uint8Array {
