@@ -11,7 +11,7 @@
 
 import { Buffer } from 'node:buffer';
 import type { CompiledStruct } from './compile.js';
-import type { StructPayload } from './event.js';
+import type { StructPayload } from './payload.js';
 import type { FieldNode, Finding, RetInfo } from './types.js';
 import type { IoctlRecord } from '../trace/events.js';
 import { argHighOf, argLowOf, IoctlRecordView } from '../trace/recordView.js';

@@ -8,7 +8,7 @@
 
 import { big, bytesDiffer, compileStruct, elementFormatter, onSide, readerOf, readNum, readScalar, subKey, type CompiledStruct, type Env, type Plan } from './compile.js';
 import type { CapsType, FlexShape, Type, Vals } from './dsl.js';
-import type { StructPayload } from './event.js';
+import type { StructPayload } from './payload.js';
 import { memoPayload, payloadMemo } from './memo.js';
 import { escapeBytes, uuidText, type Formatter } from './format.js';
 import type { Direction } from './types.js';

@@ -6,24 +6,10 @@
 
 import type { IoctlRecord } from '../trace/events.js';
 import { slotPayload, type CallSlot, type CallText } from './callMemo.js';
-import type { CompiledStruct } from './compile.js';
-import { buildSide } from './payload.js';
+import { buildSide, type StructPayload } from './payload.js';
 import type { DecodedIoctl, FdKind, FieldNode, Finding, Resolution, RetInfo } from './types.js';
 
-/** What a struct payload's tree is rebuilt from: the same inputs the eager walk had. */
-export interface StructPayload {
-  cs: CompiledStruct;
-  entry: Uint8Array;
-  dv: DataView;
-  /** Exit bytes when the kernel wrote the struct back (else null: no `out`). */
-  exit: Uint8Array | null;
-  dvExit: DataView | null;
-  le: boolean;
-  ret: number;
-  argsz: number;
-  /** End of the bytes the caller declared: fields past it are not shown. */
-  limit: number;
-}
+export type { StructPayload };
 
 export class IoctlEvent implements DecodedIoctl {
   readonly kind = 'ioctl' as const;

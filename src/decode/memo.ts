@@ -2,7 +2,7 @@
 // JSON) for payloads seen before.
 
 import type { CompiledStruct } from './compile.js';
-import type { StructPayload } from './event.js';
+import type { StructPayload } from './payload.js';
 
 // Calls repeat byte for byte (polling GET_STATE, the same region and IRQ
 // infos, the same SET_IRQS): remember the result for recent payloads, found

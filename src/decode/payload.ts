@@ -1,10 +1,25 @@
 // Building a struct payload's FieldNode tree on demand, from the same inputs
 // the decoder's eager walk (values and findings only) used.
 
-import { decodeFields, type Env } from './compile.js';
-import type { StructPayload } from './event.js';
+import { decodeFields, type CompiledStruct, type Env } from './compile.js';
 import type { FieldNode } from './types.js';
 import type { Vals } from './dsl.js';
+
+/** What a struct payload's tree is rebuilt from: the same inputs the eager walk had. */
+export interface StructPayload {
+  cs: CompiledStruct;
+  entry: Uint8Array;
+  dv: DataView;
+  /** Exit bytes when the kernel wrote the struct back (else null: no `out`). */
+  exit: Uint8Array | null;
+  dvExit: DataView | null;
+  le: boolean;
+  ret: number;
+  argsz: number;
+  /** End of the bytes the caller declared: fields past it are not shown. */
+  limit: number;
+}
+
 
 export function sideEnv(pl: StructPayload, side: 'in' | 'out', vals: Vals): Env {
   const b = side === 'in' ? pl.entry : (pl.exit as Uint8Array);

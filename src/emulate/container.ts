@@ -14,10 +14,15 @@ import {
   VFIO_TYPE1v2_IOMMU, VFIO_UNMAP_ALL, VFIO_UPDATE_VADDR,
 } from '../../decoders/container.js';
 import { EEH_ERR_FUNCS, EEH_ERR_TYPES, VFIO_EEH_PE_INJECT_ERR } from '../../decoders/eeh.js';
-import type { Group } from './group.js';
+import type { ProtectionDomain } from './eeh.js';
+
+/** What a container knows of a group set to it: that it is there, and its PE. */
+export interface ContainerMember {
+  readonly pe: ProtectionDomain;
+}
 
 export class Container {
-  readonly groups = new Set<Group>();
+  readonly groups = new Set<ContainerMember>();
   iommuType: number | null = null;
   backend: Type1 | Spapr | null = null;
 
@@ -91,7 +96,7 @@ export class Container {
   }
 
   /** The last group left: the kernel releases the backend with it. */
-  detach(g: Group): void {
+  detach(g: ContainerMember): void {
     this.groups.delete(g);
     if (this.groups.size === 0) {
       this.iommuType = null;

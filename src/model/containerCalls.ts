@@ -6,8 +6,7 @@ import { getField, inNumber, inValue, outNumber, outValue, scalarPayload } from 
 import { hasTceSemantics } from './backend.js';
 import { attemptOf, recordMap, succeeded } from './outcome.js';
 import { newSpaprState, onSpapr, SPAPR_CALLS } from './spapr.js';
-import type { SessionModel } from './session.js';
-import type { ContainerState, EehOpEntry, GroupState, ProcessState } from './state.js';
+import type { ContainerState, EehOpEntry, GroupState, ProcessState, ModelView } from './state.js';
 import {
   VFIO_EEH_PE_CONFIGURE, VFIO_EEH_PE_ENABLE, VFIO_EEH_PE_GET_STATE, VFIO_EEH_PE_RESET_DEACTIVATE,
   VFIO_EEH_PE_RESET_FUNDAMENTAL, VFIO_EEH_PE_RESET_HOT, VFIO_EEH_PE_UNFREEZE_DMA, VFIO_EEH_PE_UNFREEZE_IO,
@@ -120,7 +119,7 @@ function onEeh(ev: DecodedIoctl, c: ContainerState): void {
   }
 }
 
-export function onGroup(m: SessionModel, ev: DecodedIoctl, name: string, g: GroupState, proc: ProcessState): void {
+export function onGroup(m: ModelView, ev: DecodedIoctl, name: string, g: GroupState, proc: ProcessState): void {
   const ok = succeeded(ev);
   switch (name) {
     case 'VFIO_GROUP_SET_CONTAINER': {

@@ -5,13 +5,12 @@ import type { DecodedIoctl } from '../decode/types.js';
 import { DmaSpace } from './dma.js';
 import { arrayValues, inNumber, inValue, outNumber, outValue } from './fields.js';
 import { attemptOf, recordMap, succeeded } from './outcome.js';
-import type { SessionModel } from './session.js';
-import type { DeviceState, IoasState, IommufdState, IrqState, ProcessState } from './state.js';
+import type { DeviceState, IoasState, IommufdState, IrqState, ProcessState, ModelView } from './state.js';
 import { VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_IRQ_SET_DATA_EVENTFD, VFIO_IRQ_SET_DATA_NONE } from '../../decoders/irqs.js';
 
 const U64_MAX = (1n << 64n) - 1n;
 
-export function onDevice(m: SessionModel, ev: DecodedIoctl, name: string, d: DeviceState, proc: ProcessState): void {
+export function onDevice(m: ModelView, ev: DecodedIoctl, name: string, d: DeviceState, proc: ProcessState): void {
   const ok = succeeded(ev);
   switch (name) {
     case 'VFIO_DEVICE_GET_INFO':

@@ -3,7 +3,14 @@
 import type { DecodedIoctl } from '../decode/types.js';
 import type { DmaSpace } from './dma.js';
 import { inNumber } from './fields.js';
-import type { Attempt } from './state.js';
+
+/** One call's outcome as the model keeps it. */
+export interface Attempt {
+  seq: number;
+  ok: boolean;
+  /** errno name when the call failed. */
+  errno: string | null;
+}
 
 export function attemptOf(ev: DecodedIoctl): Attempt {
   return { seq: ev.seq, ok: succeeded(ev), errno: ev.ret.errno };

@@ -11,7 +11,7 @@ import { DmaSpace } from './dma.js';
 import { Ring } from './ring.js';
 import { onContainer, onGroup } from './containerCalls.js';
 import { onDevice, onIommufd } from './deviceCalls.js';
-import type { ContainerState, DeviceState, FdEntry, GroupState, IommufdState, ObjectState, ProcessState } from './state.js';
+import type { ContainerState, DeviceState, FdEntry, GroupState, IommufdState, ObjectState, ProcessState, ModelView } from './state.js';
 import { buildSnapshot, type SessionSnapshot } from './snapshot.js';
 
 /** What an ioctl event refers to, resolved before the event is applied. */
@@ -27,7 +27,7 @@ const EEH_OPS_KEEP = 256;
 
 export { attemptOf, succeeded } from './outcome.js';
 
-export class SessionModel {
+export class SessionModel implements ModelView {
   readonly processes = new Map<number, ProcessState>();
   readonly objects = new Map<string, ObjectState>();
   lastSeq = -1;

@@ -2,8 +2,7 @@
 // state view and `--json` output. 64-bit values are "0x…" strings because
 // JSON has no 64-bit integers.
 
-import type { SessionModel } from './session.js';
-import type { Attempt, ContainerState, DeviceState, FdEntry, GroupState, IommufdState, ProcessState } from './state.js';
+import type { Attempt, ContainerState, DeviceState, FdEntry, GroupState, IommufdState, ProcessState, ModelView } from './state.js';
 import type { DmaSpace } from './dma.js';
 import { IOMMU_TYPE_NAMES, eehOpName } from './vfio.js';
 import { spaprSnap, type SpaprSnap } from './spapr.js';
@@ -131,7 +130,7 @@ function dmaSnap(d: DmaSpace): DmaSnap {
   };
 }
 
-function containerSnap(m: SessionModel, c: ContainerState): ContainerSnap {
+function containerSnap(m: ModelView, c: ContainerState): ContainerSnap {
   return {
     id: c.id,
     fd: c.fd,
@@ -158,7 +157,7 @@ function groupSnap(g: GroupState): GroupSnap {
   };
 }
 
-function deviceSnap(m: SessionModel, d: DeviceState): DeviceSnap {
+function deviceSnap(m: ModelView, d: DeviceState): DeviceSnap {
   const f = d.bind ? m.lookup(d.pid, d.bind.iommufdFd) : undefined;
   const iommufd = f?.kind === 'iommufd' ? f : undefined;
   return {
@@ -199,7 +198,7 @@ function iommufdSnap(f: IommufdState): IommufdSnap {
   };
 }
 
-function processSnap(m: SessionModel, p: ProcessState): ProcessSnap {
+function processSnap(m: ModelView, p: ProcessState): ProcessSnap {
   const snap: ProcessSnap = {
     pid: p.pid,
     exited: p.exitedSeq !== null,
@@ -221,6 +220,6 @@ function processSnap(m: SessionModel, p: ProcessState): ProcessSnap {
   return snap;
 }
 
-export function buildSnapshot(m: SessionModel): SessionSnapshot {
+export function buildSnapshot(m: ModelView): SessionSnapshot {
   return { seq: m.lastSeq, processes: [...m.processes.values()].map((p) => processSnap(m, p)) };
 }

@@ -6,14 +6,10 @@
 import type { FdKind } from '../decode/types.js';
 import type { DmaSpace } from './dma.js';
 import type { Ring } from './ring.js';
+import type { Attempt } from './outcome.js';
 import type { SpaprState } from './spapr.js';
 
-export interface Attempt {
-  seq: number;
-  ok: boolean;
-  /** errno name when the call failed. */
-  errno: string | null;
-}
+export type { Attempt } from './outcome.js';
 
 export interface FdEntry {
   pid: number;
@@ -189,4 +185,15 @@ export interface ProcessState {
    * cannot be concluded.
    */
   midSession: boolean;
+}
+
+/** What the per-call handlers and the snapshot read and change of the model (SessionModel is one). */
+export interface ModelView {
+  readonly processes: Map<number, ProcessState>;
+  readonly objects: Map<string, ObjectState>;
+  readonly lastSeq: number;
+  lookup(pid: number, fd: number): ObjectState | undefined;
+  get<T extends ObjectState['kind']>(id: string | null | undefined, kind: T): Extract<ObjectState, { kind: T }> | undefined;
+  groupTarget(g: GroupState): ContainerState | IommufdState | undefined;
+  openFd(proc: ProcessState, fd: number, kind: FdKind, path: string, seq: number, createdBy: number | null): FdEntry;
 }
