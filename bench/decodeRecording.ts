@@ -7,7 +7,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { IoctlDesc, StructType } from '../src/decode/dsl.js';
 import { encodeIo } from '../src/decode/encoding.js';
-import { registry } from '../src/decode/registry.js';
+import { registry } from '../decoders/index.js';
 import { capsReply } from '../src/emulate/ctx.js';
 import { StructBuf, encodeStruct } from '../src/emulate/encode.js';
 import { VFIO_EEH, VFIO_SPAPR_TCE_v2_IOMMU } from '../decoders/container.js';

@@ -9,6 +9,7 @@ import { makeHeader } from '../src/trace/writer.js';
 import { TextRenderer } from '../src/render/text.js';
 import { renderJson } from '../src/render/json.js';
 import type { DecodedEvent } from '../src/decode/types.js';
+import { registry } from '../decoders/index.js';
 
 function u32s(...v: number[]): Uint8Array {
   const b = new Uint8Array(v.length * 4);
@@ -33,7 +34,7 @@ const mix: { name: string; r: IoctlRecord }[] = [
 ];
 
 function run(name: string, n: number, recs: IoctlRecord[], sink: (ev: DecodedEvent) => void): void {
-  const dec = createDecoder(makeHeader({ arch: 'x86_64' }));
+  const dec = createDecoder(makeHeader({ arch: 'x86_64' }), { registry: registry() });
   for (let i = 0; i < 20000; i++) sink(dec.decode(recs[i % recs.length]!)); // warm up
   const t0 = process.hrtime.bigint();
   const c0 = process.cpuUsage();

@@ -3,6 +3,7 @@
 // adding a family adds one line here.
 
 import type { Family } from '../src/decode/dsl.js';
+import { buildRegistry, type Registry } from '../src/decode/registry.js';
 import { container } from './container.js';
 import { type1 } from './type1.js';
 import { spapr } from './spapr.js';
@@ -17,3 +18,11 @@ import { migration } from './migration.js';
 import { iommufd } from './iommufd.js';
 
 export const families: readonly Family[] = [container, type1, spapr, eeh, group, device, irqs, hotreset, feature, cdev, migration, iommufd];
+
+let all: Registry | null = null;
+
+/** The registry of every family here: what the decoder, the capture rules and the filters are given. */
+export function registry(): Registry {
+  all ??= buildRegistry(families);
+  return all;
+}

@@ -20,10 +20,11 @@ if (!existsSync(mod)) {
   process.exit(1);
 }
 const { emitCRules } = await import(pathToFileURL(mod).href);
+const { registry } = await import(pathToFileURL(path.join(root, 'dist', 'decoders', 'index.js')).href);
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 let text;
 try {
-  text = emitCRules(arch, { producer: `vfiotrace-record ${pkg.version}` });
+  text = emitCRules(arch, { producer: `vfiotrace-record ${pkg.version}`, registry: registry() });
 } catch (e) {
   process.stderr.write(`gen-c-rules: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);

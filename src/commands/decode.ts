@@ -5,7 +5,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { RuleKind, type IoctlRecord, type RecordingHeader } from '../trace/events.js';
 import type { DecodedIoctl, FdKind, FieldNode } from '../decode/types.js';
 import { createDecoder } from '../decode/decoder.js';
-import { registry, resolveIoctlName } from '../decode/registry.js';
+import { resolveIoctlName } from '../decode/registry.js';
+import { registry } from '../../decoders/index.js';
 import { AUDIT_ARCH, encodeIo } from '../decode/encoding.js';
 import { errnoNumber, errnoFlavor } from '../decode/errno.js';
 import type { IoctlDesc } from '../decode/dsl.js';
@@ -174,7 +175,7 @@ export async function run(argv: string[]): Promise<number> {
     x.set(exit.subarray(0, entry.length));
     exit = x;
   }
-  const dec = createDecoder(header(o.arch));
+  const dec = createDecoder(header(o.arch), { registry: registry() });
   const fd = 3;
   const path = PATHS[o.fdKind] ?? 'anon_inode:[vfiotrace-decode]';
   let seq = 0;

@@ -22,6 +22,7 @@ import { checkLiveArgs, collect, payloadCapOption } from './liveArgs.js';
 import { exitCode } from './trace.js';
 import { TuiApp } from '../tui/app.js';
 import { FileSource, LiveSource, type SourceDeps } from '../tui/sources.js';
+import { registry } from '../../decoders/index.js';
 
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
@@ -98,7 +99,7 @@ export function tuiDeps(show: SourceDeps['show']): SourceDeps {
       return p;
     },
     decodeOne: (header, record, fdKind) => {
-      const d = createDecoder(header);
+      const d = createDecoder(header, { registry: registry() });
       if (record.type === 'ioctl' && fdKind !== 'other') d.createdFd(record.pid, Number(BigInt.asIntN(32, record.fd)), fdKind);
       return d.decode(record);
     },

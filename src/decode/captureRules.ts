@@ -7,7 +7,7 @@ import { RuleKind } from '../trace/events.js';
 import type { CaptureRule } from '../trace/captureRule.js';
 import type { IoctlDesc } from './dsl.js';
 import { encodeIo } from './encoding.js';
-import { registry as defaultRegistry, type Registry } from './registry.js';
+import type { Registry } from './registry.js';
 
 const RANK: Record<RuleKind, number> = {
   [RuleKind.None]: 0,
@@ -33,7 +33,7 @@ function ruleOf(d: IoctlDesc): { kind: RuleKind; size: number; minsz: number; ca
   }
 }
 
-export function captureRules(arch: string, reg: Registry = defaultRegistry()): CaptureRule[] {
+export function captureRules(arch: string, reg: Registry): CaptureRule[] {
   const out: CaptureRule[] = [];
   const nrs = [...reg.byNr.keys()].sort((a, b) => a - b);
   for (const nr of nrs) {

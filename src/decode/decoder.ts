@@ -10,7 +10,7 @@ import { decodeIo, encodingFor, isPowerpc } from './encoding.js';
 import { errnoFlavor, errnoName } from './errno.js';
 import { FdTable, kindFromPath, type FdState } from './fdtable.js';
 import { makeFormatter, escapeBytes, hexOf, hexNum, rawText, type Formatter } from './format.js';
-import { registry as defaultRegistry, type Registry } from './registry.js';
+import type { Registry } from './registry.js';
 import { enottyMeaning, genericErrnoMeaning } from './explain.js';
 import { IoctlEvent, type StructPayload } from './event.js';
 import { argOf, fdOf, requestOf, retOf, tEntryOf, tExitOf } from '../trace/recordView.js';
@@ -25,7 +25,8 @@ export interface Decoder {
 }
 
 export interface DecoderOptions {
-  registry?: Registry;
+  /** The descriptions to decode with (decoders/index.ts registry()). */
+  registry: Registry;
   /** Reuse the decode of calls seen before, byte for byte (callMemo.ts). Default true; tests compare against false. */
   callMemo?: boolean;
 }
@@ -100,8 +101,8 @@ function regHex(b: bigint): string {
   return n >= 0 && Number.isSafeInteger(n) ? hexNum(b, n) : hexOf(b);
 }
 
-export function createDecoder(header: RecordingHeader, opts: DecoderOptions = {}): Decoder {
-  const reg = opts.registry ?? defaultRegistry();
+export function createDecoder(header: RecordingHeader, opts: DecoderOptions): Decoder {
+  const reg = opts.registry;
   const useMemo = opts.callMemo !== false;
   const le = header.byteOrder === 'le';
   const enc = encodingFor(header.arch);

@@ -6,6 +6,7 @@
 import { RuleKind } from '../trace/events.js';
 import type { CaptureRule } from '../trace/captureRule.js';
 import { captureRules } from './captureRules.js';
+import type { Registry } from './registry.js';
 import { AUDIT_ARCH, SUPPORTED_ARCHES, VFIO_TYPE } from './encoding.js';
 
 const KIND_NAME: Record<RuleKind, string> = {
@@ -21,7 +22,9 @@ const hex = (n: number): string => `0x${(n >>> 0).toString(16)}u`;
 export interface EmitOptions {
   /** Header TLV "producer" the recorder writes, e.g. "vfiotrace-record 0.1.0". */
   producer: string;
-  /** Defaults to captureRules(arch); tests pass their own. */
+  /** The descriptions the table comes from (captureRules(arch, registry)). */
+  registry: Registry;
+  /** Instead of the descriptions' table: tests pass their own. */
   rules?: CaptureRule[];
 }
 
@@ -47,7 +50,7 @@ export function emitCRules(arch: string, opts: EmitOptions): string {
   }
   const auditArch = AUDIT_ARCH[arch];
   if (auditArch === undefined) throw new Error(`no AUDIT_ARCH value for '${arch}'`);
-  const rules = opts.rules ?? captureRules(arch);
+  const rules = opts.rules ?? captureRules(arch, opts.registry);
   const rows = rules.map(
     (r) => `\t{${hex(r.request)}, ${KIND_NAME[r.kind]}, ${r.size >>> 0}u, ${r.minsz >>> 0}u, ${r.cap >>> 0}u},`,
   );

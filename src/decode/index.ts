@@ -3,7 +3,7 @@
 
 export { createDecoder, backendOfIommuType, type Decoder, type DecoderOptions } from './decoder.js';
 export { captureRules } from './captureRules.js';
-export { registry, buildRegistry, type Registry } from './registry.js';
+export { buildRegistry, type Registry } from './registry.js';
 export { encodeIo, decodeIo, encodingFor, isPowerpc, AUDIT_ARCH, SUPPORTED_ARCHES } from './encoding.js';
 export { errnoName, errnoNumber, errnoFlavor, type ErrnoFlavor } from './errno.js';
 export { kindFromPath } from './fdtable.js';

@@ -1,8 +1,8 @@
-// The registry: every family's descriptions, indexed for lookup. Family
-// files never register themselves; decoders/index.ts lists them.
+// The registry: families' descriptions, indexed for lookup. decode/ knows no
+// family: decoders/index.ts builds the registry of all of them and hands it
+// to whoever decodes (createDecoder, captureRules take it as an argument).
 
 import type { Family, IoctlDesc, StructType } from './dsl.js';
-import { families as defaultFamilies } from '../../decoders/index.js';
 
 export interface Registry {
   families: readonly Family[];
@@ -48,14 +48,6 @@ export function buildRegistry(families: readonly Family[]): Registry {
     for (const s of fam.structs) collectStructs(s, structs);
   }
   return { families, ioctls, byNr, byName, structs };
-}
-
-let defaultRegistry: Registry | null = null;
-
-/** The registry of every family in decoders/. */
-export function registry(): Registry {
-  defaultRegistry ??= buildRegistry(defaultFamilies);
-  return defaultRegistry;
 }
 
 /**

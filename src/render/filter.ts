@@ -3,7 +3,8 @@
 // negates the list. `trace=` may prefix it, as in strace. Process events
 // always pass. Several -e options must all pass.
 
-import { registry, resolveIoctlName } from '../decode/registry.js';
+import { resolveIoctlName } from '../decode/registry.js';
+import { registry } from '../../decoders/index.js';
 import type { DecodedEvent, DecodedIoctl, FdKind } from '../decode/types.js';
 
 const FD_KINDS: ReadonlySet<string> = new Set<FdKind>(['container', 'group', 'device', 'iommufd', 'migration', 'dmabuf', 'other']);

@@ -12,6 +12,7 @@ import type { RecordingHeader, TraceRecord } from '../trace/events.js';
 import { writeFailure } from '../trace/ioError.js';
 import { hostArch } from '../trace/platform.js';
 import { incompleteMessage, RecordingParser, recordingFileProblem } from '../trace/reader.js';
+import { registry } from '../../decoders/index.js';
 
 /** What the pipeline needs from a decoder (src/decode's createDecoder). */
 export interface EventDecoder {
@@ -92,7 +93,7 @@ export async function openPipeline(source: AsyncIterable<Uint8Array>, opts: Pipe
     if (parser.header === null && parser.error) throw parser.error;
   }
   const header = parser.header as unknown as RecordingHeader;
-  const decoder = (opts.decoder ?? createDecoder)(header);
+  const decoder = opts.decoder ? opts.decoder(header) : createDecoder(header, { registry: registry() });
   const onError = opts.onDecodeError;
 
   function decodeSome(records: TraceRecord[], from: number, to: number): DecodedEvent[] {
@@ -165,5 +166,5 @@ export async function drain(p: Pipeline, consume: (batch: DecodedEvent[]) => voi
 
 /** Capture rules for tracing on this host, derived from the decoders. */
 export function liveCaptureRules(): CaptureRule[] {
-  return captureRules(hostArch());
+  return captureRules(hostArch(), registry());
 }

@@ -7,9 +7,10 @@ import type { AuditFinding } from '../../src/audit/types.js';
 import { createDecoder } from '../../src/decode/decoder.js';
 import type { DecodedEvent } from '../../src/decode/types.js';
 import { CFD, DFD, Session, spaprPrefix, spaprSession, type1Prefix, type1Session } from './qemu.js';
+import { registry } from '../../decoders/index.js';
 
 function decode(s: Session): DecodedEvent[] {
-  const d = createDecoder(s.header);
+  const d = createDecoder(s.header, { registry: registry() });
   return s.traceRecords().map((r) => d.decode(r));
 }
 

@@ -8,6 +8,7 @@ import { Auditor } from '../../src/audit/auditor.js';
 import { createDecoder } from '../../src/decode/decoder.js';
 import { ProcessEventKind, RuleKind, type TraceRecord } from '../../src/trace/events.js';
 import { makeHeader } from '../../src/trace/writer.js';
+import { registry } from '../../decoders/index.js';
 
 const PATHS = ['/dev/vfio/vfio', '/dev/vfio/42', '/dev/vfio/devices/vfio0', '/dev/iommu', 'anon_inode:[vfio-device]', '/dev/null'];
 
@@ -25,7 +26,7 @@ it('random raw records never make decoder + model + audit throw', () => {
   const header = makeHeader({ arch: 'x86_64' });
   fc.assert(
     fc.property(fc.array(fc.oneof({ weight: 9, arbitrary: ioctlRec }, { weight: 1, arbitrary: fc.constant(null) }), { maxLength: 80 }), (steps) => {
-      const dec = createDecoder(header);
+      const dec = createDecoder(header, { registry: registry() });
       const a = new Auditor();
       let offset = 0;
       for (const st of steps) {

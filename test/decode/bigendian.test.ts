@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { registry } from '../../src/decode/registry.js';
+import { registry } from '../../decoders/index.js';
 import { leaves } from '../decoders/cgen.js';
 import type { FieldNode } from '../../src/decode/types.js';
 import { bytes, nr, session, PATH } from './helpers.js';

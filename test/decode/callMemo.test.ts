@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { memoAwake, newCallMemo } from '../../src/decode/callMemo.js';
 import { createDecoder } from '../../src/decode/decoder.js';
-import { registry } from '../../src/decode/registry.js';
+import { registry } from '../../decoders/index.js';
 import type { DecodedEvent } from '../../src/decode/types.js';
 import { IoctlEvent } from '../../src/decode/event.js';
 import { renderJson } from '../../src/render/json.js';
@@ -59,8 +59,8 @@ describe('call memo', () => {
         rest,
         fc.array(call, { minLength: 1, maxLength: 30 }),
         (arch, pool, base, calls) => {
-          const memo = createDecoder(header(arch));
-          const fresh = createDecoder(header(arch), { callMemo: false });
+          const memo = createDecoder(header(arch), { registry: registry() });
+          const fresh = createDecoder(header(arch), { registry: registry(), callMemo: false });
           const ta = new TextRenderer(null, { findings: 'info' });
           const tb = new TextRenderer(null, { findings: 'info' });
           // A second pair at another level shares the slots' text: finding lines must follow each renderer's level.

@@ -4,14 +4,14 @@
 import { describe, expect, it } from 'vitest';
 import { captureRules } from '../../src/decode/captureRules.js';
 import { RuleKind } from '../../src/trace/events.js';
-import { registry } from '../../src/decode/registry.js';
+import { registry } from '../../decoders/index.js';
 
-const byReq = (arch: string) => new Map(captureRules(arch).map((r) => [r.request, r]));
+const byReq = (arch: string) => new Map(captureRules(arch, registry()).map((r) => [r.request, r]));
 
 describe('captureRules', () => {
   it('one rule per number, with the architecture encoding', () => {
-    const x86 = captureRules('x86_64');
-    const ppc = captureRules('ppc64');
+    const x86 = captureRules('x86_64', registry());
+    const ppc = captureRules('ppc64', registry());
     const nrs = new Set(registry().ioctls.map((d) => d.nr));
     expect(x86.length).toBe(nrs.size);
     expect(new Set(x86.map((r) => r.request)).size).toBe(x86.length);

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createDecoder } from '../../src/decode/decoder.js';
 import { TextRenderer } from '../../src/render/text.js';
 import { header, nr, PATH, record, session } from './helpers.js';
+import { registry } from '../../decoders/index.js';
 
 describe('ENOTTY explanations', () => {
   it('a core container ioctl on a path-named container: probably not a container', () => {
@@ -46,7 +47,7 @@ describe('ENOTTY explanations', () => {
   });
 
   it("the ioctl's own reason still comes first", () => {
-    const dec = createDecoder(header('ppc64le'));
+    const dec = createDecoder(header('ppc64le'), { registry: registry() });
     const e = new Uint8Array(12);
     e[0] = 12;
     const ev = dec.decode(record('ppc64le', { nr: nr(21), entry: e, ret: 'ENOTTY' }));

@@ -6,6 +6,7 @@ import { createDecoder, type Decoder } from '../../src/decode/decoder.js';
 import { encodeIo } from '../../src/decode/encoding.js';
 import { errnoNumber, errnoFlavor } from '../../src/decode/errno.js';
 import type { DecodedIoctl } from '../../src/decode/types.js';
+import { registry } from '../../decoders/index.js';
 
 export { IOCTL_FLAG };
 
@@ -85,7 +86,7 @@ export function record(arch: string, o: CallOpts): IoctlRecord {
 
 /** A decoder plus a shorthand that decodes one call and returns the ioctl event. */
 export function session(arch = 'x86_64'): { dec: Decoder; call: (o: CallOpts) => DecodedIoctl } {
-  const dec = createDecoder(header(arch));
+  const dec = createDecoder(header(arch), { registry: registry() });
   return {
     dec,
     call: (o) => {

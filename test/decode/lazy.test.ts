@@ -11,6 +11,7 @@ import { IoctlEvent, type StructPayload } from '../../src/decode/event.js';
 import type { DecodedEvent, FieldNode, Finding } from '../../src/decode/types.js';
 import { ARCHS, goldenRecordings, randomCall, randomRecord } from '../helpers/randomCalls.js';
 import { header, PATH, record } from './helpers.js';
+import { registry } from '../../decoders/index.js';
 
 /** The eager reference: one walk building the tree and collecting findings. */
 function eager(pl: StructPayload, side: 'in' | 'out'): { root: FieldNode | null; findings: Finding[] } {
@@ -66,7 +67,7 @@ describe('lazy payload trees', () => {
           { minLength: 1, maxLength: 8 },
         ),
         (arch, calls) => {
-          const dec = createDecoder(header(arch));
+          const dec = createDecoder(header(arch), { registry: registry() });
           for (const c of calls) if (check(dec.decode(randomRecord(arch, c)))) structs++;
         },
       ),
@@ -77,7 +78,7 @@ describe('lazy payload trees', () => {
 
   it('equal the eager walk on the golden recordings (caps chains, flex arrays, EEH)', () => {
     for (const { header: h, records } of goldenRecordings()) {
-      const dec = createDecoder(h);
+      const dec = createDecoder(h, { registry: registry() });
       let n = 0;
       for (const r of records) if (check(dec.decode(r))) n++;
       expect(n).toBeGreaterThan(10);
@@ -85,7 +86,7 @@ describe('lazy payload trees', () => {
   });
 
   it('JSON of the event object shows the trees', () => {
-    const dec = createDecoder(header());
+    const dec = createDecoder(header(), { registry: registry() });
     const e = new Uint8Array(16);
     e[0] = 16;
     e[8] = 1; // index

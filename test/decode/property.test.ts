@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { registry } from '../../src/decode/registry.js';
+import { registry } from '../../decoders/index.js';
 import { createDecoder } from '../../src/decode/decoder.js';
 import type { FieldNode } from '../../src/decode/types.js';
 import { header, record, PATH } from './helpers.js';
@@ -45,7 +45,7 @@ describe('random input', () => {
           { minLength: 1, maxLength: 12 },
         ),
         (arch, calls) => {
-          const dec = createDecoder(header(arch));
+          const dec = createDecoder(header(arch), { registry: registry() });
           for (const c of calls) {
             const entry = c.entry.slice();
             if (c.argsz !== undefined && entry.length >= 4) new DataView(entry.buffer).setUint32(0, c.argsz, arch !== 'ppc64');
@@ -64,7 +64,7 @@ describe('random input', () => {
   });
 
   it('a device name full of control characters is escaped', () => {
-    const dec = createDecoder(header());
+    const dec = createDecoder(header(), { registry: registry() });
     const name = new Uint8Array([0x30, 0x1b, 0x5b, 0x32, 0x4a, 0x0a, 0x22, 0x5c, 0xff, 0x07]);
     const ev = dec.decode(record('x86_64', { nr: 106, path: PATH.group, entry: name, ret: -19 }));
     if (ev.kind !== 'ioctl') throw new Error('kind');
@@ -74,7 +74,7 @@ describe('random input', () => {
   });
 
   it('huge argsz and counts are bounded by what was captured', () => {
-    const dec = createDecoder(header());
+    const dec = createDecoder(header(), { registry: registry() });
     const e = new Uint8Array(65536).fill(0xff);
     const dv = new DataView(e.buffer);
     dv.setUint32(0, 0xffffffff, true);

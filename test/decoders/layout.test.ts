@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { registry } from '../../src/decode/registry.js';
+import { registry } from '../../decoders/index.js';
 import { allErrnos } from '../../src/decode/errno.js';
 import { indexHeader, layoutC } from './cgen.js';
 import { HOST, gccCheck, hasGcc, headerText, trixieHeaders, type HeaderSet } from './kheaders.js';

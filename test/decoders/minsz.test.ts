@@ -3,7 +3,7 @@
 // of the layout rules, not copies.
 
 import { describe, expect, it } from 'vitest';
-import { registry } from '../../src/decode/registry.js';
+import { registry } from '../../decoders/index.js';
 import { gccCheck, hasGcc, headerText, trixieHeaders, type HeaderSet } from './kheaders.js';
 
 const MINSZ: Record<string, number> = {

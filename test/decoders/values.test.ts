@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { registry } from '../../src/decode/registry.js';
+import { registry } from '../../decoders/index.js';
 import { compileStruct, decodeFields, type Env } from '../../src/decode/compile.js';
 import type { FieldNode } from '../../src/decode/types.js';
 import { indexHeader, valuesC } from './cgen.js';

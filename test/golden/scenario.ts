@@ -7,7 +7,7 @@
 // src/trace/writer.ts; golden.test.ts regenerates them with UPDATE_GOLDEN=1.
 
 import { encodeIo } from '../../src/decode/encoding.js';
-import { registry } from '../../src/decode/registry.js';
+import { registry } from '../../decoders/index.js';
 import { StructBuf } from '../../src/emulate/encode.js';
 import { EndReason, ProcessEventKind } from '../../src/trace/events.js';
 import { RecordingWriter, makeHeader, type NewRecord } from '../../src/trace/writer.js';

@@ -5,7 +5,7 @@
 // test/golden).
 
 import type { IoctlDesc } from '../../src/decode/dsl.js';
-import { registry } from '../../src/decode/registry.js';
+import { registry } from '../../decoders/index.js';
 import { StructBuf } from '../../src/emulate/encode.js';
 import { RuleKind } from '../../src/trace/events.js';
 

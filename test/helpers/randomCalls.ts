@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { registry } from '../../src/decode/registry.js';
+import { registry } from '../../decoders/index.js';
 import type { IoctlRecord, RecordingHeader, TraceRecord } from '../../src/trace/events.js';
 import { parseRecording } from '../../src/trace/reader.js';
 import { PATH, record } from '../decode/helpers.js';

@@ -10,6 +10,7 @@ import type { DecodedEvent } from '../../src/decode/types.js';
 import { fieldNumber, fieldValue, sideNumber, sideValue } from '../../src/model/fields.js';
 import { header, PATH, record } from '../decode/helpers.js';
 import { ARCHS, goldenRecordings, randomCall, randomRecord } from '../helpers/randomCalls.js';
+import { registry } from '../../decoders/index.js';
 
 /** Compares every top-level field name of the struct (and a few that are not there); returns how many were present. */
 function check(ev: DecodedEvent): number {
@@ -36,7 +37,7 @@ describe('direct field reads', () => {
         fc.constantFrom(...ARCHS),
         randomCall(),
         (arch, c) => {
-          present += check(createDecoder(header(arch)).decode(randomRecord(arch, c)));
+          present += check(createDecoder(header(arch), { registry: registry() }).decode(randomRecord(arch, c)));
         },
       ),
       { numRuns: 400 },
@@ -46,7 +47,7 @@ describe('direct field reads', () => {
 
   it('equal the payload tree on the golden recordings', () => {
     for (const { header: h, records } of goldenRecordings()) {
-      const dec = createDecoder(h);
+      const dec = createDecoder(h, { registry: registry() });
       let present = 0;
       for (const r of records) present += check(dec.decode(r));
       expect(present).toBeGreaterThan(20);
@@ -54,7 +55,7 @@ describe('direct field reads', () => {
   });
 
   it('falls back to the tree when the tree was replaced', () => {
-    const dec = createDecoder(header());
+    const dec = createDecoder(header(), { registry: registry() });
     const e = new Uint8Array(16);
     e[0] = 16;
     e[8] = 1;

@@ -10,13 +10,14 @@ import { createDecoder } from '../../src/decode/decoder.js';
 import { SessionModel } from '../../src/model/session.js';
 import type { ContainerSnap } from '../../src/model/snapshot.js';
 import { DDW_START, Session, spaprDdwSession as ddwSession, spaprPrefix } from '../audit/qemu.js';
+import { registry } from '../../decoders/index.js';
 
 const EINVAL = -22;
 const ENOSPC = -28;
 const ENOENT = -2;
 
 function container(s: Session): ContainerSnap {
-  const d = createDecoder(s.header);
+  const d = createDecoder(s.header, { registry: registry() });
   const m = new SessionModel();
   for (const r of s.traceRecords()) m.apply(d.decode(r));
   const c = m.snapshot().processes[0]?.containers[0];

@@ -1,5 +1,5 @@
 // native/ cross-builds for every supported host, and the recorder's rule
-// table is the decoders' captureRules(arch), generated, for the ABI it is
+// table is the decoders' captureRules(arch, registry()), generated, for the ABI it is
 // compiled for. Each arch skips (with the reason) when its cross compiler is
 // missing.
 
@@ -11,13 +11,14 @@ import { emitCRules } from '../../src/decode/emitCRules.js';
 import { RuleKind } from '../../src/trace/events.js';
 import { PREBUILT_ELF } from '../../src/trace/platform.js';
 import { CROSS_ARCHES, ROOT, crossDir, crossUnavailable, make, readElf } from './build.js';
+import { registry } from '../../decoders/index.js';
 
 const PRODUCER = `vfiotrace-record ${(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}`;
 
 describe('emitCRules', () => {
   it('writes one row per capture rule, with the arch and its AUDIT_ARCH pinned', () => {
-    const c = emitCRules('ppc64', { producer: 'p' });
-    const rules = captureRules('ppc64');
+    const c = emitCRules('ppc64', { producer: 'p', registry: registry() });
+    const rules = captureRules('ppc64', registry());
     expect(rules.length).toBeGreaterThan(20);
     const rows = c.split('\n').filter((l) => l.startsWith('\t{'));
     expect(rows).toHaveLength(rules.length);
@@ -33,8 +34,8 @@ describe('emitCRules', () => {
   });
 
   it('escapes the producer and rejects an arch the decoders do not describe', () => {
-    expect(emitCRules('x86_64', { producer: 'a"b\\c\n' })).toContain('const char vfr_producer[] = "a\\"b\\\\c\\012";');
-    expect(() => emitCRules('mips', { producer: 'p' })).toThrow(/unsupported architecture 'mips'/);
+    expect(emitCRules('x86_64', { producer: 'a"b\\c\n', registry: registry() })).toContain('const char vfr_producer[] = "a\\"b\\\\c\\012";');
+    expect(() => emitCRules('mips', { producer: 'p', registry: registry() })).toThrow(/unsupported architecture 'mips'/);
   });
 });
 
@@ -52,6 +53,6 @@ describe.each(CROSS_ARCHES)('make -C native cross-%s', (arch) => {
     expect(readElf(path.join(dir, 'libvftrace.so')).type).toBe(3); // ET_DYN
     expect(readElf(path.join(dir, 'vfiotrace-record')).interp).toBe(false); // static
     // The embedded table is today's decoders, not a stale or hand-made copy.
-    expect(readFileSync(path.join(dir, 'gen', 'rules.c'), 'utf8')).toBe(emitCRules(arch, { producer: PRODUCER }));
+    expect(readFileSync(path.join(dir, 'gen', 'rules.c'), 'utf8')).toBe(emitCRules(arch, { producer: PRODUCER, registry: registry() }));
   });
 });

@@ -15,6 +15,7 @@ import { engineBuildId } from '../../src/trace/native.js';
 import { parseRecording } from '../../src/trace/reader.js';
 import { runCli, tmp } from '../integration/helpers.js';
 import { QEMU, RECORDER, crossDir, crossUnavailable, make, qemuUnavailable, recorderUnavailable, type CrossArch } from './build.js';
+import { registry } from '../../decoders/index.js';
 
 const EMULATED: CrossArch[] = ['ppc64le', 'ppc64', 'aarch64'];
 
@@ -47,7 +48,7 @@ describe.each(EMULATED)('%s recorder under qemu-user', (arch) => {
   const skip = crossUnavailable(arch) ?? qemuUnavailable(arch);
   const itq = it.skipIf(skip !== null);
   const why = skip ? ` (skipped: ${skip})` : '';
-  const rules = captureRules(arch);
+  const rules = captureRules(arch, registry());
 
   beforeAll(() => {
     if (skip === null) expect(make(`cross-${arch}`)).toBeNull();

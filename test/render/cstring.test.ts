@@ -7,10 +7,11 @@ import { createDecoder } from '../../src/decode/decoder.js';
 import { renderJson } from '../../src/render/json.js';
 import { TextRenderer } from '../../src/render/text.js';
 import { header, PATH, record } from '../decode/helpers.js';
+import { registry } from '../../decoders/index.js';
 
 describe('C strings from the tracee', () => {
   const name = new Uint8Array([0x30, 0x1b, 0x5b, 0x32, 0x4a, 0x0a, 0x22, 0x5c, 0x07, 0x41]);
-  const ev = createDecoder(header()).decode(record('x86_64', { nr: 106, path: PATH.group, fd: 4, entry: name, ret: -19 }));
+  const ev = createDecoder(header(), { registry: registry() }).decode(record('x86_64', { nr: 106, path: PATH.group, fd: 4, entry: name, ret: -19 }));
 
   it('the node holds the raw string and the escaped display', () => {
     if (ev.kind !== 'ioctl') throw new Error('kind');

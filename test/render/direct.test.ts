@@ -15,6 +15,7 @@ import { TextRenderer } from '../../src/render/text.js';
 import { IOCTL_FLAG } from '../../src/trace/events.js';
 import { header, PATH, record } from '../decode/helpers.js';
 import { ARCHS, goldenRecordings, randomCall, randomRecord } from '../helpers/randomCalls.js';
+import { registry } from '../../decoders/index.js';
 
 /** Renders with the direct path and with the tree path (a plain copy of the event); returns whether the direct path was taken. */
 function same(direct: TextRenderer, tree: TextRenderer, ev: DecodedEvent): boolean {
@@ -39,7 +40,7 @@ describe('direct one-line text', () => {
           { minLength: 1, maxLength: 8 },
         ),
         (arch, calls) => {
-          const dec = createDecoder(header(arch));
+          const dec = createDecoder(header(arch), { registry: registry() });
           const a = new TextRenderer(null);
           const b = new TextRenderer(null);
           for (const c of calls) if (same(a, b, dec.decode(randomRecord(arch, c)))) direct++;
@@ -52,7 +53,7 @@ describe('direct one-line text', () => {
 
   it('equals the tree rendering on the golden recordings', () => {
     for (const { header: h, records } of goldenRecordings()) {
-      const dec = createDecoder(h);
+      const dec = createDecoder(h, { registry: registry() });
       const a = new TextRenderer(h);
       const b = new TextRenderer(h);
       let n = 0;
@@ -67,7 +68,7 @@ describe('direct one-line text', () => {
     const out = e.slice();
     out[4] = 7; // flags written back
     const lines = (arch: string, ret: number | string): string => {
-      const dec = createDecoder(header(arch));
+      const dec = createDecoder(header(arch), { registry: registry() });
       const ev = dec.decode(record(arch, { nr: 109, path: PATH.device, entry: e, exit: out, ret }));
       const t = new TextRenderer(null).render(ev);
       expect(t).toBe(new TextRenderer(null).render(ev instanceof IoctlEvent ? ev.toJSON() : ev));
@@ -77,7 +78,7 @@ describe('direct one-line text', () => {
     expect(lines('x86_64', 0)).toBe(ok);
     expect(lines('x86_64', 'EINVAL')).not.toBe(ok);
     // Same bytes, other outcome: out-only fields that did not change show only on success.
-    const ev = createDecoder(header()).decode(record('x86_64', { nr: 109, path: PATH.device, entry: e, exit: out }));
+    const ev = createDecoder(header(), { registry: registry() }).decode(record('x86_64', { nr: 109, path: PATH.device, entry: e, exit: out }));
     const pl = ev instanceof IoctlEvent ? ev.structPayload : null;
     if (pl === null) throw new Error('no struct payload');
     expect(payloadText(pl, true).exit).toBe(exitText(pl, true));
@@ -87,7 +88,7 @@ describe('direct one-line text', () => {
   });
 
   it('a tree assigned from outside is what gets printed', () => {
-    const dec = createDecoder(header());
+    const dec = createDecoder(header(), { registry: registry() });
     const e = new Uint8Array(16);
     e[0] = 16;
     const ev = dec.decode(record('x86_64', { nr: 109, path: PATH.device, entry: e, exit: e }));

@@ -8,6 +8,7 @@ import { renderJson } from '../../src/render/json.js';
 import { TextRenderer } from '../../src/render/text.js';
 import { type IoctlRecord, RuleKind } from '../../src/trace/events.js';
 import { makeHeader } from '../../src/trace/writer.js';
+import { registry } from '../../decoders/index.js';
 
 function words(bigEndian: boolean, ...w: number[]): Uint8Array {
   const b = new Uint8Array(w.length * 4);
@@ -31,7 +32,7 @@ describe.each([
   const header = makeHeader({ arch });
   const req = (n: number): bigint => BigInt(dirNone + n);
   const lines = (): { text: string[]; json: Record<string, unknown>[] } => {
-    const d = createDecoder(header);
+    const d = createDecoder(header, { registry: registry() });
     const t = new TextRenderer(header, { duration: true });
     const evs = [
       rec({ request: req(0x3b65), arg: 5n, ret: 1n, ruleKind: RuleKind.Integer }),

@@ -17,7 +17,7 @@ import { RecordingParser } from '../../src/trace/reader.js';
 import { argHighOf, argLowOf, argOf, fdOf, IoctlRecordView, requestOf, retOf, tEntryOf, tExitOf } from '../../src/trace/recordView.js';
 import { encodeHeader, encodeRecord, makeHeader } from '../../src/trace/writer.js';
 import { encodeIo } from '../../src/decode/encoding.js';
-import { registry } from '../../src/decode/registry.js';
+import { registry } from '../../decoders/index.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -84,7 +84,7 @@ describe('IOCTL record views', () => {
         const p = new RecordingParser({ views });
         const recs = p.push(bytes);
         p.finish();
-        const dec = createDecoder(p.header!);
+        const dec = createDecoder(p.header!, { registry: registry() });
         const text = new TextRenderer(p.header);
         let t = '';
         let j = '';
@@ -121,8 +121,8 @@ describe('IOCTL record views', () => {
     // The second call's bytes are replaced after parsing: it is now a different call.
     b!.entry = info(2, 0);
     b!.exit = info(2, 64);
-    const memo = createDecoder(h);
-    const fresh = createDecoder(h, { callMemo: false });
+    const memo = createDecoder(h, { registry: registry() });
+    const fresh = createDecoder(h, { registry: registry(), callMemo: false });
     const t1 = new TextRenderer(h);
     const t2 = new TextRenderer(h);
     for (const r of [a!, b!]) expect(t1.render(memo.decode(r))).toBe(t2.render(fresh.decode(r)));

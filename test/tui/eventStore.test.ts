@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createDecoder } from '../../src/decode/decoder.js';
 import { IoctlEvent } from '../../src/decode/event.js';
-import { registry } from '../../src/decode/registry.js';
+import { registry } from '../../decoders/index.js';
 import type { DecodedEvent, FieldNode } from '../../src/decode/types.js';
 import { openPipeline } from '../../src/session/pipeline.js';
 import { encodeHeader, encodeRecord, makeHeader } from '../../src/trace/writer.js';
@@ -113,7 +113,7 @@ describe('EventStore', () => {
           let exit = entry.slice(0, Math.max(0, entry.length + Math.min(0, grow)));
           if (grow > 0) exit = Uint8Array.from([...exit, ...new Uint8Array(grow)]);
           for (const f of flips) if (f.at < exit.length) exit[f.at] = f.v;
-          const ev = createDecoder(header(arch)).decode(record(arch, { nr, path, entry, exit }));
+          const ev = createDecoder(header(arch), { registry: registry() }).decode(record(arch, { nr, path, entry, exit }));
           if (ev.kind !== 'ioctl') return;
           const flag = (summarize(ev).flags & ROW.CHANGED) !== 0;
           expect(flag).toBe(anyChanged(ev.out));
@@ -139,7 +139,7 @@ describe('EventStore', () => {
         fc.integer({ min: 0, max: 130 }),
         (arch, nr, path, entry, argsz) => {
           if (entry.length >= 4) new DataView(entry.buffer).setUint32(0, argsz, arch !== 'ppc64');
-          const ev = createDecoder(header(arch)).decode(record(arch, { nr, path, entry }));
+          const ev = createDecoder(header(arch), { registry: registry() }).decode(record(arch, { nr, path, entry }));
           if (ev.kind !== 'ioctl') return;
           if (ev instanceof IoctlEvent && ev.payload !== null) structs++;
           const args = summarize(ev).args;

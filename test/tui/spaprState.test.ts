@@ -15,9 +15,10 @@ import { FileSource } from '../../src/tui/sources.js';
 import { stateLines } from '../../src/tui/stateView.js';
 import { CFD, DDW_START, Session, spaprDdwSession } from '../audit/qemu.js';
 import { CLI, Tmux, tmuxSkipReason } from './tmux.js';
+import { registry } from '../../decoders/index.js';
 
 function lines(s: Session): string[] {
-  const d = createDecoder(s.header);
+  const d = createDecoder(s.header, { registry: registry() });
   const m = new SessionModel();
   for (const r of s.traceRecords()) m.apply(d.decode(r));
   return stateLines(m.snapshot());
