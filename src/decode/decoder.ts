@@ -13,6 +13,8 @@ import { makeFormatter, escapeBytes, hexOf, hexNum, rawText, type Formatter } fr
 import type { Registry } from './registry.js';
 import { enottyMeaning, genericErrnoMeaning } from './explain.js';
 import { IoctlEvent, type StructPayload } from './event.js';
+import { IOMMU_TYPE_NAMES, resolveIoctl, type Resolved } from './resolve.js';
+export { backendOfIommuType } from './resolve.js';
 import { argOf, fdOf, requestOf, retOf, tEntryOf, tExitOf } from '../trace/recordView.js';
 import { callHash, findCall, memoAwake, newCallMemo, rememberCall, type CallMemo, type CallSlot } from './callMemo.js';
 
@@ -31,32 +33,7 @@ export interface DecoderOptions {
   callMemo?: boolean;
 }
 
-/** VFIO_SET_IOMMU type → the backend that serves the container. */
-export function backendOfIommuType(t: number): Backend | null {
-  switch (t) {
-    case 1:
-    case 3:
-      return 'type1';
-    case 2:
-      return 'spapr-v1';
-    case 7:
-      return 'spapr-v2';
-    default:
-      return null;
-  }
-}
 
-const IOMMU_TYPE_NAMES: Record<number, string> = {
-  1: 'VFIO_TYPE1_IOMMU',
-  2: 'VFIO_SPAPR_TCE_IOMMU',
-  3: 'VFIO_TYPE1v2_IOMMU',
-  6: 'VFIO_TYPE1_NESTING_IOMMU',
-  7: 'VFIO_SPAPR_TCE_v2_IOMMU',
-  8: 'VFIO_NOIOMMU_IOMMU',
-};
-
-const servedBy = (d: IoctlDesc, b: Backend): boolean => d.backends === 'any' || d.backends.includes(b);
-const isSpapr = (d: IoctlDesc): boolean => d.backends !== 'any' && !d.backends.includes('type1');
 
 /** Facts precomputed per description. */
 interface DescInfo {
@@ -153,81 +130,17 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions): De
     return n >= startNum ? n - startNum : n;
   }
 
-  interface Resolved {
-    desc: IoctlDesc | null;
-    name: string | null;
-    candidates: string[];
-    res: Resolution;
-    /** Findings every call resolved this way gets (copied per event). */
-    notes: Finding[];
-    /** Picked by a VFIO_SET_IOMMU that failed: the finding names that event. */
-    failedPick: boolean;
-    /** Calls decoded under this resolution (only for cached resolutions). */
-    memo: CallMemo | null;
-  }
-
-  function resolve(cands: readonly IoctlDesc[], kind: FdKind, st: FdState): Resolved {
-    const notes: Finding[] = [];
-    let failedPick = false;
-    let list = cands;
-    let res: Resolution = cands.length === 1 ? 'unique' : 'fd-kind';
-    if (kind !== 'other') {
-      const byKind = list.filter((d) => d.fdKinds.includes(kind));
-      if (byKind.length > 0) list = byKind;
-      else {
-        notes.push({ rule: 'ioctl-wrong-fd-kind', severity: 'warning', message: `${cands.map((d) => d.name).join(' / ')} is not an ioctl of a ${kind} fd (the kernel answers ENOTTY or EINVAL)` });
-        if (cands.length > 1) res = 'ambiguous';
-      }
-    } else if (cands.length > 1) res = 'ambiguous';
-    if (kind === 'container' || kind === 'iommufd') {
-      const backend = st.iommu !== undefined ? backendOfIommuType(st.iommu) : null;
-      if (backend !== null) {
-        const byBackend = list.filter((d) => servedBy(d, backend));
-        if (byBackend.length > 0) {
-          // Only a pick the backend actually made can be wrong: a name never in
-          // doubt (SET_IOMMU retried, CHECK_EXTENSION) owes nothing to it.
-          if (byBackend.length < list.length || list.length > 1) {
-            res = st.iommuFailed ? 'iommu-type-failed' : 'iommu-type';
-            failedPick = st.iommuFailed === true;
-          }
-          list = byBackend;
-        } else {
-          notes.push({
-            rule: 'ioctl-wrong-backend',
-            severity: 'warning',
-            message: `${list[0]?.name} is not served by this container's IOMMU backend (${IOMMU_TYPE_NAMES[st.iommu as number] ?? st.iommu}); the kernel answers ENOTTY`,
-          });
-        }
-      } else if (list.length > 1) {
-        // No SET_IOMMU seen: an iommufd only speaks the type1 compat API,
-        // and sPAPR exists only on POWER.
-        const pick = kind === 'iommufd' ? list.filter((d) => !isSpapr(d)) : list.filter((d) => (ppc ? d.backends === 'any' || isSpapr(d) : !isSpapr(d)));
-        if (pick.length > 0 && pick.length < list.length) {
-          list = pick;
-          res = kind === 'iommufd' ? 'fd-kind' : 'arch';
-        }
-      }
-    }
-    if (list.length > 1) res = 'ambiguous';
-    if (kind === 'container' && !ppc && st.iommu === undefined && list.length === 1 && isSpapr(list[0] as IoctlDesc)) {
-      notes.push({ rule: 'ioctl-not-on-arch', severity: 'info', message: `${list[0]?.name} is an sPAPR TCE ioctl, which only POWER hosts serve (${header.arch} answers ENOTTY)` });
-    }
-    const names = [...new Set(list.map((d) => d.name))];
-    const one = names.length === 1 ? (list[0] as IoctlDesc) : null;
-    return { desc: one, name: one ? one.name : null, candidates: names.length > 1 ? names : [], res, notes, failedPick, memo: null };
-  }
-
   const KIND_INDEX: Record<FdKind, number> = { container: 0, group: 1, device: 2, iommufd: 3, migration: 4, dmabuf: 5, other: 6 };
   const resolvedCache = new Map<number, Resolved>();
 
   function resolveCached(nr: number, cands: readonly IoctlDesc[], kind: FdKind, st: FdState): Resolved {
     const iommu = st.iommu;
-    if (iommu !== undefined && (iommu < 0 || iommu > 255)) return resolve(cands, kind, st);
+    if (iommu !== undefined && (iommu < 0 || iommu > 255)) return resolveIoctl(cands, kind, st, header.arch);
     const stateKey = iommu === undefined ? 0 : 1 + iommu * 2 + (st.iommuFailed ? 1 : 0);
     const key = nr + (KIND_INDEX[kind] << 8) + stateKey * 4096;
     let r = resolvedCache.get(key);
     if (!r) {
-      r = resolve(cands, kind, st);
+      r = resolveIoctl(cands, kind, st, header.arch);
       // A failed pick names the SET_IOMMU event in a finding: not the same for every call.
       if (!r.failedPick && useMemo) r.memo = newCallMemo();
       resolvedCache.set(key, r);
