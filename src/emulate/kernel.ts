@@ -8,8 +8,9 @@
 // when the last reference to a file goes is undone when an answer depends
 // on it (`release`; files.ts says how it is seen).
 
-import { families } from '../../decoders/index.js';
-import type { Backend } from '../decode/dsl.js';
+import { registry } from '../../decoders/index.js';
+import type { IoctlDesc } from '../decode/dsl.js';
+import { backendOfIommuType, resolveIoctl, servedBy } from '../decode/resolve.js';
 import type { FdKind } from '../decode/types.js';
 import { hasModernPath, IOMMUFD_PATH } from './cdev.js';
 import { Container } from './container.js';
@@ -21,7 +22,6 @@ import { PciFunction } from './function.js';
 import type { Profile } from './profile.js';
 import { geometryOf } from './ioas.js';
 import { IommufdCtx, type MemReader } from './iommufd.js';
-import { IoctlTable } from './table.js';
 import { type1IovaRanges } from './type1.js';
 import { ret, RUN, type EmuCall, type Verdict } from './types.js';
 
@@ -47,11 +47,8 @@ export interface KernelOptions {
   readMemory?: MemReader;
 }
 
-let defaultTable: IoctlTable | null = null;
-export function vfioIoctlTable(): IoctlTable {
-  defaultTable ??= new IoctlTable(families.flatMap((f) => f.ioctls));
-  return defaultTable;
-}
+/** IOMMU type that /dev/iommu's VFIO calls are resolved under: iommufd only speaks type1 (v2). */
+const IOMMUFD_COMPAT_TYPE = 3;
 
 /** Functions of one machine must share its IOMMU and kernel, and differ in address and group. */
 export function checkMachine(profiles: readonly Profile[]): void {
@@ -80,7 +77,9 @@ export class EmulatedKernel {
   private readonly modern: boolean;
   private readonly newIommufd: () => IommufdCtx;
   private readonly le: boolean;
-  private readonly table = vfioIoctlTable();
+  private readonly reg = registry();
+  /** The machine's architecture, as far as which ioctls exist (sPAPR ones only on POWER). */
+  private readonly arch: string;
   private readonly procs: ProcessFiles;
   /** The processes that may hold the machine's files: every caller and its forked children. */
   private readonly pids = new Set<number>();
@@ -92,6 +91,7 @@ export class EmulatedKernel {
     checkMachine(profiles);
     this.profile = o.profile;
     this.le = o.littleEndian ?? true;
+    this.arch = o.profile.iommu === 'spapr' ? 'ppc64le' : 'x86_64';
     this.procs = { path: o.fdPath ?? procFiles.path, fds: o.fdList ?? procFiles.fds, mapped: procFiles.mapped };
     const identity = o.identity ?? null;
     this.containers = new OpenFileMap('/dev/vfio/vfio', this.procs, identity);
@@ -156,11 +156,11 @@ export class EmulatedKernel {
     if (!route) return RUN;
     this.pids.add(call.pid);
     const kind: FdKind = route.kind === 'cdev' ? 'device' : route.kind;
-    let backend: Backend | null = null;
-    if (route.kind === 'container') backend = this.containerFor(call.pid, call.fd).backendName();
+    let iommuType: number | null = null;
+    if (route.kind === 'container') iommuType = this.containerFor(call.pid, call.fd).iommuType;
     // The VFIO calls /dev/iommu answers are type1's (compatibility mode).
-    else if (route.kind === 'iommufd') backend = 'type1';
-    const desc = this.table.resolve(call.request, kind, backend);
+    else if (route.kind === 'iommufd') iommuType = IOMMUFD_COMPAT_TYPE;
+    const desc = this.resolve(call.request, kind, iommuType);
     const name = desc?.name ?? hexName(call.request);
     const ctx = desc ? new CallCtx(call, desc, this.le) : null;
     // Answers that depend on which files are still open: every group call,
@@ -187,6 +187,24 @@ export class EmulatedKernel {
     }
     this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
     return v;
+  }
+
+  /**
+   * The description the kernel dispatches `request` to on this fd: the
+   * decoder's resolution, kept only when the fd's kind and the container's
+   * backend serve it (with no backend set, backend-specific numbers mean
+   * nothing yet).
+   */
+  private resolve(request: number, kind: FdKind, iommuType: number | null): IoctlDesc | null {
+    // VFIO and iommufd requests are _IO(';', nr): type byte 0x3B, no size.
+    if (((request >>> 8) & 0xff) !== 0x3b) return null;
+    const cands = this.reg.byNr.get(request & 0xff);
+    if (!cands) return null;
+    const d = resolveIoctl(cands, kind, iommuType !== null ? { kind, iommu: iommuType } : { kind }, this.arch).desc;
+    if (!d || !d.fdKinds.includes(kind)) return null;
+    const backend = iommuType !== null ? backendOfIommuType(iommuType) : null;
+    if (d.backends !== 'any' && (backend === null || !servedBy(d, backend))) return null;
+    return d;
   }
 
   /**

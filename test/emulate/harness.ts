@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { Backend, IoctlDesc, StructType } from '../../src/decode/dsl.js';
 import { StructBuf, encodeStruct } from '../../src/emulate/encode.js';
 import { E } from '../../src/emulate/errno.js';
-import { EmulatedKernel, vfioIoctlTable } from '../../src/emulate/kernel.js';
+import { EmulatedKernel } from '../../src/emulate/kernel.js';
+import { registry } from '../../decoders/index.js';
 import type { EehRule } from '../../src/emulate/eehScript.js';
 import type { Profile } from '../../src/emulate/profile.js';
 import type { Verdict } from '../../src/emulate/types.js';
@@ -17,7 +18,7 @@ export const PID = 4242;
 const ARG = 0x10000n;
 
 export function descOf(name: string, backend?: Backend): IoctlDesc {
-  const all = vfioIoctlTable().all.filter((d) => d.name === name);
+  const all = registry().ioctls.filter((d) => d.name === name);
   const d = (backend ? all.find((x) => x.backends === 'any' || x.backends.includes(backend)) : undefined) ?? all[0];
   if (!d) throw new Error(`no ioctl ${name}`);
   return d;
