@@ -36,15 +36,22 @@ export const iommu_ioas_map = struct('iommu_ioas_map', [
   i('user_va', au64, ptrDisplay), i('length', au64, hex), io('iova', au64, hex),
 ]);
 export const iommu_ioas_unmap = struct('iommu_ioas_unmap', [size, i('ioas_id', u32), i('iova', au64, hex), io('length', au64, hex)]);
+export const IOMMU_OPTION_RLIMIT_MODE = 0;
+export const IOMMU_OPTION_HUGE_PAGES = 1;
+export const IOMMU_OPTION_OP_SET = 0;
+export const IOMMU_OPTION_OP_GET = 1;
 export const iommu_option = struct('iommu_option', [
   size,
-  i('option_id', u32, enumOf([['IOMMU_OPTION_RLIMIT_MODE', 0], ['IOMMU_OPTION_HUGE_PAGES', 1]])),
-  i('op', u16, enumOf([['IOMMU_OPTION_OP_SET', 0], ['IOMMU_OPTION_OP_GET', 1]])),
+  i('option_id', u32, enumOf(named({ IOMMU_OPTION_RLIMIT_MODE, IOMMU_OPTION_HUGE_PAGES }))),
+  i('op', u16, enumOf(named({ IOMMU_OPTION_OP_SET, IOMMU_OPTION_OP_GET }))),
   rsv('__reserved', u16), i('object_id', u32), io('val64', au64, dec),
 ]);
+export const IOMMU_VFIO_IOAS_GET = 0;
+export const IOMMU_VFIO_IOAS_SET = 1;
+export const IOMMU_VFIO_IOAS_CLEAR = 2;
 export const iommu_vfio_ioas = struct('iommu_vfio_ioas', [
   size, io('ioas_id', u32),
-  i('op', u16, enumOf([['IOMMU_VFIO_IOAS_GET', 0], ['IOMMU_VFIO_IOAS_SET', 1], ['IOMMU_VFIO_IOAS_CLEAR', 2]])),
+  i('op', u16, enumOf(named({ IOMMU_VFIO_IOAS_GET, IOMMU_VFIO_IOAS_SET, IOMMU_VFIO_IOAS_CLEAR }))),
   rsv('__reserved', u16),
 ]);
 export const iommu_hwpt_alloc = struct('iommu_hwpt_alloc', [
@@ -60,13 +67,15 @@ export const iommu_hwpt_alloc = struct('iommu_hwpt_alloc', [
   i('fault_id', u32), rsv('__reserved2', u32),
 ]);
 export const IOMMU_HW_INFO_FLAG_INPUT_TYPE = 1 << 0;
-const HW_INFO_TYPES = enumOf([
-  ['IOMMU_HW_INFO_TYPE_NONE', 0],
-  ['IOMMU_HW_INFO_TYPE_INTEL_VTD', 1],
-  ['IOMMU_HW_INFO_TYPE_ARM_SMMUV3', 2],
-  ['IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV', 3],
-  ['IOMMU_HW_INFO_TYPE_AMD', 4],
-]);
+export const IOMMU_HW_INFO_TYPE_NONE = 0;
+export const IOMMU_HW_INFO_TYPE_INTEL_VTD = 1;
+export const IOMMU_HW_INFO_TYPE_ARM_SMMUV3 = 2;
+export const IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV = 3;
+export const IOMMU_HW_INFO_TYPE_AMD = 4;
+const HW_INFO_TYPES = enumOf(named({
+  IOMMU_HW_INFO_TYPE_NONE, IOMMU_HW_INFO_TYPE_INTEL_VTD, IOMMU_HW_INFO_TYPE_ARM_SMMUV3, IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV,
+  IOMMU_HW_INFO_TYPE_AMD,
+}));
 export const iommu_hw_info = struct('iommu_hw_info', [
   size, i('flags', u32, flags(named({ IOMMU_HW_INFO_FLAG_INPUT_TYPE }))), i('dev_id', u32), io('data_len', u32), i('data_uptr', au64, ptrDisplay),
   // In: the type asked for, read only with IOMMU_HW_INFO_FLAG_INPUT_TYPE; out: the type reported.

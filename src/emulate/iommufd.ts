@@ -4,7 +4,7 @@
 // `size` read first, at least the command's minimum size, bytes past the
 // struct the kernel knows all zero; a reply copies back min(size, sizeof).
 
-import { locate, StructBuf } from './encode.js';
+import { encodeStruct, locate, StructBuf } from './encode.js';
 import { fail } from './errno.js';
 import { CallCtx } from './ctx.js';
 import { Ioas, ULONG_MAX, type IommuGeometry, type IovaRange } from './ioas.js';
@@ -12,22 +12,17 @@ import type { KernelVersion } from './profile.js';
 import { handleVfioCompat, type CompatHost } from './iommufdCompat.js';
 import { PGSIZES } from './type1.js';
 import { ret, type MemWrite, type Verdict } from './types.js';
-import { IOMMU_IOAS_MAP_FIXED_IOVA, IOMMU_IOAS_MAP_READABLE, IOMMU_IOAS_MAP_WRITEABLE } from '../../decoders/iommufd.js';
+import {
+  IOMMU_HW_INFO_TYPE_NONE, IOMMU_IOAS_MAP_FIXED_IOVA, IOMMU_IOAS_MAP_READABLE, IOMMU_IOAS_MAP_WRITEABLE, IOMMU_OPTION_HUGE_PAGES,
+  IOMMU_OPTION_OP_GET, IOMMU_OPTION_OP_SET, IOMMU_OPTION_RLIMIT_MODE, IOMMU_VFIO_IOAS_CLEAR, IOMMU_VFIO_IOAS_GET, IOMMU_VFIO_IOAS_SET,
+  iommu_iova_range,
+} from '../../decoders/iommufd.js';
 
 /** The last iommufd command number each described kernel knows (6.1 has no iommufd). */
 const LAST_CMD: Readonly<Record<KernelVersion, number>> = { '6.1': 0, '6.12': 0x8e };
 const MAP_FLAGS = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE;
 const PROT = IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE;
-const IOMMU_OPTION_RLIMIT_MODE = 0;
-const IOMMU_OPTION_HUGE_PAGES = 1;
-const IOMMU_OPTION_OP_SET = 0;
-const IOMMU_OPTION_OP_GET = 1;
-const IOMMU_VFIO_IOAS_GET = 0;
-const IOMMU_VFIO_IOAS_SET = 1;
-const IOMMU_VFIO_IOAS_CLEAR = 2;
-const IOMMU_HW_INFO_TYPE_NONE = 0;
-/** sizeof(struct iommu_iova_range). */
-const RANGE_SIZE = 16;
+const RANGE_SIZE = iommu_iova_range.size;
 
 /** A paging HWPT: a domain of one IOAS. `auto` ones are made by attaching to an IOAS and go with their last device. */
 export class Hwpt {
@@ -226,8 +221,10 @@ export class IommufdCtx implements CompatHost {
     if (n > 0) {
       const bytes = this.readMemory(c.call.pid, a.get('allowed_iovas'), n * RANGE_SIZE);
       if (!bytes) return ret(fail('EFAULT'));
-      const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      for (let k = 0; k < n; k++) ranges.push({ start: dv.getBigUint64(k * RANGE_SIZE, c.le), last: dv.getBigUint64(k * RANGE_SIZE + 8, c.le) });
+      for (let k = 0; k < n; k++) {
+        const e = new StructBuf(iommu_iova_range, bytes.subarray(k * RANGE_SIZE, (k + 1) * RANGE_SIZE), c.le);
+        ranges.push({ start: e.get('start'), last: e.get('last') });
+      }
     }
     return ret(ioas.allow(ranges));
   }
@@ -396,10 +393,10 @@ export class IommufdCtx implements CompatHost {
  */
 function prologue(c: CallCtx): StructBuf | Verdict {
   const e = c.call.entry;
-  if (c.readable() < 4) return ret(fail('EFAULT'));
-  const size = new DataView(e.buffer, e.byteOffset, 4).getUint32(0, c.le);
-  if (size < c.desc.minsz) return ret(fail('EINVAL'));
   const t = c.structType();
+  if (c.readable() < 4) return ret(fail('EFAULT'));
+  const size = new StructBuf(t, e, c.le).num('size');
+  if (size < c.desc.minsz) return ret(fail('EINVAL'));
   if (c.readable() < Math.min(size, t.size)) return ret(fail('EFAULT'));
   for (let k = t.size; k < Math.min(size, c.readable()); k++) if (e[k] !== 0) return ret(fail('E2BIG'));
   const bytes = new Uint8Array(t.size);
@@ -413,9 +410,5 @@ function respond(c: CallCtx, a: StructBuf): Verdict {
 }
 
 function rangeBytes(r: IovaRange, le: boolean): Uint8Array {
-  const b = new Uint8Array(RANGE_SIZE);
-  const dv = new DataView(b.buffer);
-  dv.setBigUint64(0, r.start, le);
-  dv.setBigUint64(8, r.last, le);
-  return b;
+  return encodeStruct(iommu_iova_range, { start: r.start, last: r.last }, le);
 }
