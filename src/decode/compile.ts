@@ -58,11 +58,12 @@ export interface Plan {
   subKeys: Map<string, string> | null;
 }
 
-/** A caller's value the header does not name: flag bits it lacks, an enum value it lacks. */
+/** A caller's value the header does not name: flag bits it lacks, an enum value (of an input field) it lacks. */
 function valueFinding(p: Plan, num: number, path: string, findings: Finding[]): void {
   if (p.known !== -1 && (num & ~p.known) !== 0) {
     findings.push({ rule: 'unknown-flags', severity: 'warning', message: `${path} has bits the kernel does not define: 0x${((num & ~p.known) >>> 0).toString(16)}`, field: path });
-  } else if (p.names !== null && !p.names.has(num)) {
+  } else if (p.names !== null && p.dir === 'in' && !p.names.has(num)) {
+    // Only a plain input: an in/out field's entry value may be one the kernel never reads.
     findings.push({ rule: 'unknown-enum', severity: 'warning', message: `${path} is ${num}, a value the kernel does not define`, field: path });
   }
 }

@@ -56,10 +56,11 @@ function toUint32(b: bigint): number {
   return n >= 0 && n <= 0xffffffff ? n : Number(BigInt.asUintN(32, b));
 }
 
-/** A register value as "0x…" without bigint formatting when it fits a double exactly. */
 /**
- * A description's own finding on a field (e.g. an EEH op the kernel
- * refuses) says more than the generic unknown-value one: one per field.
+ * A description's own finding on an enum field (e.g. an EEH op the kernel
+ * refuses) says more than the generic unknown-enum one: one per field.
+ * (unknown-flags stays: a check on other bits of the same field does not
+ * cover the undefined ones.)
  */
 function preferSpecific(findings: Finding[], from: number): void {
   const fields = new Set<string>();
@@ -69,10 +70,11 @@ function preferSpecific(findings: Finding[], from: number): void {
   }
   for (let k = from - 1; k >= 0; k--) {
     const f = findings[k]!;
-    if ((f.rule === 'unknown-enum' || f.rule === 'unknown-flags') && f.field !== undefined && fields.has(f.field)) findings.splice(k, 1);
+    if (f.rule === 'unknown-enum' && f.field !== undefined && fields.has(f.field)) findings.splice(k, 1);
   }
 }
 
+/** A register value as "0x…" without bigint formatting when it fits a double exactly. */
 function regHex(b: bigint): string {
   const n = Number(b);
   return n >= 0 && Number.isSafeInteger(n) ? hexNum(b, n) : hexOf(b);

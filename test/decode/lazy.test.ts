@@ -43,7 +43,7 @@ function check(ev: DecodedEvent): boolean {
   // having been needed; a generic unknown-value one gives way to the
   // description's own finding on the same field (decoder.ts preferSpecific).
   const rules = before.map((f) => f.rule + ' ' + f.message);
-  const generic = (f: Finding): boolean => f.rule === 'unknown-enum' || f.rule === 'unknown-flags';
+  const generic = (f: Finding): boolean => f.rule === 'unknown-enum';
   const specific = new Set(before.filter((f) => !generic(f) && f.field !== undefined).map((f) => f.field));
   let at = 0;
   for (const f of [...i.findings, ...o.findings]) {
