@@ -69,7 +69,7 @@ export const cdev: Family = {
       fdKinds: ['device'],
       arg: { kind: 'struct', type: vfio_device_detach_iommufd_pt },
       minszEnd: 'flags',
-      errnos: { EINVAL: 'argsz < 8, unknown flags, or PASID with argsz < 12', ENOTTY: 'a group-path device fd' },
+      errnos: { EINVAL: 'argsz < 8, unknown flags, PASID with argsz < 12, or an unbound cdev', ENOTTY: 'a group-path device fd' },
     }),
   ],
 };

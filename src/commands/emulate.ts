@@ -129,6 +129,7 @@ export async function run(argv: string[]): Promise<number> {
     if (typeof o.eeh === 'string') {
       eeh = parseEehScript(o.eeh);
       if (!profile.eeh && eeh.length > 0) throw new Error(`--eeh needs a profile with EEH (power-eeh), not ${profile.name}`);
+      if (eeh.length > 0 && more.length > 0) throw new Error('--eeh drives one PE: give one --device with it');
     }
   } catch (e) {
     fail((e as Error).message);

@@ -68,7 +68,7 @@ export class Cdev {
         return ret(0);
       }
       default:
-        return this.device.handle(c);
+        return this.device.handle(c, true);
     }
   }
 

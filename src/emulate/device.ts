@@ -62,7 +62,8 @@ export class Device {
     }
   }
 
-  handle(c: CallCtx): Verdict {
+  /** `viaCdev`: the device was opened through its cdev (some answers differ from the group path's). */
+  handle(c: CallCtx, viaCdev = false): Verdict {
     switch (c.name) {
       case 'VFIO_DEVICE_GET_INFO':
         return this.info(c);
@@ -79,7 +80,7 @@ export class Device {
       case 'VFIO_DEVICE_GET_PCI_HOT_RESET_INFO':
         return this.hotResetInfo(c);
       case 'VFIO_DEVICE_PCI_HOT_RESET':
-        return this.hotReset(c);
+        return this.hotReset(c, viaCdev);
       case 'VFIO_DEVICE_FEATURE':
         return this.feature(c);
       default:
@@ -281,7 +282,7 @@ export class Device {
     return c.reply(0, full, hdr + elemSize);
   }
 
-  private hotReset(c: CallCtx): Verdict {
+  private hotReset(c: CallCtx, viaCdev: boolean): Verdict {
     const a = c.args();
     if (isVerdict(a)) return a;
     if (a.num('flags') !== 0) return ret(fail('EINVAL'));
@@ -290,9 +291,15 @@ export class Device {
     // looks at count, 6.12 after refusing count 0.
     const v61 = this.profile.kernel === '6.1';
     if (v61 && !this.profile.pci.reset) return ret(fail('ENODEV'));
-    // Group-path device: at least one group fd.
-    if (count === 0) return ret(fail('EINVAL'));
+    // A group-path device names at least one group fd; a cdev-opened one none
+    // (its iommufd proves ownership).
+    if ((count === 0) !== viaCdev) return ret(fail('EINVAL'));
     if (!this.profile.pci.reset) return ret(fail('ENODEV'));
+    if (viaCdev) {
+      if (!this.profile.pci.hotResetWorks) return ret(fail('ENOTTY'));
+      this.reset();
+      return ret(0);
+    }
     // At most the affected groups (1).
     if (count > 1) return ret(fail('EINVAL'));
     const hdr = c.desc.minsz;

@@ -96,7 +96,9 @@ export class PciFunction {
 
   /** A cdev ioctl (`call` null: a request no description knows). */
   handleCdev(call: CallCtx | null, pid: number, fd: number): Verdict {
-    const file = this.cdevFiles.get(pid, fd, () => new CdevFile());
+    // Only BIND makes a file worth remembering: one never bound refuses the rest.
+    const known = this.cdevFiles.peek(pid, fd) !== undefined || call?.name === 'VFIO_DEVICE_BIND_IOMMUFD';
+    const file = known ? this.cdevFiles.get(pid, fd, () => new CdevFile()) : new CdevFile();
     // Until bound the file refuses everything, unknown requests too.
     return call ? this.cdev.handle(file, call) : ret(file.bound ? fail('ENOTTY') : fail('EINVAL'));
   }

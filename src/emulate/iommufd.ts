@@ -15,11 +15,17 @@ import { ret, type MemWrite, type Verdict } from './types.js';
 import {
   IOMMU_HW_INFO_TYPE_NONE, IOMMU_IOAS_MAP_FIXED_IOVA, IOMMU_IOAS_MAP_READABLE, IOMMU_IOAS_MAP_WRITEABLE, IOMMU_OPTION_HUGE_PAGES,
   IOMMU_OPTION_OP_GET, IOMMU_OPTION_OP_SET, IOMMU_OPTION_RLIMIT_MODE, IOMMU_VFIO_IOAS_CLEAR, IOMMU_VFIO_IOAS_GET, IOMMU_VFIO_IOAS_SET,
-  iommu_iova_range,
+  iommu_iova_range, iommufd,
 } from '../../decoders/iommufd.js';
 
-/** The last iommufd command number each described kernel knows (6.1 has no iommufd). */
-const LAST_CMD: Readonly<Record<KernelVersion, number>> = { '6.1': 0, '6.12': 0x8e };
+/** The last iommufd command each described kernel knows (6.1 has none). */
+const LAST_CMD: Readonly<Record<KernelVersion, number>> = { '6.1': 0, '6.12': iommufdNr('IOMMU_FAULT_QUEUE_ALLOC') };
+
+function iommufdNr(name: string): number {
+  const d = iommufd.ioctls.find((x) => x.name === name);
+  if (!d) throw new Error(`no description for ${name}`);
+  return d.nr;
+}
 const MAP_FLAGS = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE;
 const PROT = IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE;
 const RANGE_SIZE = iommu_iova_range.size;
@@ -216,15 +222,17 @@ export class IommufdCtx implements CompatHost {
     if (a.num('__reserved') !== 0) return ret(fail('EOPNOTSUPP'));
     const ioas = this.ioas(a.num('ioas_id'));
     if (!ioas) return ret(fail('ENOENT'));
+    // Read and checked one range at a time, as the kernel does: a bad range
+    // is EINVAL before a later unreadable one, and a huge count costs nothing.
     const n = a.num('num_iovas');
     const ranges: IovaRange[] = [];
-    if (n > 0) {
-      const bytes = this.readMemory(c.call.pid, a.get('allowed_iovas'), n * RANGE_SIZE);
+    for (let k = 0; k < n; k++) {
+      const bytes = this.readMemory(c.call.pid, a.get('allowed_iovas') + BigInt(k * RANGE_SIZE), RANGE_SIZE);
       if (!bytes) return ret(fail('EFAULT'));
-      for (let k = 0; k < n; k++) {
-        const e = new StructBuf(iommu_iova_range, bytes.subarray(k * RANGE_SIZE, (k + 1) * RANGE_SIZE), c.le);
-        ranges.push({ start: e.get('start'), last: e.get('last') });
-      }
+      const e = new StructBuf(iommu_iova_range, bytes, c.le);
+      const r = { start: e.get('start'), last: e.get('last') };
+      if (r.start >= r.last || ranges.some((o) => o.start <= r.last && r.start <= o.last)) return ret(fail('EINVAL'));
+      ranges.push(r);
     }
     return ret(ioas.allow(ranges));
   }

@@ -8,7 +8,7 @@
 import { offsetOfEnd } from '../decode/dsl.js';
 import { fail } from './errno.js';
 import { CallCtx, capsReply, isVerdict } from './ctx.js';
-import { flexElemSize } from './encode.js';
+import { flexElemSize, StructBuf } from './encode.js';
 import type { Ioas } from './ioas.js';
 import { ULONG_MAX } from './ioas.js';
 import { ret, type Verdict } from './types.js';
@@ -93,7 +93,11 @@ function getInfo(host: CompatHost, c: CallCtx): Verdict {
   );
   const avail = c.cap(VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, { avail: U32_MAX });
   const headLen = Math.min(a.num('argsz'), a.type.size);
-  return c.reply(0, capsReply(a, [avail, iova], VFIO_IOMMU_INFO_CAPS, headLen));
+  const bytes = capsReply(a, [avail, iova], VFIO_IOMMU_INFO_CAPS, headLen);
+  // iommufd always writes back the size all the caps need, room or not (type1 only when short).
+  const total = a.type.size + avail.bytes.length + iova.bytes.length;
+  new StructBuf(a.type, bytes, c.le).set('argsz', total);
+  return c.reply(0, bytes);
 }
 
 function mapDma(host: CompatHost, c: CallCtx): Verdict {

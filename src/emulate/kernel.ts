@@ -10,7 +10,9 @@
 
 import { registry } from '../../decoders/index.js';
 import type { IoctlDesc } from '../decode/dsl.js';
+import { VFIO_TYPE } from '../decode/encoding.js';
 import { backendOfIommuType, resolveIoctl, servedBy } from '../decode/resolve.js';
+import { VFIO_TYPE1v2_IOMMU } from '../../decoders/container.js';
 import type { FdKind } from '../decode/types.js';
 import { hasModernPath, IOMMUFD_PATH } from './cdev.js';
 import { Container } from './container.js';
@@ -39,6 +41,8 @@ export interface KernelOptions {
   fdPath?: (pid: number, fd: number) => string | null;
   /** Override how the target's open fds are listed (tests). */
   fdList?: (pid: number) => number[];
+  /** Override which files the target has mapped (tests). */
+  mappedList?: (pid: number) => string[];
   /** How two fds are found to be the same open file (default: each (pid, fd) is its own). */
   identity?: FileIdentity;
   /** How an interrupt reaches the client: add 1 to its eventfd (default: nothing). */
@@ -47,8 +51,6 @@ export interface KernelOptions {
   readMemory?: MemReader;
 }
 
-/** IOMMU type that /dev/iommu's VFIO calls are resolved under: iommufd only speaks type1 (v2). */
-const IOMMUFD_COMPAT_TYPE = 3;
 
 /** Functions of one machine must share its IOMMU and kernel, and differ in address and group. */
 export function checkMachine(profiles: readonly Profile[]): void {
@@ -89,10 +91,11 @@ export class EmulatedKernel {
   constructor(o: KernelOptions) {
     const profiles = [o.profile, ...(o.more ?? [])];
     checkMachine(profiles);
+    if ((o.eeh ?? []).length > 0 && profiles.length > 1) throw new Error('an EEH script drives one PE: give it a machine of one function');
     this.profile = o.profile;
     this.le = o.littleEndian ?? true;
     this.arch = o.profile.iommu === 'spapr' ? 'ppc64le' : 'x86_64';
-    this.procs = { path: o.fdPath ?? procFiles.path, fds: o.fdList ?? procFiles.fds, mapped: procFiles.mapped };
+    this.procs = { path: o.fdPath ?? procFiles.path, fds: o.fdList ?? procFiles.fds, mapped: o.mappedList ?? procFiles.mapped };
     const identity = o.identity ?? null;
     this.containers = new OpenFileMap('/dev/vfio/vfio', this.procs, identity);
     this.iommufds = new OpenFileMap(IOMMUFD_PATH, this.procs, identity);
@@ -159,7 +162,7 @@ export class EmulatedKernel {
     let iommuType: number | null = null;
     if (route.kind === 'container') iommuType = this.containerFor(call.pid, call.fd).iommuType;
     // The VFIO calls /dev/iommu answers are type1's (compatibility mode).
-    else if (route.kind === 'iommufd') iommuType = IOMMUFD_COMPAT_TYPE;
+    else if (route.kind === 'iommufd') iommuType = VFIO_TYPE1v2_IOMMU;
     const desc = this.resolve(call.request, kind, iommuType);
     const name = desc?.name ?? hexName(call.request);
     const ctx = desc ? new CallCtx(call, desc, this.le) : null;
@@ -196,8 +199,8 @@ export class EmulatedKernel {
    * nothing yet).
    */
   private resolve(request: number, kind: FdKind, iommuType: number | null): IoctlDesc | null {
-    // VFIO and iommufd requests are _IO(';', nr): type byte 0x3B, no size.
-    if (((request >>> 8) & 0xff) !== 0x3b) return null;
+    // VFIO and iommufd requests are _IO(';', nr): the type byte, no size.
+    if (((request >>> 8) & 0xff) !== VFIO_TYPE) return null;
     const cands = this.reg.byNr.get(request & 0xff);
     if (!cands) return null;
     const d = resolveIoctl(cands, kind, iommuType !== null ? { kind, iommu: iommuType } : { kind }, this.arch).desc;
@@ -240,8 +243,9 @@ export class EmulatedKernel {
 }
 
 const RELEASE_FIRST = new Set([
-  'VFIO_SET_IOMMU', 'VFIO_DEVICE_BIND_IOMMUFD', 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', 'IOMMU_DESTROY', 'IOMMU_IOAS_ALLOC',
-  'IOMMU_IOAS_IOVA_RANGES', 'IOMMU_OPTION', 'IOMMU_HWPT_ALLOC', 'IOMMU_GET_HW_INFO', 'IOMMU_VFIO_IOAS',
+  'VFIO_SET_IOMMU', 'VFIO_IOMMU_GET_INFO', 'VFIO_DEVICE_BIND_IOMMUFD', 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', 'IOMMU_DESTROY',
+  'IOMMU_IOAS_ALLOC', 'IOMMU_IOAS_IOVA_RANGES', 'IOMMU_IOAS_ALLOW_IOVAS', 'IOMMU_OPTION', 'IOMMU_HWPT_ALLOC', 'IOMMU_GET_HW_INFO',
+  'IOMMU_VFIO_IOAS',
 ]);
 
 function hexName(request: number): string {

@@ -22,7 +22,7 @@ export interface MemWrite {
 }
 
 export type Verdict =
-  /** Let the real kernel run the call (not ours: /dev/iommu, other fds). */
+  /** Let the real kernel run the call (an fd that is not the emulated machine's). */
   | { action: 'run' }
   /** Skip the call: it returns `ret`, after `writes` are copied into the tracee. */
   | { action: 'return'; ret: number; writes: MemWrite[] }

@@ -54,10 +54,14 @@ export class Harness {
       backingDir: this.dir,
       fdPath: (_pid, fd) => this.paths.get(fd) ?? null,
       fdList: () => [...this.paths.keys()],
+      mappedList: () => [],
       signalEventfd: (_pid, fd) => this.fired.push(fd),
       readMemory: (_pid, addr, len) => {
-        const b = this.memory.get(addr);
-        return b && b.length >= len ? b.subarray(0, len) : null;
+        for (const [base, b] of this.memory) {
+          const at = Number(addr - base);
+          if (addr >= base && at + len <= b.length) return b.subarray(at, at + len);
+        }
+        return null;
       },
     });
   }

@@ -169,6 +169,12 @@ describe('IOAS map and unmap', () => {
     expect(allow([[0x5000n, 0x5000n]])).toBe(errno('EINVAL'));
     expect(allow([[0x0n, 0x2000n], [0x1000n, 0x3000n]])).toBe(errno('EINVAL'));
     expect(h.call(IOMMUFD, 'IOMMU_IOAS_ALLOW_IOVAS', { ioas_id: ioas, num_iovas: 1, allowed_iovas: 0x30000 }).ret).toBe(errno('EFAULT'));
+    // Read one range at a time: a bad first range is EINVAL even when the rest is unreadable, and a huge count reads nothing more.
+    const bad = new Uint8Array(16);
+    new DataView(bad.buffer).setBigUint64(0, 0x9000n, true);
+    new DataView(bad.buffer).setBigUint64(8, 0x8000n, true);
+    h.memory.set(0x40000n, bad);
+    expect(h.call(IOMMUFD, 'IOMMU_IOAS_ALLOW_IOVAS', { ioas_id: ioas, num_iovas: 0x10000000, allowed_iovas: 0x40000 }).ret).toBe(errno('EINVAL'));
   });
 
   it('OPTION: huge pages per IOAS, the rlimit mode only while no object exists', () => {
@@ -259,6 +265,14 @@ describe('device cdev', () => {
     expect(h.call(IOMMUFD, 'IOMMU_DESTROY', { id: ioas }).ret).toBe(errno('EBUSY'));
     h.paths.delete(CDEV);
     expect(h.call(IOMMUFD, 'IOMMU_DESTROY', { id: ioas }).ret).toBe(0);
+  });
+
+  it('PCI_HOT_RESET through the cdev takes no group fds (count 0), the group path at least one', () => {
+    bind();
+    const reset = (count: number): number => h.call(CDEV, 'VFIO_DEVICE_PCI_HOT_RESET', { count }).ret;
+    expect(reset(1)).toBe(errno('EINVAL'));
+    // x86-pci: a bus reset that fails, as on the real QEMU machine.
+    expect(reset(0)).toBe(errno('ENOTTY'));
   });
 
   it('BIND is EBUSY while the group is open on the legacy path', () => {
@@ -359,6 +373,9 @@ describe('a group set to an iommufd (compatibility mode)', () => {
     const info = dma('VFIO_IOMMU_GET_INFO', { argsz: 256 } as Record<string, number>);
     expect(info.ret).toBe(0);
     expect(info.out!.num('flags')).toBe(3);
+    // iommufd writes back the size the caps need even when there was room: 24 + DMA_AVAIL 12 + IOVA_RANGE 16 + 2 × 16.
+    expect(info.out!.num('argsz')).toBe(84);
+    expect(info.out!.num('cap_offset')).toBe(24);
     expect(info.out!.get('iova_pgsizes')).toBe((1n << 12n) | (1n << 21n) | (1n << 30n));
   });
 

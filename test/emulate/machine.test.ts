@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { deviceSpec } from '../../src/commands/emulate.js';
 import { checkMachine } from '../../src/emulate/kernel.js';
+import type { EehRule } from '../../src/emulate/eehScript.js';
 import { edu } from '../../src/emulate/profiles/edu.js';
 import { powerEeh } from '../../src/emulate/profiles/powerEeh.js';
 import { x86Pci } from '../../src/emulate/profiles/x86pci.js';
@@ -51,6 +52,9 @@ describe('two functions in one machine', () => {
     expect(() => checkMachine([x86Pci, powerEeh])).toThrow(/one IOMMU per machine/);
     expect(() => checkMachine([x86Pci, { ...second, kernel: '6.1' }])).toThrow(/kernel 6.1/);
     expect(() => checkMachine([x86Pci, edu])).not.toThrow();
+    // An EEH script drives one PE.
+    const rule = { after: 1, op: 2, state: 2, until: [] } as unknown as EehRule;
+    expect(() => new Harness(structuredClone(x86Pci), [rule], [second])).toThrow(/one function/);
   });
 });
 
