@@ -4,9 +4,10 @@
 // definition; this page is derived from them (scripts/gen-abi.mjs), and a
 // test keeps the checked-in page equal to what they say now.
 
-import type { Family, IoctlDesc, StructType, Type } from './dsl.js';
+import { VFIO_BASE, type Family, type IoctlDesc, type StructType, type Type } from './dsl.js';
+import { encodeIo, SUPPORTED_ARCHES } from './encoding.js';
 
-const VFIO_BASE = 100;
+/** Where iommufd's command numbers start (below it, VFIO's). */
 const IOMMUFD_CMD_BASE = 0x80;
 
 export function abiReference(families: readonly Family[]): string {
@@ -17,11 +18,11 @@ export function abiReference(families: readonly Family[]): string {
     'as the decoders describe them (decoders/*.ts). This page is generated from',
     'those descriptions by `node scripts/gen-abi.mjs` after `npm run build`;',
     'test/decoders/abiReference.test.ts fails when it is out of date. Layouts are',
-    'those of the 64-bit ABIs vfiotrace decodes (x86_64, ppc64le, aarch64, s390x,',
-    'riscv64): `__u64` is 8-byte aligned.',
+    `those of the 64-bit ABIs vfiotrace decodes (${SUPPORTED_ARCHES.join(', ')}): \`__u64\` is 8-byte aligned.`,
     '',
-    'All requests are `_IO(\';\', nr)`: type byte 0x3b, no size or direction bits,',
-    'so the request number alone does not say which struct follows. VFIO numbers',
+    'All requests are `_IO(\';\', nr)`: type byte 0x3b and no size bits, so the',
+    'request number alone does not say which struct follows. The numbers shown',
+    `are the generic encoding; POWER's _IO adds its IOC_VOID bit (0x${(encodeIo('ppc64', 0) & ~encodeIo('x86_64', 0)).toString(16)}). VFIO numbers`,
     `count from VFIO_BASE (${VFIO_BASE}), iommufd's from IOMMUFD_CMD_BASE (0x${IOMMUFD_CMD_BASE.toString(16)}).`,
     '',
     '- **minsz**: the bytes the kernel copies in first; `argsz` (or iommufd\'s',
@@ -46,7 +47,7 @@ export function abiReference(families: readonly Family[]): string {
 
 function requestRow(d: IoctlDesc): string {
   const nr = d.nr >= IOMMUFD_CMD_BASE ? `IOMMUFD_CMD_BASE + ${d.nr - IOMMUFD_CMD_BASE}` : `VFIO_BASE + ${d.nr - VFIO_BASE}`;
-  const request = `0x${(0x3b00 | d.nr).toString(16)} (${nr})`;
+  const request = `0x${encodeIo('x86_64', d.nr).toString(16)} (${nr})`;
   const backends = d.backends === 'any' ? 'any' : d.backends.join(', ');
   const struct = d.arg.kind === 'struct' ? d.arg.type : null;
   const cells = [

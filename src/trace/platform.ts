@@ -11,7 +11,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { EM } from './elf.js';
 
-/** The architectures a package ships prebuilt files for (native/cross.mk's CROSS_ARCHES). */
 /** Linux AUDIT_ARCH_* values: a recording header's ABI number, by architecture name. */
 export const AUDIT_ARCH: Readonly<Record<string, number>> = {
   x86_64: 0xc000003e,
@@ -22,6 +21,7 @@ export const AUDIT_ARCH: Readonly<Record<string, number>> = {
   i386: 0x40000003,
 };
 
+/** The architectures a package ships prebuilt files for (native/cross.mk's CROSS_ARCHES). */
 export const PREBUILT_ARCHES = ['x86_64', 'aarch64', 'ppc64le', 'ppc64'] as const;
 export type PrebuiltArch = (typeof PREBUILT_ARCHES)[number];
 
