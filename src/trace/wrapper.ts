@@ -79,6 +79,10 @@ export class OwnProcesses {
   private main = -1;
   private execs = 0;
   private readonly own = new Set<number>();
+  /** Own processes seen before their start record (a child's first stop can be reported before its parent's fork). */
+  private readonly early = new Set<number>();
+  /** Every pid with a start record so far. */
+  private readonly started = new Set<number>();
 
   constructor(readonly wrapperExecs: number) {}
 
@@ -104,7 +108,10 @@ export class OwnProcesses {
     if (r.type === 'process') {
       switch (r.kind) {
         case ProcessEventKind.Start:
+          this.started.add(pid);
           if (pid === this.main) return this.wrapping;
+          // Already judged by an event that came before its start: the wrapper's.
+          if (this.early.delete(pid)) return true;
           // A pid seen starting again is a new process (pids are reused): its parent decides.
           if (this.own.has(r.other) || (r.other === this.main && this.wrapping)) {
             this.own.add(pid);
@@ -124,6 +131,13 @@ export class OwnProcesses {
           break;
       }
     }
-    return pid === this.main ? this.wrapping : this.own.has(pid);
+    if (pid === this.main) return this.wrapping;
+    // Before the user's command runs, every other process is the wrapper's,
+    // even one whose events come before its start record.
+    if (this.wrapping && !this.own.has(pid) && !this.started.has(pid)) {
+      this.own.add(pid);
+      this.early.add(pid);
+    }
+    return this.own.has(pid);
   }
 }

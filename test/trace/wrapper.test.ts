@@ -96,6 +96,28 @@ describe('OwnProcesses', () => {
     expect(events.map((e) => own.isOwn(e.rec))).toEqual(events.map((e) => e.own));
   });
 
+  it('hides a helper whose exec is reported before its start, even when the start comes after the user exec', () => {
+    const S = ProcessEventKind;
+    const header = makeHeader({ argv: emulationArgv(USER, resolveProfile('power-eeh'), '/dev/shm/stage') });
+    const own = OwnProcesses.forHeader(header);
+    // Under load the child's first stop (its exec) can come before the parent's fork event.
+    const events: { rec: TraceRecord; own: boolean }[] = [
+      { rec: proc(S.Start, MAIN, { other: TRACER, text: 'unshare' }), own: true },
+      { rec: proc(S.Exec, MAIN, { text: '/usr/bin/unshare' }), own: true },
+      { rec: proc(S.Exec, MAIN, { text: '/usr/bin/dash' }), own: true },
+      { rec: proc(S.Exec, 601, { text: '/usr/bin/mount' }), own: true },
+      { rec: proc(S.Exec, MAIN, { text: '/usr/bin/dash' }), own: true },
+      { rec: proc(S.Exec, MAIN, { text: USER[0] }), own: false },
+      { rec: proc(S.Start, 601, { other: MAIN, text: 'sh' }), own: true },
+      { rec: proc(S.Exit, 601), own: true },
+      { rec: ioctl(MAIN), own: false },
+      // A child of the user's command, its start reported first as usual.
+      { rec: proc(S.Start, 602, { other: MAIN, text: 'client' }), own: false },
+      { rec: ioctl(602), own: false },
+    ];
+    expect(events.map((e) => own.isOwn(e.rec))).toEqual(events.map((e) => e.own));
+  });
+
   it('keeps the end of the traced process, whoever ran in it: a command that never started still ends', () => {
     const own = OwnProcesses.forHeader(makeHeader({ argv: sandboxArgv(['/nonexistent']) }));
     expect(own.isOwn(proc(ProcessEventKind.Start, MAIN, { other: TRACER }))).toBe(true);
