@@ -3,6 +3,7 @@
 // here because it needs the groups' PE.
 
 import type { Backend } from '../decode/dsl.js';
+import { backendOfIommuType } from '../decode/resolve.js';
 import { fail } from './errno.js';
 import { CallCtx } from './ctx.js';
 import type { Profile } from './profile.js';
@@ -30,17 +31,7 @@ export class Container {
 
   /** The decoders' name for the selected backend (narrows colliding numbers). */
   backendName(): Backend | null {
-    switch (this.iommuType) {
-      case VFIO_TYPE1_IOMMU:
-      case VFIO_TYPE1v2_IOMMU:
-        return 'type1';
-      case VFIO_SPAPR_TCE_IOMMU:
-        return 'spapr-v1';
-      case VFIO_SPAPR_TCE_v2_IOMMU:
-        return 'spapr-v2';
-      default:
-        return null;
-    }
+    return this.iommuType === null ? null : backendOfIommuType(this.iommuType);
   }
 
   /** IOMMU types this machine's backends accept. */
