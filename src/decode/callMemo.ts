@@ -15,6 +15,7 @@ import type { StructPayload } from './payload.js';
 import type { FieldNode, Finding, RetInfo } from './types.js';
 import type { IoctlRecord } from '../trace/events.js';
 import { argHighOf, argLowOf, IoctlRecordView } from '../trace/recordView.js';
+import { copyJoined, memoAwake, newMemoUse, type MemoUse } from './memoUse.js';
 
 /** Payloads larger than this (both sides together) are decoded every time. */
 export const CALL_MEMO_BYTES = 512;
@@ -64,44 +65,19 @@ export interface CallSlot extends CallText {
   inNode: FieldNode | null;
 }
 
-/**
- * The slots of one resolution, and how well they pay. Calls that never repeat
- * (MAP_DMA at ever-new addresses) would pay hashing, copying and old-space
- * garbage for nothing: after a round of lookups that mostly missed, the memo
- * rests for a while, then tries again.
- */
+/** The slots of one resolution, and whether they pay (memoUse.ts). */
 export interface CallMemo {
   slots: Map<number, CallSlot>;
-  lookups: number;
-  hits: number;
-  /** Calls left to decode without the memo. */
-  resting: number;
+  use: MemoUse;
 }
-
-/** Lookups per judgement, the hit share below which the memo rests, and for how many calls. */
-const ROUND = 4096;
-const MIN_HITS = ROUND / 4;
-const REST = 1 << 16;
 
 export function newCallMemo(): CallMemo {
-  return { slots: new Map(), lookups: 0, hits: 0, resting: 0 };
+  return { slots: new Map(), use: newMemoUse() };
 }
 
-/** Whether to use the memo for this call (counts the call). */
-export function memoAwake(m: CallMemo): boolean {
-  if (m.resting > 0) {
-    m.resting--;
-    return false;
-  }
-  if (++m.lookups >= ROUND) {
-    if (m.hits < MIN_HITS) {
-      m.resting = REST;
-      m.slots.clear();
-    }
-    m.lookups = 0;
-    m.hits = 0;
-  }
-  return true;
+/** Whether to use the memo for the call with hash `h` (counts the call). */
+export function callMemoAwake(m: CallMemo, h: number): boolean {
+  return memoAwake(m.use, m.slots, h);
 }
 
 /** One 32-bit word into the hash (MurmurHash3's block step: every input bit reaches every output bit). */
@@ -199,20 +175,15 @@ export function findCall(memo: CallMemo, h: number, r: IoctlRecord, request: num
   ) {
     return undefined;
   }
-  memo.hits++;
+  memo.use.hits++;
   return s;
-}
-
-function joinedView(a: Uint8Array, b: Uint8Array): DataView {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return new DataView(out.buffer);
 }
 
 /** Remembers a decoded call (the bytes are copied). */
 export function rememberCall(memo: CallMemo, h: number, r: IoctlRecord, request: number, ret: number, made: Pick<CallSlot, 'argDisplay' | 'findings' | 'retInfo' | 'cs' | 'argsz' | 'limit' | 'written' | 'le' | 'inNode'>): CallSlot {
   if (memo.slots.size >= CALL_MEMO_ENTRIES) memo.slots.clear();
+  const bytes = copyJoined(r.entry, r.exit);
+  const entryLen = r.entry.length;
   const slot: CallSlot = {
     hash: h,
     flags: r.flags,
@@ -223,10 +194,9 @@ export function rememberCall(memo: CallMemo, h: number, r: IoctlRecord, request:
     wantLen: r.wantLen,
     inFault: r.inFault,
     fdPath: r.fdPath,
-    // new Uint8Array(view) copies; a Buffer's slice() would be a view that pins the whole read.
-    entry: new Uint8Array(r.entry),
-    exit: new Uint8Array(r.exit),
-    joined: joinedView(r.entry, r.exit),
+    entry: bytes.subarray(0, entryLen),
+    exit: bytes.subarray(entryLen),
+    joined: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
     argDisplay: made.argDisplay,
     findings: made.findings,
     retInfo: made.retInfo,

@@ -16,7 +16,7 @@ import { IoctlEvent, type StructPayload } from './event.js';
 import { IOMMU_TYPE_NAMES, resolveIoctl, type Resolved } from './resolve.js';
 export { backendOfIommuType } from './resolve.js';
 import { argOf, fdOf, requestOf, retOf, tEntryOf, tExitOf } from '../trace/recordView.js';
-import { callHash, findCall, memoAwake, newCallMemo, rememberCall, type CallMemo, type CallSlot } from './callMemo.js';
+import { callHash, callMemoAwake, findCall, newCallMemo, rememberCall, type CallMemo, type CallSlot } from './callMemo.js';
 
 export interface Decoder {
   decode(record: TraceRecord): DecodedEvent;
@@ -162,8 +162,9 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions): De
     const cands = nr >= 0 ? reg.byNr.get(nr) : undefined;
     const rv = cands && cands.length > 0 ? resolveCached(nr, cands, kind, st) : null;
     let h: number | null = null;
-    if (rv !== null && rv.memo !== null && memoAwake(rv.memo)) {
+    if (rv !== null && rv.memo !== null) {
       h = callHash(r, request, ret);
+      if (h !== null && !callMemoAwake(rv.memo, h)) h = null;
       if (h !== null) {
         const slot = findCall(rv.memo, h, r, request, ret);
         if (slot !== undefined) return repeated(r, s, fd, st, request, rv, slot, incomplete, ret);

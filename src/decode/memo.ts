@@ -3,6 +3,7 @@
 
 import type { CompiledStruct } from './compile.js';
 import type { StructPayload } from './payload.js';
+import { copyJoined, memoAwake, newMemoUse, type MemoUse } from './memoUse.js';
 
 // Calls repeat byte for byte (polling GET_STATE, the same region and IRQ
 // infos, the same SET_IRQS): remember the result for recent payloads, found
@@ -17,7 +18,7 @@ export interface Slot<T> {
   ret: number;
   argsz: number;
   limit: number;
-  /** Copies (new Uint8Array, not slice(): on a Buffer that is a view pinning the whole read buffer). */
+  /** Copies (memoUse.ts copyJoined): the record's bytes are views pinning the whole read buffer. */
   entry: Uint8Array;
   exit: Uint8Array | null;
   value: T;
@@ -34,24 +35,11 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/**
- * One struct's remembered payloads. On a stream that never repeats (DMA maps
- * at fresh addresses) every lookup misses, and hashing, copying both sides
- * and dropping the slots when the map fills cost more than the walk saved:
- * after a round of lookups with under a quarter hits the memo rests for a
- * while, then tries again.
- */
+/** One struct's remembered payloads, and whether they pay (memoUse.ts). */
 export interface PayloadSlots<T> {
   slots: Map<number, Slot<T>>;
-  lookups: number;
-  hits: number;
-  resting: number;
+  use: MemoUse;
 }
-
-/** Lookups per judgement, the hit share below which the memo rests, and for how many payloads. */
-const ROUND = 4096;
-const MIN_HITS = ROUND / 4;
-const REST = 65536;
 
 /**
  * What `make` gives for this payload, remembered for payloads seen before
@@ -63,20 +51,8 @@ export function memoPayload<T>(store: WeakMap<CompiledStruct, PayloadSlots<T>>, 
   if (pl.entry.length + (ex?.length ?? 0) > MEMO_BYTES) return make(pl, ok);
   let ps = store.get(pl.cs);
   if (ps === undefined) {
-    ps = { slots: new Map(), lookups: 0, hits: 0, resting: 0 };
+    ps = { slots: new Map(), use: newMemoUse() };
     store.set(pl.cs, ps);
-  }
-  if (ps.resting > 0) {
-    ps.resting--;
-    return make(pl, ok);
-  }
-  if (++ps.lookups >= ROUND) {
-    if (ps.hits < MIN_HITS) {
-      ps.resting = REST;
-      ps.slots.clear();
-    }
-    ps.lookups = 0;
-    ps.hits = 0;
   }
   const m = ps.slots;
   let h = Math.imul(2166136261 ^ pl.ret, 16777619);
@@ -84,17 +60,20 @@ export function memoPayload<T>(store: WeakMap<CompiledStruct, PayloadSlots<T>>, 
   h = Math.imul(h ^ (pl.limit + (pl.le ? 0x40000000 : 0) + (ok ? 0x20000000 : 0)), 16777619);
   h = hashBytes(h, pl.entry);
   h = ex === null ? Math.imul(h ^ 0x5bd1e995, 16777619) : hashBytes(h, ex);
+  if (!memoAwake(ps.use, ps.slots, h)) return make(pl, ok);
   const s = m.get(h);
   if (
     s !== undefined && s.le === pl.le && s.ok === ok && s.ret === pl.ret && s.argsz === pl.argsz && s.limit === pl.limit &&
     sameBytes(s.entry, pl.entry) && (ex === null ? s.exit === null : s.exit !== null && sameBytes(s.exit, ex))
   ) {
-    ps.hits++;
+    ps.use.hits++;
     return s.value;
   }
   const value = make(pl, ok);
   if (m.size >= MEMO_ENTRIES) m.clear();
-  m.set(h, { le: pl.le, ok, ret: pl.ret, argsz: pl.argsz, limit: pl.limit, entry: new Uint8Array(pl.entry), exit: ex === null ? null : new Uint8Array(ex), value });
+  const bytes = copyJoined(pl.entry, ex);
+  const n = pl.entry.length;
+  m.set(h, { le: pl.le, ok, ret: pl.ret, argsz: pl.argsz, limit: pl.limit, entry: bytes.subarray(0, n), exit: ex === null ? null : bytes.subarray(n), value });
   return value;
 }
 

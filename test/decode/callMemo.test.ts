@@ -6,7 +6,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { memoAwake, newCallMemo } from '../../src/decode/callMemo.js';
+import { callMemoAwake, newCallMemo } from '../../src/decode/callMemo.js';
 import { createDecoder } from '../../src/decode/decoder.js';
 import { registry } from '../../decoders/index.js';
 import type { DecodedEvent } from '../../src/decode/types.js';
@@ -97,19 +97,28 @@ describe('call memo', () => {
     expect(hits).toBeGreaterThan(200);
   });
 
-  it('rests after a round of lookups that mostly missed, and tries again later', () => {
+  it('sleeps while calls do not repeat, and wakes when they start to', () => {
     const m = newCallMemo();
-    let used = 0;
-    for (let i = 0; i < 4096; i++) if (memoAwake(m)) used++;
-    expect(used).toBe(4096);
-    // No hits in that round: the next calls go without the memo.
-    expect(memoAwake(m)).toBe(false);
-    for (let i = 0; i < 70_000 && !memoAwake(m); i++);
-    expect(m.resting).toBe(0);
-    // A round that hits enough keeps it awake.
-    for (let i = 0; i < 5000; i++) {
-      expect(memoAwake(m)).toBe(true);
-      m.hits++;
-    }
+    m.slots.set(1, {} as never);
+    /** Calls until the memo's answer differs from `from` (a bound on the search). */
+    const until = (from: boolean, hashOf: (i: number) => number, hit = false): number => {
+      for (let i = 0; i < 1 << 16; i++) {
+        const awake = callMemoAwake(m, hashOf(i));
+        if (awake !== from) return i;
+        if (awake && hit) m.use.hits++;
+      }
+      return -1;
+    };
+    let next = 0;
+    const fresh = (): number => next++ * 2654435761;
+    // Never a repeat: asleep after one round, with its slots dropped, and it stays asleep.
+    expect(until(true, fresh)).toBeGreaterThan(0);
+    expect(m.slots.size).toBe(0);
+    expect(until(false, fresh)).toBe(-1);
+    // Calls cycling through 1,000 payloads (a period longer than a round): awake again.
+    expect(until(false, (i) => (i % 1000) * 40503)).toBeGreaterThan(0);
+    // Awake and hitting: it stays awake.
+    expect(until(true, (i) => i % 7, true)).toBe(-1);
   });
+
 });

@@ -1,0 +1,79 @@
+// When a memo of decoded results pays, and where its copies of bytes live.
+// Shared by the call memo (callMemo.ts) and the payload-text memo (memo.ts).
+//
+// Sessions repeat calls byte for byte (polled EEH state, the same infos), but
+// DMA maps and TCE updates never do. On a stream that never repeats every
+// lookup misses, and remembering each call costs copies and old-space garbage
+// for nothing. So a memo is awake only while it pays: a round of lookups with
+// few hits puts it to sleep (its slots dropped), and while asleep it keeps
+// just the hashes of recent calls, a few numbers, waking when a round of them
+// shows enough repeats.
+
+/**
+ * Lookups per judgement while awake and while asleep; a round needs a
+ * quarter of them to hit. An awake memo starts empty, so its round is long
+ * enough for calls that repeat with a long period (a cycle of a thousand
+ * payloads) to fill it first; a sleeping one remembers hashes across rounds.
+ */
+const AWAKE_ROUND = 4096;
+const ASLEEP_ROUND = 512;
+/** Hashes a sleeping memo keeps, direct-mapped (about the longest repeat period it notices). */
+const SEEN = 4096;
+
+export interface MemoUse {
+  awake: boolean;
+  lookups: number;
+  hits: number;
+  /** While asleep: recent hashes, each in the slot its low bits choose (made on first sleep). */
+  seen: Int32Array | null;
+}
+
+export function newMemoUse(): MemoUse {
+  return { awake: true, lookups: 0, hits: 0, seen: null };
+}
+
+/**
+ * Whether to use the memo for the call with hash `h` (counts the call; the
+ * caller counts hits in `hits`). Falling asleep empties `slots`.
+ */
+export function memoAwake(u: MemoUse, slots: { clear(): void }, h: number): boolean {
+  if (!u.awake) {
+    const seen = (u.seen ??= new Int32Array(SEEN));
+    const at = h & (SEEN - 1);
+    // A hash of 0 in an empty slot counts as seen once: harmless.
+    if (seen[at] === (h | 0)) u.hits++;
+    else seen[at] = h;
+  }
+  const round = u.awake ? AWAKE_ROUND : ASLEEP_ROUND;
+  if (++u.lookups >= round) {
+    const pays = u.hits >= round / 4;
+    if (u.awake && !pays) slots.clear();
+    if (!u.awake && pays) u.seen?.fill(0);
+    u.awake = pays;
+    u.lookups = 0;
+    u.hits = 0;
+  }
+  return u.awake;
+}
+
+// Remembered bytes are copied (the record's own are views into a large read
+// buffer) into shared slabs: one ArrayBuffer per slot would cost an external
+// allocation each and make the collector run far more often.
+const SLAB_BYTES = 1 << 18;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabAt = 0;
+
+/** A copy of a then b, back to back, 8-byte aligned (read as 32-bit words). */
+export function copyJoined(a: Uint8Array, b: Uint8Array | null): Uint8Array {
+  const n = a.length + (b?.length ?? 0);
+  // A slab is never written twice: slots still holding views into a full one keep it alive.
+  if (slabAt + n > slab.length) {
+    slab = new Uint8Array(Math.max(SLAB_BYTES, n));
+    slabAt = 0;
+  }
+  const out = slab.subarray(slabAt, slabAt + n);
+  out.set(a, 0);
+  if (b !== null) out.set(b, a.length);
+  slabAt += (n + 7) & ~7;
+  return out;
+}
