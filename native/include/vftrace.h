@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define VFT_ABI_VERSION 1
+#define VFT_ABI_VERSION 2
 
 /* Keeps every record well below the readers' 256 MiB record limit. */
 #define VFT_MAX_PAYLOAD_CAP (64u << 20)
@@ -77,7 +77,17 @@ struct vft_config {
 	const char *producer; /* header TLV 6, e.g. "vfiotrace 0.1.0" */
 	/* emulation: read end of the verdict pipe (include/verdict.h); -1 = off */
 	int32_t verdict_fd;
+	int32_t backend;  /* enum vft_backend */
+	uint32_t bpf_flags; /* VFT_BPF_*: eBPF backend options */
 };
+
+enum vft_backend {
+	VFT_BACKEND_PTRACE = 0, /* stop the tracees (seccomp filter or syscall stops) */
+	VFT_BACKEND_BPF = 1,    /* capture in the kernel, never stop them (no emulation) */
+};
+
+/* vft_config.bpf_flags */
+#define VFT_BPF_SMALL_RING 0x1u /* tests: a 16 KiB ring, read only once a spawned command has exited, so drops are certain */
 
 /* Values of vft_result.reason: the END record's flags. */
 enum vft_end_reason {

@@ -107,7 +107,7 @@ int vfr_selftest(const char *path)
 		events++;
 	}
 	rec_process(&ob, PK_EXIT, SELFTEST_PID, SELFTEST_PID, 0, 0, NULL);
-	rec_end(&ob, VFT_END_EXITED, 0, events, NULL);
+	rec_end(&ob, VFT_END_EXITED, 0, 0, events, NULL);
 	int rc = ob_flush(&ob);
 	ob_free(&ob);
 	if (close(fd) != 0 || rc != 0) {

@@ -39,6 +39,10 @@ enum {
 	IOF_IN_FAULT = 0x2,
 	IOF_OUT_FAULT = 0x4,
 	IOF_NO_EXIT = 0x8,
+	/* 0x10: EMULATED (verdict.h). eBPF capture: the fault met a mapped page
+	 * that was not resident, not a bad pointer. */
+	IOF_IN_UNAVAILABLE = 0x20,
+	IOF_OUT_UNAVAILABLE = 0x40,
 };
 enum {
 	PK_START = 1,
@@ -58,7 +62,7 @@ void rec_header(struct outbuf *ob, uint64_t rt, uint64_t mono, const char *argv,
 void rec_ioctl(struct outbuf *ob, pid_t pid, pid_t tid, const struct call *c);
 void rec_process(struct outbuf *ob, int kind, pid_t pid, pid_t tid, int32_t value, uint32_t other,
 		 const char *text);
-void rec_end(struct outbuf *ob, int reason, int32_t status, uint64_t events, const char *text);
+void rec_end(struct outbuf *ob, int reason, int32_t status, uint32_t dropped, uint64_t events, const char *text);
 
 /* ---- capture (capture.c) ---- */
 
@@ -162,6 +166,7 @@ struct vft_session {
 
 	pid_t main_pid;
 	int exec_err_fd;  /* spawn: CLOEXEC pipe the child reports exec errno on */
+	int spawn_go_fd;  /* spawn: the child execs once a byte arrives here (-1: sent) */
 	int main_execd;
 	struct tracees tt;
 	uint64_t events;
@@ -179,9 +184,15 @@ struct vft_session {
 
 	struct vft_result result;
 	int have_result;
+
+	struct bpf_backend *bpf; /* the eBPF backend's state (bpf.c), or NULL */
 };
 
 int spawn_start(struct vft_session *s);
+int spawn_child(struct vft_session *s);
+void spawn_release(struct vft_session *s);
+/* After the main child exited 127 without exec'ing: why, if it said. */
+void spawn_exec_error(struct vft_session *s, char *buf, size_t len);
 int attach_start(struct vft_session *s);
 void event_loop(struct vft_session *s);
 /* Adds a tracee learnt from a clone event or a first stop; creator 0 = unknown. */
@@ -189,6 +200,12 @@ struct tracee *tracee_new(struct vft_session *s, pid_t tid, pid_t creator);
 void announce(struct vft_session *s, struct tracee *t, pid_t creator);
 
 void set_err(struct vft_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- the eBPF backend (bpf.c): the same stream, no tracee ever stopped ---- */
+
+int bpf_start(struct vft_session *s);
+void bpf_loop(struct vft_session *s);
+void bpf_stop(struct vft_session *s);
 
 /* ---- emulation verdicts (verdict.c, include/verdict.h) ---- */
 

@@ -13,7 +13,6 @@
 #include <unistd.h>
 #include <linux/ptrace.h> /* struct ptrace_syscall_info; after sys/ptrace.h */
 
-void spawn_exec_error(struct vft_session *s, char *buf, size_t len);
 void drain_detach(struct vft_session *s);
 
 static void resume(struct vft_session *s, struct tracee *t, int sig)
@@ -504,6 +503,6 @@ void event_loop(struct vft_session *s)
 		s->result.reason = VFT_END_DETACHED;
 	}
 	s->result.events = s->events;
-	rec_end(&s->ob, s->result.reason, s->result.status, s->events, s->result.text);
+	rec_end(&s->ob, s->result.reason, s->result.status, 0, s->events, s->result.text);
 	ob_flush(&s->ob);
 }

@@ -167,7 +167,7 @@ void rec_process(struct outbuf *ob, int kind, pid_t pid, pid_t tid, int32_t valu
 		memcpy(p + sizeof(r), text, tl);
 }
 
-void rec_end(struct outbuf *ob, int reason, int32_t status, uint64_t events, const char *text)
+void rec_end(struct outbuf *ob, int reason, int32_t status, uint32_t dropped, uint64_t events, const char *text)
 {
 	size_t tl = text ? strlen(text) : 0;
 	size_t len = pad8(sizeof(struct rec_end) + tl);
@@ -177,6 +177,7 @@ void rec_end(struct outbuf *ob, int reason, int32_t status, uint64_t events, con
 	struct rec_end r = {
 		.h = {REC_END, (uint16_t)reason, (uint32_t)len},
 		.status = status,
+		.dropped = dropped,
 		.events = events,
 		.text_len = (uint16_t)tl,
 	};

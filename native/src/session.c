@@ -70,14 +70,17 @@ static void *tracer_main(void *arg)
 	}
 	rec_header(&s->ob, now_ns(CLOCK_REALTIME), now_ns(CLOCK_MONOTONIC), s->argv_blob ? s->argv_blob : "",
 		   s->argv_len, pids, s->producer);
-	int rc = s->cfg.mode == VFT_MODE_SPAWN ? spawn_start(s) : attach_start(s);
+	int bpf = s->cfg.backend == VFT_BACKEND_BPF;
+	int rc = bpf ? bpf_start(s) : s->cfg.mode == VFT_MODE_SPAWN ? spawn_start(s) : attach_start(s);
 
 	pthread_mutex_lock(&s->mu);
 	s->start_state = rc == 0 ? 1 : -1;
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 
-	if (rc == 0)
+	if (rc == 0 && bpf)
+		bpf_loop(s);
+	else if (rc == 0)
 		event_loop(s);
 	if (s->cfg.out_fd < 0)
 		close(s->ob.fd); /* EOF for the reader */
@@ -130,6 +133,14 @@ static int copy_config(struct vft_session *s, const struct vft_config *c, char *
 	}
 	if (c->ioctl_type < -1 || c->ioctl_type > 255) {
 		snprintf(err, errlen, "invalid config: ioctl type %d", c->ioctl_type);
+		return -1;
+	}
+	if (c->backend != VFT_BACKEND_PTRACE && c->backend != VFT_BACKEND_BPF) {
+		snprintf(err, errlen, "invalid config: backend %d", c->backend);
+		return -1;
+	}
+	if (c->backend == VFT_BACKEND_BPF && c->verdict_fd >= 0) {
+		snprintf(err, errlen, "invalid config: emulation changes results, which only the ptrace backend can do");
 		return -1;
 	}
 	s->cfg = *c;
@@ -199,6 +210,7 @@ struct vft_session *vft_start(const struct vft_config *cfg, char *err, size_t er
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	s->exec_err_fd = -1;
+	s->spawn_go_fd = -1;
 	s->read_fd = -1;
 	if (!cfg || copy_config(s, cfg, err, errlen) != 0) {
 		if (!cfg)

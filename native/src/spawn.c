@@ -41,7 +41,10 @@ static void child_fail(int fd, int stage, int err)
 	_exit(127);
 }
 
-int spawn_start(struct vft_session *s)
+/* Forks the command, stopped before exec until spawn_release: the backend
+ * gets hold of it first (PTRACE_SEIZE, or the eBPF targets map). Sets
+ * main_pid and exec_err_fd. */
+int spawn_child(struct vft_session *s)
 {
 	char **argv = split(s->argv_blob, s->argv_len, s->cfg.argc);
 	char **envp = s->env_blob ? split(s->env_blob, s->env_len, s->cfg.envc) : environ;
@@ -54,6 +57,8 @@ int spawn_start(struct vft_session *s)
 		set_err(s, "pipe: %s", strerror(errno));
 		return -1;
 	}
+	/* The seccomp filter is the ptrace backend's: the eBPF one stops nothing. */
+	int filter = s->cfg.backend == VFT_BACKEND_PTRACE;
 	pid_t pid = fork();
 	if (pid < 0) {
 		set_err(s, "fork: %s", strerror(errno));
@@ -79,39 +84,62 @@ int spawn_start(struct vft_session *s)
 			r = read(go[0], &c, 1);
 		while (r < 0 && errno == EINTR);
 		if (r != 1)
-			_exit(127); /* the tracer gave up before seizing us */
+			_exit(127); /* the tracer gave up before taking hold of us */
 		if (s->cwd && chdir(s->cwd) != 0)
 			child_fail(ep[1], 1, errno);
-		int rc = filter_install(s->cfg.ioctl_type);
-		if (rc != 0)
-			child_fail(ep[1], 2, -rc);
+		if (filter) {
+			int rc = filter_install(s->cfg.ioctl_type);
+			if (rc != 0)
+				child_fail(ep[1], 2, -rc);
+		}
 		execvpe(argv[0], argv, envp);
 		child_fail(ep[1], 0, errno);
 	}
 	close(go[0]);
 	close(ep[1]);
-	long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
-		    PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
-	if (ptrace(PTRACE_SEIZE, pid, 0, (void *)opts) != 0) {
-		int e = errno;
-		close(go[1]);
-		close(ep[0]);
-		waitpid(pid, NULL, __WALL);
-		set_err(s, "cannot trace the command: ptrace: %s", strerror(e));
-		free(argv);
-		if (envp != environ)
-			free(envp);
-		return -1;
-	}
-	ssize_t w = write(go[1], "g", 1);
-	(void)w;
-	close(go[1]);
 	free(argv);
 	if (envp != environ)
 		free(envp);
 	fcntl(ep[0], F_SETFL, O_NONBLOCK);
 	s->exec_err_fd = ep[0];
+	s->spawn_go_fd = go[1];
 	s->main_pid = pid;
+	return 0;
+}
+
+/* Lets the command go on to exec. */
+void spawn_release(struct vft_session *s)
+{
+	if (s->spawn_go_fd < 0)
+		return;
+	ssize_t w = write(s->spawn_go_fd, "g", 1);
+	(void)w;
+	close(s->spawn_go_fd);
+	s->spawn_go_fd = -1;
+}
+
+/* Without the go byte the child exits 127 on its own: reap it. */
+static void spawn_abandon(struct vft_session *s)
+{
+	close(s->spawn_go_fd);
+	s->spawn_go_fd = -1;
+	waitpid(s->main_pid, NULL, __WALL);
+}
+
+int spawn_start(struct vft_session *s)
+{
+	if (spawn_child(s) != 0)
+		return -1;
+	pid_t pid = s->main_pid;
+	long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
+		    PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
+	if (ptrace(PTRACE_SEIZE, pid, 0, (void *)opts) != 0) {
+		int e = errno;
+		spawn_abandon(s);
+		set_err(s, "cannot trace the command: ptrace: %s", strerror(e));
+		return -1;
+	}
+	spawn_release(s);
 	struct tracee *t = tt_add(&s->tt, pid);
 	if (!t) {
 		set_err(s, "out of memory");

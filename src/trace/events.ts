@@ -34,6 +34,9 @@ export const IOCTL_FLAG = {
   OUT_FAULT: 0x4,
   NO_EXIT: 0x8,
   EMULATED: 0x10,
+  /** The eBPF capture met a page that was mapped but not resident (it cannot fault pages in): not a bad pointer. */
+  IN_UNAVAILABLE: 0x20,
+  OUT_UNAVAILABLE: 0x40,
 } as const;
 
 export enum RuleKind {

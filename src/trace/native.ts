@@ -36,7 +36,15 @@ export interface TraceOptions {
   producer?: string;
   /** Emulation: read end of the verdict pipe (native/include/verdict.h); omitted = off. */
   verdictFd?: number;
+  /** Capture backend (default ptrace): bpf never stops the tracees, and cannot emulate. */
+  backend?: CaptureBackend;
+  /** bpf: a 16 KiB ring instead of 8 MiB, so drops can be seen counted (tests). */
+  bpfSmallRing?: boolean;
 }
+
+/** How calls are captured: ptrace stops (seccomp-filtered when spawning), or eBPF in the kernel. */
+export type CaptureBackend = 'ptrace' | 'bpf';
+
 
 export { MAX_PAYLOAD_CAP };
 
@@ -74,7 +82,8 @@ export interface TraceSession {
   readonly done: Promise<TraceResult>;
 }
 
-export type TraceErrorCode = 'ENOLIB' | 'EINVAL' | 'ESRCH' | 'EPERM' | 'ENATIVE';
+/** EBPF: the eBPF backend could not load or attach here (the ptrace backend may still work). */
+export type TraceErrorCode = 'ENOLIB' | 'EINVAL' | 'ESRCH' | 'EPERM' | 'ENATIVE' | 'EBPF';
 
 export class TraceError extends Error {
   constructor(
@@ -166,6 +175,8 @@ function loadLib(): NativeLib {
     nrules: 'uint32',
     producer: 'const char *',
     verdict_fd: 'int32',
+    backend: 'int32',
+    bpf_flags: 'uint32',
   });
   koffi.struct('vft_result', {
     reason: 'int32',
@@ -305,6 +316,7 @@ function withAttachHint(msg: string): string {
 }
 
 function classify(msg: string): TraceErrorCode {
+  if (/eBPF/.test(msg)) return 'EBPF';
   if (/not permitted|permission denied/i.test(msg)) return 'EPERM';
   if (/no such process/i.test(msg)) return 'ESRCH';
   if (/invalid/i.test(msg)) return 'EINVAL';
@@ -335,7 +347,7 @@ export function startTrace(options: TraceOptions): TraceSession {
           .map(([k, v]) => `${k}=${v}`);
   const pids = new Int32Array(options.pids ?? [0]);
   const cfg = {
-    abi_version: 1,
+    abi_version: 2,
     mode: mode === 'spawn' ? 0 : 1,
     follow_forks: options.follow ? 1 : 0,
     ioctl_type: options.ioctlType ?? 0x3b,
@@ -352,6 +364,8 @@ export function startTrace(options: TraceOptions): TraceSession {
     nrules: options.rules.length,
     producer: options.producer ?? `vfiotrace ${packageVersion()}`,
     verdict_fd: options.verdictFd ?? -1,
+    backend: options.backend === 'bpf' ? 1 : 0,
+    bpf_flags: options.bpfSmallRing ? 1 : 0,
   };
   const err = Buffer.alloc(512);
   const handle = lib.start(cfg, err, err.length);
