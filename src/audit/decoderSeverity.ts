@@ -16,6 +16,13 @@ export const DECODER_SEVERITY: ReadonlyMap<string, { severity: Severity; why: st
     },
   ],
   [
+    'payload-unavailable',
+    {
+      severity: 'info',
+      why: 'the eBPF capture could not read a page that was mapped but not resident: a limit of the trace, not of the call',
+    },
+  ],
+  [
     'cap-chain-truncated',
     {
       severity: 'info',

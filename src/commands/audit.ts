@@ -15,10 +15,11 @@ import type { DecodedEvent, Severity } from '../decode/types.js';
 import { eehSummaryLines } from '../model/eehSummary.js';
 import { EehTimeline } from '../model/eehTimeline.js';
 import type { RecordingHeader } from '../trace/events.js';
-import { startTrace, TraceError, type TraceSession } from '../trace/native.js';
+import { isBackendChoice, startCapture, type BackendChoice } from '../trace/backend.js';
+import { TraceError, type TraceSession } from '../trace/native.js';
 import { recordingFileProblem } from '../trace/reader.js';
 import { liveCaptureRules, openPipeline, openRecordingPipeline, type Pipeline } from '../session/pipeline.js';
-import { checkLiveArgs, collect, payloadCapOption } from './liveArgs.js';
+import { backendOption, checkLiveArgs, collect, describeBackend, payloadCapOption } from './liveArgs.js';
 import { LiveSignals } from './liveSignals.js';
 import { type ColorWhen, colorWanted, RED, RESET, YELLOW } from '../render/color.js';
 import { writableProblem } from '../render/output.js';
@@ -31,6 +32,8 @@ function fail(message: string): void {
 
 interface Opts {
   attach?: string[];
+  backend: BackendChoice;
+  verbose?: boolean;
   followForks?: boolean;
   payloadCap: string;
   write?: string;
@@ -52,6 +55,8 @@ export function cliCommand(): Command {
     .option('-f, --follow-forks', 'also trace children the command forks')
     .addOption(payloadCapOption())
     .option('-w, --write <file>', 'keep the live trace as a recording in FILE')
+    .addOption(backendOption())
+    .option('-v, --verbose', 'say which capture backend was taken and why')
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe').choices(['info', 'warning', 'error']).default('warning'))
     .option('--json', 'one JSON document: counts, rules with examples, every finding')
     .option('--no-explain', 'leave out the kernel-behaviour paragraph under each rule')
@@ -152,12 +157,14 @@ async function auditLive(t: LiveTarget): Promise<LiveAudit | null> {
   }
   let session: TraceSession;
   try {
-    session = startTrace({
+    const started = startCapture(isBackendChoice(t.o.backend) ? t.o.backend : 'auto', {
       ...(t.command ? { command: t.command } : { pids: t.pids }),
       follow: t.o.followForks === true,
       payloadCap: t.payloadCap,
       rules: liveCaptureRules(),
     });
+    session = started.session;
+    if (t.o.verbose) process.stderr.write(`vfiotrace audit: ${describeBackend(started)}\n`);
   } catch (e) {
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
     fail(e instanceof TraceError ? e.message : `cannot start tracing: ${(e as Error).message}`);

@@ -5,6 +5,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { Option } from 'commander';
+import { BACKEND_CHOICES, defaultBackend, type CaptureStarted } from '../trace/backend.js';
 import { MAX_PAYLOAD_CAP } from '../trace/native.js';
 
 /** commander accumulator for repeatable options (-p, -e). */
@@ -49,6 +50,18 @@ export function findExecutable(cmd: string): { path: string } | { error: string 
 /** The -s option as every live command declares it (checked by checkLiveArgs). */
 export function payloadCapOption(): Option {
   return new Option('-s, --payload-cap <bytes>', 'capture at most BYTES of each ioctl argument (0: none; at most 64 MiB)').default('4096');
+}
+
+/** --backend as every live command declares it. */
+export function backendOption(): Option {
+  return new Option('--backend <name>', 'how calls are captured: bpf (in the kernel; the traced processes never stop), ptrace, or auto (bpf where it loads, else ptrace; emulation always ptrace). Default: $VFIOTRACE_BACKEND, else auto')
+    .choices(BACKEND_CHOICES)
+    .default(defaultBackend());
+}
+
+/** -v: which backend was taken, and why, on stderr. */
+export function describeBackend(started: Pick<CaptureStarted, 'backend' | 'why'>): string {
+  return `capture backend: ${started.backend}, ${started.why}`;
 }
 
 /** -s BYTES: 0 (capture nothing) to the engine's 64 MiB. */

@@ -5,9 +5,10 @@ import { addOutputOptions, fail, filterVocabulary, openOutput, outputFlags, pars
 import { writableProblem } from '../render/output.js';
 import { Printer, printAll } from '../render/printer.js';
 import { EndReason, type EndRecord } from '../trace/events.js';
-import { startTrace, TraceError, type TraceOptions, type TraceResult, type TraceSession } from '../trace/native.js';
+import { isBackendChoice, startCapture, type BackendChoice } from '../trace/backend.js';
+import { TraceError, type TraceOptions, type TraceResult, type TraceSession } from '../trace/native.js';
 import { openPipeline, liveCaptureRules } from '../session/pipeline.js';
-import { checkLiveArgs, collect, payloadCapOption } from './liveArgs.js';
+import { backendOption, checkLiveArgs, collect, describeBackend, payloadCapOption } from './liveArgs.js';
 import { LiveSignals } from './liveSignals.js';
 
 export interface LiveOptions {
@@ -18,8 +19,12 @@ export interface LiveOptions {
   payloadCap: number;
   recordTo?: string;
   output: OutputFlags;
-  /** How to start the session (default startTrace; `emulate` answers the ioctls itself). */
+  /** An emulator's starter (`emulate`, `demo`, `demo --guest`): it answers the ioctls itself, so the session runs on ptrace. */
   start?: (t: TraceOptions) => TraceSession;
+  /** Capture backend (default auto; emulation always runs on ptrace). */
+  backend?: BackendChoice;
+  /** -v: say which backend was taken and why. */
+  verbose?: boolean;
 }
 
 export interface LiveOutcome {
@@ -77,14 +82,16 @@ async function traceWith(o: LiveOptions, signals: LiveSignals): Promise<LiveOutc
   }
   let session: TraceSession;
   try {
-    session = (o.start ?? startTrace)({
+    const started = startCapture(o.backend ?? 'auto', {
       ...(o.command ? { command: o.command } : {}),
       ...(o.pids ? { pids: o.pids } : {}),
       follow: o.follow,
       ioctlType: o.allIoctls ? -1 : 0x3b,
       payloadCap: o.payloadCap,
       rules: liveCaptureRules(),
-    });
+    }, o.start ? { start: o.start, emulating: true } : undefined);
+    session = started.session;
+    if (o.verbose) process.stderr.write(`vfiotrace: ${describeBackend(started)}\n`);
   } catch (e) {
     await out.close();
     fail(e instanceof TraceError ? e.message : `cannot start tracing: ${(e as Error).message}`);
@@ -143,11 +150,13 @@ export function cliCommand(): Command {
       .usage('[options] [--] COMMAND [ARGS…]  |  [options] -p PID')
       .description('Trace the VFIO and iommufd ioctls of a command or of running processes, strace-style.')
       .argument('[command...]', 'command to run and trace')
-      .option('-p, --attach <pid>', 'attach to a running process (repeatable). Attaching stops the process at every syscall, not only VFIO ones (a seccomp filter cannot be safely put into a running process), so it runs slower while traced', collect)
+      .option('-p, --attach <pid>', 'attach to a running process (repeatable). With the bpf backend it never stops; with ptrace it stops at every syscall, not only VFIO ones (a seccomp filter cannot be safely put into a running process), so it runs slower while traced', collect)
       .option('-f, --follow-forks', 'also report the calls of child processes (threads are always reported). Children of a spawned command are traced either way, silently without -f: the VFIO filter they inherit needs a tracer, or their VFIO ioctls would fail with ENOSYS')
       .addOption(payloadCapOption())
       .option('--all-ioctls', 'stop on every ioctl, not only VFIO/iommufd ones')
       .option('-w, --write <file>', 'also record the raw event stream to FILE (print it later with `vfiotrace show FILE`)')
+      .addOption(backendOption())
+      .option('-v, --verbose', 'say which capture backend was taken and why')
       // Answered by cli.ts before any parsing, as the first argument.
       .option('-V, --version', 'print the package version and the native engine in use (its version, build id and file)')
       .passThroughOptions()
@@ -198,6 +207,8 @@ export async function run(argv: string[]): Promise<number> {
     payloadCap,
     ...(typeof opts.write === 'string' ? { recordTo: opts.write } : {}),
     output: outputFlags(opts),
+    ...(isBackendChoice(opts.backend) ? { backend: opts.backend } : {}),
+    verbose: opts.verbose === true,
   };
   return (await traceAndPrint(live)).code;
 }

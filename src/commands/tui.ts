@@ -12,13 +12,14 @@ import { createDecoder } from '../decode/decoder.js';
 import { EehTimeline } from '../model/eehTimeline.js';
 import { fail, parseArgs } from '../render/cliOptions.js';
 import { filterVocabulary, parseFilter } from '../render/filter.js';
-import { startTrace, TraceError, type TraceOptions, type TraceSession } from '../trace/native.js';
+import { isBackendChoice, startCapture } from '../trace/backend.js';
+import { TraceError, type TraceSession } from '../trace/native.js';
 import { startEmulatedTrace, type EmulationSetup } from '../emulate/session.js';
 import { emulationFromOptions } from './emulate.js';
 import { liveCaptureRules, openPipeline } from '../session/pipeline.js';
 import { parseHeader, recordingFileProblem } from '../trace/reader.js';
 import { wrapperLayer } from '../trace/wrapper.js';
-import { checkLiveArgs, collect, payloadCapOption } from './liveArgs.js';
+import { backendOption, checkLiveArgs, collect, describeBackend, payloadCapOption } from './liveArgs.js';
 import { exitCode } from './trace.js';
 import { TuiApp } from '../tui/app.js';
 import { FileSource, LiveSource, type SourceDeps } from '../tui/sources.js';
@@ -121,7 +122,8 @@ export function cliCommand(): Command {
     .option('--target-output <file>', "where the command's stdout/stderr go (default: a file in the temp directory)")
     .option('--keep <n>', 'most recent events kept fully decoded in memory (older ones are re-read for the detail pane)', '500')
     .option('--emulate <profile>', 'answer the command\'s VFIO ioctls with an emulated kernel (x86-pci, power-eeh, or a JSON profile; docs/emulation.md)')
-    .option('--eeh <script>', 'with --emulate: EEH fault injection script');
+    .option('--eeh <script>', 'with --emulate: EEH fault injection script')
+    .addOption(backendOption());
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -167,6 +169,7 @@ export async function run(argv: string[]): Promise<number> {
 
   let source;
   let session: TraceSession | null = null;
+  let backend: string | undefined;
   if (file !== undefined) {
     const bad = checkRecording(file);
     if (bad) {
@@ -194,18 +197,21 @@ export async function run(argv: string[]): Promise<number> {
     }
     const emu = emulation;
     try {
-      session = (emu ? (t: TraceOptions) => startEmulatedTrace(t, emu) : startTrace)({
+      const started = startCapture(isBackendChoice(opts.backend) ? opts.backend : 'auto', {
         ...(command.length > 0 ? { command: targetArgv(command, targetOut) } : { pids }),
         follow: opts.followForks === true,
         ioctlType: opts.allIoctls === true ? -1 : 0x3b,
         payloadCap,
         rules: liveCaptureRules(),
-      });
+      }, emu ? { start: (t) => startEmulatedTrace(t, emu), emulating: true } : undefined);
+      session = started.session;
+      backend = started.backend;
+      after.push(describeBackend(started));
     } catch (e) {
       fail(e instanceof TraceError ? e.message : `cannot start tracing: ${(e as Error).message}`);
       return 2;
     }
-    source = new LiveSource(deps, session, spool, command.length > 0 ? { command } : { pids });
+    source = new LiveSource(deps, session, spool, { ...(command.length > 0 ? { command } : { pids }), backend });
     spoolPath = spool;
     if (command.length > 0) after.push(`output of ${command[0] as string}: ${targetOut}`);
   }

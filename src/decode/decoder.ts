@@ -75,6 +75,15 @@ function preferSpecific(findings: Finding[], from: number): void {
 }
 
 /** A register value as "0x…" without bigint formatting when it fits a double exactly. */
+/** A fault the eBPF capture met on a mapped page that was not resident: a limit of the trace, not the caller's mistake. */
+function unavailable(side: 'entry' | 'exit', at: number): Finding {
+  return {
+    rule: 'payload-unavailable',
+    severity: 'warning',
+    message: `bytes from offset ${at} were in a page not resident at ${side} (the eBPF capture cannot fault pages in); they are not shown`,
+  };
+}
+
 function regHex(b: bigint): string {
   const n = Number(b);
   return n >= 0 && Number.isSafeInteger(n) ? hexNum(b, n) : hexOf(b);
@@ -217,7 +226,9 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions): De
       else if (a.kind !== 'none') argDisplay = r.arg === 0n ? 'NULL' : regHex(r.arg);
       // A rule shared by several ioctls may read past what this one needs: only
       // a fault inside the bytes the kernel itself reads is the caller's problem.
-      if (r.inFault !== null && a.kind !== 'none' && a.kind !== 'int' && (r.inFault < neededBytes(desc, r) || a.kind === 'cstring')) {
+      if (r.inFault !== null && (r.flags & IOCTL_FLAG.IN_UNAVAILABLE) !== 0) {
+        findings.push(unavailable('entry', r.inFault));
+      } else if (r.inFault !== null && a.kind !== 'none' && a.kind !== 'int' && (r.inFault < neededBytes(desc, r) || a.kind === 'cstring')) {
         // What the kernel did with it: a call that failed otherwise (or succeeded) never got to read it.
         const said = incomplete || errno === 'EFAULT' ? 'the kernel answers EFAULT' : errno !== null ? `the kernel answered ${errno} before reading it` : 'the kernel did not read it';
         findings.push(
@@ -228,6 +239,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions): De
               : { rule: 'argsz-unreadable', severity: 'error', message: `argsz reaches unreadable memory at offset ${r.inFault} (${said})` },
         );
       }
+      if (r.outFault !== null && (r.flags & IOCTL_FLAG.OUT_UNAVAILABLE) !== 0) findings.push(unavailable('exit', r.outFault));
       if (a.kind === 'struct' && layoutsOk) {
         const res = decodeStruct(desc, di, r, ret, errno, incomplete, findings);
         payload = res.payload;

@@ -22,8 +22,11 @@ export function summaryOrder(a: Pick<SummaryRow, 'ioctl' | 'calls' | 'totalNs'>,
 
 export class Summary {
   private readonly rows = new Map<string, SummaryRow>();
+  /** Events the tracer lost (END record): the table undercounts by at least this many. */
+  private lost = 0;
 
   add(ev: DecodedEvent): void {
+    if (ev.kind === 'end') this.lost = ev.record.dropped;
     if (ev.kind !== 'ioctl') return;
     const name = ev.ioctl ?? hex(ev.request);
     let row = this.rows.get(name);
@@ -54,11 +57,12 @@ export class Summary {
     let s = '% time     seconds  usecs/call     calls    errors ioctl\n' + rule;
     for (const r of rows) s += line(total === 0 ? 0 : (100 * r.totalNs) / total, r.totalNs, r.calls, r.errors, r.ioctl);
     s += rule + line(total === 0 ? 0 : 100, total, calls, errors, 'total');
+    if (this.lost > 0) s += `(${this.lost} events lost by the tracer are not counted)\n`;
     return s;
   }
 
   json(): string {
     const rows = this.sorted().map((r) => ({ ioctl: r.ioctl, calls: r.calls, errors: r.errors, total_ns: r.totalNs }));
-    return JSON.stringify({ type: 'summary', rows }) + '\n';
+    return JSON.stringify({ type: 'summary', rows, lost: this.lost }) + '\n';
   }
 }

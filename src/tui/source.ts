@@ -26,6 +26,8 @@ export interface TuiSource {
   mode: SourceMode;
   /** Target command line or recording path, for the header. */
   title: string;
+  /** Live: how calls are captured (bpf, ptrace), for the header. */
+  backend?: string;
   pids(): number[];
   /** Deliver events until the source ends; rejects with a user-facing error. */
   run(sink: SourceSink): Promise<void>;

@@ -230,9 +230,11 @@ export class FileSource extends BaseSource {
 export class LiveSource extends BaseSource {
   mode: SourceMode;
   title: string;
+  backend?: string;
   private detached = false;
-  constructor(deps: SourceDeps, private readonly session: TraceSession, spool: string, o: { command?: string[]; pids?: number[] }) {
+  constructor(deps: SourceDeps, private readonly session: TraceSession, spool: string, o: { command?: string[]; pids?: number[]; backend?: string }) {
     super(deps, spool);
+    if (o.backend !== undefined) this.backend = o.backend;
     this.mode = o.pids ? 'attach' : 'spawn';
     this.title = o.pids ? `attached to ${o.pids.map((p) => `${p} (${cmdline(p)})`).join(', ')}` : (o.command ?? []).join(' ');
     this.pidList = o.pids ?? [session.pid];

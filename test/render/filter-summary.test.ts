@@ -53,6 +53,6 @@ describe('-c summary', () => {
     expect(JSON.parse(s.json())).toEqual({ type: 'summary', rows: [
       { ioctl: 'VFIO_CHECK_EXTENSION', calls: 2, errors: 1, total_ns: 15000 },
       { ioctl: 'VFIO_EEH_PE_OP', calls: 1, errors: 0, total_ns: 12000 },
-    ] });
+    ], lost: 0 });
   });
 });

@@ -75,6 +75,8 @@ export class EventStore {
   ioctls = 0;
   /** Events of vfiotrace's own wrapper processes (ROW.OWN). */
   own = 0;
+  /** Events the tracer lost (the END record's count: a full eBPF ring). */
+  lost = 0;
   readonly names = new Interner();
   private readonly retTexts = new Interner();
   private cap = 0;
@@ -207,6 +209,7 @@ export class EventStore {
   private finishAdd(ev: DecodedEvent, i: number, flags: number, shared?: Finding[]): number {
     const nf = ev.kind === 'ioctl' ? ev.findings.length : 0;
     this.findCol[i] = Math.min(nf, 0xffff);
+    if (ev.kind === 'end') this.lost = ev.record.dropped;
     if (ev.kind === 'ioctl') {
       this.ioctls++;
       if (flags & ROW.ERROR) this.errors++;
