@@ -81,7 +81,8 @@ describe.skipIf(skip !== null)('a signal before the session runs', () => {
   async function attachThenInterrupt(name: string, ready: (cli: number, rec: string, pid: number) => boolean): Promise<void> {
     const pid = await target();
     const rec = path.join(dir, `${name}.vft`);
-    const p = startCli(['-o', path.join(dir, `${name}.txt`), '-w', rec, '-p', String(pid)]);
+    // The window watched for is ptrace's (the eBPF backend never becomes the target's tracer).
+    const p = startCli(['--backend', 'ptrace', '-o', path.join(dir, `${name}.txt`), '-w', rec, '-p', String(pid)]);
     leftovers.push(p.child.pid!);
     await soon(() => ready(p.child.pid!, rec, pid), `${name}: the moment to signal`);
     p.child.kill('SIGINT');
@@ -132,7 +133,7 @@ describe.skipIf(skip !== null)('a signal before the session runs', () => {
   it('audit -p: SIGINT while attaching detaches; the report and the recording are whole', async () => {
     const pid = await target();
     const rec = path.join(dir, 'audit.vft');
-    const p = startCli(['audit', '--no-progress', '-o', path.join(dir, 'audit.txt'), '-w', rec, '-p', String(pid)]);
+    const p = startCli(['audit', '--backend', 'ptrace', '--no-progress', '-o', path.join(dir, 'audit.txt'), '-w', rec, '-p', String(pid)]);
     leftovers.push(p.child.pid!);
     await soon(() => tracedBy(pid, p.child.pid!), 'the attach');
     p.child.kill('SIGINT');
