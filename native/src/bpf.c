@@ -280,8 +280,9 @@ void bpf_loop(struct vft_session *s)
 		/* The engine polls too: records below the wake-up threshold must not wait long. */
 		int n = poll(&pfd, 1, 50);
 		(void)n;
-		if (!hold || ev->main_reaped)
-			ring_drain(&b->ring, events_handle, ev);
+		/* what was drained goes out now: the ring wakes us in batches already */
+		if ((!hold || ev->main_reaped) && ring_drain(&b->ring, events_handle, ev) > 0)
+			ob_flush(&s->ob);
 		if (atomic_load(&s->detach_req) && !s->detaching) {
 			atomic_store(&s->detach_ack, 1);
 			s->detaching = 1;

@@ -56,7 +56,8 @@ describe.skipIf(skip !== null)('attaching to a process that already has a tracer
         expect(() => startTrace({ pids: [pid], rules: [] })).toThrow(TraceError);
         expect(() => startTrace({ pids: [pid], rules: [] })).toThrow(`cannot attach to ${pid}: Operation not permitted; already traced by this vfiotrace`);
         // From the command line, the cause is this process, named.
-        const r = spawnSync(process.execPath, [CLI, '-p', String(pid)], { encoding: 'utf8', timeout: 60_000 });
+        // Only ptrace needs to be the tracer (the eBPF backend attaches beside another one).
+        const r = spawnSync(process.execPath, [CLI, '--backend', 'ptrace', '-p', String(pid)], { encoding: 'utf8', timeout: 60_000 });
         expect(r.status).toBe(2);
         expect(r.stderr).toBe(
           `vfiotrace: cannot attach to ${pid}: Operation not permitted; already traced by process ${process.pid} (${readFileSync('/proc/self/comm', 'utf8').trim()}), ` +
