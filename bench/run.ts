@@ -137,12 +137,13 @@ function parseArgs(argv: string[]): Options {
   return o;
 }
 
-const NAMES = ['tracer', 'decode', 'reader', 'decoder', 'render', 'audit', 'perfetto', 'tui', 'emulate'] as const;
+const NAMES = ['tracer', 'attach', 'decode', 'reader', 'decoder', 'render', 'audit', 'perfetto', 'tui', 'emulate'] as const;
 
 async function runOne(name: string, o: Options): Promise<BenchReport> {
   switch (name) {
     // Imported here, not at the top: a module that fails to load costs only its own benchmark.
     case 'tracer': return (await import('./tracer.js')).run({ repeats: o.repeats, ...(o.quick ? { scale: 0.1 } : {}) });
+    case 'attach': return (await import('./attach.js')).run({ repeats: o.repeats });
     case 'decode': return (await import('./decode.js')).run(o.quick ? { events: 100_000 } : {});
     default: return runScript(name, SCRIPTS[name]!);
   }

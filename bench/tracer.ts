@@ -1,5 +1,5 @@
 // Tracer overhead: the same workload untraced, under strace and under
-// vfiotrace, each inside the same private /dev (src/trace/sandbox.ts) so the
+// vfiotrace on each capture backend (bpf, ptrace), each inside the same private /dev (src/trace/sandbox.ts) so the
 // VFIO paths exist and every variant pays the same sandbox set-up. Two
 // measures per run: wall time of the whole command, and the workload's own
 // loop time (CLOCK_MONOTONIC inside the C program, so Node's start-up is not
@@ -27,8 +27,10 @@ export interface TracerOptions {
   scale?: number;
 }
 
-type Variant = 'untraced' | 'strace' | 'vfiotrace';
-const VARIANTS: readonly Variant[] = ['untraced', 'strace', 'vfiotrace'];
+type Variant = 'untraced' | 'strace' | 'bpf' | 'ptrace';
+const VARIANTS: readonly Variant[] = ['untraced', 'strace', 'bpf', 'ptrace'];
+/** The backends vfiotrace is measured on; `bpf` only where it loads. */
+type Backend = Extract<Variant, 'bpf' | 'ptrace'>;
 
 interface Workload {
   key: string;
@@ -57,10 +59,10 @@ function gnuTime(): boolean {
 
 function workloads(scale: number): Workload[] {
   const n = (x: number) => Math.max(1, Math.round(x * scale));
-  const [v, o, g, only] = [n(2000), n(200_000), n(200_000), n(50_000)];
+  const [v, o, g, only] = [n(2000), n(200_000), n(200_000), n(100_000)];
   return [
     { key: 'mixed', title: `${v} VFIO among ${o} other ioctls + ${g} getppid`, args: ['mixed', String(v), String(o), String(g)], vfio: v, other: o, getppid: g },
-    { key: 'vfio', title: `${only} VFIO ioctls only`, args: ['vfio', String(only)], vfio: only, other: 0, getppid: 0 },
+    { key: 'vfio', title: `${only} VFIO ioctls back to back on 2 threads`, args: ['vfio', String(only), '2'], vfio: only, other: 0, getppid: 0 },
   ];
 }
 
@@ -68,7 +70,7 @@ function commandFor(variant: Variant, load: string[], vfiotraceArgs: string[] = 
   switch (variant) {
     case 'untraced': return load;
     case 'strace': return ['strace', '-f', '--seccomp-bpf', '-e', 'trace=ioctl', '-o', '/dev/null', ...load];
-    case 'vfiotrace': return [process.execPath, path.join(ROOT, 'bin', 'vfiotrace.js'), ...vfiotraceArgs, '--', ...load];
+    default: return [process.execPath, path.join(ROOT, 'bin', 'vfiotrace.js'), '--backend', variant, ...vfiotraceArgs, '--', ...load];
   }
 }
 
@@ -116,16 +118,16 @@ function measure(variant: Variant, w: Workload): RunResult {
 }
 
 /** Not timed: vfiotrace must print exactly one line per VFIO call and nothing for the others. */
-function checkVfiotraceSees(w: Workload, notes: string[]): void {
+function checkVfiotraceSees(backend: Backend, w: Workload, notes: string[]): void {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vfiotrace-bench-'));
   try {
     const out = path.join(dir, 'trace.txt');
-    const r = runSandboxed(commandFor('vfiotrace', [LOAD, ...w.args], ['-o', out]));
-    const lines = existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter((l) => l.startsWith('ioctl(')).length : 0;
+    const r = runSandboxed(commandFor(backend, [LOAD, ...w.args], ['-o', out]));
+    const lines = existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter((l) => /^(\[pid +\d+\] )?ioctl\(/.test(l)).length : 0;
     if (r.status !== 0 || lines !== w.vfio) {
-      throw new Error(`vfiotrace on ${w.key} printed ${lines} ioctl lines, expected ${w.vfio} (exit ${String(r.status)}): ${r.stderr.trim().slice(0, 300)}`);
+      throw new Error(`vfiotrace --backend ${backend} on ${w.key} printed ${lines} ioctl lines, expected ${w.vfio} (exit ${String(r.status)}): ${r.stderr.trim().slice(0, 300)}`);
     }
-    notes.push(`check: vfiotrace printed ${lines} ioctl lines for ${w.key} (= the VFIO calls, none of the others)`);
+    notes.push(`check: vfiotrace --backend ${backend} printed ${lines} ioctl lines for ${w.key} (= the VFIO calls, none of the others; nothing lost)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -142,6 +144,33 @@ function haveStrace(): boolean {
 
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 
+function byVariant<T>(make: () => T): Record<Variant, T> {
+  return { untraced: make(), strace: make(), bpf: make(), ptrace: make() };
+}
+
+/** Whether the eBPF backend loads here (root, or CAP_BPF + CAP_PERFMON, and a kernel with BTF). */
+function bpfLoads(): boolean {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'vfiotrace.js'), '--backend', 'bpf', '--', 'true'], { stdio: 'ignore', timeout: 60_000 });
+  return r.status === 0;
+}
+
+/**
+ * The targets, on the workload's own loop time (start-up excluded):
+ * bpf against strace and untraced; ptrace as before.
+ */
+function ratioFigures(bench: string, key: string, b: Backend, loop: (v: Variant) => number, figures: Figure[]): void {
+  const vs = loop(b) / loop('strace');
+  const vu = loop(b) / loop('untraced');
+  const target = (bpf: number, ptrace: number) => ({ op: '<=' as const, value: b === 'bpf' ? bpf : ptrace });
+  if (key === 'mixed') {
+    figures.push({ bench, name: `mixed: ${b}/strace`, value: vs, unit: '×', target: target(0.1, 0.1) });
+    figures.push({ bench, name: `mixed: ${b}/untraced`, value: vu, unit: '×', target: target(1.2, 1.5) });
+  } else {
+    figures.push({ bench, name: `vfio: ${b}/strace`, value: vs, unit: '×', target: target(0.2, 1.0) });
+    figures.push({ bench, name: `vfio: ${b}/untraced`, value: vu, unit: '×', ...(b === 'bpf' ? { target: target(4, 4) } : {}) });
+  }
+}
+
 export async function run(opts: TracerOptions = {}): Promise<BenchReport> {
   const bench = 'tracer';
   const repeats = opts.repeats ?? 5;
@@ -153,49 +182,45 @@ export async function run(opts: TracerOptions = {}): Promise<BenchReport> {
   if (!haveStrace()) return { bench, figures, notes, skipped: 'strace not installed (needed for the side-by-side comparison)' };
   buildWorkloads();
 
+  const variants = VARIANTS.filter((v) => v !== 'bpf' || bpfLoads());
+  if (!variants.includes('bpf')) notes.push('the eBPF backend cannot load here: bpf figures left out');
+  const backends = variants.filter((v): v is Backend => v === 'bpf' || v === 'ptrace');
+
   // Fixed costs, to read the wall times against: sandbox alone, and each tracer around `true`.
-  const fixed: Record<Variant, number[]> = { untraced: [], strace: [], vfiotrace: [] };
+  const fixed = byVariant<number[]>(() => []);
   for (let i = 0; i < repeats; i++) {
-    for (const v of VARIANTS) {
+    for (const v of variants) {
       const r = runSandboxed(commandFor(v, ['true']));
       if (r.status !== 0) throw new Error(`${v} around true failed: ${r.stderr.trim().slice(0, 300)}`);
       fixed[v].push(r.wallMs);
     }
   }
-  notes.push(`start-up (sandbox + tracer around \`true\`, median): ${VARIANTS.map((v) => `${v} ${ms(median(fixed[v]))}`).join(', ')}`);
-  figures.push({ bench, name: 'start-up: vfiotrace around `true`', value: median(fixed.vfiotrace), unit: 'ms', note: `sandbox alone ${ms(median(fixed.untraced))}` });
+  notes.push(`start-up (sandbox + tracer around \`true\`, median): ${variants.map((v) => `${v} ${ms(median(fixed[v]))}`).join(', ')}`);
+  for (const b of backends) figures.push({ bench, name: `start-up: vfiotrace --backend ${b} around \`true\``, value: median(fixed[b]), unit: 'ms', note: `sandbox alone ${ms(median(fixed.untraced))}` });
 
   for (const w of workloads(opts.scale ?? 1)) {
-    checkVfiotraceSees(w, notes);
-    const runs: Record<Variant, RunResult[]> = { untraced: [], strace: [], vfiotrace: [] };
-    for (let i = 0; i < repeats; i++) for (const v of VARIANTS) runs[v].push(measure(v, w));
+    for (const b of backends) checkVfiotraceSees(b, w, notes);
+    const runs = byVariant<RunResult[]>(() => []);
+    for (let i = 0; i < repeats; i++) for (const v of variants) runs[v].push(measure(v, w));
     const wall = (v: Variant) => median(runs[v].map((r) => r.wallMs));
     const loop = (v: Variant) => median(runs[v].map((r) => r.loopMs));
     const cpu = (v: Variant) => median(runs[v].map((r) => r.cpuMs ?? NaN));
     const loopCpu = (v: Variant) => median(runs[v].map((r) => r.loopCpuMs));
     const cpuText = (v: Variant) => `   workload CPU ${ms(loopCpu(v)).padStart(7)}${Number.isNaN(cpu(v)) ? '' : `   tree CPU ${ms(cpu(v)).padStart(8)}`}`;
     notes.push(`${w.key} (${w.title}), median of ${repeats}:`);
-    for (const v of VARIANTS) notes.push(`  ${v.padEnd(9)} wall ${ms(wall(v)).padStart(8)}   workload ${ms(loop(v)).padStart(8)}${cpuText(v)}   (workload runs: ${runs[v].map((r) => r.loopMs.toFixed(0)).join(' ')})`);
-    for (const v of VARIANTS) {
+    for (const v of variants) notes.push(`  ${v.padEnd(9)} wall ${ms(wall(v)).padStart(8)}   workload ${ms(loop(v)).padStart(8)}${cpuText(v)}   (workload runs: ${runs[v].map((r) => r.loopMs.toFixed(0)).join(' ')})`);
+    for (const v of variants) {
       figures.push({ bench, name: `${w.key}: ${v} wall`, value: wall(v), unit: 'ms' });
       figures.push({ bench, name: `${w.key}: ${v} workload`, value: loop(v), unit: 'ms' });
       figures.push({ bench, name: `${w.key}: ${v} workload CPU`, value: loopCpu(v), unit: 'ms', note: 'the workload process alone' });
       if (!Number.isNaN(cpu(v))) figures.push({ bench, name: `${w.key}: ${v} CPU (tracer + tracee)`, value: cpu(v), unit: 'ms' });
     }
-    for (const [measureName, f] of [['workload', loop], ['wall', wall]] as const) {
-      const vs = f('vfiotrace') / f('strace');
-      const vu = f('vfiotrace') / f('untraced');
-      if (w.key === 'mixed') {
-        figures.push({ bench, name: `mixed: vfiotrace/strace (${measureName})`, value: vs, unit: '×', target: { op: '<=', value: 0.1 } });
-        figures.push({ bench, name: `mixed: vfiotrace/untraced (${measureName})`, value: vu, unit: '×', target: { op: '<=', value: 1.5 } });
-      } else {
-        figures.push({ bench, name: `vfio: vfiotrace/strace (${measureName})`, value: vs, unit: '×', target: { op: '<=', value: 1.0 } });
-        figures.push({ bench, name: `vfio: vfiotrace/untraced (${measureName})`, value: vu, unit: '×' });
-      }
+    for (const b of backends) ratioFigures(bench, w.key, b, loop, figures);
+    for (const b of backends) {
+      const perCall = (loop(b) - loop('untraced')) / w.vfio * 1000;
+      notes.push(`  added per traced VFIO call: vfiotrace --backend ${b} ${perCall.toFixed(2)} µs`);
     }
-    const perCall = (loop('vfiotrace') - loop('untraced')) / w.vfio * 1000;
-    const perCallStrace = (loop('strace') - loop('untraced')) / (w.vfio + w.other) * 1000;
-    notes.push(`  added per traced call: vfiotrace ${perCall.toFixed(1)} µs per VFIO ioctl; strace ${perCallStrace.toFixed(1)} µs per ioctl`);
+    notes.push(`  added per traced call: strace ${((loop('strace') - loop('untraced')) / (w.vfio + w.other) * 1000).toFixed(2)} µs per ioctl`);
   }
   return { bench, figures, notes };
 }

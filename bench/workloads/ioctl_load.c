@@ -5,10 +5,15 @@
  * whatever wraps it is not counted, and prints one line of counts.
  *
  *   ioctl_load mixed [VFIO OTHER GETPPID]   default 2000 200000 200000
- *   ioctl_load vfio  [VFIO]                 default 50000
+ *   ioctl_load vfio  [VFIO [THREADS]]       default 50000 1 (VFIO split over the threads)
+ *   ioctl_load spin  [EVERY [MS]]           default 3000 2000: getppid in a loop with a
+ *       VFIO call every EVERY syscalls; prints "ready", and on SIGUSR1 measures
+ *       its syscall rate over MS milliseconds (a target to attach to)
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <linux/vfio.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,17 +100,87 @@ static long arg(int argc, char **argv, int i, long dflt)
 	return argc > i ? strtol(argv[i], NULL, 0) : dflt;
 }
 
+/* vfio mode with threads: each issues its share of the rotation. */
+struct share {
+	const struct fds *f;
+	long from, to, enotty;
+};
+
+static void *vfio_share(void *arg)
+{
+	struct share *sh = arg;
+	for (long i = sh->from; i < sh->to; i++)
+		sh->enotty += vfio_call(sh->f, i);
+	return NULL;
+}
+
+static long vfio_threads(const struct fds *f, long n, long threads)
+{
+	pthread_t t[64];
+	struct share sh[64];
+	if (threads < 1 || threads > 64)
+		threads = 1;
+	for (long k = 0; k < threads; k++) {
+		sh[k] = (struct share){f, n * k / threads, n * (k + 1) / threads, 0};
+		if (pthread_create(&t[k], NULL, vfio_share, &sh[k]) != 0)
+			exit(1);
+	}
+	long enotty = 0;
+	for (long k = 0; k < threads; k++) {
+		pthread_join(t[k], NULL);
+		enotty += sh[k].enotty;
+	}
+	return enotty;
+}
+
+static volatile sig_atomic_t go;
+static void on_usr1(int sig)
+{
+	(void)sig;
+	go = 1;
+}
+
+/* spin mode: a busy process that makes a VFIO call now and then. */
+static int spin(const struct fds *f, long every, long ms)
+{
+	signal(SIGUSR1, on_usr1);
+	printf("ready\n");
+	fflush(stdout);
+	long i = 0, v = 0;
+	while (!go) {
+		syscall(SYS_getppid);
+		if (++i % every == 0)
+			vfio_call(f, v++);
+	}
+	long calls = 0, vfio = 0;
+	long long t0 = now_ns(), end = t0 + ms * 1000000LL, t1;
+	do {
+		for (int k = 0; k < 1000; k++) {
+			syscall(SYS_getppid);
+			if (++i % every == 0) {
+				vfio_call(f, v++);
+				vfio++;
+			}
+		}
+		calls += 1000;
+		t1 = now_ns();
+	} while (t1 < end);
+	printf("ioctl_load: spin syscalls=%ld vfio=%ld elapsed_ns=%lld\n", calls, vfio, t1 - t0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "mixed";
 	int mixed = strcmp(mode, "mixed") == 0;
-	if (!mixed && strcmp(mode, "vfio") != 0) {
-		fprintf(stderr, "usage: ioctl_load mixed [VFIO OTHER GETPPID] | vfio [VFIO]\n");
+	if (!mixed && strcmp(mode, "vfio") != 0 && strcmp(mode, "spin") != 0) {
+		fprintf(stderr, "usage: ioctl_load mixed [VFIO OTHER GETPPID] | vfio [VFIO [THREADS]] | spin [EVERY [MS]]\n");
 		return 2;
 	}
 	long nvfio = arg(argc, argv, 2, mixed ? 2000 : 50000);
 	long nother = mixed ? arg(argc, argv, 3, 200000) : 0;
 	long nppid = mixed ? arg(argc, argv, 4, 200000) : 0;
+	long threads = mixed ? 1 : arg(argc, argv, 3, 1);
 
 	struct fds f = {
 		.container = open_vfio("/dev/vfio/vfio"),
@@ -131,6 +206,16 @@ int main(int argc, char **argv)
 	irqs.set.index = VFIO_PCI_MSIX_IRQ_INDEX;
 	irqs.set.count = 4;
 	memset(irqs.set.data, 0xff, 4 * sizeof(int));
+
+	if (strcmp(mode, "spin") == 0)
+		return spin(&f, arg(argc, argv, 2, 3000), arg(argc, argv, 3, 2000));
+	if (threads > 1) {
+		long long c0 = cpu_ns(), t0 = now_ns();
+		long enotty = vfio_threads(&f, nvfio, threads);
+		long long t1 = now_ns(), c1 = cpu_ns();
+		printf("ioctl_load: elapsed_ns=%lld cpu_ns=%lld vfio=%ld enotty=%ld other=0 getppid=0\n", t1 - t0, c1 - c0, nvfio, enotty);
+		return 0;
+	}
 
 	/* The VFIO calls are spread evenly through the ordinary ones. */
 	long steps = nother > nppid ? nother : nppid;
