@@ -1,5 +1,6 @@
-// Attach overhead: a busy process (getppid in a loop, a VFIO ioctl every
-// EVERY syscalls) measures its own syscall rate over a fixed window, alone
+// Attach overhead: a busy process (getppid paced to about 1M syscalls/s by
+// work in between, a VFIO ioctl every EVERY syscalls) measures its own
+// syscall rate over a fixed window, alone
 // and with `vfiotrace -p` attached on each backend. The window starts on
 // SIGUSR1, sent once the tracer has written the attach lines, so attaching
 // itself is not in it. Variants run round-robin, medians over the repeats.
@@ -56,12 +57,12 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 
 const exited = (c: ChildProcess): Promise<number | null> => new Promise((r) => (c.exitCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code))));
 
-async function measure(variant: Variant, dir: string): Promise<Window> {
-  const argv = sandboxArgv([LOAD, 'spin', String(EVERY), String(WINDOW_MS)]);
+async function measure(variant: Variant, dir: string, run: number, work: number): Promise<Window> {
+  const argv = sandboxArgv([LOAD, 'spin', String(EVERY), String(WINDOW_MS), String(work)]);
   const load = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   const result = line(load, /ioctl_load: spin syscalls=(\d+) vfio=(\d+) elapsed_ns=(\d+)/, 'result line');
   await line(load, /ready/, 'ready line');
-  const trace = path.join(dir, `${variant}.txt`);
+  const trace = path.join(dir, `${variant}-${run}.txt`);
   let tracer: ChildProcess | null = null;
   if (variant !== 'untraced') {
     // The sandbox's unshare and shell exec the workload: its pid is the child's.
@@ -101,9 +102,12 @@ export async function run(opts: AttachOptions = {}): Promise<BenchReport> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vfiotrace-bench-attach-'));
   try {
     const runs: Record<Variant, Window[]> = { untraced: [], bpf: [], ptrace: [] };
-    for (let i = 0; i < repeats; i++) for (const v of variants) runs[v].push(await measure(v, dir));
+    // One pacing for every run: the work per syscall that gives ~1M syscalls/s untraced (median of 3).
+    const paced = [0, 1, 2].map(() => Number(/work=(\d+)/.exec(spawnSync(LOAD, ['pace', '1000000'], { encoding: 'utf8' }).stdout)?.[1] ?? 0));
+    const work = median(paced);
+    for (let i = 0; i < repeats; i++) for (const v of variants) runs[v].push(await measure(v, dir, i, work));
     const rate = (v: Variant) => median(runs[v].map((w) => w.rate));
-    notes.push(`a process calling getppid in a loop with a VFIO ioctl every ${EVERY} syscalls, its rate over ${WINDOW_MS} ms, median of ${repeats}:`);
+    notes.push(`a process calling getppid (paced to ~1M/s untraced) with a VFIO ioctl every ${EVERY} syscalls, its rate over ${WINDOW_MS} ms, median of ${repeats}:`);
     for (const v of variants) {
       const seen = v === 'untraced' ? '' : `; VFIO calls in the trace / made in the window: ${runs[v].map((w) => `${w.traced}/${w.vfio}`).join(' ')}`;
       notes.push(`  ${v.padEnd(9)} ${(rate(v) / 1e6).toFixed(2)} M syscalls/s   (runs: ${runs[v].map((w) => (w.rate / 1e6).toFixed(2)).join(' ')})${seen}`);

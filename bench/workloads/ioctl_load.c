@@ -6,9 +6,12 @@
  *
  *   ioctl_load mixed [VFIO OTHER GETPPID]   default 2000 200000 200000
  *   ioctl_load vfio  [VFIO [THREADS]]       default 50000 1 (VFIO split over the threads)
- *   ioctl_load spin  [EVERY [MS]]           default 3000 2000: getppid in a loop with a
- *       VFIO call every EVERY syscalls; prints "ready", and on SIGUSR1 measures
- *       its syscall rate over MS milliseconds (a target to attach to)
+ *   ioctl_load spin  [EVERY [MS [WORK]]]    default 3000 2000 0: getppid with WORK
+ *       loop turns of work between calls, a VFIO call every EVERY syscalls;
+ *       prints "ready", and on SIGUSR1 measures its syscall rate over MS
+ *       milliseconds (a target to attach to)
+ *   ioctl_load pace  [RATE]                 default 1000000: prints the WORK that
+ *       paces spin to about RATE syscalls/s here
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -140,8 +143,30 @@ static void on_usr1(int sig)
 	go = 1;
 }
 
+/* User-space work between syscalls, as a real program has. */
+static void work(long n)
+{
+	for (volatile long j = 0; j < n; j++)
+		;
+}
+
+/* The work per syscall that paces the loop to about rate syscalls/s
+ * (measured before anyone attaches). */
+static long pace(long rate)
+{
+	long long t0 = now_ns();
+	for (int k = 0; k < 20000; k++)
+		syscall(SYS_getppid);
+	double sys_ns = (double)(now_ns() - t0) / 20000;
+	t0 = now_ns();
+	work(10000000);
+	double work_ns = (double)(now_ns() - t0) / 10000000;
+	double want = 1e9 / (double)rate - sys_ns;
+	return want > 0 && work_ns > 0 ? (long)(want / work_ns) : 0;
+}
+
 /* spin mode: a busy process that makes a VFIO call now and then. */
-static int spin(const struct fds *f, long every, long ms)
+static int spin(const struct fds *f, long every, long ms, long n)
 {
 	signal(SIGUSR1, on_usr1);
 	printf("ready\n");
@@ -149,6 +174,7 @@ static int spin(const struct fds *f, long every, long ms)
 	long i = 0, v = 0;
 	while (!go) {
 		syscall(SYS_getppid);
+		work(n);
 		if (++i % every == 0)
 			vfio_call(f, v++);
 	}
@@ -157,6 +183,7 @@ static int spin(const struct fds *f, long every, long ms)
 	do {
 		for (int k = 0; k < 1000; k++) {
 			syscall(SYS_getppid);
+			work(n);
 			if (++i % every == 0) {
 				vfio_call(f, v++);
 				vfio++;
@@ -173,8 +200,12 @@ int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "mixed";
 	int mixed = strcmp(mode, "mixed") == 0;
+	if (strcmp(mode, "pace") == 0) {
+		printf("ioctl_load: work=%ld\n", pace(arg(argc, argv, 2, 1000000)));
+		return 0;
+	}
 	if (!mixed && strcmp(mode, "vfio") != 0 && strcmp(mode, "spin") != 0) {
-		fprintf(stderr, "usage: ioctl_load mixed [VFIO OTHER GETPPID] | vfio [VFIO [THREADS]] | spin [EVERY [MS]]\n");
+		fprintf(stderr, "usage: ioctl_load mixed [VFIO OTHER GETPPID] | vfio [VFIO [THREADS]] | spin [EVERY [MS [WORK]]] | pace [RATE]\n");
 		return 2;
 	}
 	long nvfio = arg(argc, argv, 2, mixed ? 2000 : 50000);
@@ -208,7 +239,7 @@ int main(int argc, char **argv)
 	memset(irqs.set.data, 0xff, 4 * sizeof(int));
 
 	if (strcmp(mode, "spin") == 0)
-		return spin(&f, arg(argc, argv, 2, 3000), arg(argc, argv, 3, 2000));
+		return spin(&f, arg(argc, argv, 2, 3000), arg(argc, argv, 3, 2000), arg(argc, argv, 4, 0));
 	if (threads > 1) {
 		long long c0 = cpu_ns(), t0 = now_ns();
 		long enotty = vfio_threads(&f, nvfio, threads);
