@@ -105,3 +105,11 @@ export function buildFixtures(src: string, build: string, names?: readonly strin
   for (const n of all) execFileSync('gcc', ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror', '-o', path.join(build, n), path.join(src, `${n}.c`)]);
   return [...all];
 }
+
+/**
+ * A line with the addresses that differ between runs masked: mmap'd memory
+ * (0x7 and eleven more hex digits on x86-64, wherever ASLR puts it).
+ */
+export function maskAddresses(line: string): string {
+  return line.replace(/0x7[0-9a-f]{11}(?![0-9a-f])/g, '0xADDR');
+}

@@ -15,7 +15,7 @@ import { startTrace } from '../../src/trace/native.js';
 import { sandboxArgv } from '../../src/trace/sandbox.js';
 import { liveCaptureRules } from '../../src/session/pipeline.js';
 import { CLI, cliUnavailable, startCli, until } from '../helpers/cli.js';
-import { collect, fixture, ioctls, sandboxUnavailable, tracerUnavailable, waitForText } from '../helpers/trace.js';
+import { collect, fixture, ioctls, maskAddresses, sandboxUnavailable, tracerUnavailable, waitForText } from '../helpers/trace.js';
 
 function bpfUnavailable(): string | null {
   const other = tracerUnavailable() ?? sandboxUnavailable() ?? cliUnavailable();
@@ -57,7 +57,7 @@ function sandboxed(name: string, ...args: string[]): string[] {
 function normalized(text: string): string[] {
   return text
     .split('\n')
-    .map((l) => l.replace(/\[pid +\d+\]/g, '[pid]').replace(/0x7f[0-9a-f]{6,}/g, '0xADDR').replace(/pid \d+/g, 'pid N'))
+    .map((l) => maskAddresses(l).replace(/\[pid +\d+\]/g, '[pid]').replace(/pid \d+/g, 'pid N'))
     .filter((l) => l.length > 0);
 }
 
