@@ -21,6 +21,7 @@ enum vft_bpf_event {
 	VFT_EV_FD_GONE = 6, /* close/dup2/dup3 replaced an fd: forget its path */
 	VFT_EV_FD_PATH = 7, /* the path of an fd a call is about to use, on first sight */
 	VFT_EV_SIGNAL = 8,  /* a signal is being delivered to a traced thread */
+	VFT_EV_SEEN = 9,    /* host-wide mode: a process's first matching ioctl, with its comm */
 };
 
 /* Longest fd path the program reconstructs (the ptrace engine reads 512). */
@@ -70,6 +71,11 @@ struct vft_ev_fork {
 	char comm[16];       /* the child's name: its parent's, at fork */
 };
 
+struct vft_ev_seen {
+	struct vft_ev_hdr h; /* the thread making the call */
+	char comm[16];       /* its name, as /proc/PID/comm shows it */
+};
+
 struct vft_ev_exec {
 	struct vft_ev_hdr h;
 	__u32 old_tid; /* the thread that exec'd when it was not the leader, else 0 */
@@ -99,6 +105,16 @@ struct vft_ev_fd_gone {
 	struct vft_ev_hdr h;
 	__u32 fd;
 	__u32 pad;
+};
+
+/* The rule kinds of include/vftrace.h (enum vft_rule_kind), which the BPF
+ * build cannot include; src/bpf.c checks that the numbers agree. */
+enum vft_bpf_rule_kind {
+	VFT_BPF_RULE_NONE = 0,
+	VFT_BPF_RULE_INTEGER = 1,
+	VFT_BPF_RULE_FIXED = 2,
+	VFT_BPF_RULE_SIZED = 3,
+	VFT_BPF_RULE_CSTRING = 4,
 };
 
 /* Value of the rules map, keyed by the request's low 32 bits. */

@@ -95,11 +95,4 @@ struct linux_binprm {
 	const char *filename;
 } __attribute__((preserve_access_index));
 
-/* The engine's rule kinds (include/vftrace.h enum vft_rule_kind). */
-#define VFT_RULE_NONE 0
-#define VFT_RULE_INTEGER 1
-#define VFT_RULE_FIXED 2
-#define VFT_RULE_SIZED 3
-#define VFT_RULE_CSTRING 4
-
 #endif

@@ -33,6 +33,7 @@ extern "C" {
 enum vft_mode {
 	VFT_MODE_SPAWN = 0,  /* fork + exec argv under a seccomp filter */
 	VFT_MODE_ATTACH = 1, /* PTRACE_SEIZE running processes, syscall stops */
+	VFT_MODE_ALL = 2,    /* every process on the host, from its first matching call (eBPF backend only) */
 };
 
 /* Same values as the recording's IOCTL.rule_kind. */

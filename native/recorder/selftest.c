@@ -40,7 +40,7 @@ int vfr_selftest(const char *path)
 		return 2;
 	}
 	static const char argv[] = "vfiotrace-record\0--selftest-synthetic";
-	rec_header(&ob, now_ns(CLOCK_REALTIME), now_ns(CLOCK_MONOTONIC), argv, sizeof(argv), "", vfr_producer);
+	rec_header(&ob, now_ns(CLOCK_REALTIME), now_ns(CLOCK_MONOTONIC), argv, sizeof(argv), "", "", vfr_producer);
 	rec_process(&ob, PK_START, SELFTEST_PID, SELFTEST_PID, 0, (uint32_t)getpid(), "selftest");
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC); /* calls come after START */
 

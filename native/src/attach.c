@@ -56,7 +56,7 @@ static int scan_tasks(struct vft_session *s, pid_t pid)
 	return added;
 }
 
-static void comm_of(pid_t pid, char *buf, size_t len)
+void proc_comm(pid_t pid, char *buf, size_t len)
 {
 	char p[64];
 	snprintf(p, sizeof(p), "/proc/%d/comm", (int)pid);
@@ -69,7 +69,7 @@ static void comm_of(pid_t pid, char *buf, size_t len)
 	fclose(f);
 }
 
-static int tid_cmp(const void *a, const void *b)
+int tid_cmp(const void *a, const void *b)
 {
 	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
 	return (x > y) - (x < y);
@@ -110,7 +110,7 @@ int attach_start(struct vft_session *s)
 		while (scan_tasks(s, pid) > 0)
 			;
 		char comm[64];
-		comm_of(pid, comm, sizeof(comm));
+		proc_comm(pid, comm, sizeof(comm));
 		rec_process(&s->ob, PK_START, pid, pid, 0, 0, comm);
 		record_seized_threads(s, pid);
 	}

@@ -139,6 +139,11 @@ void bpf_stop(struct vft_session *s)
 	s->bpf = NULL;
 }
 
+_Static_assert((int)VFT_BPF_RULE_NONE == (int)VFT_RULE_NONE && (int)VFT_BPF_RULE_INTEGER == (int)VFT_RULE_INTEGER &&
+		       (int)VFT_BPF_RULE_FIXED == (int)VFT_RULE_FIXED && (int)VFT_BPF_RULE_SIZED == (int)VFT_RULE_SIZED &&
+		       (int)VFT_BPF_RULE_CSTRING == (int)VFT_RULE_CSTRING,
+	       "the eBPF program's rule kinds differ from the engine's");
+
 static int fill_rules(struct vft_session *s, struct bpf_backend *b)
 {
 	for (uint32_t i = 0; i < s->cfg.nrules; i++) {
@@ -160,6 +165,7 @@ static int load(struct vft_session *s, struct bpf_backend *b)
 	b->skel->rodata->ioctl_type = s->cfg.ioctl_type < 0 ? 0xffffffffu : (uint32_t)s->cfg.ioctl_type;
 	b->skel->rodata->payload_cap = s->cap < VFT_BPF_MAX_DATA ? s->cap : VFT_BPF_MAX_DATA;
 	b->skel->rodata->small_ring = (s->cfg.bpf_flags & VFT_BPF_SMALL_RING) != 0;
+	b->skel->rodata->trace_all = s->cfg.mode == VFT_MODE_ALL;
 	b->skel->rodata->wake_bytes = (s->cfg.bpf_flags & VFT_BPF_SMALL_RING) ? 4096 : 256 * 1024;
 	if (vft_capture__load(b->skel) != 0) {
 		int e = errno;
@@ -214,7 +220,8 @@ int bpf_start(struct vft_session *s)
 		bpf_stop(s);
 		return -1;
 	}
-	int rc = s->cfg.mode == VFT_MODE_SPAWN ? bpf_spawn(s, &b->ev) : bpf_attach(s, &b->ev);
+	/* host-wide: processes are introduced as they make their first call */
+	int rc = s->cfg.mode == VFT_MODE_SPAWN ? bpf_spawn(s, &b->ev) : s->cfg.mode == VFT_MODE_ATTACH ? bpf_attach(s, &b->ev) : 0;
 	if (rc != 0)
 		bpf_stop(s);
 	return rc;

@@ -235,19 +235,6 @@ static void on_exit_call(struct bpf_events *e, const struct vft_ev_exit *x, uint
 	write_call(e, t);
 }
 
-static void comm_of(pid_t pid, char *buf, size_t len)
-{
-	char p[64];
-	snprintf(p, sizeof(p), "/proc/%d/comm", (int)pid);
-	buf[0] = '\0';
-	FILE *f = fopen(p, "re");
-	if (!f)
-		return;
-	if (fgets(buf, (int)len, f))
-		buf[strcspn(buf, "\n")] = '\0';
-	fclose(f);
-}
-
 static void on_fork(struct bpf_events *e, const struct vft_ev_fork *x)
 {
 	struct vft_session *s = e->s;
@@ -260,6 +247,15 @@ static void on_fork(struct bpf_events *e, const struct vft_ev_fork *x)
 	comm[sizeof(x->comm)] = '\0';
 	rec_process(&s->ob, PK_START, (pid_t)x->child_pid, (pid_t)x->child_pid, 0, x->h.pid, comm);
 	live_add(e, (pid_t)x->child_pid);
+}
+
+/* Host-wide mode: a process met at its first call, already running. */
+static void on_seen(struct bpf_events *e, const struct vft_ev_seen *x)
+{
+	char comm[sizeof(x->comm) + 1];
+	memcpy(comm, x->comm, sizeof(x->comm));
+	comm[sizeof(x->comm)] = '\0';
+	rec_process(&e->s->ob, PK_START, (pid_t)x->h.pid, (pid_t)x->h.pid, 0, 0, comm);
 }
 
 static void on_exec(struct bpf_events *e, const struct vft_ev_exec *x, uint32_t len)
@@ -330,6 +326,10 @@ void events_handle(void *ctx, const void *rec, uint32_t len)
 		if (len >= sizeof(struct vft_ev_exec))
 			on_exec(e, rec, len);
 		break;
+	case VFT_EV_SEEN:
+		if (len >= sizeof(struct vft_ev_seen))
+			on_seen(e, rec);
+		break;
 	case VFT_EV_GONE:
 		if (len >= sizeof(struct vft_ev_gone))
 			on_gone(e, rec);
@@ -392,6 +392,8 @@ int events_reap(struct bpf_events *e)
 	}
 	if (s->cfg.mode == VFT_MODE_SPAWN && !e->main_reaped)
 		return 0;
+	if (s->cfg.mode == VFT_MODE_ALL)
+		return 0; /* until detached */
 	live_prune(e);
 	return e->nlive == 0;
 }
@@ -438,12 +440,6 @@ void events_finish(struct bpf_events *e, int detaching)
 }
 
 /* ---- starting ---- */
-
-static int tid_cmp(const void *a, const void *b)
-{
-	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-	return (x > y) - (x < y);
-}
 
 /* THREAD records (creator 0: already running) for pid's other threads, in
  * tid order, as the ptrace backend introduces the threads it seized. */
@@ -508,7 +504,7 @@ int bpf_attach(struct vft_session *s, struct bpf_events *e)
 			return -1;
 		}
 		char comm[64];
-		comm_of(pid, comm, sizeof(comm));
+		proc_comm(pid, comm, sizeof(comm));
 		rec_process(&s->ob, PK_START, pid, pid, 0, 0, comm);
 		announce_threads(s, pid);
 		live_add(e, pid);

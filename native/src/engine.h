@@ -57,8 +57,9 @@ enum {
 struct call; /* below */
 
 uint64_t now_ns(clockid_t clk);
+/* scope: header tag 7, "all" for a host-wide session, else "" (no tag) */
 void rec_header(struct outbuf *ob, uint64_t rt, uint64_t mono, const char *argv, size_t argv_len,
-		const char *pids, const char *producer);
+		const char *pids, const char *scope, const char *producer);
 void rec_ioctl(struct outbuf *ob, pid_t pid, pid_t tid, const struct call *c);
 void rec_process(struct outbuf *ob, int kind, pid_t pid, pid_t tid, int32_t value, uint32_t other,
 		 const char *text);
@@ -194,6 +195,10 @@ void spawn_release(struct vft_session *s);
 /* After the main child exited 127 without exec'ing: why, if it said. */
 void spawn_exec_error(struct vft_session *s, char *buf, size_t len);
 int attach_start(struct vft_session *s);
+/* /proc/PID/comm into buf, "" if the process is gone (attach.c). */
+void proc_comm(pid_t pid, char *buf, size_t len);
+/* qsort order of pid_t values (attach.c). */
+int tid_cmp(const void *a, const void *b);
 void event_loop(struct vft_session *s);
 /* Adds a tracee learnt from a clone event or a first stop; creator 0 = unknown. */
 struct tracee *tracee_new(struct vft_session *s, pid_t tid, pid_t creator);

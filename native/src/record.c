@@ -67,7 +67,7 @@ static size_t tlv(uint8_t *p, uint16_t tag, const char *v, size_t len)
 }
 
 void rec_header(struct outbuf *ob, uint64_t rt, uint64_t mono, const char *argv, size_t argv_len,
-		const char *pids, const char *producer)
+		const char *pids, const char *scope, const char *producer)
 {
 	struct utsname u;
 	char host[256] = "";
@@ -81,7 +81,7 @@ void rec_header(struct outbuf *ob, uint64_t rt, uint64_t mono, const char *argv,
 		argv_len = 0x8000;
 	size_t pl = strlen(pids) > 0x4000 ? 0x4000 : strlen(pids);
 	size_t len = 40 + 4 * 7 + strlen(u.machine) + strlen(u.release) + strlen(host) + argv_len +
-		     pl + strlen(producer) + 6 * 3;
+		     pl + strlen(producer) + 4 + strlen(scope) + 7 * 3;
 	len = pad8(len);
 	uint8_t *p = ob_reserve(ob, len);
 	if (!p)
@@ -104,6 +104,8 @@ void rec_header(struct outbuf *ob, uint64_t rt, uint64_t mono, const char *argv,
 	o += tlv(p + o, 4, argv, argv_len);
 	o += tlv(p + o, 5, pids, pl);
 	o += tlv(p + o, 6, producer, strlen(producer));
+	if (scope[0])
+		o += tlv(p + o, 7, scope, strlen(scope));
 	(void)o;
 	/* tag 0 terminator and padding are the zeroed rest */
 }

@@ -69,7 +69,7 @@ static void *tracer_main(void *arg)
 		snprintf(pids + l, sizeof(pids) - l, "%s%d", i ? "," : "", (int)s->pids[i]);
 	}
 	rec_header(&s->ob, now_ns(CLOCK_REALTIME), now_ns(CLOCK_MONOTONIC), s->argv_blob ? s->argv_blob : "",
-		   s->argv_len, pids, s->producer);
+		   s->argv_len, pids, s->cfg.mode == VFT_MODE_ALL ? "all" : "", s->producer);
 	int bpf = s->cfg.backend == VFT_BACKEND_BPF;
 	int rc = bpf ? bpf_start(s) : s->cfg.mode == VFT_MODE_SPAWN ? spawn_start(s) : attach_start(s);
 
@@ -127,7 +127,12 @@ static int copy_config(struct vft_session *s, const struct vft_config *c, char *
 		snprintf(err, errlen, "invalid config: ABI version %u, expected %u", c->abi_version, VFT_ABI_VERSION);
 		return -1;
 	}
-	if (c->mode == VFT_MODE_SPAWN ? (!c->argv || c->argc == 0) : c->mode == VFT_MODE_ATTACH ? (!c->pids || c->npids == 0) : 1) {
+	if (c->mode == VFT_MODE_ALL) {
+		if (c->backend != VFT_BACKEND_BPF) {
+			snprintf(err, errlen, "invalid config: every-process mode needs the eBPF backend");
+			return -1;
+		}
+	} else if (c->mode == VFT_MODE_SPAWN ? (!c->argv || c->argc == 0) : c->mode == VFT_MODE_ATTACH ? (!c->pids || c->npids == 0) : 1) {
 		snprintf(err, errlen, "invalid config: %s", c->mode == VFT_MODE_ATTACH ? "no pids" : "no command");
 		return -1;
 	}
