@@ -46,6 +46,7 @@ function header(arch: string): RecordingHeader {
     argv: [],
     attachedPids: [],
     producer: 'vfiotrace decode',
+    hostWide: false,
   };
 }
 

@@ -14,6 +14,8 @@ import { LiveSignals } from './liveSignals.js';
 export interface LiveOptions {
   command?: string[];
   pids?: number[];
+  /** --all: every process on the host, from its first VFIO/iommufd call (bpf). */
+  allProcesses?: boolean;
   follow: boolean;
   allIoctls: boolean;
   payloadCap: number;
@@ -85,6 +87,7 @@ async function traceWith(o: LiveOptions, signals: LiveSignals): Promise<LiveOutc
     const started = startCapture(o.backend ?? 'auto', {
       ...(o.command ? { command: o.command } : {}),
       ...(o.pids ? { pids: o.pids } : {}),
+      ...(o.allProcesses ? { allProcesses: true } : {}),
       follow: o.follow,
       ioctlType: o.allIoctls ? -1 : 0x3b,
       payloadCap: o.payloadCap,
@@ -92,6 +95,8 @@ async function traceWith(o: LiveOptions, signals: LiveSignals): Promise<LiveOutc
     }, o.start ? { start: o.start, emulating: true } : undefined);
     session = started.session;
     if (o.verbose) process.stderr.write(`vfiotrace: ${describeBackend(started)}\n`);
+    // strace says "Process N attached"; here the whole host is, from now on.
+    if (o.allProcesses) process.stderr.write('vfiotrace: tracing every process on this host (Ctrl-C to stop)\n');
   } catch (e) {
     await out.close();
     fail(e instanceof TraceError ? e.message : `cannot start tracing: ${(e as Error).message}`);
@@ -147,10 +152,11 @@ async function traceWith(o: LiveOptions, signals: LiveSignals): Promise<LiveOutc
 export function cliCommand(): Command {
   return addOutputOptions(
     new Command('vfiotrace')
-      .usage('[options] [--] COMMAND [ARGS…]  |  [options] -p PID')
+      .usage('[options] [--] COMMAND [ARGS…]  |  [options] -p PID  |  [options] --all')
       .description('Trace the VFIO and iommufd ioctls of a command or of running processes, strace-style.')
       .argument('[command...]', 'command to run and trace')
       .option('-p, --attach <pid>', 'attach to a running process (repeatable). With the bpf backend it never stops; with ptrace it stops at every syscall, not only VFIO ones (a seccomp filter cannot be safely put into a running process), so it runs slower while traced', collect)
+      .option('--all', 'trace every process on this host that makes a VFIO or iommufd ioctl, from its first one, each line naming it [pid TID comm] (eBPF backend; runs until Ctrl-C)')
       .option('-f, --follow-forks', 'also report the calls of child processes (threads are always reported). Children of a spawned command are traced either way, silently without -f: the VFIO filter they inherit needs a tracer, or their VFIO ioctls would fail with ENOSYS')
       .addOption(payloadCapOption())
       .option('--all-ioctls', 'stop on every ioctl, not only VFIO/iommufd ones')
@@ -186,12 +192,14 @@ export async function run(argv: string[]): Promise<number> {
   const command = cmd.args;
   const pidArgs = (opts.attach as string[] | undefined) ?? [];
 
-  if (command.length === 0 && pidArgs.length === 0) {
-    fail('must have COMMAND [ARGS] or -p PID (see vfiotrace --help)');
+  const all = opts.all === true;
+  const given = Number(command.length > 0) + Number(pidArgs.length > 0) + Number(all);
+  if (given === 0) {
+    fail('must have COMMAND [ARGS], -p PID or --all (see vfiotrace --help)');
     return 2;
   }
-  if (command.length > 0 && pidArgs.length > 0) {
-    fail('give either COMMAND [ARGS] or -p PID, not both');
+  if (given > 1) {
+    fail('give one of COMMAND [ARGS], -p PID or --all');
     return 2;
   }
   const args = checkLiveArgs({ pids: pidArgs, payloadCap: opts.payloadCap, command });
@@ -201,7 +209,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const { pids, payloadCap } = args;
   const live: LiveOptions = {
-    ...(command.length > 0 ? { command } : { pids }),
+    ...(command.length > 0 ? { command } : all ? { allProcesses: true } : { pids }),
     follow: opts.followForks === true,
     allIoctls: opts.allIoctls === true,
     payloadCap,

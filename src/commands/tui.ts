@@ -1,4 +1,4 @@
-// `vfiotrace tui -- CMD…`, `vfiotrace tui -p PID`, `vfiotrace tui FILE`:
+// `vfiotrace tui -- CMD…`, `vfiotrace tui -p PID`, `vfiotrace tui --all`, `vfiotrace tui FILE`:
 // the live terminal UI. Everything that can fail before the screen opens
 // (bad arguments, no terminal, unreadable recording, tracer refusing to
 // start) is reported as a one-line error with the terminal untouched.
@@ -111,10 +111,11 @@ export function tuiDeps(show: SourceDeps['show']): SourceDeps {
 
 export function cliCommand(): Command {
   return new Command('vfiotrace tui')
-    .usage('[options] -- COMMAND [ARGS…]  |  [options] -p PID  |  FILE')
+    .usage('[options] -- COMMAND [ARGS…]  |  [options] -p PID  |  [options] --all  |  FILE')
     .description('Watch VFIO ioctls live in a terminal UI, or browse a recording. Press ? inside for keys.')
     .argument('[file]', 'a recording (.vft) to browse')
     .option('-p, --attach <pid>', 'attach to a running process (repeatable); q detaches and leaves it running', collect)
+    .option('--all', 'every process on this host that makes a VFIO or iommufd ioctl, each from its first one (eBPF backend); q stops')
     .option('-f, --follow-forks', 'also trace children that the command forks')
     .addOption(payloadCapOption())
     .option('--all-ioctls', 'stop on every ioctl, not only VFIO/iommufd ones')
@@ -136,15 +137,17 @@ export async function run(argv: string[]): Promise<number> {
   const opts = cmd.opts<Record<string, unknown>>();
   const file = cmd.args[0];
   const pidArgs = (opts.attach as string[] | undefined) ?? [];
-  const modes = [file !== undefined, command.length > 0, pidArgs.length > 0].filter(Boolean).length;
+  const all = opts.all === true;
+  const modes = [file !== undefined, command.length > 0, pidArgs.length > 0, all].filter(Boolean).length;
   if (modes !== 1) {
-    fail('tui needs exactly one of: FILE, -- COMMAND [ARGS], or -p PID');
+    fail('tui needs exactly one of: FILE, -- COMMAND [ARGS], -p PID, or --all');
     return 2;
   }
   // Emulation answers a command's calls as they happen: a recording's calls were answered long ago.
   if (command.length === 0 && (opts.emulate !== undefined || opts.eeh !== undefined)) {
     const what = opts.emulate !== undefined ? '--emulate' : '--eeh';
-    fail(`${what} runs a command under the emulated kernel (tui --emulate PROFILE -- COMMAND), not ${file !== undefined ? 'a recording' : 'an attached process'}`);
+    const other = file !== undefined ? 'a recording' : all ? 'every process on the host' : 'an attached process';
+    fail(`${what} runs a command under the emulated kernel (tui --emulate PROFILE -- COMMAND), not ${other}`);
     return 2;
   }
   if (!process.stdout.isTTY || !process.stdin.isTTY) {
@@ -198,7 +201,7 @@ export async function run(argv: string[]): Promise<number> {
     const emu = emulation;
     try {
       const started = startCapture(isBackendChoice(opts.backend) ? opts.backend : 'auto', {
-        ...(command.length > 0 ? { command: targetArgv(command, targetOut) } : { pids }),
+        ...(command.length > 0 ? { command: targetArgv(command, targetOut) } : all ? { allProcesses: true } : { pids }),
         follow: opts.followForks === true,
         ioctlType: opts.allIoctls === true ? -1 : 0x3b,
         payloadCap,
@@ -211,7 +214,7 @@ export async function run(argv: string[]): Promise<number> {
       fail(e instanceof TraceError ? e.message : `cannot start tracing: ${(e as Error).message}`);
       return 2;
     }
-    source = new LiveSource(deps, session, spool, { ...(command.length > 0 ? { command } : { pids }), backend });
+    source = new LiveSource(deps, session, spool, { ...(command.length > 0 ? { command } : all ? { allProcesses: true } : { pids }), backend });
     spoolPath = spool;
     if (command.length > 0) after.push(`output of ${command[0] as string}: ${targetOut}`);
   }
@@ -225,7 +228,7 @@ export async function run(argv: string[]): Promise<number> {
     const result = await Promise.race([session.done.catch(() => null), new Promise<null>((r) => setTimeout(() => r(null), 10_000).unref())]);
     session.stream.destroy();
     if (result) rc = exitCode(null, result);
-    else if (alive(session.pid)) after.push(`${command[0] ?? `pid ${session.pid}`} did not let go within 10 s`);
+    else if (session.pid > 0 && alive(session.pid)) after.push(`${command[0] ?? `pid ${session.pid}`} did not let go within 10 s`);
   }
   // The spool is worth pointing at only if it could be written.
   if (spoolPath !== null && existsSync(spoolPath)) after.unshift(`recording of this session: ${spoolPath}`);

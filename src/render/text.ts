@@ -7,6 +7,7 @@ import { IoctlEvent } from '../decode/event.js';
 import type { DecodedEvent, DecodedIoctl, DecodedProcess, FieldNode, RetInfo, Severity } from '../decode/types.js';
 import type { RecordingHeader } from '../trace/events.js';
 import { ProcessEventKind } from '../trace/events.js';
+import { ProcessNames } from '../trace/comm.js';
 import { otherIoctlName } from '../../decoders/otherIoctls.js';
 import { colorErrno, colorLines, YELLOW } from './color.js';
 import { escapeRaw } from './escape.js';
@@ -69,6 +70,8 @@ export class TextRenderer {
   private mainSeen = false;
   /** The processes given to -p (the recording header's list). */
   private readonly attached: ReadonlySet<number>;
+  /** Host-wide (`--all`): every line names its process, `[pid TID comm]`. */
+  private readonly comms: ProcessNames | null;
   // Wall clock of the recording start, split so per-event math stays in doubles.
   private readonly baseSec: number;
   private readonly baseNs: number;
@@ -80,6 +83,7 @@ export class TextRenderer {
     this.opts = { ...DEFAULT_TEXT_OPTIONS, ...opts };
     this.arch = header?.arch ?? 'x86_64';
     this.attached = new Set(header?.attachedPids ?? []);
+    this.comms = header?.hostWide === true ? new ProcessNames() : null;
     this.minFinding = SEVERITY_RANK[this.opts.findings];
     const rt = header?.startRealtimeNs ?? 0n;
     this.baseSec = Number(rt / 1_000_000_000n);
@@ -94,10 +98,11 @@ export class TextRenderer {
     return '';
   }
 
-  private leader(tid: number, ts: number): string {
+  private leader(ev: { pid: number; tid: number; ts: number }): string {
     let s = '';
-    if (this.live.size > 1) s = '[pid ' + tid + '] ';
-    if (this.opts.time !== 0) s += this.clock(ts) + ' ';
+    if (this.comms !== null) s = '[pid ' + ev.tid + ' ' + escapeRaw(this.comms.get(ev.pid) ?? '?') + '] ';
+    else if (this.live.size > 1) s = '[pid ' + ev.tid + '] ';
+    if (this.opts.time !== 0) s += this.clock(ev.ts) + ' ';
     return s;
   }
 
@@ -141,7 +146,7 @@ export class TextRenderer {
     else if (ct.textTail !== null) tail = ct.textTail;
     else tail = ct.textTail = flat(tailText(ev, this.arch));
     if (this.opts.color) tail = colorErrno(tail);
-    let s = this.leader(ev.tid, ev.ts) + this.opening(ev) + tail;
+    let s = this.leader(ev) + this.opening(ev) + tail;
     if (this.opts.duration && ev.dur !== null) s += ' <' + formatSeconds(ev.dur) + '>';
     s += '\n';
     if (ev.findings.length > 0 && this.minFinding < 3) {
@@ -172,6 +177,7 @@ export class TextRenderer {
 
   private process(ev: DecodedProcess): string {
     const r = ev.record;
+    this.comms?.note(r);
     if (r.kind === ProcessEventKind.Start && (!this.mainSeen || r.other === 0)) this.shownPids.add(ev.pid);
     if (!this.mainSeen) {
       this.mainSeen = true;
@@ -196,7 +202,7 @@ export class TextRenderer {
         // A child's exit is noise next to VFIO calls (a shell script gets one
         // per command it runs); JSON still carries every signal.
         if (r.value === SIGCHLD) return '';
-        return this.leader(ev.tid, ev.ts) + '--- ' + signalName(r.value) + ' ---\n';
+        return this.leader(ev) + '--- ' + signalName(r.value) + ' ---\n';
       case ProcessEventKind.Exit:
         return this.gone(ev, '+++ exited with ' + r.value + ' +++\n');
       case ProcessEventKind.Killed:
@@ -209,7 +215,7 @@ export class TextRenderer {
   }
 
   private gone(ev: DecodedProcess, text: string): string {
-    const s = this.leader(ev.tid, ev.ts) + text;
+    const s = this.leader(ev) + text;
     this.live.delete(ev.tid);
     return s;
   }
@@ -295,3 +301,4 @@ function retTextUncached(r: RetInfo): string {
   else why = msg + ': ' + r.meaning;
   return why ? ' = -1 ' + name + ' (' + escapeRaw(why) + ')' : ' = -1 ' + name;
 }
+

@@ -49,6 +49,7 @@ export type Starter = (o: TraceOptions) => TraceSession;
 export function startCapture(choice: BackendChoice, options: TraceOptions, via?: { start: Starter; emulating: boolean }): CaptureStarted {
   const start = via?.start ?? startTrace;
   const emulating = (via?.emulating ?? false) || options.verdictFd !== undefined;
+  if (options.allProcesses === true) return startHostWide(choice, options, start, emulating);
   if (choice === 'ptrace') return { session: start({ ...options, backend: 'ptrace' }), backend: 'ptrace', why: 'chosen with --backend ptrace' };
   if (emulating) {
     if (choice === 'bpf') throw new TraceError('emulation needs the ptrace backend (eBPF can watch calls, not change their results)', 'EINVAL');
@@ -66,5 +67,26 @@ export function startCapture(choice: BackendChoice, options: TraceOptions, via?:
   } catch (e) {
     if (!(e instanceof TraceError) || e.code !== 'EBPF') throw e;
     return { session: start({ ...options, backend: 'ptrace' }), backend: 'ptrace', why: `auto, eBPF unavailable: ${e.message}` };
+  }
+}
+
+/**
+ * `--all`: only eBPF sees processes nobody started or attached to, so there
+ * is no fallback; a refusal says why in one line.
+ */
+function startHostWide(choice: BackendChoice, options: TraceOptions, start: Starter, emulating: boolean): CaptureStarted {
+  const refuse = (why: string): never => {
+    throw new TraceError(`cannot trace every process: ${why}`, 'EINVAL');
+  };
+  if (emulating) refuse('emulation answers the calls of one command it starts');
+  if (choice === 'ptrace') refuse('it needs the eBPF backend (ptrace only sees the processes it starts or attaches to)');
+  const simulated = process.env[NO_BPF_ENV] === '1' ? `eBPF disabled by ${NO_BPF_ENV}=1` : null;
+  if (simulated !== null) refuse(simulated);
+  const why = choice === 'bpf' ? 'chosen with --backend bpf' : 'auto, as only eBPF sees every process';
+  try {
+    return { session: start({ ...options, backend: 'bpf' }), backend: 'bpf', why };
+  } catch (e) {
+    if (e instanceof TraceError && e.code === 'EBPF') refuse(e.message);
+    throw e;
   }
 }

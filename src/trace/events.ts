@@ -20,6 +20,8 @@ export interface RecordingHeader {
   argv: string[];
   attachedPids: number[];
   producer: string;
+  /** Host-wide session (`--all`): every process making a matching call, introduced at its first one. */
+  hostWide: boolean;
 }
 
 /**

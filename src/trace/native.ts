@@ -24,6 +24,8 @@ export interface TraceOptions {
   cwd?: string;
   /** Attach mode: processes to attach to (every thread of each). */
   pids?: number[];
+  /** Host-wide mode (`--all`, bpf only): every process on the host, each from its first matching call. */
+  allProcesses?: boolean;
   /** Report events of forked children (-f). Spawned children stay traced either way. */
   follow?: boolean;
   /** ioctl type byte to stop on; -1 stops on every ioctl (--all-ioctls). Default 0x3B (VFIO/iommufd). */
@@ -277,10 +279,17 @@ function signalNumber(sig: NodeJS.Signals | number): number {
   return n;
 }
 
-function validate(o: TraceOptions): 'spawn' | 'attach' {
+type TraceMode = 'spawn' | 'attach' | 'all';
+
+/** vftrace.h enum vft_mode. */
+const MODE_NUMBER: Record<TraceMode, number> = { spawn: 0, attach: 1, all: 2 };
+
+function validate(o: TraceOptions): TraceMode {
   const spawn = o.command !== undefined && o.command.length > 0;
   const attach = o.pids !== undefined && o.pids.length > 0;
-  if (spawn === attach) throw new TraceError('give either a command to run or pids to attach to', 'EINVAL');
+  const all = o.allProcesses === true;
+  if (Number(spawn) + Number(attach) + Number(all) !== 1) throw new TraceError('give one of: a command to run, pids to attach to, or every process', 'EINVAL');
+  if (all && o.backend !== 'bpf') throw new TraceError('tracing every process needs the eBPF backend', 'EINVAL');
   if (attach) {
     for (const p of o.pids ?? []) {
       if (!Number.isInteger(p) || p <= 0) throw new TraceError(`invalid pid ${String(p)}`, 'EINVAL');
@@ -297,7 +306,7 @@ function validate(o: TraceOptions): 'spawn' | 'attach' {
   if (!Number.isInteger(cap) || cap < 0 || cap > MAX_PAYLOAD_CAP) {
     throw new TraceError(`invalid payload cap ${cap} (0 to 64 MiB)`, 'EINVAL');
   }
-  return spawn ? 'spawn' : 'attach';
+  return spawn ? 'spawn' : attach ? 'attach' : 'all';
 }
 
 function parentOf(pid: number): number | null {
@@ -348,7 +357,7 @@ export function startTrace(options: TraceOptions): TraceSession {
   const pids = new Int32Array(options.pids ?? [0]);
   const cfg = {
     abi_version: 2,
-    mode: mode === 'spawn' ? 0 : 1,
+    mode: MODE_NUMBER[mode],
     follow_forks: options.follow ? 1 : 0,
     ioctl_type: options.ioctlType ?? 0x3b,
     payload_cap: options.payloadCap ?? 4096,

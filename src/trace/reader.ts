@@ -168,6 +168,7 @@ export function parseHeader(b: Uint8Array): { header: RecordingHeader; length: n
     argv: [],
     attachedPids: [],
     producer: '',
+    hostWide: false,
   };
   let p = HEADER_FIXED_LEN;
   for (;;) {
@@ -195,6 +196,9 @@ export function parseHeader(b: Uint8Array): { header: RecordingHeader; length: n
         break;
       case 6:
         header.producer = text;
+        break;
+      case 7:
+        header.hostWide = text === 'all';
         break;
       default:
         break; // unknown tags are skipped by design

@@ -50,6 +50,7 @@ export function makeHeader(partial: Partial<RecordingHeader> & { arch?: string }
     argv: partial.argv ?? [],
     attachedPids: partial.attachedPids ?? [],
     producer: partial.producer ?? 'vfiotrace 0.1.0',
+    hostWide: partial.hostWide ?? false,
   };
 }
 
@@ -64,6 +65,7 @@ export function encodeHeader(h: RecordingHeader): Uint8Array {
     [4, enc.encode(h.argv.join('\0'))],
     [5, enc.encode(h.attachedPids.join(','))],
     [6, enc.encode(h.producer)],
+    ...(h.hostWide ? [[7, enc.encode('all')] as [number, Uint8Array]] : []),
   ];
   let len = HEADER_FIXED_LEN;
   for (const [, v] of tlvs) len += 4 + ((Math.min(v.length, 0xffff) + 3) & ~3);

@@ -349,7 +349,9 @@ export class TuiApp {
     const w = (this.header.width as number) || 80;
     const via = this.source.backend !== undefined ? ` [${this.source.backend}]` : '';
     const l1 = `vfiotrace  ${this.source.mode === 'file' ? 'recording' : 'target'}: ${this.source.title}${via}`;
-    const shown = pids.length > 6 ? `${pids.slice(0, 6).join(',')} +${pids.length - 6}` : pids.join(',');
+    // Host-wide, the pids are strangers: name them.
+    const named = this.source.hostWide?.() === true ? pids.map((p) => `${p} ${this.source.processName?.(p) ?? '?'}`) : pids.map(String);
+    const shown = named.length > 6 ? `${named.slice(0, 6).join(',')} +${named.length - 6}` : named.join(',');
     const hidden = v.hiddenOwn > 0 ? `, ${v.hiddenOwn} hidden` : '';
     const l2 = `pids ${shown || '-'}  events ${s.length} (ioctls ${s.ioctls}, errors ${s.errors}${hidden})  ${this.status_ === 'running' ? `${this.loadingText()}${this.shownRate}  ` : ''}[${state}${v.follow ? ', follow' : ''}]  findings ${s.findingsTotal}${s.lost > 0 ? `  LOST ${s.lost}` : ''}  ? help`;
     this.header.setContent(`${esc(fit(l1, w))}\n${esc(fit(l2, w))}`);

@@ -6,7 +6,8 @@ import type { DecodedEvent, Finding } from '../decode/types.js';
 import type { PeTimeline } from '../model/eehTimeline.js';
 import type { Loader } from './state/eventStore.js';
 
-export type SourceMode = 'spawn' | 'attach' | 'file';
+/** `all`: every process on the host (`--all`), each from its first call. */
+export type SourceMode = 'spawn' | 'attach' | 'all' | 'file';
 
 /** A finding from the sequence audit, reported after the event it is about. */
 export interface LateFinding {
@@ -29,6 +30,10 @@ export interface TuiSource {
   /** Live: how calls are captured (bpf, ptrace), for the header. */
   backend?: string;
   pids(): number[];
+  /** A process's name (comm) as the stream told it, if it did. */
+  processName?(pid: number): string | undefined;
+  /** Every process on a host (live `--all`, or such a recording): its pids are strangers, named in the header. */
+  hostWide?(): boolean;
   /** Deliver events until the source ends; rejects with a user-facing error. */
   run(sink: SourceSink): Promise<void>;
   /** Stop tracing and leave the target running (called on quit). Idempotent. */

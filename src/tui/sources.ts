@@ -12,6 +12,7 @@ import type { RecordingHeader, TraceRecord } from '../trace/events.js';
 import { MAX_RECORD_LEN, parseHeader, RecordingParser } from '../trace/reader.js';
 import type { TraceSession } from '../trace/native.js';
 import { OwnProcesses, unwrapCommand } from '../trace/wrapper.js';
+import { ProcessNames } from '../trace/comm.js';
 import type { LateFinding, SourceMode, SourceSink, TuiSource } from './source.js';
 import { stateLines, type SnapshotLike } from './stateView.js';
 
@@ -95,6 +96,7 @@ abstract class BaseSource implements TuiSource {
   protected header: RecordingHeader | null = null;
   /** Processes seen in the stream (forked children appear here with -f). */
   protected readonly seen = new Set<number>();
+  private readonly names = new ProcessNames();
   protected readonly records: RecordReader;
   constructor(protected readonly deps: SourceDeps, protected readonly diskPath: string) {
     this.records = new RecordReader(diskPath);
@@ -123,6 +125,7 @@ abstract class BaseSource implements TuiSource {
         for (const ev of batch) {
           const own = wrapper.isOwn(ev.record);
           if (!own && ev.kind !== 'end' && ev.pid > 0) this.seen.add(ev.pid);
+          if (ev.kind === 'process') this.names.note(ev.record);
           if (!this.deps.show || this.deps.show(ev)) sink.event(ev, own);
           if (own || !auditing) continue;
           try {
@@ -150,6 +153,14 @@ abstract class BaseSource implements TuiSource {
   }
 
   protected onHeader(_h: RecordingHeader): void {}
+
+  processName(pid: number): string | undefined {
+    return this.names.get(pid);
+  }
+
+  hostWide(): boolean {
+    return this.mode === 'all' || this.header?.hostWide === true;
+  }
 
   reload = (_index: number, seq: number, offset: number, fdKind: FdKind): DecodedEvent | null => {
     const header = this.header;
@@ -223,7 +234,8 @@ export class FileSource extends BaseSource {
   protected override onHeader(h: RecordingHeader): void {
     this.pidList = h.attachedPids.slice();
     const cmd = unwrapCommand(h.argv).command.join(' ');
-    this.title = `${this.path}${cmd ? `  (${cmd})` : ''}  ${h.arch} ${h.hostname}`;
+    const what = h.hostWide ? 'every process' : cmd;
+    this.title = `${this.path}${what ? `  (${what})` : ''}  ${h.arch} ${h.hostname}`;
   }
 }
 
@@ -232,12 +244,13 @@ export class LiveSource extends BaseSource {
   title: string;
   backend?: string;
   private detached = false;
-  constructor(deps: SourceDeps, private readonly session: TraceSession, spool: string, o: { command?: string[]; pids?: number[]; backend?: string }) {
+  constructor(deps: SourceDeps, private readonly session: TraceSession, spool: string, o: { command?: string[]; pids?: number[]; allProcesses?: boolean; backend?: string }) {
     super(deps, spool);
     if (o.backend !== undefined) this.backend = o.backend;
-    this.mode = o.pids ? 'attach' : 'spawn';
-    this.title = o.pids ? `attached to ${o.pids.map((p) => `${p} (${cmdline(p)})`).join(', ')}` : (o.command ?? []).join(' ');
-    this.pidList = o.pids ?? [session.pid];
+    this.mode = o.allProcesses ? 'all' : o.pids ? 'attach' : 'spawn';
+    if (o.allProcesses) this.title = 'every process on this host';
+    else this.title = o.pids ? `attached to ${o.pids.map((p) => `${p} (${cmdline(p)})`).join(', ')}` : (o.command ?? []).join(' ');
+    this.pidList = o.allProcesses ? [] : (o.pids ?? [session.pid]);
   }
   private pidList: number[];
   pids(): number[] { return [...new Set([...this.pidList, ...this.seen])]; }

@@ -16,10 +16,13 @@ describe('startTrace option checks (no tracing needed)', () => {
     expect((err as Error).message).toMatch(re);
   };
 
-  it('wants exactly one of a command and pids', () => {
-    bad({ rules: [] }, /either a command to run or pids/);
-    bad({ rules: [], command: ['true'], pids: [1] }, /either a command to run or pids/);
-    bad({ rules: [], command: [] }, /either a command/);
+  it('wants exactly one of a command, pids and every process', () => {
+    const oneOf = /give one of: a command to run, pids to attach to, or every process/;
+    bad({ rules: [] }, oneOf);
+    bad({ rules: [], command: ['true'], pids: [1] }, oneOf);
+    bad({ rules: [], command: [] }, oneOf);
+    bad({ rules: [], pids: [1], allProcesses: true, backend: 'bpf' }, oneOf);
+    bad({ rules: [], allProcesses: true }, /every process needs the eBPF backend/);
   });
 
   it('rejects bad pids, type bytes and caps', () => {

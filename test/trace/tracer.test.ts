@@ -266,7 +266,7 @@ describe.skipIf(noTracer !== null)('native tracer', () => {
     expect(err).toBeInstanceOf(TraceError);
     expect((err as TraceError).code).toBe('EPERM');
     expect((err as Error).message).toMatch(/cannot attach to \d+: Operation not permitted/);
-    expect(() => startTrace({ rules: [] })).toThrow(/either a command/);
+    expect(() => startTrace({ rules: [] })).toThrow(/give one of: a command/);
   });
 
   it('records a call whose thread died inside it as NO_EXIT', async () => {

@@ -1,0 +1,145 @@
+// `vfiotrace --all` (eBPF): every process on the host that makes a VFIO or
+// iommufd ioctl is traced from its first call, each line naming it; a
+// process that makes none is never introduced. The live text, the
+// recording read back, the TUI and the refusals where eBPF is not there.
+//
+// Other test files run fixtures at the same time, so the host-wide trace
+// holds their calls too: this file runs copies of the fixtures under names
+// of its own and looks only at those.
+
+import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTrace } from '../../src/trace/native.js';
+import { sandboxArgv } from '../../src/trace/sandbox.js';
+import { CLI, cliUnavailable, startCli, until, type CliProcess } from '../helpers/cli.js';
+import { fixture, maskAddresses, sandboxUnavailable, tracerUnavailable } from '../helpers/trace.js';
+import { Tmux, tmuxSkipReason } from '../tui/tmux.js';
+
+function bpfUnavailable(): string | null {
+  const other = tracerUnavailable() ?? sandboxUnavailable() ?? cliUnavailable();
+  if (other) return other;
+  try {
+    startTrace({ command: ['true'], rules: [], backend: 'bpf' }).stream.resume();
+    return null;
+  } catch (e) {
+    return `the eBPF backend cannot load here (${(e as Error).message})`;
+  }
+}
+
+const skip = bpfUnavailable();
+if (skip) console.warn(`skipping host-wide tests: ${skip}`);
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'vft-all-'));
+let running: CliProcess[] = [];
+afterEach(() => {
+  for (const p of running) p.child.kill('SIGKILL');
+  running = [];
+});
+
+/** A copy of a program under a name (its comm) no other test uses. */
+function renamed(program: string): { exe: string; comm: string } {
+  const comm = `hw${path.basename(program).slice(0, 5)}${Math.random().toString(36).slice(2, 10)}`.slice(0, 15);
+  const exe = path.join(dir, comm);
+  copyFileSync(program, exe);
+  return { exe, comm };
+}
+
+/** Runs argv in the /dev sandbox to its end, its own output kept off the trace. */
+function runSandboxed(argv: string[]): number {
+  const out = path.join(dir, `${path.basename(argv[0] ?? 'x')}.out`);
+  const cmd = sandboxArgv(['sh', '-c', 'exec "$@" > "$0"', out, ...argv]);
+  return spawnSync(cmd[0] as string, cmd.slice(1), { stdio: 'ignore', timeout: 60_000 }).status ?? -1;
+}
+
+function text(file: string): string {
+  return existsSync(file) ? readFileSync(file, 'utf8') : '';
+}
+
+/** The lines of one process (by comm) with the `[pid TID comm] ` prefix taken off, addresses masked. */
+function linesOf(trace: string, comm: string): string[] {
+  const prefix = new RegExp(`^\\[pid \\d+ ${comm}\\] `);
+  return trace
+    .split('\n')
+    .filter((l) => prefix.test(l))
+    .map((l) => maskAddresses(l.replace(prefix, '')));
+}
+
+/** Starts `vfiotrace --all` and waits until it says it is tracing. */
+async function startAll(args: string[]): Promise<CliProcess> {
+  const p = startCli(['--all', ...args]);
+  running.push(p);
+  await until(() => /tracing every process on this host/.test(p.stderr()) || p.child.exitCode !== null, 'the host-wide trace to start', 60_000);
+  expect(p.stderr()).toContain('tracing every process on this host');
+  return p;
+}
+
+describe.skipIf(skip !== null)('vfiotrace --all', () => {
+  it('traces a process it never started from its first VFIO call, naming it, and only processes that make one', async () => {
+    const out = path.join(dir, 'all.txt');
+    const rec = path.join(dir, 'all.vft');
+    const p = await startAll(['-o', out, '-w', rec]);
+    const vfio = renamed(fixture('mixed'));
+    const quiet = renamed('/bin/true'); // no ioctl at all
+    expect(runSandboxed([vfio.exe])).toBe(0);
+    expect(runSandboxed([quiet.exe])).toBe(0);
+    await until(() => linesOf(text(out), vfio.comm).some((l) => l.startsWith('+++ exited with 0')), 'the VFIO client to be traced to its exit', 60_000);
+    p.child.kill('SIGINT');
+    expect(await p.exited).toBe(0);
+
+    // The same calls, the same decoding, as tracing the command itself.
+    const alone = spawnSync(process.execPath, [CLI, '--backend', 'ptrace', '-o', '-', '--', ...sandboxArgv(['sh', '-c', 'exec "$@" > /dev/null', 'sh', vfio.exe])], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    const expected = alone.stdout.split('\n').filter((l) => l.startsWith('ioctl(')).map(maskAddresses);
+    const seen = linesOf(text(out), vfio.comm);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(seen.filter((l) => l.startsWith('ioctl('))).toEqual(expected);
+    // A process without VFIO calls is never introduced.
+    expect(text(out)).not.toContain(quiet.comm);
+
+    // The recording says it is host-wide and reads back to the same lines.
+    const shown = spawnSync(process.execPath, [CLI, 'show', rec], { encoding: 'utf8', timeout: 60_000 });
+    expect(shown.status).toBe(0);
+    expect(linesOf(shown.stdout, vfio.comm)).toEqual(seen);
+    const json = spawnSync(process.execPath, [CLI, 'show', '--json', rec], { encoding: 'utf8', timeout: 60_000 });
+    const starts = json.stdout.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.type === 'start');
+    expect(starts.some((e) => JSON.stringify(e).includes(vfio.comm))).toBe(true);
+  });
+
+  const tmuxSkip = tmuxSkipReason();
+  it.skipIf(tmuxSkip !== null)('in the TUI: the header names each process met, and q stops', async () => {
+    const tmux = new Tmux(160, 40);
+    try {
+      tmux.start([process.execPath, CLI, 'tui', '--all'], { TMPDIR: dir });
+      await tmux.waitFor((s) => s.includes('every process on this host'), 'the host-wide TUI');
+      const vfio = renamed(fixture('mixed'));
+      expect(runSandboxed([vfio.exe])).toBe(0);
+      await tmux.waitFor((s) => new RegExp(`\\d+ ${vfio.comm}`).test(s), 'the client named in the header');
+      tmux.keys('q');
+      await tmux.waitFor((s) => s.includes('[exit status 0]'), 'the TUI to exit');
+    } finally {
+      tmux.kill();
+    }
+  });
+});
+
+describe.skipIf(cliUnavailable() !== null)('vfiotrace --all refusals', () => {
+  const run = (args: string[], env: NodeJS.ProcessEnv = process.env) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env, timeout: 60_000 });
+
+  it.each([
+    [['--all', '--backend', 'ptrace'], {}, 'cannot trace every process: it needs the eBPF backend'],
+    [['--all'], { VFIOTRACE_NO_BPF: '1' }, 'cannot trace every process: eBPF disabled by VFIOTRACE_NO_BPF=1'],
+    [['--all', '-p', '1'], {}, 'give one of COMMAND [ARGS], -p PID or --all'],
+    [['--all', '--', 'true'], {}, 'give one of COMMAND [ARGS], -p PID or --all'],
+  ] as [string[], Record<string, string>, string][])('%j: one line, status 2', (args, env, msg) => {
+    const r = run(args, { ...process.env, ...env });
+    expect(r.status).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`vfiotrace: ${msg}`);
+  });
+});
