@@ -12,13 +12,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nativeAvailable } from '../src/trace/native.js';
-import { sandboxArgv, sandboxAvailable } from '../src/trace/sandbox.js';
-import { type BenchReport, type Figure, median, repoRoot } from './figures.js';
+import { sandboxArgv } from '../src/trace/sandbox.js';
+import { type BenchReport, type Figure, median } from './figures.js';
+import { bpfLoads, buildWorkloads, CLI, tracingUnavailable, WORKLOADS } from './tracing.js';
 
-const ROOT = repoRoot(import.meta.url);
-const LOAD = path.join(ROOT, 'bench', 'workloads', 'build', 'ioctl_load');
-const CLI = path.join(ROOT, 'bin', 'vfiotrace.js');
+const LOAD = path.join(WORKLOADS, 'build', 'ioctl_load');
 const EVERY = 3000;
 const WINDOW_MS = 2000;
 const DEADLINE_MS = 60_000;
@@ -90,12 +88,10 @@ export async function run(opts: AttachOptions = {}): Promise<BenchReport> {
   const repeats = opts.repeats ?? 5;
   const notes: string[] = [];
   const figures: Figure[] = [];
-  const sb = sandboxAvailable();
-  if (!sb.ok) return { bench, figures, notes, skipped: sb.reason };
-  if (!nativeAvailable()) return { bench, figures, notes, skipped: 'native tracer not built: run `npm run build:native`' };
-  const built = spawnSync('make', ['-s', '-C', path.join(ROOT, 'bench', 'workloads')], { encoding: 'utf8' });
-  if (built.status !== 0) throw new Error(`building bench/workloads failed: ${built.stderr.trim()}`);
-  const bpf = spawnSync(process.execPath, [CLI, '--backend', 'bpf', '--', 'true'], { stdio: 'ignore' }).status === 0;
+  const unavailable = tracingUnavailable();
+  if (unavailable !== null) return { bench, figures, notes, skipped: unavailable };
+  buildWorkloads();
+  const bpf = bpfLoads();
   const variants: Variant[] = bpf ? ['untraced', 'bpf', 'ptrace'] : ['untraced', 'ptrace'];
   if (!bpf) notes.push('the eBPF backend cannot load here: bpf figures left out');
 

@@ -12,12 +12,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nativeAvailable } from '../src/trace/native.js';
-import { sandboxArgv, sandboxAvailable } from '../src/trace/sandbox.js';
-import { type BenchReport, type Figure, median, repoRoot } from './figures.js';
+import { sandboxArgv } from '../src/trace/sandbox.js';
+import { type BenchReport, type Figure, median } from './figures.js';
+import { bpfLoads, buildWorkloads, CLI, tracingUnavailable, WORKLOADS } from './tracing.js';
 
-const ROOT = repoRoot(import.meta.url);
-const WORKLOADS = path.join(ROOT, 'bench', 'workloads');
 const LOAD = path.join(WORKLOADS, 'build', 'ioctl_load');
 const RUN_TIMEOUT_MS = 300_000;
 
@@ -70,7 +68,7 @@ function commandFor(variant: Variant, load: string[], vfiotraceArgs: string[] = 
   switch (variant) {
     case 'untraced': return load;
     case 'strace': return ['strace', '-f', '--seccomp-bpf', '-e', 'trace=ioctl', '-o', '/dev/null', ...load];
-    default: return [process.execPath, path.join(ROOT, 'bin', 'vfiotrace.js'), '--backend', variant, ...vfiotraceArgs, '--', ...load];
+    default: return [process.execPath, CLI, '--backend', variant, ...vfiotraceArgs, '--', ...load];
   }
 }
 
@@ -133,11 +131,6 @@ function checkVfiotraceSees(backend: Backend, w: Workload, notes: string[]): voi
   }
 }
 
-function buildWorkloads(): void {
-  const r = spawnSync('make', ['-s', '-C', WORKLOADS], { encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`building bench/workloads failed: ${(r.stderr || r.error?.message || '').trim()}`);
-}
-
 function haveStrace(): boolean {
   return spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0;
 }
@@ -149,11 +142,6 @@ function byVariant<T>(make: () => T): Record<Variant, T> {
 }
 
 /** Whether the eBPF backend loads here (root, or CAP_BPF + CAP_PERFMON, and a kernel with BTF). */
-function bpfLoads(): boolean {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'vfiotrace.js'), '--backend', 'bpf', '--', 'true'], { stdio: 'ignore', timeout: 60_000 });
-  return r.status === 0;
-}
-
 /**
  * The targets, on the workload's own loop time (start-up excluded):
  * bpf against strace and untraced; ptrace as before.
@@ -176,9 +164,8 @@ export async function run(opts: TracerOptions = {}): Promise<BenchReport> {
   const repeats = opts.repeats ?? 5;
   const notes: string[] = [];
   const figures: Figure[] = [];
-  const sb = sandboxAvailable();
-  if (!sb.ok) return { bench, figures, notes, skipped: sb.reason };
-  if (!nativeAvailable()) return { bench, figures, notes, skipped: 'native tracer not built: run `npm run build:native`' };
+  const unavailable = tracingUnavailable();
+  if (unavailable !== null) return { bench, figures, notes, skipped: unavailable };
   if (!haveStrace()) return { bench, figures, notes, skipped: 'strace not installed (needed for the side-by-side comparison)' };
   buildWorkloads();
 
