@@ -283,6 +283,9 @@ void bpf_loop(struct vft_session *s)
 	/* The test ring is read only once a spawned command is gone, so that
 	 * it overflows whatever the scheduler does. */
 	int hold = (s->cfg.bpf_flags & VFT_BPF_SMALL_RING) && s->cfg.mode == VFT_MODE_SPAWN;
+	/* the header and the START records now: an attached process may make
+	 * no call for a long time, and a reader waits for its START */
+	ob_flush(&s->ob);
 	for (;;) {
 		/* The engine polls too: records below the wake-up threshold must not wait long. */
 		int n = poll(&pfd, 1, 50);

@@ -6,7 +6,7 @@
 // ptrace where BPF cannot load.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -150,6 +150,24 @@ describe.skipIf(skip !== null)('eBPF backend', () => {
     expect(text).toMatch(/done \d+/);
     expect(text).toContain('status 7');
   });
+
+  it('says a process is attached at once, before it makes any call', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vft-bpf-idle-'));
+    const trace = path.join(dir, 'trace.txt');
+    const pidFile = path.join(dir, 'sleep.pid');
+    // An idle target, not this process's child: it makes no VFIO call at all.
+    execFileSync('sh', ['-c', `(sleep 120 & echo $! > ${pidFile}) > /dev/null 2>&1 &`]);
+    await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim().length > 0, 'the idle target to start');
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    try {
+      const tracer = startCli(['--backend', 'bpf', '-o', trace, '-p', String(pid)]);
+      await until(() => readFileSync(trace, { encoding: 'utf8', flag: 'a+' }).includes(`Process ${pid} attached`), 'the attach line while the target is idle', 60_000);
+      tracer.child.kill('SIGINT');
+      expect(await tracer.exited).toBe(0);
+    } finally {
+      process.kill(pid, 'SIGKILL');
+    }
+  }, 120_000);
 
   it('auto falls back to ptrace with the reason when BPF cannot load (capabilities dropped)', () => {
     const drop = ['setpriv', '--inh-caps=-bpf,-sys_admin,-perfmon', '--bounding-set=-bpf,-sys_admin,-perfmon'];
