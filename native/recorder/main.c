@@ -21,8 +21,8 @@
 #define MAX_PIDS 256
 
 static const char usage_text[] =
-	"usage: vfiotrace-record -o FILE [-s BYTES] [-f] [--all-ioctls] [--] COMMAND [ARGS...]\n"
-	"       vfiotrace-record -o FILE [-s BYTES] [-f] [--all-ioctls] -p PID [-p PID...]\n"
+	"usage: vfiotrace-record -o FILE [-s BYTES] [-f] [--all-ioctls] [--backend NAME] [--] COMMAND [ARGS...]\n"
+	"       vfiotrace-record -o FILE [-s BYTES] [-f] [--all-ioctls] [--backend NAME] -p PID [-p PID...]\n"
 	"\n"
 	"Record the VFIO and iommufd ioctls of a command or of running processes\n"
 	"into FILE. Decode it anywhere with\n"
@@ -34,6 +34,8 @@ static const char usage_text[] =
 	"  -f, --follow-forks      also record children the command forks\n"
 	"      --all-ioctls        stop on every ioctl, not only VFIO/iommufd ones\n"
 	"  -p, --attach PID        attach to a running process (repeatable)\n"
+	"      --backend NAME      ptrace (the default: stop on each call) or bpf\n"
+	"                          (copy calls in the kernel, never stop; root)\n"
 	"  -h, --help              this text\n"
 	"      --version           producer, capture-rule table, engine build id\n"
 	"\n"
@@ -146,13 +148,14 @@ static int exit_code(const struct vft_result *r)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_ALL = 256, OPT_VERSION, OPT_SELFTEST };
+	enum { OPT_ALL = 256, OPT_VERSION, OPT_SELFTEST, OPT_BACKEND };
 	static const struct option longopts[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"payload-cap", required_argument, NULL, 's'},
 		{"follow-forks", no_argument, NULL, 'f'},
 		{"attach", required_argument, NULL, 'p'},
 		{"all-ioctls", no_argument, NULL, OPT_ALL},
+		{"backend", required_argument, NULL, OPT_BACKEND},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
 		/* hidden: header and synthetic records through the record writer,
@@ -162,7 +165,7 @@ int main(int argc, char **argv)
 	};
 	const char *out_path = NULL;
 	unsigned long cap = 4096;
-	int follow = 0, all = 0;
+	int follow = 0, all = 0, backend = VFT_BACKEND_PTRACE;
 	int32_t pids[MAX_PIDS];
 	uint32_t npids = 0;
 	int c;
@@ -191,6 +194,11 @@ int main(int argc, char **argv)
 		}
 		case OPT_ALL:
 			all = 1;
+			break;
+		case OPT_BACKEND:
+			if (strcmp(optarg, "ptrace") != 0 && strcmp(optarg, "bpf") != 0)
+				return usage_error("invalid --backend: '%s' (ptrace or bpf)", optarg);
+			backend = strcmp(optarg, "bpf") == 0 ? VFT_BACKEND_BPF : VFT_BACKEND_PTRACE;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -266,6 +274,7 @@ int main(int argc, char **argv)
 		.nrules = vfr_nrules,
 		.producer = vfr_producer,
 		.verdict_fd = -1,
+		.backend = backend,
 	};
 	char err[512];
 	struct waiter w = {0};
