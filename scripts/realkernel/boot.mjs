@@ -31,6 +31,17 @@ export const CORPUS = [
   { name: 'attach', client: 'attach', record: 'attach' },
   { name: 'lifetimes', client: 'lifetimes', record: 'follow' },
 ];
+/**
+ * The same clients recorded with the eBPF backend (the recorder's --backend
+ * bpf): the guest test holds each to the golden of its ptrace twin, so the
+ * backend is checked on real vfio-pci and on kernels other than the host's
+ * (its CO-RE relocations, its tracepoints). Not goldens of their own.
+ */
+export const BPF_CORPUS = [
+  ...['setup', 'argsz', 'threads'].map((name) => ({ name: `${name}-bpf`, client: name, record: 'spawn', backend: 'bpf', twin: name })),
+  { name: 'forks-bpf', client: 'forks', record: 'follow', backend: 'bpf', twin: 'forks' },
+  { name: 'attach-bpf', client: 'attach', record: 'attach', backend: 'bpf', twin: 'attach' },
+];
 export const CLIENT_DIR = path.join(ROOT, 'native', 'build', 'realkernel');
 export const RECORDER = path.join(ROOT, 'native', 'build', 'vfiotrace-record');
 
@@ -59,7 +70,7 @@ export function buildInitramfs(kernel, work, corpus = CORPUS) {
   for (const m of kernel.modules) copyFileSync(path.join(kernel.dir, 'modules', `${m}.ko`), path.join(stage, 'lib', 'modules', `${m}.ko`));
   for (const f of ['bin/busybox', 'bin/vfiotrace-record', 'init', ...clients.map((c) => `clients/${c}`)]) chmodSync(path.join(stage, f), 0o755);
   writeFileSync(path.join(stage, 'modules.order'), kernel.modules.join('\n') + '\n');
-  writeFileSync(path.join(stage, 'corpus'), corpus.map((e) => `${e.name} ${e.client} ${e.record}`).join('\n') + '\n');
+  writeFileSync(path.join(stage, 'corpus'), corpus.map((e) => `${e.name} ${e.client} ${e.record} ${e.backend ?? 'ptrace'}`).join('\n') + '\n');
   writeFileSync(path.join(stage, 'devices'), DEVICES.map((d) => `${d.name}:${d.ids}`).join('\n') + '\n');
   const out = path.join(work, 'initramfs.cpio.gz');
   cpio(kernel.busybox, stage, out);

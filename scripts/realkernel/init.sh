@@ -55,7 +55,7 @@ record_attached() {
   /clients/$1 $2 < /dev/null > $3.out 2> $3.err &
   cpid=$!
   until_true "grep -q '^ready' $3.out" || fail "$4: the client never said ready"
-  /bin/vfiotrace-record -p $cpid -o $3.vft < /dev/null 2> $3.rec &
+  /bin/vfiotrace-record --backend $5 -p $cpid -o $3.vft < /dev/null 2> $3.rec &
   rpid=$!
   # The recorder writes the START record (text: the client's comm) only
   # after it has seized and stopped every thread: from then on no call of
@@ -75,15 +75,15 @@ record_attached() {
 say "RK-CORPUS-START $(cut -d' ' -f1 /proc/uptime)"
 # /corpus: one "NAME CLIENT HOW" line per entry (boot.mjs CORPUS)
 while read name addr; do
-  while read entry client how; do
+  while read entry client how backend; do
     f=/tmp/$entry.$name
     t0=$(cut -d' ' -f1 /proc/uptime)
     case $how in
-      spawn) /bin/vfiotrace-record -o $f.vft -- /clients/$client $addr < /dev/null > $f.out 2> $f.err
+      spawn) /bin/vfiotrace-record --backend $backend -o $f.vft -- /clients/$client $addr < /dev/null > $f.out 2> $f.err
         say "RK-RESULT $entry.$name $?" ;;
-      follow) /bin/vfiotrace-record -f -o $f.vft -- /clients/$client $addr < /dev/null > $f.out 2> $f.err
+      follow) /bin/vfiotrace-record --backend $backend -f -o $f.vft -- /clients/$client $addr < /dev/null > $f.out 2> $f.err
         say "RK-RESULT $entry.$name $?" ;;
-      attach) record_attached $client $addr $f $entry.$name ;;
+      attach) record_attached $client $addr $f $entry.$name $backend ;;
       *) fail "corpus entry $entry: unknown way to record: $how" ;;
     esac
     say "RK-TIME $entry.$name $t0 $(cut -d' ' -f1 /proc/uptime)"
