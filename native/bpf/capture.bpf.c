@@ -127,13 +127,14 @@ static __always_inline void header(struct vft_ev_hdr *h, __u32 type, __u64 pid_t
 }
 
 /* Host-wide mode: a process is reported from its first matching call on,
- * introduced by a SEEN record with its comm; its forks, execs, signals and
- * exit then follow as for any traced process. */
+ * introduced by a SEEN record with its comm; its threads, execs, signals and
+ * exit then follow as for any traced process. A process already in the map
+ * unreported is one the engine left out (the tracer itself). */
 static __always_inline int first_seen(__u64 id)
 {
 	__u32 tgid = id >> 32;
 	struct vft_bpf_target t = {1, 0};
-	if (bpf_map_update_elem(&targets, &tgid, &t, BPF_ANY) != 0)
+	if (bpf_map_update_elem(&targets, &tgid, &t, BPF_NOEXIST) != 0)
 		return 0;
 	struct vft_ev_seen e = {};
 	header(&e.h, VFT_EV_SEEN, id, 0);
@@ -277,8 +278,9 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	if (!t)
 		return 0;
 	__u32 ctgid = BPF_CORE_READ(child, tgid);
-	/* a new process is followed too; whether it is reported, its parent says */
-	if (t && ctgid != ptgid) {
+	/* a new process is followed too; whether it is reported, its parent says.
+	 * Host-wide, each process is met at its own first call instead. */
+	if (ctgid != ptgid && !trace_all) {
 		struct vft_bpf_target c = {t->children, t->children};
 		bpf_map_update_elem(&targets, &ctgid, &c, BPF_ANY);
 	}

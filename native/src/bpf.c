@@ -177,6 +177,15 @@ static int load(struct vft_session *s, struct bpf_backend *b)
 		set_err(s, "cannot fill the eBPF rules map: %s", strerror(errno));
 		return -1;
 	}
+	/* Host-wide, the tracer's own process is left out (an unreported
+	 * target), before any program runs: attaching them takes ioctls of its
+	 * own, and with --all-ioctls so would its terminal and sockets. */
+	struct vft_bpf_target self = {0, 0};
+	uint32_t pid = (uint32_t)getpid();
+	if (s->cfg.mode == VFT_MODE_ALL && bpf_map_put(b->skel->maps.targets.map_fd, &pid, &self) != 0) {
+		set_err(s, "cannot fill the eBPF targets map: %s", strerror(errno));
+		return -1;
+	}
 	int small = (s->cfg.bpf_flags & VFT_BPF_SMALL_RING) != 0;
 	int ring_fd = small ? b->skel->maps.ring_small.map_fd : b->skel->maps.ring.map_fd;
 	if (ring_open(&b->ring, ring_fd, small ? 16u << 10 : 8u << 20) != 0) {

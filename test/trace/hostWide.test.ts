@@ -7,15 +7,18 @@
 // holds their calls too: this file runs copies of the fixtures under names
 // of its own and looks only at those.
 
-import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { isatty } from 'node:tty';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ProcessEventKind, type ProcessRecord } from '../../src/trace/events.js';
 import { startTrace } from '../../src/trace/native.js';
+import { liveCaptureRules } from '../../src/session/pipeline.js';
 import { sandboxArgv } from '../../src/trace/sandbox.js';
 import { CLI, cliUnavailable, startCli, until, type CliProcess } from '../helpers/cli.js';
-import { fixture, maskAddresses, sandboxUnavailable, tracerUnavailable } from '../helpers/trace.js';
+import { collect, fixture, maskAddresses, sandboxUnavailable, tracerUnavailable } from '../helpers/trace.js';
 import { Tmux, tmuxSkipReason } from '../tui/tmux.js';
 
 function bpfUnavailable(): string | null {
@@ -52,6 +55,13 @@ function runSandboxed(argv: string[]): number {
   const out = path.join(dir, `${path.basename(argv[0] ?? 'x')}.out`);
   const cmd = sandboxArgv(['sh', '-c', 'exec "$@" > "$0"', out, ...argv]);
   return spawnSync(cmd[0] as string, cmd.slice(1), { stdio: 'ignore', timeout: 60_000 }).status ?? -1;
+}
+
+/** runSandboxed without blocking this process's event loop (it may be reading a trace meanwhile). */
+function runSandboxedAsync(argv: string[]): Promise<number> {
+  const out = path.join(dir, `${path.basename(argv[0] ?? 'x')}.out`);
+  const cmd = sandboxArgv(['sh', '-c', 'exec "$@" > "$0"', out, ...argv]);
+  return new Promise((resolve) => spawn(cmd[0] as string, cmd.slice(1), { stdio: 'ignore' }).on('close', (code) => resolve(code ?? -1)));
 }
 
 function text(file: string): string {
@@ -108,6 +118,27 @@ describe.skipIf(skip !== null)('vfiotrace --all', () => {
     const json = spawnSync(process.execPath, [CLI, 'show', '--json', rec], { encoding: 'utf8', timeout: 60_000 });
     const starts = json.stdout.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.type === 'start');
     expect(starts.some((e) => JSON.stringify(e).includes(vfio.comm))).toBe(true);
+  });
+
+  it('leaves the tracer itself out, even with --all-ioctls', async () => {
+    const session = startTrace({ allProcesses: true, ioctlType: -1, rules: liveCaptureRules(), backend: 'bpf' });
+    const collected = collect(session);
+    // The tracing process makes an ioctl of its own (isatty: TCGETS) while the session runs...
+    const devNull = openSync('/dev/null', 'r');
+    try {
+      expect(isatty(devNull)).toBe(false);
+    } finally {
+      closeSync(devNull);
+    }
+    // ...and so does a client, which must be met.
+    const vfio = renamed(fixture('mixed'));
+    expect(await runSandboxedAsync([vfio.exe])).toBe(0);
+    session.detach();
+    const { records } = await collected;
+    const starts = records.filter((r): r is ProcessRecord => r.type === 'process' && r.kind === ProcessEventKind.Start);
+    expect(starts.some((r) => r.text === vfio.comm)).toBe(true);
+    expect(starts.filter((r) => r.pid === process.pid)).toEqual([]);
+    expect(records.filter((r) => r.type === 'ioctl' && r.pid === process.pid)).toEqual([]);
   });
 
   const tmuxSkip = tmuxSkipReason();
