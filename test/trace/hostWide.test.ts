@@ -120,6 +120,37 @@ describe.skipIf(skip !== null)('vfiotrace --all', () => {
     expect(starts.some((e) => JSON.stringify(e).includes(vfio.comm))).toBe(true);
   });
 
+  it('meets a forked child at its own first call, under the name its exec gave it', async () => {
+    const out = path.join(dir, 'forks.txt');
+    const p = await startAll(['-o', out]);
+    const client = renamed(fixture('forkexec'));
+    // N calls in the parent, then a child that execs /proc/self/exe (so the
+    // kernel names it "exe") and makes N more, then one more in the parent;
+    // no other test uses this N.
+    const n = 23;
+    expect(runSandboxed([client.exe, String(n), 'fork'])).toBe(13); // the child's 3, plus 10
+    const lanes = (): Map<string, { comm: string; calls: number; exit?: string }> => {
+      const byPid = new Map<string, { comm: string; calls: number; exit?: string }>();
+      for (const l of text(out).split('\n')) {
+        const m = /^\[pid (\d+) (\S+)\] (.*)$/.exec(l);
+        if (!m || (m[2] !== client.comm && m[2] !== 'exe')) continue;
+        const lane = byPid.get(m[1]!) ?? { comm: m[2]!, calls: 0 };
+        if (m[3]!.startsWith('ioctl(')) lane.calls++;
+        if (m[3]!.startsWith('+++')) lane.exit = m[3];
+        byPid.set(m[1]!, lane);
+      }
+      return byPid;
+    };
+    const ours = () => [...lanes().values()].filter((l) => (l.comm === 'exe' ? l.calls === n : l.comm === client.comm) && l.exit !== undefined);
+    await until(() => ours().length === 2, 'parent and child to be traced to their exits', 60_000);
+    p.child.kill('SIGINT');
+    expect(await p.exited).toBe(0);
+    expect(ours().sort((a, b) => a.comm.localeCompare(b.comm))).toEqual([
+      { comm: 'exe', calls: n, exit: '+++ exited with 3 +++' },
+      { comm: client.comm, calls: n + 1, exit: '+++ exited with 13 +++' },
+    ]);
+  });
+
   it('leaves the tracer itself out, even with --all-ioctls', async () => {
     const session = startTrace({ allProcesses: true, ioctlType: -1, rules: liveCaptureRules(), backend: 'bpf' });
     const collected = collect(session);
