@@ -129,16 +129,31 @@ static __always_inline void header(struct vft_ev_hdr *h, __u32 type, __u64 pid_t
 /* Host-wide mode: a process is reported from its first matching call on,
  * introduced by a SEEN record with its comm; its threads, execs, signals and
  * exit then follow as for any traced process. A process already in the map
- * unreported is one the engine left out (the tracer itself). */
+ * unreported is one the engine left out (the tracer itself); one another of
+ * its threads has just met is reported. The engine introduces a process at
+ * whichever comes first of its SEEN and an ENTRY, so a SEEN overtaken or
+ * lost costs nothing. A full map loses the call, counted as such. */
+/* The process's name, not the calling thread's (QEMU's "CPU 0/KVM"). */
+static __always_inline void leader_comm(char (*comm)[16])
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	BPF_CORE_READ_STR_INTO(comm, task, group_leader, comm); /* sizeof(*comm): 16 */
+}
+
 static __always_inline int first_seen(__u64 id)
 {
 	__u32 tgid = id >> 32;
 	struct vft_bpf_target t = {1, 0};
-	if (bpf_map_update_elem(&targets, &tgid, &t, BPF_NOEXIST) != 0)
+	long err = bpf_map_update_elem(&targets, &tgid, &t, BPF_NOEXIST);
+	if (err == -17 /* EEXIST */)
+		return reported(tgid);
+	if (err != 0) {
+		count(VFT_CNT_DROPPED);
 		return 0;
+	}
 	struct vft_ev_seen e = {};
 	header(&e.h, VFT_EV_SEEN, id, 0);
-	bpf_get_current_comm(e.comm, sizeof(e.comm));
+	leader_comm(&e.comm);
 	emit(&e, sizeof(e));
 	return 1;
 }
@@ -183,6 +198,9 @@ int on_ioctl_enter(struct sys_enter_ioctl_ctx *ctx)
 	e->want_len = 0;
 	e->in_fault = 0xffffffffu;
 	e->flags = 0;
+	e->comm[0] = 0;
+	if (trace_all)
+		leader_comm(&e->comm);
 	struct vft_bpf_rule none = {VFT_BPF_RULE_NONE, 0, 0, 0};
 	struct vft_bpf_rule *r = bpf_map_lookup_elem(&rules, &req);
 	if (!r)

@@ -53,6 +53,8 @@ struct vft_ev_entry {
 	__u32 in_fault; /* 0xffffffff: none */
 	__u32 flags;
 	__u32 kind; /* the rule applied (enum vft_rule_kind) */
+	char comm[16]; /* host-wide: the process's name (else empty), for the engine
+	                * to introduce it if this call overtook its SEEN */
 	/* then h.len bytes */
 };
 

@@ -83,6 +83,8 @@ struct task_struct {
 	int exit_code;
 	struct signal_struct *signal;
 	struct files_struct *files;
+	struct task_struct *group_leader;
+	char comm[16];
 } __attribute__((preserve_access_index));
 
 /* Pseudo filesystems whose files readlink names by kind, not by path. */

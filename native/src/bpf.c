@@ -37,6 +37,7 @@ void bpf_stop(struct vft_session *s) { (void)s; }
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../bpf/events.h"
@@ -214,8 +215,20 @@ static int attach(struct vft_session *s, struct bpf_backend *b)
 	return 0;
 }
 
+/* The program sees the host's pids (the initial pid namespace); from inside
+ * another one the pids vfiotrace knows are not those. */
+static int in_initial_pid_ns(void)
+{
+	struct stat st;
+	return stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == 0xEFFFFFFCu /* PROC_PID_INIT_INO */;
+}
+
 int bpf_start(struct vft_session *s)
 {
+	if (!in_initial_pid_ns()) {
+		set_err(s, "cannot use the eBPF backend: it sees the host's pids, and this is not the host's pid namespace");
+		return -1;
+	}
 	struct bpf_backend *b = calloc(1, sizeof(*b));
 	if (!b) {
 		set_err(s, "out of memory");

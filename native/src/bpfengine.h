@@ -67,6 +67,13 @@ void events_handle(void *ctx, const void *rec, uint32_t len);
 int events_reap(struct bpf_events *e);
 /* Calls still open become NO_EXIT records; on detach, DETACHED records. */
 void events_finish(struct bpf_events *e, int detaching);
+/* A reported process still alive (bpfevents.c). */
+void live_add(struct bpf_events *e, pid_t pid);
+
+/* ---- bpfstart.c: spawn and attach ---- */
+
+/* THREAD records (creator 0) for pid's threads but the leader, in tid order. */
+void announce_threads(struct vft_session *s, pid_t pid);
 int bpf_spawn(struct vft_session *s, struct bpf_events *e);
 int bpf_attach(struct vft_session *s, struct bpf_events *e);
 

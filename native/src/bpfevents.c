@@ -1,6 +1,6 @@
 /* The eBPF backend's records: ring events (bpf/events.h) in, the recording's
- * IOCTL and PROCESS records out, as the ptrace backend writes them; and how
- * a session starts (spawn, attach) and knows it is over. */
+ * IOCTL and PROCESS records out, as the ptrace backend writes them; host-wide,
+ * processes introduced as they are met; and when a session is over. */
 #include "bpfengine.h"
 
 #ifdef VFT_HAVE_BPF
@@ -16,7 +16,7 @@
 
 #include "../bpf/events.h"
 
-extern char **environ;
+
 
 /* ---- fd paths: read from /proc on first sight, forgotten when BPF sees the fd replaced ---- */
 
@@ -88,7 +88,7 @@ static void path_of(struct bpf_events *e, pid_t pid, pid_t tid, uint64_t fd, str
 
 /* ---- the reported processes still alive ---- */
 
-static void live_add(struct bpf_events *e, pid_t pid)
+void live_add(struct bpf_events *e, pid_t pid)
 {
 	for (size_t i = 0; i < e->nlive; i++)
 		if (e->live[i] == pid)
@@ -102,6 +102,14 @@ static void live_add(struct bpf_events *e, pid_t pid)
 		e->live_cap = cap;
 	}
 	e->live[e->nlive++] = pid;
+}
+
+static int live_has(const struct bpf_events *e, pid_t pid)
+{
+	for (size_t i = 0; i < e->nlive; i++)
+		if (e->live[i] == pid)
+			return 1;
+	return 0;
 }
 
 static void live_remove(struct bpf_events *e, pid_t pid)
@@ -189,8 +197,35 @@ static void write_call(struct bpf_events *e, struct tracee *t)
 	t->in_call = 0;
 }
 
+/* Host-wide: a process met at a call of its own, already running, is
+ * introduced once, as attach introduces one (START with parent 0, THREAD
+ * records for its other threads), at its SEEN or at an ENTRY of another of
+ * its threads that the ring gave first (both carry its name). */
+static void meet(struct bpf_events *e, pid_t pid, const char *comm)
+{
+	if (live_has(e, pid))
+		return;
+	rec_process(&e->s->ob, PK_START, pid, pid, 0, 0, comm);
+	announce_threads(e->s, pid);
+	live_add(e, pid);
+}
+
+static void on_seen(struct bpf_events *e, const struct vft_ev_seen *x)
+{
+	char comm[sizeof(x->comm) + 1];
+	memcpy(comm, x->comm, sizeof(x->comm));
+	comm[sizeof(x->comm)] = '\0';
+	meet(e, (pid_t)x->h.pid, comm);
+}
+
 static void on_entry(struct bpf_events *e, const struct vft_ev_entry *x, uint32_t len)
 {
+	if (e->s->cfg.mode == VFT_MODE_ALL) {
+		char comm[sizeof(x->comm) + 1];
+		memcpy(comm, x->comm, sizeof(x->comm));
+		comm[sizeof(x->comm)] = '\0';
+		meet(e, (pid_t)x->h.pid, comm);
+	}
 	struct tracee *t = thread_of(e, (pid_t)x->h.pid, (pid_t)x->h.tid);
 	if (!t || buffers(&t->call) != 0)
 		return;
@@ -247,15 +282,6 @@ static void on_fork(struct bpf_events *e, const struct vft_ev_fork *x)
 	comm[sizeof(x->comm)] = '\0';
 	rec_process(&s->ob, PK_START, (pid_t)x->child_pid, (pid_t)x->child_pid, 0, x->h.pid, comm);
 	live_add(e, (pid_t)x->child_pid);
-}
-
-/* Host-wide mode: a process met at its first call, already running. */
-static void on_seen(struct bpf_events *e, const struct vft_ev_seen *x)
-{
-	char comm[sizeof(x->comm) + 1];
-	memcpy(comm, x->comm, sizeof(x->comm));
-	comm[sizeof(x->comm)] = '\0';
-	rec_process(&e->s->ob, PK_START, (pid_t)x->h.pid, (pid_t)x->h.pid, 0, 0, comm);
 }
 
 static void on_exec(struct bpf_events *e, const struct vft_ev_exec *x, uint32_t len)
@@ -392,9 +418,9 @@ int events_reap(struct bpf_events *e)
 	}
 	if (s->cfg.mode == VFT_MODE_SPAWN && !e->main_reaped)
 		return 0;
+	live_prune(e);
 	if (s->cfg.mode == VFT_MODE_ALL)
 		return 0; /* until detached */
-	live_prune(e);
 	return e->nlive == 0;
 }
 
@@ -437,80 +463,6 @@ void events_finish(struct bpf_events *e, int detaching)
 		s->result.reason = VFT_END_ERROR;
 		snprintf(s->result.text, sizeof(s->result.text), "lost track of the traced processes");
 	}
-}
-
-/* ---- starting ---- */
-
-/* THREAD records (creator 0: already running) for pid's other threads, in
- * tid order, as the ptrace backend introduces the threads it seized. */
-static void announce_threads(struct vft_session *s, pid_t pid)
-{
-	char p[64];
-	snprintf(p, sizeof(p), "/proc/%d/task", (int)pid);
-	DIR *d = opendir(p);
-	if (!d)
-		return;
-	pid_t tids[4096];
-	size_t n = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL && n < sizeof(tids) / sizeof(tids[0])) {
-		pid_t tid = (pid_t)atoi(de->d_name);
-		if (tid > 0 && tid != pid)
-			tids[n++] = tid;
-	}
-	closedir(d);
-	qsort(tids, n, sizeof(pid_t), tid_cmp);
-	for (size_t i = 0; i < n; i++)
-		rec_process(&s->ob, PK_THREAD, pid, tids[i], 0, 0, NULL);
-}
-
-static int target(struct bpf_events *e, pid_t pid, uint32_t children)
-{
-	struct vft_bpf_target v = {1, children};
-	uint32_t key = (uint32_t)pid;
-	return bpf_map_put(e->targets_fd, &key, &v);
-}
-
-int bpf_spawn(struct vft_session *s, struct bpf_events *e)
-{
-	int rc = spawn_child(s);
-	if (rc < 0)
-		return -1;
-	pid_t pid = s->main_pid;
-	if (target(e, pid, s->cfg.follow_forks ? 1 : 0) != 0) {
-		set_err(s, "cannot add the command to the eBPF targets map: %s", strerror(errno));
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		return -1;
-	}
-	rec_process(&s->ob, PK_START, pid, pid, 0, (uint32_t)getpid(), s->argv_blob);
-	live_add(e, pid);
-	spawn_release(s);
-	return 0;
-}
-
-int bpf_attach(struct vft_session *s, struct bpf_events *e)
-{
-	for (uint32_t i = 0; i < s->cfg.npids; i++) {
-		pid_t pid = s->pids[i];
-		char p[64];
-		snprintf(p, sizeof(p), "/proc/%d", (int)pid);
-		if (access(p, F_OK) != 0) {
-			set_err(s, "cannot attach to %d: No such process", (int)pid);
-			return -1;
-		}
-		if (target(e, pid, s->cfg.follow_forks ? 1 : 0) != 0) {
-			set_err(s, "cannot attach to %d: eBPF targets map: %s", (int)pid, strerror(errno));
-			return -1;
-		}
-		char comm[64];
-		proc_comm(pid, comm, sizeof(comm));
-		rec_process(&s->ob, PK_START, pid, pid, 0, 0, comm);
-		announce_threads(s, pid);
-		live_add(e, pid);
-	}
-	s->main_pid = s->pids[0];
-	return 0;
 }
 
 #endif

@@ -81,7 +81,7 @@ void rec_header(struct outbuf *ob, uint64_t rt, uint64_t mono, const char *argv,
 		argv_len = 0x8000;
 	size_t pl = strlen(pids) > 0x4000 ? 0x4000 : strlen(pids);
 	size_t len = 40 + 4 * 7 + strlen(u.machine) + strlen(u.release) + strlen(host) + argv_len +
-		     pl + strlen(producer) + 4 + strlen(scope) + 7 * 3;
+		     pl + strlen(producer) + 6 * 3 + (scope[0] ? 4 + strlen(scope) + 3 : 0);
 	len = pad8(len);
 	uint8_t *p = ob_reserve(ob, len);
 	if (!p)

@@ -47,7 +47,7 @@ until_true() {
   done
 }
 
-# record_attached CLIENT ADDR FILE ITEM: start the client alone, attach with -p once
+# record_attached CLIENT ADDR FILE ITEM BACKEND: start the client alone, attach with -p once
 # it says "ready", release it through its FIFO, and once it says "done" make
 # the recorder detach (SIGINT) before releasing it again. Reports the
 # recorder's exit status as ITEM and the client's as ITEM.client.
@@ -58,8 +58,9 @@ record_attached() {
   /bin/vfiotrace-record --backend $5 -p $cpid -o $3.vft < /dev/null 2> $3.rec &
   rpid=$!
   # The recorder writes the START record (text: the client's comm) only
-  # after it has seized and stopped every thread: from then on no call of
-  # the client can escape the recording.
+  # once every thread is traced (ptrace: seized and stopped; bpf: the process
+  # is in the program's targets): from then on no call of the client can
+  # escape the recording.
   until_true "grep -q $1 $3.vft 2>/dev/null" || fail "$4: the recorder never attached"
   echo go > /tmp/rk-attach-go
   until_true "grep -q '^done' $3.out" || fail "$4: the client never said done"
@@ -73,7 +74,7 @@ record_attached() {
 }
 
 say "RK-CORPUS-START $(cut -d' ' -f1 /proc/uptime)"
-# /corpus: one "NAME CLIENT HOW" line per entry (boot.mjs CORPUS)
+# /corpus: one "NAME CLIENT HOW BACKEND" line per entry (boot.mjs CORPUS, BPF_CORPUS)
 while read name addr; do
   while read entry client how backend; do
     f=/tmp/$entry.$name

@@ -6,7 +6,8 @@ import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { builtCliUnavailable } from './builtCli.js';
-import { ROOT } from './trace.js';
+import { startTrace } from '../../src/trace/native.js';
+import { ROOT, sandboxUnavailable, tracerUnavailable } from './trace.js';
 
 export const CLI = path.join(ROOT, 'bin', 'vfiotrace.js');
 
@@ -79,4 +80,21 @@ export async function exitWithin(p: CliProcess, what: string, ms = 30_000): Prom
   void p.exited.then((c) => (code = c));
   await until(() => code !== null, what, ms);
   return code!;
+}
+
+/**
+ * Why the eBPF backend's tests cannot run here (no tracer, sandbox or CLI, or
+ * eBPF does not load), or null. The probe session traces `true` to its end.
+ */
+export function bpfUnavailable(): string | null {
+  const other = tracerUnavailable() ?? sandboxUnavailable() ?? cliUnavailable();
+  if (other) return other;
+  try {
+    const probe = startTrace({ command: ['true'], rules: [], backend: 'bpf' });
+    probe.stream.resume();
+    probe.done.catch(() => {}); // its end is of no interest
+    return null;
+  } catch (e) {
+    return `the eBPF backend cannot load here (${(e as Error).message})`;
+  }
 }

@@ -14,19 +14,8 @@ import { EndReason, IOCTL_FLAG } from '../../src/trace/events.js';
 import { startTrace } from '../../src/trace/native.js';
 import { sandboxArgv } from '../../src/trace/sandbox.js';
 import { liveCaptureRules } from '../../src/session/pipeline.js';
-import { CLI, cliUnavailable, startCli, until } from '../helpers/cli.js';
-import { collect, fixture, ioctls, maskAddresses, sandboxUnavailable, tracerUnavailable, waitForText } from '../helpers/trace.js';
-
-function bpfUnavailable(): string | null {
-  const other = tracerUnavailable() ?? sandboxUnavailable() ?? cliUnavailable();
-  if (other) return other;
-  try {
-    startTrace({ command: ['true'], rules: [], backend: 'bpf' }).stream.resume();
-    return null;
-  } catch (e) {
-    return `the eBPF backend cannot load here (${(e as Error).message})`;
-  }
-}
+import { bpfUnavailable, CLI, cliUnavailable, startCli, until } from '../helpers/cli.js';
+import { collect, fixture, ioctls, maskAddresses, waitForText } from '../helpers/trace.js';
 
 const skip = bpfUnavailable();
 if (skip) console.warn(`skipping eBPF backend tests: ${skip}`);
@@ -179,6 +168,17 @@ describe.skipIf(skip !== null)('eBPF backend', () => {
     const refused = cli(['--backend', 'bpf', '--', fixture('mixed')], process.env, drop);
     expect(refused.code).toBe(2);
     expect(refused.stderr.trim().split('\n')).toEqual(['vfiotrace: cannot load the eBPF capture program: Operation not permitted (needs root, or CAP_BPF with CAP_PERFMON)']);
+  });
+
+  it('outside the host\'s pid namespace, bpf is refused (its pids are the host\'s) and auto falls back', () => {
+    const ns = ['unshare', '--pid', '--fork', '--mount-proc'];
+    const refused = cli(['--backend', 'bpf', '--', fixture('mixed')], process.env, ns);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim().split('\n')).toEqual(["vfiotrace: cannot use the eBPF backend: it sees the host's pids, and this is not the host's pid namespace"]);
+    const fallback = cli(['-v', '-o', '-', '--', fixture('mixed')], process.env, ns);
+    expect(fallback.stderr).toMatch(/^vfiotrace: capture backend: ptrace, auto, eBPF unavailable: cannot use the eBPF backend/m);
+    expect(fallback.code).toBe(0);
+    expect(fallback.stdout.match(/^ioctl\(/gm)?.length).toBe(20);
   });
 
   it('auto takes bpf where it loads, and falls back on the simulated failure', () => {

@@ -7,35 +7,25 @@
 // holds their calls too: this file runs copies of the fixtures under names
 // of its own and looks only at those.
 
-import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { isatty } from 'node:tty';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ProcessEventKind, type ProcessRecord } from '../../src/trace/events.js';
 import { startTrace } from '../../src/trace/native.js';
 import { liveCaptureRules } from '../../src/session/pipeline.js';
 import { sandboxArgv } from '../../src/trace/sandbox.js';
-import { CLI, cliUnavailable, startCli, until, type CliProcess } from '../helpers/cli.js';
-import { collect, fixture, maskAddresses, sandboxUnavailable, tracerUnavailable } from '../helpers/trace.js';
+import { bpfUnavailable, CLI, cliUnavailable, startCli, until, type CliProcess } from '../helpers/cli.js';
+import { collect, fixture, maskAddresses } from '../helpers/trace.js';
 import { Tmux, tmuxSkipReason } from '../tui/tmux.js';
-
-function bpfUnavailable(): string | null {
-  const other = tracerUnavailable() ?? sandboxUnavailable() ?? cliUnavailable();
-  if (other) return other;
-  try {
-    startTrace({ command: ['true'], rules: [], backend: 'bpf' }).stream.resume();
-    return null;
-  } catch (e) {
-    return `the eBPF backend cannot load here (${(e as Error).message})`;
-  }
-}
 
 const skip = bpfUnavailable();
 if (skip) console.warn(`skipping host-wide tests: ${skip}`);
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'vft-all-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let running: CliProcess[] = [];
 afterEach(() => {
   for (const p of running) p.child.kill('SIGKILL');
@@ -112,10 +102,11 @@ describe.skipIf(skip !== null)('vfiotrace --all', () => {
     expect(text(out)).not.toContain(quiet.comm);
 
     // The recording says it is host-wide and reads back to the same lines.
-    const shown = spawnSync(process.execPath, [CLI, 'show', rec], { encoding: 'utf8', timeout: 60_000 });
+    const big = { encoding: 'utf8', timeout: 60_000, maxBuffer: 256 << 20 } as const; // other tests' processes are in it too
+    const shown = spawnSync(process.execPath, [CLI, 'show', rec], big);
     expect(shown.status).toBe(0);
     expect(linesOf(shown.stdout, vfio.comm)).toEqual(seen);
-    const json = spawnSync(process.execPath, [CLI, 'show', '--json', rec], { encoding: 'utf8', timeout: 60_000 });
+    const json = spawnSync(process.execPath, [CLI, 'show', '--json', rec], big);
     const starts = json.stdout.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.type === 'start');
     expect(starts.some((e) => JSON.stringify(e).includes(vfio.comm))).toBe(true);
   });
@@ -151,6 +142,25 @@ describe.skipIf(skip !== null)('vfiotrace --all', () => {
     ]);
   });
 
+  it("meets a process whose first calls race on several CPUs from named threads: every call, one START, the process's name", async () => {
+    const session = startTrace({ allProcesses: true, rules: liveCaptureRules(), backend: 'bpf' });
+    const collected = collect(session);
+    const client = renamed(fixture('vcpus'));
+    const runs = 20;
+    const threads = 8;
+    for (let i = 0; i < runs; i++) expect(await runSandboxedAsync([client.exe, String(threads)])).toBe(0);
+    session.detach();
+    const { records } = await collected;
+    const starts = records.filter((r): r is ProcessRecord => r.type === 'process' && r.kind === ProcessEventKind.Start && r.text === client.comm);
+    expect(starts).toHaveLength(runs);
+    const pids = new Set(starts.map((r) => r.pid));
+    expect(pids.size).toBe(runs);
+    // No process of ours came in under a thread's name.
+    expect(records.some((r) => r.type === 'process' && r.kind === ProcessEventKind.Start && pids.has(r.pid) && r.text !== client.comm)).toBe(false);
+    const calls = records.filter((r) => r.type === 'ioctl' && pids.has(r.pid));
+    expect(calls).toHaveLength(runs * (threads + 1));
+  });
+
   it('leaves the tracer itself out, even with --all-ioctls', async () => {
     const session = startTrace({ allProcesses: true, ioctlType: -1, rules: liveCaptureRules(), backend: 'bpf' });
     const collected = collect(session);
@@ -173,18 +183,28 @@ describe.skipIf(skip !== null)('vfiotrace --all', () => {
   });
 
   const tmuxSkip = tmuxSkipReason();
-  it.skipIf(tmuxSkip !== null)('in the TUI: the header names each process met, and q stops', async () => {
+  it.skipIf(tmuxSkip !== null)('in the TUI: the header names the processes most recently active, and q stops', async () => {
     const tmux = new Tmux(160, 40);
+    // A client that keeps calling (one VFIO ioctl a millisecond, deaf to
+    // SIGINT/SIGTERM): whatever else the host runs, it stays among the most
+    // recently active.
+    const client = renamed(fixture('lingering'));
+    const out = path.join(dir, 'lingering.out');
+    const cmd = sandboxArgv(['sh', '-c', 'exec "$@" > "$0"', out, client.exe, 'stubborn']);
+    const child = spawn(cmd[0] as string, cmd.slice(1), { stdio: 'ignore' });
+    let pid = 0;
     try {
       tmux.start([process.execPath, CLI, 'tui', '--all'], { TMPDIR: dir });
       await tmux.waitFor((s) => s.includes('every process on this host'), 'the host-wide TUI');
-      const vfio = renamed(fixture('mixed'));
-      expect(runSandboxed([vfio.exe])).toBe(0);
-      await tmux.waitFor((s) => new RegExp(`\\d+ ${vfio.comm}`).test(s), 'the client named in the header');
+      await until(() => /^ready (\d+)/m.test(text(out)), 'the client to start');
+      pid = Number(/^ready (\d+)/m.exec(text(out))?.[1]);
+      await tmux.waitFor((s) => s.includes(`${pid} ${client.comm}`), 'the client named in the header');
       tmux.keys('q');
       await tmux.waitFor((s) => s.includes('[exit status 0]'), 'the TUI to exit');
     } finally {
       tmux.kill();
+      if (pid > 0) process.kill(pid, 'SIGKILL');
+      child.kill('SIGKILL');
     }
   });
 });
@@ -197,6 +217,7 @@ describe.skipIf(cliUnavailable() !== null)('vfiotrace --all refusals', () => {
     [['--all'], { VFIOTRACE_NO_BPF: '1' }, 'cannot trace every process: eBPF disabled by VFIOTRACE_NO_BPF=1'],
     [['--all', '-p', '1'], {}, 'give one of COMMAND [ARGS], -p PID or --all'],
     [['--all', '--', 'true'], {}, 'give one of COMMAND [ARGS], -p PID or --all'],
+    [['--all', '-f'], {}, '-f has no meaning with --all'],
   ] as [string[], Record<string, string>, string][])('%j: one line, status 2', (args, env, msg) => {
     const r = run(args, { ...process.env, ...env });
     expect(r.status).toBe(2);
