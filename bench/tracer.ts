@@ -141,7 +141,6 @@ function byVariant<T>(make: () => T): Record<Variant, T> {
   return { untraced: make(), strace: make(), bpf: make(), ptrace: make() };
 }
 
-/** Whether the eBPF backend loads here (root, or CAP_BPF + CAP_PERFMON, and a kernel with BTF). */
 /**
  * The targets, on the workload's own loop time (start-up excluded):
  * bpf against strace and untraced; ptrace as before.

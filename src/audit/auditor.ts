@@ -91,12 +91,12 @@ export class Auditor {
   }
 
   /**
-   * Tell the audit which processes were attached mid-session (the
-   * recording header's attachedPids): rules that conclude "X was never
-   * issued" stay silent for them.
+   * Processes that were running before the trace met them (the header's
+   * attachedPids; host-wide, every process met at a call of its own): rules
+   * that conclude "X was never issued" stay silent for them.
    */
-  markAttached(pids: readonly number[]): void {
-    this.model.markAttached(pids);
+  markMidSession(h: { attachedPids: readonly number[]; hostWide: boolean }): void {
+    this.model.markMidSession(h);
   }
 
   /** The session model's picture (the TUI's state view). */

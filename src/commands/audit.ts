@@ -176,7 +176,7 @@ async function auditLive(t: LiveTarget): Promise<LiveAudit | null> {
   let error: Error | null = null;
   try {
     const p = await openPipeline(session.stream, { recordTo: spool, onDecodeError: (r, e) => fail(`cannot decode the record at byte ${r.offset}: ${e.message}`) });
-    t.auditor.markAttached(p.header.attachedPids);
+    t.auditor.markMidSession(p.header);
     ({ events, error } = await consume(p, t.auditor, null, t.eeh));
   } catch (e) {
     error = e instanceof Error ? e : new Error(String(e));
@@ -253,7 +253,7 @@ export async function run(argv: string[]): Promise<number> {
       fail(`${file}: ${(e as Error).message}`);
       return 2;
     }
-    auditor.markAttached(p.header.attachedPids);
+    auditor.markMidSession(p.header);
     const progress = o.progress && process.stderr.isTTY && size >= PROGRESS_MIN_BYTES ? new Progress(size) : null;
     ({ events, error } = await consume(p, auditor, progress, eeh));
     progress?.clear();

@@ -202,6 +202,10 @@ export async function run(argv: string[]): Promise<number> {
     fail('give one of COMMAND [ARGS], -p PID or --all');
     return 2;
   }
+  if (all && opts.followForks === true) {
+    fail('-f has no meaning with --all: every process is met at its own first call');
+    return 2;
+  }
   const args = checkLiveArgs({ pids: pidArgs, payloadCap: opts.payloadCap, command });
   if ('error' in args) {
     fail(args.error);

@@ -95,8 +95,8 @@ export function tuiDeps(show: SourceDeps['show']): SourceDeps {
   return {
     open: async (bytes, recordTo, onSkip) => {
       const p = await openPipeline(bytes, { ...(recordTo !== undefined ? { recordTo } : {}), onDecodeError: (r, e) => onSkip(r.offset, e.message) });
-      // An attached process was running before we saw it: "never issued" rules must not judge it.
-      auditor.markAttached(p.header.attachedPids);
+      // An attached (or host-wide) process was running before we saw it: "never issued" rules must not judge it.
+      auditor.markMidSession(p.header);
       return p;
     },
     decodeOne: (header, record, fdKind) => {

@@ -32,6 +32,7 @@ export class SessionModel implements ModelView {
   readonly objects = new Map<string, ObjectState>();
   lastSeq = -1;
   private nextId = 1;
+  private hostWide = false;
 
   apply(ev: DecodedEvent): void {
     if (ev.kind === 'ioctl') this.commit(ev, this.prepare(ev));
@@ -48,9 +49,14 @@ export class SessionModel implements ModelView {
     return p;
   }
 
-  /** Processes the trace attached to mid-session (RecordingHeader.attachedPids). */
-  markAttached(pids: readonly number[]): void {
-    for (const pid of pids) this.process(pid).midSession = true;
+  /**
+   * Processes met mid-session: those the trace attached to (the header's
+   * attachedPids) and, host-wide (`--all`), every process introduced
+   * without a parent (START with parent 0), met at a call of its own.
+   */
+  markMidSession(h: { attachedPids: readonly number[]; hostWide: boolean }): void {
+    for (const pid of h.attachedPids) this.process(pid).midSession = true;
+    this.hostWide = h.hostWide;
   }
 
   /** The object an fd of a process refers to now, if known. */
@@ -205,7 +211,7 @@ export class SessionModel implements ModelView {
       // groups and devices, not copies.
       const parent = other > 0 ? this.processes.get(other) : undefined;
       const child = this.process(pid);
-      if (parent?.midSession) child.midSession = true;
+      if (parent?.midSession || (this.hostWide && other === 0)) child.midSession = true;
       if (parent && child.fds.size === 0) {
         for (const [fd, e] of parent.fds) child.fds.set(fd, { ...e, pid, firstSeq: seq, lastSeq: seq });
         for (const [ext, q] of parent.extensions) if (!child.extensions.has(ext)) child.extensions.set(ext, q);

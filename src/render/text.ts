@@ -100,7 +100,7 @@ export class TextRenderer {
 
   private leader(ev: { pid: number; tid: number; ts: number }): string {
     let s = '';
-    if (this.comms !== null) s = '[pid ' + ev.tid + ' ' + escapeRaw(this.comms.get(ev.pid) ?? '?') + '] ';
+    if (this.comms !== null) s = '[pid ' + ev.tid + ' ' + commText(this.comms.get(ev.pid) ?? '?') + '] ';
     else if (this.live.size > 1) s = '[pid ' + ev.tid + '] ';
     if (this.opts.time !== 0) s += this.clock(ev.ts) + ' ';
     return s;
@@ -302,3 +302,8 @@ function retTextUncached(r: RetInfo): string {
   return why ? ' = -1 ' + name + ' (' + escapeRaw(why) + ')' : ' = -1 ' + name;
 }
 
+/** A comm in the `[pid TID comm]` prefix: quoted when a space, quote or ] would make the prefix ambiguous. */
+function commText(comm: string): string {
+  const s = escapeRaw(comm);
+  return /[\s"\]]/.test(s) ? '"' + s.replace(/"/g, '\\"') + '"' : s;
+}

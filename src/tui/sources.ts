@@ -94,14 +94,17 @@ abstract class BaseSource implements TuiSource {
   abstract mode: SourceMode;
   abstract title: string;
   protected header: RecordingHeader | null = null;
-  /** Processes seen in the stream (forked children appear here with -f). */
+  /**
+   * Processes seen in the stream (forked children appear here with -f), the
+   * one with the latest event last: host-wide, the header lists the most
+   * recently active first.
+   */
   protected readonly seen = new Set<number>();
   private readonly names = new ProcessNames();
   protected readonly records: RecordReader;
   constructor(protected readonly deps: SourceDeps, protected readonly diskPath: string) {
     this.records = new RecordReader(diskPath);
   }
-  abstract pids(): number[];
   abstract detach(): void;
   protected abstract bytes(): AsyncIterable<Uint8Array>;
   protected abstract recordTo(): string | undefined;
@@ -124,7 +127,7 @@ abstract class BaseSource implements TuiSource {
       for await (const batch of p.batches()) {
         for (const ev of batch) {
           const own = wrapper.isOwn(ev.record);
-          if (!own && ev.kind !== 'end' && ev.pid > 0) this.seen.add(ev.pid);
+          if (!own && ev.kind !== 'end' && ev.pid > 0) this.saw(ev.pid);
           if (ev.kind === 'process') this.names.note(ev.record);
           if (!this.deps.show || this.deps.show(ev)) sink.event(ev, own);
           if (own || !auditing) continue;
@@ -153,6 +156,25 @@ abstract class BaseSource implements TuiSource {
   }
 
   protected onHeader(_h: RecordingHeader): void {}
+
+  private saw(pid: number): void {
+    if (!this.hostWide()) this.seen.add(pid);
+    else if (this.lastSeen !== pid) {
+      // Moved to the end: the Set keeps insertion order.
+      this.seen.delete(pid);
+      this.seen.add(pid);
+      this.lastSeen = pid;
+    }
+  }
+  private lastSeen = 0;
+
+  pids(): number[] {
+    if (this.hostWide()) return [...this.seen].reverse();
+    return [...new Set([...this.pidList(), ...this.seen])];
+  }
+
+  /** The processes named before the stream says anything (-p, the command, the header's attached pids). */
+  protected abstract pidList(): readonly number[];
 
   processName(pid: number): string | undefined {
     return this.names.get(pid);
@@ -203,14 +225,14 @@ abstract class BaseSource implements TuiSource {
 export class FileSource extends BaseSource {
   mode: SourceMode = 'file';
   title: string;
-  private pidList: number[] = [];
+  private attachedPids: number[] = [];
   constructor(deps: SourceDeps, private readonly path: string, private readonly open: (path: string) => AsyncIterable<Uint8Array>) {
     super(deps, path);
     this.title = path;
   }
   private readBytes = 0;
   private totalBytes = 0;
-  pids(): number[] { return [...new Set([...this.pidList, ...this.seen])]; }
+  protected pidList(): readonly number[] { return this.attachedPids; }
   detach(): void {}
   progress(): { read: number; total: number } | null {
     return this.totalBytes > 0 ? { read: this.readBytes, total: this.totalBytes } : null;
@@ -232,7 +254,7 @@ export class FileSource extends BaseSource {
   }
   protected recordTo(): string | undefined { return undefined; }
   protected override onHeader(h: RecordingHeader): void {
-    this.pidList = h.attachedPids.slice();
+    this.attachedPids = h.attachedPids.slice();
     const cmd = unwrapCommand(h.argv).command.join(' ');
     const what = h.hostWide ? 'every process' : cmd;
     this.title = `${this.path}${what ? `  (${what})` : ''}  ${h.arch} ${h.hostname}`;
@@ -250,10 +272,10 @@ export class LiveSource extends BaseSource {
     this.mode = o.allProcesses ? 'all' : o.pids ? 'attach' : 'spawn';
     if (o.allProcesses) this.title = 'every process on this host';
     else this.title = o.pids ? `attached to ${o.pids.map((p) => `${p} (${cmdline(p)})`).join(', ')}` : (o.command ?? []).join(' ');
-    this.pidList = o.allProcesses ? [] : (o.pids ?? [session.pid]);
+    this.known = o.allProcesses ? [] : (o.pids ?? [session.pid]);
   }
-  private pidList: number[];
-  pids(): number[] { return [...new Set([...this.pidList, ...this.seen])]; }
+  private readonly known: number[];
+  protected pidList(): readonly number[] { return this.known; }
   detach(): void {
     if (this.detached) return;
     this.detached = true;

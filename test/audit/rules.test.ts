@@ -427,7 +427,8 @@ describe('EEH', () => {
 });
 
 describe('attached mid-session', () => {
-  it('"never issued" rules stay silent; rules on what was seen still apply', () => {
+  /** Calls from a process that was running before the trace met it. */
+  const sim = (): Sim => {
     const s = new Sim().fd(6, '/dev/vfio/devices/vfio0', 'device').fd(S.C, '/dev/vfio/vfio', 'container').fd(S.G, '/dev/vfio/42', 'group');
     s.call(6, 'VFIO_DEVICE_GET_INFO', { in: { argsz: 24 }, out: { argsz: 24, flags: 3, num_regions: 9, num_irqs: 5 } });
     s.call(S.C, 'VFIO_IOMMU_UNMAP_DMA', { in: { argsz: 24, flags: 0, iova: 0, size: 0x1000 }, out: { argsz: 24, flags: 0, iova: 0, size: 0x1000 } });
@@ -436,8 +437,13 @@ describe('attached mid-session', () => {
     s.call(S.G, 'VFIO_GROUP_GET_DEVICE_FD', { in: '0000:06:0d.0', ret: 9, newFd: { fd: 9, kind: 'device' } });
     s.call(S.C, 'VFIO_SET_IOMMU', { arg: 3 });
     s.call(S.C, 'VFIO_SET_IOMMU', { arg: 3, ret: -22 });
+    return s;
+  };
+
+  it('"never issued" rules stay silent; rules on what was seen still apply', () => {
+    const s = sim();
     const a = new Auditor();
-    a.markAttached([s.pid]);
+    a.markMidSession({ attachedPids: [s.pid], hostWide: false });
     for (const ev of s.events) a.feed(ev);
     expect(seqRules(a.finish()).map((f) => f.rule)).toEqual(['set-iommu-repeated']);
     // The same calls from a process seen from its start.
@@ -453,6 +459,21 @@ describe('attached mid-session', () => {
       'set-iommu-without-group',
       'set-iommu-without-group',
     ]);
+  });
+
+  it('host-wide (--all): a process met at a call of its own (START, parent 0) is judged the same way', () => {
+    const s = sim();
+    const met = new Sim(s.pid);
+    met.startFrom(0);
+    const a = new Auditor();
+    a.markMidSession({ attachedPids: [], hostWide: true });
+    for (const ev of [...met.events, ...s.events]) a.feed(ev);
+    expect(seqRules(a.finish()).map((f) => f.rule)).toEqual(['set-iommu-repeated']);
+    // Not host-wide, the same START is a process seen from its start.
+    const b = new Auditor();
+    b.markMidSession({ attachedPids: [], hostWide: false });
+    for (const ev of [...met.events, ...s.events]) b.feed(ev);
+    expect(seqRules(b.finish()).map((f) => f.rule)).toContain('iommu-ioctl-before-set-iommu');
   });
 });
 
