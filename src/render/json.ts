@@ -6,7 +6,8 @@ import { memoPayload, payloadMemo } from '../decode/memo.js';
 import { IoctlEvent } from '../decode/event.js';
 import { flat } from './flat.js';
 import type { DecodedEvent, DecodedIoctl, DecodedProcess, DecodedEnd, FieldNode, Finding } from '../decode/types.js';
-import { EndReason, IOCTL_FLAG, ProcessEventKind } from '../trace/events.js';
+import { EndReason, IOCTL_FLAG, ProcessEventKind, type IoctlRecord } from '../trace/events.js';
+import { argHighOf, argLowOf, IoctlRecordView } from '../trace/recordView.js';
 
 // Most strings repeat from event to event (paths, names, meanings): quote each once.
 const quoted = new Map<string, string>();
@@ -18,6 +19,30 @@ function str(s: string): string {
     quoted.set(s, q);
   }
   return q;
+}
+
+/**
+ * A string that is new nearly every call (an argument's address): quoted
+ * without going through the cache, which it would only churn. Plain printable
+ * ASCII without quote or backslash is exactly what JSON.stringify would give
+ * between quotes; anything else goes through JSON.stringify.
+ */
+function strFresh(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return JSON.stringify(s);
+  }
+  return '"' + s + '"';
+}
+
+/** jsonInt(r.arg), without making the register's bigint when the view's bytes give the number exactly. */
+function argJson(r: IoctlRecord): string {
+  if (r instanceof IoctlRecordView && r.fromBytes) {
+    const hi = argHighOf(r);
+    // Below 2^53 (the register is unsigned): the decimal of the double is the bigint's.
+    if (hi >= 0 && hi < 0x200000) return String(hi * 4294967296 + argLowOf(r));
+  }
+  return jsonInt(r.arg);
 }
 
 /** A JSON number when it is exact, else a "0x…" string (two's complement for negatives). */
@@ -99,7 +124,7 @@ function ioctlJsonTail(ev: DecodedIoctl): string {
   s += ',"request":' + jsonInt(ev.request) + ',"ioctl":' + (ev.ioctl === null ? 'null' : str(ev.ioctl));
   s += ',"family":' + (ev.family === null ? 'null' : str(ev.family)) + ',"resolution":' + str(ev.resolution);
   s += ',"candidates":' + (ev.candidates.length === 0 ? '[]' : JSON.stringify(ev.candidates));
-  s += ',"arg":' + jsonInt(ev.record.arg) + ',"arg_display":' + str(ev.argDisplay);
+  s += ',"arg":' + argJson(ev.record) + ',"arg_display":' + strFresh(ev.argDisplay);
   s += ',"ret":' + (ev.incomplete ? 'null' : failed ? '-1' : String(r.value));
   s += ',"errno":' + (failed && r.errno !== null ? str(r.errno) : failed ? str('ERRNO_' + -r.value) : 'null');
   s += ',"ret_meaning":' + str(r.meaning);

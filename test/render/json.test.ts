@@ -51,6 +51,12 @@ describe('JSON lines', () => {
     expect(JSON.parse(end)).toEqual({ type: 'end', seq: 9, reason: 'exited', status: 0, events: 4, dropped: 0, error: null });
   });
 
+  it('quotes any argument display exactly as JSON.stringify does', () => {
+    for (const d of ['0x7fffe2a3d300', 'NULL', '"quoted"', 'back\\slash', 'tab\there', 'caf\u00e9', '\u{1f600}', '\ud800', '']) {
+      expect(renderJson(ioctl({ argDisplay: d }))).toContain(',"arg_display":' + JSON.stringify(d) + ',');
+    }
+  });
+
   it('escapes control characters from the tracee', () => {
     const line = renderJson(ioctl({ fdPath: '/x\x1b\u0000' }));
     expect(line.slice(0, -1)).not.toMatch(/[\x00-\x1f]/);
