@@ -1,6 +1,7 @@
 // Remembering what was made from a struct payload (its one-line text, its
 // JSON) for payloads seen before.
 
+import { Buffer } from 'node:buffer';
 import type { CompiledStruct } from './compile.js';
 import type { StructPayload } from './payload.js';
 import { copyJoined, memoAwake, newMemoUse, type MemoUse } from './memoUse.js';
@@ -24,14 +25,31 @@ export interface Slot<T> {
   value: T;
 }
 
-function hashBytes(h: number, b: Uint8Array): number {
-  for (let k = 0; k < b.length; k++) h = Math.imul(h ^ (b[k] as number), 16777619);
-  return Math.imul(h ^ b.length, 16777619);
+/** One 32-bit word into the hash (MurmurHash3's block step: every input bit reaches every output bit). */
+function mix(h: number, k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  h ^= Math.imul(k, 0x1b873593);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/** `n` bytes of `dv` into the hash, a 32-bit word at a time: a lookup that misses costs little. */
+function hashView(h: number, dv: DataView, n: number): number {
+  const n4 = n & ~3;
+  let k = 0;
+  for (; k < n4; k += 4) h = mix(h, dv.getInt32(k, true));
+  let t = 0;
+  for (; k < n; k++) t = (t << 8) | dv.getUint8(k);
+  return mix(mix(h, t), n);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  const n = a.length;
+  if (n !== b.length) return false;
+  // Longer runs: one native memcmp beats the loop.
+  if (n > 24) return Buffer.compare(a, b) === 0;
+  for (let k = 0; k < n; k++) if (a[k] !== b[k]) return false;
   return true;
 }
 
@@ -55,11 +73,17 @@ export function memoPayload<T>(store: WeakMap<CompiledStruct, PayloadSlots<T>>, 
     store.set(pl.cs, ps);
   }
   const m = ps.slots;
-  let h = Math.imul(2166136261 ^ pl.ret, 16777619);
-  h = Math.imul(h ^ pl.argsz, 16777619);
-  h = Math.imul(h ^ (pl.limit + (pl.le ? 0x40000000 : 0) + (ok ? 0x20000000 : 0)), 16777619);
-  h = hashBytes(h, pl.entry);
-  h = ex === null ? Math.imul(h ^ 0x5bd1e995, 16777619) : hashBytes(h, ex);
+  let h = mix(0x2f0b3c1d, pl.ret);
+  h = mix(h, pl.argsz);
+  h = mix(h, pl.limit + (pl.le ? 0x40000000 : 0) + (ok ? 0x20000000 : 0));
+  h = hashView(h, pl.dv, pl.entry.length);
+  h = ex === null ? mix(h, 0x5bd1e995) : hashView(h, pl.dvExit as DataView, ex.length);
+  // Final avalanche (fmix32): a sleeping memo files hashes by their low bits.
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   if (!memoAwake(ps.use, ps.slots, h)) return make(pl, ok);
   const s = m.get(h);
   if (
