@@ -56,6 +56,10 @@ export interface Plan {
   memoDot: string;
   /** "name.k" keys under which a nested struct's values are seen, built once. */
   subKeys: Map<string, string> | null;
+  // The labels the one-line text puts before a value, first and later in
+  // its struct: built once, not concatenated again for every field.
+  label: string;
+  nextLabel: string;
 }
 
 /** A caller's value the header does not name: flag bits it lacks, an enum value (of an input field) it lacks. */
@@ -147,6 +151,8 @@ export function compileStruct(t: StructType): CompiledStruct {
       memoPath: f.name,
       memoDot: f.name + '.',
       subKeys: null,
+      label: f.name + '=',
+      nextLabel: ', ' + f.name + '=',
     };
   });
   const c: CompiledStruct = { t, ctype: ctypeOf(t), plans };

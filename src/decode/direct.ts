@@ -70,7 +70,7 @@ function fields(cs: CompiledStruct, env: Env, base: number, limit: number, vals:
       if (at + p.size > env.len) {
         if (onSide(p.dir, side)) {
           present++;
-          if (leafShown(mode, p.dir, false)) s += (n++ > 0 ? ', ' : '') + p.name + '=?';
+          if (leafShown(mode, p.dir, false)) s += (n++ > 0 ? p.nextLabel : p.label) + '?';
         }
         continue;
       }
@@ -78,7 +78,7 @@ function fields(cs: CompiledStruct, env: Env, base: number, limit: number, vals:
       vals[p.name] = num;
       if (!onSide(p.dir, side)) continue;
       present++;
-      if (leafShown(mode, p.dir, changedAt(env, at, p.size))) s += (n++ > 0 ? ', ' : '') + p.name + '=' + (p.fmt as Formatter)(bigFor(p, env, at, num), num, vals);
+      if (leafShown(mode, p.dir, changedAt(env, at, p.size))) s += (n++ > 0 ? p.nextLabel : p.label) + (p.fmt as Formatter)(bigFor(p, env, at, num), num, vals);
       continue;
     }
     switch (ft.kind) {
@@ -102,7 +102,7 @@ function fields(cs: CompiledStruct, env: Env, base: number, limit: number, vals:
         for (const k in sv) vals[subKey(p, k)] = sv[k] as number;
         if (cp === 0) continue;
         present++;
-        if (mode === M.All || (mode === M.Entry ? p.dir !== 'out' : cn > 0)) s += (n++ > 0 ? ', ' : '') + p.name + '={' + t + '}';
+        if (mode === M.All || (mode === M.Entry ? p.dir !== 'out' : cn > 0)) s += (n++ > 0 ? p.nextLabel : p.label) + '{' + t + '}';
         continue;
       }
       case 'array': {
@@ -110,15 +110,15 @@ function fields(cs: CompiledStruct, env: Env, base: number, limit: number, vals:
         const t = elems(ft.elem, p.sub, ft.count, env, at, limit, p.dir, mode);
         if (gPresent === 0) continue;
         present++;
-        if (t !== null) s += (n++ > 0 ? ', ' : '') + p.name + '=' + t;
+        if (t !== null) s += (n++ > 0 ? p.nextLabel : p.label) + t;
         continue;
       }
       case 'uuid': {
         if (at + 16 > limit || !onSide(p.dir, side)) continue;
         present++;
         if (at + 16 > env.len) {
-          if (leafShown(mode, p.dir, false)) s += (n++ > 0 ? ', ' : '') + p.name + '=?';
-        } else if (leafShown(mode, p.dir, changedAt(env, at, 16))) s += (n++ > 0 ? ', ' : '') + p.name + '=' + uuidText(env.bytes, at);
+          if (leafShown(mode, p.dir, false)) s += (n++ > 0 ? p.nextLabel : p.label) + '?';
+        } else if (leafShown(mode, p.dir, changedAt(env, at, 16))) s += (n++ > 0 ? p.nextLabel : p.label) + uuidText(env.bytes, at);
         continue;
       }
       case 'flex': {
@@ -129,7 +129,7 @@ function fields(cs: CompiledStruct, env: Env, base: number, limit: number, vals:
         const t = flex(p, shape, env, at, limit, vals, mode);
         if (gPresent === 0) continue;
         present++;
-        if (t !== null) s += (n++ > 0 ? ', ' : '') + p.name + '=' + t;
+        if (t !== null) s += (n++ > 0 ? p.nextLabel : p.label) + t;
         continue;
       }
       case 'caps': {
