@@ -9,11 +9,12 @@ import { compileStruct, decodeFields, type Env } from './compile.js';
 import { decodeIo, encodingFor, isPowerpc } from './encoding.js';
 import { errnoFlavor, errnoName } from './errno.js';
 import { FdTable, kindFromPath, type FdState } from './fdtable.js';
-import { makeFormatter, escapeBytes, hexOf, hexNum, rawText, type Formatter } from './format.js';
+import { makeFormatter, escapeBytes, rawText, type Formatter } from './format.js';
 import type { Registry } from './registry.js';
 import { enottyMeaning, genericErrnoMeaning } from './explain.js';
 import { IoctlEvent, type StructPayload } from './event.js';
 import { IOMMU_TYPE_NAMES, resolveIoctl, type Resolved } from './resolve.js';
+import { argHex, argPointer, regHex } from './argText.js';
 export { backendOfIommuType } from './resolve.js';
 import { argOf, fdOf, requestOf, retOf, tEntryOf, tExitOf } from '../trace/recordView.js';
 import { callHash, callMemoAwake, findCall, newCallMemo, rememberCall, type CallMemo, type CallSlot } from './callMemo.js';
@@ -74,7 +75,6 @@ function preferSpecific(findings: Finding[], from: number): void {
   }
 }
 
-/** A register value as "0x…" without bigint formatting when it fits a double exactly. */
 /** A fault the eBPF capture met on a mapped page that was not resident: a limit of the trace, not the caller's mistake. */
 function unavailable(side: 'entry' | 'exit', at: number): Finding {
   return {
@@ -84,10 +84,6 @@ function unavailable(side: 'entry' | 'exit', at: number): Finding {
   };
 }
 
-function regHex(b: bigint): string {
-  const n = Number(b);
-  return n >= 0 && Number.isSafeInteger(n) ? hexNum(b, n) : hexOf(b);
-}
 
 export function createDecoder(header: RecordingHeader, opts: DecoderOptions): Decoder {
   const reg = opts.registry;
@@ -223,7 +219,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions): De
           ? (di.intFmt as Formatter)(BigInt(argNum), argNum)
           : '0x' + BigInt.asUintN(header.wordSize * 8, r.arg).toString(16);
       }
-      else if (a.kind !== 'none') argDisplay = r.arg === 0n ? 'NULL' : regHex(r.arg);
+      else if (a.kind !== 'none') argDisplay = argPointer(r);
       // A rule shared by several ioctls may read past what this one needs: only
       // a fault inside the bytes the kernel itself reads is the caller's problem.
       if (r.inFault !== null && (r.flags & IOCTL_FLAG.IN_UNAVAILABLE) !== 0) {
@@ -272,7 +268,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions): De
         if (findings.length > generic) preferSpecific(findings, generic);
       }
     }
-    if (!desc) argDisplay = regHex(r.arg);
+    if (!desc) argDisplay = argHex(r);
     if (!layoutsOk && desc && desc.arg.kind === 'struct') {
       findings.push({ rule: 'abi-unsupported', severity: 'info', message: `struct layouts are described for LP64 only; ${header.arch} (word size ${header.wordSize}) payloads are not decoded` });
     }

@@ -18,6 +18,7 @@ import { argHighOf, argLowOf, argOf, fdOf, IoctlRecordView, requestOf, retOf, tE
 import { encodeHeader, encodeRecord, makeHeader } from '../../src/trace/writer.js';
 import { encodeIo } from '../../src/decode/encoding.js';
 import { registry } from '../../decoders/index.js';
+import { argHex, argPointer, regHex } from '../../src/decode/argText.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -87,6 +88,22 @@ describe('IOCTL record views', () => {
         const [a, b] = [parse(bytes, true), parse(bytes, false)].map((r) => renderJson(createDecoder(h, { registry: registry() }).decode(r)));
         expect(a).toBe(b);
         expect(JSON.parse(a!).arg).toEqual(arg <= 0x1fffffffffffffn ? Number(arg) : '0x' + arg.toString(16));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('format the arg register as a pointer exactly as the bigint does, for any 64-bit value', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('le', 'be'), u64, (order, arg) => {
+        const h = makeHeader({ arch: order === 'le' ? 'x86_64' : 'ppc64' });
+        const rec = encodeRecord({ type: 'ioctl', flags: 0, pid: 9, tid: 9, tEntry: 1n, tExit: 2n, fd: 3n, request: 1n, arg, ret: 0n, wantLen: 0, inFault: null, outFault: null, ruleKind: 0, fdPath: '', entry: new Uint8Array(0), exit: new Uint8Array(0) }, h.byteOrder);
+        const bytes = new Uint8Array([...encodeHeader(h), ...rec]);
+        for (const r of [parse(bytes, true), parse(bytes, false)]) {
+          expect(argHex(r)).toBe(regHex(arg));
+          expect(argPointer(r)).toBe(arg === 0n ? 'NULL' : regHex(arg));
+        }
+        expect(regHex(arg)).toBe('0x' + arg.toString(16));
       }),
       { numRuns: 300 },
     );
