@@ -47,16 +47,39 @@ export function hex32(n: number): string {
   return SHORT[b0] as string;
 }
 
-function pad8(n: number): string {
-  return (BYTE[n >>> 24] as string) + BYTE[(n >>> 16) & 255] + BYTE[(n >>> 8) & 255] + BYTE[n & 255];
+
+/** Character codes of the hex digits. */
+const DIGIT: number[] = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+const chars = String.fromCharCode;
+
+/**
+ * "0x…" of `lo` (unsigned 32-bit) after `hi` (below 2^21; 0: none), built by
+ * one String.fromCharCode: pointers and IOVAs are printed on nearly every
+ * line, and piecing them together from table strings made up to ten
+ * short-lived strings each.
+ */
+function hex53(hi: number, lo: number): string {
+  const d0 = DIGIT[lo & 15] as number, d1 = DIGIT[(lo >>> 4) & 15] as number, d2 = DIGIT[(lo >>> 8) & 15] as number, d3 = DIGIT[(lo >>> 12) & 15] as number;
+  const d4 = DIGIT[(lo >>> 16) & 15] as number, d5 = DIGIT[(lo >>> 20) & 15] as number, d6 = DIGIT[(lo >>> 24) & 15] as number, d7 = DIGIT[lo >>> 28] as number;
+  if (hi === 0) {
+    if (lo < 0x100) return lo < 0x10 ? chars(48, 120, d0) : chars(48, 120, d1, d0);
+    if (lo < 0x10000) return lo < 0x1000 ? chars(48, 120, d2, d1, d0) : chars(48, 120, d3, d2, d1, d0);
+    if (lo < 0x1000000) return lo < 0x100000 ? chars(48, 120, d4, d3, d2, d1, d0) : chars(48, 120, d5, d4, d3, d2, d1, d0);
+    return lo < 0x10000000 ? chars(48, 120, d6, d5, d4, d3, d2, d1, d0) : chars(48, 120, d7, d6, d5, d4, d3, d2, d1, d0);
+  }
+  const e0 = DIGIT[hi & 15] as number, e1 = DIGIT[(hi >>> 4) & 15] as number, e2 = DIGIT[(hi >>> 8) & 15] as number;
+  const e3 = DIGIT[(hi >>> 12) & 15] as number, e4 = DIGIT[(hi >>> 16) & 15] as number, e5 = DIGIT[(hi >>> 20) & 15] as number;
+  if (hi < 0x100) return hi < 0x10 ? chars(48, 120, e0, d7, d6, d5, d4, d3, d2, d1, d0) : chars(48, 120, e1, e0, d7, d6, d5, d4, d3, d2, d1, d0);
+  if (hi < 0x10000) return hi < 0x1000 ? chars(48, 120, e2, e1, e0, d7, d6, d5, d4, d3, d2, d1, d0) : chars(48, 120, e3, e2, e1, e0, d7, d6, d5, d4, d3, d2, d1, d0);
+  return hi < 0x100000 ? chars(48, 120, e4, e3, e2, e1, e0, d7, d6, d5, d4, d3, d2, d1, d0) : chars(48, 120, e5, e4, e3, e2, e1, e0, d7, d6, d5, d4, d3, d2, d1, d0);
 }
 
 /** "0x…" of a non-negative integer given exactly as a double (< 2^53), else of the bigint. */
 export function hexNum(v: bigint, n: number): string {
-  if (n >= 0 && n <= 0xffffffff) return '0x' + hex32(n);
+  if (n >= 0 && n <= 0xffffffff) return hex53(0, n);
   if (n > 0 && Number.isSafeInteger(n)) {
     const hi = Math.floor(n / 4294967296);
-    return '0x' + hex32(hi) + pad8(n - hi * 4294967296);
+    return hex53(hi, n - hi * 4294967296);
   }
   return hexOf(v);
 }
