@@ -16,7 +16,7 @@ import { IoctlEvent, type StructPayload } from './event.js';
 import { IOMMU_TYPE_NAMES, resolveIoctl, type Resolved } from './resolve.js';
 import { argHex, argPointer, regHex } from './argText.js';
 export { backendOfIommuType } from './resolve.js';
-import { argOf, fdOf, requestOf, retOf, tEntryOf, tExitOf } from '../trace/recordView.js';
+import { argOf, exitLengthOf, fdOf, requestOf, retOf, tEntryOf, tExitOf } from '../trace/recordView.js';
 import { callHash, callMemoAwake, findCall, newCallMemo, rememberCall, type CallMemo, type CallSlot } from './callMemo.js';
 
 export interface Decoder {
@@ -83,7 +83,6 @@ function unavailable(side: 'entry' | 'exit', at: number): Finding {
     message: `bytes from offset ${at} were in a page not resident at ${side} (the eBPF capture cannot fault pages in); they are not shown`,
   };
 }
-
 
 export function createDecoder(header: RecordingHeader, opts: DecoderOptions): Decoder {
   const reg = opts.registry;
@@ -427,8 +426,9 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions): De
     let outVals: Vals | null = null;
     let written: Uint8Array | null = null;
     let dvWritten: DataView | null = null;
-    const ex = r.exit;
-    if (!incomplete && ex.length > 0 && writesBack(d, inVals, ret, errno)) {
+    // Most calls write nothing back: the exit bytes' view is made only for those that do.
+    if (!incomplete && exitLengthOf(r) > 0 && writesBack(d, inVals, ret, errno)) {
+      const ex = r.exit;
       outVals = {};
       const dvOut = new DataView(ex.buffer, ex.byteOffset, ex.byteLength);
       const envOut = point(envB, dvOut, ex, entry, findings, 'out', ret, argsz, outVals);

@@ -174,6 +174,11 @@ function exact(hi: number, lo: number): number | null {
   return hi >= -2097152 && hi < 2097152 ? hi * TWO32 + lo : null;
 }
 
+/** r.exit.length, without making the exit bytes' view. */
+export function exitLengthOf(r: IoctlRecord): number {
+  return r instanceof IoctlRecordView && r.payloadInChunk ? r.exitLen : r.exit.length;
+}
+
 /** The fd argument as a C int (low 32 bits, signed). */
 export function fdOf(r: IoctlRecord): number {
   if (r instanceof IoctlRecordView && r.fromBytes) return r.low32(FD) | 0;

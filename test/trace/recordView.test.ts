@@ -14,7 +14,7 @@ import { renderJson } from '../../src/render/json.js';
 import { TextRenderer } from '../../src/render/text.js';
 import type { IoctlRecord } from '../../src/trace/events.js';
 import { RecordingParser } from '../../src/trace/reader.js';
-import { argHighOf, argLowOf, argOf, fdOf, IoctlRecordView, requestOf, retOf, tEntryOf, tExitOf } from '../../src/trace/recordView.js';
+import { argHighOf, argLowOf, argOf, exitLengthOf, fdOf, IoctlRecordView, requestOf, retOf, tEntryOf, tExitOf } from '../../src/trace/recordView.js';
 import { encodeHeader, encodeRecord, makeHeader } from '../../src/trace/writer.js';
 import { encodeIo } from '../../src/decode/encoding.js';
 import { registry } from '../../decoders/index.js';
@@ -68,6 +68,7 @@ describe('IOCTL record views', () => {
         expect((v as IoctlRecordView).toJSON()).toEqual(plain);
         expect(helpers(v)).toEqual(expected(plain));
         expect(helpers(plain)).toEqual(expected(plain));
+        expect([exitLengthOf(v), exitLengthOf(plain)]).toEqual([plain.exit.length, plain.exit.length]);
         // An assigned field wins over the bytes.
         v.arg = tEntry;
         v.ret = -BigInt.asIntN(32, fd);
@@ -152,6 +153,10 @@ describe('IOCTL record views', () => {
     const [a, b] = p.push(bytes) as IoctlRecord[];
     // The second call's bytes are replaced after parsing: it is now a different call.
     b!.entry = info(2, 0);
+    b!.exit = info(2, 64);
+    expect(exitLengthOf(b!)).toBe(16);
+    b!.exit = new Uint8Array(0);
+    expect(exitLengthOf(b!)).toBe(0);
     b!.exit = info(2, 64);
     const memo = createDecoder(h, { registry: registry() });
     const fresh = createDecoder(h, { registry: registry(), callMemo: false });
