@@ -116,14 +116,46 @@ function ioctlJson(ev: DecodedIoctl): string {
   return head + ct.jsonTail;
 }
 
+/** `,"fd_kind":…` to `"candidates":…`: what the call's fd and resolution fix. */
+function resolvedJsonUncached(ev: DecodedIoctl): string {
+  let s = ',"fd_kind":' + str(ev.fdKind) + ',"fd_path":' + str(ev.fdPath);
+  s += ',"request":' + jsonInt(ev.request) + ',"ioctl":' + (ev.ioctl === null ? 'null' : str(ev.ioctl));
+  s += ',"family":' + (ev.family === null ? 'null' : str(ev.family)) + ',"resolution":' + str(ev.resolution);
+  return s + ',"candidates":' + (ev.candidates.length === 0 ? '[]' : JSON.stringify(ev.candidates));
+}
+
+interface ResolvedText {
+  fdKind: string;
+  fdPath: string;
+  request: number;
+  ioctl: string;
+  family: string | null;
+  resolution: string;
+  text: string;
+}
+
+// Keyed by the resolution's own (empty) candidates array, which the decoder
+// shares between the calls it resolved alike; the fields are checked, so a
+// call on another fd or path builds its text afresh.
+const resolvedTexts = new WeakMap<readonly string[], ResolvedText>();
+
+function resolvedJson(ev: DecodedIoctl): string {
+  const key = ev.candidates;
+  // Unresolved calls get a fresh array each: nothing to share.
+  if (!(ev instanceof IoctlEvent) || ev.ioctl === null || key.length !== 0) return resolvedJsonUncached(ev);
+  let t = resolvedTexts.get(key);
+  if (t === undefined || t.fdPath !== ev.fdPath || t.fdKind !== ev.fdKind || t.request !== ev.request || t.ioctl !== ev.ioctl || t.family !== ev.family || t.resolution !== ev.resolution) {
+    t = { fdKind: ev.fdKind, fdPath: ev.fdPath, request: ev.request, ioctl: ev.ioctl, family: ev.family, resolution: ev.resolution, text: flat(resolvedJsonUncached(ev)) };
+    resolvedTexts.set(key, t);
+  }
+  return t.text;
+}
+
 /** `,"fd_kind":…` to the end of the line: everything after the per-call numbers. */
 function ioctlJsonTail(ev: DecodedIoctl): string {
   const r = ev.ret;
   const failed = !ev.incomplete && r.value < 0;
-  let s = ',"fd_kind":' + str(ev.fdKind) + ',"fd_path":' + str(ev.fdPath);
-  s += ',"request":' + jsonInt(ev.request) + ',"ioctl":' + (ev.ioctl === null ? 'null' : str(ev.ioctl));
-  s += ',"family":' + (ev.family === null ? 'null' : str(ev.family)) + ',"resolution":' + str(ev.resolution);
-  s += ',"candidates":' + (ev.candidates.length === 0 ? '[]' : JSON.stringify(ev.candidates));
+  let s = resolvedJson(ev);
   s += ',"arg":' + argJson(ev.record) + ',"arg_display":' + strFresh(ev.argDisplay);
   s += ',"ret":' + (ev.incomplete ? 'null' : failed ? '-1' : String(r.value));
   s += ',"errno":' + (failed && r.errno !== null ? str(r.errno) : failed ? str('ERRNO_' + -r.value) : 'null');

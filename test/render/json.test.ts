@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { jsonInt, renderJson } from '../../src/render/json.js';
 import { EndReason, IOCTL_FLAG, ProcessEventKind } from '../../src/trace/events.js';
-import { ioctl, leaf, proc, record, struct } from './helpers.js';
+import { ioctl, leaf, proc, record as plainRecord, struct } from './helpers.js';
+import { createDecoder } from '../../src/decode/decoder.js';
+import { IoctlEvent } from '../../src/decode/event.js';
+import { header, PATH, record } from '../decode/helpers.js';
+import { registry } from '../../decoders/index.js';
 
 const REQUIRED = ['seq', 'ts', 'dur', 'pid', 'tid', 'fd', 'fd_kind', 'fd_path', 'request', 'ioctl', 'arg', 'ret', 'errno', 'in', 'out', 'findings'];
 
@@ -16,7 +20,7 @@ describe('JSON lines', () => {
 
   it('says whether the emulator answered the call (the record\'s EMULATED flag)', () => {
     expect(JSON.parse(renderJson(ioctl()))).toMatchObject({ emulated: false });
-    expect(JSON.parse(renderJson(ioctl({ record: record({ flags: IOCTL_FLAG.EMULATED }) })))).toMatchObject({ emulated: true });
+    expect(JSON.parse(renderJson(ioctl({ record: plainRecord({ flags: IOCTL_FLAG.EMULATED }) })))).toMatchObject({ emulated: true });
   });
 
   it('reports failure as ret -1 plus the errno name, like ioctl(2) does', () => {
@@ -40,7 +44,7 @@ describe('JSON lines', () => {
     expect(jsonInt(-3n)).toBe('-3');
     expect(jsonInt(2n ** 53n)).toBe('"0x20000000000000"');
     expect(jsonInt(-1n << 60n)).toBe('"0xf000000000000000"');
-    const o = JSON.parse(renderJson(ioctl({ record: record({ arg: 0xffffffffffffffffn }) })));
+    const o = JSON.parse(renderJson(ioctl({ record: plainRecord({ arg: 0xffffffffffffffffn }) })));
     expect(o.arg).toBe('0xffffffffffffffff');
   });
 
@@ -55,6 +59,22 @@ describe('JSON lines', () => {
     for (const d of ['0x7fffe2a3d300', 'NULL', '"quoted"', 'back\\slash', 'tab\there', 'caf\u00e9', '\u{1f600}', '\ud800', '']) {
       expect(renderJson(ioctl({ argDisplay: d }))).toContain(',"arg_display":' + JSON.stringify(d) + ',');
     }
+  });
+
+  it('calls resolved alike share their head only while fd, path and names agree', () => {
+    const dec = createDecoder(header(), { registry: registry() });
+    const nr = registry().byName.get('VFIO_DEVICE_GET_IRQ_INFO')?.[0]?.nr as number;
+    const calls = [[5, PATH.device], [6, '/dev/vfio/devices/vfio1'], [6, '/dev/vfio/devices/vfio1'], [5, PATH.device], [7, PATH.deviceAnon]] as const;
+    const paths = calls.map(([fd, path], k) => {
+      const e = new Uint8Array(16);
+      e[0] = 16;
+      e[8] = k; // a new index each time: no call repeats, so none is the call memo's
+      const ev = dec.decode(record('x86_64', { nr, fd, path, entry: e, exit: e }));
+      const line = renderJson(ev);
+      expect(line).toBe(renderJson(ev instanceof IoctlEvent ? ev.toJSON() : ev));
+      return [JSON.parse(line).fd, JSON.parse(line).fd_path];
+    });
+    expect(paths).toEqual(calls);
   });
 
   it('escapes control characters from the tracee', () => {
