@@ -65,7 +65,8 @@ async function worker(mode: Mode, file: string, slicedInput: boolean): Promise<W
 }
 
 function runWorker(mode: Mode, file: string, slicedInput = false): WorkerResult {
-  const r = spawnSync(process.execPath, [SELF, '--worker', mode, file, ...(slicedInput ? ['sliced'] : [])], { encoding: 'utf8', timeout: 600_000 });
+  // The young generation bin/vfiotrace.js's shebang gives every installed run, so the figures are what users get.
+  const r = spawnSync(process.execPath, ['--max-semi-space-size=64', SELF, '--worker', mode, file, ...(slicedInput ? ['sliced'] : [])], { encoding: 'utf8', timeout: 600_000 });
   const line = r.stdout?.trim().split('\n').pop() ?? '';
   if (r.status !== 0 || !line.startsWith('{')) throw new Error(`decode worker (${mode}) failed: ${(r.stderr || r.error?.message || '').trim().slice(0, 400)}`);
   return JSON.parse(line) as WorkerResult;
