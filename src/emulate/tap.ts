@@ -14,6 +14,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { ProcessEventKind, type IoctlRecord } from '../trace/events.js';
 import { RecordingParser, ioctlPathBytes, parseHeader, RECORD_IOCTL, RECORD_PROCESS } from '../trace/reader.js';
 import { encodeRecord } from '../trace/writer.js';
+import { PROCESS, RECORD_HEADER } from '../trace/layout.js';
 
 export const RECORD_PENDING = 4;
 
@@ -91,8 +92,8 @@ export class PendingTap extends Transform {
     const dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
     while (this.pos + 8 <= this.buf.length) {
       const at = this.pos;
-      const type = dv.getUint16(at, this.le);
-      const len = dv.getUint32(at + 4, this.le);
+      const type = dv.getUint16(at + RECORD_HEADER.at.type, this.le);
+      const len = dv.getUint32(at + RECORD_HEADER.at.len, this.le);
       if (len < 8 || len % 8 !== 0) throw new Error(`bad record length ${len}`);
       if (at + len > this.buf.length) break;
       this.pos += len;
@@ -103,8 +104,8 @@ export class PendingTap extends Transform {
         else replace = this.renamed(at, len);
       } else if (type === RECORD_IOCTL) {
         replace = this.renamed(at, len);
-      } else if (type === RECORD_PROCESS && len >= 32 && dv.getUint16(at + 2, this.le) === ProcessEventKind.Start) {
-        this.onStart(dv.getUint32(at + 8, this.le), dv.getUint32(at + 28, this.le));
+      } else if (type === RECORD_PROCESS && len >= PROCESS.size && dv.getUint16(at + PROCESS.at['h.flags'], this.le) === ProcessEventKind.Start) {
+        this.onStart(dv.getUint32(at + PROCESS.at.pid, this.le), dv.getUint32(at + PROCESS.at.other, this.le));
       }
       if (replace === undefined) continue;
       if (at > this.sent) this.push(this.buf.subarray(this.sent, at));
@@ -122,10 +123,10 @@ export class PendingTap extends Transform {
     const hit = this.renames.find((r) => sameBytes(r.path, path));
     if (!hit) return undefined;
     const rec = this.buf.slice(at, at + len);
-    const type = new DataView(rec.buffer).getUint16(0, this.le);
+    const type = new DataView(rec.buffer).getUint16(RECORD_HEADER.at.type, this.le);
     const r = this.parse(rec, type === RECORD_PENDING);
     const bytes = encodeRecord({ ...r, fdPath: hit.name }, this.le ? 'le' : 'be');
-    if (type === RECORD_PENDING) new DataView(bytes.buffer, bytes.byteOffset).setUint16(0, RECORD_PENDING, this.le);
+    if (type === RECORD_PENDING) new DataView(bytes.buffer, bytes.byteOffset).setUint16(RECORD_HEADER.at.type, RECORD_PENDING, this.le);
     return bytes;
   }
 

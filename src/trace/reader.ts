@@ -16,20 +16,26 @@ import {
   type TraceRecord,
 } from './events.js';
 import { IoctlRecordView } from './recordView.js';
+import { END, IOCTL, PROCESS, RECORD_HEADER } from './layout.js';
 
 export const MAGIC = 'VFTRACE1';
 export const FORMAT_VERSION = 1;
 export const HEADER_FIXED_LEN = 40;
-export const IOCTL_FIXED_LEN = 88;
-export const PROCESS_FIXED_LEN = 40;
-export const END_FIXED_LEN = 32;
+/** The records' fixed parts (layout.ts). */
+export const IOCTL_FIXED_LEN = IOCTL.size;
+export const PROCESS_FIXED_LEN = PROCESS.size;
+export const END_FIXED_LEN = END.size;
+const HD = RECORD_HEADER.at;
+const IO = IOCTL.at;
+const PR = PROCESS.at;
+const EN = END.at;
 export const RECORD_IOCTL = 1;
 export const RECORD_PROCESS = 2;
 export const RECORD_END = 3;
 
 /** The fd path bytes of the IOCTL (or PENDING) record at `at` in `b` (a view, not a copy). */
 export function ioctlPathBytes(b: Uint8Array, at: number, le: boolean): Uint8Array {
-  const len = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint16(at + 84, le);
+  const len = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint16(at + IO.path_len, le);
   return b.subarray(at + IOCTL_FIXED_LEN, at + IOCTL_FIXED_LEN + len);
 }
 
@@ -330,8 +336,8 @@ export class RecordingParser {
     }
     if (this.pendingLen < 8) return 8;
     const h = new DataView(this.peek(8).buffer);
-    const type = h.getUint16(0, this.le);
-    const len = h.getUint32(4, this.le);
+    const type = h.getUint16(HD.type, this.le);
+    const len = h.getUint32(HD.len, this.le);
     if ((type === RECORD_IOCTL || type === RECORD_PENDING) && this.fixedChecked !== this.offset) return Math.min(len, IOCTL_FIXED_LEN);
     return len;
   }
@@ -355,9 +361,9 @@ export class RecordingParser {
     let pos = start;
     const n = buf.length;
     while (pos + 8 <= n) {
-      const type = dv.getUint16(pos, le);
-      const flags = dv.getUint16(pos + 2, le);
-      const len = dv.getUint32(pos + 4, le);
+      const type = dv.getUint16(pos + HD.type, le);
+      const flags = dv.getUint16(pos + HD.flags, le);
+      const len = dv.getUint32(pos + HD.len, le);
       const at = this.offset;
       if (len < 8 || len % 8 !== 0) throw new RecordingError(at, `bad record length ${len} (type ${type})`);
       const known = MAX_LEN_BY_TYPE[type];
@@ -396,13 +402,13 @@ export class RecordingParser {
   private ioctlLengths(dv: DataView, p: number, len: number, at: number): void {
     const le = this.le;
     if (len < IOCTL_FIXED_LEN) throw new RecordingError(at, `IOCTL record too short (${len} bytes)`);
-    const inLen = dv.getUint32(p + 68, le);
-    const outLen = dv.getUint32(p + 72, le);
+    const inLen = dv.getUint32(p + IO.in_len, le);
+    const outLen = dv.getUint32(p + IO.out_len, le);
     if (inLen > MAX_PAYLOAD_CAP || outLen > MAX_PAYLOAD_CAP) {
       const [name, v] = inLen > MAX_PAYLOAD_CAP ? ['in_len', inLen] : ['out_len', outLen];
       throw new RecordingError(at, `IOCTL ${name} ${v} is above the ${MAX_PAYLOAD_CAP}-byte capture cap`);
     }
-    const need = IOCTL_FIXED_LEN + dv.getUint16(p + 84, le) + inLen + outLen;
+    const need = IOCTL_FIXED_LEN + dv.getUint16(p + IO.path_len, le) + inLen + outLen;
     if (need > len) {
       throw new RecordingError(at, `IOCTL payload (${need} bytes) runs past the record length ${len}`);
     }
@@ -411,18 +417,18 @@ export class RecordingParser {
   private ioctl(b: Uint8Array, dv: DataView, p: number, len: number, flags: number, at: number): IoctlRecord {
     const le = this.le;
     this.ioctlLengths(dv, p, len, at);
-    const inLen = dv.getUint32(p + 68, le);
-    const outLen = dv.getUint32(p + 72, le);
-    const pathLen = dv.getUint16(p + 84, le);
-    const inFault = dv.getUint32(p + 76, le);
-    const outFault = dv.getUint32(p + 80, le);
+    const inLen = dv.getUint32(p + IO.in_len, le);
+    const outLen = dv.getUint32(p + IO.out_len, le);
+    const pathLen = dv.getUint16(p + IO.path_len, le);
+    const inFault = dv.getUint32(p + IO.in_fault, le);
+    const outFault = dv.getUint32(p + IO.out_fault, le);
     const pathAt = p + IOCTL_FIXED_LEN;
     const inAt = pathAt + pathLen;
     const outAt = inAt + inLen;
     if (this.views) {
       return new IoctlRecordView(
-        dv, p, le, at, flags, dv.getUint32(p + 8, le), dv.getUint32(p + 12, le), dv.getUint32(p + 64, le),
-        inFault === 0xffffffff ? null : inFault, outFault === 0xffffffff ? null : outFault, dv.getUint8(p + 86) as RuleKind,
+        dv, p, le, at, flags, dv.getUint32(p + IO.pid, le), dv.getUint32(p + IO.tid, le), dv.getUint32(p + IO.want_len, le),
+        inFault === 0xffffffff ? null : inFault, outFault === 0xffffffff ? null : outFault, dv.getUint8(p + IO.rule_kind) as RuleKind,
         decodeText(b, pathAt, pathLen), b, inAt, inLen, outLen,
       );
     }
@@ -430,18 +436,18 @@ export class RecordingParser {
       type: 'ioctl',
       offset: at,
       flags,
-      pid: dv.getUint32(p + 8, le),
-      tid: dv.getUint32(p + 12, le),
-      tEntry: dv.getBigUint64(p + 16, le),
-      tExit: dv.getBigUint64(p + 24, le),
-      fd: dv.getBigUint64(p + 32, le),
-      request: dv.getBigUint64(p + 40, le),
-      arg: dv.getBigUint64(p + 48, le),
-      ret: dv.getBigInt64(p + 56, le),
-      wantLen: dv.getUint32(p + 64, le),
+      pid: dv.getUint32(p + IO.pid, le),
+      tid: dv.getUint32(p + IO.tid, le),
+      tEntry: dv.getBigUint64(p + IO.t_entry, le),
+      tExit: dv.getBigUint64(p + IO.t_exit, le),
+      fd: dv.getBigUint64(p + IO.fd, le),
+      request: dv.getBigUint64(p + IO.request, le),
+      arg: dv.getBigUint64(p + IO.arg, le),
+      ret: dv.getBigInt64(p + IO.ret, le),
+      wantLen: dv.getUint32(p + IO.want_len, le),
       inFault: inFault === 0xffffffff ? null : inFault,
       outFault: outFault === 0xffffffff ? null : outFault,
-      ruleKind: dv.getUint8(p + 86) as RuleKind,
+      ruleKind: dv.getUint8(p + IO.rule_kind) as RuleKind,
       fdPath: decodeText(b, pathAt, pathLen),
       entry: b.subarray(inAt, inAt + inLen),
       exit: b.subarray(outAt, outAt + outLen),
@@ -460,30 +466,30 @@ export class RecordingParser {
 
   private process(b: Uint8Array, dv: DataView, p: number, len: number, flags: number, at: number): ProcessRecord {
     const le = this.le;
-    const text = this.text(b, dv, p, len, at, 'PROCESS', PROCESS_FIXED_LEN, 32);
+    const text = this.text(b, dv, p, len, at, 'PROCESS', PROCESS_FIXED_LEN, PR.text_len);
     return {
       type: 'process',
       offset: at,
       kind: flags as ProcessEventKind,
-      pid: dv.getUint32(p + 8, le),
-      tid: dv.getUint32(p + 12, le),
-      ts: dv.getBigUint64(p + 16, le),
-      value: dv.getInt32(p + 24, le),
-      other: dv.getUint32(p + 28, le),
+      pid: dv.getUint32(p + PR.pid, le),
+      tid: dv.getUint32(p + PR.tid, le),
+      ts: dv.getBigUint64(p + PR.ts, le),
+      value: dv.getInt32(p + PR.value, le),
+      other: dv.getUint32(p + PR.other, le),
       text,
     };
   }
 
   private end(b: Uint8Array, dv: DataView, p: number, len: number, flags: number, at: number): EndRecord {
     const le = this.le;
-    const text = this.text(b, dv, p, len, at, 'END', END_FIXED_LEN, 24);
+    const text = this.text(b, dv, p, len, at, 'END', END_FIXED_LEN, EN.text_len);
     return {
       type: 'end',
       offset: at,
       reason: flags as EndReason,
-      status: dv.getInt32(p + 8, le),
-      dropped: dv.getUint32(p + 12, le),
-      events: dv.getBigUint64(p + 16, le),
+      status: dv.getInt32(p + EN.status, le),
+      dropped: dv.getUint32(p + EN.dropped, le),
+      events: dv.getBigUint64(p + EN.events, le),
       text,
     };
   }

@@ -10,16 +10,17 @@
 // anything that copies records parses them as plain objects.
 
 import { type IoctlRecord, type RuleKind } from './events.js';
+import { IOCTL } from './layout.js';
 
 const TWO32 = 4294967296;
 
 /** Offsets of the 64-bit fields in an IOCTL record (docs/recording-format.md). */
-const T_ENTRY = 16;
-const T_EXIT = 24;
-const FD = 32;
-const REQUEST = 40;
-const ARG = 48;
-const RET = 56;
+const T_ENTRY = IOCTL.at.t_entry;
+const T_EXIT = IOCTL.at.t_exit;
+const FD = IOCTL.at.fd;
+const REQUEST = IOCTL.at.request;
+const ARG = IOCTL.at.arg;
+const RET = IOCTL.at.ret;
 
 export class IoctlRecordView implements IoctlRecord {
   readonly type = 'ioctl' as const;

@@ -23,8 +23,13 @@ import {
   archName,
 } from './reader.js';
 import { AUDIT_ARCH } from './platform.js';
+import { END, IOCTL, PROCESS, RECORD_HEADER } from './layout.js';
 
 const enc = new TextEncoder();
+const HD = RECORD_HEADER.at;
+const IO = IOCTL.at;
+const PR = PROCESS.at;
+const EN = END.at;
 
 /** A record to encode: `offset` is assigned by position and may be left out. */
 export type NewRecord =
@@ -98,9 +103,9 @@ function record(type: number, flags: number, size: number, le: boolean): { b: Ui
   const len = pad8(size);
   const b = new Uint8Array(len);
   const dv = new DataView(b.buffer);
-  dv.setUint16(0, type, le);
-  dv.setUint16(2, flags, le);
-  dv.setUint32(4, len, le);
+  dv.setUint16(HD.type, type, le);
+  dv.setUint16(HD.flags, flags, le);
+  dv.setUint32(HD.len, len, le);
   return { b, dv };
 }
 
@@ -119,40 +124,40 @@ export function encodeRecord(r: NewRecord, order: ByteOrder): Uint8Array {
     case 'ioctl': {
       const path = enc.encode(r.fdPath);
       const { b, dv } = record(RECORD_IOCTL, r.flags, IOCTL_FIXED_LEN + path.length + r.entry.length + r.exit.length, le);
-      dv.setUint32(8, r.pid, le);
-      dv.setUint32(12, r.tid, le);
-      dv.setBigUint64(16, r.tEntry, le);
-      dv.setBigUint64(24, r.tExit, le);
-      dv.setBigUint64(32, BigInt.asUintN(64, r.fd), le);
-      dv.setBigUint64(40, BigInt.asUintN(64, r.request), le);
-      dv.setBigUint64(48, BigInt.asUintN(64, r.arg), le);
-      dv.setBigInt64(56, BigInt.asIntN(64, r.ret), le);
-      dv.setUint32(64, r.wantLen, le);
-      dv.setUint32(68, r.entry.length, le);
-      dv.setUint32(72, r.exit.length, le);
-      dv.setUint32(76, r.inFault ?? 0xffffffff, le);
-      dv.setUint32(80, r.outFault ?? 0xffffffff, le);
-      dv.setUint16(84, path.length, le);
-      dv.setUint8(86, r.ruleKind);
+      dv.setUint32(IO.pid, r.pid, le);
+      dv.setUint32(IO.tid, r.tid, le);
+      dv.setBigUint64(IO.t_entry, r.tEntry, le);
+      dv.setBigUint64(IO.t_exit, r.tExit, le);
+      dv.setBigUint64(IO.fd, BigInt.asUintN(64, r.fd), le);
+      dv.setBigUint64(IO.request, BigInt.asUintN(64, r.request), le);
+      dv.setBigUint64(IO.arg, BigInt.asUintN(64, r.arg), le);
+      dv.setBigInt64(IO.ret, BigInt.asIntN(64, r.ret), le);
+      dv.setUint32(IO.want_len, r.wantLen, le);
+      dv.setUint32(IO.in_len, r.entry.length, le);
+      dv.setUint32(IO.out_len, r.exit.length, le);
+      dv.setUint32(IO.in_fault, r.inFault ?? 0xffffffff, le);
+      dv.setUint32(IO.out_fault, r.outFault ?? 0xffffffff, le);
+      dv.setUint16(IO.path_len, path.length, le);
+      dv.setUint8(IO.rule_kind, r.ruleKind);
       b.set(path, IOCTL_FIXED_LEN);
       b.set(r.entry, IOCTL_FIXED_LEN + path.length);
       b.set(r.exit, IOCTL_FIXED_LEN + path.length + r.entry.length);
       return b;
     }
     case 'process': {
-      const { b, dv } = textRecord(RECORD_PROCESS, r.kind, PROCESS_FIXED_LEN, 32, r.text, le);
-      dv.setUint32(8, r.pid, le);
-      dv.setUint32(12, r.tid, le);
-      dv.setBigUint64(16, r.ts, le);
-      dv.setInt32(24, r.value, le);
-      dv.setUint32(28, r.other >>> 0, le);
+      const { b, dv } = textRecord(RECORD_PROCESS, r.kind, PROCESS_FIXED_LEN, PR.text_len, r.text, le);
+      dv.setUint32(PR.pid, r.pid, le);
+      dv.setUint32(PR.tid, r.tid, le);
+      dv.setBigUint64(PR.ts, r.ts, le);
+      dv.setInt32(PR.value, r.value, le);
+      dv.setUint32(PR.other, r.other >>> 0, le);
       return b;
     }
     case 'end': {
-      const { b, dv } = textRecord(RECORD_END, r.reason, END_FIXED_LEN, 24, r.text, le);
-      dv.setInt32(8, r.status, le);
-      dv.setUint32(12, r.dropped, le);
-      dv.setBigUint64(16, r.events, le);
+      const { b, dv } = textRecord(RECORD_END, r.reason, END_FIXED_LEN, EN.text_len, r.text, le);
+      dv.setInt32(EN.status, r.status, le);
+      dv.setUint32(EN.dropped, r.dropped, le);
+      dv.setBigUint64(EN.events, r.events, le);
       return b;
     }
   }

@@ -2,13 +2,17 @@
 // sizes, flag bits, process kinds, end reasons, rule kinds, the payload cap,
 // the verdict wire format) against the C headers and record.c itself,
 // compiled as static asserts: the two sides cannot drift apart unnoticed.
+// The record layouts (src/trace/layout.ts) are held to record.c's structs
+// field by field, and to docs/recording-format.md's tables.
 
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RECORD_PENDING } from '../../src/emulate/tap.js';
 import { VERDICT_ACTION, VERDICT_HEADER_LEN, VERDICT_MAGIC } from '../../src/emulate/wire.js';
 import { EndReason, IOCTL_FLAG, ProcessEventKind, RuleKind } from '../../src/trace/events.js';
 import { MAX_PAYLOAD_CAP } from '../../src/trace/native.js';
+import { END, IOCTL, PROCESS, RECORD_HEADER, RECORD_LAYOUTS, type RecordLayout } from '../../src/trace/layout.js';
 import { END_FIXED_LEN, IOCTL_FIXED_LEN, PROCESS_FIXED_LEN, RECORD_END, RECORD_IOCTL, RECORD_PROCESS } from '../../src/trace/reader.js';
 import { gccCheck, hasGcc } from '../decoders/kheaders.js';
 import { ROOT } from '../helpers/trace.js';
@@ -53,9 +57,18 @@ const MIRRORS: [string, number][] = [
   ['VFT_VERDICT_OPENAT', VERDICT_ACTION.openat],
 ];
 
+/** Every field of every record layout (src/trace/layout.ts): its offset and size in record.c's struct. */
+const LAYOUT_MIRRORS: [string, number][] = RECORD_LAYOUTS.flatMap((l) => [
+  [`sizeof(struct ${l.cStruct})`, l.size] as [string, number],
+  ...l.fields.flatMap((f): [string, number][] => [
+    [`offsetof(struct ${l.cStruct}, ${f.name})`, f.offset],
+    [`sizeof(((struct ${l.cStruct} *)0)->${f.name})`, f.size],
+  ]),
+]);
+
 function source(mirrors: [string, number][]): string {
   // record.c brings the record structs (file-local there) along with engine.h.
-  const lines = ['#include "src/record.c"', '#include "include/verdict.h"'];
+  const lines = ['#include <stddef.h>', '#include "src/record.c"', '#include "include/verdict.h"'];
   for (const [c, v] of mirrors) lines.push(`_Static_assert((${c}) == ${v}u, "${c.replace(/"/g, '')} is not ${v}");`);
   return lines.join('\n') + '\n';
 }
@@ -67,7 +80,47 @@ describe.skipIf(!gcc)(`TypeScript mirrors of the engine's constants${gcc ? '' : 
     expect(gccCheck(source(MIRRORS), [NATIVE, path.join(NATIVE, 'src')])).toBe('');
   });
 
+  it('every record field sits where record.c\'s struct puts it, with its size', () => {
+    expect(LAYOUT_MIRRORS.length).toBeGreaterThan(60);
+    expect(gccCheck(source(LAYOUT_MIRRORS), [NATIVE, path.join(NATIVE, 'src')])).toBe('');
+  });
+
+  it('a field out of place is caught', () => {
+    expect(gccCheck(source([['offsetof(struct rec_ioctl, in_fault)', 80]]), [NATIVE, path.join(NATIVE, 'src')])).toMatch(/in_fault\) is not 80/);
+  });
+
   it('a wrong mirror is caught', () => {
     expect(gccCheck(source([['PK_THREAD', 8]]), [NATIVE, path.join(NATIVE, 'src')])).toMatch(/PK_THREAD is not 8/);
+  });
+});
+
+/**
+ * The rows of the table under `heading` in docs/recording-format.md whose
+ * offset and size are numbers, by the first word of their field cell that
+ * names a field of `fields` ("s32 status: exit code…" is status).
+ */
+function docRows(doc: string, heading: string, fields: readonly string[]): Map<string, { offset: number; size: number }> {
+  const section = doc.slice(doc.indexOf(heading), doc.indexOf('\n#', doc.indexOf(heading) + heading.length));
+  const rows = new Map<string, { offset: number; size: number }>();
+  for (const line of section.split('\n')) {
+    const m = /^\| (\d+) \| (\d+) \| ([^|]*)\|/.exec(line);
+    const name = m?.[3]?.match(/[a-z_]+/g)?.find((w) => fields.includes(w));
+    if (m && name !== undefined && !rows.has(name)) rows.set(name, { offset: Number(m[1]), size: Number(m[2]) });
+  }
+  return rows;
+}
+
+describe('docs/recording-format.md', () => {
+  const doc = readFileSync(path.join(ROOT, 'docs', 'recording-format.md'), 'utf8');
+  const sections: [string, RecordLayout<string>][] = [
+    ['## Records', RECORD_HEADER],
+    ['### type 1: IOCTL', IOCTL],
+    ['### type 2: PROCESS', PROCESS],
+    ['### type 3: END', END],
+  ];
+  it.each(sections)('%s: every field at the offset and size the layout gives', (heading, layout) => {
+    const own = layout.fields.filter((f) => !f.name.startsWith('h.'));
+    const rows = docRows(doc, heading, own.map((f) => f.name));
+    expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(own.map((f) => [f.name, { offset: f.offset, size: f.size }])));
   });
 });
