@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { emulationUnavailable, runEmulated } from '../../src/commands/emulate.js';
 import { resolveProfile } from '../../src/emulate/profiles/index.js';
-import { readStream } from '../../src/trace/reader.js';
+import { readStream } from '../../src/trace/recordingStream.js';
 import { createReadStream } from 'node:fs';
 import { fixture, onPath, tracerUnavailable } from '../helpers/trace.js';
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { CaptureRule } from '../../src/trace/captureRule.js';
 import type { RecordingHeader, TraceRecord } from '../../src/trace/events.js';
 import { nativeAvailable, startTrace, type TraceOptions, type TraceResult, type TraceSession } from '../../src/trace/native.js';
-import { readStream } from '../../src/trace/reader.js';
+import { readStream } from '../../src/trace/recordingStream.js';
 import { sandboxArgv, sandboxAvailable } from '../../src/trace/sandbox.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

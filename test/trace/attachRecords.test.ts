@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EndReason, ProcessEventKind } from '../../src/trace/events.js';
 import { startTrace } from '../../src/trace/native.js';
-import { readStream } from '../../src/trace/reader.js';
+import { readStream } from '../../src/trace/recordingStream.js';
 import { fixture, processes, tracerUnavailable, waitForText } from '../helpers/trace.js';
 
 const skip = tracerUnavailable();

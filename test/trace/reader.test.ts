@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EndReason, IOCTL_FLAG, ProcessEventKind, RuleKind, type ByteOrder, type TraceRecord } from '../../src/trace/events.js';
-import { MAX_IOCTL_RECORD_LEN, RecordingError, RecordingParser, parseRecording, readRecordingFile, readStream } from '../../src/trace/reader.js';
+import { MAX_IOCTL_RECORD_LEN, RecordingError, RecordingParser, parseRecording } from '../../src/trace/reader.js';
+import { readRecordingFile, readStream } from '../../src/trace/recordingStream.js';
 import { RecordingWriter, encodeRecording, makeHeader, type NewRecord } from '../../src/trace/writer.js';
 
 const u8 = (...b: number[]) => new Uint8Array(b);

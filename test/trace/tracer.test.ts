@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { CaptureRule } from '../../src/trace/captureRule.js';
 import { EndReason, IOCTL_FLAG, ProcessEventKind, RuleKind } from '../../src/trace/events.js';
 import { TraceError, startTrace } from '../../src/trace/native.js';
-import { readStream } from '../../src/trace/reader.js';
+import { readStream } from '../../src/trace/recordingStream.js';
 import {
   collect,
   fixture,
