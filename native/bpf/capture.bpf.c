@@ -51,17 +51,20 @@ struct {
 	__type(value, struct vft_bpf_rule);
 } rules SEC(".maps");
 
-/* What an entry left for its exit, by tid. */
+/* What an entry left for its exit, in the calling thread's own storage: no
+ * hashing, no shared bucket lock between CPUs (valid: an entry is open). */
 struct inflight {
 	__u64 arg;
 	__u32 len;  /* bytes read at entry: read again at exit */
 	__u32 kind;
+	__u32 valid;
+	__u32 pad;
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct inflight);
 } calls SEC(".maps");
 
@@ -208,12 +211,15 @@ int on_ioctl_enter(struct sys_enter_ioctl_ctx *ctx)
 	e->kind = r->kind;
 	capture_entry(e, s->raw + sizeof(*e), r);
 	__u64 len = bounded(e->h.len);
-	count(VFT_CNT_CALLS);
 	if (emit(e, sizeof(*e) + len) != 0)
 		return 0; /* no entry, no exit: one call counted lost */
-	__u32 tid = (__u32)id;
-	struct inflight f = {ctx->arg, r->kind == VFT_BPF_RULE_CSTRING ? 0 : (__u32)len, r->kind};
-	bpf_map_update_elem(&calls, &tid, &f, BPF_ANY);
+	struct inflight *f = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!f)
+		return 0;
+	f->arg = ctx->arg;
+	f->len = r->kind == VFT_BPF_RULE_CSTRING ? 0 : (__u32)len;
+	f->kind = r->kind;
+	f->valid = 1;
 	return 0;
 }
 
@@ -221,13 +227,12 @@ SEC("tracepoint/syscalls/sys_exit_ioctl")
 int on_ioctl_exit(struct sys_exit_ctx *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct inflight *f = bpf_map_lookup_elem(&calls, &tid);
-	if (!f)
+	struct inflight *f = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, 0);
+	if (!f || !f->valid)
 		return 0;
 	__u64 arg = f->arg;
 	__u32 len = (__u32)bounded(f->len);
-	bpf_map_delete_elem(&calls, &tid);
+	f->valid = 0;
 	__u32 zero = 0;
 	struct scratch *s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s)
@@ -377,8 +382,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	struct vft_bpf_target *t = traced(tgid);
 	if (!t)
 		return 0;
-	__u32 tid = (__u32)id;
-	bpf_map_delete_elem(&calls, &tid);
+	/* an open call's inflight entry goes with the thread's task storage */
 	int rep = reported(tgid);
 	/* do_exit has counted this thread out of signal->live already: 0 means
 	 * the whole group is gone, and its number may soon be someone else's */

@@ -131,6 +131,6 @@ struct vft_bpf_target {
 };
 
 /* Counters the program keeps (per-CPU array, summed by the engine). */
-enum { VFT_CNT_DROPPED = 0, VFT_CNT_CALLS = 1, VFT_CNT_N = 2 };
+enum { VFT_CNT_DROPPED = 0, VFT_CNT_N = 1 };
 
 #endif
