@@ -7,7 +7,7 @@ import type { DecodedEvent, FieldNode } from '../../src/decode/types.js';
 import { openPipeline } from '../../src/session/pipeline.js';
 import { encodeHeader, encodeRecord, makeHeader } from '../../src/trace/writer.js';
 import { EventStore } from '../../src/tui/state/eventStore.js';
-import { ROW, shortArgs, summarize } from '../../src/tui/state/rowSummary.js';
+import { argsPayload, ROW, shortArgs, summarize } from '../../src/tui/state/rowSummary.js';
 import { header, PATH, record } from '../decode/helpers.js';
 import { eehSession } from './recording.js';
 
@@ -149,5 +149,35 @@ describe('EventStore', () => {
       { numRuns: 600 },
     );
     expect(structs).toBeGreaterThan(200);
+  });
+
+  it('makes a row\'s argument text when shown exactly as summarizing the event at once did, on random payloads of every struct ioctl', () => {
+    let deferred = 0;
+    fc.assert(
+      fc.property(
+        fc.constantFrom('x86_64', 'ppc64'),
+        fc.constantFrom(...nrs),
+        fc.constantFrom(PATH.container, PATH.group, PATH.device, PATH.iommufd),
+        fc.uint8Array({ minLength: 0, maxLength: 120 }),
+        fc.integer({ min: 0, max: 130 }),
+        fc.constantFrom(0, -22, 3),
+        (arch, nr, path, entry, argsz, ret) => {
+          if (entry.length >= 4) new DataView(entry.buffer).setUint32(0, argsz, arch !== 'ppc64');
+          const ev = createDecoder(header(arch), { registry: registry() }).decode(record(arch, { nr, path, entry, ret }));
+          if (argsPayload(ev) !== null) deferred++;
+          const eager = summarize(ev).args;
+          const store = new EventStore(1);
+          // A second event pushes the first out of memory: only the store's columns are left to make its text from.
+          store.add(ev);
+          store.add({ ...ev, seq: ev.seq + 1 } as DecodedEvent);
+          expect(store.isKept(0)).toBe(false);
+          // The record's bytes may be reused by the reader once the event is stored.
+          entry.fill(0xa5);
+          expect(store.row(0).args).toBe(eager);
+        },
+      ),
+      { numRuns: 600 },
+    );
+    expect(deferred).toBeGreaterThan(200);
   });
 });

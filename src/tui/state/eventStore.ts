@@ -5,9 +5,10 @@
 // recording) when the detail pane needs them.
 
 import type { CallText } from '../../decode/callMemo.js';
-import { IoctlEvent } from '../../decode/event.js';
+import type { CompiledStruct } from '../../decode/compile.js';
+import { IoctlEvent, type StructPayload } from '../../decode/event.js';
 import type { DecodedEvent, FdKind, Finding } from '../../decode/types.js';
-import { ROW, summarize, type RowSummary } from './rowSummary.js';
+import { argsPayload, payloadArgs, ROW, summarize, type RowSummary } from './rowSummary.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -45,6 +46,10 @@ interface CallPart {
   retTextId: number;
   argOff: number;
   argLen: number;
+  /** The row's argument source (EventStore.srcCol): the bytes at argOff are entry bytes, not text, when ≥ 0. */
+  src: number;
+  argsz: number;
+  limit: number;
   flags: number;
   /** The first event's findings: a repeat's are the same objects (the decoder copies only the array). */
   findings: Finding[];
@@ -99,6 +104,16 @@ export class EventStore {
   private argOff = new Float64Array(0);
   private argLen = new Uint16Array(0);
   /**
+   * Per row: -1 when the arena holds its argument text, else an index into
+   * shapes, and the arena holds its entry bytes: the text is made from them
+   * (with argsz and limit) when the row is shown.
+   */
+  private srcCol = new Int32Array(0);
+  private argszCol = new Uint32Array(0);
+  private limitCol = new Uint32Array(0);
+  /** The struct and byte order of deferred rows (few: one per struct type seen). */
+  private readonly shapes: { cs: CompiledStruct; le: boolean }[] = [];
+  /**
    * The decoder's findings of the rows that have any (the event's own
    * array, shared by repeats of a call), reached through findRef: a Map by
    * seq cost ~100 bytes per entry on a trace with a finding on every call.
@@ -148,6 +163,10 @@ export class EventStore {
     const c = new Uint16Array(cap); c.set(this.findCol); this.findCol = c;
     this.argOff = f64(this.argOff);
     const al = new Uint16Array(cap); al.set(this.argLen); this.argLen = al;
+    this.srcCol = i32(this.srcCol);
+    const u32 = (a: Uint32Array) => { const n = new Uint32Array(cap); n.set(a); return n; };
+    this.argszCol = u32(this.argszCol);
+    this.limitCol = u32(this.limitCol);
     this.cap = cap;
   }
 
@@ -163,7 +182,9 @@ export class EventStore {
     }
     const i = this.length;
     if (i >= this.cap) this.grow(i + 1);
-    const s = summarize(ev);
+    // The argument text of a struct call is made when its row is shown (its entry bytes are kept instead).
+    const pl = argsPayload(ev);
+    const s = summarize(ev, pl === null);
     this.seqs[i] = ev.seq;
     this.offCol[i] = ev.record.offset;
     this.tsCol[i] = s.ts;
@@ -176,9 +197,13 @@ export class EventStore {
     this.retTextCol[i] = this.retTexts.id(s.retText);
     this.flagCol[i] = s.flags | mark;
     this.kindCol[i] = KIND_INDEX.get(s.fdKind) ?? 6;
-    this.putArgs(i, s.args);
+    if (pl !== null) this.putPayload(i, pl);
+    else this.putArgs(i, s.args);
     if (slot !== null) {
-      const part: CallPart = { nameId: this.nameCol[i] ?? 0, retTextId: this.retTextCol[i] ?? 0, argOff: this.argOff[i] ?? 0, argLen: this.argLen[i] ?? 0, flags: s.flags, findings: ev.kind === 'ioctl' ? ev.findings : [] };
+      const part: CallPart = {
+        nameId: this.nameCol[i] ?? 0, retTextId: this.retTextCol[i] ?? 0, argOff: this.argOff[i] ?? 0, argLen: this.argLen[i] ?? 0,
+        src: this.srcCol[i] ?? -1, argsz: this.argszCol[i] ?? 0, limit: this.limitCol[i] ?? 0, flags: s.flags, findings: ev.kind === 'ioctl' ? ev.findings : [],
+      };
       if (this.parts.size >= PARTS_KEEP) this.parts.clear();
       this.parts.set(slot, part);
     }
@@ -203,6 +228,9 @@ export class EventStore {
     this.kindCol[i] = KIND_INDEX.get(ev.fdKind) ?? 6;
     this.argOff[i] = part.argOff;
     this.argLen[i] = part.argLen;
+    this.srcCol[i] = part.src;
+    this.argszCol[i] = part.argsz;
+    this.limitCol[i] = part.limit;
     return this.finishAdd(ev, i, part.flags, part.findings);
   }
 
@@ -243,16 +271,42 @@ export class EventStore {
     this.flagCol[index] = (this.flagCol[index] ?? 0) | ROW.FINDING;
   }
 
+  /** Room for `n` more bytes in the arena. */
+  private reserve(n: number): void {
+    const need = this.argUsed + n;
+    if (need <= this.argBytes.length) return;
+    let size = this.argBytes.length * 2;
+    while (size < need) size *= 2;
+    const b = new Uint8Array(size);
+    b.set(this.argBytes.subarray(0, this.argUsed));
+    this.argBytes = b;
+  }
+
+  /** Keeps what the row's argument text is made from: the entry bytes (copied: the record's buffer is reused), argsz, limit. */
+  private putPayload(i: number, pl: StructPayload): void {
+    const entry = pl.entry;
+    this.reserve(entry.length);
+    this.argBytes.set(entry, this.argUsed);
+    this.argOff[i] = this.argUsed;
+    this.argLen[i] = entry.length;
+    this.argUsed += entry.length;
+    this.srcCol[i] = this.shapeId(pl.cs, pl.le);
+    this.argszCol[i] = pl.argsz;
+    this.limitCol[i] = pl.limit;
+  }
+
+  private shapeId(cs: CompiledStruct, le: boolean): number {
+    // One struct type per ioctl and a handful of ioctls: a scan beats a Map here.
+    const n = this.shapes.findIndex((sh) => sh.cs === cs && sh.le === le);
+    if (n >= 0) return n;
+    this.shapes.push({ cs, le });
+    return this.shapes.length - 1;
+  }
+
   private putArgs(i: number, text: string): void {
+    this.srcCol[i] = -1;
     // ASCII in practice; 3 bytes per UTF-16 unit bounds any text.
-    const need = this.argUsed + text.length * 3;
-    if (need > this.argBytes.length) {
-      let n = this.argBytes.length * 2;
-      while (n < need) n *= 2;
-      const b = new Uint8Array(n);
-      b.set(this.argBytes.subarray(0, this.argUsed));
-      this.argBytes = b;
-    }
+    this.reserve(text.length * 3);
     const { written } = encoder.encodeInto(text, this.argBytes.subarray(this.argUsed, this.argUsed + Math.min(text.length * 3, 0xffff)));
     this.argOff[i] = this.argUsed;
     this.argLen[i] = written;
@@ -270,7 +324,16 @@ export class EventStore {
   fdKind(i: number): FdKind { return FD_KINDS[this.kindCol[i] ?? 6] ?? 'other'; }
   args(i: number): string {
     const off = this.argOff[i] ?? 0;
-    return decoder.decode(this.argBytes.subarray(off, off + (this.argLen[i] ?? 0)));
+    const bytes = this.argBytes.subarray(off, off + (this.argLen[i] ?? 0));
+    const shape = this.shapes[this.srcCol[i] ?? -1];
+    if (shape === undefined) return decoder.decode(bytes);
+    return payloadArgs(this.payload(i, shape.cs, shape.le, bytes.slice()));
+  }
+
+  /** The struct payload a deferred row's text is made from: what the decoder's was, minus the exit side (not shown in the row). */
+  private payload(i: number, cs: CompiledStruct, le: boolean, entry: Uint8Array): StructPayload {
+    const dv = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+    return { cs, entry, dv, exit: null, dvExit: null, le, ret: this.ret(i), argsz: this.argszCol[i] ?? 0, limit: this.limitCol[i] ?? 0 };
   }
   /** The row's findings: the decoder's, then any the audit reported late. */
   findings(i: number): Finding[] {

@@ -3,6 +3,7 @@
 
 import { big, onSide, readNum, readScalar, type CompiledStruct } from '../../decode/compile.js';
 import { IoctlEvent, type StructPayload } from '../../decode/event.js';
+import { buildSide } from '../../decode/payload.js';
 import type { Formatter } from '../../decode/format.js';
 import type { DecodedEvent, DecodedIoctl, FdKind, FieldNode } from '../../decode/types.js';
 import { signalName } from '../../render/names.js';
@@ -131,17 +132,49 @@ function flatArgs(pl: StructPayload): string | null {
   return parts === 0 && !s.endsWith('...') ? '{…}' : s + '}';
 }
 
+/** flatArgs, or null when the struct is not flat or a description's formatter threw (the tree path shows what it can). */
+function tryFlat(pl: StructPayload): string | null {
+  try {
+    return flatArgs(pl);
+  } catch {
+    return null;
+  }
+}
+
 function entryArgs(ev: DecodedIoctl): string {
   const pl = ev instanceof IoctlEvent ? ev.structPayload : null;
   if (pl !== null && pl.entry.length > 0) {
-    try {
-      const flat = flatArgs(pl);
-      if (flat !== null) return flat;
-    } catch {
-      // A description's formatter threw: the tree path shows what it can.
-    }
+    const flat = tryFlat(pl);
+    if (flat !== null) return flat;
   }
+  // The event's own tree (kept with it for the detail pane).
   return shortArgs(ev.in, ev.argDisplay);
+}
+
+/** Entry bytes up to this size are kept so the row's argument text can be made when the row is shown. */
+export const DEFER_MAX = 1024;
+
+/**
+ * The struct payload a row's argument text can be made from later (by
+ * payloadArgs), or null: make it now. Formatting the text of every distinct
+ * call was most of what adding a row cost, and only a screenful is ever shown.
+ */
+export function argsPayload(ev: DecodedEvent): StructPayload | null {
+  if (!(ev instanceof IoctlEvent)) return null;
+  const pl = ev.structPayload;
+  // The store keeps the row's return value, not the payload's: defer only when they agree.
+  const ok = pl !== null && pl.entry.length > 0 && pl.entry.length <= DEFER_MAX && pl.ret === ev.ret.value;
+  return ok ? pl : null;
+}
+
+/**
+ * entryArgs of an event whose payload is `pl` (entry bytes not empty): the
+ * same walk over the same bytes, the tree built from the payload instead of
+ * taken from the event (the event's `in` is that same build).
+ */
+export function payloadArgs(pl: StructPayload): string {
+  // A non-empty entry always has a root node: the fallback is never shown.
+  return tryFlat(pl) ?? shortArgs(buildSide(pl, 'in'), '');
 }
 
 function processText(kind: ProcessEventKind, value: number, other: number, text: string): string {
@@ -173,7 +206,8 @@ export function ioctlName(ev: { ioctl: string | null; candidates: string[]; requ
   return `0x${(ev.request >>> 0).toString(16)}`;
 }
 
-export function summarize(ev: DecodedEvent): RowSummary {
+/** The row of `ev`; with `withArgs` false, args is left empty (the store makes it later from argsPayload). */
+export function summarize(ev: DecodedEvent, withArgs = true): RowSummary {
   if (ev.kind === 'ioctl') {
     let flags = 0;
     if (ev.incomplete) flags |= ROW.INCOMPLETE;
@@ -194,7 +228,7 @@ export function summarize(ev: DecodedEvent): RowSummary {
       fd: ev.fd,
       fdKind: ev.fdKind,
       name: ioctlName(ev),
-      args: entryArgs(ev),
+      args: withArgs ? entryArgs(ev) : '',
       retText,
       flags,
     };
