@@ -5,7 +5,7 @@ import { big, onSide, readNum, readScalar, type CompiledStruct } from '../../dec
 import { IoctlEvent, type StructPayload } from '../../decode/event.js';
 import { buildSide } from '../../decode/payload.js';
 import type { Formatter } from '../../decode/format.js';
-import type { DecodedEvent, DecodedIoctl, FdKind, FieldNode } from '../../decode/types.js';
+import type { DecodedEvent, DecodedIoctl, FdKind, FieldNode, RetInfo } from '../../decode/types.js';
 import { signalName } from '../../render/names.js';
 import { EndReason, ProcessEventKind } from '../../trace/events.js';
 
@@ -206,6 +206,25 @@ export function ioctlName(ev: { ioctl: string | null; candidates: string[]; requ
   return `0x${(ev.request >>> 0).toString(16)}`;
 }
 
+/** The last return text made, with what it was made from. */
+const lastRet = { value: 0, errno: null as string | null, meaning: '', text: '0' };
+
+/**
+ * `0 (meaning)` / `-1 EINVAL (meaning)`. Consecutive calls mostly return the
+ * same: the one string is handed out again, so the store's lookup of it
+ * neither builds nor hashes a new string per row.
+ */
+function retTextOf(ret: RetInfo): string {
+  if (ret.value === lastRet.value && ret.errno === lastRet.errno && ret.meaning === lastRet.meaning) return lastRet.text;
+  const tail = ret.meaning ? ` (${ret.meaning})` : '';
+  const text = ret.errno ? `-1 ${ret.errno}${tail}` : `${ret.value}${tail}`;
+  lastRet.value = ret.value;
+  lastRet.errno = ret.errno;
+  lastRet.meaning = ret.meaning;
+  lastRet.text = text;
+  return text;
+}
+
 /** The row of `ev`; with `withArgs` false, args is left empty (the store makes it later from argsPayload). */
 export function summarize(ev: DecodedEvent, withArgs = true): RowSummary {
   if (ev.kind === 'ioctl') {
@@ -215,10 +234,7 @@ export function summarize(ev: DecodedEvent, withArgs = true): RowSummary {
     if (ev.truncated) flags |= ROW.TRUNCATED;
     if (ev.findings.length > 0) flags |= ROW.FINDING;
     if (outChanged(ev)) flags |= ROW.CHANGED;
-    let retText: string;
-    if (ev.incomplete) retText = '?';
-    else if (ev.ret.errno) retText = `-1 ${ev.ret.errno}${ev.ret.meaning ? ` (${ev.ret.meaning})` : ''}`;
-    else retText = `${ev.ret.value}${ev.ret.meaning ? ` (${ev.ret.meaning})` : ''}`;
+    const retText = ev.incomplete ? '?' : retTextOf(ev.ret);
     return {
       ts: ev.ts,
       dur: ev.dur ?? -1,
