@@ -48,8 +48,6 @@ interface CallPart {
   argLen: number;
   /** The row's argument source (EventStore.srcCol): the bytes at argOff are entry bytes, not text, when ≥ 0. */
   src: number;
-  argsz: number;
-  limit: number;
   flags: number;
   /** The first event's findings: a repeat's are the same objects (the decoder copies only the array). */
   findings: Finding[];
@@ -57,6 +55,9 @@ interface CallPart {
 
 /** Distinct calls whose row parts are remembered (about as many as the decoder remembers per resolution). */
 const PARTS_KEEP = 4096;
+
+/** Bytes before a deferred row's entry bytes in the arena: its argsz and limit. */
+const PAYLOAD_HEAD = 8;
 
 const KIND_INDEX: ReadonlyMap<FdKind, number> = new Map(FD_KINDS.map((k, i) => [k, i]));
 
@@ -105,12 +106,11 @@ export class EventStore {
   private argLen = new Uint16Array(0);
   /**
    * Per row: -1 when the arena holds its argument text, else an index into
-   * shapes, and the arena holds its entry bytes: the text is made from them
-   * (with argsz and limit) when the row is shown.
+   * shapes, and the arena holds its payload's argsz and limit (u32 each) then
+   * its entry bytes: the text is made from them when the row is shown.
    */
   private srcCol = new Int32Array(0);
-  private argszCol = new Uint32Array(0);
-  private limitCol = new Uint32Array(0);
+  private argView = new DataView(this.argBytes.buffer);
   /** The struct and byte order of deferred rows (few: one per struct type seen). */
   private readonly shapes: { cs: CompiledStruct; le: boolean }[] = [];
   /**
@@ -164,9 +164,6 @@ export class EventStore {
     this.argOff = f64(this.argOff);
     const al = new Uint16Array(cap); al.set(this.argLen); this.argLen = al;
     this.srcCol = i32(this.srcCol);
-    const u32 = (a: Uint32Array) => { const n = new Uint32Array(cap); n.set(a); return n; };
-    this.argszCol = u32(this.argszCol);
-    this.limitCol = u32(this.limitCol);
     this.cap = cap;
   }
 
@@ -202,7 +199,7 @@ export class EventStore {
     if (slot !== null) {
       const part: CallPart = {
         nameId: this.nameCol[i] ?? 0, retTextId: this.retTextCol[i] ?? 0, argOff: this.argOff[i] ?? 0, argLen: this.argLen[i] ?? 0,
-        src: this.srcCol[i] ?? -1, argsz: this.argszCol[i] ?? 0, limit: this.limitCol[i] ?? 0, flags: s.flags, findings: ev.kind === 'ioctl' ? ev.findings : [],
+        src: this.srcCol[i] ?? -1, flags: s.flags, findings: ev.kind === 'ioctl' ? ev.findings : [],
       };
       if (this.parts.size >= PARTS_KEEP) this.parts.clear();
       this.parts.set(slot, part);
@@ -229,8 +226,6 @@ export class EventStore {
     this.argOff[i] = part.argOff;
     this.argLen[i] = part.argLen;
     this.srcCol[i] = part.src;
-    this.argszCol[i] = part.argsz;
-    this.limitCol[i] = part.limit;
     return this.finishAdd(ev, i, part.flags, part.findings);
   }
 
@@ -280,22 +275,24 @@ export class EventStore {
     const b = new Uint8Array(size);
     b.set(this.argBytes.subarray(0, this.argUsed));
     this.argBytes = b;
+    this.argView = new DataView(b.buffer);
   }
 
-  /** Keeps what the row's argument text is made from: the entry bytes (copied: the record's buffer is reused), argsz, limit. */
+  /** Keeps what the row's argument text is made from: argsz, limit and the entry bytes (copied: the record's buffer is reused). */
   private putPayload(i: number, pl: StructPayload): void {
     const entry = pl.entry;
-    this.reserve(entry.length);
+    this.reserve(PAYLOAD_HEAD + entry.length);
     const at = this.argUsed;
+    this.argView.setUint32(at, pl.argsz, true);
+    this.argView.setUint32(at + 4, pl.limit, true);
+    const from = at + PAYLOAD_HEAD;
     // Most entries are a few dozen bytes: a loop beats set()'s call into the runtime.
-    if (entry.length <= 64) for (let k = 0; k < entry.length; k++) this.argBytes[at + k] = entry[k] as number;
-    else this.argBytes.set(entry, at);
-    this.argOff[i] = this.argUsed;
+    if (entry.length <= 64) for (let k = 0; k < entry.length; k++) this.argBytes[from + k] = entry[k] as number;
+    else this.argBytes.set(entry, from);
+    this.argOff[i] = at;
     this.argLen[i] = entry.length;
-    this.argUsed += entry.length;
+    this.argUsed = from + entry.length;
     this.srcCol[i] = this.shapeId(pl.cs, pl.le);
-    this.argszCol[i] = pl.argsz;
-    this.limitCol[i] = pl.limit;
   }
 
   private shapeId(cs: CompiledStruct, le: boolean): number {
@@ -327,17 +324,16 @@ export class EventStore {
   fdKind(i: number): FdKind { return FD_KINDS[this.kindCol[i] ?? 6] ?? 'other'; }
   args(i: number): string {
     const off = this.argOff[i] ?? 0;
-    const bytes = this.argBytes.subarray(off, off + (this.argLen[i] ?? 0));
+    const len = this.argLen[i] ?? 0;
     const shape = this.shapes[this.srcCol[i] ?? -1];
-    if (shape === undefined) return decoder.decode(bytes);
-    return payloadArgs(this.payload(i, shape.cs, shape.le, bytes.slice()));
+    if (shape === undefined) return decoder.decode(this.argBytes.subarray(off, off + len));
+    const entry = this.argBytes.slice(off + PAYLOAD_HEAD, off + PAYLOAD_HEAD + len);
+    const argsz = this.argView.getUint32(off, true);
+    const limit = this.argView.getUint32(off + 4, true);
+    // What the decoder's payload was, minus the exit side (not shown in the row).
+    return payloadArgs({ cs: shape.cs, entry, dv: new DataView(entry.buffer), exit: null, dvExit: null, le: shape.le, ret: this.ret(i), argsz, limit });
   }
 
-  /** The struct payload a deferred row's text is made from: what the decoder's was, minus the exit side (not shown in the row). */
-  private payload(i: number, cs: CompiledStruct, le: boolean, entry: Uint8Array): StructPayload {
-    const dv = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
-    return { cs, entry, dv, exit: null, dvExit: null, le, ret: this.ret(i), argsz: this.argszCol[i] ?? 0, limit: this.limitCol[i] ?? 0 };
-  }
   /** The row's findings: the decoder's, then any the audit reported late. */
   findings(i: number): Finding[] {
     const ref = i >= 0 && i < this.length ? (this.findRef[i] ?? -1) : -1;
