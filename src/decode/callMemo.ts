@@ -15,7 +15,7 @@ import type { StructPayload } from './payload.js';
 import type { FieldNode, Finding, RetInfo } from './types.js';
 import type { IoctlRecord } from '../trace/events.js';
 import { argHighOf, argLowOf, IoctlRecordView } from '../trace/recordView.js';
-import { copyJoined, memoAwake, newMemoUse, type MemoUse } from './memoUse.js';
+import { copyJoined, hashMix as mix, memoAwake, newMemoUse, type MemoUse } from './memoUse.js';
 
 /** Payloads larger than this (both sides together) are decoded every time. */
 export const CALL_MEMO_BYTES = 512;
@@ -78,15 +78,6 @@ export function newCallMemo(): CallMemo {
 /** Whether to use the memo for the call with hash `h` (counts the call). */
 export function callMemoAwake(m: CallMemo, h: number): boolean {
   return memoAwake(m.use, m.slots, h);
-}
-
-/** One 32-bit word into the hash (MurmurHash3's block step: every input bit reaches every output bit). */
-function mix(h: number, k: number): number {
-  k = Math.imul(k, 0xcc9e2d51);
-  k = (k << 15) | (k >>> 17);
-  h ^= Math.imul(k, 0x1b873593);
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
 /** b[from, to), four bytes at a time. */

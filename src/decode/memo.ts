@@ -4,7 +4,7 @@
 import { Buffer } from 'node:buffer';
 import type { CompiledStruct } from './compile.js';
 import type { StructPayload } from './payload.js';
-import { copyJoined, memoAwake, newMemoUse, type MemoUse } from './memoUse.js';
+import { copyJoined, hashMix as mix, memoAwake, newMemoUse, type MemoUse } from './memoUse.js';
 
 // Calls repeat byte for byte (polling GET_STATE, the same region and IRQ
 // infos, the same SET_IRQS): remember the result for recent payloads, found
@@ -23,15 +23,6 @@ export interface Slot<T> {
   entry: Uint8Array;
   exit: Uint8Array | null;
   value: T;
-}
-
-/** One 32-bit word into the hash (MurmurHash3's block step: every input bit reaches every output bit). */
-function mix(h: number, k: number): number {
-  k = Math.imul(k, 0xcc9e2d51);
-  k = (k << 15) | (k >>> 17);
-  h ^= Math.imul(k, 0x1b873593);
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
 /** `n` bytes of `dv` into the hash, a 32-bit word at a time: a lookup that misses costs little. */

@@ -77,3 +77,12 @@ export function copyJoined(a: Uint8Array, b: Uint8Array | null): Uint8Array {
   slabAt += (n + 7) & ~7;
   return out;
 }
+
+/** One 32-bit word into the hash (MurmurHash3's block step: every input bit reaches every output bit). */
+export function hashMix(h: number, k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  h ^= Math.imul(k, 0x1b873593);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}

@@ -128,15 +128,21 @@ describe('EventStore', () => {
     expect(changed).toBeGreaterThanOrEqual(5);
   });
 
+  /** arch, request nr, fd path, entry bytes, argsz: a random call of any struct ioctl. */
+  const randomCall = () =>
+    [
+      fc.constantFrom('x86_64', 'ppc64'),
+      fc.constantFrom(...nrs),
+      fc.constantFrom(PATH.container, PATH.group, PATH.device, PATH.iommufd),
+      fc.uint8Array({ minLength: 0, maxLength: 120 }),
+      fc.integer({ min: 0, max: 130 }),
+    ] as const;
+
   it('shows the same argument text as the entry tree gives, on random payloads of every struct ioctl', () => {
     let structs = 0;
     fc.assert(
       fc.property(
-        fc.constantFrom('x86_64', 'ppc64'),
-        fc.constantFrom(...nrs),
-        fc.constantFrom(PATH.container, PATH.group, PATH.device, PATH.iommufd),
-        fc.uint8Array({ minLength: 0, maxLength: 120 }),
-        fc.integer({ min: 0, max: 130 }),
+        ...randomCall(),
         (arch, nr, path, entry, argsz) => {
           if (entry.length >= 4) new DataView(entry.buffer).setUint32(0, argsz, arch !== 'ppc64');
           const ev = createDecoder(header(arch), { registry: registry() }).decode(record(arch, { nr, path, entry }));
@@ -155,11 +161,7 @@ describe('EventStore', () => {
     let deferred = 0;
     fc.assert(
       fc.property(
-        fc.constantFrom('x86_64', 'ppc64'),
-        fc.constantFrom(...nrs),
-        fc.constantFrom(PATH.container, PATH.group, PATH.device, PATH.iommufd),
-        fc.uint8Array({ minLength: 0, maxLength: 120 }),
-        fc.integer({ min: 0, max: 130 }),
+        ...randomCall(),
         fc.constantFrom(0, -22, 3),
         (arch, nr, path, entry, argsz, ret) => {
           if (entry.length >= 4) new DataView(entry.buffer).setUint32(0, argsz, arch !== 'ppc64');
