@@ -24,6 +24,22 @@
  *           then path_len bytes of path (no NUL), padded to 8.
  * A malformed message, EOF or a read error turns emulation off for the rest
  * of the session (calls then run): the tracee is never left stopped. */
+/* Notices: with vft_config.notify_type set the calls reach the caller
+ * without a stop, through a seccomp listener (vft_notify_next), and each
+ * CALL notice is answered with one verdict message as above (RUN lets the
+ * kernel execute the call, whose result is then not seen: the record says
+ * NO_EXIT; OPENAT opens the path in the tracer and installs the fd in the
+ * caller). A notice is a 64-byte header, integers in native byte order,
+ * followed by the fd path and the argument bytes read at entry:
+ *   u32 kind (CALL 1, FORK 2), u32 len (the whole notice, padded to 8),
+ *   u32 pid, u32 tid, u32 parent (FORK: the process it was forked from),
+ *   u32 in_len, u32 in_fault (offset where reading failed, 0xffffffff
+ *   none), u32 path_len, u64 fd, u64 request, u64 arg,
+ *   u32 file (the open file's token: the same for every fd naming that
+ *   open file, dups and inherited ones too; 0 unknown), u32 zero;
+ *   then path_len bytes of path (no NUL), then in_len bytes of argument.
+ * A FORK notice (pid = the child) comes before any call of the child. */
+
 #ifndef VFT_VERDICT_H
 #define VFT_VERDICT_H
 
@@ -38,6 +54,13 @@ enum vft_verdict_action {
 	VFT_VERDICT_RETURN = 1,
 	VFT_VERDICT_OPENAT = 2,
 };
+
+enum vft_notice_kind {
+	VFT_NOTICE_CALL = 1,
+	VFT_NOTICE_FORK = 2,
+};
+#define VFT_NOTICE_HEADER_LEN 64u
+#define VFT_NOTICE_NO_FAULT 0xffffffffu
 
 /* Record type of a PENDING record. */
 #define VFT_REC_PENDING 4

@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define VFT_ABI_VERSION 2
+#define VFT_ABI_VERSION 3
 
 /* Keeps every record well below the readers' 256 MiB record limit. */
 #define VFT_MAX_PAYLOAD_CAP (64u << 20)
@@ -80,7 +80,15 @@ struct vft_config {
 	int32_t verdict_fd;
 	int32_t backend;  /* enum vft_backend */
 	uint32_t bpf_flags; /* VFT_BPF_*: eBPF backend options */
+	/* emulation through a seccomp listener (include/verdict.h, "Notices"):
+	 * ioctls of this type byte are answered by the caller via
+	 * vft_notify_next/vft_notify_answer instead of stopping the tracee:
+	 * VFT_NOTIFY_ON | the type byte; 0 = off. Spawn mode, ptrace backend,
+	 * without verdict_fd. */
+	uint32_t notify_type;
 };
+
+#define VFT_NOTIFY_ON 0x100u
 
 enum vft_backend {
 	VFT_BACKEND_PTRACE = 0, /* stop the tracees (seccomp filter or syscall stops) */
@@ -179,6 +187,35 @@ VFT_API int vft_peer_fd_hold(int pid, int fd);
  * not merely the same path) as the caller's `mine` (kcmp KCMP_FILE): 1 yes,
  * 0 no, -errno (EBADF: `fd` is not open in `pid`; ESRCH: no such process). */
 VFT_API int vft_peer_fd_same(int pid, int fd, int mine);
+
+/* Gives back a reference from vft_peer_fd_hold (closes it). */
+VFT_API void vft_peer_fd_release(int mine);
+
+/* ---- emulation through a seccomp listener (vft_config.notify_type) ----
+ * One thread of the caller answers the session's calls, one at a time. */
+
+/* A handle on the session's listener for vft_notify_*, usable from any one
+ * thread; the session stays allocated until vft_notify_close too. Returns
+ * the handle (>= 0) or -errno (ENODEV: the session has no listener). */
+VFT_API int vft_notify_open(struct vft_session *s);
+
+/* Waits up to timeout_ms for the next notice (verdict.h) and writes it into
+ * msg. Returns its length, 0 when there was none (or vft_notify_wake was
+ * called), -EPIPE once no process can send more, -ENOBUFS if cap is too
+ * small for a notice (VFT_NOTICE_MIN_CAP always suffices). A CALL notice
+ * must be answered before the next vft_notify_next. */
+VFT_API int vft_notify_next(int h, uint8_t *msg, uint32_t cap, int timeout_ms);
+
+/* Answers the last CALL notice with a verdict message (verdict.h) and
+ * records the call. Returns 0, or -errno: EINVAL for a malformed verdict
+ * (the call then runs), ENOENT when the caller is gone. */
+VFT_API int vft_notify_answer(int h, const uint8_t *verdict, uint32_t len);
+
+/* Makes a waiting or the next vft_notify_next return 0 at once. */
+VFT_API int vft_notify_wake(int h);
+
+/* Gives the handle back (after its last vft_notify_next). */
+VFT_API void vft_notify_close(int h);
 
 #ifdef __cplusplus
 }

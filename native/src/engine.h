@@ -21,14 +21,21 @@ struct outbuf {
 	uint8_t *data;
 	size_t len, cap;
 	int broken;              /* the reader went away: drop further output */
+	int sealed;              /* the END record is in: nothing may follow it */
 	const atomic_int *wake;  /* set when a detach request interrupts a write */
 	atomic_int *ack;
+	/* Two writers under emulation through a seccomp listener (notify.c):
+	 * the tracer thread and the thread answering the listener. Records are
+	 * reserved, filled and flushed under this lock (record.c). */
+	pthread_mutex_t mu;
 };
 
 int ob_init(struct outbuf *ob, int fd, size_t cap);
 void ob_free(struct outbuf *ob);
-/* Returns n zeroed bytes at the end of the buffer (flushing first if needed). */
+/* Returns n zeroed bytes at the end of the buffer (flushing first if
+ * needed). The caller holds ob->mu. */
 uint8_t *ob_reserve(struct outbuf *ob, size_t n);
+/* Writes out what is buffered; takes ob->mu. */
 int ob_flush(struct outbuf *ob);
 
 /* ---- records (record.c): the recording format's byte layout ---- */
@@ -100,8 +107,10 @@ void fd_dir_close(struct tracee *t);
 /* ---- seccomp filter (filter.c) ---- */
 
 /* Installs the filter in the calling process (used in the spawned child
- * between fork and exec: only async-signal-safe calls). Returns 0 or -errno. */
-int filter_install(int ioctl_type);
+ * between fork and exec: only async-signal-safe calls). ioctls of type byte
+ * notify_type (>= 0) go to a seccomp listener, whose fd is put in *listener
+ * (-1 without one). Returns 0 or -errno. */
+int filter_install(int ioctl_type, int notify_type, int *listener);
 
 /* ---- CLONE_UNTRACED (untraced.c) ---- */
 
@@ -168,6 +177,7 @@ struct vft_session {
 	pid_t main_pid;
 	int exec_err_fd;  /* spawn: CLOEXEC pipe the child reports exec errno on */
 	int spawn_go_fd;  /* spawn: the child execs once a byte arrives here (-1: sent) */
+	int notify_sock;  /* spawn: the child sends its seccomp listener here (-1: none) */
 	int main_execd;
 	struct tracees tt;
 	uint64_t events;
@@ -187,7 +197,22 @@ struct vft_session {
 	int have_result;
 
 	struct bpf_backend *bpf; /* the eBPF backend's state (bpf.c), or NULL */
+	struct notifier *notify; /* the seccomp listener's state (notify.c), or NULL */
+	atomic_int refs;         /* vft_free and an open notify handle */
 };
+
+void session_unref(struct vft_session *s);
+
+/* ---- emulation through a seccomp listener (notify.c) ---- */
+
+/* Spawn: takes the listener the child sent on sock (its end of a socketpair)
+ * before exec. Returns 0 or -1 with the session's error set. */
+int notify_receive(struct vft_session *s, int sock);
+/* The tracer thread met a thread (or a forked process: parent != 0). */
+void notify_learn(struct vft_session *s, pid_t tid, pid_t pid, pid_t parent);
+void notify_free(struct vft_session *s);
+/* IOCTL records the listener side wrote. */
+uint64_t notify_events(const struct vft_session *s);
 
 int spawn_start(struct vft_session *s);
 int spawn_child(struct vft_session *s);
@@ -216,6 +241,23 @@ void bpf_stop(struct vft_session *s);
 
 /* At a captured call's entry: asks for a verdict (when verdict_fd >= 0) and applies it. */
 void verdict_entry(struct vft_session *s, struct tracee *t);
+/* A verdict message (include/verdict.h), checked: bounds of every block. */
+struct verdict_msg {
+	uint32_t action, nwrites, path_len, open_flags;
+	int64_t ret;
+	const uint8_t *body; /* the write blocks */
+	const uint8_t *path; /* OPENAT, path_len bytes, no NUL */
+};
+int verdict_parse(const uint8_t *h, const uint8_t *body, uint32_t body_len, struct verdict_msg *v);
+/* Copies a RETURN verdict's blocks into the thread's memory: the verdict's
+ * ret, or -EFAULT when a block met unmapped or read-only memory (then
+ * *faulted, if given, is set). */
+int64_t verdict_write(pid_t tid, const struct verdict_msg *v, int *faulted);
+/* Lays the blocks' bytes that fall in [base, base + len) over buf: what the
+ * caller's memory there holds once they are written. */
+void verdict_overlay(const struct verdict_msg *v, uint64_t base, uint8_t *buf, uint32_t len);
+/* Writes len bytes at addr in the thread's memory: 0 or -EFAULT. */
+int write_mem(pid_t tid, uint64_t addr, const uint8_t *src, size_t len);
 /* At its exit stop, for an emulated call: sets the return value; returns it. */
 int64_t verdict_exit(struct tracee *t, int64_t ret);
 

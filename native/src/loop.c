@@ -42,14 +42,15 @@ static void read_small(const char *path, char *buf, size_t len)
 void announce(struct vft_session *s, struct tracee *t, pid_t creator)
 {
 	t->announced = 1;
+	struct tracee *c = creator && t->tid == t->pid ? tt_find(&s->tt, creator) : NULL;
+	uint32_t parent = c ? (uint32_t)c->pid : (uint32_t)creator;
+	notify_learn(s, t->tid, t->pid, t->tid == t->pid ? (pid_t)parent : 0);
 	if (!t->report)
 		return;
 	if (t->tid == t->pid) {
 		char p[64], comm[64];
 		snprintf(p, sizeof(p), "/proc/%d/comm", (int)t->tid);
 		read_small(p, comm, sizeof(comm));
-		struct tracee *c = creator ? tt_find(&s->tt, creator) : NULL;
-		uint32_t parent = c ? (uint32_t)c->pid : (uint32_t)creator;
 		rec_process(&s->ob, PK_START, t->pid, t->tid, 0, parent, comm);
 	} else {
 		rec_process(&s->ob, PK_THREAD, t->pid, t->tid, 0, (uint32_t)creator, NULL);
@@ -502,7 +503,7 @@ void event_loop(struct vft_session *s)
 	} else if (s->detaching && s->result.reason != VFT_END_EXITED && s->result.reason != VFT_END_KILLED) {
 		s->result.reason = VFT_END_DETACHED;
 	}
-	s->result.events = s->events;
-	rec_end(&s->ob, s->result.reason, s->result.status, 0, s->events, s->result.text);
+	s->result.events = s->events + notify_events(s);
+	rec_end(&s->ob, s->result.reason, s->result.status, 0, s->result.events, s->result.text);
 	ob_flush(&s->ob);
 }

@@ -13,6 +13,12 @@ int ob_init(struct outbuf *ob, int fd, size_t cap)
 	ob->fd = fd;
 	ob->cap = cap;
 	ob->data = malloc(cap);
+	/* recursive: the listener side holds it across an answer and its record */
+	pthread_mutexattr_t a;
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&ob->mu, &a);
+	pthread_mutexattr_destroy(&a);
 	return ob->data ? 0 : -ENOMEM;
 }
 
@@ -20,9 +26,10 @@ void ob_free(struct outbuf *ob)
 {
 	free(ob->data);
 	ob->data = NULL;
+	pthread_mutex_destroy(&ob->mu);
 }
 
-int ob_flush(struct outbuf *ob)
+static int flush_locked(struct outbuf *ob)
 {
 	size_t off = 0;
 	while (off < ob->len && !ob->broken) {
@@ -42,10 +49,18 @@ int ob_flush(struct outbuf *ob)
 	return ob->broken ? -EPIPE : 0;
 }
 
+int ob_flush(struct outbuf *ob)
+{
+	pthread_mutex_lock(&ob->mu);
+	int rc = flush_locked(ob);
+	pthread_mutex_unlock(&ob->mu);
+	return rc;
+}
+
 uint8_t *ob_reserve(struct outbuf *ob, size_t n)
 {
 	if (ob->len + n > ob->cap) {
-		ob_flush(ob);
+		flush_locked(ob);
 		if (n > ob->cap) {
 			uint8_t *p = realloc(ob->data, n);
 			if (!p)

@@ -38,3 +38,9 @@ VFT_API int vft_peer_fd_same(int pid, int fd, int mine)
     return -ENOSYS;
 #endif
 }
+
+void vft_peer_fd_release(int mine)
+{
+	if (mine >= 0)
+		close(mine);
+}

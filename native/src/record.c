@@ -69,6 +69,9 @@ static size_t tlv(uint8_t *p, uint16_t tag, const char *v, size_t len)
 void rec_header(struct outbuf *ob, uint64_t rt, uint64_t mono, const char *argv, size_t argv_len,
 		const char *pids, const char *scope, const char *producer)
 {
+	pthread_mutex_lock(&ob->mu);
+	if (ob->sealed)
+		goto out;
 	struct utsname u;
 	char host[256] = "";
 	if (uname(&u) != 0)
@@ -85,7 +88,7 @@ void rec_header(struct outbuf *ob, uint64_t rt, uint64_t mono, const char *argv,
 	len = pad8(len);
 	uint8_t *p = ob_reserve(ob, len);
 	if (!p)
-		return;
+		goto out;
 	memcpy(p, "VFTRACE1", 8);
 	uint32_t bom = 0x0A0B0C0D;
 	memcpy(p + 8, &bom, 4);
@@ -108,14 +111,19 @@ void rec_header(struct outbuf *ob, uint64_t rt, uint64_t mono, const char *argv,
 		o += tlv(p + o, 7, scope, strlen(scope));
 	(void)o;
 	/* tag 0 terminator and padding are the zeroed rest */
+out:
+	pthread_mutex_unlock(&ob->mu);
 }
 
 void rec_ioctl(struct outbuf *ob, pid_t pid, pid_t tid, const struct call *c)
 {
+	pthread_mutex_lock(&ob->mu);
+	if (ob->sealed)
+		goto out;
 	size_t len = pad8(sizeof(struct rec_ioctl) + c->path_len + c->in_len + c->out_len);
 	uint8_t *p = ob_reserve(ob, len);
 	if (!p)
-		return;
+		goto out;
 	struct rec_ioctl r = {
 		.h = {REC_IOCTL, (uint16_t)c->flags, (uint32_t)len},
 		.pid = (uint32_t)pid,
@@ -143,18 +151,23 @@ void rec_ioctl(struct outbuf *ob, pid_t pid, pid_t tid, const struct call *c)
 	o += c->in_len;
 	if (c->out_len)
 		memcpy(p + o, c->out, c->out_len);
+out:
+	pthread_mutex_unlock(&ob->mu);
 }
 
 void rec_process(struct outbuf *ob, int kind, pid_t pid, pid_t tid, int32_t value, uint32_t other,
 		 const char *text)
 {
+	pthread_mutex_lock(&ob->mu);
+	if (ob->sealed)
+		goto out;
 	size_t tl = text ? strlen(text) : 0;
 	if (tl > 4096)
 		tl = 4096;
 	size_t len = pad8(sizeof(struct rec_process) + tl);
 	uint8_t *p = ob_reserve(ob, len);
 	if (!p)
-		return;
+		goto out;
 	struct rec_process r = {
 		.h = {REC_PROCESS, (uint16_t)kind, (uint32_t)len},
 		.pid = (uint32_t)pid,
@@ -167,15 +180,20 @@ void rec_process(struct outbuf *ob, int kind, pid_t pid, pid_t tid, int32_t valu
 	memcpy(p, &r, sizeof(r));
 	if (tl)
 		memcpy(p + sizeof(r), text, tl);
+out:
+	pthread_mutex_unlock(&ob->mu);
 }
 
 void rec_end(struct outbuf *ob, int reason, int32_t status, uint32_t dropped, uint64_t events, const char *text)
 {
+	pthread_mutex_lock(&ob->mu);
+	if (ob->sealed)
+		goto out;
 	size_t tl = text ? strlen(text) : 0;
 	size_t len = pad8(sizeof(struct rec_end) + tl);
 	uint8_t *p = ob_reserve(ob, len);
 	if (!p)
-		return;
+		goto out;
 	struct rec_end r = {
 		.h = {REC_END, (uint16_t)reason, (uint32_t)len},
 		.status = status,
@@ -186,4 +204,7 @@ void rec_end(struct outbuf *ob, int reason, int32_t status, uint32_t dropped, ui
 	memcpy(p, &r, sizeof(r));
 	if (tl)
 		memcpy(p + sizeof(r), text, tl);
+	ob->sealed = 1;
+out:
+	pthread_mutex_unlock(&ob->mu);
 }

@@ -106,6 +106,7 @@ static void session_free(struct vft_session *s)
 {
 	if (!s)
 		return;
+	notify_free(s);
 	free(s->argv_blob);
 	free(s->env_blob);
 	free(s->cwd);
@@ -148,6 +149,10 @@ static int copy_config(struct vft_session *s, const struct vft_config *c, char *
 		snprintf(err, errlen, "invalid config: emulation changes results, which only the ptrace backend can do");
 		return -1;
 	}
+	if (c->notify_type && ((c->notify_type & ~0xffu) != VFT_NOTIFY_ON || c->mode != VFT_MODE_SPAWN || c->backend != VFT_BACKEND_PTRACE || c->verdict_fd >= 0)) {
+		snprintf(err, errlen, "invalid config: a seccomp listener answers a spawned command's calls, under ptrace, without a verdict pipe");
+		return -1;
+	}
 	s->cfg = *c;
 	s->cap = c->payload_cap < VFT_MAX_PAYLOAD_CAP ? c->payload_cap : VFT_MAX_PAYLOAD_CAP;
 	if (c->argv) {
@@ -185,7 +190,7 @@ static int copy_config(struct vft_session *s, const struct vft_config *c, char *
 	/* Emulation reads each call whole (up to its rule's cap), whatever -s
 	 * says: the payload buffers must hold the largest rule. */
 	s->read_cap = s->cap;
-	for (uint32_t i = 0; s->rules && c->verdict_fd >= 0 && i < c->nrules; i++) {
+	for (uint32_t i = 0; s->rules && (c->verdict_fd >= 0 || c->notify_type) && i < c->nrules; i++) {
 		uint32_t rc = s->rules[i].cap < VFT_MAX_PAYLOAD_CAP ? s->rules[i].cap : VFT_MAX_PAYLOAD_CAP;
 		if (rc > s->read_cap)
 			s->read_cap = rc;
@@ -216,7 +221,9 @@ struct vft_session *vft_start(const struct vft_config *cfg, char *err, size_t er
 	pthread_cond_init(&s->cv, NULL);
 	s->exec_err_fd = -1;
 	s->spawn_go_fd = -1;
+	s->notify_sock = -1;
 	s->read_fd = -1;
+	atomic_init(&s->refs, 1);
 	if (!cfg || copy_config(s, cfg, err, errlen) != 0) {
 		if (!cfg)
 			snprintf(err, errlen, "invalid config: none given");
@@ -348,8 +355,16 @@ void vft_free(struct vft_session *s)
 	if (s->thread_started) {
 		vft_detach(s);
 		pthread_join(s->thread, NULL);
+		s->thread_started = 0;
 	}
-	session_free(s);
+	session_unref(s);
+}
+
+/* The last of vft_free and vft_notify_close frees the session. */
+void session_unref(struct vft_session *s)
+{
+	if (atomic_fetch_sub(&s->refs, 1) == 1)
+		session_free(s);
 }
 
 const char *vft_version(void) { return "vftrace 1"; }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,6 +34,25 @@ static char **split(const char *blob, size_t len, uint32_t count)
 	return v;
 }
 
+/* Hands the seccomp listener to the tracer over sock (SCM_RIGHTS). */
+static int send_fd(int sock, int fd)
+{
+	char byte = 'l';
+	struct iovec iov = {&byte, 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &m, 0) == 1 ? 0 : -errno;
+}
+
 static void child_fail(int fd, int stage, int err)
 {
 	struct child_err ce = {stage, err};
@@ -48,7 +68,7 @@ int spawn_child(struct vft_session *s)
 {
 	char **argv = split(s->argv_blob, s->argv_len, s->cfg.argc);
 	char **envp = s->env_blob ? split(s->env_blob, s->env_len, s->cfg.envc) : environ;
-	int go[2], ep[2];
+	int go[2], ep[2], lp[2] = {-1, -1};
 	if (!argv || !envp) {
 		set_err(s, "out of memory");
 		return -1;
@@ -59,6 +79,11 @@ int spawn_child(struct vft_session *s)
 	}
 	/* The seccomp filter is the ptrace backend's: the eBPF one stops nothing. */
 	int filter = s->cfg.backend == VFT_BACKEND_PTRACE;
+	int notify = filter && s->cfg.notify_type;
+	if (notify && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, lp) != 0) {
+		set_err(s, "socketpair: %s", strerror(errno));
+		return -1;
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		set_err(s, "fork: %s", strerror(errno));
@@ -88,15 +113,26 @@ int spawn_child(struct vft_session *s)
 		if (s->cwd && chdir(s->cwd) != 0)
 			child_fail(ep[1], 1, errno);
 		if (filter) {
-			int rc = filter_install(s->cfg.ioctl_type);
+			int listener = -1;
+			int rc = filter_install(s->cfg.ioctl_type, notify ? (int)(s->cfg.notify_type & 0xff) : -1, &listener);
+			if (rc == 0 && notify)
+				rc = send_fd(lp[1], listener);
 			if (rc != 0)
 				child_fail(ep[1], 2, -rc);
+			/* the listener is the tracer's alone: a client holding it
+			 * would keep it open after its last caller */
+			if (listener >= 0)
+				close(listener);
 		}
 		execvpe(argv[0], argv, envp);
 		child_fail(ep[1], 0, errno);
 	}
 	close(go[0]);
 	close(ep[1]);
+	if (notify) {
+		close(lp[1]);
+		s->notify_sock = lp[0];
+	}
 	free(argv);
 	if (envp != environ)
 		free(envp);
@@ -140,6 +176,16 @@ int spawn_start(struct vft_session *s)
 		return -1;
 	}
 	spawn_release(s);
+	if (s->notify_sock >= 0) {
+		int rc = notify_receive(s, s->notify_sock);
+		close(s->notify_sock);
+		s->notify_sock = -1;
+		if (rc != 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, __WALL);
+			return -1;
+		}
+	}
 	struct tracee *t = tt_add(&s->tt, pid);
 	if (!t) {
 		set_err(s, "out of memory");
@@ -150,6 +196,7 @@ int spawn_start(struct vft_session *s)
 	t->report = 1;
 	t->announced = 1;
 	rec_process(&s->ob, PK_START, pid, pid, 0, (uint32_t)getpid(), s->argv_blob);
+	notify_learn(s, pid, pid, 0);
 	return 0;
 }
 

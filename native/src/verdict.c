@@ -59,7 +59,7 @@ static int read_full(struct vft_session *s, int fd, uint8_t *buf, size_t n)
 }
 
 /* Writes len bytes at addr in the tracee; returns 0 or -EFAULT. */
-static int write_mem(pid_t tid, uint64_t addr, const uint8_t *src, size_t len)
+int write_mem(pid_t tid, uint64_t addr, const uint8_t *src, size_t len)
 {
 	if (len == 0)
 		return 0;
@@ -199,18 +199,22 @@ static void write_pending(struct vft_session *s, struct tracee *t)
 	ob_flush(&s->ob);
 }
 
-static int apply(struct tracee *t, const uint8_t *h, const uint8_t *body, uint32_t body_len)
+int verdict_parse(const uint8_t *h, const uint8_t *body, uint32_t body_len, struct verdict_msg *v)
 {
-	struct call *c = &t->call;
-	uint32_t action = rd32(h + 4);
-	int64_t ret = (int64_t)rd64(h + 8);
-	uint32_t nwrites = rd32(h + 16), path_len = rd32(h + 20), open_flags = rd32(h + 24);
-	if (action == VFT_VERDICT_RUN)
+	memset(v, 0, sizeof(*v));
+	if (rd32(h) != VFT_VERDICT_MAGIC || rd32(h + 28) != body_len)
+		return -1;
+	v->action = rd32(h + 4);
+	v->ret = (int64_t)rd64(h + 8);
+	v->nwrites = rd32(h + 16);
+	v->path_len = rd32(h + 20);
+	v->open_flags = rd32(h + 24);
+	v->body = body;
+	if (v->action == VFT_VERDICT_RUN)
 		return 0;
-	size_t o = 0;
-	const uint8_t *path = NULL;
-	if (action == VFT_VERDICT_RETURN) {
-		for (uint32_t i = 0; i < nwrites; i++) {
+	if (v->action == VFT_VERDICT_RETURN) {
+		size_t o = 0;
+		for (uint32_t i = 0; i < v->nwrites; i++) {
 			if (o + 16 > body_len)
 				return -1;
 			uint32_t len = rd32(body + o + 8);
@@ -218,28 +222,64 @@ static int apply(struct tracee *t, const uint8_t *h, const uint8_t *body, uint32
 				return -1;
 			o += 16 + pad8(len);
 		}
-		o = 0; /* bounds checked: applied below, once the call is skipped */
-	} else if (action == VFT_VERDICT_OPENAT) {
-		if (nwrites != 0 || path_len == 0 || path_len > 4095 || path_len > body_len)
-			return -1;
-		path = body + o;
-	} else {
-		return -1;
+		return 0;
 	}
+	if (v->action == VFT_VERDICT_OPENAT) {
+		if (v->nwrites != 0 || v->path_len == 0 || v->path_len > 4095 || v->path_len > body_len)
+			return -1;
+		v->path = body;
+		return 0;
+	}
+	return -1;
+}
+
+int64_t verdict_write(pid_t tid, const struct verdict_msg *v, int *faulted)
+{
+	int64_t ret = v->ret;
+	size_t o = 0;
+	if (faulted)
+		*faulted = 0;
+	for (uint32_t i = 0; i < v->nwrites; i++) {
+		uint64_t addr = rd64(v->body + o);
+		uint32_t len = rd32(v->body + o + 8);
+		if (write_mem(tid, addr, v->body + o + 16, len) < 0) {
+			ret = -EFAULT; /* as copy_to_user would have failed */
+			if (faulted)
+				*faulted = 1;
+		}
+		o += 16 + pad8(len);
+	}
+	return ret;
+}
+
+void verdict_overlay(const struct verdict_msg *v, uint64_t base, uint8_t *buf, uint32_t len)
+{
+	size_t o = 0;
+	for (uint32_t i = 0; i < v->nwrites; i++) {
+		uint64_t addr = rd64(v->body + o);
+		uint32_t n = rd32(v->body + o + 8);
+		uint64_t lo = addr > base ? addr : base;
+		uint64_t hi = addr + n < base + len ? addr + n : base + len;
+		if (lo < hi)
+			memcpy(buf + (lo - base), v->body + o + 16 + (lo - addr), hi - lo);
+		o += 16 + pad8(n);
+	}
+}
+
+static int apply(struct tracee *t, const struct verdict_msg *v)
+{
+	struct call *c = &t->call;
+	uint32_t action = v->action, path_len = v->path_len;
+	const uint8_t *path = v->path;
+	if (action == VFT_VERDICT_RUN)
+		return 0;
 	uint64_t sp = 0;
 	if (action == VFT_VERDICT_RETURN) {
 		/* skip first: if that is impossible the kernel answers, untouched */
 		if (set_call(t->tid, -1, NULL, &sp) < 0)
 			return 0;
-		for (uint32_t i = 0; i < nwrites; i++) {
-			uint64_t addr = rd64(body + o);
-			uint32_t len = rd32(body + o + 8);
-			if (write_mem(t->tid, addr, body + o + 16, len) < 0)
-				ret = -EFAULT; /* as copy_to_user would have failed */
-			o += 16 + pad8(len);
-		}
 		c->emu = 1;
-		c->emu_ret = ret;
+		c->emu_ret = verdict_write(t->tid, v, NULL);
 		return 0;
 	}
 	/* OPENAT: the path goes below the red zone of the tracee's stack. */
@@ -254,7 +294,7 @@ static int apply(struct tracee *t, const uint8_t *h, const uint8_t *body, uint32
 		return 0;
 	args[0] = (uint64_t)(int64_t)AT_FDCWD;
 	args[1] = at;
-	args[2] = open_flags;
+	args[2] = v->open_flags;
 	if (set_call(t->tid, __NR_openat, args, &sp) < 0)
 		return 0;
 	c->emu = 2;
@@ -269,6 +309,7 @@ void verdict_entry(struct vft_session *s, struct tracee *t)
 		return;
 	write_pending(s, t);
 	uint8_t h[VFT_VERDICT_HEADER_LEN];
+	struct verdict_msg v;
 	if (read_full(s, fd, h, sizeof(h)) < 0 || rd32(h) != VFT_VERDICT_MAGIC) {
 		emulation_off(s);
 		return;
@@ -284,7 +325,7 @@ void verdict_entry(struct vft_session *s, struct tracee *t)
 		emulation_off(s);
 		return;
 	}
-	if (apply(t, h, body, body_len) < 0)
+	if (verdict_parse(h, body, body_len, &v) < 0 || apply(t, &v) < 0)
 		emulation_off(s);
 	free(body);
 }

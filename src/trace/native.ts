@@ -38,6 +38,9 @@ export interface TraceOptions {
   producer?: string;
   /** Emulation: read end of the verdict pipe (native/include/verdict.h); omitted = off. */
   verdictFd?: number;
+  /** Emulation through a seccomp listener: ioctls of this type byte are answered through
+   * `TraceSession.notifyHandle` (notifyBinding) instead of stopping the command. Spawn mode only. */
+  notifyType?: number;
   /** Capture backend (default ptrace): bpf never stops the tracees, and cannot emulate. */
   backend?: CaptureBackend;
   /** bpf: a 16 KiB ring instead of 8 MiB, so drops can be seen counted (tests). */
@@ -82,6 +85,8 @@ export interface TraceSession {
   signal(sig: NodeJS.Signals | number): void;
   /** Settles when the tracer thread is done and the stream has been fully read. */
   readonly done: Promise<TraceResult>;
+  /** With `notifyType`: the listener's handle for notifyBinding(), to close when done with it. */
+  readonly notifyHandle?: number;
 }
 
 /** EBPF: the eBPF backend could not load or attach here (the ptrace backend may still work). */
@@ -135,6 +140,12 @@ interface NativeLib {
   eventfdSignal(pid: number, fd: number, value: bigint): number;
   peerFdHold(pid: number, fd: number): number;
   peerFdSame(pid: number, fd: number, mine: number): number;
+  peerFdRelease(mine: number): void;
+  notifyOpen(s: unknown): number;
+  notifyNext(h: number, msg: Uint8Array, cap: number, timeoutMs: number): number;
+  notifyAnswer(h: number, verdict: Uint8Array, len: number): number;
+  notifyWake(h: number): number;
+  notifyClose(h: number): void;
 }
 
 let cached: NativeLib | null = null;
@@ -179,6 +190,7 @@ function loadLib(): NativeLib {
     verdict_fd: 'int32',
     backend: 'int32',
     bpf_flags: 'uint32',
+    notify_type: 'uint32',
   });
   koffi.struct('vft_result', {
     reason: 'int32',
@@ -202,6 +214,12 @@ function loadLib(): NativeLib {
     eventfdSignal: f('int vft_eventfd_signal(int pid, int fd, uint64_t value)') as NativeLib['eventfdSignal'],
     peerFdHold: f('int vft_peer_fd_hold(int pid, int fd)') as NativeLib['peerFdHold'],
     peerFdSame: f('int vft_peer_fd_same(int pid, int fd, int mine)') as NativeLib['peerFdSame'],
+    peerFdRelease: f('void vft_peer_fd_release(int mine)') as NativeLib['peerFdRelease'],
+    notifyOpen: f('int vft_notify_open(vft_session *s)') as NativeLib['notifyOpen'],
+    notifyNext: f('int vft_notify_next(int h, uint8_t *msg, uint32_t cap, int timeout_ms)') as NativeLib['notifyNext'],
+    notifyAnswer: f('int vft_notify_answer(int h, const uint8_t *verdict, uint32_t len)') as NativeLib['notifyAnswer'],
+    notifyWake: f('int vft_notify_wake(int h)') as NativeLib['notifyWake'],
+    notifyClose: f('void vft_notify_close(int h)') as NativeLib['notifyClose'],
   };
   return cached;
 }
@@ -245,6 +263,34 @@ export function holdPeerFd(pid: number, fd: number): number {
 /** Whether `pid`'s `fd` is the open file our `mine` refers to: 1, 0, or -errno. */
 export function samePeerFile(pid: number, fd: number, mine: number): number {
   return loadLib().peerFdSame(pid, fd, mine);
+}
+
+/** vftrace.h VFT_NOTIFY_ON. */
+const VFT_NOTIFY_ON = 0x100;
+
+/** The engine's seccomp-listener calls (vftrace.h vft_notify_*), for the thread that answers them. */
+export interface NotifyBinding {
+  /** Length of the notice written into msg, 0 for none, < 0 (-errno) once over. */
+  next(h: number, msg: Uint8Array, timeoutMs: number): number;
+  answer(h: number, verdict: Uint8Array): number;
+  wake(h: number): number;
+  close(h: number): void;
+}
+
+export function notifyBinding(): NotifyBinding {
+  const lib = loadLib();
+  return {
+    next: (h, msg, timeoutMs) => lib.notifyNext(h, msg, msg.length, timeoutMs),
+    answer: (h, verdict) => lib.notifyAnswer(h, verdict, verdict.length),
+    wake: (h) => lib.notifyWake(h),
+    close: (h) => lib.notifyClose(h),
+  };
+}
+
+/** Gives back a reference from holdPeerFd (fds the engine opened are closed by it:
+ * Node's fs would warn of closing a file it never opened, in a worker). */
+export function releasePeerFd(mine: number): void {
+  loadLib().peerFdRelease(mine);
 }
 
 /** True when the native library exists (tests use it to skip with a message). */
@@ -356,7 +402,7 @@ export function startTrace(options: TraceOptions): TraceSession {
           .map(([k, v]) => `${k}=${v}`);
   const pids = new Int32Array(options.pids ?? [0]);
   const cfg = {
-    abi_version: 2,
+    abi_version: 3,
     mode: MODE_NUMBER[mode],
     follow_forks: options.follow ? 1 : 0,
     ioctl_type: options.ioctlType ?? 0x3b,
@@ -375,6 +421,7 @@ export function startTrace(options: TraceOptions): TraceSession {
     verdict_fd: options.verdictFd ?? -1,
     backend: options.backend === 'bpf' ? 1 : 0,
     bpf_flags: options.bpfSmallRing ? 1 : 0,
+    notify_type: options.notifyType === undefined ? 0 : VFT_NOTIFY_ON | (options.notifyType & 0xff),
   };
   const err = Buffer.alloc(512);
   const handle = lib.start(cfg, err, err.length);
@@ -384,6 +431,11 @@ export function startTrace(options: TraceOptions): TraceSession {
   }
   const fd = lib.readFd(handle);
   const pid = lib.mainPid(handle);
+  const notifyHandle = options.notifyType === undefined ? undefined : lib.notifyOpen(handle);
+  if (notifyHandle !== undefined && notifyHandle < 0) {
+    lib.end(handle, os.constants.signals.SIGKILL);
+    throw new TraceError(`cannot answer the command's calls: notify handle: errno ${-notifyHandle}`, 'ENATIVE');
+  }
   keepApart(lib, +1);
   const stream = new net.Socket({ fd, readable: true, writable: false });
   let finished = false;
@@ -424,6 +476,7 @@ export function startTrace(options: TraceOptions): TraceSession {
     pid,
     stream,
     done,
+    ...(notifyHandle !== undefined ? { notifyHandle } : {}),
     detach() {
       if (!finished) lib.detach(handle);
     },

@@ -2,7 +2,8 @@
 // seccomp_data in that ABI's byte order (filtercheck.c). On big-endian ppc64
 // the request's low half sits at +4 within args[1]; reading the wrong half
 // would stop on nothing VFIO and on junk instead. The same holds for clone's
-// flags in args[0] (CLONE_UNTRACED, src/untraced.c).
+// flags in args[0] (CLONE_UNTRACED, src/untraced.c), and for the type byte
+// emulation hands to a seccomp listener (src/notify.c).
 
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -27,6 +28,11 @@ const EXPECTED = [
   'clone3 TRACE',
   'all-ioctls-clone-untraced TRACE',
   'foreign-abi-clone-untraced ALLOW',
+  'notify-vfio-request NOTIFY',
+  'notify-high-junk NOTIFY',
+  'notify-other-type ALLOW',
+  'notify-all-ioctls-other-type TRACE',
+  'notify-type-in-high-word ALLOW',
 ];
 
 function unavailable(arch: CrossArch): string | null {

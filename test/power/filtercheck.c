@@ -77,9 +77,11 @@ static int run(const struct seccomp_data *d, uint32_t *ret)
 
 static int failures;
 
-static void check_args(const char *name, int type, uint32_t arch, int nr, uint64_t arg0, uint64_t arg1, uint32_t want)
+/* notify: the listener's type byte (emulation), -1 none */
+static void check_args(const char *name, int type, int notify, uint32_t arch, int nr, uint64_t arg0, uint64_t arg1, uint32_t want)
 {
-	if (filter_install(type) != 0) {
+	int listener;
+	if (filter_install(type, notify, &listener) != 0) {
 		printf("%s install-failed\n", name);
 		failures++;
 		return;
@@ -96,7 +98,7 @@ static void check_args(const char *name, int type, uint32_t arch, int nr, uint64
 		failures++;
 		return;
 	}
-	const char *v = got == SECCOMP_RET_TRACE ? "TRACE" : got == SECCOMP_RET_ALLOW ? "ALLOW" : "OTHER";
+	const char *v = got == SECCOMP_RET_TRACE ? "TRACE" : got == SECCOMP_RET_ALLOW ? "ALLOW" : got == SECCOMP_RET_USER_NOTIF ? "NOTIFY" : "OTHER";
 	printf("%s %s\n", name, v);
 	if (got != want)
 		failures++;
@@ -104,13 +106,18 @@ static void check_args(const char *name, int type, uint32_t arch, int nr, uint64
 
 static void check(const char *name, int type, uint32_t arch, int nr, uint64_t request, uint32_t want)
 {
-	check_args(name, type, arch, nr, 3, request, want);
+	check_args(name, type, -1, arch, nr, 3, request, want);
+}
+
+static void check_notify(const char *name, int type, int notify, uint64_t request, uint32_t want)
+{
+	check_args(name, type, notify, VFT_AUDIT_ARCH, VFT_NR_IOCTL, 3, request, want);
 }
 
 /* clone's flags are args[0]; the kernel keeps only their low 32 bits */
 static void check_clone(const char *name, int type, uint32_t arch, int nr, uint64_t flags, uint32_t want)
 {
-	check_args(name, type, arch, nr, flags, 0, want);
+	check_args(name, type, -1, arch, nr, flags, 0, want);
 }
 
 int main(void)
@@ -138,5 +145,13 @@ int main(void)
 	check_clone("clone3", 0x3b, VFT_AUDIT_ARCH, VFT_NR_CLONE3, 0x1000, T);
 	check_clone("all-ioctls-clone-untraced", -1, VFT_AUDIT_ARCH, VFT_NR_CLONE, CLONE_UNTRACED | SIGCHLD, T);
 	check_clone("foreign-abi-clone-untraced", 0x3b, VFT_AUDIT_ARCH ^ 0x40000000u, VFT_NR_CLONE, CLONE_UNTRACED | SIGCHLD, A);
+	/* emulation: the listener's type goes to it; with --all-ioctls the
+	 * rest is still traced; junk in the high word changes nothing */
+	const uint32_t N = SECCOMP_RET_USER_NOTIF;
+	check_notify("notify-vfio-request", 0x3b, 0x3b, vfio, N);
+	check_notify("notify-high-junk", 0x3b, 0x3b, 0xdeadbeef00000000ull | vfio, N);
+	check_notify("notify-other-type", 0x3b, 0x3b, 0x5401, A);
+	check_notify("notify-all-ioctls-other-type", -1, 0x3b, 0x5401, T);
+	check_notify("notify-type-in-high-word", 0x3b, 0x3b, 0x00003b0000000000ull, A);
 	return failures ? 1 : 0;
 }

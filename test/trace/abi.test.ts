@@ -10,6 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RECORD_PENDING } from '../../src/emulate/tap.js';
 import { VERDICT_ACTION, VERDICT_HEADER_LEN, VERDICT_MAGIC } from '../../src/emulate/wire.js';
+import { NOTICE_HEADER_LEN, NOTICE_KIND, NOTICE_NO_FAULT, NOTICE_PATH_MAX } from '../../src/emulate/notice.js';
 import { EndReason, IOCTL_FLAG, ProcessEventKind, RuleKind } from '../../src/trace/events.js';
 import { MAX_PAYLOAD_CAP } from '../../src/trace/native.js';
 import { END, IOCTL, PROCESS, RECORD_HEADER, RECORD_LAYOUTS, type RecordLayout } from '../../src/trace/layout.js';
@@ -55,6 +56,12 @@ const MIRRORS: [string, number][] = [
   ['VFT_VERDICT_RUN', VERDICT_ACTION.run],
   ['VFT_VERDICT_RETURN', VERDICT_ACTION.return],
   ['VFT_VERDICT_OPENAT', VERDICT_ACTION.openat],
+  ['VFT_NOTICE_HEADER_LEN', NOTICE_HEADER_LEN],
+  ['VFT_NOTICE_CALL', NOTICE_KIND.call],
+  ['VFT_NOTICE_FORK', NOTICE_KIND.fork],
+  ['VFT_NOTICE_NO_FAULT', NOTICE_NO_FAULT],
+  ['sizeof(((struct call *)0)->path)', NOTICE_PATH_MAX],
+  ['VFT_NOTIFY_ON', 0x100],
 ];
 
 /** Every field of every record layout (src/trace/layout.ts): its offset and size in record.c's struct. */

@@ -1,0 +1,231 @@
+/* The answering thread's side of the seccomp listener (notify.c says how
+ * it works): vft_notify_next hands out one notice at a time,
+ * vft_notify_answer applies the verdict and records the call. */
+#include "notify.h"
+#include "../include/verdict.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static uint32_t pad8(uint32_t n) { return (n + 7) & ~7u; }
+
+static int fork_notice(struct notifier *n, uint8_t *msg)
+{
+	struct fork_event f = n->forks[0];
+	memmove(n->forks, n->forks + 1, --n->nforks * sizeof(*n->forks));
+	memset(msg, 0, VFT_NOTICE_HEADER_LEN);
+	put32(msg, VFT_NOTICE_FORK);
+	put32(msg + 4, VFT_NOTICE_HEADER_LEN);
+	put32(msg + 8, (uint32_t)f.child);
+	put32(msg + 12, (uint32_t)f.child);
+	put32(msg + 16, (uint32_t)f.parent);
+	return VFT_NOTICE_HEADER_LEN;
+}
+
+/* A FORK notice when one is due, else 0. */
+int notify_due_fork(struct notifier *n, uint8_t *msg)
+{
+	pthread_mutex_lock(&n->mu);
+	int len = n->nforks ? fork_notice(n, msg) : 0;
+	pthread_mutex_unlock(&n->mu);
+	return len;
+}
+
+/* Records wait this long for more before they are written out: in a burst
+ * the next call comes within microseconds, and a write per call (plus the
+ * reader's wake-up) would double its cost. */
+#define FLUSH_AFTER_MS 1
+
+/* 1: a call received into *out; 0: nothing (timeout, wake, a caller gone); -EPIPE: over. */
+static int receive(struct vft_session *s, struct notifier *n, struct seccomp_notif *out, int timeout_ms)
+{
+	struct pollfd p[2] = {{n->listener, POLLIN, 0}, {n->wake, POLLIN, 0}};
+	int r = poll(p, 2, s->ob.len > 0 && timeout_ms > FLUSH_AFTER_MS ? FLUSH_AFTER_MS : 0);
+	if (r == 0) {
+		ob_flush(&s->ob); /* never sit on records while blocked */
+		r = poll(p, 2, timeout_ms);
+	}
+	if (r < 0)
+		return errno == EINTR ? 0 : -EPIPE;
+	if (p[1].revents & POLLIN) {
+		uint64_t v;
+		ssize_t k = read(n->wake, &v, sizeof(v));
+		(void)k;
+		return 0;
+	}
+	if (!(p[0].revents & POLLIN))
+		return (p[0].revents & (POLLHUP | POLLERR)) || atomic_load(&s->finished) ? -EPIPE : 0;
+	memset(out, 0, sizeof(*out));
+	if (ioctl(n->listener, SECCOMP_IOCTL_NOTIF_RECV, out) != 0)
+		return errno == ENOENT || errno == EINTR ? 0 : -EPIPE;
+	return 1;
+}
+
+/* The CALL notice of a received call: its fd path and argument, read now. */
+static int call_notice(struct vft_session *s, struct notifier *n, const struct seccomp_notif *sn, uint8_t *msg)
+{
+	struct call *c = &n->call;
+	c->t_entry = now_ns(CLOCK_MONOTONIC);
+	c->fd = sn->data.args[0];
+	c->request = sn->data.args[1];
+	c->arg = sn->data.args[2];
+	c->emu = 0;
+	n->tid = (pid_t)sn->pid;
+	n->pid = notify_pid_of(n, n->tid);
+	n->file = peer_file_of(n, n->pid, n->tid, c->fd, c);
+	n->rule = rule_find(s->rules, s->cfg.nrules, (uint32_t)c->request);
+	capture_entry(n->tid, c, n->rule, s->cap, 1);
+	/* What was read belongs to this call only if it is still waiting. */
+	uint64_t id = sn->id;
+	if (ioctl(n->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) != 0)
+		return 0;
+	n->id = sn->id;
+	n->in_call = 1;
+	uint32_t len = pad8(VFT_NOTICE_HEADER_LEN + pad8(c->path_len) + c->in_len);
+	memset(msg, 0, VFT_NOTICE_HEADER_LEN);
+	put32(msg, VFT_NOTICE_CALL);
+	put32(msg + 4, len);
+	put32(msg + 8, (uint32_t)n->pid);
+	put32(msg + 12, (uint32_t)n->tid);
+	put32(msg + 20, c->in_len);
+	put32(msg + 24, (c->flags & IOF_IN_FAULT) ? c->in_fault : VFT_NOTICE_NO_FAULT);
+	put32(msg + 28, c->path_len);
+	put64(msg + 32, c->fd);
+	put64(msg + 40, c->request);
+	put64(msg + 48, c->arg);
+	put32(msg + 56, n->file);
+	memcpy(msg + VFT_NOTICE_HEADER_LEN, c->path, c->path_len);
+	memcpy(msg + VFT_NOTICE_HEADER_LEN + pad8(c->path_len), c->in, c->in_len);
+	return (int)len;
+}
+
+int vft_notify_next(int h, uint8_t *msg, uint32_t cap, int timeout_ms)
+{
+	struct vft_session *s = notify_handle(h);
+	if (!s)
+		return -EBADF;
+	struct notifier *n = s->notify;
+	if (!msg || cap < VFT_NOTICE_HEADER_LEN + sizeof(n->call.path) + s->read_cap)
+		return -ENOBUFS;
+	if (n->in_call) {
+		/* never left unanswered: the kernel runs it */
+		static const uint8_t run[VFT_VERDICT_HEADER_LEN] = {0x56, 0x46, 0x54, 0x56};
+		vft_notify_answer(h, run, sizeof(run));
+	}
+	int len = notify_due_fork(n, msg);
+	if (len)
+		return len;
+	struct seccomp_notif sn;
+	if (n->have_stash) {
+		sn = n->stash;
+		n->have_stash = 0;
+	} else {
+		int r = receive(s, n, &sn, timeout_ms);
+		if (r <= 0)
+			return r;
+		/* a fork the tracer saw meanwhile goes first */
+		len = notify_due_fork(n, msg);
+		if (len) {
+			n->stash = sn;
+			n->have_stash = 1;
+			return len;
+		}
+	}
+	return call_notice(s, n, &sn, msg);
+}
+
+/* Sends the answer and records the call, under the stream's lock: the
+ * thread runs on once answered, and its next events must follow this
+ * record. Returns 0 or -errno from the listener. */
+static int send_and_record(struct vft_session *s, struct notifier *n, struct seccomp_notif_resp *resp,
+			   struct seccomp_notif_addfd *addfd)
+{
+	struct call *c = &n->call;
+	pthread_mutex_lock(&s->ob.mu);
+	int rc = addfd ? ioctl(n->listener, SECCOMP_IOCTL_NOTIF_ADDFD, addfd) : ioctl(n->listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
+	int err = rc < 0 ? errno : 0;
+	if (addfd && rc >= 0)
+		c->ret = rc; /* the fd the caller got */
+	if (rc < 0 || (resp && (resp->flags & SECCOMP_USER_NOTIF_FLAG_CONTINUE))) {
+		/* gone before the answer, or the kernel runs it: no exit seen */
+		c->flags |= IOF_NO_EXIT;
+		c->t_exit = 0;
+		c->ret = 0;
+		c->out_len = 0;
+	}
+	rec_ioctl(&s->ob, n->pid, n->tid, c);
+	atomic_fetch_add(&n->events, 1);
+	pthread_mutex_unlock(&s->ob.mu);
+	return -err;
+}
+
+int vft_notify_answer(int h, const uint8_t *verdict, uint32_t len)
+{
+	struct vft_session *s = notify_handle(h);
+	if (!s)
+		return -EBADF;
+	struct notifier *n = s->notify;
+	if (!n->in_call)
+		return -EINVAL;
+	n->in_call = 0;
+	struct call *c = &n->call;
+	struct verdict_msg v;
+	int bad = !verdict || len < VFT_VERDICT_HEADER_LEN ||
+		  verdict_parse(verdict, verdict + VFT_VERDICT_HEADER_LEN, len - VFT_VERDICT_HEADER_LEN, &v) < 0;
+	if (bad)
+		v.action = VFT_VERDICT_RUN;
+	capture_trim(c, n->rule, s->cap);
+	struct seccomp_notif_resp resp = {.id = n->id};
+	if (v.action == VFT_VERDICT_RUN) {
+		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		int rc = send_and_record(s, n, &resp, NULL);
+		return bad ? -EINVAL : rc;
+	}
+	c->flags |= VFT_IOF_EMULATED;
+	if (v.action == VFT_VERDICT_OPENAT) {
+		char path[4096];
+		memcpy(path, v.path, v.path_len);
+		path[v.path_len] = '\0';
+		int fd = open(path, (int)(v.open_flags | O_CLOEXEC));
+		if (fd < 0) {
+			resp.error = -errno;
+			c->ret = resp.error;
+			c->t_exit = now_ns(CLOCK_MONOTONIC);
+			return send_and_record(s, n, &resp, NULL);
+		}
+		struct seccomp_notif_addfd addfd = {
+			.id = n->id,
+			.flags = SECCOMP_ADDFD_FLAG_SEND,
+			.srcfd = (uint32_t)fd,
+			.newfd_flags = v.open_flags & O_CLOEXEC,
+		};
+		c->t_exit = now_ns(CLOCK_MONOTONIC);
+		capture_exit(n->tid, c);
+		int rc = send_and_record(s, n, NULL, &addfd);
+		close(fd);
+		return rc;
+	}
+	int faulted;
+	int64_t ret = verdict_write(n->tid, &v, &faulted);
+	c->ret = ret;
+	if (!faulted && c->kind != VFT_RULE_CSTRING && c->in_len) {
+		/* what the memory holds now, without reading it back */
+		memcpy(c->out, c->in, c->in_len);
+		verdict_overlay(&v, c->arg, c->out, c->in_len);
+		c->out_len = c->in_len;
+	} else {
+		capture_exit(n->tid, c);
+	}
+	c->t_exit = now_ns(CLOCK_MONOTONIC);
+	if (ret < 0)
+		resp.error = (int32_t)ret;
+	else
+		resp.val = ret;
+	return send_and_record(s, n, &resp, NULL);
+}
