@@ -135,11 +135,13 @@ export async function runGuestScenario(o: GuestOptions): Promise<number> {
     if (line.startsWith(GUEST_READY) && frozenAt < 0 && live.session) {
       readyAt = Date.now() - t0;
       // The platform detects an error and freezes the PE; the guest does not know yet.
-      live.session.kernel.pe.freeze(permanent ? 'guest scenario: the adapter is dead' : 'guest scenario: an error froze the PE', permanent);
-      frozenAt = Date.now() - t0;
-      story.frozen();
-      say(`[host] ${at()}: guest up; PE frozen${permanent ? ' for good' : ''} (config space and BARs read all-ones); asking the guest to read its config space`);
-      con?.send(HOST_GO);
+      // The guest is told to look only once the freeze is in place.
+      void live.session.pe.freeze(permanent ? 'guest scenario: the adapter is dead' : 'guest scenario: an error froze the PE', permanent).then(() => {
+        frozenAt = Date.now() - t0;
+        story.frozen();
+        say(`[host] ${at()}: guest up; PE frozen${permanent ? ' for good' : ''} (config space and BARs read all-ones); asking the guest to read its config space`);
+        con?.send(HOST_GO);
+      });
     }
     const v = EEH_VERDICTS.find((x) => line.includes(x));
     if (v && verdictAt < 0) {
@@ -171,8 +173,8 @@ export async function runGuestScenario(o: GuestOptions): Promise<number> {
     start: (t) => {
       const s = startEmulatedTrace(t, { profile, eeh: [] });
       live.session = s;
-      s.kernel.pe.onOp((op, ret) => story.op(op, ret));
-      s.kernel.pe.onChange((c) => {
+      s.pe.onOp((op, ret) => story.op(op, ret));
+      s.pe.onChange((c) => {
         story.changed(c.state);
         if (frozenAt >= 0) say(`[host] ${at()}: PE ${eehStateName(c.state)} (${c.reason})`);
       });

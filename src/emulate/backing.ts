@@ -48,7 +48,7 @@ export class BackingFile {
     dir?: string,
   ) {
     this.ownsDir = dir === undefined ? mkdtempSync(join(shmOrTmp(), 'vfiotrace-emu-')) : null;
-    this.path = join(dir ?? this.ownsDir!, `vfio-device-${profile.address}`);
+    this.path = backingPath(dir ?? this.ownsDir!, profile);
     this.config = buildConfigSpace(profile.pci);
     const fd = openSync(this.path, 'w+', 0o600);
     try {
@@ -145,4 +145,9 @@ function writeAll(fd: number, b: Uint8Array, at: bigint): void {
 
 function shmOrTmp(): string {
   return process.platform === 'linux' ? '/dev/shm' : tmpdir();
+}
+
+/** Where the backing file of `profile`'s device lies in `dir`. */
+export function backingPath(dir: string, profile: Profile): string {
+  return join(dir, `vfio-device-${profile.address}`);
 }

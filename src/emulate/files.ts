@@ -5,7 +5,7 @@
 // when an answer depends on it (/proc/PID/fd, /proc/PID/maps), and tells
 // open files apart by identity, not by fd number or path (kcmp).
 
-import { closeSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** How an open file is named across processes: a reference of the tracer's
  * own (held only as a name, never counted as a user). */
@@ -61,6 +61,7 @@ export const procFiles: ProcessFiles = {
 export function kcmpIdentity(native: {
   hold(pid: number, fd: number): number;
   same(pid: number, fd: number, mine: number): number;
+  release(mine: number): void;
 }): FileIdentity {
   return {
     hold: (pid, fd) => {
@@ -68,7 +69,7 @@ export function kcmpIdentity(native: {
       return r < 0 ? null : r;
     },
     same: (pid, fd, ref) => native.same(pid, fd, ref) === 1,
-    release: (ref) => closeSync(ref),
+    release: (ref) => native.release(ref),
   };
 }
 
@@ -78,6 +79,8 @@ interface OpenFile<T> {
   ref: number | null;
   /** (pid, fd) pairs last seen naming this file. */
   names: Set<string>;
+  /** The tracer's token for this open file (EmuCall.file), when it tells one. */
+  token?: number;
 }
 
 /**
@@ -90,6 +93,7 @@ interface OpenFile<T> {
 export class OpenFileMap<T> {
   private readonly byName = new Map<string, OpenFile<T>>();
   private readonly files = new Set<OpenFile<T>>();
+  private readonly byToken = new Map<number, OpenFile<T>>();
 
   constructor(
     private readonly path: string,
@@ -97,18 +101,41 @@ export class OpenFileMap<T> {
     private readonly identity: FileIdentity | null,
   ) {}
 
-  /** The object behind `pid`'s `fd`, made by `create` for a file not seen before. */
-  get(pid: number, fd: number, create: () => T): T {
+  /**
+   * The object behind `pid`'s `fd`, made by `create` for a file not seen
+   * before. With the tracer's token for the open file (EmuCall.file) no
+   * identity check is needed: the token is the identity.
+   */
+  get(pid: number, fd: number, create: () => T, token?: number): T {
     const name = `${pid}:${fd}`;
+    if (token === undefined) return this.byIdentity(pid, fd, name, create).value;
+    let file = this.byToken.get(token);
+    if (!file) {
+      // First sight of the token: the file may be known already, met
+      // without one (a container fd given to SET_CONTAINER).
+      file = this.byIdentity(pid, fd, name, create);
+      file.token = token;
+      this.byToken.set(token, file);
+    }
     const known = this.byName.get(name);
-    if (known && (known.ref === null || this.identity!.same(pid, fd, known.ref))) return known.value;
+    if (known !== file) {
+      if (known) this.unname(name, known);
+      file.names.add(name);
+      this.byName.set(name, file);
+    }
+    return file.value;
+  }
+
+  private byIdentity(pid: number, fd: number, name: string, create: () => T): OpenFile<T> {
+    const known = this.byName.get(name);
+    if (known && (known.ref === null || this.identity!.same(pid, fd, known.ref))) return known;
     if (known) this.unname(name, known);
     const found = this.identity ? [...this.files].find((f) => f.ref !== null && this.identity!.same(pid, fd, f.ref)) : undefined;
     const file = found ?? { value: create(), ref: this.identity?.hold(pid, fd) ?? null, names: new Set<string>() };
     this.files.add(file);
     file.names.add(name);
     this.byName.set(name, file);
-    return file.value;
+    return file;
   }
 
   /** The object behind `pid`'s `fd` when one exists (no identity check). */
@@ -150,6 +177,7 @@ export class OpenFileMap<T> {
       if (held) continue;
       for (const name of file.names) this.byName.delete(name);
       this.files.delete(file);
+      if (file.token !== undefined) this.byToken.delete(file.token);
       if (file.ref !== null) this.identity!.release(file.ref);
       gone.push(file.value);
     }
@@ -161,6 +189,7 @@ export class OpenFileMap<T> {
     for (const f of this.files) if (f.ref !== null) this.identity!.release(f.ref);
     this.files.clear();
     this.byName.clear();
+    this.byToken.clear();
   }
 
   private unname(name: string, file: OpenFile<T>): void {

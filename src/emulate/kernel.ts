@@ -52,10 +52,11 @@ export interface KernelOptions {
 }
 
 
-/** Functions of one machine must share its IOMMU and kernel, and differ in address and group. */
-export function checkMachine(profiles: readonly Profile[]): void {
+/** Functions of one machine must share its IOMMU and kernel, and differ in address and group; an EEH script drives a machine of one. */
+export function checkMachine(profiles: readonly Profile[], eeh: readonly EehRule[] = []): void {
   const [first, ...rest] = profiles;
   if (!first) throw new Error('a machine needs a device');
+  if (eeh.length > 0 && profiles.length > 1) throw new Error('an EEH script drives one PE: give it a machine of one function');
   for (const [k, p] of rest.entries()) {
     const other = profiles.slice(0, k + 1);
     if (p.iommu !== first.iommu) throw new Error(`device ${p.name} has a ${p.iommu} IOMMU, the machine ${first.iommu}: one IOMMU per machine`);
@@ -90,8 +91,7 @@ export class EmulatedKernel {
 
   constructor(o: KernelOptions) {
     const profiles = [o.profile, ...(o.more ?? [])];
-    checkMachine(profiles);
-    if ((o.eeh ?? []).length > 0 && profiles.length > 1) throw new Error('an EEH script drives one PE: give it a machine of one function');
+    checkMachine(profiles, o.eeh ?? []);
     this.profile = o.profile;
     this.le = o.littleEndian ?? true;
     this.arch = o.profile.iommu === 'spapr' ? 'ppc64le' : 'x86_64';
@@ -145,8 +145,8 @@ export class EmulatedKernel {
     return r.kind === 'cdev' ? 'device' : r.kind;
   }
 
-  private containerFor(pid: number, fd: number): Container {
-    return this.containers.get(pid, fd, () => new Container(this.profile));
+  private containerFor(pid: number, fd: number, file?: number): Container {
+    return this.containers.get(pid, fd, () => new Container(this.profile), file);
   }
 
   /** The container behind `pid`'s `fd`, if that fd was used as one (tests). */
@@ -159,8 +159,10 @@ export class EmulatedKernel {
     if (!route) return RUN;
     this.pids.add(call.pid);
     const kind: FdKind = route.kind === 'cdev' ? 'device' : route.kind;
+    // One look-up per call: telling open files apart costs a kcmp.
+    const container = route.kind === 'container' ? this.containerFor(call.pid, call.fd, call.file) : null;
     let iommuType: number | null = null;
-    if (route.kind === 'container') iommuType = this.containerFor(call.pid, call.fd).iommuType;
+    if (container) iommuType = container.iommuType;
     // The VFIO calls /dev/iommu answers are type1's (compatibility mode).
     else if (route.kind === 'iommufd') iommuType = VFIO_TYPE1v2_IOMMU;
     const desc = this.resolve(call.request, kind, iommuType);
@@ -173,14 +175,12 @@ export class EmulatedKernel {
     if (route.kind === 'group' || (desc !== null && RELEASE_FIRST.has(desc.name))) this.release();
     let v: Verdict;
     switch (route.kind) {
-      case 'container': {
-        const ct = this.containerFor(call.pid, call.fd);
+      case 'container':
         // Unknown cmd: EINVAL until a backend is set, then the backend's ENOTTY.
-        v = ctx ? ct.handle(ctx) : ret(ct.backend ? fail('ENOTTY') : fail('EINVAL'));
+        v = ctx ? container!.handle(ctx) : ret(container!.backend ? fail('ENOTTY') : fail('EINVAL'));
         break;
-      }
       case 'iommufd':
-        v = ctx ? this.iommufds.get(call.pid, call.fd, this.newIommufd).handle(ctx) : ret(fail('ENOTTY'));
+        v = ctx ? this.iommufds.get(call.pid, call.fd, this.newIommufd, call.file).handle(ctx) : ret(fail('ENOTTY'));
         break;
       case 'cdev':
         v = route.fn.handleCdev(ctx, call.pid, call.fd);

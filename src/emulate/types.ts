@@ -14,6 +14,12 @@ export interface EmuCall {
   entry: Uint8Array;
   /** Offset where reading the argument failed at entry, or null. */
   inFault: number | null;
+  /**
+   * The open file the fd names, as the tracer told it (the same token for
+   * every fd naming that open file: dups, inherited fds); absent when the
+   * tracer does not tell (then open files are told apart by FileIdentity).
+   */
+  file?: number;
 }
 
 export interface MemWrite {

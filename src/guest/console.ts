@@ -59,8 +59,8 @@ function open(sock: string, onLine: (line: string) => void): Promise<GuestConsol
   });
 }
 
-/** qemu-system-ppc64 arguments: pseries under TCG, console on `sock`, the emulated function passed through. */
-export function qemuArgv(o: { kernel: string; initrd: string; sock: string; address: string; memory?: string }): string[] {
+/** qemu-system-ppc64 arguments: pseries under TCG, console on `sock`, the emulated function at `address` passed through. */
+export function qemuArgv(o: { kernel: string; initrd: string; sock: string; address: string | null; memory?: string }): string[] {
   return [
     'qemu-system-ppc64',
     // TCG cannot give the Spectre mitigations a pseries machine asks for by default; say so, quietly.
@@ -77,6 +77,7 @@ export function qemuArgv(o: { kernel: string; initrd: string; sock: string; addr
     '-initrd', o.initrd,
     '-append', 'console=hvc0',
     '-no-reboot',
-    '-device', `vfio-pci,host=${o.address}`,
+    // null: the same machine without the function (the benchmark's bare boot)
+    ...(o.address === null ? [] : ['-device', `vfio-pci,host=${o.address}`]),
   ];
 }
