@@ -62,6 +62,15 @@ enum vft_notice_kind {
 #define VFT_NOTICE_HEADER_LEN 64u
 #define VFT_NOTICE_NO_FAULT 0xffffffffu
 
+/* A notice's header, as described above. */
+struct vft_notice {
+	uint32_t kind, len;
+	uint32_t pid, tid, parent;
+	uint32_t in_len, in_fault, path_len;
+	uint64_t fd, request, arg;
+	uint32_t file, reserved;
+};
+
 /* Record type of a PENDING record. */
 #define VFT_REC_PENDING 4
 /* IOCTL record flag: the reply came from the verdict, not the kernel. */

@@ -11,20 +11,22 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+_Static_assert(sizeof(struct vft_notice) == VFT_NOTICE_HEADER_LEN, "notice header size");
+
 static uint32_t pad8(uint32_t n) { return (n + 7) & ~7u; }
 
 static int fork_notice(struct notifier *n, uint8_t *msg)
 {
 	struct fork_event f = n->forks[0];
 	memmove(n->forks, n->forks + 1, --n->nforks * sizeof(*n->forks));
-	memset(msg, 0, VFT_NOTICE_HEADER_LEN);
-	put32(msg, VFT_NOTICE_FORK);
-	put32(msg + 4, VFT_NOTICE_HEADER_LEN);
-	put32(msg + 8, (uint32_t)f.child);
-	put32(msg + 12, (uint32_t)f.child);
-	put32(msg + 16, (uint32_t)f.parent);
+	struct vft_notice h = {
+		.kind = VFT_NOTICE_FORK,
+		.len = VFT_NOTICE_HEADER_LEN,
+		.pid = (uint32_t)f.child,
+		.tid = (uint32_t)f.child,
+		.parent = (uint32_t)f.parent,
+	};
+	memcpy(msg, &h, sizeof(h));
 	return VFT_NOTICE_HEADER_LEN;
 }
 
@@ -88,18 +90,20 @@ static int call_notice(struct vft_session *s, struct notifier *n, const struct s
 	n->id = sn->id;
 	n->in_call = 1;
 	uint32_t len = pad8(VFT_NOTICE_HEADER_LEN + pad8(c->path_len) + c->in_len);
-	memset(msg, 0, VFT_NOTICE_HEADER_LEN);
-	put32(msg, VFT_NOTICE_CALL);
-	put32(msg + 4, len);
-	put32(msg + 8, (uint32_t)n->pid);
-	put32(msg + 12, (uint32_t)n->tid);
-	put32(msg + 20, c->in_len);
-	put32(msg + 24, (c->flags & IOF_IN_FAULT) ? c->in_fault : VFT_NOTICE_NO_FAULT);
-	put32(msg + 28, c->path_len);
-	put64(msg + 32, c->fd);
-	put64(msg + 40, c->request);
-	put64(msg + 48, c->arg);
-	put32(msg + 56, n->file);
+	struct vft_notice h = {
+		.kind = VFT_NOTICE_CALL,
+		.len = len,
+		.pid = (uint32_t)n->pid,
+		.tid = (uint32_t)n->tid,
+		.in_len = c->in_len,
+		.in_fault = (c->flags & IOF_IN_FAULT) ? c->in_fault : VFT_NOTICE_NO_FAULT,
+		.path_len = c->path_len,
+		.fd = c->fd,
+		.request = c->request,
+		.arg = c->arg,
+		.file = n->file,
+	};
+	memcpy(msg, &h, sizeof(h));
 	memcpy(msg + VFT_NOTICE_HEADER_LEN, c->path, c->path_len);
 	memcpy(msg + VFT_NOTICE_HEADER_LEN + pad8(c->path_len), c->in, c->in_len);
 	return (int)len;

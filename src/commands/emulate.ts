@@ -10,7 +10,7 @@ import { parseEehScript, type EehRule } from '../emulate/eehScript.js';
 import { BUILTIN_PROFILES, resolveProfile } from '../emulate/profiles/index.js';
 import { DEFAULT_KERNEL, KERNEL_VERSIONS, type Profile } from '../emulate/profile.js';
 import { checkMachine } from '../emulate/kernel.js';
-import { startEmulatedTrace, type EmulationSetup } from '../emulate/session.js';
+import { startEmulatedTrace, type EmulationPath, type EmulationSetup } from '../emulate/session.js';
 import { sandboxAvailable } from '../trace/sandbox.js';
 import { traceAndPrint, type LiveOutcome } from './trace.js';
 import { checkLiveArgs, payloadCapOption } from './liveArgs.js';
@@ -25,6 +25,8 @@ export interface EmulatedRun {
   payloadCap?: number;
   follow?: boolean;
   recordTo?: string;
+  /** How calls are answered (default: the listener, else ptrace stops). */
+  via?: EmulationPath;
 }
 
 /** Why emulation cannot run here, or null. */
@@ -48,7 +50,7 @@ export async function runEmulated(r: EmulatedRun): Promise<LiveOutcome> {
     payloadCap: r.payloadCap ?? 4096,
     ...(r.recordTo !== undefined ? { recordTo: r.recordTo } : {}),
     output: r.output,
-    start: (t) => startEmulatedTrace(t, { profile: r.profile, more: r.more ?? [], eeh: r.eeh ?? [] }),
+    start: (t) => startEmulatedTrace(t, { profile: r.profile, more: r.more ?? [], eeh: r.eeh ?? [], ...(r.via ? { via: r.via } : {}) }),
   });
 }
 
@@ -89,6 +91,7 @@ export function cliCommand(): Command {
       .option('--group <n>', 'IOMMU group number of the (first) function (default: the profile\'s)')
       .option('--kernel <version>', `answer as this kernel release where releases differ: ${KERNEL_VERSIONS.join(', ')} (default ${DEFAULT_KERNEL})`)
       .option('--eeh <script>', 'EEH fault injection, e.g. "after 3 ENABLE: state STOPPED until RESET_HOT,RESET_DEACTIVATE,CONFIGURE"')
+      .option('--answer-via <how>', 'how calls are answered: notify (a seccomp listener, ~10 us a call; the default) or ptrace (a stop per call, ~100 us); without a listener, ptrace (said on stderr)')
       .option('-f, --follow-forks', 'accepted for symmetry: children are always followed (their calls must be answered too)')
       .addOption(payloadCapOption())
       .option('-w, --write <file>', 'also record the raw event stream to FILE')
@@ -135,6 +138,11 @@ export async function run(argv: string[]): Promise<number> {
     fail((e as Error).message);
     return 2;
   }
+  const via = o.answerVia;
+  if (via !== undefined && via !== 'notify' && via !== 'ptrace') {
+    fail(`--answer-via: notify or ptrace, not '${String(via)}'`);
+    return 2;
+  }
   const args = checkLiveArgs({ pids: [], payloadCap: o.payloadCap, command });
   if ('error' in args) {
     fail(args.error);
@@ -149,6 +157,7 @@ export async function run(argv: string[]): Promise<number> {
     payloadCap: args.payloadCap,
     follow: o.followForks === true,
     ...(typeof o.write === 'string' ? { recordTo: o.write } : {}),
+    ...(via !== undefined ? { via } : {}),
   });
   return outcome.code;
 }

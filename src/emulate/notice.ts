@@ -11,8 +11,16 @@ export const NOTICE_NO_FAULT = 0xffffffff;
 /** The fd path's room in a notice (struct call's path buffer). */
 export const NOTICE_PATH_MAX = 512;
 
+/** struct vft_notice: each field's offset and size (checked against the C struct by test/trace/abi.test.ts). */
+export const NOTICE_FIELDS = {
+  kind: [0, 4], len: [4, 4], pid: [8, 4], tid: [12, 4], parent: [16, 4], in_len: [20, 4], in_fault: [24, 4],
+  path_len: [28, 4], fd: [32, 8], request: [40, 8], arg: [48, 8], file: [56, 4], reserved: [60, 4],
+} as const satisfies Record<string, readonly [number, number]>;
+
 const NOTICE_AT = {
-  kind: 0, len: 4, pid: 8, tid: 12, parent: 16, inLen: 20, inFault: 24, pathLen: 28, fd: 32, request: 40, arg: 48, file: 56,
+  kind: NOTICE_FIELDS.kind[0], pid: NOTICE_FIELDS.pid[0], tid: NOTICE_FIELDS.tid[0], parent: NOTICE_FIELDS.parent[0],
+  inLen: NOTICE_FIELDS.in_len[0], inFault: NOTICE_FIELDS.in_fault[0], pathLen: NOTICE_FIELDS.path_len[0],
+  fd: NOTICE_FIELDS.fd[0], request: NOTICE_FIELDS.request[0], arg: NOTICE_FIELDS.arg[0], file: NOTICE_FIELDS.file[0],
 } as const;
 
 export type Notice = { kind: 'call'; call: EmuCall } | { kind: 'fork'; child: number; parent: number };

@@ -12,7 +12,7 @@ import type { DecodedEvent, DecodedIoctl } from '../../src/decode/types.js';
 import { parseEehScript } from '../../src/emulate/eehScript.js';
 import type { Profile } from '../../src/emulate/profile.js';
 import { resolveProfile } from '../../src/emulate/profiles/index.js';
-import { startEmulatedTrace } from '../../src/emulate/session.js';
+import { startEmulatedTrace, type EmulationPath } from '../../src/emulate/session.js';
 import { PendingTap } from '../../src/emulate/tap.js';
 import { IOCTL_FLAG, type IoctlRecord } from '../../src/trace/events.js';
 import { openPipeline, liveCaptureRules } from '../../src/session/pipeline.js';
@@ -21,8 +21,9 @@ import { fixture, onPath, tracerUnavailable } from '../helpers/trace.js';
 const skip = emulationUnavailable() ?? tracerUnavailable() ?? (existsSync(fixture('demo_client')) ? null : 'demo client not built');
 if (skip) console.warn(`skipping live emulation tests: ${skip}`);
 
-async function traceUnder(profile: Profile, command: string[], eeh = '', follow = false): Promise<{ events: DecodedEvent[]; ioctls: DecodedIoctl[] }> {
-  const s = startEmulatedTrace({ command, rules: liveCaptureRules(), follow }, { profile, eeh: eeh ? parseEehScript(eeh) : [] });
+async function traceUnder(profile: Profile, command: string[], eeh = '', follow = false, via?: EmulationPath): Promise<{ events: DecodedEvent[]; ioctls: DecodedIoctl[] }> {
+  const s = startEmulatedTrace({ command, rules: liveCaptureRules(), follow }, { profile, eeh: eeh ? parseEehScript(eeh) : [], ...(via ? { via } : {}) });
+  if (via) expect(s.via).toBe(via);
   const p = await openPipeline(s.stream, {});
   const events: DecodedEvent[] = [];
   for await (const e of p.events()) events.push(e);
@@ -96,13 +97,16 @@ function qemuCommand(bin: string, machine: string, out: string, addr: string): s
   return ['sh', '-c', `printf 'info pci\\nquit\\n' | ${q} > ${out} 2>&1`];
 }
 
-describe.skipIf(skip !== null || !qemuX86)('QEMU x86_64 under x86-pci', () => {
+/** QEMU realizes its device whichever way the calls are answered. */
+const PATHS: readonly EmulationPath[] = ['notify', 'ptrace'];
+
+describe.skipIf(skip !== null || !qemuX86).each(PATHS)('QEMU x86_64 under x86-pci, answered by %s', (via) => {
   it('realizes vfio-pci: info pci shows the profile’s vendor:device, every VFIO ioctl decoded and successful', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vft-emu-qemu-'));
     try {
       const out = join(dir, 'qemu.txt');
       const p = resolveProfile('x86-pci', { address: '0000:03:00.0', group: 7 });
-      const { events, ioctls } = await traceUnder(p, qemuCommand('qemu-system-x86_64', 'q35', out, p.address), '', true);
+      const { events, ioctls } = await traceUnder(p, qemuCommand('qemu-system-x86_64', 'q35', out, p.address), '', true, via);
       expect(readFileSync(out, 'utf8')).toMatch(/PCI device 8086:10d3/);
       const names = new Set(ioctls.map((e) => e.ioctl));
       for (const n of ['VFIO_GROUP_GET_STATUS', 'VFIO_SET_IOMMU', 'VFIO_IOMMU_GET_INFO', 'VFIO_IOMMU_MAP_DMA', 'VFIO_GROUP_GET_DEVICE_FD', 'VFIO_DEVICE_GET_INFO', 'VFIO_DEVICE_GET_REGION_INFO', 'VFIO_DEVICE_GET_IRQ_INFO', 'VFIO_DEVICE_SET_IRQS', 'VFIO_DEVICE_RESET']) {
@@ -120,13 +124,13 @@ describe.skipIf(skip !== null || !qemuX86)('QEMU x86_64 under x86-pci', () => {
   }, 60_000);
 });
 
-describe.skipIf(skip !== null || !qemuPpc)('QEMU ppc64 pseries under power-eeh', () => {
+describe.skipIf(skip !== null || !qemuPpc).each(PATHS)('QEMU ppc64 pseries under power-eeh, answered by %s', (via) => {
   it('sets up sPAPR TCE v2 and issues VFIO_EEH_PE_OP(ENABLE) from the PHB reset', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vft-emu-qemu-'));
     try {
       const out = join(dir, 'qemu.txt');
       const p = resolveProfile('power-eeh');
-      const { ioctls } = await traceUnder(p, qemuCommand('qemu-system-ppc64', 'pseries', out, p.address), '', true);
+      const { ioctls } = await traceUnder(p, qemuCommand('qemu-system-ppc64', 'pseries', out, p.address), '', true, via);
       expect(readFileSync(out, 'utf8')).toMatch(/PCI device 15b3:1013/);
       const names = ioctls.map((e) => e.ioctl);
       for (const n of ['VFIO_IOMMU_SPAPR_REGISTER_MEMORY', 'VFIO_IOMMU_SPAPR_TCE_GET_INFO', 'VFIO_IOMMU_SPAPR_TCE_REMOVE', 'VFIO_IOMMU_SPAPR_TCE_CREATE']) expect(names, n).toContain(n);

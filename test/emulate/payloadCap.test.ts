@@ -10,7 +10,7 @@ import { emulationUnavailable } from '../../src/commands/emulate.js';
 import type { DecodedIoctl } from '../../src/decode/types.js';
 import type { Profile } from '../../src/emulate/profile.js';
 import { resolveProfile } from '../../src/emulate/profiles/index.js';
-import { startEmulatedTrace } from '../../src/emulate/session.js';
+import { startEmulatedTrace, type EmulationPath } from '../../src/emulate/session.js';
 import { IOCTL_FLAG } from '../../src/trace/events.js';
 import { liveCaptureRules, openPipeline } from '../../src/session/pipeline.js';
 import { fixture, onPath, tracerUnavailable } from '../helpers/trace.js';
@@ -18,8 +18,8 @@ import { fixture, onPath, tracerUnavailable } from '../helpers/trace.js';
 const skip = emulationUnavailable() ?? tracerUnavailable() ?? (existsSync(fixture('demo_client')) ? null : 'demo client not built');
 if (skip) console.warn(`skipping -s emulation tests: ${skip}`);
 
-async function ioctlsUnder(profile: Profile, command: string[], payloadCap: number): Promise<DecodedIoctl[]> {
-  const s = startEmulatedTrace({ command, rules: liveCaptureRules(), follow: true, payloadCap }, { profile });
+async function ioctlsUnder(profile: Profile, command: string[], payloadCap: number, via?: EmulationPath): Promise<DecodedIoctl[]> {
+  const s = startEmulatedTrace({ command, rules: liveCaptureRules(), follow: true, payloadCap }, { profile, ...(via ? { via } : {}) });
   const p = await openPipeline(s.stream, {});
   const out: DecodedIoctl[] = [];
   for await (const e of p.events()) if (e.kind === 'ioctl') out.push(e);
@@ -55,14 +55,14 @@ describe.skipIf(skip !== null)('-s under emulation: the kernel reads everything,
 const qemuX86 = onPath('qemu-system-x86_64');
 if (!skip && !qemuX86) console.warn('skipping QEMU -s emulation test: qemu-system-x86_64 not installed (apt-get install qemu-system-x86)');
 
-describe.skipIf(skip !== null || !qemuX86)('QEMU x86_64 q35 under x86-pci with -s 16', () => {
+describe.skipIf(skip !== null || !qemuX86).each(['notify', 'ptrace'] as const)('QEMU x86_64 q35 under x86-pci with -s 16, answered by %s', (via) => {
   it('realizes vfio-pci: DMA maps and region info succeed, info pci shows the device', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vft-emu-cap-'));
     try {
       const out = join(dir, 'qemu.txt');
       const p = resolveProfile('x86-pci');
       const q = `qemu-system-x86_64 -M q35 -S -display none -nodefaults -monitor stdio -device vfio-pci,host=${p.address}`;
-      const ioctls = await ioctlsUnder(p, ['sh', '-c', `printf 'info pci\\nquit\\n' | ${q} > ${out} 2>&1`], 16);
+      const ioctls = await ioctlsUnder(p, ['sh', '-c', `printf 'info pci\\nquit\\n' | ${q} > ${out} 2>&1`], 16, via);
       const log = readFileSync(out, 'utf8');
       expect(log).not.toMatch(/Bad address/);
       expect(log).toMatch(/PCI device 8086:10d3/);

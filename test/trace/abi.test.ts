@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RECORD_PENDING } from '../../src/emulate/tap.js';
 import { VERDICT_ACTION, VERDICT_HEADER_LEN, VERDICT_MAGIC } from '../../src/emulate/wire.js';
-import { NOTICE_HEADER_LEN, NOTICE_KIND, NOTICE_NO_FAULT, NOTICE_PATH_MAX } from '../../src/emulate/notice.js';
+import { NOTICE_FIELDS, NOTICE_HEADER_LEN, NOTICE_KIND, NOTICE_NO_FAULT, NOTICE_PATH_MAX } from '../../src/emulate/notice.js';
 import { EndReason, IOCTL_FLAG, ProcessEventKind, RuleKind } from '../../src/trace/events.js';
 import { MAX_PAYLOAD_CAP } from '../../src/trace/native.js';
 import { END, IOCTL, PROCESS, RECORD_HEADER, RECORD_LAYOUTS, type RecordLayout } from '../../src/trace/layout.js';
@@ -64,6 +64,15 @@ const MIRRORS: [string, number][] = [
   ['VFT_NOTIFY_ON', 0x100],
 ];
 
+/** Every field of a notice (src/emulate/notice.ts): its offset and size in verdict.h's struct vft_notice. */
+const NOTICE_MIRRORS: [string, number][] = [
+  ['sizeof(struct vft_notice)', NOTICE_HEADER_LEN],
+  ...Object.entries(NOTICE_FIELDS).flatMap(([name, [offset, size]]): [string, number][] => [
+    [`offsetof(struct vft_notice, ${name})`, offset],
+    [`sizeof(((struct vft_notice *)0)->${name})`, size],
+  ]),
+];
+
 /** Every field of every record layout (src/trace/layout.ts): its offset and size in record.c's struct. */
 const LAYOUT_MIRRORS: [string, number][] = RECORD_LAYOUTS.flatMap((l) => [
   [`sizeof(struct ${l.cStruct})`, l.size] as [string, number],
@@ -90,6 +99,10 @@ describe.skipIf(!gcc)(`TypeScript mirrors of the engine's constants${gcc ? '' : 
   it('every record field sits where record.c\'s struct puts it, with its size', () => {
     expect(LAYOUT_MIRRORS.length).toBeGreaterThan(60);
     expect(gccCheck(source(LAYOUT_MIRRORS), [NATIVE, path.join(NATIVE, 'src')])).toBe('');
+  });
+
+  it('every notice field sits where verdict.h\'s struct puts it', () => {
+    expect(gccCheck(source(NOTICE_MIRRORS), [NATIVE, path.join(NATIVE, 'src')])).toBe('');
   });
 
   it('a field out of place is caught', () => {
@@ -125,6 +138,12 @@ describe('docs/recording-format.md', () => {
     ['### type 2: PROCESS', PROCESS],
     ['### type 3: END', END],
   ];
+  it('## Notices: every field at the offset and size src/emulate/notice.ts gives', () => {
+    const names = Object.keys(NOTICE_FIELDS);
+    const rows = docRows(doc, '## Notices', names);
+    expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(Object.entries(NOTICE_FIELDS).map(([n, [offset, size]]) => [n, { offset, size }])));
+  });
+
   it.each(sections)('%s: every field at the offset and size the layout gives', (heading, layout) => {
     const own = layout.fields.filter((f) => !f.name.startsWith('h.'));
     const rows = docRows(doc, heading, own.map((f) => f.name));
