@@ -201,9 +201,11 @@ VFT_API int vft_notify_open(struct vft_session *s);
 
 /* Waits up to timeout_ms for the next notice (verdict.h) and writes it into
  * msg. Returns its length, 0 when there was none (or vft_notify_wake was
- * called), -EPIPE once no process can send more, -ENOBUFS if cap is too
- * small for a notice (VFT_NOTICE_MIN_CAP always suffices). A CALL notice
- * must be answered before the next vft_notify_next. */
+ * called), -EPIPE once no process can send more, -ENOBUFS if cap is below
+ * VFT_NOTICE_HEADER_LEN + 512 (the path) + the largest payload a call can
+ * carry (the largest rule's cap, or payload_cap if larger), another -errno
+ * if the listener failed. A CALL notice is answered before the next
+ * vft_notify_next (else the kernel runs the call). */
 VFT_API int vft_notify_next(int h, uint8_t *msg, uint32_t cap, int timeout_ms);
 
 /* Answers the last CALL notice with a verdict message (verdict.h) and
@@ -214,7 +216,8 @@ VFT_API int vft_notify_answer(int h, const uint8_t *verdict, uint32_t len);
 /* Makes a waiting or the next vft_notify_next return 0 at once. */
 VFT_API int vft_notify_wake(int h);
 
-/* Gives the handle back (after its last vft_notify_next). */
+/* Gives the handle back (after its last vft_notify_next); a call taken and
+ * not answered runs on the kernel. */
 VFT_API void vft_notify_close(int h);
 
 #ifdef __cplusplus

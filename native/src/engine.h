@@ -177,7 +177,6 @@ struct vft_session {
 	pid_t main_pid;
 	int exec_err_fd;  /* spawn: CLOEXEC pipe the child reports exec errno on */
 	int spawn_go_fd;  /* spawn: the child execs once a byte arrives here (-1: sent) */
-	int notify_sock;  /* spawn: the child sends its seccomp listener here (-1: none) */
 	int main_execd;
 	struct tracees tt;
 	uint64_t events;
@@ -205,11 +204,14 @@ void session_unref(struct vft_session *s);
 
 /* ---- emulation through a seccomp listener (notify.c) ---- */
 
-/* Spawn: takes the listener the child sent on sock (its end of a socketpair)
- * before exec. Returns 0 or -1 with the session's error set. */
+/* Spawn: takes the listener the child sends on sock (its end of a
+ * socketpair) before the tracer seizes it. Returns 0 or -1 with the
+ * session's error set. */
 int notify_receive(struct vft_session *s, int sock);
 /* The tracer thread met a thread (or a forked process: parent != 0). */
 void notify_learn(struct vft_session *s, pid_t tid, pid_t pid, pid_t parent);
+/* A traced thread is gone (its tid may come back as another's). */
+void notify_forget(struct vft_session *s, pid_t tid, pid_t pid);
 void notify_free(struct vft_session *s);
 /* IOCTL records the listener side wrote. */
 uint64_t notify_events(const struct vft_session *s);

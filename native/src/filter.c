@@ -20,16 +20,13 @@
 /* With a listener, a thread waiting for its answer is not woken by a
  * signal once the answer is being worked out (WAIT_KILLABLE_RECV, Linux
  * 5.19): an emulated call is answered once, never restarted after the
- * emulator has acted on it. Older kernels install without it. */
+ * emulator has acted on it. The flag is required, not hoped for: a kernel
+ * without it (EINVAL) lacks none of what else the listener side uses
+ * (ADDFD_FLAG_SEND 5.14, FLAG_CONTINUE 5.5), and gets the ptrace path. */
 static long install(struct sock_fprog *prog, int with_listener)
 {
-	if (!with_listener)
-		return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog);
-	long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-			  SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, prog);
-	if (rc < 0 && errno == EINVAL)
-		rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, prog);
-	return rc;
+	unsigned long flags = with_listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV : 0;
+	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, prog);
 }
 
 int filter_install(int ioctl_type, int notify_type, int *listener)

@@ -390,6 +390,7 @@ static void on_thread_exit(struct vft_session *s, pid_t tid, int status)
 	if (t->tid == t->pid && t->report)
 		rec_process(&s->ob, exited ? PK_EXIT : PK_KILLED, t->pid, t->tid, value,
 			    !exited && WCOREDUMP(status) ? 1 : 0, NULL);
+	notify_forget(s, tid, t->pid);
 	if (tid == s->main_pid) {
 		s->have_result = 1;
 		s->result.reason = exited ? VFT_END_EXITED : VFT_END_KILLED;
@@ -503,7 +504,11 @@ void event_loop(struct vft_session *s)
 	} else if (s->detaching && s->result.reason != VFT_END_EXITED && s->result.reason != VFT_END_KILLED) {
 		s->result.reason = VFT_END_DETACHED;
 	}
+	/* the listener side counts and writes under the stream's lock: no call
+	 * can be counted, or written, between the count and END */
+	pthread_mutex_lock(&s->ob.mu);
 	s->result.events = s->events + notify_events(s);
 	rec_end(&s->ob, s->result.reason, s->result.status, 0, s->result.events, s->result.text);
+	pthread_mutex_unlock(&s->ob.mu);
 	ob_flush(&s->ob);
 }

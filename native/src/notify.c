@@ -77,53 +77,99 @@ static void threads_put(struct notifier *n, pid_t tid, pid_t pid)
 	n->threads[i] = (struct tid_pid){tid, pid};
 }
 
+static pid_t threads_get(const struct notifier *n, pid_t tid)
+{
+	if (!n->threads_cap)
+		return 0;
+	for (size_t i = slot_of(n, tid); n->threads[i].tid; i = (i + 1) & (n->threads_cap - 1))
+		if (n->threads[i].tid == tid)
+			return n->threads[i].pid;
+	return 0;
+}
+
+/* Under n->mu. */
+static void queue_event(struct notifier *n, pid_t child, pid_t parent)
+{
+	if (n->nforks == n->forks_cap) {
+		size_t cap = n->forks_cap ? n->forks_cap * 2 : 16;
+		struct fork_event *f = realloc(n->forks, cap * sizeof(*f));
+		if (!f)
+			return;
+		n->forks = f;
+		n->forks_cap = cap;
+	}
+	n->forks[n->nforks++] = (struct fork_event){child, parent};
+}
+
+/* Under n->mu: a thread met; a process met for the first time is told of
+ * once, forked from `parent` (0: the command itself, nothing to tell). */
+static void meet(struct notifier *n, pid_t tid, pid_t pid, pid_t parent)
+{
+	int known = threads_get(n, pid) == pid;
+	threads_put(n, tid, pid);
+	if (tid != pid)
+		threads_put(n, pid, pid);
+	if (!known && parent > 0)
+		queue_event(n, pid, parent);
+}
+
 void notify_learn(struct vft_session *s, pid_t tid, pid_t pid, pid_t parent)
 {
 	struct notifier *n = s->notify;
 	if (!n)
 		return;
 	pthread_mutex_lock(&n->mu);
-	/* a reused tid takes its new owner: the thread is announced before it runs */
-	threads_put(n, tid, pid);
-	if (parent && tid == pid) {
-		if (n->nforks == n->forks_cap) {
-			size_t cap = n->forks_cap ? n->forks_cap * 2 : 16;
-			struct fork_event *f = realloc(n->forks, cap * sizeof(*f));
-			if (f) {
-				n->forks = f;
-				n->forks_cap = cap;
-			}
-		}
-		if (n->nforks < n->forks_cap)
-			n->forks[n->nforks++] = (struct fork_event){pid, parent};
-	}
+	/* a reused tid takes its new owner: the thread is announced before it
+	 * runs, or met by the answering thread first (notify_pid_of) */
+	meet(n, tid, pid, tid == pid ? parent : 0);
 	pthread_mutex_unlock(&n->mu);
 }
 
-/* The process of a calling thread: as the tracer announced it, else /proc. */
-pid_t notify_pid_of(struct notifier *n, pid_t tid)
+void notify_forget(struct vft_session *s, pid_t tid, pid_t pid)
 {
-	pid_t pid = 0;
+	struct notifier *n = s->notify;
+	if (!n)
+		return;
 	pthread_mutex_lock(&n->mu);
-	if (n->threads_cap) {
-		for (size_t i = slot_of(n, tid); n->threads[i].tid; i = (i + 1) & (n->threads_cap - 1))
-			if (n->threads[i].tid == tid) {
-				pid = n->threads[i].pid;
-				break;
-			}
-	}
+	if (threads_get(n, tid))
+		threads_put(n, tid, 0);
+	if (tid == pid)
+		queue_event(n, pid, 0); /* its open files can go */
 	pthread_mutex_unlock(&n->mu);
-	if (pid)
-		return pid;
+}
+
+/* Tgid and PPid of a thread from /proc (0 when gone). */
+static void proc_ids(pid_t tid, pid_t *tgid, pid_t *ppid)
+{
 	char p[64], line[128];
+	*tgid = *ppid = 0;
 	snprintf(p, sizeof(p), "/proc/%d/status", (int)tid);
 	FILE *f = fopen(p, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %d", &pid) == 1)
-			break;
+	while (f && fgets(line, sizeof(line), f) && !(*tgid && *ppid))
+		if (sscanf(line, "Tgid: %d", tgid) != 1)
+			sscanf(line, "PPid: %d", ppid);
 	if (f)
 		fclose(f);
-	return pid ? pid : tid;
+}
+
+/* The process of a calling thread: as the tracer told, else from /proc. A
+ * child the tracer resumed before it saw the fork (its first stop can come
+ * before its parent's fork event) is met here, and its FORK queued. */
+pid_t notify_pid_of(struct notifier *n, pid_t tid)
+{
+	pthread_mutex_lock(&n->mu);
+	pid_t pid = threads_get(n, tid);
+	pthread_mutex_unlock(&n->mu);
+	if (pid > 0)
+		return pid;
+	pid_t ppid;
+	proc_ids(tid, &pid, &ppid);
+	if (pid <= 0)
+		return tid;
+	pthread_mutex_lock(&n->mu);
+	meet(n, tid, pid, threads_get(n, ppid) == ppid ? ppid : 0);
+	pthread_mutex_unlock(&n->mu);
+	return pid;
 }
 
 /* ---- setup ---- */
@@ -227,16 +273,23 @@ void vft_notify_close(int h)
 	struct vft_session *s = handles[h];
 	handles[h] = NULL;
 	pthread_mutex_unlock(&handles_mu);
-	if (s)
-		session_unref(s);
+	if (!s)
+		return;
+	notify_let_run(s);
+	session_unref(s);
 }
 
 int vft_notify_wake(int h)
 {
-	struct vft_session *s = notify_handle(h);
-	if (!s)
+	if (h < 0 || h >= MAX_HANDLES)
 		return -EBADF;
+	/* under the table's lock: a close on the answering thread cannot free
+	 * the session meanwhile */
+	pthread_mutex_lock(&handles_mu);
+	struct vft_session *s = handles[h];
 	uint64_t one = 1;
-	return write(s->notify->wake, &one, sizeof(one)) == sizeof(one) ? 0 : -errno;
+	int rc = !s || !s->notify ? -EBADF : write(s->notify->wake, &one, sizeof(one)) == sizeof(one) ? 0 : -errno;
+	pthread_mutex_unlock(&handles_mu);
+	return rc;
 }
 

@@ -12,12 +12,14 @@
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
 
+/* What the tracer thread saw, for the answering thread, in order: a
+ * process forked (parent > 0) or gone (parent 0). */
 struct fork_event {
 	pid_t child, parent;
 };
 
 struct tid_pid {
-	pid_t tid, pid; /* tid 0: free slot */
+	pid_t tid, pid; /* tid 0: free slot; pid 0: the thread is gone */
 };
 
 /* The open files calls were made on, each under a reference of ours
@@ -69,7 +71,13 @@ void peer_files_free(struct peer_files *f);
 /* notify.c */
 struct vft_session *notify_handle(int h);
 pid_t notify_pid_of(struct notifier *n, pid_t tid);
-/* notifycall.c: a FORK notice when one is due (under n->mu), else 0 */
+/* notifycall.c: a FORK notice when one is due, else 0 (gone processes'
+ * open files are let go on the way) */
 int notify_due_fork(struct notifier *n, uint8_t *msg);
+/* notifycall.c: the calls taken and not answered run on the kernel (the
+ * handle is being closed: nobody will answer them) */
+void notify_let_run(struct vft_session *s);
+/* notifyfiles.c: lets go of a gone process's open files */
+void peer_files_drop(struct peer_files *f, pid_t pid);
 
 #endif

@@ -15,10 +15,15 @@ _Static_assert(sizeof(struct vft_notice) == VFT_NOTICE_HEADER_LEN, "notice heade
 
 static uint32_t pad8(uint32_t n) { return (n + 7) & ~7u; }
 
-static int fork_notice(struct notifier *n, uint8_t *msg)
+static struct fork_event pop_event(struct notifier *n)
 {
 	struct fork_event f = n->forks[0];
 	memmove(n->forks, n->forks + 1, --n->nforks * sizeof(*n->forks));
+	return f;
+}
+
+static int fork_notice(struct fork_event f, uint8_t *msg)
+{
 	struct vft_notice h = {
 		.kind = VFT_NOTICE_FORK,
 		.len = VFT_NOTICE_HEADER_LEN,
@@ -30,13 +35,29 @@ static int fork_notice(struct notifier *n, uint8_t *msg)
 	return VFT_NOTICE_HEADER_LEN;
 }
 
-/* A FORK notice when one is due, else 0. */
 int notify_due_fork(struct notifier *n, uint8_t *msg)
 {
-	pthread_mutex_lock(&n->mu);
-	int len = n->nforks ? fork_notice(n, msg) : 0;
-	pthread_mutex_unlock(&n->mu);
-	return len;
+	for (;;) {
+		pthread_mutex_lock(&n->mu);
+		int any = n->nforks > 0;
+		struct fork_event f = any ? pop_event(n) : (struct fork_event){0, 0};
+		pthread_mutex_unlock(&n->mu);
+		if (!any)
+			return 0;
+		if (f.parent > 0)
+			return fork_notice(f, msg);
+		peer_files_drop(&n->files, f.child);
+	}
+}
+
+/* ioctl(2) on the listener, again when a signal interrupted it. */
+static int listener_ioctl(struct notifier *n, unsigned long req, void *arg)
+{
+	int rc;
+	do
+		rc = ioctl(n->listener, req, arg);
+	while (rc < 0 && errno == EINTR);
+	return rc;
 }
 
 /* Records wait this long for more before they are written out: in a burst
@@ -44,7 +65,8 @@ int notify_due_fork(struct notifier *n, uint8_t *msg)
  * reader's wake-up) would double its cost. */
 #define FLUSH_AFTER_MS 1
 
-/* 1: a call received into *out; 0: nothing (timeout, wake, a caller gone); -EPIPE: over. */
+/* 1: a call received into *out; 0: nothing (timeout, wake, a caller gone);
+ * -EPIPE: over (no process left to call); other -errno: the listener failed. */
 static int receive(struct vft_session *s, struct notifier *n, struct seccomp_notif *out, int timeout_ms)
 {
 	struct pollfd p[2] = {{n->listener, POLLIN, 0}, {n->wake, POLLIN, 0}};
@@ -54,7 +76,7 @@ static int receive(struct vft_session *s, struct notifier *n, struct seccomp_not
 		r = poll(p, 2, timeout_ms);
 	}
 	if (r < 0)
-		return errno == EINTR ? 0 : -EPIPE;
+		return errno == EINTR ? 0 : -errno;
 	if (p[1].revents & POLLIN) {
 		uint64_t v;
 		ssize_t k = read(n->wake, &v, sizeof(v));
@@ -65,7 +87,7 @@ static int receive(struct vft_session *s, struct notifier *n, struct seccomp_not
 		return (p[0].revents & (POLLHUP | POLLERR)) || atomic_load(&s->finished) ? -EPIPE : 0;
 	memset(out, 0, sizeof(*out));
 	if (ioctl(n->listener, SECCOMP_IOCTL_NOTIF_RECV, out) != 0)
-		return errno == ENOENT || errno == EINTR ? 0 : -EPIPE;
+		return errno == ENOENT || errno == EINTR ? 0 : -errno; /* ENOENT: the caller went meanwhile */
 	return 1;
 }
 
@@ -85,8 +107,8 @@ static int call_notice(struct vft_session *s, struct notifier *n, const struct s
 	capture_entry(n->tid, c, n->rule, s->cap, 1);
 	/* What was read belongs to this call only if it is still waiting. */
 	uint64_t id = sn->id;
-	if (ioctl(n->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) != 0)
-		return 0;
+	if (listener_ioctl(n, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) != 0)
+		return 0; /* the caller is gone: nothing to answer */
 	n->id = sn->id;
 	n->in_call = 1;
 	uint32_t len = pad8(VFT_NOTICE_HEADER_LEN + pad8(c->path_len) + c->in_len);
@@ -133,7 +155,9 @@ int vft_notify_next(int h, uint8_t *msg, uint32_t cap, int timeout_ms)
 		int r = receive(s, n, &sn, timeout_ms);
 		if (r <= 0)
 			return r;
-		/* a fork the tracer saw meanwhile goes first */
+		/* The caller's process, met now if the tracer has not told of it
+		 * yet; its FORK, or one the tracer saw meanwhile, goes first. */
+		notify_pid_of(n, (pid_t)sn.pid);
 		len = notify_due_fork(n, msg);
 		if (len) {
 			n->stash = sn;
@@ -146,16 +170,24 @@ int vft_notify_next(int h, uint8_t *msg, uint32_t cap, int timeout_ms)
 
 /* Sends the answer and records the call, under the stream's lock: the
  * thread runs on once answered, and its next events must follow this
- * record. Returns 0 or -errno from the listener. */
+ * record. An fd that cannot be installed (the caller is at its fd limit)
+ * is the call's error, as for the kernel's get_unused_fd. Returns 0 or
+ * -errno from the listener (ENOENT: the caller went before its answer). */
 static int send_and_record(struct vft_session *s, struct notifier *n, struct seccomp_notif_resp *resp,
 			   struct seccomp_notif_addfd *addfd)
 {
 	struct call *c = &n->call;
 	pthread_mutex_lock(&s->ob.mu);
-	int rc = addfd ? ioctl(n->listener, SECCOMP_IOCTL_NOTIF_ADDFD, addfd) : ioctl(n->listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
+	int rc = addfd ? listener_ioctl(n, SECCOMP_IOCTL_NOTIF_ADDFD, addfd) : listener_ioctl(n, SECCOMP_IOCTL_NOTIF_SEND, resp);
 	int err = rc < 0 ? errno : 0;
 	if (addfd && rc >= 0)
 		c->ret = rc; /* the fd the caller got */
+	if (addfd && rc < 0 && err != ENOENT) {
+		struct seccomp_notif_resp fail = {.id = addfd->id, .error = -err};
+		c->ret = -err;
+		rc = listener_ioctl(n, SECCOMP_IOCTL_NOTIF_SEND, &fail);
+		err = rc < 0 ? errno : 0;
+	}
 	if (rc < 0 || (resp && (resp->flags & SECCOMP_USER_NOTIF_FLAG_CONTINUE))) {
 		/* gone before the answer, or the kernel runs it: no exit seen */
 		c->flags |= IOF_NO_EXIT;
@@ -163,10 +195,26 @@ static int send_and_record(struct vft_session *s, struct notifier *n, struct sec
 		c->ret = 0;
 		c->out_len = 0;
 	}
+	if (!s->ob.sealed)
+		atomic_fetch_add(&n->events, 1);
 	rec_ioctl(&s->ob, n->pid, n->tid, c);
-	atomic_fetch_add(&n->events, 1);
 	pthread_mutex_unlock(&s->ob.mu);
 	return -err;
+}
+
+void notify_let_run(struct vft_session *s)
+{
+	struct notifier *n = s->notify;
+	if (n->in_call) {
+		n->in_call = 0;
+		struct seccomp_notif_resp resp = {.id = n->id, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE};
+		send_and_record(s, n, &resp, NULL);
+	}
+	if (n->have_stash) {
+		n->have_stash = 0;
+		struct seccomp_notif_resp resp = {.id = n->stash.id, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE};
+		listener_ioctl(n, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+	}
 }
 
 int vft_notify_answer(int h, const uint8_t *verdict, uint32_t len)

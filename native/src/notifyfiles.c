@@ -98,3 +98,15 @@ void peer_files_free(struct peer_files *f)
 	free(f->v);
 	memset(f, 0, sizeof(*f));
 }
+
+void peer_files_drop(struct peer_files *f, pid_t pid)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->v[i].pid == pid)
+			close(f->v[i].ref);
+		else
+			f->v[k++] = f->v[i];
+	}
+	f->n = k;
+}

@@ -221,7 +221,6 @@ struct vft_session *vft_start(const struct vft_config *cfg, char *err, size_t er
 	pthread_cond_init(&s->cv, NULL);
 	s->exec_err_fd = -1;
 	s->spawn_go_fd = -1;
-	s->notify_sock = -1;
 	s->read_fd = -1;
 	atomic_init(&s->refs, 1);
 	if (!cfg || copy_config(s, cfg, err, errlen) != 0) {

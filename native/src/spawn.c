@@ -61,6 +61,29 @@ static void child_fail(int fd, int stage, int err)
 	_exit(127);
 }
 
+/* Installs the seccomp filter in the child; with a listener (sock >= 0)
+ * sends it to the tracer and keeps no copy: a client holding it would keep
+ * it open after its last caller. */
+static void child_filter(struct vft_session *s, int err_fd, int sock)
+{
+	int listener = -1;
+	int rc = filter_install(s->cfg.ioctl_type, sock >= 0 ? (int)(s->cfg.notify_type & 0xff) : -1, &listener);
+	if (rc == 0 && sock >= 0)
+		rc = send_fd(sock, listener);
+	if (rc != 0)
+		child_fail(err_fd, 2, -rc);
+	if (listener >= 0)
+		close(listener);
+}
+
+/* Without the go byte the child exits 127 on its own: reap it. */
+static void spawn_abandon(struct vft_session *s)
+{
+	close(s->spawn_go_fd);
+	s->spawn_go_fd = -1;
+	waitpid(s->main_pid, NULL, __WALL);
+}
+
 /* Forks the command, stopped before exec until spawn_release: the backend
  * gets hold of it first (PTRACE_SEIZE, or the eBPF targets map). Sets
  * main_pid and exec_err_fd. */
@@ -87,6 +110,10 @@ int spawn_child(struct vft_session *s)
 	pid_t pid = fork();
 	if (pid < 0) {
 		set_err(s, "fork: %s", strerror(errno));
+		if (notify) {
+			close(lp[0]);
+			close(lp[1]);
+		}
 		return -1;
 	}
 	if (pid == 0) {
@@ -103,6 +130,12 @@ int spawn_child(struct vft_session *s)
 		}
 		close(go[1]);
 		close(ep[0]);
+		/* The listener goes to the tracer before it takes hold of us: a
+		 * signal to a seized child would stop it for a tracer still
+		 * waiting for the listener. Its filter's traced calls are none
+		 * of read, chdir and exec. */
+		if (notify)
+			child_filter(s, ep[1], lp[1]);
 		char c;
 		ssize_t r;
 		do
@@ -112,27 +145,13 @@ int spawn_child(struct vft_session *s)
 			_exit(127); /* the tracer gave up before taking hold of us */
 		if (s->cwd && chdir(s->cwd) != 0)
 			child_fail(ep[1], 1, errno);
-		if (filter) {
-			int listener = -1;
-			int rc = filter_install(s->cfg.ioctl_type, notify ? (int)(s->cfg.notify_type & 0xff) : -1, &listener);
-			if (rc == 0 && notify)
-				rc = send_fd(lp[1], listener);
-			if (rc != 0)
-				child_fail(ep[1], 2, -rc);
-			/* the listener is the tracer's alone: a client holding it
-			 * would keep it open after its last caller */
-			if (listener >= 0)
-				close(listener);
-		}
+		if (filter && !notify)
+			child_filter(s, ep[1], -1);
 		execvpe(argv[0], argv, envp);
 		child_fail(ep[1], 0, errno);
 	}
 	close(go[0]);
 	close(ep[1]);
-	if (notify) {
-		close(lp[1]);
-		s->notify_sock = lp[0];
-	}
 	free(argv);
 	if (envp != environ)
 		free(envp);
@@ -140,6 +159,15 @@ int spawn_child(struct vft_session *s)
 	s->exec_err_fd = ep[0];
 	s->spawn_go_fd = go[1];
 	s->main_pid = pid;
+	if (notify) {
+		close(lp[1]);
+		int rc = notify_receive(s, lp[0]);
+		close(lp[0]);
+		if (rc != 0) {
+			spawn_abandon(s);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -154,13 +182,6 @@ void spawn_release(struct vft_session *s)
 	s->spawn_go_fd = -1;
 }
 
-/* Without the go byte the child exits 127 on its own: reap it. */
-static void spawn_abandon(struct vft_session *s)
-{
-	close(s->spawn_go_fd);
-	s->spawn_go_fd = -1;
-	waitpid(s->main_pid, NULL, __WALL);
-}
 
 int spawn_start(struct vft_session *s)
 {
@@ -176,16 +197,6 @@ int spawn_start(struct vft_session *s)
 		return -1;
 	}
 	spawn_release(s);
-	if (s->notify_sock >= 0) {
-		int rc = notify_receive(s, s->notify_sock);
-		close(s->notify_sock);
-		s->notify_sock = -1;
-		if (rc != 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, __WALL);
-			return -1;
-		}
-	}
 	struct tracee *t = tt_add(&s->tt, pid);
 	if (!t) {
 		set_err(s, "out of memory");

@@ -34,3 +34,14 @@ export type WorkerMessage =
   | { t: 'internal-error'; path: string; message: string }
   | { t: 'done'; errno: number | null };
 
+export function signalStartup(d: NotifyWorkerData, slot: number, value: number): void {
+  Atomics.store(d.startup, slot, value);
+  Atomics.notify(d.startup, slot);
+}
+
+/** The worker cannot answer: the main thread, waiting in Atomics.wait, learns why at once. */
+export function failStartup(d: NotifyWorkerData, message: string): void {
+  d.control.postMessage({ t: 'fail', message } satisfies ControlMessage);
+  signalStartup(d, STARTUP.kernel, 2);
+  d.control.close();
+}

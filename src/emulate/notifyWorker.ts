@@ -1,65 +1,19 @@
 // Worker entry of an emulated session answering through the engine's
-// seccomp listener (notifySession.ts starts it): the emulated kernel lives
-// here, on a thread that does nothing but answer calls, so a call never
-// waits for Node's main thread. The PE's events go to the main thread as
-// messages; the main thread's requests (a freeze) come on `control`, and a
-// wake of the listener makes the loop look at them at once.
+// seccomp listener (notifySession.ts starts it; notifyLoop.ts is its life).
+// The loop is imported here, not at the top: the main thread waits for the
+// worker in Atomics.wait, where no 'error' event can reach it, so a module
+// that fails to load must be reported through the start-up handshake.
 
-import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { notifyBinding } from '../trace/native.js';
-import { answerCalls } from './answerer.js';
-import { HOST_LE, hostKernel } from './hostKernel.js';
-import { STARTUP, type ControlMessage, type NotifyWorkerData, type WorkerMessage } from './notifyProtocol.js';
+import { workerData } from 'node:worker_threads';
+import { failStartup, STARTUP, type NotifyWorkerData } from './notifyProtocol.js';
 
-function signal(d: NotifyWorkerData, slot: number, value: number): void {
-  Atomics.store(d.startup, slot, value);
-  Atomics.notify(d.startup, slot);
+const d = workerData as NotifyWorkerData;
+try {
+  const loop = await import('./notifyLoop.js');
+  loop.run(d);
+} catch (e) {
+  // Before start-up completed the main thread is told this way; later, the
+  // error ends the worker and the main thread ends the command.
+  if (Atomics.load(d.startup, STARTUP.kernel) !== 0) throw e;
+  failStartup(d, `the answering worker failed: ${(e as Error).message}`);
 }
-
-function run(d: NotifyWorkerData): void {
-  const post = (m: WorkerMessage): void => parentPort!.postMessage(m);
-  let kernel;
-  try {
-    kernel = hostKernel(d.machine);
-  } catch (e) {
-    d.control.postMessage({ t: 'fail', message: (e as Error).message } satisfies ControlMessage);
-    signal(d, STARTUP.kernel, 2);
-    d.control.close();
-    return;
-  }
-  signal(d, STARTUP.kernel, 1);
-  Atomics.wait(d.startup, STARTUP.handle, 0);
-  const h = Atomics.load(d.startup, STARTUP.handle);
-  if (h < 0) {
-    kernel.dispose();
-    signal(d, STARTUP.disposed, 1);
-    d.control.close();
-    return;
-  }
-  const handle = h - 1;
-  const nb = notifyBinding();
-  kernel.pe.onOp((op, ret) => post({ t: 'pe-op', op, ret }));
-  kernel.pe.onChange((change) => post({ t: 'pe-change', change }));
-  const k = kernel;
-  const idle = (): void => {
-    for (let m = receiveMessageOnPort(d.control); m; m = receiveMessageOnPort(d.control)) {
-      const c = m.message as ControlMessage;
-      if (c.t !== 'freeze') continue;
-      k.pe.freeze(c.reason, c.permanent);
-      post({ t: 'ack', ack: c.ack });
-    }
-  };
-  try {
-    const end = answerCalls(nb, handle, k, d.readCap, HOST_LE, {
-      idle,
-      internalError: (call, e) => post({ t: 'internal-error', path: call.fdPath, message: e.message }),
-    });
-    post({ t: 'done', errno: end.over ? null : end.errno });
-  } finally {
-    nb.close(handle);
-    k.dispose();
-    d.control.close();
-  }
-}
-
-run(workerData as NotifyWorkerData);
