@@ -213,6 +213,11 @@ VFT_API int vft_notify_next(int h, uint8_t *msg, uint32_t cap, int timeout_ms);
  * (the call then runs), ENOENT when the caller is gone. */
 VFT_API int vft_notify_answer(int h, const uint8_t *verdict, uint32_t len);
 
+/* vft_notify_answer, then vft_notify_next: one call into the engine per
+ * emulated call. Returns what vft_notify_next returns (the answer's own
+ * errors are the listener's business: the call was recorded either way). */
+VFT_API int vft_notify_answer_next(int h, const uint8_t *verdict, uint32_t len, uint8_t *msg, uint32_t cap, int timeout_ms);
+
 /* Makes a waiting or the next vft_notify_next return 0 at once. */
 VFT_API int vft_notify_wake(int h);
 

@@ -281,3 +281,9 @@ int vft_notify_answer(int h, const uint8_t *verdict, uint32_t len)
 		resp.val = ret;
 	return send_and_record(s, n, &resp, NULL);
 }
+
+int vft_notify_answer_next(int h, const uint8_t *verdict, uint32_t len, uint8_t *msg, uint32_t cap, int timeout_ms)
+{
+	vft_notify_answer(h, verdict, len);
+	return vft_notify_next(h, msg, cap, timeout_ms);
+}

@@ -29,8 +29,10 @@ export type AnswerEnd = { over: true } | { over: false; errno: number };
 export function answerCalls(nb: NotifyBinding, handle: number, kernel: EmulatedKernel, readCap: number, le: boolean, hooks: AnswererHooks): AnswerEnd {
   const notices = new NoticeReader(NOTICE_HEADER_LEN + NOTICE_PATH_MAX + readCap, le);
   const verdicts = new VerdictEncoder(le);
+  let answer: Uint8Array | null = null;
   for (;;) {
-    const n = nb.next(handle, notices.msg, WAIT_MS);
+    const n = answer ? nb.answerNext(handle, answer, notices.msg, WAIT_MS) : nb.next(handle, notices.msg, WAIT_MS);
+    answer = null;
     if (n === -32) return { over: true }; // EPIPE
     if (n < 0) return { over: false, errno: -n };
     if (n === 0) {
@@ -49,6 +51,6 @@ export function answerCalls(nb: NotifyBinding, handle: number, kernel: EmulatedK
       hooks.internalError(notice.call, e as Error);
       v = RUN;
     }
-    nb.answer(handle, verdicts.encode(v));
+    answer = verdicts.encode(v);
   }
 }

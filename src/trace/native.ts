@@ -144,6 +144,7 @@ interface NativeLib {
   notifyOpen(s: unknown): number;
   notifyNext(h: number, msg: Uint8Array, cap: number, timeoutMs: number): number;
   notifyAnswer(h: number, verdict: Uint8Array, len: number): number;
+  notifyAnswerNext(h: number, verdict: Uint8Array, len: number, msg: Uint8Array, cap: number, timeoutMs: number): number;
   notifyWake(h: number): number;
   notifyClose(h: number): void;
 }
@@ -218,6 +219,7 @@ function loadLib(): NativeLib {
     notifyOpen: f('int vft_notify_open(vft_session *s)') as NativeLib['notifyOpen'],
     notifyNext: f('int vft_notify_next(int h, uint8_t *msg, uint32_t cap, int timeout_ms)') as NativeLib['notifyNext'],
     notifyAnswer: f('int vft_notify_answer(int h, const uint8_t *verdict, uint32_t len)') as NativeLib['notifyAnswer'],
+    notifyAnswerNext: f('int vft_notify_answer_next(int h, const uint8_t *verdict, uint32_t len, uint8_t *msg, uint32_t cap, int timeout_ms)') as NativeLib['notifyAnswerNext'],
     notifyWake: f('int vft_notify_wake(int h)') as NativeLib['notifyWake'],
     notifyClose: f('void vft_notify_close(int h)') as NativeLib['notifyClose'],
   };
@@ -273,6 +275,8 @@ export interface NotifyBinding {
   /** Length of the notice written into msg, 0 for none, < 0 (-errno) once over. */
   next(h: number, msg: Uint8Array, timeoutMs: number): number;
   answer(h: number, verdict: Uint8Array): number;
+  /** answer, then next: one crossing into the engine per call. */
+  answerNext(h: number, verdict: Uint8Array, msg: Uint8Array, timeoutMs: number): number;
   wake(h: number): number;
   close(h: number): void;
 }
@@ -282,6 +286,7 @@ export function notifyBinding(): NotifyBinding {
   return {
     next: (h, msg, timeoutMs) => lib.notifyNext(h, msg, msg.length, timeoutMs),
     answer: (h, verdict) => lib.notifyAnswer(h, verdict, verdict.length),
+    answerNext: (h, verdict, msg, timeoutMs) => lib.notifyAnswerNext(h, verdict, verdict.length, msg, msg.length, timeoutMs),
     wake: (h) => lib.notifyWake(h),
     close: (h) => lib.notifyClose(h),
   };
