@@ -38,7 +38,17 @@ const num = (s: string) => Number(s.replace(/,/g, ''));
 const SCRIPTS: Record<string, { file: string; args?: string[]; extract: Extract[] }> = {
   emulate: {
     file: 'emulate.js',
-    extract: [{ re: /^emulated round trip: ([\d.]+) us\/call/m, name: 'emulated ioctl round trip', unit: 'µs' }],
+    extract: [
+      { re: /^emulated round trip: ([\d.]+) us\/call/m, name: 'emulated ioctl round trip (seccomp listener)', unit: 'µs', target: { op: '<=', value: 10 } },
+      { re: /^ptrace: ([\d.]+) us\/call/m, name: 'emulated ioctl round trip (ptrace stops)', unit: 'µs' },
+    ],
+  },
+  guest: {
+    file: 'guestBoot.js',
+    extract: [
+      { re: /^pseries boot to \/init, bare: ([\d.]+) s/m, name: 'pseries guest boot, bare', unit: 's' },
+      { re: /^pseries boot with vfio-pci under emulate \(notify\): [\d.]+ s, ([\d.]+)x bare/m, name: 'pseries guest boot with vfio-pci under emulate', unit: '×', target: { op: '<=', value: 1.5 } },
+    ],
   },
   render: {
     file: 'render.js',
@@ -137,7 +147,7 @@ function parseArgs(argv: string[]): Options {
   return o;
 }
 
-const NAMES = ['tracer', 'attach', 'decode', 'reader', 'decoder', 'render', 'audit', 'perfetto', 'tui', 'emulate'] as const;
+const NAMES = ['tracer', 'attach', 'decode', 'reader', 'decoder', 'render', 'audit', 'perfetto', 'tui', 'emulate', 'guest'] as const;
 
 async function runOne(name: string, o: Options): Promise<BenchReport> {
   switch (name) {
