@@ -11,7 +11,7 @@ import { closeSync, mkdtempSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { VFIO_TYPE } from '../decode/encoding.js';
 import { DEVICE_ANON } from '../decode/fdtable.js';
-import { startTrace, TraceError, type TraceOptions, type TraceSession } from '../trace/native.js';
+import { startTrace, TraceError, type TraceOptions, type TraceResult, type TraceSession } from '../trace/native.js';
 import type { IoctlRecord } from '../trace/events.js';
 import { backingPath } from './backing.js';
 import type { EehRule } from './eehScript.js';
@@ -126,6 +126,11 @@ function tryNotify(traced: TraceOptions, machine: MachineSpec, rename: ReadonlyM
     session.end('SIGKILL');
   });
   const done = Promise.all([session.done, worker.ended]).then(([r]) => r).finally(cleanup);
+  return emulated(session, tap, done, worker.pe, 'notify');
+}
+
+/** The session as its caller sees it: the tap's stream, and what `done` waits for. */
+function emulated(session: TraceSession, tap: PendingTap, done: Promise<TraceResult>, pe: PeControl, via: EmulationPath): EmulatedSession {
   return {
     pid: session.pid,
     stream: tap,
@@ -133,8 +138,8 @@ function tryNotify(traced: TraceOptions, machine: MachineSpec, rename: ReadonlyM
     detach: () => session.detach(),
     end: (sig) => session.end(sig),
     signal: (sig) => session.signal(sig),
-    pe: worker.pe,
-    via: 'notify',
+    pe,
+    via,
   };
 }
 
@@ -194,14 +199,6 @@ function viaPtrace(traced: TraceOptions, kernel: EmulatedKernel, rename: Readonl
     cleanup();
   });
   const pe = kernel.pe;
-  return {
-    pid: session.pid,
-    stream: tap,
-    done,
-    detach: () => session.detach(),
-    end: (sig) => session.end(sig),
-    signal: (sig) => session.signal(sig),
-    pe: { freeze: async (reason, permanent) => pe.freeze(reason, permanent), onOp: (fn) => pe.onOp(fn), onChange: (fn) => pe.onChange(fn) },
-    via: 'ptrace',
-  };
+  const control: PeControl = { freeze: async (reason, permanent) => pe.freeze(reason, permanent), onOp: (fn) => pe.onOp(fn), onChange: (fn) => pe.onChange(fn) };
+  return emulated(session, tap, done, control, 'ptrace');
 }
