@@ -288,6 +288,8 @@ int vft_notify_wake(int h)
 	pthread_mutex_lock(&handles_mu);
 	struct vft_session *s = handles[h];
 	uint64_t one = 1;
+	if (s && s->notify)
+		atomic_store(&s->notify->woken, 1);
 	int rc = !s || !s->notify ? -EBADF : write(s->notify->wake, &one, sizeof(one)) == sizeof(one) ? 0 : -errno;
 	pthread_mutex_unlock(&handles_mu);
 	return rc;

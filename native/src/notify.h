@@ -42,6 +42,7 @@ struct peer_files {
 
 struct notifier {
 	int listener, wake;
+	atomic_int woken; /* vft_notify_wake was called: the next wait looks at `wake` */
 	pthread_mutex_t mu; /* the two fields below: the tracer thread adds, the answering thread takes */
 	struct fork_event *forks;
 	size_t nforks, forks_cap;
