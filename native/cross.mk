@@ -20,7 +20,7 @@ CROSS_CC_ppc64 := powerpc64-linux-gnu-gcc
 HOST_ARCH := $(shell uname -m)
 
 XCFLAGS := -O2 -std=c11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden -D_GNU_SOURCE -pthread -Ibuild/gen
-ENGINE_HDRS := src/engine.h src/arch.h include/vftrace.h $(wildcard include/*.h)
+ENGINE_HDRS := $(wildcard src/*.h) $(wildcard include/*.h)
 REC_SRCS := $(wildcard recorder/*.c)
 REC_HDRS := $(wildcard recorder/*.h)
 EMIT_JS := ../dist/src/decode/emitCRules.js
