@@ -5,7 +5,8 @@
 // decoders/ descriptions by C field name; nothing here types an offset.
 
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { IoctlDesc, StructType } from '../src/decode/dsl.js';
+import type { StructType } from '../src/decode/dsl.js';
+import type { IoctlDesc } from '../src/decode/ioctlDesc.js';
 import { encodeIo } from '../src/decode/encoding.js';
 import { registry } from '../decoders/index.js';
 import { capsReply } from '../src/emulate/ctx.js';

@@ -1,7 +1,8 @@
 // Binding a cdev device fd (/dev/vfio/devices/vfioN) to an iommufd and
 // attaching it to an IOAS/HWPT.
 
-import { au64, flags, i, io, ioctl, o, s32, struct, u32, vfio, dec, fdDisplay, ptrDisplay, type Family } from '../src/decode/dsl.js';
+import { au64, flags, i, io, o, s32, struct, u32, dec, fdDisplay, ptrDisplay } from '../src/decode/dsl.js';
+import { ioctl, vfio, type Family } from '../src/decode/ioctlDesc.js';
 import { argszIn } from './common.js';
 
 export const vfio_device_bind_iommufd = struct('vfio_device_bind_iommufd', [

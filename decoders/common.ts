@@ -1,6 +1,7 @@
 // Pieces every VFIO family shares: the capability header and the argsz word.
 
-import { i, io, o, struct, u16, u32, dec, type RetFn } from '../src/decode/dsl.js';
+import { i, io, o, struct, u16, u32, dec } from '../src/decode/dsl.js';
+import { type RetFn } from '../src/decode/ioctlDesc.js';
 
 /** struct vfio_info_cap_header: starts every capability; `next` is a byte offset from the buffer start. */
 export const vfio_info_cap_header = struct('vfio_info_cap_header', [

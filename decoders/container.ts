@@ -1,7 +1,8 @@
 // Container fd (/dev/vfio/vfio) ioctls that exist before and regardless of
 // the IOMMU backend. iommufd's VFIO compatibility layer serves them too.
 
-import { enumOf, ioctl, vfio, type Family, type Display } from '../src/decode/dsl.js';
+import { enumOf, type Display } from '../src/decode/dsl.js';
+import { ioctl, vfio, type Family } from '../src/decode/ioctlDesc.js';
 import { named } from './common.js';
 
 export const VFIO_API_VERSION = 0;

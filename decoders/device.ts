@@ -3,10 +3,8 @@
 // planes and ioeventfds. SET_IRQS, hot reset, DEVICE_FEATURE and the iommufd
 // binding have their own files.
 
-import {
-  au64, caps, custom, enumOf, flags, flex, hex, i, ioctl, o, retNewFd, rsv, s32, struct, u8, u16, u32, u64, union, vfio, dec, fdDisplay,
-  withErrnoDefaults, type Family, type Display,
-} from '../src/decode/dsl.js';
+import { au64, caps, custom, enumOf, flags, flex, hex, i, o, rsv, s32, struct, u8, u16, u32, u64, union, dec, fdDisplay, type Display } from '../src/decode/dsl.js';
+import { ioctl, retNewFd, vfio, withErrnoDefaults, type Family } from '../src/decode/ioctlDesc.js';
 import { argszIn, argszInOut, capHeaderField, named, vfio_info_cap_header, DEVICE_FD_ERRNOS } from './common.js';
 
 export const VFIO_DEVICE_FLAGS_RESET = 1 << 0;

@@ -2,7 +2,8 @@
 // the sPAPR TCE backend. The kernel reads 12 bytes (40 for INJECT_ERR),
 // writes nothing back, and GET_STATE answers with the state as the return value.
 
-import { enumOf, hex, i, ioctl, struct, u32, u64, union, vfio, type Family, type Backend } from '../src/decode/dsl.js';
+import { enumOf, hex, i, struct, u32, u64, union } from '../src/decode/dsl.js';
+import { ioctl, vfio, type Family, type Backend } from '../src/decode/ioctlDesc.js';
 import { argszIn, named } from './common.js';
 
 export const VFIO_EEH_PE_DISABLE = 0;

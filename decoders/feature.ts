@@ -1,10 +1,8 @@
 // VFIO_DEVICE_FEATURE: an 8-byte header whose flags carry the feature index
 // (low 16 bits) and GET/SET/PROBE, followed by the feature's payload.
 
-import {
-  au64, custom, enumOf, flags, flex, hex, i, io, ioctl, rsv, s32, struct, u32, u8, uuid, vfio, dec, fdDisplay, ptrDisplay,
-  withErrnoDefaults, type Family, type FlexShape, type StructType, type Type,
-} from '../src/decode/dsl.js';
+import { au64, custom, enumOf, flags, flex, hex, i, io, rsv, s32, struct, u32, u8, uuid, dec, fdDisplay, ptrDisplay, type FlexShape, type StructType, type Type } from '../src/decode/dsl.js';
+import { ioctl, vfio, withErrnoDefaults, type Family } from '../src/decode/ioctlDesc.js';
 import { argszIn, named, DEVICE_FD_ERRNOS } from './common.js';
 import { flagsText } from '../src/decode/format.js';
 

@@ -1,6 +1,7 @@
 // Group fd (/dev/vfio/N, /dev/vfio/noiommu-N) ioctls.
 
-import { flags, ioctl, o, retNewFd, struct, u32, vfio, type Family } from '../src/decode/dsl.js';
+import { flags, o, struct, u32 } from '../src/decode/dsl.js';
+import { ioctl, retNewFd, vfio, type Family } from '../src/decode/ioctlDesc.js';
 import { argszIn, named } from './common.js';
 
 export const VFIO_GROUP_FLAGS_VIABLE = 1 << 0;

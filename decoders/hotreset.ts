@@ -1,7 +1,8 @@
 // PCI hot reset: which devices a reset of this one affects, and the reset
 // itself with proof of ownership (group fds, or none for cdev users).
 
-import { custom, flags, flex, hex, i, ioctl, o, s32, struct, u16, u32, u8, union, vfio, type Family, withErrnoDefaults } from '../src/decode/dsl.js';
+import { custom, flags, flex, hex, i, o, s32, struct, u16, u32, u8, union } from '../src/decode/dsl.js';
+import { ioctl, vfio, type Family, withErrnoDefaults } from '../src/decode/ioctlDesc.js';
 import { argszIn, DEVICE_FD_ERRNOS } from './common.js';
 
 const FLAG_DEV_ID = 1 << 0;

@@ -2,7 +2,7 @@
 // number is shared. Adding an ioctl touches its family file (and its test);
 // adding a family adds one line here.
 
-import type { Family } from '../src/decode/dsl.js';
+import type { Family } from '../src/decode/ioctlDesc.js';
 import { buildRegistry, type Registry } from '../src/decode/registry.js';
 import { container } from './container.js';
 import { type1 } from './type1.js';

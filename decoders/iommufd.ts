@@ -3,10 +3,8 @@
 // min_size, copies in up to its own sizeof and requires every byte beyond
 // that to be zero (else E2BIG). Pointers in these structs are not followed.
 
-import {
-  au64, enumOf, flags, hex, i, io, ioctl, o, rsv, s32, struct, u16, u32, u8, union, array, dec, fdDisplay, ptrDisplay,
-  withErrnoDefaults, type Family, type StructType, type IoctlDesc, type RetFn,
-} from '../src/decode/dsl.js';
+import { au64, enumOf, flags, hex, i, io, o, rsv, s32, struct, u16, u32, u8, union, array, dec, fdDisplay, ptrDisplay, type StructType } from '../src/decode/dsl.js';
+import { ioctl, withErrnoDefaults, type Family, type IoctlDesc, type RetFn } from '../src/decode/ioctlDesc.js';
 import { named } from './common.js';
 
 const size = i('size', u32, dec);

@@ -1,7 +1,8 @@
 // VFIO_DEVICE_SET_IRQS: a 20-byte header followed by one element per vector,
 // whose type the DATA_* flag picks (none, bool u8, eventfd s32).
 
-import { enumOf, flags, flex, i, ioctl, struct, u32, u8, s32, vfio, type Family, withErrnoDefaults } from '../src/decode/dsl.js';
+import { enumOf, flags, flex, i, struct, u32, u8, s32 } from '../src/decode/dsl.js';
+import { ioctl, vfio, type Family, withErrnoDefaults } from '../src/decode/ioctlDesc.js';
 import { argszIn, named, DEVICE_FD_ERRNOS } from './common.js';
 import { IRQ_INDEXES } from './device.js';
 

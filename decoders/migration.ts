@@ -1,6 +1,7 @@
 // The migration data fd (from MIG_DEVICE_STATE's data_fd): pre-copy sizes.
 
-import { au64, dec, hex, io, ioctl, o, struct, u32, vfio, type Family } from '../src/decode/dsl.js';
+import { au64, dec, hex, io, o, struct, u32 } from '../src/decode/dsl.js';
+import { ioctl, vfio, type Family } from '../src/decode/ioctlDesc.js';
 import { argszIn } from './common.js';
 
 export const vfio_precopy_info = struct('vfio_precopy_info', [

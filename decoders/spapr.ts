@@ -2,7 +2,8 @@
 // which exists only on POWER. MAP/UNMAP reuse the type1 structs with
 // narrower semantics.
 
-import { flags, hex, i, ioctl, o, rsv, struct, u32, u64, vfio, dec, ptrDisplay, type Family, type Backend } from '../src/decode/dsl.js';
+import { flags, hex, i, o, rsv, struct, u32, u64, dec, ptrDisplay } from '../src/decode/dsl.js';
+import { ioctl, vfio, type Family, type Backend } from '../src/decode/ioctlDesc.js';
 import { argszIn, named } from './common.js';
 import { vfio_iommu_type1_dma_map, vfio_iommu_type1_dma_unmap } from './type1.js';
 

@@ -1,10 +1,8 @@
 // Container ioctls of the type1 IOMMU backend (VFIO_SET_IOMMU 1 or 3), also
 // served by iommufd's VFIO compatibility layer.
 
-import {
-  au64, caps, flags, flex, hex, i, io, ioctl, o, ptr, struct, u32, u64, u8, vfio, dec, ptrDisplay,
-  type Family, type Backend,
-} from '../src/decode/dsl.js';
+import { au64, caps, flags, flex, hex, i, io, o, ptr, struct, u32, u64, u8, dec, ptrDisplay } from '../src/decode/dsl.js';
+import { ioctl, vfio, type Family, type Backend } from '../src/decode/ioctlDesc.js';
 import { argszIn, argszInOut, capHeaderField, named, vfio_info_cap_header } from './common.js';
 
 const TYPE1: readonly Backend[] = ['type1'];

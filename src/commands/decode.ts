@@ -9,7 +9,7 @@ import { resolveIoctlName } from '../decode/registry.js';
 import { registry } from '../../decoders/index.js';
 import { AUDIT_ARCH, encodeIo } from '../decode/encoding.js';
 import { errnoNumber, errnoFlavor } from '../decode/errno.js';
-import type { IoctlDesc } from '../decode/dsl.js';
+import type { IoctlDesc } from '../decode/ioctlDesc.js';
 import { escapeBytes } from '../decode/format.js';
 
 const ARCHES = ['x86_64', 'aarch64', 'ppc64le', 'ppc64'] as const;

@@ -4,7 +4,8 @@
 // definition; this page is derived from them (scripts/gen-abi.mjs), and a
 // test keeps the checked-in page equal to what they say now.
 
-import { VFIO_BASE, type Family, type IoctlDesc, type StructType, type Type } from './dsl.js';
+import { type StructType, type Type } from './dsl.js';
+import { VFIO_BASE, type Family, type IoctlDesc } from './ioctlDesc.js';
 import { encodeIo, SUPPORTED_ARCHES } from './encoding.js';
 
 /** Where iommufd's command numbers start (below it, VFIO's). */

@@ -5,7 +5,7 @@
 
 import { RuleKind } from '../trace/events.js';
 import type { CaptureRule } from '../trace/captureRule.js';
-import type { IoctlDesc } from './dsl.js';
+import type { IoctlDesc } from './ioctlDesc.js';
 import { encodeIo } from './encoding.js';
 import type { Registry } from './registry.js';
 

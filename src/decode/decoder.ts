@@ -4,7 +4,8 @@
 
 import { IOCTL_FLAG, type IoctlRecord, type RecordingHeader, type TraceRecord, ProcessEventKind } from '../trace/events.js';
 import type { DecodedEvent, DecodedIoctl, FdKind, FieldNode, Finding, Resolution, RetInfo } from './types.js';
-import type { Backend, IoctlDesc, StructType, Vals, CapsType, RetMeaning } from './dsl.js';
+import type { StructType, Vals, CapsType } from './dsl.js';
+import type { Backend, IoctlDesc, RetMeaning } from './ioctlDesc.js';
 import { compileStruct, decodeFields, type Env } from './compile.js';
 import { decodeIo, encodingFor, isPowerpc } from './encoding.js';
 import { errnoFlavor, errnoName } from './errno.js';

@@ -6,7 +6,8 @@
 // for field — which nodes a tree would hold decides what is printed — and
 // test/render/direct.test.ts checks it against the tree path.
 
-import { big, bytesDiffer, compileStruct, elementFormatter, onSide, readerOf, readNum, readScalar, subKey, type CompiledStruct, type Env, type Plan } from './compile.js';
+import { compileStruct, elementFormatter, onSide, subKey, type CompiledStruct, type Env, type Plan } from './compile.js';
+import { big, bytesDiffer, readerOf, readNum, readScalar } from './scalars.js';
 import type { CapsType, FlexShape, Type, Vals } from './dsl.js';
 import type { StructPayload } from './payload.js';
 import { memoPayload, payloadMemo } from './memo.js';

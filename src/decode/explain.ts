@@ -1,7 +1,7 @@
 // What an errno usually means for a VFIO/iommufd ioctl, when the ioctl's own
 // description has nothing more specific.
 
-import type { Backend } from './dsl.js';
+import type { Backend } from './ioctlDesc.js';
 import type { FdKind } from './types.js';
 
 // Each reason follows the errno's own message ("Invalid argument: …"), so

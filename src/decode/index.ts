@@ -9,7 +9,6 @@ export { errnoName, errnoNumber, errnoFlavor, type ErrnoFlavor } from './errno.j
 export { kindFromPath } from './fdtable.js';
 export { findField, fieldValue } from './tree.js';
 export { decodeValues } from './values.js';
-export type {
-  IoctlDesc, Family, StructType, Field, Type, Display, Backend, ArgDesc, RetFn, RetMeaning, CheckCtx, Vals, FieldNames, ValuesOf,
-} from './dsl.js';
+export type { StructType, Field, Type, Display, Vals, FieldNames, ValuesOf } from './dsl.js';
+export type { IoctlDesc, Family, Backend, ArgDesc, RetFn, RetMeaning, CheckCtx } from './ioctlDesc.js';
 export type * from './types.js';

@@ -2,7 +2,8 @@
 // family: decoders/index.ts builds the registry of all of them and hands it
 // to whoever decodes (createDecoder, captureRules take it as an argument).
 
-import type { Family, IoctlDesc, StructType } from './dsl.js';
+import type { StructType } from './dsl.js';
+import type { Family, IoctlDesc } from './ioctlDesc.js';
 
 export interface Registry {
   families: readonly Family[];

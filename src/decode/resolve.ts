@@ -2,7 +2,7 @@
 // decoder applies to every call (and caches per number, fd kind and IOMMU).
 
 import type { CallMemo } from './callMemo.js';
-import type { Backend, IoctlDesc } from './dsl.js';
+import type { Backend, IoctlDesc } from './ioctlDesc.js';
 import { isPowerpc } from './encoding.js';
 import type { FdState } from './fdtable.js';
 import type { FdKind, Finding, Resolution } from './types.js';

@@ -2,7 +2,7 @@
 // then everything else goes to the chosen backend. EEH_PE_OP is answered
 // here because it needs the groups' PE.
 
-import type { Backend } from '../decode/dsl.js';
+import type { Backend } from '../decode/ioctlDesc.js';
 import { backendOfIommuType } from '../decode/resolve.js';
 import { fail } from './errno.js';
 import { CallCtx } from './ctx.js';

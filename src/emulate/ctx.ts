@@ -2,7 +2,8 @@
 // argument as a struct, the kernel's copy_from_user/argsz prologue, and the
 // reply that copies bytes back into the caller's buffer.
 
-import type { IoctlDesc, StructType } from '../decode/dsl.js';
+import type { StructType } from '../decode/dsl.js';
+import type { IoctlDesc } from '../decode/ioctlDesc.js';
 import { fail } from './errno.js';
 import { StructBuf, encodeStruct } from './encode.js';
 import { ret, type EmuCall, type Verdict } from './types.js';

@@ -9,7 +9,7 @@
 // on it (`release`; files.ts says how it is seen).
 
 import { registry } from '../../decoders/index.js';
-import type { IoctlDesc } from '../decode/dsl.js';
+import type { IoctlDesc } from '../decode/ioctlDesc.js';
 import { VFIO_TYPE } from '../decode/encoding.js';
 import { backendOfIommuType, resolveIoctl, servedBy } from '../decode/resolve.js';
 import { VFIO_TYPE1v2_IOMMU } from '../../decoders/container.js';

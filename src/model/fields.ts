@@ -2,7 +2,8 @@
 // by their kernel C names ("argsz", "err.type", "data[2]"), so a grep for a
 // header field finds its use here too.
 
-import { big, onSide, readNum, readScalar, type CompiledStruct, type Plan } from '../decode/compile.js';
+import { onSide, type CompiledStruct, type Plan } from '../decode/compile.js';
+import { big, readNum, readScalar } from '../decode/scalars.js';
 import { IoctlEvent, type StructPayload } from '../decode/event.js';
 import type { DecodedIoctl, FieldNode } from '../decode/types.js';
 

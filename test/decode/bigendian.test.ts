@@ -7,7 +7,7 @@ import { registry } from '../../decoders/index.js';
 import { leaves } from '../decoders/cgen.js';
 import type { FieldNode } from '../../src/decode/types.js';
 import { bytes, nr, session, PATH } from './helpers.js';
-import type { IoctlDesc } from '../../src/decode/dsl.js';
+import type { IoctlDesc } from '../../src/decode/ioctlDesc.js';
 
 const PATH_OF: Record<string, string> = { container: PATH.container, group: PATH.group, device: PATH.device, iommufd: PATH.iommufd };
 

@@ -233,7 +233,8 @@ describe('robustness', () => {
   it('a throwing description does not lose the event', async () => {
     const { buildRegistry } = await import('../../src/decode/registry.js');
     const { createDecoder } = await import('../../src/decode/decoder.js');
-    const { ioctl, vfio, custom, i, struct, u32 } = await import('../../src/decode/dsl.js');
+    const { custom, i, struct, u32 } = await import('../../src/decode/dsl.js');
+    const { ioctl, vfio } = await import('../../src/decode/ioctlDesc.js');
     const { header, record } = await import('./helpers.js');
     const bad = struct('vfio_bad', [i('argsz', u32), i('x', u32, custom(() => { throw new Error('boom'); }))]);
     const reg = buildRegistry([{ name: 'bad', structs: [], ioctls: [ioctl('bad', { name: 'VFIO_BAD', nr: vfio(40), fdKinds: ['device'], arg: { kind: 'struct', type: bad } })] }]);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readNum, readScalar } from '../../src/decode/compile.js';
+import { readNum, readScalar } from '../../src/decode/scalars.js';
 
 // R.U64 and R.S64 (a const enum in compile.ts).
 type Reader = Parameters<typeof readNum>[1];

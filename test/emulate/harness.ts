@@ -5,7 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Backend, IoctlDesc, StructType } from '../../src/decode/dsl.js';
+import type { StructType } from '../../src/decode/dsl.js';
+import type { Backend, IoctlDesc } from '../../src/decode/ioctlDesc.js';
 import { StructBuf, encodeStruct } from '../../src/emulate/encode.js';
 import { E } from '../../src/emulate/errno.js';
 import { EmulatedKernel } from '../../src/emulate/kernel.js';

@@ -4,7 +4,7 @@
 // is typed in a test. Shared by the synthetic recordings (test/audit,
 // test/golden).
 
-import type { IoctlDesc } from '../../src/decode/dsl.js';
+import type { IoctlDesc } from '../../src/decode/ioctlDesc.js';
 import { registry } from '../../decoders/index.js';
 import { StructBuf } from '../../src/emulate/encode.js';
 import { RuleKind } from '../../src/trace/events.js';

@@ -1,7 +1,8 @@
 // What one list row needs from a DecodedEvent, computed once at ingestion so
 // the full event (trees, bytes) can be dropped later.
 
-import { big, onSide, readNum, readScalar, type CompiledStruct } from '../../decode/compile.js';
+import { onSide, type CompiledStruct } from '../../decode/compile.js';
+import { big, readNum, readScalar } from '../../decode/scalars.js';
 import { IoctlEvent, type StructPayload } from '../../decode/event.js';
 import { buildSide } from '../../decode/payload.js';
 import type { Formatter } from '../../decode/format.js';
