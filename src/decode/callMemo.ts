@@ -15,7 +15,7 @@ import type { StructPayload } from './payload.js';
 import type { FieldNode, Finding, RetInfo } from './types.js';
 import type { IoctlRecord } from '../trace/events.js';
 import { argHighOf, argLowOf, IoctlRecordView } from '../trace/recordView.js';
-import { copyJoined, hashMix as mix, memoAwake, newMemoUse, type MemoUse } from './memoUse.js';
+import { copyJoined, hashMix as mix, memoAwake, memoDozing, newMemoUse, type MemoUse } from './memoUse.js';
 
 /** Payloads larger than this (both sides together) are decoded every time. */
 export const CALL_MEMO_BYTES = 512;
@@ -73,6 +73,11 @@ export interface CallMemo {
 
 export function newCallMemo(): CallMemo {
   return { slots: new Map(), use: newMemoUse() };
+}
+
+/** Whether this call skips the memo unhashed (memoUse.ts memoDozing): then neither hash nor look it up. */
+export function callMemoDozing(m: CallMemo): boolean {
+  return memoDozing(m.use);
 }
 
 /** Whether to use the memo for the call with hash `h` (counts the call). */

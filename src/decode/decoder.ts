@@ -18,7 +18,7 @@ import { IOMMU_TYPE_NAMES, resolveIoctl, type Resolved } from './resolve.js';
 import { argHex, argPointer, regHex } from './argText.js';
 export { backendOfIommuType } from './resolve.js';
 import { argOf, exitLengthOf, fdOf, requestOf, retOf, tEntryOf, tExitOf } from '../trace/recordView.js';
-import { callHash, callMemoAwake, findCall, newCallMemo, rememberCall, type CallMemo, type CallSlot } from './callMemo.js';
+import { callHash, callMemoAwake, callMemoDozing, findCall, newCallMemo, rememberCall, type CallMemo, type CallSlot } from './callMemo.js';
 
 export interface Decoder {
   decode(record: TraceRecord): DecodedEvent;
@@ -167,7 +167,7 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions): De
     const cands = nr >= 0 ? reg.byNr.get(nr) : undefined;
     const rv = cands && cands.length > 0 ? resolveCached(nr, cands, kind, st) : null;
     let h: number | null = null;
-    if (rv !== null && rv.memo !== null) {
+    if (rv !== null && rv.memo !== null && !callMemoDozing(rv.memo)) {
       h = callHash(r, request, ret);
       if (h !== null && !callMemoAwake(rv.memo, h)) h = null;
       if (h !== null) {

@@ -4,7 +4,7 @@
 import { Buffer } from 'node:buffer';
 import type { CompiledStruct } from './compile.js';
 import type { StructPayload } from './payload.js';
-import { copyJoined, hashMix as mix, memoAwake, newMemoUse, type MemoUse } from './memoUse.js';
+import { copyJoined, hashMix as mix, memoAwake, memoDozing, newMemoUse, type MemoUse } from './memoUse.js';
 
 // Calls repeat byte for byte (polling GET_STATE, the same region and IRQ
 // infos, the same SET_IRQS): remember the result for recent payloads, found
@@ -63,6 +63,7 @@ export function memoPayload<T>(store: WeakMap<CompiledStruct, PayloadSlots<T>>, 
     ps = { slots: new Map(), use: newMemoUse() };
     store.set(pl.cs, ps);
   }
+  if (memoDozing(ps.use)) return make(pl, ok);
   const m = ps.slots;
   let h = mix(0x2f0b3c1d, pl.ret);
   h = mix(h, pl.argsz);

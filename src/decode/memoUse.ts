@@ -19,6 +19,13 @@ const AWAKE_ROUND = 4096;
 const ASLEEP_ROUND = 512;
 /** Hashes a sleeping memo keeps, direct-mapped (about the longest repeat period it notices). */
 const SEEN = 4096;
+/**
+ * A memo that sleeps round after round looks ever more rarely: after each
+ * round without repeats it lets twice as many calls pass unhashed, up to
+ * this many rounds' worth. Hashing is most of what a miss costs, and a
+ * stream that starts repeating later is still noticed within ~32k calls.
+ */
+const MAX_DOZE_ROUNDS = 64;
 
 export interface MemoUse {
   awake: boolean;
@@ -26,10 +33,20 @@ export interface MemoUse {
   hits: number;
   /** While asleep: recent hashes, each in the slot its low bits choose (made on first sleep). */
   seen: Int32Array | null;
+  /** Calls still to pass without a look (not even a hash), and the length of the last such gap in rounds. */
+  doze: number;
+  dozeRounds: number;
 }
 
 export function newMemoUse(): MemoUse {
-  return { awake: true, lookups: 0, hits: 0, seen: null };
+  return { awake: true, lookups: 0, hits: 0, seen: null, doze: 0, dozeRounds: 0 };
+}
+
+/** Whether this call passes the memo by without being hashed (a long-asleep memo); counts it. */
+export function memoDozing(u: MemoUse): boolean {
+  if (u.doze === 0) return false;
+  u.doze--;
+  return true;
 }
 
 /**
@@ -49,6 +66,11 @@ export function memoAwake(u: MemoUse, slots: { clear(): void }, h: number): bool
     const pays = u.hits >= round / 4;
     if (u.awake && !pays) slots.clear();
     if (!u.awake && pays) u.seen?.fill(0);
+    if (!u.awake && !pays) {
+      u.dozeRounds = Math.min(Math.max(1, u.dozeRounds * 2), MAX_DOZE_ROUNDS);
+      u.doze = u.dozeRounds * ASLEEP_ROUND;
+    }
+    if (pays) u.dozeRounds = 0;
     u.awake = pays;
     u.lookups = 0;
     u.hits = 0;

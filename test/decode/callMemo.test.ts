@@ -6,7 +6,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { callMemoAwake, newCallMemo } from '../../src/decode/callMemo.js';
+import { callMemoAwake, callMemoDozing, newCallMemo } from '../../src/decode/callMemo.js';
 import { createDecoder } from '../../src/decode/decoder.js';
 import { registry } from '../../decoders/index.js';
 import type { DecodedEvent } from '../../src/decode/types.js';
@@ -119,6 +119,33 @@ describe('call memo', () => {
     expect(until(false, (i) => (i % 1000) * 40503)).toBeGreaterThan(0);
     // Awake and hitting: it stays awake.
     expect(until(true, (i) => i % 7, true)).toBe(-1);
+  });
+
+  it('hashes ever fewer calls while they never repeat, and still wakes when they start to', () => {
+    const m = newCallMemo();
+    let hashed = 0;
+    /** One call as the decoder makes it: a dozing memo is neither hashed nor asked. */
+    const call = (h: number): boolean => {
+      if (callMemoDozing(m)) return false;
+      hashed++;
+      const awake = callMemoAwake(m, h);
+      if (awake && m.slots.has(h)) m.use.hits++;
+      else if (awake) m.slots.set(h, {} as never);
+      return awake;
+    };
+    let next = 0;
+    for (let i = 0; i < 200_000; i++) call(next++ * 2654435761);
+    // A stream without repeats: after the first rounds, one call in ~64 is looked at.
+    expect(hashed).toBeLessThan(200_000 / 16);
+    expect(m.use.awake).toBe(false);
+    // Calls cycling through 100 payloads: awake again within the longest doze and a round or two.
+    let woke = -1;
+    for (let i = 0; i < 64 * 512 + 4 * 4096 && woke < 0; i++) if (call((i % 100) * 40503 + 7)) woke = i;
+    expect(woke).toBeGreaterThanOrEqual(0);
+    // Awake and hitting: no dozing.
+    const before = hashed;
+    for (let i = 0; i < 10_000; i++) call((i % 100) * 40503 + 7);
+    expect(hashed - before).toBe(10_000);
   });
 
 });
