@@ -2,7 +2,7 @@
 // attaching it to an IOAS/HWPT.
 
 import { au64, flags, i, io, o, s32, struct, u32, dec, fdDisplay, ptrDisplay } from '../src/decode/dsl.js';
-import { ioctl, vfio, type Family } from '../src/decode/ioctlDesc.js';
+import { ioctl, vfio, family } from '../src/decode/ioctlDesc.js';
 import { argszIn } from './common.js';
 
 export const vfio_device_bind_iommufd = struct('vfio_device_bind_iommufd', [
@@ -30,7 +30,7 @@ export const vfio_device_detach_iommufd_pt = struct('vfio_device_detach_iommufd_
 
 const F = 'cdev';
 
-export const cdev: Family = {
+export const cdev = family({
   name: F,
   structs: [],
   ioctls: [
@@ -73,4 +73,4 @@ export const cdev: Family = {
       errnos: { EINVAL: 'argsz < 8, unknown flags, PASID with argsz < 12, or an unbound cdev', ENOTTY: 'a group-path device fd' },
     }),
   ],
-};
+});

@@ -2,7 +2,7 @@
 // the IOMMU backend. iommufd's VFIO compatibility layer serves them too.
 
 import { enumOf, type Display } from '../src/decode/dsl.js';
-import { ioctl, vfio, type Family } from '../src/decode/ioctlDesc.js';
+import { ioctl, vfio, family } from '../src/decode/ioctlDesc.js';
 import { named } from './common.js';
 
 export const VFIO_API_VERSION = 0;
@@ -32,7 +32,7 @@ const extName = (n: number): string => EXTENSIONS.find(([, v]) => v === n)?.[0] 
 
 const F = 'container';
 
-export const container: Family = {
+export const container = family({
   name: F,
   structs: [],
   ioctls: [
@@ -64,4 +64,4 @@ export const container: Family = {
       },
     }),
   ],
-};
+});

@@ -4,7 +4,7 @@
 // binding have their own files.
 
 import { au64, caps, custom, enumOf, flags, flex, hex, i, o, rsv, s32, struct, u8, u16, u32, u64, union, dec, fdDisplay, type Display } from '../src/decode/dsl.js';
-import { ioctl, retNewFd, vfio, withErrnoDefaults, type Family } from '../src/decode/ioctlDesc.js';
+import { ioctl, retNewFd, vfio, withErrnoDefaults, family } from '../src/decode/ioctlDesc.js';
 import { argszIn, argszInOut, capHeaderField, named, vfio_info_cap_header, DEVICE_FD_ERRNOS } from './common.js';
 
 export const VFIO_DEVICE_FLAGS_RESET = 1 << 0;
@@ -252,7 +252,7 @@ const RESUME = 'the device could not be runtime-resumed';
 const F = 'device';
 const DEV: ['device'] = ['device'];
 
-export const device: Family = {
+export const device = family({
   name: F,
   structs: [vfio_device_info, vfio_region_info],
   ioctls: withErrnoDefaults(DEVICE_FD_ERRNOS, [
@@ -317,5 +317,5 @@ export const device: Family = {
       },
     }),
   ]),
-};
+});
 

@@ -3,7 +3,7 @@
 // writes nothing back, and GET_STATE answers with the state as the return value.
 
 import { enumOf, hex, i, struct, u32, u64, union } from '../src/decode/dsl.js';
-import { ioctl, vfio, type Family, type Backend } from '../src/decode/ioctlDesc.js';
+import { ioctl, vfio, family, type Backend } from '../src/decode/ioctlDesc.js';
 import { argszIn, named } from './common.js';
 
 export const VFIO_EEH_PE_DISABLE = 0;
@@ -113,7 +113,7 @@ const SPAPR: readonly Backend[] = ['spapr-v1', 'spapr-v2'];
 const stateName = (r: number): string => EEH_STATES.find(([, v]) => v === r)?.[0] ?? `unknown state ${r}`;
 const F = 'eeh';
 
-export const eeh: Family = {
+export const eeh = family({
   name: F,
   structs: [vfio_eeh_pe_op, vfio_eeh_pe_err],
   ioctls: [
@@ -152,4 +152,4 @@ export const eeh: Family = {
       },
     }),
   ],
-};
+});

@@ -2,7 +2,7 @@
 // (low 16 bits) and GET/SET/PROBE, followed by the feature's payload.
 
 import { au64, custom, enumOf, flags, flex, hex, i, io, rsv, s32, struct, u32, u8, uuid, dec, fdDisplay, ptrDisplay, type FlexShape, type StructType, type Type } from '../src/decode/dsl.js';
-import { ioctl, vfio, withErrnoDefaults, type Family } from '../src/decode/ioctlDesc.js';
+import { ioctl, vfio, withErrnoDefaults, family } from '../src/decode/ioctlDesc.js';
 import { argszIn, named, DEVICE_FD_ERRNOS } from './common.js';
 import { flagsText } from '../src/decode/format.js';
 
@@ -148,7 +148,7 @@ export const vfio_device_feature = struct('vfio_device_feature', [
 
 const F = 'feature';
 
-export const feature: Family = {
+export const feature = family({
   name: F,
   structs: [vfio_device_feature_dma_logging_range, ...PAYLOADS.filter((t): t is StructType => t !== null && t.kind === 'struct')],
   ioctls: withErrnoDefaults(DEVICE_FD_ERRNOS, [
@@ -201,4 +201,4 @@ export const feature: Family = {
       },
     }),
   ]),
-};
+});

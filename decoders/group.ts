@@ -1,7 +1,7 @@
 // Group fd (/dev/vfio/N, /dev/vfio/noiommu-N) ioctls.
 
 import { flags, o, struct, u32 } from '../src/decode/dsl.js';
-import { ioctl, retNewFd, vfio, type Family } from '../src/decode/ioctlDesc.js';
+import { ioctl, retNewFd, vfio, family } from '../src/decode/ioctlDesc.js';
 import { argszIn, named } from './common.js';
 
 export const VFIO_GROUP_FLAGS_VIABLE = 1 << 0;
@@ -14,7 +14,7 @@ export const vfio_group_status = struct('vfio_group_status', [
 
 const F = 'group';
 
-export const group: Family = {
+export const group = family({
   name: F,
   structs: [vfio_group_status],
   ioctls: [
@@ -59,5 +59,5 @@ export const group: Family = {
       },
     }),
   ],
-};
+});
 

@@ -2,7 +2,7 @@
 // itself with proof of ownership (group fds, or none for cdev users).
 
 import { custom, flags, flex, hex, i, o, s32, struct, u16, u32, u8, union } from '../src/decode/dsl.js';
-import { ioctl, vfio, type Family, withErrnoDefaults } from '../src/decode/ioctlDesc.js';
+import { ioctl, vfio, family, withErrnoDefaults } from '../src/decode/ioctlDesc.js';
 import { argszIn, DEVICE_FD_ERRNOS } from './common.js';
 
 const FLAG_DEV_ID = 1 << 0;
@@ -44,7 +44,7 @@ export const vfio_pci_hot_reset = struct('vfio_pci_hot_reset', [
 
 const F = 'hotreset';
 
-export const hotreset: Family = {
+export const hotreset = family({
   name: F,
   structs: [vfio_pci_hot_reset_info, vfio_pci_hot_reset],
   ioctls: withErrnoDefaults(DEVICE_FD_ERRNOS, [
@@ -76,4 +76,4 @@ export const hotreset: Family = {
       },
     }),
   ]),
-};
+});

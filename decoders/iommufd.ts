@@ -4,7 +4,7 @@
 // that to be zero (else E2BIG). Pointers in these structs are not followed.
 
 import { au64, enumOf, flags, hex, i, io, o, rsv, s32, struct, u16, u32, u8, union, array, dec, fdDisplay, ptrDisplay, type StructType } from '../src/decode/dsl.js';
-import { ioctl, withErrnoDefaults, type Family, type IoctlDesc, type RetFn } from '../src/decode/ioctlDesc.js';
+import { ioctl, withErrnoDefaults, family, type IoctlDesc, type RetFn } from '../src/decode/ioctlDesc.js';
 import { named } from './common.js';
 
 const size = i('size', u32, dec);
@@ -137,7 +137,7 @@ const newFdIn = (field: string, what: string): RetFn => (r, c) => {
   return fd !== undefined && r === 0 ? { meaning: `success; new ${what} fd ${fd}`, newFd: { fd, kind: 'other' } } : { meaning: r === 0 ? 'success' : `returned ${r}` };
 };
 
-function cmd(name: string, nr: number, type: StructType, minszEnd: string, extra: { writes?: IoctlDesc['writes']; errnos?: Record<string, string>; ret?: RetFn } = {}): IoctlDesc {
+function cmd<N extends string>(name: N, nr: number, type: StructType, minszEnd: string, extra: { writes?: IoctlDesc['writes']; errnos?: Record<string, string>; ret?: RetFn } = {}): IoctlDesc<N> {
   return ioctl(F, {
     name,
     nr,
@@ -152,7 +152,7 @@ function cmd(name: string, nr: number, type: StructType, minszEnd: string, extra
   });
 }
 
-export const iommufd: Family = {
+export const iommufd = family({
   name: F,
   structs: [iommu_iova_range],
   ioctls: withErrnoDefaults(COMMON, [
@@ -181,4 +181,4 @@ export const iommufd: Family = {
     cmd('IOMMU_VEVENTQ_ALLOC', 0x93, iommu_veventq_alloc, 'out_veventq_fd', { ret: newFdIn('out_veventq_fd', 'vEVENTQ') }),
     cmd('IOMMU_HW_QUEUE_ALLOC', 0x94, iommu_hw_queue_alloc, 'length'),
   ]),
-};
+});

@@ -2,7 +2,7 @@
 // whose type the DATA_* flag picks (none, bool u8, eventfd s32).
 
 import { enumOf, flags, flex, i, struct, u32, u8, s32 } from '../src/decode/dsl.js';
-import { ioctl, vfio, type Family, withErrnoDefaults } from '../src/decode/ioctlDesc.js';
+import { ioctl, vfio, family, withErrnoDefaults } from '../src/decode/ioctlDesc.js';
 import { argszIn, named, DEVICE_FD_ERRNOS } from './common.js';
 import { IRQ_INDEXES } from './device.js';
 
@@ -42,7 +42,7 @@ export function irqElementSize(f: number): number {
 
 const F = 'irqs';
 
-export const irqs: Family = {
+export const irqs = family({
   name: F,
   structs: [vfio_irq_set],
   ioctls: withErrnoDefaults(DEVICE_FD_ERRNOS, [
@@ -69,4 +69,4 @@ export const irqs: Family = {
       },
     }),
   ]),
-};
+});

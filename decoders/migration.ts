@@ -1,7 +1,7 @@
 // The migration data fd (from MIG_DEVICE_STATE's data_fd): pre-copy sizes.
 
 import { au64, dec, hex, io, o, struct, u32 } from '../src/decode/dsl.js';
-import { ioctl, vfio, type Family } from '../src/decode/ioctlDesc.js';
+import { ioctl, vfio, family } from '../src/decode/ioctlDesc.js';
 import { argszIn } from './common.js';
 
 export const vfio_precopy_info = struct('vfio_precopy_info', [
@@ -13,7 +13,7 @@ export const vfio_precopy_info = struct('vfio_precopy_info', [
 
 const F = 'migration';
 
-export const migration: Family = {
+export const migration = family({
   name: F,
   structs: [],
   ioctls: [
@@ -26,4 +26,4 @@ export const migration: Family = {
       errnos: { EINVAL: 'argsz < 24, or the device is not in PRE_COPY / PRE_COPY_P2P' },
     }),
   ],
-};
+});

@@ -3,7 +3,7 @@
 // narrower semantics.
 
 import { flags, hex, i, o, rsv, struct, u32, u64, dec, ptrDisplay } from '../src/decode/dsl.js';
-import { ioctl, vfio, type Family, type Backend } from '../src/decode/ioctlDesc.js';
+import { ioctl, vfio, family, type Backend } from '../src/decode/ioctlDesc.js';
 import { argszIn, named } from './common.js';
 import { vfio_iommu_type1_dma_map, vfio_iommu_type1_dma_unmap } from './type1.js';
 
@@ -54,7 +54,7 @@ export const vfio_iommu_spapr_tce_remove = struct('vfio_iommu_spapr_tce_remove',
 const EPERM_MM = "the caller's mm is not the container's";
 const F = 'spapr';
 
-export const spapr: Family = {
+export const spapr = family({
   name: F,
   structs: [],
   ioctls: [
@@ -124,4 +124,4 @@ export const spapr: Family = {
       errnos: { EINVAL: 'argsz < 16 or flags != 0', EPERM: EPERM_MM },
     }),
   ],
-};
+});

@@ -2,7 +2,7 @@
 // served by iommufd's VFIO compatibility layer.
 
 import { au64, caps, flags, flex, hex, i, io, o, ptr, struct, u32, u64, u8, dec, ptrDisplay } from '../src/decode/dsl.js';
-import { ioctl, vfio, type Family, type Backend } from '../src/decode/ioctlDesc.js';
+import { ioctl, vfio, family, type Backend } from '../src/decode/ioctlDesc.js';
 import { argszIn, argszInOut, capHeaderField, named, vfio_info_cap_header } from './common.js';
 
 const TYPE1: readonly Backend[] = ['type1'];
@@ -99,7 +99,7 @@ export const vfio_iommu_type1_dirty_bitmap = struct('vfio_iommu_type1_dirty_bitm
 
 const F = 'type1';
 
-export const type1: Family = {
+export const type1 = family({
   name: F,
   structs: [vfio_iommu_type1_info, vfio_iommu_type1_dirty_bitmap_get],
   ioctls: [
@@ -160,5 +160,5 @@ export const type1: Family = {
       },
     }),
   ],
-};
+});
 

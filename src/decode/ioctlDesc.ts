@@ -51,9 +51,14 @@ export interface CheckCtx {
   add(rule: string, severity: 'info' | 'warning' | 'error', message: string, field?: string): void;
 }
 
-export interface IoctlDesc {
+/**
+ * `N` is the name as a literal type where a family file writes it, so the
+ * names decoders/ describe add up to a union (decoders/index.ts `IoctlName`)
+ * that code dispatching on names is checked against; elsewhere it is string.
+ */
+export interface IoctlDesc<N extends string = string> {
   /** Kernel name verbatim ("VFIO_EEH_PE_OP"). */
-  name: string;
+  name: N;
   /** _IOC_NR: VFIO_BASE (100) + N, or IOMMUFD_CMD_* (0x80 + k). */
   nr: number;
   family: string;
@@ -83,8 +88,8 @@ export interface IoctlDesc {
 }
 
 /** What a family file writes; `ioctl()` fills the defaults and computes minsz. */
-export interface IoctlSpec {
-  name: string;
+export interface IoctlSpec<N extends string = string> {
+  name: N;
   nr: number;
   fdKinds: readonly FdKind[];
   backends?: readonly Backend[] | 'any';
@@ -115,7 +120,9 @@ function hasFlexOrCaps(t: StructType): boolean {
   return t.fields.some((f) => f.type.kind === 'flex' || f.type.kind === 'caps');
 }
 
-export function ioctl(family: string, s: IoctlSpec): IoctlDesc {
+// `const N`: the name stays a literal even where the call's own result is
+// contextually typed by an outer generic (an ioctls array inside `family()`).
+export function ioctl<const N extends string>(family: string, s: IoctlSpec<N>): IoctlDesc<N> {
   let minsz = 0;
   let cap = 0;
   const a = s.arg;
@@ -128,7 +135,7 @@ export function ioctl(family: string, s: IoctlSpec): IoctlDesc {
   } else if (a.kind === 'cstring') {
     cap = s.cap ?? 4096;
   }
-  const d: IoctlDesc = {
+  const d: IoctlDesc<N> = {
     name: s.name,
     nr: s.nr,
     family,
@@ -152,7 +159,7 @@ export function ioctl(family: string, s: IoctlSpec): IoctlDesc {
  * A family's errnos for every ioctl, added to each one's own: where both
  * explain the same errno, the ioctl's reason comes first, then the family's.
  */
-export function withErrnoDefaults(defaults: Readonly<Record<string, string>>, ioctls: readonly IoctlDesc[]): IoctlDesc[] {
+export function withErrnoDefaults<N extends string>(defaults: Readonly<Record<string, string>>, ioctls: readonly IoctlDesc<N>[]): IoctlDesc<N>[] {
   return ioctls.map((d) => {
     const errnos: Record<string, string> = { ...defaults };
     for (const [e, why] of Object.entries(d.errnos)) errnos[e] = defaults[e] && !why.includes(defaults[e]!) ? `${why}; or ${defaults[e]}` : why;
@@ -160,10 +167,19 @@ export function withErrnoDefaults(defaults: Readonly<Record<string, string>>, io
   });
 }
 
-/** One uapi family file's export. */
-export interface Family {
+/** One uapi family file's export; `N`: the names of its ioctls. */
+export interface Family<N extends string = string> {
   name: string;
-  ioctls: IoctlDesc[];
+  ioctls: IoctlDesc<N>[];
   /** Structs described here (for layout checks), including those only reached through caps/payloads. */
   structs: StructType[];
+}
+
+/**
+ * A family file's export, its ioctl names kept as literal types. Annotating
+ * the constant `: Family` instead would widen them to string, and with them
+ * `IoctlName`, which decoders/index.ts refuses.
+ */
+export function family<const N extends string>(f: Family<N>): Family<N> {
+  return f;
 }
