@@ -13,6 +13,60 @@ import {
 } from '../../decoders/eeh.js';
 import { VFIO_DMA_UNMAP_FLAG_ALL, VFIO_IOMMU_INFO_PGSIZES } from '../../decoders/type1.js';
 import { eehStateName } from './vfio.js';
+import { ioctlTable, type IoctlTable } from './ioctlName.js';
+
+/** What a container call does to its container (`ok`: the kernel accepted it). */
+type ContainerCall = (ev: DecodedIoctl, c: ContainerState, proc: ProcessState, ok: boolean) => void;
+
+/** The container calls the model follows; the sPAPR backend's own are SPAPR_CALLS. */
+export const CONTAINER_CALLS: IoctlTable<ContainerCall> = ioctlTable<ContainerCall>({
+  VFIO_CHECK_EXTENSION: (ev, _c, proc, ok) => {
+    const ext = Number(BigInt.asIntN(32, ev.record.arg));
+    const prev = proc.extensions.get(ext);
+    if (ok || !prev || prev.answer === null) proc.extensions.set(ext, { seq: ev.seq, answer: ok ? ev.ret.value : null });
+  },
+  VFIO_SET_IOMMU: (ev, c) => {
+    const choice = { ...attemptOf(ev), type: Number(BigInt.asIntN(32, ev.record.arg)) };
+    c.iommu = choice;
+    if (choice.ok) {
+      c.backend = choice;
+      // A new IOMMU backend instance: no window or registration of an earlier one.
+      c.spapr = null;
+    }
+    if (c.iommuHistory.length >= 16) c.iommuHistory.shift();
+    c.iommuHistory.push(choice);
+  },
+  VFIO_IOMMU_GET_INFO: (ev, c, _proc, ok) => {
+    if (!ok) return;
+    const flags = outNumber(ev, 'flags') ?? 0;
+    const bitmap = outValue(ev, 'iova_pgsizes');
+    if (flags & VFIO_IOMMU_INFO_PGSIZES && bitmap !== undefined) c.pgsizes = { seq: ev.seq, bitmap };
+  },
+  VFIO_IOMMU_MAP_DMA: (ev, c, _proc, ok) => {
+    const iova = inValue(ev, 'iova');
+    const size = inValue(ev, 'size');
+    // TCEs are overwritten, not refused: the new mapping replaces what was there.
+    if (ok && hasTceSemantics(c) && iova !== undefined && size !== undefined) c.dma.unmap(iova, size);
+    recordMap(c.dma, ev, iova, size, inValue(ev, 'vaddr'));
+  },
+  VFIO_IOMMU_UNMAP_DMA: (ev, c, _proc, ok) => {
+    if (!ok) return;
+    const flags = inNumber(ev, 'flags') ?? 0;
+    if (flags & VFIO_DMA_UNMAP_FLAG_ALL) c.dma.unmapAll();
+    else {
+      const iova = inValue(ev, 'iova');
+      const size = inValue(ev, 'size');
+      if (iova !== undefined && size !== undefined) c.dma.unmap(iova, size);
+    }
+  },
+  VFIO_IOMMU_ENABLE: (ev, c) => {
+    c.spaprEnabled = attemptOf(ev);
+  },
+  VFIO_IOMMU_DISABLE: (_ev, c, _proc, ok) => {
+    if (ok) c.spaprEnabled = null;
+  },
+  VFIO_EEH_PE_OP: (ev, c) => onEeh(ev, c),
+});
 
 export function onContainer(ev: DecodedIoctl, name: string, c: ContainerState, proc: ProcessState): void {
   const ok = succeeded(ev);
@@ -20,63 +74,7 @@ export function onContainer(ev: DecodedIoctl, name: string, c: ContainerState, p
     if (ok) c.spapr = onSpapr(ev, name, c.spapr ?? newSpaprState());
     return;
   }
-  switch (name) {
-    case 'VFIO_CHECK_EXTENSION': {
-      const ext = Number(BigInt.asIntN(32, ev.record.arg));
-      const prev = proc.extensions.get(ext);
-      if (ok || !prev || prev.answer === null) proc.extensions.set(ext, { seq: ev.seq, answer: ok ? ev.ret.value : null });
-      break;
-    }
-    case 'VFIO_SET_IOMMU': {
-      const choice = { ...attemptOf(ev), type: Number(BigInt.asIntN(32, ev.record.arg)) };
-      c.iommu = choice;
-      if (choice.ok) {
-        c.backend = choice;
-        // A new IOMMU backend instance: no window or registration of an earlier one.
-        c.spapr = null;
-      }
-      if (c.iommuHistory.length >= 16) c.iommuHistory.shift();
-      c.iommuHistory.push(choice);
-      break;
-    }
-    case 'VFIO_IOMMU_GET_INFO': {
-      if (!ok) break;
-      const flags = outNumber(ev, 'flags') ?? 0;
-      const bitmap = outValue(ev, 'iova_pgsizes');
-      if (flags & VFIO_IOMMU_INFO_PGSIZES && bitmap !== undefined) c.pgsizes = { seq: ev.seq, bitmap };
-      break;
-    }
-    case 'VFIO_IOMMU_MAP_DMA': {
-      const iova = inValue(ev, 'iova');
-      const size = inValue(ev, 'size');
-      // TCEs are overwritten, not refused: the new mapping replaces what was there.
-      if (ok && hasTceSemantics(c) && iova !== undefined && size !== undefined) c.dma.unmap(iova, size);
-      recordMap(c.dma, ev, iova, size, inValue(ev, 'vaddr'));
-      break;
-    }
-    case 'VFIO_IOMMU_UNMAP_DMA': {
-      if (!ok) break;
-      const flags = inNumber(ev, 'flags') ?? 0;
-      if (flags & VFIO_DMA_UNMAP_FLAG_ALL) c.dma.unmapAll();
-      else {
-        const iova = inValue(ev, 'iova');
-        const size = inValue(ev, 'size');
-        if (iova !== undefined && size !== undefined) c.dma.unmap(iova, size);
-      }
-      break;
-    }
-    case 'VFIO_IOMMU_ENABLE':
-      c.spaprEnabled = attemptOf(ev);
-      break;
-    case 'VFIO_IOMMU_DISABLE':
-      if (ok) c.spaprEnabled = null;
-      break;
-    case 'VFIO_EEH_PE_OP':
-      onEeh(ev, c);
-      break;
-    default:
-      break;
-  }
+  CONTAINER_CALLS.get(name)?.(ev, c, proc, ok);
 }
 
 function onEeh(ev: DecodedIoctl, c: ContainerState): void {
@@ -119,52 +117,52 @@ function onEeh(ev: DecodedIoctl, c: ContainerState): void {
   }
 }
 
+/** What a group call does to its group (`ok`: the kernel accepted it). */
+type GroupCall = (m: ModelView, ev: DecodedIoctl, g: GroupState, proc: ProcessState, ok: boolean) => void;
+
+/** The group calls the model follows. */
+export const GROUP_CALLS: IoctlTable<GroupCall> = ioctlTable<GroupCall>({
+  VFIO_GROUP_SET_CONTAINER: (m, ev, g, proc, ok) => {
+    const v = scalarPayload(ev.in);
+    if (v === undefined) return;
+    const tfd = Number(BigInt.asIntN(32, v));
+    let target = m.lookup(proc.pid, tfd);
+    if (!target || (target.kind !== 'container' && target.kind !== 'iommufd')) {
+      // The fd has not been seen yet: assume a container until its first own ioctl says otherwise.
+      const entry = m.openFd(proc, tfd, 'container', '', ev.seq, null);
+      target = m.objects.get(entry.objectId)!;
+    }
+    if (target.kind !== 'container' && target.kind !== 'iommufd') return;
+    // A failed second SET_CONTAINER (EINVAL: already set) does not undo the first.
+    if (g.container?.ok && !ok) return;
+    const a = attemptOf(ev);
+    g.container = { ...a, targetId: target.id, targetFd: tfd };
+    target.groups.set(g.id, a);
+  },
+  VFIO_GROUP_UNSET_CONTAINER: (m, _ev, g, _proc, ok) => {
+    if (!ok || !g.container) return;
+    const t = m.groupTarget(g);
+    t?.groups.delete(g.id);
+    g.container = null;
+    // The last group leaving releases the backend: a new VFIO_SET_IOMMU is then legitimate.
+    if (t?.kind === 'container' && ![...t.groups.values()].some((a) => a.ok)) {
+      t.iommu = null;
+      t.backend = null;
+    }
+  },
+  VFIO_GROUP_GET_DEVICE_FD: (m, ev, g, proc, ok) => {
+    if (!ok) return;
+    const fd = ev.ret.newFd?.fd ?? ev.ret.value;
+    const entry = m.openFd(proc, fd, 'device', '', ev.seq, ev.seq);
+    const d = m.get(entry.objectId, 'device');
+    if (!d) return;
+    d.groupId = g.id;
+    d.via = 'group';
+    d.name = ev.in?.text ?? getField(ev.in, '')?.text ?? null;
+    g.devices.push(d.id);
+  },
+});
+
 export function onGroup(m: ModelView, ev: DecodedIoctl, name: string, g: GroupState, proc: ProcessState): void {
-  const ok = succeeded(ev);
-  switch (name) {
-    case 'VFIO_GROUP_SET_CONTAINER': {
-      const v = scalarPayload(ev.in);
-      if (v === undefined) break;
-      const tfd = Number(BigInt.asIntN(32, v));
-      let target = m.lookup(proc.pid, tfd);
-      if (!target || (target.kind !== 'container' && target.kind !== 'iommufd')) {
-        // The fd has not been seen yet: assume a container until its first own ioctl says otherwise.
-        const entry = m.openFd(proc, tfd, 'container', '', ev.seq, null);
-        target = m.objects.get(entry.objectId)!;
-      }
-      if (target.kind !== 'container' && target.kind !== 'iommufd') break;
-      // A failed second SET_CONTAINER (EINVAL: already set) does not undo the first.
-      if (g.container?.ok && !ok) break;
-      const a = attemptOf(ev);
-      g.container = { ...a, targetId: target.id, targetFd: tfd };
-      target.groups.set(g.id, a);
-      break;
-    }
-    case 'VFIO_GROUP_UNSET_CONTAINER': {
-      if (!ok || !g.container) break;
-      const t = m.groupTarget(g);
-      t?.groups.delete(g.id);
-      g.container = null;
-      // The last group leaving releases the backend: a new VFIO_SET_IOMMU is then legitimate.
-      if (t?.kind === 'container' && ![...t.groups.values()].some((a) => a.ok)) {
-        t.iommu = null;
-        t.backend = null;
-      }
-      break;
-    }
-    case 'VFIO_GROUP_GET_DEVICE_FD': {
-      if (!ok) break;
-      const fd = ev.ret.newFd?.fd ?? ev.ret.value;
-      const entry = m.openFd(proc, fd, 'device', '', ev.seq, ev.seq);
-      const d = m.get(entry.objectId, 'device');
-      if (!d) break;
-      d.groupId = g.id;
-      d.via = 'group';
-      d.name = ev.in?.text ?? getField(ev.in, '')?.text ?? null;
-      g.devices.push(d.id);
-      break;
-    }
-    default:
-      break;
-  }
+  GROUP_CALLS.get(name)?.(m, ev, g, proc, succeeded(ev));
 }

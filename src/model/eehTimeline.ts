@@ -22,6 +22,7 @@ import { Ring } from './ring.js';
 import type { SessionModel } from './session.js';
 import type { ContainerState, EehOpEntry, EehStateName } from './state.js';
 import { eehOpName } from './vfio.js';
+import { isIoctl } from './ioctlName.js';
 
 /** What the band shows: a GET_STATE answer, or DISABLED after a DISABLE op. */
 export type PeBandState = EehStateName | 'DISABLED';
@@ -123,7 +124,7 @@ export class EehTimeline {
       if (k === ProcessEventKind.Exit || k === ProcessEventKind.Killed) this.closeAll((pe) => pe.pid === ev.pid, 'process-exit', ev.ts, ev.seq);
       return;
     }
-    if (ev.ioctl !== 'VFIO_EEH_PE_OP') return;
+    if (!isIoctl(ev.ioctl, 'VFIO_EEH_PE_OP')) return;
     const c = this.model.lookup(ev.pid, ev.fd);
     if (c?.kind !== 'container') return;
     const entry = c.eeh.ops.at(c.eeh.ops.length - 1);
@@ -278,7 +279,7 @@ export function eehTracker(model: SessionModel): { timeline: EehTimeline; feed(e
       if (ev.kind !== 'ioctl') model.apply(ev);
       else {
         const ctx = model.prepare(ev);
-        if (ev.ioctl === 'VFIO_EEH_PE_OP') model.commit(ev, ctx);
+        if (isIoctl(ev.ioctl, 'VFIO_EEH_PE_OP')) model.commit(ev, ctx);
         else model.lastSeq = ev.seq;
       }
       timeline.observe(ev);

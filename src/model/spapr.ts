@@ -9,6 +9,7 @@ import type { DecodedIoctl } from '../decode/types.js';
 import { VFIO_IOMMU_SPAPR_INFO_DDW } from '../../decoders/spapr.js';
 import { inNumber, inValue, outNumber, outValue } from './fields.js';
 import { succeeded } from './outcome.js';
+import { ioctlTable, type IoctlTable } from './ioctlName.js';
 
 export interface SpaprInfo {
   seq: number;
@@ -45,58 +46,47 @@ export interface SpaprState {
   registered: SpaprMemory[];
 }
 
-export const SPAPR_CALLS: ReadonlySet<string> = new Set([
-  'VFIO_IOMMU_SPAPR_TCE_GET_INFO',
-  'VFIO_IOMMU_SPAPR_TCE_CREATE',
-  'VFIO_IOMMU_SPAPR_TCE_REMOVE',
-  'VFIO_IOMMU_SPAPR_REGISTER_MEMORY',
-  'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY',
-]);
-
 export function newSpaprState(): SpaprState {
   return { info: null, defaultRemoved: null, windows: [], registered: [] };
 }
 
+/** What an accepted sPAPR call does to the backend's state. */
+type SpaprCall = (ev: DecodedIoctl, s: SpaprState) => void;
+
+/** The sPAPR backend's own container calls (MAP/UNMAP_DMA are the container's, shared with type1). */
+export const SPAPR_CALLS: IoctlTable<SpaprCall> = ioctlTable<SpaprCall>({
+  VFIO_IOMMU_SPAPR_TCE_GET_INFO: getInfo,
+  VFIO_IOMMU_SPAPR_TCE_CREATE: (ev, s) => {
+    const start = outValue(ev, 'start_addr');
+    const size = inValue(ev, 'window_size');
+    if (start === undefined || size === undefined) return;
+    s.windows.push({ seq: ev.seq, start_addr: start, window_size: size, page_shift: inNumber(ev, 'page_shift') ?? 0, levels: inNumber(ev, 'levels') ?? 0 });
+  },
+  VFIO_IOMMU_SPAPR_TCE_REMOVE: (ev, s) => {
+    const at = inValue(ev, 'start_addr');
+    if (at === undefined) return;
+    // The kernel removes the window that holds the address (tce_iommu_find_table).
+    const k = s.windows.findIndex((w) => at >= w.start_addr && at < w.start_addr + w.window_size);
+    if (k >= 0) s.windows.splice(k, 1);
+    else if (s.defaultRemoved === null) s.defaultRemoved = ev.seq;
+  },
+  VFIO_IOMMU_SPAPR_REGISTER_MEMORY: (ev, s) => {
+    const vaddr = inValue(ev, 'vaddr');
+    const size = inValue(ev, 'size');
+    if (vaddr !== undefined && size !== undefined) s.registered.push({ seq: ev.seq, vaddr, size });
+  },
+  VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: (ev, s) => {
+    // The region registered with this very vaddr and size (mm_iommu_get).
+    const vaddr = inValue(ev, 'vaddr');
+    const size = inValue(ev, 'size');
+    const k = s.registered.findIndex((r) => r.vaddr === vaddr && r.size === size);
+    if (k >= 0) s.registered.splice(k, 1);
+  },
+});
+
 /** Applies one of SPAPR_CALLS to `s`; returns `s`. */
 export function onSpapr(ev: DecodedIoctl, name: string, s: SpaprState): SpaprState {
-  if (!succeeded(ev)) return s;
-  switch (name) {
-    case 'VFIO_IOMMU_SPAPR_TCE_GET_INFO':
-      getInfo(ev, s);
-      break;
-    case 'VFIO_IOMMU_SPAPR_TCE_CREATE': {
-      const start = outValue(ev, 'start_addr');
-      const size = inValue(ev, 'window_size');
-      if (start === undefined || size === undefined) break;
-      s.windows.push({ seq: ev.seq, start_addr: start, window_size: size, page_shift: inNumber(ev, 'page_shift') ?? 0, levels: inNumber(ev, 'levels') ?? 0 });
-      break;
-    }
-    case 'VFIO_IOMMU_SPAPR_TCE_REMOVE': {
-      const at = inValue(ev, 'start_addr');
-      if (at === undefined) break;
-      // The kernel removes the window that holds the address (tce_iommu_find_table).
-      const k = s.windows.findIndex((w) => at >= w.start_addr && at < w.start_addr + w.window_size);
-      if (k >= 0) s.windows.splice(k, 1);
-      else if (s.defaultRemoved === null) s.defaultRemoved = ev.seq;
-      break;
-    }
-    case 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY': {
-      const vaddr = inValue(ev, 'vaddr');
-      const size = inValue(ev, 'size');
-      if (vaddr !== undefined && size !== undefined) s.registered.push({ seq: ev.seq, vaddr, size });
-      break;
-    }
-    case 'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY': {
-      // The region registered with this very vaddr and size (mm_iommu_get).
-      const vaddr = inValue(ev, 'vaddr');
-      const size = inValue(ev, 'size');
-      const k = s.registered.findIndex((r) => r.vaddr === vaddr && r.size === size);
-      if (k >= 0) s.registered.splice(k, 1);
-      break;
-    }
-    default:
-      break;
-  }
+  if (succeeded(ev)) SPAPR_CALLS.get(name)?.(ev, s);
   return s;
 }
 
