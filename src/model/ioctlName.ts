@@ -14,8 +14,8 @@ export function isIoctl(name: string | null, want: IoctlName): boolean {
   return name === want;
 }
 
-/** A set of ioctl names, asked with a call's name. */
-export function ioctlSet(names: readonly IoctlName[]): ReadonlySet<string> {
+/** A set of ioctl names, asked with a call's name (null: not a described ioctl, in no set). */
+export function ioctlSet(names: readonly IoctlName[]): ReadonlySet<string | null> {
   return new Set<string>(names);
 }
 

@@ -4,16 +4,18 @@
 import type { DecodedIoctl } from '../../decode/types.js';
 import { inNumber, outNumber } from '../../model/fields.js';
 import { succeeded, type EventContext } from '../../model/session.js';
+import { ioctlTable, isIoctl } from '../../model/ioctlName.js';
 import { VFIO_DEVICE_FLAGS_CAPS, VFIO_REGION_INFO_FLAG_CAPS } from '../../../decoders/device.js';
 import { VFIO_IOMMU_INFO_CAPS } from '../../../decoders/type1.js';
 import * as R from '../rules.js';
 import type { Check, Reporter } from '../types.js';
 
-const CAPS_FLAG: Readonly<Record<string, number>> = {
+/** The INFO ioctls with a capability chain, and the flag that says the reply has one. */
+const CAPS_FLAG = ioctlTable<number>({
   VFIO_DEVICE_GET_INFO: VFIO_DEVICE_FLAGS_CAPS,
   VFIO_DEVICE_GET_REGION_INFO: VFIO_REGION_INFO_FLAG_CAPS,
   VFIO_IOMMU_GET_INFO: VFIO_IOMMU_INFO_CAPS,
-};
+});
 
 interface Pending {
   seq: number;
@@ -31,9 +33,9 @@ export function capsChecks(): Check {
     after(ev: DecodedIoctl, ctx: EventContext): void {
       const name = ev.ioctl;
       if (name === null) return;
-      const flag = CAPS_FLAG[name];
+      const flag = CAPS_FLAG.get(name);
       if (flag === undefined) return;
-      const index = name === 'VFIO_DEVICE_GET_REGION_INFO' ? (inNumber(ev, 'index') ?? null) : null;
+      const index = isIoctl(name, 'VFIO_DEVICE_GET_REGION_INFO') ? (inNumber(ev, 'index') ?? null) : null;
       const key = `${ctx.obj.id}:${name}:${index ?? ''}`;
       const given = inNumber(ev, 'argsz');
       if (given === undefined) return;

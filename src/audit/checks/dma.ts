@@ -6,12 +6,15 @@ import { hasTceSemantics } from '../../model/backend.js';
 import type { DmaSpace } from '../../model/dma.js';
 import { inNumber, inValue } from '../../model/fields.js';
 import type { EventContext } from '../../model/session.js';
+import { ioctlSet, isIoctl } from '../../model/ioctlName.js';
 import { IOMMU_IOAS_MAP_FIXED_IOVA } from '../../../decoders/iommufd.js';
 import { VFIO_DMA_MAP_FLAG_VADDR, VFIO_DMA_UNMAP_FLAG_ALL, VFIO_DMA_UNMAP_FLAG_VADDR } from '../../../decoders/type1.js';
 import * as R from '../rules.js';
 import type { Check, Reporter } from '../types.js';
 
 const U64_MAX = (1n << 64n) - 1n;
+/** The iommufd commands that change an IOAS's IOVA map. */
+const IOAS_DMA = ioctlSet(['IOMMU_IOAS_MAP', 'IOMMU_IOAS_MAP_FILE', 'IOMMU_IOAS_UNMAP']);
 /** VFIO_DMA_MAP_FLAG_VADDR and VFIO_DMA_UNMAP_FLAG_VADDR share the value: they update vaddr, not the IOVA map. */
 const FLAG_VADDR = VFIO_DMA_MAP_FLAG_VADDR | VFIO_DMA_UNMAP_FLAG_VADDR;
 
@@ -42,34 +45,34 @@ function minPage(bitmap: bigint): bigint {
 function decodeOp(ev: DecodedIoctl, ctx: EventContext): DmaOp | null {
   const obj = ctx.obj;
   const name = ev.ioctl;
-  if (obj.kind === 'container' && (name === 'VFIO_IOMMU_MAP_DMA' || name === 'VFIO_IOMMU_UNMAP_DMA')) {
+  if (obj.kind === 'container' && (isIoctl(name, 'VFIO_IOMMU_MAP_DMA') || isIoctl(name, 'VFIO_IOMMU_UNMAP_DMA'))) {
     // Overwriting or clearing TCEs is how the sPAPR backend works, not a misuse.
     if (hasTceSemantics(obj)) return null;
     const flags = inNumber(ev, 'flags') ?? 0;
     if (flags & FLAG_VADDR) return null;
-    if (name === 'VFIO_IOMMU_UNMAP_DMA' && flags & VFIO_DMA_UNMAP_FLAG_ALL) return null;
+    if (isIoctl(name, 'VFIO_IOMMU_UNMAP_DMA') && flags & VFIO_DMA_UNMAP_FLAG_ALL) return null;
     const iova = inValue(ev, 'iova');
     const size = inValue(ev, 'size');
     if (iova === undefined || size === undefined) return null;
     const pg = obj.pgsizes && obj.pgsizes.bitmap > 0n ? obj.pgsizes : null;
     return {
       space: obj.dma,
-      kind: name === 'VFIO_IOMMU_MAP_DMA' ? 'map' : 'unmap',
+      kind: isIoctl(name, 'VFIO_IOMMU_MAP_DMA') ? 'map' : 'unmap',
       iova,
       size,
-      vaddr: name === 'VFIO_IOMMU_MAP_DMA' ? (inValue(ev, 'vaddr') ?? null) : null,
+      vaddr: isIoctl(name, 'VFIO_IOMMU_MAP_DMA') ? (inValue(ev, 'vaddr') ?? null) : null,
       align: pg ? { unit: minPage(pg.bitmap), seq: pg.seq, from: 'VFIO_IOMMU_GET_INFO iova_pgsizes' } : null,
       where: `container fd ${obj.fd}`,
     };
   }
-  if (obj.kind === 'iommufd' && (name === 'IOMMU_IOAS_MAP' || name === 'IOMMU_IOAS_MAP_FILE' || name === 'IOMMU_IOAS_UNMAP')) {
+  if (obj.kind === 'iommufd' && IOAS_DMA.has(name)) {
     const id = inNumber(ev, 'ioas_id');
     const iova = inValue(ev, 'iova');
     const length = inValue(ev, 'length');
     if (id === undefined || iova === undefined || length === undefined) return null;
     const ioas = obj.ioas.get(id);
     if (!ioas) return null;
-    const isMap = name !== 'IOMMU_IOAS_UNMAP';
+    const isMap = !isIoctl(name, 'IOMMU_IOAS_UNMAP');
     if (isMap && !((inNumber(ev, 'flags') ?? 0) & IOMMU_IOAS_MAP_FIXED_IOVA)) return null; // kernel picks the IOVA
     if (!isMap && iova === 0n && length === U64_MAX) return null; // unmap everything
     return {
@@ -77,7 +80,7 @@ function decodeOp(ev: DecodedIoctl, ctx: EventContext): DmaOp | null {
       kind: isMap ? 'map' : 'unmap',
       iova,
       size: length,
-      vaddr: name === 'IOMMU_IOAS_MAP' ? (inValue(ev, 'user_va') ?? null) : null,
+      vaddr: isIoctl(name, 'IOMMU_IOAS_MAP') ? (inValue(ev, 'user_va') ?? null) : null,
       align: ioas.iovaAlignment && ioas.iovaAlignment > 0n ? { unit: ioas.iovaAlignment, seq: ioas.seq, from: 'out_iova_alignment' } : null,
       where: `IOAS ${id} (iommufd fd ${obj.fd})`,
     };

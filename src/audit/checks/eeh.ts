@@ -4,6 +4,7 @@
 import type { DecodedIoctl } from '../../decode/types.js';
 import { inNumber } from '../../model/fields.js';
 import type { EventContext } from '../../model/session.js';
+import { ioctlSet, isIoctl } from '../../model/ioctlName.js';
 import type { ContainerState, EehOpEntry } from '../../model/state.js';
 import { VFIO_EEH } from '../../../decoders/container.js';
 import {
@@ -15,7 +16,7 @@ import * as R from '../rules.js';
 import type { Check, Reporter } from '../types.js';
 
 /** Device ioctls that reach the device's regions or interrupt wiring. */
-const REGION_ACCESS = new Set([
+const REGION_ACCESS = ioctlSet([
   'VFIO_DEVICE_GET_REGION_INFO',
   'VFIO_DEVICE_SET_IRQS',
   'VFIO_DEVICE_IOEVENTFD',
@@ -119,7 +120,7 @@ export function eehChecks(): Check {
   return {
     before(ev: DecodedIoctl, ctx: EventContext, r: Reporter): void {
       const obj = ctx.obj;
-      if (obj.kind === 'container' && ev.ioctl === 'VFIO_EEH_PE_OP') {
+      if (obj.kind === 'container' && isIoctl(ev.ioctl, 'VFIO_EEH_PE_OP')) {
         onEehOp(ev, obj, r, !ctx.proc.midSession);
         return;
       }

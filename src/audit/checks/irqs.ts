@@ -3,6 +3,7 @@
 import type { DecodedIoctl } from '../../decode/types.js';
 import { inNumber } from '../../model/fields.js';
 import type { EventContext } from '../../model/session.js';
+import { isIoctl } from '../../model/ioctlName.js';
 import { VFIO_IRQ_INFO_EVENTFD } from '../../../decoders/device.js';
 import { VFIO_IRQ_SET_DATA_EVENTFD } from '../../../decoders/irqs.js';
 import * as R from '../rules.js';
@@ -11,7 +12,7 @@ import type { Check, Reporter } from '../types.js';
 export function irqChecks(): Check {
   return {
     before(ev: DecodedIoctl, ctx: EventContext, r: Reporter): void {
-      if (ev.ioctl !== 'VFIO_DEVICE_SET_IRQS' || ctx.obj.kind !== 'device') return;
+      if (!isIoctl(ev.ioctl, 'VFIO_DEVICE_SET_IRQS') || ctx.obj.kind !== 'device') return;
       const index = inNumber(ev, 'index');
       const flags = inNumber(ev, 'flags');
       const start = inNumber(ev, 'start') ?? 0;

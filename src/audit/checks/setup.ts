@@ -5,13 +5,14 @@
 import type { DecodedIoctl } from '../../decode/types.js';
 import type { EventContext } from '../../model/session.js';
 import { IOMMU_TYPE_NAMES } from '../../model/vfio.js';
+import { ioctlSet, isIoctl, type IoctlName } from '../../model/ioctlName.js';
 import * as R from '../rules.js';
 import type { Check, Reporter } from '../types.js';
 
 /** Container commands that need no backend. */
-const BACKEND_FREE = new Set(['VFIO_GET_API_VERSION', 'VFIO_CHECK_EXTENSION', 'VFIO_SET_IOMMU']);
+const BACKEND_FREE = ioctlSet(['VFIO_GET_API_VERSION', 'VFIO_CHECK_EXTENSION', 'VFIO_SET_IOMMU']);
 
-function failedNote(what: string, a: { seq: number; ok: boolean; errno: string | null }): string[] {
+function failedNote(what: IoctlName, a: { seq: number; ok: boolean; errno: string | null }): string[] {
   return a.ok ? [] : [`${what} #${a.seq} failed (${a.errno ?? 'error'}): the kernel state lacks it`];
 }
 
@@ -26,7 +27,7 @@ export function setupChecks(): Check {
     const at = { seq: ev.seq, pid: ev.pid };
     // "Never issued" cannot be known for a process traced from mid-session.
     const sawStart = !ctx.proc.midSession;
-    if (obj.kind === 'group' && ev.ioctl === 'VFIO_GROUP_GET_DEVICE_FD' && sawStart) {
+    if (obj.kind === 'group' && isIoctl(ev.ioctl, 'VFIO_GROUP_GET_DEVICE_FD') && sawStart) {
       if (!obj.container) {
         r.report(R.GET_DEVICE_FD_WITHOUT_CONTAINER, at, [ev.seq], `group ${obj.number} (fd ${obj.fd}) has no VFIO_GROUP_SET_CONTAINER`);
         return;
@@ -45,12 +46,12 @@ export function setupChecks(): Check {
     }
     if (obj.kind === 'container') {
       const name = ev.ioctl;
-      if (name === 'VFIO_CHECK_EXTENSION') {
+      if (isIoctl(name, 'VFIO_CHECK_EXTENSION')) {
         // Without a backend every registered one is asked: a 0 means the host has none for that type.
         if (!obj.iommu?.ok && ev.ret.value >= 0) noBackendAnswers.set(`${ev.pid}:${ev.record.arg}`, { seq: ev.seq, answer: ev.ret.value });
         return;
       }
-      if (name === 'VFIO_SET_IOMMU') {
+      if (isIoctl(name, 'VFIO_SET_IOMMU')) {
         const said = noBackendAnswers.get(`${ev.pid}:${ev.record.arg}`);
         if (said?.answer === 0) {
           const t = Number(BigInt.asIntN(32, ev.record.arg));
@@ -87,7 +88,7 @@ export function setupChecks(): Check {
       }
       return;
     }
-    if (sawStart && obj.kind === 'device' && obj.via === 'cdev' && obj.bind === null && ev.ioctl !== 'VFIO_DEVICE_BIND_IOMMUFD' && ev.ioctl !== null) {
+    if (sawStart && obj.kind === 'device' && obj.via === 'cdev' && obj.bind === null && !isIoctl(ev.ioctl, 'VFIO_DEVICE_BIND_IOMMUFD') && ev.ioctl !== null) {
       if (unboundReported.has(obj.id)) return;
       unboundReported.add(obj.id);
       r.report(R.DEVICE_IOCTL_BEFORE_BIND, at, [ev.seq], `${ev.ioctl} on ${obj.name ?? `fd ${obj.fd}`} before VFIO_DEVICE_BIND_IOMMUFD`);
