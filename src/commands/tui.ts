@@ -12,7 +12,7 @@ import { createDecoder } from '../decode/decoder.js';
 import { EehTimeline } from '../model/eehTimeline.js';
 import { fail, parseArgs } from '../render/cliOptions.js';
 import { filterVocabulary, parseFilter } from '../render/filter.js';
-import { isBackendChoice, startCapture } from '../trace/backend.js';
+import { isBackendChoice, startCapture, type CaptureStarted } from '../trace/backend.js';
 import { TraceError, type TraceSession } from '../trace/native.js';
 import { startEmulatedTrace, type EmulationSetup } from '../emulate/session.js';
 import { emulationFromOptions } from './emulate.js';
@@ -22,6 +22,7 @@ import { wrapperLayer } from '../trace/wrapper.js';
 import { backendOption, checkLiveArgs, collect, describeBackend, payloadCapOption } from './liveArgs.js';
 import { exitCode } from './trace.js';
 import { TuiApp } from '../tui/app.js';
+import type { TuiSource } from '../tui/source.js';
 import { FileSource, LiveSource, type SourceDeps } from '../tui/sources.js';
 import { registry } from '../../decoders/index.js';
 
@@ -127,7 +128,57 @@ export function cliCommand(): Command {
     .addOption(backendOption());
 }
 
+/** The command line, checked: one source (FILE, COMMAND, -p or --all) and the screen's options. */
+interface TuiArgs {
+  opts: Record<string, unknown>;
+  file: string | undefined;
+  command: string[];
+  pidArgs: string[];
+  all: boolean;
+  keep: number;
+  show: SourceDeps['show'];
+}
+
+/** A live source and what it needs after the screen closes. */
+interface LiveStart {
+  source: LiveSource;
+  session: TraceSession;
+  spool: string;
+}
+
 export async function run(argv: string[]): Promise<number> {
+  const a = tuiArgs(argv);
+  if (typeof a === 'number') return a;
+  const deps = tuiDeps(a.show);
+  const after: string[] = [];
+  let source: TuiSource;
+  let live: LiveStart | null = null;
+  if (a.file !== undefined) {
+    const bad = checkRecording(a.file);
+    if (bad) {
+      fail(bad);
+      return 2;
+    }
+    // 64 KiB reads: a few hundred events per batch, so frames keep coming while a big file loads.
+    source = new FileSource(deps, a.file, (p) => createReadStream(p, { highWaterMark: 1 << 16 }));
+  } else {
+    const started = startLive(a, deps, after);
+    if (typeof started === 'number') return started;
+    live = started;
+    source = started.source;
+  }
+
+  const app = new TuiApp(source, { keepFull: a.keep });
+  let rc = await app.run();
+  if (live) rc = (await waitForTarget(live.session, a.command, after)) ?? rc;
+  // The spool is worth pointing at only if it could be written.
+  if (live && existsSync(live.spool)) after.unshift(`recording of this session: ${live.spool}`);
+  for (const line of after) process.stderr.write(`vfiotrace: ${line}\n`);
+  return rc;
+}
+
+/** Parses and checks the command line; the exit status if it is wrong (already reported). */
+function tuiArgs(argv: string[]): TuiArgs | number {
   const dd = argv.indexOf('--');
   const own = dd >= 0 ? argv.slice(0, dd) : argv;
   const command = dd >= 0 ? argv.slice(dd + 1) : [];
@@ -159,79 +210,68 @@ export async function run(argv: string[]): Promise<number> {
     fail(`invalid --keep value: '${String(opts.keep)}'`);
     return 2;
   }
-  let show: SourceDeps['show'] = null;
   try {
-    show = parseFilter((opts.expr as string[] | undefined) ?? [], filterVocabulary());
+    const show = parseFilter((opts.expr as string[] | undefined) ?? [], filterVocabulary());
+    return { opts, file, command, pidArgs, all, keep, show };
   } catch (e) {
     fail((e as Error).message);
     return 2;
   }
-  const deps = tuiDeps(show);
-  const after: string[] = [];
-  let spoolPath: string | null = null;
+}
 
-  let source;
-  let session: TraceSession | null = null;
-  let backend: string | undefined;
-  if (file !== undefined) {
-    const bad = checkRecording(file);
-    if (bad) {
-      fail(bad);
-      return 2;
-    }
-    // 64 KiB reads: a few hundred events per batch, so frames keep coming while a big file loads.
-    source = new FileSource(deps, file, (p) => createReadStream(p, { highWaterMark: 1 << 16 }));
-  } else {
-    const args = checkLiveArgs({ pids: pidArgs, payloadCap: opts.payloadCap, command });
-    if ('error' in args) {
-      fail(args.error);
-      return 2;
-    }
-    const { pids, payloadCap } = args;
-    const stamp = `${process.pid}-${Date.now()}`;
-    const spool = path.join(os.tmpdir(), `vfiotrace-tui-${stamp}.vft`);
-    const targetOut = typeof opts.targetOutput === 'string' ? opts.targetOutput : path.join(os.tmpdir(), `vfiotrace-tui-${stamp}.out`);
-    let emulation: EmulationSetup | null = null;
-    try {
-      emulation = emulationFromOptions(opts.emulate, opts.eeh, command.length > 0);
-    } catch (e) {
-      fail((e as Error).message);
-      return 2;
-    }
-    const emu = emulation;
-    try {
-      const started = startCapture(isBackendChoice(opts.backend) ? opts.backend : 'auto', {
-        ...(command.length > 0 ? { command: targetArgv(command, targetOut) } : all ? { allProcesses: true } : { pids }),
-        follow: opts.followForks === true,
-        ioctlType: opts.allIoctls === true ? -1 : 0x3b,
-        payloadCap,
-        rules: liveCaptureRules(),
-      }, emu ? { start: (t) => startEmulatedTrace(t, emu), emulating: true } : undefined);
-      session = started.session;
-      backend = started.backend;
-      after.push(describeBackend(started));
-    } catch (e) {
-      fail(e instanceof TraceError ? e.message : `cannot start tracing: ${(e as Error).message}`);
-      return 2;
-    }
-    source = new LiveSource(deps, session, spool, { ...(command.length > 0 ? { command } : all ? { allProcesses: true } : { pids }), backend });
-    spoolPath = spool;
-    if (command.length > 0) after.push(`output of ${command[0] as string}: ${targetOut}`);
+/**
+ * Starts tracing (a command, attached pids or the whole host, maybe under
+ * the emulated kernel) into a spool file the screen reads; the exit status if
+ * it cannot start (already reported). Lines for after the screen closes go to `after`.
+ */
+function startLive(a: TuiArgs, deps: SourceDeps, after: string[]): LiveStart | number {
+  const { opts, command, all } = a;
+  const args = checkLiveArgs({ pids: a.pidArgs, payloadCap: opts.payloadCap, command });
+  if ('error' in args) {
+    fail(args.error);
+    return 2;
   }
+  const { pids, payloadCap } = args;
+  const stamp = `${process.pid}-${Date.now()}`;
+  const spool = path.join(os.tmpdir(), `vfiotrace-tui-${stamp}.vft`);
+  const targetOut = typeof opts.targetOutput === 'string' ? opts.targetOutput : path.join(os.tmpdir(), `vfiotrace-tui-${stamp}.out`);
+  let emulation: EmulationSetup | null = null;
+  try {
+    emulation = emulationFromOptions(opts.emulate, opts.eeh, command.length > 0);
+  } catch (e) {
+    fail((e as Error).message);
+    return 2;
+  }
+  const emu = emulation;
+  let started: CaptureStarted;
+  try {
+    started = startCapture(isBackendChoice(opts.backend) ? opts.backend : 'auto', {
+      ...(command.length > 0 ? { command: targetArgv(command, targetOut) } : all ? { allProcesses: true } : { pids }),
+      follow: opts.followForks === true,
+      ioctlType: opts.allIoctls === true ? -1 : 0x3b,
+      payloadCap,
+      rules: liveCaptureRules(),
+    }, emu ? { start: (t) => startEmulatedTrace(t, emu), emulating: true } : undefined);
+    after.push(describeBackend(started));
+  } catch (e) {
+    fail(e instanceof TraceError ? e.message : `cannot start tracing: ${(e as Error).message}`);
+    return 2;
+  }
+  const { session, backend } = started;
+  const source = new LiveSource(deps, session, spool, { ...(command.length > 0 ? { command } : all ? { allProcesses: true } : { pids }), backend });
+  if (command.length > 0) after.push(`output of ${command[0] as string}: ${targetOut}`);
+  return { source, session, spool };
+}
 
-  const app = new TuiApp(source, { keepFull: keep });
-  let rc = await app.run();
-  if (session) {
-    // Quitting detached an attached process or ended a spawned command
-    // (SIGTERM, SIGKILL after a grace): wait for that, then exit as the
-    // text trace does, with the command's status.
-    const result = await Promise.race([session.done.catch(() => null), new Promise<null>((r) => setTimeout(() => r(null), 10_000).unref())]);
-    session.stream.destroy();
-    if (result) rc = exitCode(null, result);
-    else if (session.pid > 0 && alive(session.pid)) after.push(`${command[0] ?? `pid ${session.pid}`} did not let go within 10 s`);
-  }
-  // The spool is worth pointing at only if it could be written.
-  if (spoolPath !== null && existsSync(spoolPath)) after.unshift(`recording of this session: ${spoolPath}`);
-  for (const line of after) process.stderr.write(`vfiotrace: ${line}\n`);
-  return rc;
+/**
+ * Quitting detached an attached process or ended a spawned command (SIGTERM,
+ * SIGKILL after a grace): waits for that, then returns the exit status the
+ * text trace would, with the command's status; null if it did not end in time.
+ */
+async function waitForTarget(session: TraceSession, command: readonly string[], after: string[]): Promise<number | null> {
+  const result = await Promise.race([session.done.catch(() => null), new Promise<null>((r) => setTimeout(() => r(null), 10_000).unref())]);
+  session.stream.destroy();
+  if (result) return exitCode(null, result);
+  if (session.pid > 0 && alive(session.pid)) after.push(`${command[0] ?? `pid ${session.pid}`} did not let go within 10 s`);
+  return null;
 }
