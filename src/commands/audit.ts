@@ -120,7 +120,8 @@ async function renderLines(file: string, wanted: Set<number>): Promise<Map<numbe
   return lines;
 }
 
-interface LiveAudit {
+/** What one pass over the input left: events read, the error that stopped it, where to read example lines back. */
+interface AuditPass {
   events: number;
   error: Error | null;
   /** The recording the example lines are read back from. */
@@ -140,7 +141,7 @@ interface LiveTarget {
 }
 
 /** Traces a command or processes into the auditor; null (error printed) when tracing could not start. */
-async function auditLive(t: LiveTarget): Promise<LiveAudit | null> {
+async function auditLive(t: LiveTarget): Promise<AuditPass | null> {
   let tempDir: string | null = null;
   let spool: string;
   if (t.o.write !== undefined) {
@@ -195,7 +196,58 @@ async function auditLive(t: LiveTarget): Promise<LiveAudit | null> {
   return { events, error, spool, tempDir };
 }
 
+/** The command line, checked: the options and one input (a recording, a command or pids). */
+interface AuditArgs {
+  o: Opts;
+  targets: string[];
+  command: string[] | null;
+  pids: number[];
+  payloadCap: number;
+}
+
 export async function run(argv: string[]): Promise<number> {
+  const a = auditArgs(argv);
+  if (typeof a === 'number') return a;
+  const { o, command, pids, payloadCap } = a;
+  const auditor = new Auditor();
+  const eeh = new EehTimeline(auditor.model);
+  let source: string;
+  let pass: AuditPass | null;
+  if (!command && pids.length === 0) {
+    source = a.targets[0]!;
+    pass = await auditRecording(source, o, auditor, eeh);
+  } else {
+    source = command ? command.join(' ') : `pid ${pids.join(',')}`;
+    // Before anything is created, as `trace` does (liveSignals.ts).
+    const signals = new LiveSignals();
+    try {
+      pass = await auditLive({ o, command, pids, payloadCap, auditor, eeh, signals });
+    } finally {
+      signals.dispose();
+    }
+  }
+  if (pass === null) return 2;
+  const { events, error, spool, tempDir } = pass;
+
+  const findings = auditor.finish();
+  eeh.finish();
+  const eehLines = eehSummaryLines(eeh.timelines());
+  const lines = spool ? await renderLines(spool, exampleSeqs(groupFindings(findings))) : new Map<number, string>();
+  if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+
+  const report = o.json
+    ? JSON.stringify(jsonReport(findings, events, lines, error ? error.message : null, eehLines), null, 2) + '\n'
+    : textReport(findings, { explain: o.explain, events, lines, eeh: eehLines });
+  if (!writeReport(o, report)) return 2;
+  if (error) {
+    fail(`${source}: ${error.message}`);
+    return 2;
+  }
+  return findings.some((f) => atLeast(f.severity, o.failOn)) ? 1 : 0;
+}
+
+/** Parses and checks the command line; the exit status if it is wrong or already answered (--help, --list-rules). */
+function auditArgs(argv: string[]): AuditArgs | number {
   const cmd = cliCommand();
   cmd.exitOverride().configureOutput({ outputError: (s, write) => write('vfiotrace audit: ' + s.replace(/^error: /, '')) });
   try {
@@ -227,74 +279,44 @@ export async function run(argv: string[]): Promise<number> {
     fail(args.error);
     return 2;
   }
-  const { pids, payloadCap } = args;
+  return { o, targets, command, pids: args.pids, payloadCap: args.payloadCap };
+}
 
-  const auditor = new Auditor();
-  const eeh = new EehTimeline(auditor.model);
-  let source: string;
-  let events = 0;
-  let error: Error | null = null;
-  let spool: string | null = null;
-  let tempDir: string | null = null;
-
-  if (!command && pids.length === 0) {
-    const file = targets[0]!;
-    source = file;
-    const problem = recordingFileProblem(file);
-    if (problem !== null) {
-      fail(`${file}: ${problem}`);
-      return 2;
-    }
-    const size = statSync(file).size;
-    let p: Pipeline;
-    try {
-      p = await openRecordingPipeline(file, { onDecodeError: (r, e) => fail(`${file}: cannot decode the record at byte ${r.offset}: ${e.message}`) });
-    } catch (e) {
-      fail(`${file}: ${(e as Error).message}`);
-      return 2;
-    }
-    auditor.markMidSession(p.header);
-    const progress = o.progress && process.stderr.isTTY && size >= PROGRESS_MIN_BYTES ? new Progress(size) : null;
-    ({ events, error } = await consume(p, auditor, progress, eeh));
-    progress?.clear();
-    const incomplete = error ? null : p.incomplete();
-    if (incomplete !== null) error = new Error(incomplete);
-    spool = file;
-  } else {
-    source = command ? command.join(' ') : `pid ${pids.join(',')}`;
-    // Before anything is created, as `trace` does (liveSignals.ts).
-    const signals = new LiveSignals();
-    let live: LiveAudit | null;
-    try {
-      live = await auditLive({ o, command, pids, payloadCap, auditor, eeh, signals });
-    } finally {
-      signals.dispose();
-    }
-    if (live === null) return 2;
-    ({ events, error, spool, tempDir } = live);
+/** Reads a recording into the auditor, with a progress bar for big files; null (error printed) when it cannot be opened. */
+async function auditRecording(file: string, o: Opts, auditor: Auditor, eeh: EehTimeline): Promise<AuditPass | null> {
+  const problem = recordingFileProblem(file);
+  if (problem !== null) {
+    fail(`${file}: ${problem}`);
+    return null;
   }
-
-  const findings = auditor.finish();
-  eeh.finish();
-  const eehLines = eehSummaryLines(eeh.timelines());
-  const lines = spool ? await renderLines(spool, exampleSeqs(groupFindings(findings))) : new Map<number, string>();
-  if (tempDir) rmSync(tempDir, { recursive: true, force: true });
-
-  let report = o.json
-    ? JSON.stringify(jsonReport(findings, events, lines, error ? error.message : null, eehLines), null, 2) + '\n'
-    : textReport(findings, { explain: o.explain, events, lines, eeh: eehLines });
-  const toTty = (o.output === undefined || o.output === '-') && process.stdout.isTTY === true;
-  if (!o.json && colorWanted(o.color, toTty)) report = colorAuditReport(report);
+  const size = statSync(file).size;
+  let p: Pipeline;
   try {
-    if (o.output !== undefined && o.output !== '-') writeFileSync(o.output, report);
-    else process.stdout.write(report);
+    p = await openRecordingPipeline(file, { onDecodeError: (r, e) => fail(`${file}: cannot decode the record at byte ${r.offset}: ${e.message}`) });
+  } catch (e) {
+    fail(`${file}: ${(e as Error).message}`);
+    return null;
+  }
+  auditor.markMidSession(p.header);
+  const progress = o.progress && process.stderr.isTTY && size >= PROGRESS_MIN_BYTES ? new Progress(size) : null;
+  const consumed = await consume(p, auditor, progress, eeh);
+  progress?.clear();
+  let error = consumed.error;
+  const incomplete = error ? null : p.incomplete();
+  if (incomplete !== null) error = new Error(incomplete);
+  return { events: consumed.events, error, spool: file, tempDir: null };
+}
+
+/** Writes the report to -o FILE or stdout (coloured as --color says); false (error printed) if it cannot be written. */
+function writeReport(o: Opts, report: string): boolean {
+  const toTty = (o.output === undefined || o.output === '-') && process.stdout.isTTY === true;
+  const text = !o.json && colorWanted(o.color, toTty) ? colorAuditReport(report) : report;
+  try {
+    if (o.output !== undefined && o.output !== '-') writeFileSync(o.output, text);
+    else process.stdout.write(text);
+    return true;
   } catch (e) {
     fail(`cannot write ${o.output ?? 'stdout'}: ${(e as Error).message}`);
-    return 2;
+    return false;
   }
-  if (error) {
-    fail(`${source}: ${error.message}`);
-    return 2;
-  }
-  return findings.some((f) => atLeast(f.severity, o.failOn)) ? 1 : 0;
 }
