@@ -4,21 +4,22 @@
 
 import { IOCTL_FLAG, type IoctlRecord, type RecordingHeader, type TraceRecord, ProcessEventKind } from '../trace/events.js';
 import type { DecodedEvent, DecodedIoctl, FdKind, FieldNode, Finding, Resolution, RetInfo } from './types.js';
-import type { StructType, Vals, CapsType } from './dsl.js';
-import type { Backend, IoctlDesc, RetMeaning } from './ioctlDesc.js';
-import { compileStruct, decodeFields, type Env } from './compile.js';
-import { decodeIo, encodingFor, isPowerpc } from './encoding.js';
+import type { Vals } from './dsl.js';
+import type { IoctlDesc } from './ioctlDesc.js';
+import { decodeIo, encodingFor } from './encoding.js';
 import { errnoFlavor, errnoName } from './errno.js';
-import { FdTable, kindFromPath, type FdState } from './fdtable.js';
+import { FdTable, type FdState } from './fdtable.js';
 import { makeFormatter, escapeBytes, rawText, type Formatter } from './format.js';
 import type { Registry } from './registry.js';
-import { enottyMeaning, genericErrnoMeaning } from './explain.js';
+import { explainReturn } from './explain.js';
 import { IoctlEvent, type StructPayload } from './event.js';
 import { IOMMU_TYPE_NAMES, resolveIoctl, type Resolved } from './resolve.js';
 import { argHex, argPointer, regHex } from './argText.js';
 export { backendOfIommuType } from './resolve.js';
-import { argOf, exitLengthOf, fdOf, requestOf, retOf, tEntryOf, tExitOf } from '../trace/recordView.js';
+import { argOf, fdOf, requestOf, retOf, tEntryOf, tExitOf } from '../trace/recordView.js';
 import { callHash, callMemoAwake, callMemoDozing, findCall, newCallMemo, rememberCall, type CallMemo, type CallSlot } from './callMemo.js';
+import { StructDecoder, structFacts, type StructFacts } from './structDecode.js';
+import { CheckRunner, faultFindings } from './callFindings.js';
 
 export interface Decoder {
   decode(record: TraceRecord): DecodedEvent;
@@ -39,8 +40,7 @@ export interface DecoderOptions {
 
 /** Facts precomputed per description. */
 interface DescInfo {
-  struct: StructType | null;
-  caps: CapsType | null;
+  struct: StructFacts | null;
   intFmt: Formatter | null;
 }
 
@@ -58,39 +58,11 @@ function toUint32(b: bigint): number {
   return n >= 0 && n <= 0xffffffff ? n : Number(BigInt.asUintN(32, b));
 }
 
-/**
- * A description's own finding on an enum field (e.g. an EEH op the kernel
- * refuses) says more than the generic unknown-enum one: one per field.
- * (unknown-flags stays: a check on other bits of the same field does not
- * cover the undefined ones.)
- */
-function preferSpecific(findings: Finding[], from: number): void {
-  const fields = new Set<string>();
-  for (let k = from; k < findings.length; k++) {
-    const f = findings[k]!.field;
-    if (f !== undefined) fields.add(f);
-  }
-  for (let k = from - 1; k >= 0; k--) {
-    const f = findings[k]!;
-    if (f.rule === 'unknown-enum' && f.field !== undefined && fields.has(f.field)) findings.splice(k, 1);
-  }
-}
-
-/** A fault the eBPF capture met on a mapped page that was not resident: a limit of the trace, not the caller's mistake. */
-function unavailable(side: 'entry' | 'exit', at: number): Finding {
-  return {
-    rule: 'payload-unavailable',
-    severity: 'warning',
-    message: `bytes from offset ${at} were in a page not resident at ${side} (the eBPF capture cannot fault pages in); they are not shown`,
-  };
-}
-
 export function createDecoder(header: RecordingHeader, opts: DecoderOptions): Decoder {
   const reg = opts.registry;
   const useMemo = opts.callMemo !== false;
   const le = header.byteOrder === 'le';
   const enc = encodingFor(header.arch);
-  const ppc = isPowerpc(header.arch);
   const flavor = errnoFlavor(header.arch);
   // i386 and other ILP32 ABIs lay the structs out differently: names only.
   const layoutsOk = header.wordSize === 8;
@@ -98,32 +70,13 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions): De
   const fds = new FdTable();
   const info = new Map<IoctlDesc, DescInfo>();
   let seq = 0;
-  // One reusable context for per-ioctl checks (no per-event closures).
-  let checkFindings: Finding[] = [];
-  const checkCtx = {
-    in: {} as Vals,
-    out: null as Vals | null,
-    argsz: 0,
-    ret: 0,
-    errno: null as string | null,
-    entry: new Uint8Array(0) as Uint8Array,
-    get view(): DataView {
-      return new DataView(this.entry.buffer, this.entry.byteOffset, this.entry.byteLength);
-    },
-    littleEndian: le,
-    completed: true,
-    add(rule: string, severity: 'info' | 'warning' | 'error', message: string, field?: string): void {
-      checkFindings.push(field !== undefined ? { rule, severity, message, field } : { rule, severity, message });
-    },
-  };
+  const structs = new StructDecoder(le);
+  const checks = new CheckRunner(le);
 
   function descInfo(d: IoctlDesc): DescInfo {
     let di = info.get(d);
     if (!di) {
-      const st = d.arg.kind === 'struct' ? d.arg.type : null;
-      let caps: CapsType | null = null;
-      if (st) for (const f of st.fields) if (f.type.kind === 'caps') caps = f.type;
-      di = { struct: st, caps, intFmt: d.arg.kind === 'int' || d.arg.kind === 'u32ptr' ? makeFormatter(d.arg.display, false) : null };
+      di = { struct: d.arg.kind === 'struct' ? structFacts(d.arg.type) : null, intFmt: d.arg.kind === 'int' || d.arg.kind === 'u32ptr' ? makeFormatter(d.arg.display, false) : null };
       info.set(d, di);
     }
     return di;
@@ -220,24 +173,9 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions): De
           : '0x' + BigInt.asUintN(header.wordSize * 8, r.arg).toString(16);
       }
       else if (a.kind !== 'none') argDisplay = argPointer(r);
-      // A rule shared by several ioctls may read past what this one needs: only
-      // a fault inside the bytes the kernel itself reads is the caller's problem.
-      if (r.inFault !== null && (r.flags & IOCTL_FLAG.IN_UNAVAILABLE) !== 0) {
-        findings.push(unavailable('entry', r.inFault));
-      } else if (r.inFault !== null && a.kind !== 'none' && a.kind !== 'int' && (r.inFault < neededBytes(desc, r) || a.kind === 'cstring')) {
-        // What the kernel did with it: a call that failed otherwise (or succeeded) never got to read it.
-        const said = incomplete || errno === 'EFAULT' ? 'the kernel answers EFAULT' : errno !== null ? `the kernel answered ${errno} before reading it` : 'the kernel did not read it';
-        findings.push(
-          r.inFault === 0
-            ? { rule: 'bad-pointer', severity: 'error', message: `argument pointer ${argDisplay} is not readable (${said})` }
-            : a.kind === 'cstring'
-              ? { rule: 'string-unreadable', severity: 'error', message: `the string runs into unreadable memory at offset ${r.inFault} before its NUL (${said})` }
-              : { rule: 'argsz-unreadable', severity: 'error', message: `argsz reaches unreadable memory at offset ${r.inFault} (${said})` },
-        );
-      }
-      if (r.outFault !== null && (r.flags & IOCTL_FLAG.OUT_UNAVAILABLE) !== 0) findings.push(unavailable('exit', r.outFault));
+      faultFindings(desc, r, argDisplay, errno, incomplete, le, findings);
       if (a.kind === 'struct' && layoutsOk) {
-        const res = decodeStruct(desc, di, r, ret, errno, incomplete, findings);
+        const res = structs.decode(desc, di.struct as StructFacts, r, ret, errno, incomplete, findings);
         payload = res.payload;
         inVals = res.inVals;
         outVals = res.outVals;
@@ -250,50 +188,14 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions): De
         const display = r.arg === 0n ? 'NULL' : r.inFault === 0 ? regHex(r.arg) : `"${escapeBytes(r.entry)}"${(r.flags & IOCTL_FLAG.TRUNCATED) !== 0 ? '...' : ''}`;
         inNode = { name: 'buf', path: 'buf', ctype: 'char[]', offset: 0, size: r.entry.length, dir: 'in', text: rawText(r.entry), display };
       }
-      if (desc.check && !(a.kind === 'struct' && !layoutsOk)) {
-        checkCtx.in = inVals;
-        checkCtx.out = outVals;
-        checkCtx.argsz = inVals[desc.sizeField ?? ''] ?? r.entry.length;
-        checkCtx.ret = ret;
-        checkCtx.errno = errno;
-        checkCtx.entry = r.entry;
-        checkCtx.completed = !incomplete;
-        checkFindings = findings;
-        const generic = findings.length;
-        try {
-          desc.check(checkCtx);
-        } catch (e) {
-          findings.push({ rule: 'decoder-error', severity: 'info', message: `the ${desc.name} check failed: ${String(e)}` });
-        }
-        if (findings.length > generic) preferSpecific(findings, generic);
-      }
+      if (!(a.kind === 'struct' && !layoutsOk)) checks.run(desc, { inVals, outVals, ret, errno, entry: r.entry, completed: !incomplete }, findings);
     }
     if (!desc) argDisplay = argHex(r);
     if (!layoutsOk && desc && desc.arg.kind === 'struct') {
       findings.push({ rule: 'abi-unsupported', severity: 'info', message: `struct layouts are described for LP64 only; ${header.arch} (word size ${header.wordSize}) payloads are not decoded` });
     }
 
-    let retInfo: RetInfo;
-    if (incomplete) retInfo = { value: 0, errno: null, meaning: 'the call did not return (thread died or tracer detached)' };
-    else if (ret < 0) {
-      const why = (errno && (desc?.errnoWhy?.(errno, inVals) ?? desc?.errnos[errno])) || (errno === 'ENOTTY' ? enottyMeaning({
-        ioctl: desc,
-        kind,
-        // A regular file can sit at a /dev path; an anonymous inode is what it says.
-        kindFromPath: r.fdPath.startsWith('/') && kindFromPath(r.fdPath) === kind,
-        wrongBackend: findings.some((f) => f.rule === 'ioctl-wrong-backend'),
-      }) : errno ? genericErrnoMeaning(errno) : 'unknown error');
-      retInfo = { value: ret, errno, meaning: why };
-    } else if (desc) {
-      let m: RetMeaning;
-      try {
-        m = desc.ret(ret, { in: inVals, out: outVals, arg: argNum });
-      } catch {
-        m = { meaning: String(ret) };
-      }
-      retInfo = m.newFd ? { value: ret, errno: null, meaning: m.meaning, newFd: m.newFd } : { value: ret, errno: null, meaning: m.meaning };
-    } else retInfo = { value: ret, errno: null, meaning: '' };
-
+    const retInfo = explainReturn({ desc, incomplete, ret, errno, inVals, outVals, arg: argNum, kind, fdPath: r.fdPath, findings });
     aftermath(r, s, st, desc, retInfo, argNum, incomplete, ret);
     let slot: CallSlot | null = null;
     if (h !== null && rv !== null && rv.memo !== null) {
@@ -355,104 +257,12 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions): De
     return ev;
   }
 
-  /** Bytes the kernel itself reads for this call: max(argsz, minsz) for sized structs. */
-  function neededBytes(d: IoctlDesc, r: IoctlRecord): number {
-    if (d.arg.kind === 'struct' && r.entry.length >= 4 && d.sizeField !== null) {
-      return Math.max(d.minsz, new DataView(r.entry.buffer, r.entry.byteOffset, 4).getUint32(0, le));
-    }
-    return Math.max(d.minsz, 1);
-  }
-
   function scalarArg(b: Uint8Array, name: string, ctype: string, signed: boolean, fmt: Formatter | null): FieldNode | null {
     if (b.length < 4) return b.length === 0 ? null : { name, path: name, ctype, offset: 0, size: 4, dir: 'in', display: '?', unreadable: true };
     const dv = new DataView(b.buffer, b.byteOffset, 4);
     const n = signed ? dv.getInt32(0, le) : dv.getUint32(0, le);
     const v = BigInt(n);
     return { name, path: name, ctype, offset: 0, size: 4, dir: 'in', value: v, display: fmt ? fmt(v, n) : String(n) };
-  }
-
-  function writesBack(d: IoctlDesc, inVals: Vals, ret: number, errno: string | null): boolean {
-    const w = d.writes;
-    if (w === 'never') return false;
-    if (w === 'success') return ret >= 0;
-    if (typeof w === 'function') return w(inVals, ret);
-    return ret >= 0 || (errno !== null && w.errnos.includes(errno));
-  }
-
-  // Decoding is synchronous and not re-entrant: one environment per side, reused.
-  const EMPTY = new Uint8Array(0);
-  const newEnv = (): Env => ({ dv: new DataView(EMPTY.buffer), bytes: EMPTY, le, len: 0, cmp: null, ctx: { side: 'in', ret: 0, argsz: 0, root: {} }, findings: null });
-  const envA = newEnv();
-  const envB = newEnv();
-  /** Points a reused environment at one side's bytes (`cmp`: the entry bytes the reply is compared with). */
-  const point = (env: Env, dv: DataView, bytes: Uint8Array, cmp: Uint8Array | null, findings: Finding[], side: 'in' | 'out', ret: number, argsz: number, root: Vals): Env => {
-    env.dv = dv;
-    env.bytes = bytes;
-    env.len = bytes.length;
-    env.cmp = cmp;
-    env.findings = findings;
-    env.ctx.side = side;
-    env.ctx.ret = ret;
-    env.ctx.argsz = argsz;
-    env.ctx.root = root;
-    return env;
-  };
-
-  function decodeStruct(d: IoctlDesc, di: DescInfo, r: IoctlRecord, ret: number, errno: string | null, incomplete: boolean, findings: Finding[]) {
-    const t = di.struct as StructType;
-    const cs = compileStruct(t);
-    const entry = r.entry;
-    const dvIn = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
-    const hasSize = d.sizeField !== null && entry.length >= 4;
-    const argsz = hasSize ? dvIn.getUint32(0, le) : entry.length;
-    const limit = d.sizeField !== null ? Math.max(argsz, d.minsz) : t.size;
-    const inVals: Vals = {};
-    const envIn = point(envA, dvIn, entry, null, findings, 'in', ret, argsz, inVals);
-    // Values and findings now; the trees when someone asks (event.ts).
-    if (entry.length > 0) decodeFields(cs, envIn, 0, limit, '', null, inVals);
-
-    if (hasSize && d.sizeField !== null && argsz < d.minsz) {
-      findings.push({ rule: 'argsz-below-minsz', severity: 'error', message: `${d.sizeField} ${argsz} is below minsz ${d.minsz} (the kernel answers EINVAL)`, field: d.sizeField });
-    }
-    if (d.zeroTail && hasSize && argsz > t.size) {
-      const end = Math.min(argsz, entry.length);
-      for (let k = t.size; k < end; k++) {
-        if (entry[k] !== 0) {
-          findings.push({ rule: 'trailing-nonzero', severity: 'error', message: `byte ${k} beyond struct ${t.name} (${t.size} bytes) is non-zero (the kernel answers E2BIG)` });
-          break;
-        }
-      }
-    }
-
-    let outVals: Vals | null = null;
-    let written: Uint8Array | null = null;
-    let dvWritten: DataView | null = null;
-    // Most calls write nothing back: the exit bytes' view is made only for those that do.
-    if (!incomplete && exitLengthOf(r) > 0 && writesBack(d, inVals, ret, errno)) {
-      const ex = r.exit;
-      outVals = {};
-      const dvOut = new DataView(ex.buffer, ex.byteOffset, ex.byteLength);
-      const envOut = point(envB, dvOut, ex, entry, findings, 'out', ret, argsz, outVals);
-      decodeFields(cs, envOut, 0, limit, '', null, outVals);
-      written = ex;
-      dvWritten = dvOut;
-      const ct = di.caps;
-      if (ct && d.sizeField !== null) {
-        const newSz = outVals[d.sizeField] ?? argsz;
-        // VFIO leaves cap_offset 0 and copies no caps; iommufd's compat layer
-        // fills what fits and links the rest. Either way: call again.
-        if (newSz > argsz && ((outVals[ct.flagField] ?? 0) & ct.flagBit) !== 0) {
-          findings.push({
-            rule: 'caps-buffer-too-small',
-            severity: 'info',
-            message: `the kernel needs ${d.sizeField}=${newSz} to return its capabilities (given ${argsz}); the caller must call again with a bigger buffer`,
-            field: d.sizeField,
-          });
-        }
-      }
-    }
-    const payload: StructPayload = { cs, entry, dv: dvIn, exit: written, dvExit: dvWritten, le, ret, argsz, limit };
-    return { payload, inVals, outVals };
   }
 
   function undecoded(r: IoctlRecord, s: number, e: unknown): DecodedIoctl {

@@ -1,8 +1,10 @@
 // What an errno usually means for a VFIO/iommufd ioctl, when the ioctl's own
 // description has nothing more specific.
 
-import type { Backend } from './ioctlDesc.js';
-import type { FdKind } from './types.js';
+import type { Backend, IoctlDesc, RetMeaning } from './ioctlDesc.js';
+import type { Vals } from './dsl.js';
+import type { FdKind, Finding, RetInfo } from './types.js';
+import { kindFromPath } from './fdtable.js';
 
 // Each reason follows the errno's own message ("Invalid argument: …"), so
 // it says what the message does not: no repeating its words.
@@ -77,4 +79,44 @@ export function enottyMeaning(f: EnottyFacts): string {
   else if (f.kind === 'device') other = "its driver does not implement it";
   if (!f.kindFromPath) return other !== null ? `the fd does not implement this ioctl: ${other}` : 'the fd does not implement this ioctl';
   return `the fd does not implement this ioctl: not ${KIND_NOUN[f.kind]}${other !== null ? `, or ${other}` : ''}?`;
+}
+
+/** What a call's return value is explained from. */
+export interface ReturnFacts {
+  desc: IoctlDesc | null;
+  incomplete: boolean;
+  ret: number;
+  errno: string | null;
+  inVals: Vals;
+  outVals: Vals | null;
+  /** The arg register as a number (integer arguments). */
+  arg: number;
+  kind: FdKind;
+  fdPath: string;
+  /** The call's findings so far (a wrong-backend finding sharpens ENOTTY). */
+  findings: readonly Finding[];
+}
+
+/** The return value and what it means: the ioctl's own words first, then the errno's general ones. */
+export function explainReturn(f: ReturnFacts): RetInfo {
+  const { desc, ret, errno } = f;
+  if (f.incomplete) return { value: 0, errno: null, meaning: 'the call did not return (thread died or tracer detached)' };
+  if (ret < 0) {
+    const why = (errno && (desc?.errnoWhy?.(errno, f.inVals) ?? desc?.errnos[errno])) || (errno === 'ENOTTY' ? enottyMeaning({
+      ioctl: desc,
+      kind: f.kind,
+      // A regular file can sit at a /dev path; an anonymous inode is what it says.
+      kindFromPath: f.fdPath.startsWith('/') && kindFromPath(f.fdPath) === f.kind,
+      wrongBackend: f.findings.some((x) => x.rule === 'ioctl-wrong-backend'),
+    }) : errno ? genericErrnoMeaning(errno) : 'unknown error');
+    return { value: ret, errno, meaning: why };
+  }
+  if (!desc) return { value: ret, errno: null, meaning: '' };
+  let m: RetMeaning;
+  try {
+    m = desc.ret(ret, { in: f.inVals, out: f.outVals, arg: f.arg });
+  } catch {
+    m = { meaning: String(ret) };
+  }
+  return m.newFd ? { value: ret, errno: null, meaning: m.meaning, newFd: m.newFd } : { value: ret, errno: null, meaning: m.meaning };
 }
