@@ -12,6 +12,7 @@ import { fail } from './errno.js';
 import type { BoundDevice, IommufdCtx } from './iommufd.js';
 import type { Profile } from './profile.js';
 import { ret, type Verdict } from './types.js';
+import { ioctlTable, type IoctlTable } from '../model/ioctlName.js';
 
 /** The cdev of the `index`th function registered (vfio0, vfio1, …). */
 export function cdevPath(index: number): string {
@@ -39,37 +40,48 @@ export interface CdevHost {
   boundElsewhere(file: CdevFile): boolean;
 }
 
+/** A call the cdev answers itself, on one open file of it. */
+type CdevCall = (cdev: Cdev, file: CdevFile, c: CallCtx) => Verdict;
+/** A call that needs the file bound: until then it grants nothing (EINVAL). */
+const whenBound =
+  (h: (cdev: Cdev, bound: BoundDevice, c: CallCtx) => Verdict): CdevCall =>
+  (cdev, file, c) =>
+    file.bound ? h(cdev, file.bound, c) : ret(fail('EINVAL'));
+
 export class Cdev {
+  /** The calls the cdev answers itself; any other is the device's, once the file is bound. */
+  static readonly calls: IoctlTable<CdevCall> = ioctlTable<CdevCall>({
+    VFIO_DEVICE_BIND_IOMMUFD: (cdev, file, c) => cdev.bind(file, c),
+    VFIO_DEVICE_ATTACH_IOMMUFD_PT: whenBound((cdev, bound, c) => cdev.attach(bound, c)),
+    VFIO_DEVICE_DETACH_IOMMUFD_PT: whenBound((_cdev, bound, c) => {
+      const a = c.args();
+      if (!('bytes' in a)) return a;
+      if (a.num('flags') !== 0) return ret(fail('EINVAL'));
+      bound.ctx.detach(bound);
+      return ret(0);
+    }),
+  });
+
   constructor(
     private readonly device: Device,
     private readonly host: CdevHost,
   ) {}
 
   handle(file: CdevFile, c: CallCtx): Verdict {
-    if (c.name === 'VFIO_DEVICE_BIND_IOMMUFD') return this.bind(file, c);
+    const own = Cdev.calls.get(c.name);
+    if (own) return own(this, file, c);
     // Until bound, the file grants nothing.
-    const bound = file.bound;
-    if (!bound) return ret(fail('EINVAL'));
-    switch (c.name) {
-      case 'VFIO_DEVICE_ATTACH_IOMMUFD_PT': {
-        const a = c.args();
-        if (!('bytes' in a)) return a;
-        if (a.num('flags') !== 0) return ret(fail('EINVAL'));
-        const hwpt = bound.ctx.attach(bound, a.num('pt_id'));
-        if (hwpt < 0) return ret(hwpt);
-        // Only pt_id is copied back: the HWPT actually attached.
-        return this.writeField(c, a.set('pt_id', hwpt).bytes, 'pt_id');
-      }
-      case 'VFIO_DEVICE_DETACH_IOMMUFD_PT': {
-        const a = c.args();
-        if (!('bytes' in a)) return a;
-        if (a.num('flags') !== 0) return ret(fail('EINVAL'));
-        bound.ctx.detach(bound);
-        return ret(0);
-      }
-      default:
-        return this.device.handle(c, true);
-    }
+    return file.bound ? this.device.handle(c, true) : ret(fail('EINVAL'));
+  }
+
+  private attach(bound: BoundDevice, c: CallCtx): Verdict {
+    const a = c.args();
+    if (!('bytes' in a)) return a;
+    if (a.num('flags') !== 0) return ret(fail('EINVAL'));
+    const hwpt = bound.ctx.attach(bound, a.num('pt_id'));
+    if (hwpt < 0) return ret(hwpt);
+    // Only pt_id is copied back: the HWPT actually attached.
+    return this.writeField(c, a.set('pt_id', hwpt).bytes, 'pt_id');
   }
 
   private bind(file: CdevFile, c: CallCtx): Verdict {

@@ -16,13 +16,25 @@ import {
 } from '../../decoders/container.js';
 import { EEH_ERR_FUNCS, EEH_ERR_TYPES, VFIO_EEH_PE_INJECT_ERR } from '../../decoders/eeh.js';
 import type { ProtectionDomain } from './eeh.js';
+import { ioctlTable, type IoctlTable } from '../model/ioctlName.js';
 
 /** What a container knows of a group set to it: that it is there, and its PE. */
 export interface ContainerMember {
   readonly pe: ProtectionDomain;
 }
 
+/** A call the container answers itself. */
+type ContainerCall = (ct: Container, c: CallCtx) => Verdict;
+
 export class Container {
+  /** The calls the container answers itself; any other is its backend's. */
+  static readonly calls: IoctlTable<ContainerCall> = ioctlTable<ContainerCall>({
+    VFIO_GET_API_VERSION: () => ret(VFIO_API_VERSION),
+    VFIO_CHECK_EXTENSION: (ct, c) => ret(ct.checkExtension(Number(BigInt.asIntN(32, c.call.arg)))),
+    VFIO_SET_IOMMU: (ct, c) => ct.setIommu(Number(BigInt.asIntN(32, c.call.arg))),
+    VFIO_EEH_PE_OP: (ct, c) => ct.eeh(c),
+  });
+
   readonly groups = new Set<ContainerMember>();
   iommuType: number | null = null;
   backend: Type1 | Spapr | null = null;
@@ -61,18 +73,10 @@ export class Container {
   }
 
   handle(c: CallCtx): Verdict {
-    switch (c.name) {
-      case 'VFIO_GET_API_VERSION':
-        return ret(VFIO_API_VERSION);
-      case 'VFIO_CHECK_EXTENSION':
-        return ret(this.checkExtension(Number(BigInt.asIntN(32, c.call.arg))));
-      case 'VFIO_SET_IOMMU':
-        return this.setIommu(Number(BigInt.asIntN(32, c.call.arg)));
-      case 'VFIO_EEH_PE_OP':
-        return this.eeh(c);
-      default:
-        return this.backend ? this.backend.handle(c) : ret(fail('EINVAL'));
-    }
+    const own = Container.calls.get(c.name);
+    if (own) return own(this, c);
+    // Until an IOMMU is set there is no backend to ask: EINVAL.
+    return this.backend ? this.backend.handle(c) : ret(fail('EINVAL'));
   }
 
   private setIommu(type: number): Verdict {

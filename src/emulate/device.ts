@@ -10,6 +10,7 @@ import { findCapability, PCI_CAP_ID } from './pciConfig.js';
 import { splitAddress, type Profile } from './profile.js';
 import { ret, type Verdict } from './types.js';
 import type { FdLookup } from './group.js';
+import { ioctlTable, isIoctl, type IoctlTable } from '../model/ioctlName.js';
 import {
   VFIO_DEVICE_FLAGS_PCI, VFIO_DEVICE_FLAGS_RESET, VFIO_IRQ_INFO_AUTOMASKED, VFIO_IRQ_INFO_EVENTFD,
   VFIO_IRQ_INFO_MASKABLE, VFIO_IRQ_INFO_NORESIZE, VFIO_PCI_CONFIG_REGION_INDEX, VFIO_PCI_ERR_IRQ_INDEX,
@@ -28,7 +29,26 @@ import {
 
 type IrqType = 'none' | 'intx' | 'msi' | 'msix';
 
+/** A call the device answers; `viaCdev`: the device was opened through its cdev. */
+type DeviceCall = (d: Device, c: CallCtx, viaCdev: boolean) => Verdict;
+
 export class Device {
+  /** The calls the device answers; any other is refused (see handle). */
+  static readonly calls: IoctlTable<DeviceCall> = ioctlTable<DeviceCall>({
+    VFIO_DEVICE_GET_INFO: (d, c) => d.info(c),
+    VFIO_DEVICE_GET_REGION_INFO: (d, c) => d.regionInfo(c),
+    VFIO_DEVICE_GET_IRQ_INFO: (d, c) => d.irqInfo(c),
+    VFIO_DEVICE_SET_IRQS: (d, c) => d.setIrqs(c),
+    VFIO_DEVICE_RESET: (d) => {
+      if (!d.profile.pci.reset) return ret(fail('EINVAL'));
+      d.reset();
+      return ret(0);
+    },
+    VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: (d, c) => d.hotResetInfo(c),
+    VFIO_DEVICE_PCI_HOT_RESET: (d, c, viaCdev) => d.hotReset(c, viaCdev),
+    VFIO_DEVICE_FEATURE: (d, c) => d.feature(c),
+  });
+
   private irqType: IrqType = 'none';
   /** Per IRQ index: the eventfds set for each vector (-1: none). */
   readonly triggers: number[][] = [[], [], [], [], []];
@@ -64,29 +84,10 @@ export class Device {
 
   /** `viaCdev`: the device was opened through its cdev (some answers differ from the group path's). */
   handle(c: CallCtx, viaCdev = false): Verdict {
-    switch (c.name) {
-      case 'VFIO_DEVICE_GET_INFO':
-        return this.info(c);
-      case 'VFIO_DEVICE_GET_REGION_INFO':
-        return this.regionInfo(c);
-      case 'VFIO_DEVICE_GET_IRQ_INFO':
-        return this.irqInfo(c);
-      case 'VFIO_DEVICE_SET_IRQS':
-        return this.setIrqs(c);
-      case 'VFIO_DEVICE_RESET':
-        if (!this.profile.pci.reset) return ret(fail('EINVAL'));
-        this.reset();
-        return ret(0);
-      case 'VFIO_DEVICE_GET_PCI_HOT_RESET_INFO':
-        return this.hotResetInfo(c);
-      case 'VFIO_DEVICE_PCI_HOT_RESET':
-        return this.hotReset(c, viaCdev);
-      case 'VFIO_DEVICE_FEATURE':
-        return this.feature(c);
-      default:
-        // A cdev-only ioctl on a group-path fd (BIND → EINVAL) or anything else.
-        return ret(c.name === 'VFIO_DEVICE_BIND_IOMMUFD' ? fail('EINVAL') : fail('ENOTTY'));
-    }
+    const h = Device.calls.get(c.name);
+    if (h) return h(this, c, viaCdev);
+    // A cdev-only ioctl on a group-path fd (BIND → EINVAL) or anything else.
+    return ret(isIoctl(c.name, 'VFIO_DEVICE_BIND_IOMMUFD') ? fail('EINVAL') : fail('ENOTTY'));
   }
 
   private reset(): void {

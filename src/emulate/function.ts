@@ -16,6 +16,7 @@ import { Group, type FdLookup } from './group.js';
 import type { IommufdCtx } from './iommufd.js';
 import type { Profile } from './profile.js';
 import { ret, type Verdict } from './types.js';
+import { isIoctl } from '../model/ioctlName.js';
 
 /** What a function needs of the machine around it. */
 export interface MachineFiles {
@@ -97,7 +98,7 @@ export class PciFunction {
   /** A cdev ioctl (`call` null: a request no description knows). */
   handleCdev(call: CallCtx | null, pid: number, fd: number): Verdict {
     // Only BIND makes a file worth remembering: one never bound refuses the rest.
-    const known = this.cdevFiles.peek(pid, fd) !== undefined || call?.name === 'VFIO_DEVICE_BIND_IOMMUFD';
+    const known = this.cdevFiles.peek(pid, fd) !== undefined || (call !== null && isIoctl(call.name, 'VFIO_DEVICE_BIND_IOMMUFD'));
     const file = known ? this.cdevFiles.get(pid, fd, () => new CdevFile()) : new CdevFile();
     // Until bound the file refuses everything, unknown requests too.
     return call ? this.cdev.handle(file, call) : ret(file.bound ? fail('ENOTTY') : fail('EINVAL'));

@@ -9,6 +9,7 @@ import { ProtectionDomain } from './eeh.js';
 import type { BoundDevice, IommufdCtx } from './iommufd.js';
 import { DEFAULT_KERNEL, type KernelVersion } from './profile.js';
 import { ret, type Verdict } from './types.js';
+import { ioctlTable, type IoctlTable } from '../model/ioctlName.js';
 import { VFIO_GROUP_FLAGS_CONTAINER_SET, VFIO_GROUP_FLAGS_VIABLE } from '../../decoders/group.js';
 
 /** How the kernel model sees the target's other fds. */
@@ -26,7 +27,18 @@ export interface FdLookup {
 const O_RDWR = 0o2;
 const O_CLOEXEC = 0o2000000;
 
+/** A call the group answers. */
+type GroupCall = (g: Group, c: CallCtx) => Verdict;
+
 export class Group {
+  /** The calls the group answers; any other is ENOTTY. */
+  static readonly calls: IoctlTable<GroupCall> = ioctlTable<GroupCall>({
+    VFIO_GROUP_GET_STATUS: (g, c) => g.status(c),
+    VFIO_GROUP_SET_CONTAINER: (g, c) => g.setContainer(c),
+    VFIO_GROUP_UNSET_CONTAINER: (g) => g.unsetContainer(),
+    VFIO_GROUP_GET_DEVICE_FD: (g, c) => g.getDeviceFd(c),
+  });
+
   container: Container | null = null;
   /** Set instead of a container: the iommufd whose compat IOAS the device attaches to. */
   iommufd: IommufdCtx | null = null;
@@ -44,31 +56,8 @@ export class Group {
   ) {}
 
   handle(c: CallCtx): Verdict {
-    switch (c.name) {
-      case 'VFIO_GROUP_GET_STATUS': {
-        const a = c.args();
-        if (isVerdict(a)) return a;
-        a.set('flags', VFIO_GROUP_FLAGS_VIABLE | (this.hasIommu() ? VFIO_GROUP_FLAGS_CONTAINER_SET : 0));
-        return c.reply(0, a, c.desc.minsz);
-      }
-      case 'VFIO_GROUP_SET_CONTAINER':
-        return this.setContainer(c);
-      case 'VFIO_GROUP_UNSET_CONTAINER':
-        if (!this.hasIommu()) return ret(fail('EINVAL'));
-        // An iommufd is just let go: a device already open stays bound to it.
-        if (this.iommufd) {
-          this.iommufd = null;
-          return ret(0);
-        }
-        if (this.fds.deviceInUse()) return ret(fail('EBUSY'));
-        this.container!.detach(this);
-        this.container = null;
-        return ret(0);
-      case 'VFIO_GROUP_GET_DEVICE_FD':
-        return this.getDeviceFd(c);
-      default:
-        return ret(fail('ENOTTY'));
-    }
+    const h = Group.calls.get(c.name);
+    return h ? h(this, c) : ret(fail('ENOTTY'));
   }
 
   /** A container or an iommufd is set. */
@@ -80,6 +69,26 @@ export class Group {
   deviceClosed(): void {
     if (this.bound) this.bound.ctx.unbind(this.bound);
     this.bound = null;
+  }
+
+  private status(c: CallCtx): Verdict {
+    const a = c.args();
+    if (isVerdict(a)) return a;
+    a.set('flags', VFIO_GROUP_FLAGS_VIABLE | (this.hasIommu() ? VFIO_GROUP_FLAGS_CONTAINER_SET : 0));
+    return c.reply(0, a, c.desc.minsz);
+  }
+
+  private unsetContainer(): Verdict {
+    if (!this.hasIommu()) return ret(fail('EINVAL'));
+    // An iommufd is just let go: a device already open stays bound to it.
+    if (this.iommufd) {
+      this.iommufd = null;
+      return ret(0);
+    }
+    if (this.fds.deviceInUse()) return ret(fail('EBUSY'));
+    this.container!.detach(this);
+    this.container = null;
+    return ret(0);
   }
 
   private setContainer(c: CallCtx): Verdict {

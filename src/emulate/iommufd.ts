@@ -12,6 +12,7 @@ import type { KernelVersion } from './profile.js';
 import { handleVfioCompat, type CompatHost } from './iommufdCompat.js';
 import { PGSIZES } from './type1.js';
 import { ret, type MemWrite, type Verdict } from './types.js';
+import { ioctlTable, type IoctlTable } from '../model/ioctlName.js';
 import {
   IOMMU_HW_INFO_TYPE_NONE, IOMMU_IOAS_MAP_FIXED_IOVA, IOMMU_IOAS_MAP_READABLE, IOMMU_IOAS_MAP_WRITEABLE, IOMMU_OPTION_HUGE_PAGES,
   IOMMU_OPTION_OP_GET, IOMMU_OPTION_OP_SET, IOMMU_OPTION_RLIMIT_MODE, IOMMU_VFIO_IOAS_CLEAR, IOMMU_VFIO_IOAS_GET, IOMMU_VFIO_IOAS_SET,
@@ -21,7 +22,7 @@ import {
 /** The last iommufd command each described kernel knows (6.1 has none). */
 const LAST_CMD: Readonly<Record<KernelVersion, number>> = { '6.1': 0, '6.12': iommufdNr('IOMMU_FAULT_QUEUE_ALLOC') };
 
-function iommufdNr(name: string): number {
+function iommufdNr(name: (typeof iommufd)['ioctls'][number]['name']): number {
   const d = iommufd.ioctls.find((x) => x.name === name);
   if (!d) throw new Error(`no description for ${name}`);
   return d.nr;
@@ -54,7 +55,35 @@ type IommufdObject = Ioas | Hwpt | BoundDevice;
 /** Reads the traced process's memory (null when unreadable). */
 export type MemReader = (pid: number, addr: bigint, len: number) => Uint8Array | null;
 
+/** An iommufd command, given its struct once the prologue passed. */
+type IommufdCall = (ctx: IommufdCtx, c: CallCtx, a: StructBuf) => Verdict;
+
 export class IommufdCtx implements CompatHost {
+  /**
+   * The commands the context answers; any other is EOPNOTSUPP (nested
+   * invalidation, fault queues and the rest need IOMMU features the emulated
+   * one lacks). The VFIO calls are iommufdCompat.ts's.
+   */
+  static readonly calls: IoctlTable<IommufdCall> = ioctlTable<IommufdCall>({
+    IOMMU_DESTROY: (ctx, _c, a) => ret(ctx.destroy(a.num('id'))),
+    IOMMU_IOAS_ALLOC: (ctx, c, a) => {
+      if (a.num('flags') !== 0) return ret(fail('EOPNOTSUPP'));
+      a.set('out_ioas_id', ctx.alloc((id) => new Ioas(id, ctx.geometry)).id);
+      return respond(c, a);
+    },
+    IOMMU_IOAS_IOVA_RANGES: (ctx, c, a) => ctx.iovaRanges(c, a),
+    IOMMU_IOAS_ALLOW_IOVAS: (ctx, c, a) => ctx.allowIovas(c, a),
+    IOMMU_IOAS_MAP: (ctx, c, a) => ctx.map(c, a),
+    IOMMU_IOAS_COPY: (ctx, c, a) => ctx.copy(c, a),
+    IOMMU_IOAS_UNMAP: (ctx, c, a) => ctx.unmap(c, a),
+    IOMMU_OPTION: (ctx, c, a) => ctx.option(c, a),
+    IOMMU_VFIO_IOAS: (ctx, c, a) => ctx.vfioIoasCmd(c, a),
+    IOMMU_HWPT_ALLOC: (ctx, c, a) => ctx.hwptAlloc(c, a),
+    IOMMU_GET_HW_INFO: (ctx, c, a) => ctx.hwInfo(c, a),
+    IOMMU_HWPT_SET_DIRTY_TRACKING: (ctx, _c, a) => ctx.dirtyTracking(a),
+    IOMMU_HWPT_GET_DIRTY_BITMAP: (ctx, _c, a) => ctx.dirtyTracking(a),
+  });
+
   readonly pgsizes = PGSIZES;
   private readonly objects = new Map<number, IommufdObject>();
   private vfioIoas: Ioas | null = null;
@@ -156,39 +185,13 @@ export class IommufdCtx implements CompatHost {
     if (c.desc.nr > LAST_CMD[this.kernel]) return ret(fail('ENOTTY'));
     const a = prologue(c);
     if (!(a instanceof StructBuf)) return a;
-    switch (c.name) {
-      case 'IOMMU_DESTROY':
-        return ret(this.destroy(a.num('id')));
-      case 'IOMMU_IOAS_ALLOC':
-        if (a.num('flags') !== 0) return ret(fail('EOPNOTSUPP'));
-        a.set('out_ioas_id', this.alloc((id) => new Ioas(id, this.geometry)).id);
-        return respond(c, a);
-      case 'IOMMU_IOAS_IOVA_RANGES':
-        return this.iovaRanges(c, a);
-      case 'IOMMU_IOAS_ALLOW_IOVAS':
-        return this.allowIovas(c, a);
-      case 'IOMMU_IOAS_MAP':
-        return this.map(c, a);
-      case 'IOMMU_IOAS_COPY':
-        return this.copy(c, a);
-      case 'IOMMU_IOAS_UNMAP':
-        return this.unmap(c, a);
-      case 'IOMMU_OPTION':
-        return this.option(c, a);
-      case 'IOMMU_VFIO_IOAS':
-        return this.vfioIoasCmd(c, a);
-      case 'IOMMU_HWPT_ALLOC':
-        return this.hwptAlloc(c, a);
-      case 'IOMMU_GET_HW_INFO':
-        return this.hwInfo(c, a);
-      case 'IOMMU_HWPT_SET_DIRTY_TRACKING':
-      case 'IOMMU_HWPT_GET_DIRTY_BITMAP':
-        // No emulated HWPT was allocated with dirty tracking.
-        return ret(this.objects.get(a.num('hwpt_id')) instanceof Hwpt ? fail('EOPNOTSUPP') : fail('ENOENT'));
-      default:
-        // Nested invalidation and fault queues need IOMMU features the emulated one lacks.
-        return ret(fail('EOPNOTSUPP'));
-    }
+    const h = IommufdCtx.calls.get(c.name);
+    return h ? h(this, c, a) : ret(fail('EOPNOTSUPP'));
+  }
+
+  /** SET_DIRTY_TRACKING and GET_DIRTY_BITMAP: no emulated HWPT was allocated with dirty tracking. */
+  private dirtyTracking(a: StructBuf): Verdict {
+    return ret(this.objects.get(a.num('hwpt_id')) instanceof Hwpt ? fail('EOPNOTSUPP') : fail('ENOENT'));
   }
 
   private destroy(id: number): number {

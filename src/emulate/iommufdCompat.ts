@@ -12,6 +12,7 @@ import { flexElemSize, StructBuf } from './encode.js';
 import type { Ioas } from './ioas.js';
 import { ULONG_MAX } from './ioas.js';
 import { ret, type Verdict } from './types.js';
+import { ioctlTable, type IoctlTable } from '../model/ioctlName.js';
 import {
   VFIO_API_VERSION, VFIO_DMA_CC_IOMMU, VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_UNMAP_ALL,
 } from '../../decoders/container.js';
@@ -30,29 +31,28 @@ export interface CompatHost {
   readonly pgsizes: bigint;
 }
 
+/** A VFIO container call on /dev/iommu; `arg`: the integer argument. */
+type CompatCall = (host: CompatHost, c: CallCtx, arg: number) => Verdict;
+
+/** The VFIO calls compatibility mode answers; any other is ENOTTY. */
+export const VFIO_COMPAT_CALLS: IoctlTable<CompatCall> = ioctlTable<CompatCall>({
+  VFIO_GET_API_VERSION: () => ret(VFIO_API_VERSION),
+  VFIO_CHECK_EXTENSION: (host, _c, arg) => ret(checkExtension(host, arg)),
+  VFIO_SET_IOMMU: (host, _c, arg) => {
+    if (arg !== VFIO_TYPE1_IOMMU && arg !== VFIO_TYPE1v2_IOMMU) return ret(fail('EINVAL'));
+    const ioas = host.compatIoas();
+    if (!ioas) return ret(fail('ENODEV'));
+    // type1 (v1) may unmap inside a mapping: iommufd gets there by giving up large pages.
+    return ret(arg === VFIO_TYPE1_IOMMU ? ioas.setHugePages(false) : 0);
+  },
+  VFIO_IOMMU_GET_INFO: (host, c) => getInfo(host, c),
+  VFIO_IOMMU_MAP_DMA: (host, c) => mapDma(host, c),
+  VFIO_IOMMU_UNMAP_DMA: (host, c) => unmapDma(host, c),
+});
+
 export function handleVfioCompat(host: CompatHost, c: CallCtx): Verdict {
-  const arg = Number(BigInt.asIntN(32, c.call.arg));
-  switch (c.name) {
-    case 'VFIO_GET_API_VERSION':
-      return ret(VFIO_API_VERSION);
-    case 'VFIO_CHECK_EXTENSION':
-      return ret(checkExtension(host, arg));
-    case 'VFIO_SET_IOMMU': {
-      if (arg !== VFIO_TYPE1_IOMMU && arg !== VFIO_TYPE1v2_IOMMU) return ret(fail('EINVAL'));
-      const ioas = host.compatIoas();
-      if (!ioas) return ret(fail('ENODEV'));
-      // type1 (v1) may unmap inside a mapping: iommufd gets there by giving up large pages.
-      return ret(arg === VFIO_TYPE1_IOMMU ? ioas.setHugePages(false) : 0);
-    }
-    case 'VFIO_IOMMU_GET_INFO':
-      return getInfo(host, c);
-    case 'VFIO_IOMMU_MAP_DMA':
-      return mapDma(host, c);
-    case 'VFIO_IOMMU_UNMAP_DMA':
-      return unmapDma(host, c);
-    default:
-      return ret(fail('ENOTTY'));
-  }
+  const h = VFIO_COMPAT_CALLS.get(c.name);
+  return h ? h(host, c, Number(BigInt.asIntN(32, c.call.arg))) : ret(fail('ENOTTY'));
 }
 
 function checkExtension(host: CompatHost, ext: number): number {

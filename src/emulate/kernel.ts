@@ -26,6 +26,7 @@ import { geometryOf } from './ioas.js';
 import { IommufdCtx, type MemReader } from './iommufd.js';
 import { type1IovaRanges } from './type1.js';
 import { ret, RUN, type EmuCall, type Verdict } from './types.js';
+import { ioctlSet } from '../model/ioctlName.js';
 
 export interface KernelOptions {
   /** The first function; its IOMMU and kernel release are the machine's. */
@@ -242,7 +243,7 @@ export class EmulatedKernel {
   }
 }
 
-const RELEASE_FIRST = new Set([
+const RELEASE_FIRST = ioctlSet([
   'VFIO_SET_IOMMU', 'VFIO_IOMMU_GET_INFO', 'VFIO_DEVICE_BIND_IOMMUFD', 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', 'IOMMU_DESTROY',
   'IOMMU_IOAS_ALLOC', 'IOMMU_IOAS_IOVA_RANGES', 'IOMMU_IOAS_ALLOW_IOVAS', 'IOMMU_OPTION', 'IOMMU_HWPT_ALLOC', 'IOMMU_GET_HW_INFO',
   'IOMMU_VFIO_IOAS',

@@ -7,6 +7,7 @@ import { fail } from './errno.js';
 import { CallCtx, isVerdict } from './ctx.js';
 import type { StructBuf } from './encode.js';
 import { ret, type Verdict } from './types.js';
+import { ioctlTable, type IoctlTable } from '../model/ioctlName.js';
 import { VFIO_IOMMU_SPAPR_INFO_DDW } from '../../decoders/spapr.js';
 import { VFIO_DMA_MAP_FLAG_READ, VFIO_DMA_MAP_FLAG_WRITE } from '../../decoders/type1.js';
 
@@ -33,7 +34,35 @@ interface Window {
   pageShift: number;
 }
 
+/** A call the sPAPR backend answers. */
+type SpaprCall = (s: Spapr, c: CallCtx) => Verdict;
+
+/** A call only the v2 backend (VFIO_SPAPR_TCE_v2_IOMMU) has: v1 answers ENOTTY. */
+const v2Only = (h: SpaprCall): SpaprCall => (s, c) => (s.v2 ? h(s, c) : ret(fail('ENOTTY')));
+/** A call only the v1 backend has: v2 answers ENOTTY. */
+const v1Only = (h: SpaprCall): SpaprCall => (s, c) => (s.v2 ? ret(fail('ENOTTY')) : h(s, c));
+
 export class Spapr {
+  /** The calls the backend answers (each version its own); any other is ENOTTY. */
+  static readonly calls: IoctlTable<SpaprCall> = ioctlTable<SpaprCall>({
+    VFIO_IOMMU_SPAPR_TCE_GET_INFO: (s, c) => s.getInfo(c),
+    VFIO_IOMMU_MAP_DMA: (s, c) => s.map(c),
+    VFIO_IOMMU_UNMAP_DMA: (s, c) => s.unmap(c),
+    VFIO_IOMMU_ENABLE: v1Only((s) => {
+      if (s.enabled) return ret(fail('EBUSY'));
+      s.enabled = true;
+      return ret(0);
+    }),
+    VFIO_IOMMU_DISABLE: v1Only((s) => {
+      s.enabled = false;
+      return ret(0);
+    }),
+    VFIO_IOMMU_SPAPR_REGISTER_MEMORY: v2Only((s, c) => s.register(c)),
+    VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: v2Only((s, c) => s.unregister(c)),
+    VFIO_IOMMU_SPAPR_TCE_CREATE: v2Only((s, c) => s.create(c)),
+    VFIO_IOMMU_SPAPR_TCE_REMOVE: v2Only((s, c) => s.remove(c)),
+  });
+
   /** v1: IOMMU_ENABLE; v2: any successful REGISTER_MEMORY. */
   enabled = false;
   readonly registered: { vaddr: bigint; size: bigint }[] = [];
@@ -44,34 +73,8 @@ export class Spapr {
   constructor(readonly v2: boolean) {}
 
   handle(c: CallCtx): Verdict {
-    const v2only = ['VFIO_IOMMU_SPAPR_REGISTER_MEMORY', 'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY', 'VFIO_IOMMU_SPAPR_TCE_CREATE', 'VFIO_IOMMU_SPAPR_TCE_REMOVE'];
-    const v1only = ['VFIO_IOMMU_ENABLE', 'VFIO_IOMMU_DISABLE'];
-    if ((v2only.includes(c.name) && !this.v2) || (v1only.includes(c.name) && this.v2)) return ret(fail('ENOTTY'));
-    switch (c.name) {
-      case 'VFIO_IOMMU_SPAPR_TCE_GET_INFO':
-        return this.getInfo(c);
-      case 'VFIO_IOMMU_MAP_DMA':
-        return this.map(c);
-      case 'VFIO_IOMMU_UNMAP_DMA':
-        return this.unmap(c);
-      case 'VFIO_IOMMU_ENABLE':
-        if (this.enabled) return ret(fail('EBUSY'));
-        this.enabled = true;
-        return ret(0);
-      case 'VFIO_IOMMU_DISABLE':
-        this.enabled = false;
-        return ret(0);
-      case 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY':
-        return this.register(c);
-      case 'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY':
-        return this.unregister(c);
-      case 'VFIO_IOMMU_SPAPR_TCE_CREATE':
-        return this.create(c);
-      case 'VFIO_IOMMU_SPAPR_TCE_REMOVE':
-        return this.remove(c);
-      default:
-        return ret(fail('ENOTTY'));
-    }
+    const h = Spapr.calls.get(c.name);
+    return h ? h(this, c) : ret(fail('ENOTTY'));
   }
 
   private getInfo(c: CallCtx): Verdict {

@@ -10,6 +10,7 @@ import { CallCtx, capsReply, isVerdict } from './ctx.js';
 import { flexElemSize } from './encode.js';
 import type { Profile } from './profile.js';
 import { ret, type Verdict } from './types.js';
+import { ioctlTable, type IoctlTable } from '../model/ioctlName.js';
 import {
   VFIO_DMA_MAP_FLAG_READ, VFIO_DMA_MAP_FLAG_VADDR, VFIO_DMA_MAP_FLAG_WRITE, VFIO_DMA_UNMAP_FLAG_ALL,
   VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, VFIO_DMA_UNMAP_FLAG_VADDR, VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP,
@@ -32,7 +33,18 @@ export function type1IovaRanges(iovaBits: number): readonly (readonly [bigint, b
   ];
 }
 
+/** A call the type1 backend answers. */
+type Type1Call = (t: Type1, c: CallCtx) => Verdict;
+
 export class Type1 {
+  /** The calls the backend answers; any other is ENOTTY. */
+  static readonly calls: IoctlTable<Type1Call> = ioctlTable<Type1Call>({
+    VFIO_IOMMU_GET_INFO: (t, c) => t.getInfo(c),
+    VFIO_IOMMU_MAP_DMA: (t, c) => t.map(c),
+    VFIO_IOMMU_UNMAP_DMA: (t, c) => t.unmap(c),
+    VFIO_IOMMU_DIRTY_PAGES: (t, c) => t.dirty(c),
+  });
+
   readonly dma = new DmaSpace();
   /** iovas whose vaddr was invalidated by UNMAP_DMA(VADDR) and await MAP_DMA(VADDR). */
   private readonly vaddrInvalid = new Set<bigint>();
@@ -49,18 +61,8 @@ export class Type1 {
   }
 
   handle(c: CallCtx): Verdict {
-    switch (c.name) {
-      case 'VFIO_IOMMU_GET_INFO':
-        return this.getInfo(c);
-      case 'VFIO_IOMMU_MAP_DMA':
-        return this.map(c);
-      case 'VFIO_IOMMU_UNMAP_DMA':
-        return this.unmap(c);
-      case 'VFIO_IOMMU_DIRTY_PAGES':
-        return this.dirty(c);
-      default:
-        return ret(fail('ENOTTY'));
-    }
+    const h = Type1.calls.get(c.name);
+    return h ? h(this, c) : ret(fail('ENOTTY'));
   }
 
   private getInfo(c: CallCtx): Verdict {
