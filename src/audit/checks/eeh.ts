@@ -4,7 +4,7 @@
 import type { DecodedIoctl } from '../../decode/types.js';
 import { inNumber } from '../../model/fields.js';
 import type { EventContext } from '../../model/session.js';
-import { ioctlSet, isIoctl } from '../../model/ioctlName.js';
+import { ioctlSet, isIoctl, type IoctlName } from '../../model/ioctlName.js';
 import type { ContainerState, EehOpEntry } from '../../model/state.js';
 import { VFIO_EEH } from '../../../decoders/container.js';
 import {
@@ -22,6 +22,9 @@ const REGION_ACCESS = ioctlSet([
   'VFIO_DEVICE_IOEVENTFD',
   'VFIO_DEVICE_FEATURE',
 ]);
+
+/** The call a note about the container's backend names. */
+const SET_IOMMU: IoctlName = 'VFIO_SET_IOMMU';
 
 /** Ops that may come while a reset is asserted without ending it. */
 const OK_DURING_RESET = new Set([
@@ -75,7 +78,7 @@ export function eehChecks(): Check {
     if (c.iommu && !isSpaprType(c.iommu.type)) {
       const t = IOMMU_TYPE_NAMES[c.iommu.type] ?? `type ${c.iommu.type}`;
       r.report(R.EEH_ON_NON_SPAPR, at, [c.iommu.seq, ev.seq], `${opName} on container fd ${c.fd}, whose backend is ${t} (#${c.iommu.seq})`, {
-        notes: failedNote(c.iommu, 'VFIO_SET_IOMMU'),
+        notes: failedNote(c.iommu, SET_IOMMU),
       });
     }
 
