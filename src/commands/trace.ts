@@ -2,8 +2,8 @@
 
 import { Command } from 'commander';
 import { addOutputOptions, fail, filterVocabulary, openOutput, outputFlags, parseArgs, printOptions, type OutputFlags } from '../render/cliOptions.js';
-import { writableProblem } from '../render/output.js';
-import { Printer, printAll } from '../render/printer.js';
+import { writableProblem, type Output } from '../render/output.js';
+import { Printer, printAll, type PrintOptions } from '../render/printer.js';
 import { EndReason, type EndRecord } from '../trace/events.js';
 import { isBackendChoice, startCapture, type BackendChoice } from '../trace/backend.js';
 import { TraceError, type TraceOptions, type TraceResult, type TraceSession } from '../trace/native.js';
@@ -61,71 +61,21 @@ export async function traceAndPrint(o: LiveOptions): Promise<LiveOutcome> {
   }
 }
 
+/** What a live trace that could not start returns (the reason is printed). */
+const NOT_STARTED: LiveOutcome = { code: 2, shown: 0, started: false };
+
 async function traceWith(o: LiveOptions, signals: LiveSignals): Promise<LiveOutcome> {
-  let print;
-  try {
-    print = printOptions(o.output, filterVocabulary(), 'stderr');
-  } catch (e) {
-    fail((e as Error).message);
-    return { code: 2, shown: 0, started: false };
-  }
-  // -w is refused before anything starts rather than after.
-  const unwritable = o.recordTo !== undefined ? writableProblem(o.recordTo) : null;
-  if (unwritable !== null) {
-    fail(unwritable);
-    return { code: 2, shown: 0, started: false };
-  }
-  let out;
-  try {
-    out = openOutput(o.output, 'stderr');
-  } catch (e) {
-    fail((e as Error).message);
-    return { code: 2, shown: 0, started: false };
-  }
-  let session: TraceSession;
-  try {
-    const started = startCapture(o.backend ?? 'auto', {
-      ...(o.command ? { command: o.command } : {}),
-      ...(o.pids ? { pids: o.pids } : {}),
-      ...(o.allProcesses ? { allProcesses: true } : {}),
-      follow: o.follow,
-      ioctlType: o.allIoctls ? -1 : 0x3b,
-      payloadCap: o.payloadCap,
-      rules: liveCaptureRules(),
-    }, o.start ? { start: o.start, emulating: true } : undefined);
-    session = started.session;
-    if (o.verbose) process.stderr.write(`vfiotrace: ${describeBackend(started)}\n`);
-    // strace says "Process N attached"; here the whole host is, from now on.
-    if (o.allProcesses) process.stderr.write('vfiotrace: tracing every process on this host (Ctrl-C to stop)\n');
-  } catch (e) {
-    await out.close();
-    fail(e instanceof TraceError ? e.message : `cannot start tracing: ${(e as Error).message}`);
-    return { code: 2, shown: 0, started: false };
-  }
+  const target = openTraceOutput(o);
+  if (target === null) return { ...NOT_STARTED };
+  const { print, out } = target;
+  const session = await startLiveCapture(o, out);
+  if (session === null) return { ...NOT_STARTED };
 
   signals.bind(session);
 
-  let printer: Printer | null = null;
-  let error: Error | null = null;
-  try {
-    const pipeline = await openPipeline(session.stream, {
-      ...(o.recordTo !== undefined ? { recordTo: o.recordTo } : {}),
-      onDecodeError: (r, e) => fail(`cannot decode the record at byte ${r.offset}: ${e.message}`),
-    });
-    printer = new Printer(pipeline.header, { ...print, flushEachBatch: true }, out);
-    error = await printAll(pipeline, printer);
-  } catch (e) {
-    error = e instanceof Error ? e : new Error(String(e));
-  }
-  if (error) {
-    // Capture stops: an attached process is detached, a spawned command
-    // ended (never left running with its filter and no tracer). Closing the
-    // stream first keeps the tracer from blocking on it (or, under
-    // emulation, on a verdict that would never come) meanwhile.
-    session.stream.destroy();
-    session.detach();
-    fail(error.message);
-  }
+  const printed = await printSession(o, session, print, out);
+  const { printer } = printed;
+  let { error } = printed;
   let result: TraceResult | null = null;
   try {
     result = await session.done;
@@ -147,6 +97,81 @@ async function traceWith(o: LiveOptions, signals: LiveSignals): Promise<LiveOutc
   // An output error is vfiotrace's failure, whatever became of the command.
   const code = error ? 2 : exitCode(end, result);
   return { code, shown: printer?.shown ?? 0, started: true };
+}
+
+/** The print options and the open output (-o); null (error printed) if either is wrong, or -w cannot be written. */
+function openTraceOutput(o: LiveOptions): { print: PrintOptions; out: Output } | null {
+  let print: PrintOptions;
+  try {
+    print = printOptions(o.output, filterVocabulary(), 'stderr');
+  } catch (e) {
+    fail((e as Error).message);
+    return null;
+  }
+  // -w is refused before anything starts rather than after.
+  const unwritable = o.recordTo !== undefined ? writableProblem(o.recordTo) : null;
+  if (unwritable !== null) {
+    fail(unwritable);
+    return null;
+  }
+  try {
+    return { print, out: openOutput(o.output, 'stderr') };
+  } catch (e) {
+    fail((e as Error).message);
+    return null;
+  }
+}
+
+/** Starts the capture `o` asks for; null (error printed, `out` closed) if it cannot start. */
+async function startLiveCapture(o: LiveOptions, out: Output): Promise<TraceSession | null> {
+  try {
+    const started = startCapture(o.backend ?? 'auto', {
+      ...(o.command ? { command: o.command } : {}),
+      ...(o.pids ? { pids: o.pids } : {}),
+      ...(o.allProcesses ? { allProcesses: true } : {}),
+      follow: o.follow,
+      ioctlType: o.allIoctls ? -1 : 0x3b,
+      payloadCap: o.payloadCap,
+      rules: liveCaptureRules(),
+    }, o.start ? { start: o.start, emulating: true } : undefined);
+    if (o.verbose) process.stderr.write(`vfiotrace: ${describeBackend(started)}\n`);
+    // strace says "Process N attached"; here the whole host is, from now on.
+    if (o.allProcesses) process.stderr.write('vfiotrace: tracing every process on this host (Ctrl-C to stop)\n');
+    return started.session;
+  } catch (e) {
+    await out.close();
+    fail(e instanceof TraceError ? e.message : `cannot start tracing: ${(e as Error).message}`);
+    return null;
+  }
+}
+
+/**
+ * Prints the session's events until its stream ends; on an error (printed),
+ * stops the capture. The printer is null if the stream's header never came.
+ */
+async function printSession(o: LiveOptions, session: TraceSession, print: PrintOptions, out: Output): Promise<{ printer: Printer | null; error: Error | null }> {
+  let printer: Printer | null = null;
+  let error: Error | null = null;
+  try {
+    const pipeline = await openPipeline(session.stream, {
+      ...(o.recordTo !== undefined ? { recordTo: o.recordTo } : {}),
+      onDecodeError: (r, e) => fail(`cannot decode the record at byte ${r.offset}: ${e.message}`),
+    });
+    printer = new Printer(pipeline.header, { ...print, flushEachBatch: true }, out);
+    error = await printAll(pipeline, printer);
+  } catch (e) {
+    error = e instanceof Error ? e : new Error(String(e));
+  }
+  if (error) {
+    // Capture stops: an attached process is detached, a spawned command
+    // ended (never left running with its filter and no tracer). Closing the
+    // stream first keeps the tracer from blocking on it (or, under
+    // emulation, on a verdict that would never come) meanwhile.
+    session.stream.destroy();
+    session.detach();
+    fail(error.message);
+  }
+  return { printer, error };
 }
 
 export function cliCommand(): Command {
