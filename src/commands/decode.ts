@@ -3,7 +3,7 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import { RuleKind, type IoctlRecord, type RecordingHeader } from '../trace/events.js';
-import type { DecodedIoctl, FdKind, FieldNode } from '../decode/types.js';
+import type { DecodedEvent, DecodedIoctl, FdKind, FieldNode } from '../decode/types.js';
 import { createDecoder } from '../decode/decoder.js';
 import { resolveIoctlName } from '../decode/registry.js';
 import { registry } from '../../decoders/index.js';
@@ -125,6 +125,25 @@ export function cliCommand(): Command {
     .option('--json', 'print the decoded event as JSON', false);
 }
 
+interface DecodeOpts {
+  fdKind: FdKind;
+  arch: string;
+  iommu?: string;
+  in: string;
+  out?: string;
+  arg: string;
+  ret: string;
+  json: boolean;
+}
+
+/** The call's values from the command line: bytes at entry and exit (exit as long as entry), return value, integer argument. */
+interface CallValues {
+  entry: Uint8Array;
+  exit: Uint8Array;
+  ret: number;
+  arg: bigint;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const prog = cliCommand()
     .exitOverride()
@@ -139,7 +158,7 @@ export async function run(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     throw e;
   }
-  const o = prog.opts<{ fdKind: FdKind; arch: string; iommu?: string; in: string; out?: string; arg: string; ret: string; json: boolean }>();
+  const o = prog.opts<DecodeOpts>();
   const name = prog.args[0];
   // Checked here, not by commander, so the ioctl is named first when both are missing.
   if (name === undefined) {
@@ -155,27 +174,43 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`vfiotrace decode: unknown ioctl ${JSON.stringify(escapeBytes(new TextEncoder().encode(name)))}\n`);
     return 2;
   }
-  let entry: Uint8Array;
-  let exit: Uint8Array;
-  let ret: number;
-  let arg: bigint;
+  let call: CallValues;
   try {
-    entry = parseHex(o.in);
-    exit = o.out !== undefined ? parseHex(o.out) : entry;
-    const m = /^-?(E[A-Z0-9_]+)$/.exec(o.ret);
-    const n = m ? errnoNumber(m[1] as string, errnoFlavor(o.arch)) : Number(o.ret);
-    if (n === null || !Number.isInteger(n)) throw new Error(`bad --ret ${o.ret}`);
-    ret = m ? -n : n;
-    arg = BigInt(o.arg);
+    call = callValues(o);
   } catch (e) {
     process.stderr.write(`vfiotrace decode: ${(e as Error).message}\n`);
     return 2;
   }
+  const ev = decodeCall(o, desc, call);
+  if (ev.kind !== 'ioctl') return 1;
+  if (o.json) await printJson(ev);
+  else await printText(ev);
+  return 0;
+}
+
+/** Parses --in, --out, --ret and --arg; throws on a bad one. */
+function callValues(o: DecodeOpts): CallValues {
+  const entry = parseHex(o.in);
+  let exit = o.out !== undefined ? parseHex(o.out) : entry;
+  const m = /^-?(E[A-Z0-9_]+)$/.exec(o.ret);
+  const n = m ? errnoNumber(m[1] as string, errnoFlavor(o.arch)) : Number(o.ret);
+  if (n === null || !Number.isInteger(n)) throw new Error(`bad --ret ${o.ret}`);
+  const ret = m ? -n : n;
+  const arg = BigInt(o.arg);
   if (exit.length !== entry.length) {
     const x = new Uint8Array(entry.length);
     x.set(exit.subarray(0, entry.length));
     exit = x;
   }
+  return { entry, exit, ret, arg };
+}
+
+/**
+ * Decodes the call as if traced on an fd of the given kind: the fd gets a
+ * path (or a creating call) the decoder recognises, and --iommu is a
+ * VFIO_SET_IOMMU before it.
+ */
+function decodeCall(o: DecodeOpts, desc: IoctlDesc, call: CallValues): DecodedEvent {
   const dec = createDecoder(header(o.arch), { registry: registry() });
   const fd = 3;
   const path = PATHS[o.fdKind] ?? 'anon_inode:[vfiotrace-decode]';
@@ -189,27 +224,29 @@ export async function run(argv: string[]): Promise<number> {
     const type = o.iommu === 'type1' ? 3 : 7;
     dec.decode(record(encodeIo(o.arch, setIommu.nr), fd, path, BigInt(type), 0, new Uint8Array(0), new Uint8Array(0), seq++));
   }
-  const ev = dec.decode(record(encodeIo(o.arch, desc.nr), fd, path, desc.arg.kind === 'int' || desc.arg.kind === 'none' ? arg : 0x1000n, ret, entry, exit, seq++));
-  if (ev.kind !== 'ioctl') return 1;
-  if (o.json) {
-    let line: string;
-    try {
-      const json = await import('../render/json.js');
-      line = json.renderJson(ev);
-    } catch {
-      line = JSON.stringify(ev, (k, v: unknown) => (typeof v === 'bigint' ? v.toString() : k === 'record' ? undefined : v));
-    }
-    process.stdout.write(line.endsWith('\n') ? line : line + '\n');
-  } else {
-    // The strace-style line the tracer would print, then the full tree.
-    try {
-      const { TextRenderer } = await import('../render/text.js');
-      const line = new TextRenderer(null, { findings: 'none' }).render(ev);
-      if (line) process.stdout.write(line.endsWith('\n') ? line : line + '\n');
-    } catch {
-      /* renderer not available: the tree alone says it all */
-    }
-    process.stdout.write(describe(ev));
+  const arg = desc.arg.kind === 'int' || desc.arg.kind === 'none' ? call.arg : 0x1000n;
+  return dec.decode(record(encodeIo(o.arch, desc.nr), fd, path, arg, call.ret, call.entry, call.exit, seq++));
+}
+
+async function printJson(ev: DecodedIoctl): Promise<void> {
+  let line: string;
+  try {
+    const json = await import('../render/json.js');
+    line = json.renderJson(ev);
+  } catch {
+    line = JSON.stringify(ev, (k, v: unknown) => (typeof v === 'bigint' ? v.toString() : k === 'record' ? undefined : v));
   }
-  return 0;
+  process.stdout.write(line.endsWith('\n') ? line : line + '\n');
+}
+
+/** The strace-style line the tracer would print, then the full tree. */
+async function printText(ev: DecodedIoctl): Promise<void> {
+  try {
+    const { TextRenderer } = await import('../render/text.js');
+    const line = new TextRenderer(null, { findings: 'none' }).render(ev);
+    if (line) process.stdout.write(line.endsWith('\n') ? line : line + '\n');
+  } catch {
+    /* renderer not available: the tree alone says it all */
+  }
+  process.stdout.write(describe(ev));
 }
