@@ -1,7 +1,8 @@
 // Building a struct payload's FieldNode tree on demand, from the same inputs
 // the decoder's eager walk (values and findings only) used.
 
-import { decodeFields, type CompiledStruct, type Env } from './compile.js';
+import type { CompiledStruct, Env } from './compile.js';
+import { decodeFields } from './walk.js';
 import type { FieldNode } from './types.js';
 import type { Vals } from './dsl.js';
 

@@ -5,7 +5,8 @@
 
 import type { IoctlRecord } from '../trace/events.js';
 import { exitLengthOf } from '../trace/recordView.js';
-import { compileStruct, decodeFields, type CompiledStruct, type Env } from './compile.js';
+import { compileStruct, type CompiledStruct, type Env } from './compile.js';
+import { decodeFields } from './walk.js';
 import type { CapsType, StructType, Vals } from './dsl.js';
 import type { IoctlDesc } from './ioctlDesc.js';
 import type { StructPayload } from './payload.js';

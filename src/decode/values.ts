@@ -2,7 +2,8 @@
 // that wants numbers by field name rather than a FieldNode tree.
 
 import type { StructType, ValuesOf } from './dsl.js';
-import { compileStruct, decodeFields, type Env } from './compile.js';
+import { compileStruct, type Env } from './compile.js';
+import { decodeFields } from './walk.js';
 
 /**
  * Every fixed-layout scalar of `t` in `bytes` (flexible arrays and caps
