@@ -1,11 +1,8 @@
 // What one list row needs from a DecodedEvent, computed once at ingestion so
 // the full event (trees, bytes) can be dropped later.
 
-import { onSide, type CompiledStruct } from '../../decode/compile.js';
-import { big, readNum, readScalar } from '../../decode/scalars.js';
 import { IoctlEvent, type StructPayload } from '../../decode/event.js';
-import { buildSide } from '../../decode/payload.js';
-import type { Formatter } from '../../decode/format.js';
+import { shortEntryText } from '../../decode/sinks/short.js';
 import type { DecodedEvent, DecodedIoctl, FdKind, FieldNode, RetInfo } from '../../decode/types.js';
 import { signalName } from '../../render/names.js';
 import { EndReason, ProcessEventKind } from '../../trace/events.js';
@@ -80,75 +77,10 @@ export function shortArgs(root: FieldNode | null, fallback: string): string {
   return s + '}';
 }
 
-const flatStructs = new WeakMap<CompiledStruct, boolean>();
-
-/** A struct of plain scalars only (no conditions, nesting, arrays or flexible parts): its tree is one level of leaves. */
-function isFlat(cs: CompiledStruct): boolean {
-  let flat = flatStructs.get(cs);
-  if (flat === undefined) {
-    flat = cs.plans.every((p) => p.read !== -1 && p.fmt !== null && !p.f.when);
-    flatStructs.set(cs, flat);
-  }
-  return flat;
-}
-
-/**
- * shortArgs of the entry tree of a flat struct, read straight from the bytes
- * with the tree walk's rules (past argsz: absent; not captured: "?"; exit-only
- * fields: absent). Distinct calls are most of what a busy stream costs, and
- * their trees were built only for this line. Null: not a flat struct.
- */
-function flatArgs(pl: StructPayload): string | null {
-  const cs = pl.cs;
-  if (!isFlat(cs)) return null;
-  const b = pl.entry;
-  const vals: Record<string, number> = {};
-  let s = '{';
-  let parts = 0;
-  for (const p of cs.plans) {
-    const end = p.off + p.size;
-    if (end > pl.limit) continue;
-    let part: string;
-    if (end > b.length) {
-      if (!onSide(p.dir, 'in')) continue;
-      part = `${p.name}=?`;
-    } else {
-      const r = p.read as Exclude<typeof p.read, -1>;
-      let v: bigint | undefined;
-      let num: number;
-      if (p.size === 8) {
-        v = readScalar(pl.dv, r, p.off, pl.le);
-        num = Number(v);
-      } else num = readNum(pl.dv, r, p.off, pl.le);
-      vals[p.name] = num;
-      if (!onSide(p.dir, 'in')) continue;
-      part = `${p.name}=${(p.fmt as Formatter)(v ?? big(num), num, vals)}`;
-    }
-    if (s.length + part.length > ARGS_MAX) {
-      s += '...';
-      break;
-    }
-    s += (parts++ > 0 ? ', ' : '') + part;
-  }
-  return parts === 0 && !s.endsWith('...') ? '{…}' : s + '}';
-}
-
-/** flatArgs, or null when the struct is not flat or a description's formatter threw (the tree path shows what it can). */
-function tryFlat(pl: StructPayload): string | null {
-  try {
-    return flatArgs(pl);
-  } catch {
-    return null;
-  }
-}
-
 function entryArgs(ev: DecodedIoctl): string {
   const pl = ev instanceof IoctlEvent ? ev.structPayload : null;
-  if (pl !== null && pl.entry.length > 0) {
-    const flat = tryFlat(pl);
-    if (flat !== null) return flat;
-  }
-  // The event's own tree (kept with it for the detail pane).
+  if (pl !== null && pl.entry.length > 0) return shortEntryText(pl, ARGS_MAX);
+  // A tree given from elsewhere: its own top level.
   return shortArgs(ev.in, ev.argDisplay);
 }
 
@@ -168,14 +100,9 @@ export function argsPayload(ev: DecodedEvent): StructPayload | null {
   return ok ? pl : null;
 }
 
-/**
- * entryArgs of an event whose payload is `pl` (entry bytes not empty): the
- * same walk over the same bytes, the tree built from the payload instead of
- * taken from the event (the event's `in` is that same build).
- */
+/** entryArgs of an event whose payload is `pl` (entry bytes not empty), made when the row is shown. */
 export function payloadArgs(pl: StructPayload): string {
-  // A non-empty entry always has a root node: the fallback is never shown.
-  return tryFlat(pl) ?? shortArgs(buildSide(pl, 'in'), '');
+  return shortEntryText(pl, ARGS_MAX);
 }
 
 function processText(kind: ProcessEventKind, value: number, other: number, text: string): string {
