@@ -50,6 +50,8 @@ export interface Plan {
   // its struct: built once, not concatenated again for every field.
   label: string;
   nextLabel: string;
+  /** The JSON key, `"name":`. */
+  jsonKey: string;
 }
 
 /** The key a nested value is seen under by checks: "err.type", "data.device_state". */
@@ -112,6 +114,7 @@ export function compileStruct(t: StructType): CompiledStruct {
       subKeys: null,
       label: f.name + '=',
       nextLabel: ', ' + f.name + '=',
+      jsonKey: JSON.stringify(f.name) + ':',
     };
   });
   const c: CompiledStruct = { t, ctype: ctypeOf(t), plans };

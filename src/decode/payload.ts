@@ -2,7 +2,7 @@
 // the decoder's eager walk (values and findings only) used.
 
 import type { CompiledStruct, Env } from './compile.js';
-import { decodeFields } from './walk.js';
+import { decodeFields } from './sinks/tree.js';
 import type { FieldNode } from './types.js';
 import type { Vals } from './dsl.js';
 

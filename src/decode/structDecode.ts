@@ -6,7 +6,7 @@
 import type { IoctlRecord } from '../trace/events.js';
 import { exitLengthOf } from '../trace/recordView.js';
 import { compileStruct, type CompiledStruct, type Env } from './compile.js';
-import { decodeFields } from './walk.js';
+import { walkFields } from './walk.js';
 import type { CapsType, StructType, Vals } from './dsl.js';
 import type { IoctlDesc } from './ioctlDesc.js';
 import type { StructPayload } from './payload.js';
@@ -78,7 +78,7 @@ export class StructDecoder {
     const argsz = hasSize ? dvIn.getUint32(0, this.le) : entry.length;
     const limit = d.sizeField !== null ? Math.max(argsz, d.minsz) : t.size;
     const inVals: Vals = {};
-    if (entry.length > 0) decodeFields(sf.cs, this.point(this.envIn, dvIn, entry, null, findings, 'in', ret, argsz, inVals), 0, limit, '', null, inVals);
+    if (entry.length > 0) walkFields(sf.cs, this.point(this.envIn, dvIn, entry, null, findings, 'in', ret, argsz, inVals), 0, limit, '', null, inVals);
     if (hasSize) sizeFindings(d, t, entry, argsz, findings);
 
     let outVals: Vals | null = null;
@@ -89,7 +89,7 @@ export class StructDecoder {
       const ex = r.exit;
       outVals = {};
       dvWritten = new DataView(ex.buffer, ex.byteOffset, ex.byteLength);
-      decodeFields(sf.cs, this.point(this.envOut, dvWritten, ex, entry, findings, 'out', ret, argsz, outVals), 0, limit, '', null, outVals);
+      walkFields(sf.cs, this.point(this.envOut, dvWritten, ex, entry, findings, 'out', ret, argsz, outVals), 0, limit, '', null, outVals);
       written = ex;
       if (sf.caps !== null) capsFinding(d, sf.caps, argsz, outVals, findings);
     }

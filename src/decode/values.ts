@@ -3,7 +3,7 @@
 
 import type { StructType, ValuesOf } from './dsl.js';
 import { compileStruct, type Env } from './compile.js';
-import { decodeFields } from './walk.js';
+import { walkFields } from './walk.js';
 
 /**
  * Every fixed-layout scalar of `t` in `bytes` (flexible arrays and caps
@@ -21,6 +21,6 @@ export function decodeValues<S extends StructType<string>>(t: S, bytes: Uint8Arr
     findings: null,
     all: true,
   };
-  decodeFields(compileStruct(t), env, 0, bytes.length, '', [], vals);
+  walkFields(compileStruct(t), env, 0, bytes.length, '', null, vals);
   return vals as ValuesOf<S> & Record<string, number>;
 }

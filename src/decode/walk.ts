@@ -3,16 +3,16 @@
 // flexible part's shape, a capability chain), reads each once, keeps the
 // values checks and `when` rules read, and reports the caller's mistakes.
 // What is made of the fields is a sink's business: a FieldNode tree
-// (sinks/tree.ts), the one-line text (sinks/text.ts), a TUI row's short
-// argument text (sinks/short.ts) — or nothing (sink null: values and
-// findings only). Nothing else walks payload bytes.
+// (sinks/tree.ts), the one-line text (render/payloadText.ts), JSON
+// (render/payloadJson.ts), a TUI row's short argument text
+// (tui/state/rowArgs.ts) — or nothing (sink null: values and findings
+// only). Nothing else walks payload bytes.
 
-import type { Direction, FieldNode, Finding } from './types.js';
+import type { Direction, Finding } from './types.js';
 import { ctypeOf, type CapsType, type FlexShape, type Type, type Vals } from './dsl.js';
 import { escapeBytes, rawText, uuidText, type Formatter } from './format.js';
 import { big, bytesDiffer, readerOf, readNum, readScalar, type R } from './scalars.js';
 import { compileStruct, elementFormatter, onSide, pathOf, subKey, type CompiledStruct, type Env, type Plan } from './compile.js';
-import { treeSinkInto } from './sinks/tree.js';
 
 /** A scalar array element: how to read and show it. */
 export interface ElemInfo {
@@ -32,14 +32,14 @@ export interface FieldSink {
   blank(name: string, path: string, ctype: string, at: number, size: number, dir: Direction): void;
   /** A field shown as text (a UUID, a string): `text` the raw value, `display` as printed. */
   text(name: string, path: string, ctype: string, at: number, size: number, dir: Direction, text: string, display: string, changed: boolean): void;
-  /** The members of an aggregate follow, up to its close(). */
-  open(): void;
+  /** The members (or elements: `isArray`) of an aggregate follow, up to its close(). */
+  open(isArray: boolean): void;
   /**
    * Ends an aggregate. It holds something when a member was reported; an
    * empty one is dropped unless `keepEmpty` (a capability whose body is not
    * described). `display` names a capability.
    */
-  close(name: string, path: string, ctype: string, at: number, size: number, dir: Direction, isArray: boolean, keepEmpty: boolean, display: string | null): void;
+  close(name: string, path: string, ctype: string, at: number, size: number, dir: Direction, keepEmpty: boolean, display: string | null): void;
 }
 
 /** A caller's value the header does not name: flag bits it lacks, an enum value (of an input field) it lacks. */
@@ -111,9 +111,9 @@ function walkAggregate(p: Plan, env: Env, at: number, limit: number, prefix: str
       }
       const sv: Vals = {};
       const path = pathOf(p, prefix);
-      sink?.open();
+      sink?.open(false);
       walkFields(sub, env, at, limit, p.memoDot, sink, sv);
-      sink?.close(p.name, path, p.ctype, at, p.size, p.dir, false, false, null);
+      sink?.close(p.name, path, p.ctype, at, p.size, p.dir, false, null);
       // Nested values are visible to checks as "err.type".
       for (const k in sv) vals[subKey(p, k)] = sv[k] as number;
       return;
@@ -122,9 +122,9 @@ function walkAggregate(p: Plan, env: Env, at: number, limit: number, prefix: str
       if (at + p.size > limit) return;
       const path = pathOf(p, prefix);
       if (sink === null && env.findings === null) return;
-      sink?.open();
+      sink?.open(true);
       walkElems(ft.elem, p.sub, ft.count, env, at, limit, path, p.dir, sink);
-      sink?.close(p.name, path, p.ctype, at, p.size, p.dir, true, false, null);
+      sink?.close(p.name, path, p.ctype, at, p.size, p.dir, false, null);
       return;
     }
     case 'uuid': {
@@ -183,9 +183,9 @@ function walkElems(elem: Type, sub: CompiledStruct | null, count: number, env: E
     if (scalar !== null) {
       if (sink !== null && (env.all || onSide(dir, side))) sink.element(scalar, name, epath, eat, dir, env.cmp !== null && bytesDiffer(env.cmp, env.bytes, eat, es), env);
     } else if (cs !== null) {
-      sink?.open();
+      sink?.open(false);
       walkFields(cs, env, eat, limit, epath + '.', sink, {});
-      sink?.close(name, epath, ctypeOf(elem), eat, es, dir, false, false, null);
+      sink?.close(name, epath, ctypeOf(elem), eat, es, dir, false, null);
     }
   }
 }
@@ -214,9 +214,9 @@ function walkFlex(p: Plan, shape: FlexShape, env: Env, at: number, limit: number
   if (shape.single && (t.kind === 'struct' || t.kind === 'union')) {
     if (at + t.size > limit) return;
     const sv: Vals = {};
-    sink?.open();
+    sink?.open(false);
     walkFields(compileStruct(t), env, at, limit, p.memoDot, sink, sv);
-    sink?.close(p.name, path, shape.ctype ?? ctypeOf(t), at, t.size, p.dir, false, false, null);
+    sink?.close(p.name, path, shape.ctype ?? ctypeOf(t), at, t.size, p.dir, false, null);
     // Payload values are visible to checks and return explanations as "data.<field>".
     for (const k in sv) vals[subKey(p, k)] = sv[k] as number;
     return;
@@ -227,9 +227,9 @@ function walkFlex(p: Plan, shape: FlexShape, env: Env, at: number, limit: number
   const count = shape.count === null ? Math.floor(avail / es) : Math.min(shape.count, Math.floor(avail / es));
   if (count <= 0) return;
   const sub = t.kind === 'struct' || t.kind === 'union' ? compileStruct(t) : null;
-  sink?.open();
+  sink?.open(true);
   walkElems(t, sub, count, env, at, limit, path, p.dir, sink);
-  sink?.close(p.name, path, shape.ctype ?? `${ctypeOf(t)}[]`, at, count * es, p.dir, true, false, null);
+  sink?.close(p.name, path, shape.ctype ?? `${ctypeOf(t)}[]`, at, count * es, p.dir, false, null);
 }
 
 const CAP_HDR = 8;
@@ -280,7 +280,7 @@ function walkCaps(ct: CapsType, env: Env, vals: Vals, limit: number, prefix: str
   let end = 0;
   let k = 0;
   let unknownSeen = false;
-  sink?.open();
+  sink?.open(true);
   while (off !== 0) {
     const where = `${path}[${k}]`;
     if (!capReadable(env, vals, limit, off, where, seen, k)) break;
@@ -292,9 +292,9 @@ function walkCaps(ct: CapsType, env: Env, vals: Vals, limit: number, prefix: str
     if (desc && off + desc.type.size > limit) {
       capFinding(env, 'cap-chain-out-of-bounds', `capability ${desc.name} at offset ${off} runs past the ${limit}-byte buffer`, where);
     }
-    sink?.open();
+    sink?.open(false);
     walkFields(compileStruct(t), env, off, limit, where + '.', sink, {});
-    sink?.close(`[${k}]`, where, ctypeOf(t), off, desc ? t.size : CAP_HDR, 'out', false, true, desc ? desc.name : `unknown capability id ${id}`);
+    sink?.close(`[${k}]`, where, ctypeOf(t), off, desc ? t.size : CAP_HDR, 'out', true, desc ? desc.name : `unknown capability id ${id}`);
     if (desc) end = Math.max(end, off + t.size);
     else {
       if (!unknownSeen) env.findings?.push({ rule: 'cap-unknown-id', severity: 'info', message: `capability id ${id} at offset ${off} is not known to this decoder`, field: where });
@@ -303,10 +303,5 @@ function walkCaps(ct: CapsType, env: Env, vals: Vals, limit: number, prefix: str
     k++;
     off = next;
   }
-  sink?.close('caps', path, `${ctypeOf(ct.header)}[]`, first, Math.max(0, end - first), 'out', true, false, null);
-}
-
-/** The walk with a tree: nodes pushed onto `out` (null: values and findings only). */
-export function decodeFields(cs: CompiledStruct, env: Env, base: number, limit: number, prefix: string, out: FieldNode[] | null, vals: Vals): Vals {
-  return walkFields(cs, env, base, limit, prefix, out === null ? null : treeSinkInto(out), vals);
+  sink?.close('caps', path, `${ctypeOf(ct.header)}[]`, first, Math.max(0, end - first), 'out', false, null);
 }

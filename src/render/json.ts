@@ -3,37 +3,15 @@
 // keep the key order stable.
 
 import { memoPayload, payloadMemo } from '../decode/memo.js';
-import { IoctlEvent } from '../decode/event.js';
+import { IoctlEvent, type StructPayload } from '../decode/event.js';
 import { flat } from './flat.js';
+import { jsonInt, jsonStr as str, strFresh } from './jsonText.js';
+import { payloadSideJson } from './payloadJson.js';
+
+export { jsonInt };
 import type { DecodedEvent, DecodedIoctl, DecodedProcess, DecodedEnd, FieldNode, Finding } from '../decode/types.js';
 import { EndReason, IOCTL_FLAG, ProcessEventKind, type IoctlRecord } from '../trace/events.js';
 import { argHighOf, argLowOf, IoctlRecordView } from '../trace/recordView.js';
-
-// Most strings repeat from event to event (paths, names, meanings): quote each once.
-const quoted = new Map<string, string>();
-function str(s: string): string {
-  let q = quoted.get(s);
-  if (q === undefined) {
-    q = JSON.stringify(s);
-    if (quoted.size >= 8192) quoted.clear();
-    quoted.set(s, q);
-  }
-  return q;
-}
-
-/**
- * A string that is new nearly every call (an argument's address): quoted
- * without going through the cache, which it would only churn. Plain printable
- * ASCII without quote or backslash is exactly what JSON.stringify would give
- * between quotes; anything else goes through JSON.stringify.
- */
-function strFresh(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return JSON.stringify(s);
-  }
-  return '"' + s + '"';
-}
 
 /** jsonInt(r.arg), without making the register's bigint when the view's bytes give the number exactly. */
 function argJson(r: IoctlRecord): string {
@@ -43,15 +21,6 @@ function argJson(r: IoctlRecord): string {
     if (hi >= 0 && hi < 0x200000) return String(hi * 4294967296 + argLowOf(r));
   }
   return jsonInt(r.arg);
-}
-
-/** A JSON number when it is exact, else a "0x…" string (two's complement for negatives). */
-export function jsonInt(v: bigint | number): string {
-  if (typeof v === 'number') {
-    return Number.isSafeInteger(v) ? String(v) : '"0x' + BigInt.asUintN(64, BigInt(Math.trunc(v))).toString(16) + '"';
-  }
-  if (v <= 9007199254740991n && v >= -9007199254740991n) return v.toString();
-  return '"0x' + BigInt.asUintN(64, v).toString(16) + '"';
 }
 
 function isArray(node: FieldNode): boolean {
@@ -99,9 +68,14 @@ function findingsJson(f: Finding[]): string {
 const jsonMemo = payloadMemo<{ in: string; out: string }>();
 
 export function payloadJson(ev: DecodedIoctl): { in: string; out: string } {
-  const make = () => ({ in: ev.in === null ? 'null' : nodeJson(ev.in), out: ev.out === null ? 'null' : nodeJson(ev.out) });
   const pl = ev instanceof IoctlEvent ? ev.structPayload : null;
-  return pl !== null ? memoPayload(jsonMemo, pl, true, make) : make();
+  if (pl !== null) return memoPayload(jsonMemo, pl, true, payloadBothJson);
+  return { in: ev.in === null ? 'null' : nodeJson(ev.in), out: ev.out === null ? 'null' : nodeJson(ev.out) };
+}
+
+/** Both sides straight from the bytes (the decoder's own payload: what its trees would hold). */
+function payloadBothJson(pl: StructPayload): { in: string; out: string } {
+  return { in: payloadSideJson(pl, 'in'), out: payloadSideJson(pl, 'out') };
 }
 
 function ioctlJson(ev: DecodedIoctl): string {

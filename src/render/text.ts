@@ -2,7 +2,7 @@
 // `--- SIG… ---`. Everything shown is derived from the event stream alone, so
 // rendering a recording gives exactly what the live run printed.
 
-import { payloadText } from '../decode/sinks/text.js';
+import { payloadText } from './payloadText.js';
 import { IoctlEvent } from '../decode/event.js';
 import type { DecodedEvent, DecodedIoctl, DecodedProcess, FieldNode, RetInfo, Severity } from '../decode/types.js';
 import type { RecordingHeader } from '../trace/events.js';

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Env } from '../../src/decode/compile.js';
-import { decodeFields } from '../../src/decode/walk.js';
+import { decodeFields } from '../../src/decode/sinks/tree.js';
 import { createDecoder } from '../../src/decode/decoder.js';
 import { IoctlEvent, type StructPayload } from '../../src/decode/event.js';
 import type { DecodedEvent, FieldNode, Finding } from '../../src/decode/types.js';

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { registry } from '../../decoders/index.js';
 import { compileStruct, type Env } from '../../src/decode/compile.js';
-import { decodeFields } from '../../src/decode/walk.js';
+import { decodeFields } from '../../src/decode/sinks/tree.js';
 import type { FieldNode } from '../../src/decode/types.js';
 import { indexHeader, valuesC } from './cgen.js';
 import { HOST, hasGcc, headerText, trixieHeaders, type HeaderSet } from './kheaders.js';

@@ -1,5 +1,5 @@
 // The one-line text of struct payloads is made by the text sink of the walk
-// (src/decode/sinks/text.ts) without building a tree. The tree renderer
+// (src/render/payloadText.ts) without building a tree. The tree renderer
 // (src/render/payload.ts, used for trees from elsewhere) states the same
 // shape rules over nodes; the two must agree for every input: random payloads on every struct ioctl (with replies
 // that change some bytes, failing and succeeding calls, short captures) and
@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createDecoder } from '../../src/decode/decoder.js';
-import { exitText, payloadText } from '../../src/decode/sinks/text.js';
+import { exitText, payloadText } from '../../src/render/payloadText.js';
 import { IoctlEvent } from '../../src/decode/event.js';
 import type { DecodedEvent } from '../../src/decode/types.js';
 import { renderJson } from '../../src/render/json.js';

@@ -3,8 +3,8 @@
 
 import type { Direction, FieldNode } from '../types.js';
 import type { Vals } from '../dsl.js';
-import type { Env, Plan } from '../compile.js';
-import type { ElemInfo, FieldSink } from '../walk.js';
+import type { CompiledStruct, Env, Plan } from '../compile.js';
+import { walkFields, type ElemInfo, type FieldSink } from '../walk.js';
 import { big, readNum, readScalar } from '../scalars.js';
 import type { Formatter } from '../format.js';
 
@@ -49,7 +49,7 @@ class TreeSink implements FieldSink {
     this.stack.push([]);
   }
 
-  close(name: string, path: string, ctype: string, at: number, size: number, dir: Direction, _isArray: boolean, keepEmpty: boolean, display: string | null): void {
+  close(name: string, path: string, ctype: string, at: number, size: number, dir: Direction, keepEmpty: boolean, display: string | null): void {
     const children = this.stack.pop() as FieldNode[];
     if (children.length === 0 && !keepEmpty) return;
     const node: FieldNode = { name, path, ctype, offset: at, size, dir, display: display ?? '{…}', children };
@@ -63,7 +63,7 @@ class TreeSink implements FieldSink {
   }
 }
 
-/** A sink that pushes the walk's nodes onto `out`. */
-export function treeSinkInto(out: FieldNode[]): FieldSink {
-  return new TreeSink(out);
+/** The walk with a tree: nodes pushed onto `out` (null: values and findings only). */
+export function decodeFields(cs: CompiledStruct, env: Env, base: number, limit: number, prefix: string, out: FieldNode[] | null, vals: Vals): Vals {
+  return walkFields(cs, env, base, limit, prefix, out === null ? null : new TreeSink(out), vals);
 }

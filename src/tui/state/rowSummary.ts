@@ -2,7 +2,7 @@
 // the full event (trees, bytes) can be dropped later.
 
 import { IoctlEvent, type StructPayload } from '../../decode/event.js';
-import { shortEntryText } from '../../decode/sinks/short.js';
+import { shortEntryText } from './rowArgs.js';
 import type { DecodedEvent, DecodedIoctl, FdKind, FieldNode, RetInfo } from '../../decode/types.js';
 import { signalName } from '../../render/names.js';
 import { EndReason, ProcessEventKind } from '../../trace/events.js';

@@ -1,19 +1,19 @@
 // The one-line text of a payload side, made as the walk (walk.ts) finds the
-// fields, in the shapes the text renderer prints (src/render/payload.ts says
-// the same over a tree): the caller's view at entry (what it provides), what
+// fields, in the shapes the text renderer prints (payload.ts says the same
+// over a tree): the caller's view at entry (what it provides), what
 // the kernel wrote at exit (its out fields when the call succeeded, and any
 // field whose bytes changed). An array is shown whole or not at all, so its
 // elements are also kept in full (`all`) while the walk is inside one.
 
-import type { Direction } from '../types.js';
-import type { Vals } from '../dsl.js';
-import type { Env, Plan } from '../compile.js';
-import { walkFields, scalarBig, type ElemInfo, type FieldSink } from '../walk.js';
-import { readNum, readScalar } from '../scalars.js';
-import { escapeControls } from '../../render/escape.js';
-import type { StructPayload } from '../payload.js';
-import { memoPayload, payloadMemo } from '../memo.js';
-import type { Formatter } from '../format.js';
+import type { Direction } from '../decode/types.js';
+import type { Vals } from '../decode/dsl.js';
+import type { Env, Plan } from '../decode/compile.js';
+import { walkFields, scalarBig, type ElemInfo, type FieldSink } from '../decode/walk.js';
+import { readNum, readScalar } from '../decode/scalars.js';
+import { escapeControls } from './escape.js';
+import type { StructPayload } from '../decode/payload.js';
+import { memoPayload, payloadMemo } from '../decode/memo.js';
+import type { Formatter } from '../decode/format.js';
 
 /** One aggregate being written (frames are reused by depth). */
 interface Frame {

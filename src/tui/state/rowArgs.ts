@@ -1,14 +1,14 @@
 // A short argument text for list rows: the entry side's top-level fields as
 // `{argsz=40, flags=0, op=VFIO_EEH_PE_GET_STATE}`, nested aggregates as
 // `{...}`, cut with `...` at a length. The same fields a tree's top level
-// holds (the walk, walk.ts, finds them); no tree is built.
+// holds (the walk, decode/walk.ts, finds them); no tree is built.
 
-import type { Direction } from '../types.js';
-import type { Vals } from '../dsl.js';
-import type { Env, Plan } from '../compile.js';
-import { scalarBig, walkFields, type ElemInfo, type FieldSink } from '../walk.js';
-import type { StructPayload } from '../payload.js';
-import type { Formatter } from '../format.js';
+import type { Direction } from '../../decode/types.js';
+import type { Vals } from '../../decode/dsl.js';
+import type { Env, Plan } from '../../decode/compile.js';
+import { scalarBig, walkFields, type ElemInfo, type FieldSink } from '../../decode/walk.js';
+import type { StructPayload } from '../../decode/payload.js';
+import type { Formatter } from '../../decode/format.js';
 
 class ShortSink implements FieldSink {
   out = '{';
