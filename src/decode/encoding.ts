@@ -42,4 +42,4 @@ export function decodeIo(enc: IoctlEncoding, request: bigint | number): number {
 export const SUPPORTED_ARCHES = ['x86_64', 'aarch64', 'ppc64le', 'ppc64', 'riscv64'] as const;
 
 // The AUDIT_ARCH_* table lives with the other ABI facts of a recording.
-export { AUDIT_ARCH } from '../trace/platform.js';
+export { AUDIT_ARCH } from '../trace/auditArch.js';

@@ -11,16 +11,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { EM } from './elf.js';
 
-/** Linux AUDIT_ARCH_* values: a recording header's ABI number, by architecture name. */
-export const AUDIT_ARCH: Readonly<Record<string, number>> = {
-  x86_64: 0xc000003e,
-  aarch64: 0xc00000b7,
-  ppc64le: 0xc0000015,
-  ppc64: 0x80000015,
-  riscv64: 0xc00000f3,
-  i386: 0x40000003,
-};
-
 /** The architectures a package ships prebuilt files for (native/cross.mk's CROSS_ARCHES). */
 export const PREBUILT_ARCHES = ['x86_64', 'aarch64', 'ppc64le', 'ppc64'] as const;
 export type PrebuiltArch = (typeof PREBUILT_ARCHES)[number];

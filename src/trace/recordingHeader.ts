@@ -6,24 +6,12 @@
 import type { ByteOrder, RecordingHeader } from './events.js';
 import { FORMAT_VERSION, HEADER_FIXED_LEN, MAGIC } from './recordingFormat.js';
 import { RecordingError } from './recordingErrors.js';
+import { archName } from './auditArch.js';
 
 /** The header's first bytes: magic, byte-order mark, version and header length. */
 export const HEADER_PREFIX_LEN = 16;
 
-const ARCHES: Record<number, string> = {
-  0xc000003e: 'x86_64',
-  0xc00000b7: 'aarch64',
-  0xc0000015: 'ppc64le',
-  0x80000015: 'ppc64',
-  0xc00000f3: 'riscv64',
-  0x40000003: 'i386',
-  0x40000028: 'arm',
-  0x80000016: 's390x',
-};
-
-export function archName(auditArch: number): string {
-  return ARCHES[auditArch >>> 0] ?? `audit-arch-0x${(auditArch >>> 0).toString(16)}`;
-}
+export { archName };
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 

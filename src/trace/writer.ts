@@ -22,7 +22,7 @@ import {
   RECORD_PROCESS,
   archName,
 } from './reader.js';
-import { AUDIT_ARCH } from './platform.js';
+import { AUDIT_ARCH } from './auditArch.js';
 import { END, IOCTL, PROCESS, RECORD_HEADER } from './layout.js';
 
 const enc = new TextEncoder();
