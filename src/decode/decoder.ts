@@ -44,6 +44,17 @@ interface DescInfo {
   intFmt: Formatter | null;
 }
 
+/** What the decode of one call's argument made (the decoder's scratch: decoding is synchronous). */
+interface ArgDecode {
+  argDisplay: string;
+  inNode: FieldNode | null;
+  payload: StructPayload | null;
+  inVals: Vals;
+  outVals: Vals | null;
+}
+
+const KIND_INDEX: Record<FdKind, number> = { container: 0, group: 1, device: 2, iommufd: 3, migration: 4, dmabuf: 5, other: 6 };
+
 const SET_IOMMU = 'VFIO_SET_IOMMU';
 
 /** Low 32 bits of a register as a C int (fds). */
@@ -59,157 +70,187 @@ function toUint32(b: bigint): number {
 }
 
 export function createDecoder(header: RecordingHeader, opts: DecoderOptions): Decoder {
-  const reg = opts.registry;
-  const useMemo = opts.callMemo !== false;
-  const le = header.byteOrder === 'le';
-  const enc = encodingFor(header.arch);
-  const flavor = errnoFlavor(header.arch);
-  // i386 and other ILP32 ABIs lay the structs out differently: names only.
-  const layoutsOk = header.wordSize === 8;
-  const start = header.startMonotonicNs;
-  const fds = new FdTable();
-  const info = new Map<IoctlDesc, DescInfo>();
-  let seq = 0;
-  const structs = new StructDecoder(le);
-  const checks = new CheckRunner(le);
+  return new IoctlDecoder(header, opts);
+}
 
-  function descInfo(d: IoctlDesc): DescInfo {
-    let di = info.get(d);
+class IoctlDecoder implements Decoder {
+  private readonly reg: Registry;
+  private readonly useMemo: boolean;
+  private readonly le: boolean;
+  private readonly enc: ReturnType<typeof encodingFor>;
+  private readonly flavor: ReturnType<typeof errnoFlavor>;
+  /** i386 and other ILP32 ABIs lay the structs out differently: names only. */
+  private readonly layoutsOk: boolean;
+  /**
+   * Monotonic ns stay below 2^53 for 104 days of uptime: plain doubles are
+   * exact and avoid a bigint allocation per event.
+   */
+  private readonly startNum: number;
+  private readonly fds = new FdTable();
+  private readonly info = new Map<IoctlDesc, DescInfo>();
+  private readonly resolvedCache = new Map<number, Resolved>();
+  private readonly structs: StructDecoder;
+  private readonly checks: CheckRunner;
+  private seq = 0;
+
+  constructor(private readonly header: RecordingHeader, opts: DecoderOptions) {
+    this.reg = opts.registry;
+    this.useMemo = opts.callMemo !== false;
+    this.le = header.byteOrder === 'le';
+    this.enc = encodingFor(header.arch);
+    this.flavor = errnoFlavor(header.arch);
+    this.layoutsOk = header.wordSize === 8;
+    this.startNum = Number(header.startMonotonicNs);
+    this.structs = new StructDecoder(this.le);
+    this.checks = new CheckRunner(this.le);
+  }
+
+  decode(record: TraceRecord): DecodedEvent {
+    switch (record.type) {
+      case 'ioctl': {
+        const s = this.seq;
+        try {
+          return this.decodeIoctl(record);
+        } catch (e) {
+          // A decoder bug must not lose the event: show it undecoded.
+          this.seq = s + 1;
+          return this.undecoded(record, s, e);
+        }
+      }
+      case 'process': {
+        const fds = this.fds;
+        if (record.kind === ProcessEventKind.Start && record.other > 0) fds.fork(record.other, record.pid);
+        if ((record.kind === ProcessEventKind.Exit || record.kind === ProcessEventKind.Killed) && record.pid === record.tid) fds.exit(record.pid);
+        if (record.kind === ProcessEventKind.Exec) fds.exec(record.pid);
+        return { kind: 'process', seq: this.seq++, record, ts: this.rel(record.ts), pid: record.pid, tid: record.tid };
+      }
+      case 'end':
+        return { kind: 'end', seq: this.seq++, record };
+    }
+  }
+
+  fdKind(pid: number, fd: number): FdKind {
+    return this.fds.get(pid, fd)?.kind ?? 'other';
+  }
+
+  createdFd(pid: number, fd: number, kind: FdKind): void {
+    this.fds.created(pid, fd, kind);
+  }
+
+  private rel(t: bigint): number {
+    const n = Number(t);
+    return n >= this.startNum ? n - this.startNum : n;
+  }
+
+  private descInfo(d: IoctlDesc): DescInfo {
+    let di = this.info.get(d);
     if (!di) {
       di = { struct: d.arg.kind === 'struct' ? structFacts(d.arg.type) : null, intFmt: d.arg.kind === 'int' || d.arg.kind === 'u32ptr' ? makeFormatter(d.arg.display, false) : null };
-      info.set(d, di);
+      this.info.set(d, di);
     }
     return di;
   }
 
-  // Monotonic ns stay below 2^53 for 104 days of uptime: plain doubles are exact
-  // and avoid a bigint allocation per event.
-  const startNum = Number(start);
-  function rel(t: bigint): number {
-    const n = Number(t);
-    return n >= startNum ? n - startNum : n;
-  }
-
-  const KIND_INDEX: Record<FdKind, number> = { container: 0, group: 1, device: 2, iommufd: 3, migration: 4, dmabuf: 5, other: 6 };
-  const resolvedCache = new Map<number, Resolved>();
-
-  function resolveCached(nr: number, cands: readonly IoctlDesc[], kind: FdKind, st: FdState): Resolved {
+  private resolveCached(nr: number, cands: readonly IoctlDesc[], kind: FdKind, st: FdState): Resolved {
     const iommu = st.iommu;
-    if (iommu !== undefined && (iommu < 0 || iommu > 255)) return resolveIoctl(cands, kind, st, header.arch);
+    if (iommu !== undefined && (iommu < 0 || iommu > 255)) return resolveIoctl(cands, kind, st, this.header.arch);
     const stateKey = iommu === undefined ? 0 : 1 + iommu * 2 + (st.iommuFailed ? 1 : 0);
     const key = nr + (KIND_INDEX[kind] << 8) + stateKey * 4096;
-    let r = resolvedCache.get(key);
+    let r = this.resolvedCache.get(key);
     if (!r) {
-      r = resolveIoctl(cands, kind, st, header.arch);
+      r = resolveIoctl(cands, kind, st, this.header.arch);
       // A failed pick names the SET_IOMMU event in a finding: not the same for every call.
-      if (!r.failedPick && useMemo) r.memo = newCallMemo();
-      resolvedCache.set(key, r);
+      if (!r.failedPick && this.useMemo) r.memo = newCallMemo();
+      this.resolvedCache.set(key, r);
     }
     return r;
   }
 
-  function decodeIoctl(r: IoctlRecord): DecodedIoctl {
-    const s = seq++;
+  private decodeIoctl(r: IoctlRecord): DecodedIoctl {
+    const s = this.seq++;
     const fd = fdOf(r);
     const incomplete = (r.flags & IOCTL_FLAG.NO_EXIT) !== 0;
     const ret = incomplete ? 0 : retOf(r);
-    const st = fds.resolve(r.pid, fd, r.fdPath);
+    const st = this.fds.resolve(r.pid, fd, r.fdPath);
     const kind = st.kind;
     const request = requestOf(r);
-    const nr = decodeIo(enc, request);
-    const cands = nr >= 0 ? reg.byNr.get(nr) : undefined;
-    const rv = cands && cands.length > 0 ? resolveCached(nr, cands, kind, st) : null;
+    const nr = decodeIo(this.enc, request);
+    const cands = nr >= 0 ? this.reg.byNr.get(nr) : undefined;
+    const rv = cands && cands.length > 0 ? this.resolveCached(nr, cands, kind, st) : null;
     let h: number | null = null;
     if (rv !== null && rv.memo !== null && !callMemoDozing(rv.memo)) {
       h = callHash(r, request, ret);
       if (h !== null && !callMemoAwake(rv.memo, h)) h = null;
       if (h !== null) {
         const slot = findCall(rv.memo, h, r, request, ret);
-        if (slot !== undefined) return repeated(r, s, fd, st, request, rv, slot, incomplete, ret);
+        if (slot !== undefined) return this.repeated(r, s, fd, st, request, rv, slot, incomplete, ret);
       }
     }
     const findings: Finding[] = [];
-    let desc: IoctlDesc | null = null;
-    let candidates: string[] = [];
-    let resolution: Resolution = 'unknown';
-    let ioctlName: string | null = null;
-    if (rv !== null) {
-      resolution = rv.res;
-      candidates = rv.candidates;
-      desc = rv.desc;
-      ioctlName = rv.name;
-      for (const n of rv.notes) findings.push({ ...n });
-      if (rv.failedPick) {
-        findings.push({
-          rule: 'resolved-by-failed-set-iommu',
-          severity: 'warning',
-          message: `resolved with the IOMMU type of a VFIO_SET_IOMMU(${IOMMU_TYPE_NAMES[st.iommu as number] ?? st.iommu}) that failed`,
-          ...(st.iommuSeq !== undefined ? { events: [st.iommuSeq] } : {}),
-        });
-      }
-    }
-
-    const errno = !incomplete && ret < 0 ? errnoName(-ret, flavor) ?? `E?${-ret}` : null;
-    let inNode: FieldNode | null = null;
-    let payload: StructPayload | null = null;
-    let written = false;
-    let inVals: Vals = {};
-    let outVals: Vals | null = null;
-    let argDisplay = '';
-    const argNum = argOf(r);
-
+    if (rv !== null) resolutionFindings(rv, st, findings);
+    const desc = rv !== null ? rv.desc : null;
+    const errno = !incomplete && ret < 0 ? errnoName(-ret, this.flavor) ?? `E?${-ret}` : null;
     if ((r.flags & IOCTL_FLAG.TRUNCATED) !== 0) {
       findings.push({ rule: 'capture-truncated', severity: 'info', message: `captured ${r.entry.length} of ${r.wantLen} bytes (payload cap); later fields are not shown` });
     }
-
-    if (desc) {
-      const di = descInfo(desc);
-      const a = desc.arg;
-      if (a.kind === 'int') {
-        // The ioctl's arg is an unsigned long: a value with the top bit set is
-        // shown as the kernel reads it, not as a negative number.
-        argDisplay = argNum >= 0 || a.display.kind === 'fd' || a.display.kind === 'dec'
-          ? (di.intFmt as Formatter)(BigInt(argNum), argNum)
-          : '0x' + BigInt.asUintN(header.wordSize * 8, r.arg).toString(16);
-      }
-      else if (a.kind !== 'none') argDisplay = argPointer(r);
-      faultFindings(desc, r, argDisplay, errno, incomplete, le, findings);
-      if (a.kind === 'struct' && layoutsOk) {
-        const res = structs.decode(desc, di.struct as StructFacts, r, ret, errno, incomplete, findings);
-        payload = res.payload;
-        inVals = res.inVals;
-        outVals = res.outVals;
-        written = payload.exit !== null;
-      } else if (a.kind === 'fdptr' || a.kind === 'u32ptr') {
-        inNode = scalarArg(r.entry, a.kind === 'fdptr' ? 'fd' : a.name, a.kind === 'fdptr' ? '__s32' : '__u32', a.kind === 'fdptr', di.intFmt);
-        if (inNode?.value !== undefined) inVals[inNode.name] = Number(inNode.value);
-      } else if (a.kind === 'cstring') {
-        // No string at all (NULL, or nothing readable): the pointer, as strace shows it, not "".
-        const display = r.arg === 0n ? 'NULL' : r.inFault === 0 ? regHex(r.arg) : `"${escapeBytes(r.entry)}"${(r.flags & IOCTL_FLAG.TRUNCATED) !== 0 ? '...' : ''}`;
-        inNode = { name: 'buf', path: 'buf', ctype: 'char[]', offset: 0, size: r.entry.length, dir: 'in', text: rawText(r.entry), display };
-      }
-      if (!(a.kind === 'struct' && !layoutsOk)) checks.run(desc, { inVals, outVals, ret, errno, entry: r.entry, completed: !incomplete }, findings);
-    }
-    if (!desc) argDisplay = argHex(r);
-    if (!layoutsOk && desc && desc.arg.kind === 'struct') {
-      findings.push({ rule: 'abi-unsupported', severity: 'info', message: `struct layouts are described for LP64 only; ${header.arch} (word size ${header.wordSize}) payloads are not decoded` });
-    }
-
-    const retInfo = explainReturn({ desc, incomplete, ret, errno, inVals, outVals, arg: argNum, kind, fdPath: r.fdPath, findings });
-    aftermath(r, s, st, desc, retInfo, argNum, incomplete, ret);
+    const a = this.decodeArg(desc, r, ret, errno, incomplete, findings);
+    const argNum = argOf(r);
+    const retInfo = explainReturn({ desc, incomplete, ret, errno, inVals: a.inVals, outVals: a.outVals, arg: argNum, kind, fdPath: r.fdPath, findings });
+    this.aftermath(r, s, st, desc, retInfo, argNum, incomplete, ret);
     let slot: CallSlot | null = null;
+    const pl = a.payload;
     if (h !== null && rv !== null && rv.memo !== null) {
       slot = rememberCall(rv.memo, h, r, request, ret, {
-        argDisplay, findings, retInfo, cs: payload !== null ? payload.cs : null, argsz: payload !== null ? payload.argsz : 0,
-        limit: payload !== null ? payload.limit : 0, written, le, inNode,
+        argDisplay: a.argDisplay, findings, retInfo, cs: pl !== null ? pl.cs : null, argsz: pl !== null ? pl.argsz : 0,
+        limit: pl !== null ? pl.limit : 0, written: pl !== null && pl.exit !== null, le: this.le, inNode: a.inNode,
       });
     }
-    return makeEvent(r, s, fd, kind, request, ioctlName, desc, candidates, resolution, argDisplay, payload, inNode, incomplete, findings, retInfo, slot);
+    return this.makeEvent(r, s, fd, kind, request, rv, a.argDisplay, pl, a.inNode, incomplete, findings, retInfo, slot);
+  }
+
+  /** The argument: its text, its payload (values, findings, the ioctl's own check). */
+  private decodeArg(desc: IoctlDesc | null, r: IoctlRecord, ret: number, errno: string | null, incomplete: boolean, findings: Finding[]): ArgDecode {
+    const out: ArgDecode = { argDisplay: '', inNode: null, payload: null, inVals: {}, outVals: null };
+    if (desc === null) {
+      out.argDisplay = argHex(r);
+      return out;
+    }
+    const di = this.descInfo(desc);
+    const a = desc.arg;
+    const argNum = argOf(r);
+    if (a.kind === 'int') {
+      // The ioctl's arg is an unsigned long: a value with the top bit set is
+      // shown as the kernel reads it, not as a negative number.
+      out.argDisplay = argNum >= 0 || a.display.kind === 'fd' || a.display.kind === 'dec'
+        ? (di.intFmt as Formatter)(BigInt(argNum), argNum)
+        : '0x' + BigInt.asUintN(this.header.wordSize * 8, r.arg).toString(16);
+    } else if (a.kind !== 'none') out.argDisplay = argPointer(r);
+    faultFindings(desc, r, out.argDisplay, errno, incomplete, this.le, findings);
+    if (a.kind === 'struct' && !this.layoutsOk) {
+      findings.push({ rule: 'abi-unsupported', severity: 'info', message: `struct layouts are described for LP64 only; ${this.header.arch} (word size ${this.header.wordSize}) payloads are not decoded` });
+      return out;
+    }
+    if (a.kind === 'struct') {
+      const res = this.structs.decode(desc, di.struct as StructFacts, r, ret, errno, incomplete, findings);
+      out.payload = res.payload;
+      out.inVals = res.inVals;
+      out.outVals = res.outVals;
+    } else if (a.kind === 'fdptr' || a.kind === 'u32ptr') {
+      const n = this.scalarArg(r.entry, a.kind === 'fdptr' ? 'fd' : a.name, a.kind === 'fdptr' ? '__s32' : '__u32', a.kind === 'fdptr', di.intFmt);
+      if (n?.value !== undefined) out.inVals[n.name] = Number(n.value);
+      out.inNode = n;
+    } else if (a.kind === 'cstring') {
+      // No string at all (NULL, or nothing readable): the pointer, as strace shows it, not "".
+      const display = r.arg === 0n ? 'NULL' : r.inFault === 0 ? regHex(r.arg) : `"${escapeBytes(r.entry)}"${(r.flags & IOCTL_FLAG.TRUNCATED) !== 0 ? '...' : ''}`;
+      out.inNode = { name: 'buf', path: 'buf', ctype: 'char[]', offset: 0, size: r.entry.length, dir: 'in', text: rawText(r.entry), display };
+    }
+    this.checks.run(desc, { inVals: out.inVals, outVals: out.outVals, ret, errno, entry: r.entry, completed: !incomplete }, findings);
+    return out;
   }
 
   /** Remember what a call created or changed. */
-  function aftermath(r: IoctlRecord, s: number, st: FdState, desc: IoctlDesc | null, retInfo: RetInfo, argNum: number, incomplete: boolean, ret: number): void {
-    if (retInfo.newFd) fds.created(r.pid, retInfo.newFd.fd, retInfo.newFd.kind);
+  private aftermath(r: IoctlRecord, s: number, st: FdState, desc: IoctlDesc | null, retInfo: RetInfo, argNum: number, incomplete: boolean, ret: number): void {
+    if (retInfo.newFd) this.fds.created(r.pid, retInfo.newFd.fd, retInfo.newFd.kind);
     if (desc && desc.name === SET_IOMMU && (st.kind === 'container' || st.kind === 'iommufd')) {
       st.iommu = argNum;
       st.iommuFailed = incomplete || ret < 0;
@@ -218,22 +259,20 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions): De
   }
 
   /** A call decoded before, byte for byte: its results again, with this record's bytes and times. */
-  function repeated(r: IoctlRecord, s: number, fd: number, st: FdState, request: number, rv: Resolved, slot: CallSlot, incomplete: boolean, ret: number): DecodedIoctl {
-    const argNum = argOf(r);
-    aftermath(r, s, st, rv.desc, slot.retInfo, argNum, incomplete, ret);
+  private repeated(r: IoctlRecord, s: number, fd: number, st: FdState, request: number, rv: Resolved, slot: CallSlot, incomplete: boolean, ret: number): DecodedIoctl {
+    this.aftermath(r, s, st, rv.desc, slot.retInfo, argOf(r), incomplete, ret);
     const findings = slot.findings.length === 0 ? [] : slot.findings.slice();
-    return makeEvent(r, s, fd, st.kind, request, rv.name, rv.desc, rv.candidates, rv.res, slot.argDisplay, null, slot.inNode, incomplete, findings, slot.retInfo, slot);
+    return this.makeEvent(r, s, fd, st.kind, request, rv, slot.argDisplay, null, slot.inNode, incomplete, findings, slot.retInfo, slot);
   }
 
-  function makeEvent(
-    r: IoctlRecord, s: number, fd: number, kind: FdKind, request: number, ioctlName: string | null, desc: IoctlDesc | null, candidates: string[],
-    resolution: Resolution, argDisplay: string, payload: StructPayload | null, inNode: FieldNode | null, incomplete: boolean, findings: Finding[],
-    retInfo: RetInfo, slot: CallSlot | null,
+  private makeEvent(
+    r: IoctlRecord, s: number, fd: number, kind: FdKind, request: number, rv: Resolved | null, argDisplay: string,
+    payload: StructPayload | null, inNode: FieldNode | null, incomplete: boolean, findings: Finding[], retInfo: RetInfo, slot: CallSlot | null,
   ): IoctlEvent {
     const ev = new IoctlEvent(r, retInfo);
     ev.seq = s;
     const tEntry = tEntryOf(r);
-    ev.ts = tEntry >= startNum ? tEntry - startNum : tEntry;
+    ev.ts = tEntry >= this.startNum ? tEntry - this.startNum : tEntry;
     ev.dur = incomplete ? null : tExitOf(r) - tEntry;
     ev.pid = r.pid;
     ev.tid = r.tid;
@@ -241,10 +280,12 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions): De
     ev.fdPath = r.fdPath;
     ev.fdKind = kind;
     ev.request = request;
-    ev.ioctl = ioctlName;
-    ev.family = desc ? desc.family : null;
-    ev.candidates = candidates;
-    ev.resolution = resolution;
+    if (rv !== null) {
+      ev.ioctl = rv.name;
+      ev.family = rv.desc ? rv.desc.family : null;
+      ev.candidates = rv.candidates;
+      ev.resolution = rv.res;
+    }
     ev.argDisplay = argDisplay;
     // Struct payloads: trees on first access; the rest are single nodes, built already.
     if (payload !== null) ev.payload = payload;
@@ -257,55 +298,37 @@ export function createDecoder(header: RecordingHeader, opts: DecoderOptions): De
     return ev;
   }
 
-  function scalarArg(b: Uint8Array, name: string, ctype: string, signed: boolean, fmt: Formatter | null): FieldNode | null {
+  private scalarArg(b: Uint8Array, name: string, ctype: string, signed: boolean, fmt: Formatter | null): FieldNode | null {
     if (b.length < 4) return b.length === 0 ? null : { name, path: name, ctype, offset: 0, size: 4, dir: 'in', display: '?', unreadable: true };
     const dv = new DataView(b.buffer, b.byteOffset, 4);
-    const n = signed ? dv.getInt32(0, le) : dv.getUint32(0, le);
+    const n = signed ? dv.getInt32(0, this.le) : dv.getUint32(0, this.le);
     const v = BigInt(n);
     return { name, path: name, ctype, offset: 0, size: 4, dir: 'in', value: v, display: fmt ? fmt(v, n) : String(n) };
   }
 
-  function undecoded(r: IoctlRecord, s: number, e: unknown): DecodedIoctl {
+  private undecoded(r: IoctlRecord, s: number, e: unknown): DecodedIoctl {
     const incomplete = (r.flags & IOCTL_FLAG.NO_EXIT) !== 0;
     const ret = incomplete ? 0 : Number(r.ret);
     return {
-      kind: 'ioctl', seq: s, record: r, ts: rel(r.tEntry), dur: incomplete ? null : Number(r.tExit) - Number(r.tEntry),
+      kind: 'ioctl', seq: s, record: r, ts: this.rel(r.tEntry), dur: incomplete ? null : Number(r.tExit) - Number(r.tEntry),
       pid: r.pid, tid: r.tid, fd: toInt32(r.fd), fdPath: r.fdPath, fdKind: 'other', request: toUint32(r.request),
       ioctl: null, family: null, candidates: [], resolution: 'unknown', argDisplay: regHex(r.arg), in: null, out: null,
-      ret: { value: ret, errno: ret < 0 ? errnoName(-ret, flavor) : null, meaning: '' },
+      ret: { value: ret, errno: ret < 0 ? errnoName(-ret, this.flavor) : null, meaning: '' },
       incomplete, truncated: (r.flags & IOCTL_FLAG.TRUNCATED) !== 0,
       findings: [{ rule: 'decoder-error', severity: 'info', message: `could not decode this call: ${String(e)}` }],
     };
   }
+}
 
-  return {
-    decode(record: TraceRecord): DecodedEvent {
-      switch (record.type) {
-        case 'ioctl': {
-          const s = seq;
-          try {
-            return decodeIoctl(record);
-          } catch (e) {
-            // A decoder bug must not lose the event: show it undecoded.
-            seq = s + 1;
-            return undecoded(record, s, e);
-          }
-        }
-        case 'process': {
-          if (record.kind === ProcessEventKind.Start && record.other > 0) fds.fork(record.other, record.pid);
-          if ((record.kind === ProcessEventKind.Exit || record.kind === ProcessEventKind.Killed) && record.pid === record.tid) fds.exit(record.pid);
-          if (record.kind === ProcessEventKind.Exec) fds.exec(record.pid);
-          return { kind: 'process', seq: seq++, record, ts: rel(record.ts), pid: record.pid, tid: record.tid };
-        }
-        case 'end':
-          return { kind: 'end', seq: seq++, record };
-      }
-    },
-    fdKind(pid: number, fd: number): FdKind {
-      return fds.get(pid, fd)?.kind ?? 'other';
-    },
-    createdFd(pid: number, fd: number, kind: FdKind): void {
-      fds.created(pid, fd, kind);
-    },
-  };
+/** What the resolution itself says: its notes, and a pick made by a VFIO_SET_IOMMU that failed. */
+function resolutionFindings(rv: Resolved, st: FdState, findings: Finding[]): void {
+  for (const n of rv.notes) findings.push({ ...n });
+  if (rv.failedPick) {
+    findings.push({
+      rule: 'resolved-by-failed-set-iommu',
+      severity: 'warning',
+      message: `resolved with the IOMMU type of a VFIO_SET_IOMMU(${IOMMU_TYPE_NAMES[st.iommu as number] ?? st.iommu}) that failed`,
+      ...(st.iommuSeq !== undefined ? { events: [st.iommuSeq] } : {}),
+    });
+  }
 }
