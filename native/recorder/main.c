@@ -146,7 +146,20 @@ static int exit_code(const struct vft_result *r)
 	}
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for. */
+struct args {
+	const char *out_path;
+	unsigned long cap;
+	int follow, all, backend;
+	int32_t pids[MAX_PIDS];
+	uint32_t npids;
+	int cmd; /* argv index of the command; cmdc words from there */
+	int cmdc;
+};
+
+/* Parses the options into *a: -1 to go on, else the exit status (after
+ * --help, --version, the self-test, or a usage error). */
+static int parse_args(int argc, char **argv, struct args *a)
 {
 	enum { OPT_ALL = 256, OPT_VERSION, OPT_SELFTEST, OPT_BACKEND };
 	static const struct option longopts[] = {
@@ -163,42 +176,37 @@ int main(int argc, char **argv)
 		{"selftest-synthetic", required_argument, NULL, OPT_SELFTEST},
 		{NULL, 0, NULL, 0},
 	};
-	const char *out_path = NULL;
-	unsigned long cap = 4096;
-	int follow = 0, all = 0, backend = VFT_BACKEND_PTRACE;
-	int32_t pids[MAX_PIDS];
-	uint32_t npids = 0;
 	int c;
 	opterr = 0;
 	/* '+': options end at the command, whose own options pass through */
 	while ((c = getopt_long(argc, argv, "+o:s:fp:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
-			out_path = optarg;
+			a->out_path = optarg;
 			break;
 		case 's':
-			if (parse_u32(optarg, VFT_MAX_PAYLOAD_CAP, &cap) != 0)
+			if (parse_u32(optarg, VFT_MAX_PAYLOAD_CAP, &a->cap) != 0)
 				return usage_error("invalid -s value: '%s' (bytes, 0 to 64 MiB)", optarg);
 			break;
 		case 'f':
-			follow = 1;
+			a->follow = 1;
 			break;
 		case 'p': {
 			unsigned long p;
 			if (parse_u32(optarg, 0x7fffffff, &p) != 0 || p == 0)
 				return usage_error("invalid process id: '%s'", optarg);
-			if (npids == MAX_PIDS)
+			if (a->npids == MAX_PIDS)
 				return usage_error("too many -p options (at most %s)", "256");
-			pids[npids++] = (int32_t)p;
+			a->pids[a->npids++] = (int32_t)p;
 			break;
 		}
 		case OPT_ALL:
-			all = 1;
+			a->all = 1;
 			break;
 		case OPT_BACKEND:
 			if (strcmp(optarg, "ptrace") != 0 && strcmp(optarg, "bpf") != 0)
 				return usage_error("invalid --backend: '%s' (ptrace or bpf)", optarg);
-			backend = strcmp(optarg, "bpf") == 0 ? VFT_BACKEND_BPF : VFT_BACKEND_PTRACE;
+			a->backend = strcmp(optarg, "bpf") == 0 ? VFT_BACKEND_BPF : VFT_BACKEND_PTRACE;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -212,40 +220,41 @@ int main(int argc, char **argv)
 			return usage_error("unknown option or missing argument: '%s'", argv[optind - 1]);
 		}
 	}
-	int cmdc = argc - optind;
-	if (!out_path)
+	a->cmd = optind;
+	a->cmdc = argc - optind;
+	if (!a->out_path)
 		return usage_error("%s", "-o FILE is required");
-	if (cmdc == 0 && npids == 0)
+	if (a->cmdc == 0 && a->npids == 0)
 		return usage_error("%s", "must have COMMAND [ARGS] or -p PID");
-	if (cmdc > 0 && npids > 0)
+	if (a->cmdc > 0 && a->npids > 0)
 		return usage_error("%s", "give either COMMAND [ARGS] or -p PID, not both");
+	return -1;
+}
 
-	/* the command as NUL-separated strings, as vft_config wants it */
-	size_t blob_len = 0;
-	for (int i = optind; i < argc; i++)
-		blob_len += strlen(argv[i]) + 1;
-	char *blob = malloc(blob_len + 1);
-	if (!blob) {
-		fprintf(stderr, "vfiotrace-record: out of memory\n");
-		return 2;
-	}
+/* The command as NUL-separated strings, as vft_config wants it (NULL: out of memory). */
+static char *command_blob(char **words, int n)
+{
+	size_t len = 0;
+	for (int i = 0; i < n; i++)
+		len += strlen(words[i]) + 1;
+	char *blob = malloc(len + 1);
+	if (!blob)
+		return NULL;
 	size_t o = 0;
-	for (int i = optind; i < argc; i++) {
-		size_t l = strlen(argv[i]) + 1;
-		memcpy(blob + o, argv[i], l);
+	for (int i = 0; i < n; i++) {
+		size_t l = strlen(words[i]) + 1;
+		memcpy(blob + o, words[i], l);
 		o += l;
 	}
+	return blob;
+}
 
-	/* CLOEXEC: the traced command must not inherit the recording */
-	int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (out < 0) {
-		fprintf(stderr, "vfiotrace-record: cannot write %s: %s\n", out_path, strerror(errno));
-		free(blob);
-		return 2;
-	}
+/* SIGINT/TERM/HUP reach the main thread through self_pipe. */
+static int catch_signals(void)
+{
 	if (pipe2(self_pipe, O_CLOEXEC) != 0) {
 		fprintf(stderr, "vfiotrace-record: pipe: %s\n", strerror(errno));
-		return 2;
+		return -1;
 	}
 	/* FILE may be a FIFO whose reader goes away: that must not kill us
 	 * mid-session (the engine then stops writing and the tracee runs on). */
@@ -258,23 +267,47 @@ int main(int argc, char **argv)
 	int sigs[] = {SIGINT, SIGTERM, SIGHUP};
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
+	return 0;
+}
 
+/* Until the session ends: strace's manners with signals — detach from
+ * attached processes, pass the signal on to a spawned one (which decides
+ * whether it ends the session). */
+static void relay_signals(struct waiter *w, int attached)
+{
+	for (;;) {
+		unsigned char b;
+		ssize_t n = read(self_pipe[0], &b, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || b == 0)
+			break;
+		if (attached)
+			vft_detach(w->s);
+		else
+			vft_signal(w->s, b);
+	}
+}
+
+/* Runs the session, the recording copied to `out` (closed here); returns the exit status. */
+static int record(const struct args *a, char *blob, int out)
+{
 	struct vft_config cfg = {
 		.abi_version = VFT_ABI_VERSION,
-		.mode = npids ? VFT_MODE_ATTACH : VFT_MODE_SPAWN,
-		.follow_forks = follow,
-		.ioctl_type = all ? -1 : vfr_ioctl_type,
-		.payload_cap = (uint32_t)cap,
+		.mode = a->npids ? VFT_MODE_ATTACH : VFT_MODE_SPAWN,
+		.follow_forks = a->follow,
+		.ioctl_type = a->all ? -1 : vfr_ioctl_type,
+		.payload_cap = (uint32_t)a->cap,
 		.out_fd = -1, /* a pipe, copied to FILE by copy_thread */
-		.argv = cmdc ? blob : NULL,
-		.argc = (uint32_t)cmdc,
-		.pids = npids ? pids : NULL,
-		.npids = npids,
+		.argv = a->cmdc ? blob : NULL,
+		.argc = (uint32_t)a->cmdc,
+		.pids = a->npids ? a->pids : NULL,
+		.npids = a->npids,
 		.rules = vfr_rules,
 		.nrules = vfr_nrules,
 		.producer = vfr_producer,
 		.verdict_fd = -1,
-		.backend = backend,
+		.backend = a->backend,
 	};
 	char err[512];
 	struct waiter w = {0};
@@ -282,7 +315,6 @@ int main(int argc, char **argv)
 	if (!w.s) {
 		fprintf(stderr, "vfiotrace-record: %s\n", err);
 		close(out);
-		free(blob);
 		return 2;
 	}
 	struct copier cp = {.in = vft_read_fd(w.s), .out = out, .err = 0};
@@ -293,7 +325,6 @@ int main(int argc, char **argv)
 		vft_free(w.s); /* detaches */
 		close(cp.in);
 		close(out);
-		free(blob);
 		return 2;
 	}
 	pthread_t th;
@@ -303,20 +334,7 @@ int main(int argc, char **argv)
 		vft_wait(w.s, &w.res);
 		pthread_join(cp.thread, NULL);
 	} else {
-		/* strace's manners: detach from attached processes, pass the signal
-		 * on to a spawned one (which decides whether it ends the session) */
-		for (;;) {
-			unsigned char b;
-			ssize_t n = read(self_pipe[0], &b, 1);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0 || b == 0)
-				break;
-			if (npids)
-				vft_detach(w.s);
-			else
-				vft_signal(w.s, b);
-		}
+		relay_signals(&w, a->npids > 0);
 		pthread_join(th, NULL);
 	}
 	if (w.res.text[0])
@@ -326,10 +344,37 @@ int main(int argc, char **argv)
 	if (close(out) != 0 && !cp.err)
 		cp.err = errno;
 	if (cp.err) {
-		fprintf(stderr, "vfiotrace-record: writing %s: %s (the recording is incomplete)\n", out_path,
+		fprintf(stderr, "vfiotrace-record: writing %s: %s (the recording is incomplete)\n", a->out_path,
 			strerror(cp.err));
 		code = 2;
 	}
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	static struct args a = {.cap = 4096, .backend = VFT_BACKEND_PTRACE};
+	int done = parse_args(argc, argv, &a);
+	if (done >= 0)
+		return done;
+	char *blob = command_blob(argv + a.cmd, a.cmdc);
+	if (!blob) {
+		fprintf(stderr, "vfiotrace-record: out of memory\n");
+		return 2;
+	}
+	/* CLOEXEC: the traced command must not inherit the recording */
+	int out = open(a.out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0) {
+		fprintf(stderr, "vfiotrace-record: cannot write %s: %s\n", a.out_path, strerror(errno));
+		free(blob);
+		return 2;
+	}
+	if (catch_signals() != 0) {
+		close(out);
+		free(blob);
+		return 2;
+	}
+	int code = record(&a, blob, out);
 	free(blob);
 	return code;
 }
