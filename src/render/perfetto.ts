@@ -27,6 +27,7 @@ import { payloadJson } from './json.js';
 import { signalName } from './names.js';
 import type { Output } from './output.js';
 import { argText, hex } from './text.js';
+import { jsonStr as q } from './jsonText.js';
 
 /** Counter value of each band state: the kernel's VFIO_EEH_PE_STATE_* value; -1 DISABLED, -2 UNKNOWN. */
 export const PE_COUNTER: Readonly<Record<PeBandState, number>> = {
@@ -43,18 +44,6 @@ export function micros(ns: number): string {
   const whole = Math.floor(ns / 1000);
   const frac = ns - whole * 1000;
   return frac === 0 ? String(whole) : `${whole}.${String(frac).padStart(3, '0')}`;
-}
-
-// Names, paths and meanings repeat from call to call: quote each once.
-const quoted = new Map<string, string>();
-function q(s: string): string {
-  let r = quoted.get(s);
-  if (r === undefined) {
-    r = JSON.stringify(s);
-    if (quoted.size >= 8192) quoted.clear();
-    quoted.set(s, r);
-  }
-  return r;
 }
 
 /** From `"request"` in args to the end of the slice: what calls decoded alike share. */
