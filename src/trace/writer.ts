@@ -22,7 +22,7 @@ import {
   RECORD_PROCESS,
   archName,
 } from './reader.js';
-import { AUDIT_ARCH } from './auditArch.js';
+import { AUDIT_ARCH, abiOf } from './auditArch.js';
 import { END, IOCTL, PROCESS, RECORD_HEADER } from './layout.js';
 
 const enc = new TextEncoder();
@@ -40,11 +40,12 @@ export type NewRecord =
 /** A header with sensible defaults; `arch` picks audit arch, byte order and word size. */
 export function makeHeader(partial: Partial<RecordingHeader> & { arch?: string } = {}): RecordingHeader {
   const arch = partial.arch ?? 'x86_64';
-  const auditArch = partial.auditArch ?? AUDIT_ARCH[arch] ?? 0xc000003e;
+  const auditArch = partial.auditArch ?? AUDIT_ARCH[arch] ?? (AUDIT_ARCH.x86_64 as number);
+  const abi = abiOf(arch);
   return {
     version: FORMAT_VERSION,
-    byteOrder: partial.byteOrder ?? (arch === 'ppc64' ? 'be' : 'le'),
-    wordSize: partial.wordSize ?? (arch === 'i386' ? 4 : 8),
+    byteOrder: partial.byteOrder ?? abi?.byteOrder ?? 'le',
+    wordSize: partial.wordSize ?? abi?.wordSize ?? 8,
     auditArch,
     arch: archName(auditArch),
     startRealtimeNs: partial.startRealtimeNs ?? 0n,
