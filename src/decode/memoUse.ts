@@ -22,10 +22,11 @@ const SEEN = 4096;
 /**
  * A memo that sleeps round after round looks ever more rarely: after each
  * round without repeats it lets twice as many calls pass unhashed, up to
- * this many rounds' worth. Hashing is most of what a miss costs, and a
- * stream that starts repeating later is still noticed within ~32k calls.
+ * this many rounds' worth. Hashing is most of what a miss costs, so at the
+ * cap 8 calls in 9 cost nothing; the cap keeps a cycle as long as the memo
+ * (4,096 payloads) noticed within a few of its observed rounds.
  */
-const MAX_DOZE_ROUNDS = 64;
+const MAX_DOZE_ROUNDS = 8;
 
 export interface MemoUse {
   awake: boolean;
