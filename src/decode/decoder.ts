@@ -1,9 +1,10 @@
-// createDecoder(): raw records in, DecodedEvents out. Resolves which ioctl a
+// The decoder: raw records in, DecodedEvents out. Resolves which ioctl a
 // number means on this fd, decodes entry and exit payloads with the compiled
-// descriptions, explains the return value and attaches per-call findings.
+// descriptions (structDecode.ts), explains the return value (explain.ts) and
+// attaches per-call findings (callFindings.ts).
 
 import { IOCTL_FLAG, type IoctlRecord, type RecordingHeader, type TraceRecord, ProcessEventKind } from '../trace/events.js';
-import type { DecodedEvent, DecodedIoctl, FdKind, FieldNode, Finding, Resolution, RetInfo } from './types.js';
+import type { DecodedEvent, DecodedIoctl, FdKind, FieldNode, Finding, RetInfo } from './types.js';
 import type { Vals } from './dsl.js';
 import type { IoctlDesc } from './ioctlDesc.js';
 import { decodeIo, encodingFor } from './encoding.js';
@@ -17,7 +18,7 @@ import { IOMMU_TYPE_NAMES, resolveIoctl, type Resolved } from './resolve.js';
 import { argHex, argPointer, regHex } from './argText.js';
 export { backendOfIommuType } from './resolve.js';
 import { argOf, fdOf, requestOf, retOf, tEntryOf, tExitOf } from '../trace/recordView.js';
-import { callHash, callMemoAwake, callMemoDozing, findCall, newCallMemo, rememberCall, type CallMemo, type CallSlot } from './callMemo.js';
+import { callHash, callMemoAwake, callMemoDozing, findCall, newCallMemo, rememberCall, type CallSlot } from './callMemo.js';
 import { StructDecoder, structFacts, type StructFacts } from './structDecode.js';
 import { CheckRunner, faultFindings } from './callFindings.js';
 

@@ -66,7 +66,9 @@ function scalarMember(p: Plan, env: Env, at: number, limit: number, prefix: stri
   if (!env.all && !onSide(p.dir, side)) return;
   if (sink !== null) sink.member(p, path, at, num, env.cmp !== null && bytesDiffer(env.cmp, env.bytes, at, p.size), env, vals);
   const reserved = p.f.reserved === true && num !== 0;
-  // A description's own formatter runs even when nothing is shown, so one that throws fails the decode the same way.
+  // A description's own formatter runs in the eager pass even though nothing is shown there, so one that throws fails the
+  // call's decode (it is shown undecoded) rather than a later rendering. Struct elements of fixed arrays are walked
+  // only when findings are kept, so values-only walks (values.ts) do not run formatters inside them.
   if (sink === null && p.custom) (p.fmt as Formatter)(scalarBig(p, env, at, num), num, vals);
   if (env.findings === null || side !== 'in') return;
   if (reserved) {

@@ -7,11 +7,11 @@ import { IoctlEvent, type StructPayload } from '../decode/event.js';
 import { flat } from './flat.js';
 import { jsonInt, jsonStr as str, strFresh } from './jsonText.js';
 import { payloadSideJson } from './payloadJson.js';
-
-export { jsonInt };
 import type { DecodedEvent, DecodedIoctl, DecodedProcess, DecodedEnd, FieldNode, Finding } from '../decode/types.js';
 import { EndReason, IOCTL_FLAG, ProcessEventKind, type IoctlRecord } from '../trace/events.js';
 import { argHighOf, argLowOf, IoctlRecordView } from '../trace/recordView.js';
+
+export { jsonInt };
 
 /** jsonInt(r.arg), without making the register's bigint when the view's bytes give the number exactly. */
 function argJson(r: IoctlRecord): string {

@@ -80,7 +80,7 @@ export function payloadSideJson(pl: StructPayload, side: 'in' | 'out'): string {
   env.bytes = b;
   env.le = pl.le;
   env.len = b.length;
-  env.cmp = side === 'out' ? pl.entry : null;
+  env.cmp = null; // JSON does not mark changed fields: no byte comparison
   env.ctx.side = side;
   env.ctx.ret = pl.ret;
   env.ctx.argsz = pl.argsz;

@@ -1,9 +1,10 @@
 // The one-line text of struct payloads is made by the text sink of the walk
 // (src/render/payloadText.ts) without building a tree. The tree renderer
 // (src/render/payload.ts, used for trees from elsewhere) states the same
-// shape rules over nodes; the two must agree for every input: random payloads on every struct ioctl (with replies
-// that change some bytes, failing and succeeding calls, short captures) and
-// the golden recordings.
+// shape rules over nodes; the two must agree for every input: random
+// payloads on every struct ioctl (with replies that change some bytes,
+// failing and succeeding calls, short captures) and the golden recordings.
+// JSON straight from the bytes is held to the JSON of the trees alike.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

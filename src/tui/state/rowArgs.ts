@@ -67,8 +67,8 @@ const env: Env = { dv: new DataView(EMPTY.buffer), bytes: EMPTY, le: true, len: 
 
 /**
  * The entry side's short text (`{…}` when it has no field). A description's
- * formatter that throws ends the text where it got to, as a tree built up to
- * the throw would.
+ * formatter that throws ends the text where it got to (the decoder's eager
+ * pass runs the same formatters first, so a payload it kept does not throw).
  */
 export function shortEntryText(pl: StructPayload, max: number): string {
   const vals: Vals = {};
