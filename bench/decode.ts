@@ -123,7 +123,7 @@ export async function run(opts: DecodeOptions = {}): Promise<BenchReport> {
     for (const mode of ['text', 'json'] as const) {
       const w = runWorker(mode, distinct);
       if (w.events !== n) throw new Error(`${mode} (no repeats): printed ${w.events} events, expected ${n}`);
-      figures.push({ bench, name: `${mode}, no repeats: events/s`, value: w.events / w.seconds, unit: 'events/s' });
+      figures.push({ bench, name: `${mode}, no repeats: events/s`, value: w.events / w.seconds, unit: 'events/s', target: { op: '>=', value: mode === 'text' ? 1_000_000 : 400_000 } });
       figures.push({ bench, name: `${mode}, no repeats: events per CPU-second`, value: w.events / w.cpuSeconds, unit: 'events/s', note: 'user + system CPU time' });
       notes.push(`${mode}, no repeats: ${w.events.toLocaleString('en')} events in ${w.seconds.toFixed(2)} s = ${Math.round(w.events / w.seconds).toLocaleString('en')} events/s (${Math.round(w.events / w.cpuSeconds).toLocaleString('en')} per CPU-second), peak RSS ${w.maxRssMb.toFixed(0)} MB`);
     }

@@ -95,6 +95,7 @@ const SCRIPTS: Record<string, { file: string; args?: string[]; extract: Extract[
       { re: /^ingest from a recording.*?: ([\d,]+) events\/s/m, name: 'ingest from a recording', unit: 'events/s', target: { op: '>=', value: 20_000 } },
       { re: /^key press.*?median ([\d.]+) ms, p95 ([\d.]+) ms/m, name: 'key press → frame, p95', unit: 'ms', target: { op: '<', value: 100 } as unknown as Target, group: 2 },
       { re: /^open [\d,]+-event recording.*all events in ([\d.]+) s/m, name: 'open 1M-event recording', unit: 's', target: { op: '<=', value: 3 } },
+      { re: /^open [\d,]+-event recording of distinct.*all events in ([\d.]+) s/m, name: 'open 1M-event recording of distinct calls', unit: 's', target: { op: '<=', value: 1.5 } },
       { re: /^scroll top.*RSS (\d+) MB/m, name: 'RSS after scrolling 1M events', unit: 'MB', target: { op: '<=', value: 500 } },
     ],
   },
