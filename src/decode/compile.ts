@@ -3,7 +3,7 @@
 // formatters — so a walk over an event's bytes is a loop of DataView reads.
 
 import type { Direction, Finding } from './types.js';
-import { ctypeOf, type Field, type SideCtx, type StructType, type Type } from './dsl.js';
+import { ctypeOf, type Field, type SideCtx, type StructType, type Type, type Vals } from './dsl.js';
 import { makeFormatter, type Formatter } from './format.js';
 import { R, readerOf } from './scalars.js';
 
@@ -27,6 +27,9 @@ export interface Env {
 export interface Plan {
   f: Field;
   name: string;
+  /** The field's `when` and `reserved`, copied here so the walk's loop reads one object shape (Fields come in several). */
+  when: NonNullable<Field['when']> | null;
+  reserved: boolean;
   ctype: string;
   off: number;
   size: number;
@@ -79,6 +82,43 @@ export interface CompiledStruct {
   t: StructType;
   ctype: string;
   plans: Plan[];
+  /** A fresh values object for a walk of this struct (newVals). */
+  makeVals: (() => Vals) | null;
+}
+
+/** The keys a walk of `cs` may set: its scalars, an anonymous part's members, a named part's as "name.k". */
+function valKeys(cs: CompiledStruct, out: Set<string>, prefix: string): Set<string> {
+  for (const p of cs.plans) {
+    const ft = p.f.type;
+    if (p.read !== -1) out.add(prefix + p.name);
+    else if (p.sub !== null && (ft.kind === 'struct' || ft.kind === 'union')) valKeys(p.sub, out, ft.name === '' ? prefix : prefix + p.name + '.');
+  }
+  return out;
+}
+
+// Past this many keys a constructor gains nothing over an empty object.
+const MAX_PRESET_KEYS = 64;
+
+/**
+ * A fresh values object for walking `cs`, with every key the walk may set
+ * already there (undefined): the walk's stores then change no object shape,
+ * which is most of what filling a plain `{}` costs. Reads see undefined for
+ * a field not walked, as with `{}`.
+ */
+export function newVals(cs: CompiledStruct): Vals {
+  let make = cs.makeVals;
+  if (make === null) {
+    const keys = [...valKeys(cs, new Set(), '')];
+    if (keys.length > MAX_PRESET_KEYS) make = () => ({});
+    else {
+      // A constructor whose instances hold the keys in-object, in one order.
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval
+      const Ctor = new Function(keys.map((k) => `this[${JSON.stringify(k)}] = undefined;`).join('\n')) as unknown as new () => Vals;
+      make = () => new Ctor();
+    }
+    cs.makeVals = make;
+  }
+  return make();
 }
 
 const compiled = new WeakMap<Type, CompiledStruct>();
@@ -98,6 +138,8 @@ export function compileStruct(t: StructType): CompiledStruct {
     return {
       f,
       name: f.name,
+      when: f.when ?? null,
+      reserved: f.reserved === true,
       ctype: ctypeOf(ft),
       off: t.offsets[k] ?? 0,
       size: ft.size,
@@ -117,7 +159,7 @@ export function compileStruct(t: StructType): CompiledStruct {
       jsonKey: JSON.stringify(f.name) + ':',
     };
   });
-  const c: CompiledStruct = { t, ctype: ctypeOf(t), plans };
+  const c: CompiledStruct = { t, ctype: ctypeOf(t), plans, makeVals: null };
   compiled.set(t, c);
   return c;
 }

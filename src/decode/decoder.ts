@@ -54,6 +54,9 @@ interface ArgDecode {
   outVals: Vals | null;
 }
 
+/** Values of a call with none (no description, or layouts not decoded): read only. */
+const NO_VALS: Vals = Object.freeze({}) as Vals;
+
 const KIND_INDEX: Record<FdKind, number> = { container: 0, group: 1, device: 2, iommufd: 3, migration: 4, dmabuf: 5, other: 6 };
 
 const SET_IOMMU = 'VFIO_SET_IOMMU';
@@ -211,7 +214,7 @@ class IoctlDecoder implements Decoder {
 
   /** The argument: its text, its payload (values, findings, the ioctl's own check). */
   private decodeArg(desc: IoctlDesc | null, r: IoctlRecord, ret: number, errno: string | null, incomplete: boolean, findings: Finding[]): ArgDecode {
-    const out: ArgDecode = { argDisplay: '', inNode: null, payload: null, inVals: {}, outVals: null };
+    const out: ArgDecode = { argDisplay: '', inNode: null, payload: null, inVals: NO_VALS, outVals: null };
     if (desc === null) {
       out.argDisplay = argHex(r);
       return out;
@@ -231,21 +234,20 @@ class IoctlDecoder implements Decoder {
       findings.push({ rule: 'abi-unsupported', severity: 'info', message: `struct layouts are described for LP64 only; ${this.header.arch} (word size ${this.header.wordSize}) payloads are not decoded` });
       return out;
     }
-    if (a.kind === 'struct') {
-      const res = this.structs.decode(desc, di.struct as StructFacts, r, ret, errno, incomplete, findings);
-      out.payload = res.payload;
-      out.inVals = res.inVals;
-      out.outVals = res.outVals;
-    } else if (a.kind === 'fdptr' || a.kind === 'u32ptr') {
-      const n = this.scalarArg(r.entry, a.kind === 'fdptr' ? 'fd' : a.name, a.kind === 'fdptr' ? '__s32' : '__u32', a.kind === 'fdptr', di.intFmt);
-      if (n?.value !== undefined) out.inVals[n.name] = Number(n.value);
-      out.inNode = n;
-    } else if (a.kind === 'cstring') {
-      // No string at all (NULL, or nothing readable): the pointer, as strace shows it, not "".
-      const display = r.arg === 0n ? 'NULL' : r.inFault === 0 ? regHex(r.arg) : `"${escapeBytes(r.entry)}"${(r.flags & IOCTL_FLAG.TRUNCATED) !== 0 ? '...' : ''}`;
-      out.inNode = { name: 'buf', path: 'buf', ctype: 'char[]', offset: 0, size: r.entry.length, dir: 'in', text: rawText(r.entry), display };
+    if (a.kind === 'struct') this.structs.decode(desc, di.struct as StructFacts, r, ret, errno, incomplete, findings, out);
+    else {
+      out.inVals = {}; // fresh: the check below may write to its values
+      if (a.kind === 'fdptr' || a.kind === 'u32ptr') {
+        const n = this.scalarArg(r.entry, a.kind === 'fdptr' ? 'fd' : a.name, a.kind === 'fdptr' ? '__s32' : '__u32', a.kind === 'fdptr', di.intFmt);
+        if (n?.value !== undefined) out.inVals[n.name] = Number(n.value);
+        out.inNode = n;
+      } else if (a.kind === 'cstring') {
+        // No string at all (NULL, or nothing readable): the pointer, as strace shows it, not "".
+        const display = r.arg === 0n ? 'NULL' : r.inFault === 0 ? regHex(r.arg) : `"${escapeBytes(r.entry)}"${(r.flags & IOCTL_FLAG.TRUNCATED) !== 0 ? '...' : ''}`;
+        out.inNode = { name: 'buf', path: 'buf', ctype: 'char[]', offset: 0, size: r.entry.length, dir: 'in', text: rawText(r.entry), display };
+      }
     }
-    this.checks.run(desc, { inVals: out.inVals, outVals: out.outVals, ret, errno, entry: r.entry, completed: !incomplete }, findings);
+    if (desc.check !== undefined) this.checks.run(desc, { inVals: out.inVals, outVals: out.outVals, ret, errno, entry: r.entry, completed: !incomplete }, findings);
     return out;
   }
 

@@ -1,7 +1,7 @@
 // What an errno usually means for a VFIO/iommufd ioctl, when the ioctl's own
 // description has nothing more specific.
 
-import type { Backend, IoctlDesc, RetMeaning } from './ioctlDesc.js';
+import { RET_SUCCESS, type Backend, type IoctlDesc, type RetMeaning } from './ioctlDesc.js';
 import type { Vals } from './dsl.js';
 import type { FdKind, Finding, RetInfo } from './types.js';
 import { kindFromPath } from './fdtable.js';
@@ -97,6 +97,9 @@ export interface ReturnFacts {
   findings: readonly Finding[];
 }
 
+// One RetInfo for every plain success (nothing mutates an event's RetInfo; frozen to make sure).
+const RETINFO_SUCCESS: RetInfo = Object.freeze({ value: 0, errno: null, meaning: RET_SUCCESS.meaning });
+
 /** The return value and what it means: the ioctl's own words first, then the errno's general ones. */
 export function explainReturn(f: ReturnFacts): RetInfo {
   const { desc, ret, errno } = f;
@@ -118,5 +121,6 @@ export function explainReturn(f: ReturnFacts): RetInfo {
   } catch {
     m = { meaning: String(ret) };
   }
+  if (m === RET_SUCCESS) return RETINFO_SUCCESS;
   return m.newFd ? { value: ret, errno: null, meaning: m.meaning, newFd: m.newFd } : { value: ret, errno: null, meaning: m.meaning };
 }

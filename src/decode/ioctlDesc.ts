@@ -110,7 +110,9 @@ export const VFIO_BASE = 100;
 /** _IOC_NR of VFIO_BASE + n. */
 export const vfio = (n: number): number => VFIO_BASE + n;
 
-export const retZero: RetFn = (r) => ({ meaning: r === 0 ? 'success' : `unexpected positive value ${r}` });
+/** What 0 means to most ioctls; shared, so a success costs no allocation (explain.ts knows it). */
+export const RET_SUCCESS: Readonly<RetMeaning> = Object.freeze({ meaning: 'success' });
+export const retZero: RetFn = (r) => (r === 0 ? RET_SUCCESS : { meaning: `unexpected positive value ${r}` });
 
 export function retNewFd(kind: FdKind, what: string): RetFn {
   return (r) => ({ meaning: `new ${what} fd ${r}`, newFd: { fd: r, kind } });
@@ -149,9 +151,10 @@ export function ioctl<const N extends string>(family: string, s: IoctlSpec<N>): 
     ret: s.ret ?? retZero,
     errnos: s.errnos ?? {},
     cap,
+    // Always present (maybe undefined): every description has one object shape, so the decoder's reads of it stay monomorphic.
+    errnoWhy: s.errnoWhy,
+    check: s.check,
   };
-  if (s.check) d.check = s.check;
-  if (s.errnoWhy) d.errnoWhy = s.errnoWhy;
   return d;
 }
 

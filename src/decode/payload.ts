@@ -2,6 +2,7 @@
 // the decoder's eager walk (values and findings only) used.
 
 import type { CompiledStruct, Env } from './compile.js';
+import { newVals } from './compile.js';
 import { decodeFields } from './sinks/tree.js';
 import type { FieldNode } from './types.js';
 import type { Vals } from './dsl.js';
@@ -40,7 +41,7 @@ export function sideEnv(pl: StructPayload, side: 'in' | 'out', vals: Vals): Env 
 export function buildSide(pl: StructPayload, side: 'in' | 'out'): FieldNode | null {
   const b = side === 'in' ? pl.entry : pl.exit;
   if (b === null || b.length === 0) return null;
-  const vals: Vals = {};
+  const vals = newVals(pl.cs);
   const kids: FieldNode[] = [];
   try {
     decodeFields(pl.cs, sideEnv(pl, side, vals), 0, pl.limit, '', kids, vals);

@@ -12,7 +12,7 @@ import type { Direction, Finding } from './types.js';
 import { ctypeOf, type CapsType, type FlexShape, type Type, type Vals } from './dsl.js';
 import { escapeBytes, rawText, uuidText, type Formatter } from './format.js';
 import { big, bytesDiffer, readerOf, readNum, readScalar, type R } from './scalars.js';
-import { compileStruct, elementFormatter, onSide, pathOf, subKey, type CompiledStruct, type Env, type Plan } from './compile.js';
+import { compileStruct, elementFormatter, newVals, onSide, pathOf, subKey, type CompiledStruct, type Env, type Plan } from './compile.js';
 
 /** A scalar array element: how to read and show it. */
 export interface ElemInfo {
@@ -65,7 +65,7 @@ function scalarMember(p: Plan, env: Env, at: number, limit: number, prefix: stri
   vals[p.name] = num;
   if (!env.all && !onSide(p.dir, side)) return;
   if (sink !== null) sink.member(p, path, at, num, env.cmp !== null && bytesDiffer(env.cmp, env.bytes, at, p.size), env, vals);
-  const reserved = p.f.reserved === true && num !== 0;
+  const reserved = p.reserved && num !== 0;
   // A description's own formatter runs in the eager pass even though nothing is shown there, so one that throws fails the
   // call's decode (it is shown undecoded) rather than a later rendering. Struct elements of fixed arrays are walked
   // only when findings are kept, so values-only walks (values.ts) do not run formatters inside them.
@@ -90,13 +90,21 @@ export function walkFields(cs: CompiledStruct, env: Env, base: number, limit: nu
   const plans = cs.plans;
   for (let i = 0; i < plans.length; i++) {
     const p = plans[i] as Plan;
-    const f = p.f;
-    if (f.when && !env.all && !f.when(vals, env.ctx)) continue;
+    const when = p.when;
+    if (when !== null && !env.all && !when(vals, env.ctx)) continue;
     const at = base + p.off;
     if (p.read !== -1) scalarMember(p, env, at, limit, prefix, sink, vals);
     else walkAggregate(p, env, at, limit, prefix, sink, vals);
   }
   return vals;
+}
+
+/** A nested part's values, visible to checks under "name.k" (those the walk set: newVals presets every key). */
+function copyNested(p: Plan, sv: Vals, vals: Vals): void {
+  for (const k in sv) {
+    const v = sv[k];
+    if (v !== undefined) vals[subKey(p, k)] = v;
+  }
 }
 
 function walkAggregate(p: Plan, env: Env, at: number, limit: number, prefix: string, sink: FieldSink | null, vals: Vals): void {
@@ -111,13 +119,13 @@ function walkAggregate(p: Plan, env: Env, at: number, limit: number, prefix: str
         walkFields(sub, env, at, limit, prefix, sink, vals);
         return;
       }
-      const sv: Vals = {};
+      const sv = newVals(sub);
       const path = pathOf(p, prefix);
       sink?.open(false);
       walkFields(sub, env, at, limit, p.memoDot, sink, sv);
       sink?.close(p.name, path, p.ctype, at, p.size, p.dir, false, null);
       // Nested values are visible to checks as "err.type".
-      for (const k in sv) vals[subKey(p, k)] = sv[k] as number;
+      copyNested(p, sv, vals);
       return;
     }
     case 'array': {
@@ -215,12 +223,13 @@ function walkFlex(p: Plan, shape: FlexShape, env: Env, at: number, limit: number
   }
   if (shape.single && (t.kind === 'struct' || t.kind === 'union')) {
     if (at + t.size > limit) return;
-    const sv: Vals = {};
+    const cs = compileStruct(t);
+    const sv = newVals(cs);
     sink?.open(false);
-    walkFields(compileStruct(t), env, at, limit, p.memoDot, sink, sv);
+    walkFields(cs, env, at, limit, p.memoDot, sink, sv);
     sink?.close(p.name, path, shape.ctype ?? ctypeOf(t), at, t.size, p.dir, false, null);
     // Payload values are visible to checks and return explanations as "data.<field>".
-    for (const k in sv) vals[subKey(p, k)] = sv[k] as number;
+    copyNested(p, sv, vals);
     return;
   }
   const es = t.size;

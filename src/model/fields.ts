@@ -113,7 +113,7 @@ function plansOf(cs: CompiledStruct): Map<string, Plan> {
   const count = new Map<string, number>();
   namesOf(cs, count);
   m = new Map();
-  for (const p of cs.plans) if (p.read !== -1 && !p.f.when && count.get(p.name) === 1) m.set(p.name, p);
+  for (const p of cs.plans) if (p.read !== -1 && p.when === null && count.get(p.name) === 1) m.set(p.name, p);
   directPlans.set(cs, m);
   return m;
 }

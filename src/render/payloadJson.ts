@@ -6,6 +6,7 @@
 import type { Direction } from '../decode/types.js';
 import type { Vals } from '../decode/dsl.js';
 import type { Env, Plan } from '../decode/compile.js';
+import { newVals } from '../decode/compile.js';
 import { scalarBig, walkFields, type ElemInfo, type FieldSink } from '../decode/walk.js';
 import { readScalar } from '../decode/scalars.js';
 import type { StructPayload } from '../decode/payload.js';
@@ -75,7 +76,7 @@ const env: Env = { dv: new DataView(EMPTY.buffer), bytes: EMPTY, le: true, len: 
 export function payloadSideJson(pl: StructPayload, side: 'in' | 'out'): string {
   const b = side === 'in' ? pl.entry : pl.exit;
   if (b === null || b.length === 0) return 'null';
-  const vals: Vals = {};
+  const vals = newVals(pl.cs);
   env.dv = side === 'in' ? pl.dv : (pl.dvExit as DataView);
   env.bytes = b;
   env.le = pl.le;

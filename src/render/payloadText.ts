@@ -8,6 +8,7 @@
 import type { Direction } from '../decode/types.js';
 import type { Vals } from '../decode/dsl.js';
 import type { Env, Plan } from '../decode/compile.js';
+import { newVals } from '../decode/compile.js';
 import { walkFields, scalarBig, type ElemInfo, type FieldSink } from '../decode/walk.js';
 import { readNum, readScalar } from '../decode/scalars.js';
 import { escapeControls } from './escape.js';
@@ -163,7 +164,7 @@ function prepare(env: Env, pl: StructPayload, b: Uint8Array, vals: Vals): Env {
 /** The caller's view of a struct payload, `{a=1, b=2}`; null when nothing was captured. */
 export function entryText(pl: StructPayload): string | null {
   if (pl.entry.length === 0) return null;
-  const vals: Vals = {};
+  const vals = newVals(pl.cs);
   const root = sink.begin(false, false);
   walkFields(pl.cs, prepare(envIn, pl, pl.entry, vals), 0, pl.limit, '', sink, vals);
   return '{' + root.view + '}';
@@ -173,7 +174,7 @@ export function entryText(pl: StructPayload): string | null {
 export function exitText(pl: StructPayload, ok: boolean): string | null {
   const ex = pl.exit;
   if (ex === null || ex.length === 0) return null;
-  const vals: Vals = {};
+  const vals = newVals(pl.cs);
   const root = sink.begin(true, ok);
   walkFields(pl.cs, prepare(envOut, pl, ex, vals), 0, pl.limit, '', sink, vals);
   return root.viewN === 0 ? null : '{' + root.view + '}';

@@ -6,6 +6,7 @@
 import type { Direction } from '../../decode/types.js';
 import type { Vals } from '../../decode/dsl.js';
 import type { Env, Plan } from '../../decode/compile.js';
+import { newVals } from '../../decode/compile.js';
 import { scalarBig, walkFields, type ElemInfo, type FieldSink } from '../../decode/walk.js';
 import type { StructPayload } from '../../decode/payload.js';
 import type { Formatter } from '../../decode/format.js';
@@ -71,7 +72,7 @@ const env: Env = { dv: new DataView(EMPTY.buffer), bytes: EMPTY, le: true, len: 
  * pass runs the same formatters first, so a payload it kept does not throw).
  */
 export function shortEntryText(pl: StructPayload, max: number): string {
-  const vals: Vals = {};
+  const vals = newVals(pl.cs);
   env.dv = pl.dv;
   env.bytes = pl.entry;
   env.le = pl.le;
