@@ -217,7 +217,7 @@ export function slotPayload(r: IoctlRecord, slot: CallSlot): StructPayload | nul
   const entry = r.entry;
   const ex = slot.written ? r.exit : null;
   return {
-    cs: slot.cs, entry, dv: new DataView(entry.buffer, entry.byteOffset, entry.byteLength), exit: ex,
-    dvExit: ex !== null ? new DataView(ex.buffer, ex.byteOffset, ex.byteLength) : null, le: slot.le, ret: slot.ret, argsz: slot.argsz, limit: slot.limit,
+    cs: slot.cs, entry, dv: new DataView(entry.buffer, entry.byteOffset, entry.byteLength), base: 0, exit: ex,
+    dvExit: ex !== null ? new DataView(ex.buffer, ex.byteOffset, ex.byteLength) : null, baseExit: 0, le: slot.le, ret: slot.ret, argsz: slot.argsz, limit: slot.limit,
   };
 }

@@ -9,7 +9,9 @@ import { R, readerOf } from './scalars.js';
 
 /** Per-side decoding state (one per event side). */
 export interface Env {
+  /** Reads this side's bytes: byte k of the side is at `base + k` (a record's view of its whole chunk, no view per call). */
   dv: DataView;
+  base: number;
   bytes: Uint8Array;
   le: boolean;
   /** Bytes captured on this side. */

@@ -25,13 +25,13 @@ export interface Slot<T> {
   value: T;
 }
 
-/** `n` bytes of `dv` into the hash, a 32-bit word at a time: a lookup that misses costs little. */
-function hashView(h: number, dv: DataView, n: number): number {
+/** `n` bytes of `dv` from `base` into the hash, a 32-bit word at a time: a lookup that misses costs little. */
+function hashView(h: number, dv: DataView, base: number, n: number): number {
   const n4 = n & ~3;
   let k = 0;
-  for (; k < n4; k += 4) h = mix(h, dv.getInt32(k, true));
+  for (; k < n4; k += 4) h = mix(h, dv.getInt32(base + k, true));
   let t = 0;
-  for (; k < n; k++) t = (t << 8) | dv.getUint8(k);
+  for (; k < n; k++) t = (t << 8) | dv.getUint8(base + k);
   return mix(mix(h, t), n);
 }
 
@@ -68,8 +68,8 @@ export function memoPayload<T>(store: WeakMap<CompiledStruct, PayloadSlots<T>>, 
   let h = mix(0x2f0b3c1d, pl.ret);
   h = mix(h, pl.argsz);
   h = mix(h, pl.limit + (pl.le ? 0x40000000 : 0) + (ok ? 0x20000000 : 0));
-  h = hashView(h, pl.dv, pl.entry.length);
-  h = ex === null ? mix(h, 0x5bd1e995) : hashView(h, pl.dvExit as DataView, ex.length);
+  h = hashView(h, pl.dv, pl.base, pl.entry.length);
+  h = ex === null ? mix(h, 0x5bd1e995) : hashView(h, pl.dvExit as DataView, pl.baseExit, ex.length);
   // Final avalanche (fmix32): a sleeping memo files hashes by their low bits.
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);

@@ -11,10 +11,13 @@ import type { Vals } from './dsl.js';
 export interface StructPayload {
   cs: CompiledStruct;
   entry: Uint8Array;
+  /** Where the entry bytes are read: entry[k] is at dv offset base + k. */
   dv: DataView;
+  base: number;
   /** Exit bytes when the kernel wrote the struct back (else null: no `out`). */
   exit: Uint8Array | null;
   dvExit: DataView | null;
+  baseExit: number;
   le: boolean;
   ret: number;
   argsz: number;
@@ -27,6 +30,7 @@ export function sideEnv(pl: StructPayload, side: 'in' | 'out', vals: Vals): Env 
   const b = side === 'in' ? pl.entry : (pl.exit as Uint8Array);
   return {
     dv: side === 'in' ? pl.dv : (pl.dvExit as DataView),
+    base: side === 'in' ? pl.base : pl.baseExit,
     bytes: b,
     le: pl.le,
     len: b.length,

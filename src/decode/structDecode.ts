@@ -4,7 +4,7 @@
 // buffer too small). The trees are built later, when someone asks (event.ts).
 
 import type { IoctlRecord } from '../trace/events.js';
-import { exitLengthOf } from '../trace/recordView.js';
+import { exitLengthOf, IoctlRecordView } from '../trace/recordView.js';
 import { compileStruct, newVals, type CompiledStruct, type Env } from './compile.js';
 import { walkFields } from './walk.js';
 import type { CapsType, StructType, Vals } from './dsl.js';
@@ -54,12 +54,13 @@ export class StructDecoder {
   }
 
   private newEnv(): Env {
-    return { dv: new DataView(EMPTY.buffer), bytes: EMPTY, le: this.le, len: 0, cmp: null, ctx: { side: 'in', ret: 0, argsz: 0, root: {} }, findings: null };
+    return { dv: new DataView(EMPTY.buffer), base: 0, bytes: EMPTY, le: this.le, len: 0, cmp: null, ctx: { side: 'in', ret: 0, argsz: 0, root: {} }, findings: null };
   }
 
   /** Points a reused environment at one side's bytes (`cmp`: the entry bytes the reply is compared with). */
-  private point(env: Env, dv: DataView, bytes: Uint8Array, cmp: Uint8Array | null, findings: Finding[], side: 'in' | 'out', ret: number, argsz: number, root: Vals): Env {
+  private point(env: Env, dv: DataView, base: number, bytes: Uint8Array, cmp: Uint8Array | null, findings: Finding[], side: 'in' | 'out', ret: number, argsz: number, root: Vals): Env {
     env.dv = dv;
+    env.base = base;
     env.bytes = bytes;
     env.len = bytes.length;
     env.cmp = cmp;
@@ -75,27 +76,32 @@ export class StructDecoder {
   decode(d: IoctlDesc, sf: StructFacts, r: IoctlRecord, ret: number, errno: string | null, incomplete: boolean, findings: Finding[], out: StructDecode): void {
     const t = sf.struct;
     const entry = r.entry;
-    const dvIn = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+    // A record still over its chunk is read through the chunk's view: no DataView per call (they cost more than the walk).
+    const inChunk = r instanceof IoctlRecordView && r.payloadInChunk;
+    const dvIn = inChunk ? r.dv : new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+    const base = inChunk ? r.payloadAt : 0;
     const hasSize = d.sizeField !== null && entry.length >= 4;
-    const argsz = hasSize ? dvIn.getUint32(0, this.le) : entry.length;
+    const argsz = hasSize ? dvIn.getUint32(base, this.le) : entry.length;
     const limit = d.sizeField !== null ? Math.max(argsz, d.minsz) : t.size;
     const inVals = newVals(sf.cs);
-    if (entry.length > 0) walkFields(sf.cs, this.point(this.envIn, dvIn, entry, null, findings, 'in', ret, argsz, inVals), 0, limit, '', null, inVals);
+    if (entry.length > 0) walkFields(sf.cs, this.point(this.envIn, dvIn, base, entry, null, findings, 'in', ret, argsz, inVals), 0, limit, '', null, inVals);
     if (hasSize) sizeFindings(d, t, entry, argsz, findings);
 
     let outVals: Vals | null = null;
     let written: Uint8Array | null = null;
     let dvWritten: DataView | null = null;
+    let baseWritten = 0;
     // Most calls write nothing back: the exit bytes' view is made only for those that do.
     if (!incomplete && exitLengthOf(r) > 0 && writesBack(d, inVals, ret, errno)) {
       const ex = r.exit;
       outVals = newVals(sf.cs);
-      dvWritten = new DataView(ex.buffer, ex.byteOffset, ex.byteLength);
-      walkFields(sf.cs, this.point(this.envOut, dvWritten, ex, entry, findings, 'out', ret, argsz, outVals), 0, limit, '', null, outVals);
+      dvWritten = inChunk ? dvIn : new DataView(ex.buffer, ex.byteOffset, ex.byteLength);
+      baseWritten = inChunk ? base + entry.length : 0;
+      walkFields(sf.cs, this.point(this.envOut, dvWritten, baseWritten, ex, entry, findings, 'out', ret, argsz, outVals), 0, limit, '', null, outVals);
       written = ex;
       if (sf.caps !== null) capsFinding(d, sf.caps, argsz, outVals, findings);
     }
-    out.payload = { cs: sf.cs, entry, dv: dvIn, exit: written, dvExit: dvWritten, le: this.le, ret, argsz, limit };
+    out.payload = { cs: sf.cs, entry, dv: dvIn, base, exit: written, dvExit: dvWritten, baseExit: baseWritten, le: this.le, ret, argsz, limit };
     out.inVals = inVals;
     out.outVals = outVals;
   }

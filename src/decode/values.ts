@@ -13,6 +13,7 @@ export function decodeValues<S extends StructType<string>>(t: S, bytes: Uint8Arr
   const vals: Record<string, number> = {};
   const env: Env = {
     dv: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    base: 0,
     bytes,
     le: littleEndian,
     len: bytes.length,

@@ -61,7 +61,7 @@ function scalarMember(p: Plan, env: Env, at: number, limit: number, prefix: stri
     if (sink !== null && onSide(p.dir, side)) sink.blank(p.name, path, p.ctype, at, p.size, p.dir);
     return;
   }
-  const num = readNum(env.dv, p.read as R, at, env.le);
+  const num = readNum(env.dv, p.read as R, env.base + at, env.le);
   vals[p.name] = num;
   if (!env.all && !onSide(p.dir, side)) return;
   if (sink !== null) sink.member(p, path, at, num, env.cmp !== null && bytesDiffer(env.cmp, env.bytes, at, p.size), env, vals);
@@ -78,7 +78,7 @@ function scalarMember(p: Plan, env: Env, at: number, limit: number, prefix: stri
 
 /** The exact value of a scalar member (8-byte fields read again as bigint). */
 export function scalarBig(p: Plan, env: Env, at: number, num: number): bigint {
-  return p.size === 8 ? readScalar(env.dv, p.read as R, at, env.le) : big(num);
+  return p.size === 8 ? readScalar(env.dv, p.read as R, env.base + at, env.le) : big(num);
 }
 
 /**
@@ -296,8 +296,8 @@ function walkCaps(ct: CapsType, env: Env, vals: Vals, limit: number, prefix: str
     const where = `${path}[${k}]`;
     if (!capReadable(env, vals, limit, off, where, seen, k)) break;
     seen.add(off);
-    const id = env.dv.getUint16(off, env.le);
-    const next = env.dv.getUint32(off + 4, env.le);
+    const id = env.dv.getUint16(env.base + off, env.le);
+    const next = env.dv.getUint32(env.base + off + 4, env.le);
     const desc = ct.caps.get(id);
     const t = desc ? desc.type : ct.header;
     if (desc && off + desc.type.size > limit) {

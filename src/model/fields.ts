@@ -138,7 +138,8 @@ export function sideValue(ev: DecodedIoctl, side: 'in' | 'out', path: string): b
   if (pl === null || p === undefined) return fieldValue(side === 'in' ? ev.in : ev.out, path);
   if (!present(pl, p, side)) return undefined;
   const dv = (side === 'in' ? pl.dv : pl.dvExit) as DataView;
-  return p.size === 8 ? readScalar(dv, p.read as Reader, p.off, pl.le) : big(readNum(dv, p.read as Reader, p.off, pl.le));
+  const at = (side === 'in' ? pl.base : pl.baseExit) + p.off;
+  return p.size === 8 ? readScalar(dv, p.read as Reader, at, pl.le) : big(readNum(dv, p.read as Reader, at, pl.le));
 }
 
 /** sideValue as a JS number (exact for the u32/s32 fields it is used on), without a bigint on the way. */
@@ -148,7 +149,8 @@ export function sideNumber(ev: DecodedIoctl, side: 'in' | 'out', path: string): 
   if (pl === null || p === undefined) return fieldNumber(side === 'in' ? ev.in : ev.out, path);
   if (!present(pl, p, side)) return undefined;
   const dv = (side === 'in' ? pl.dv : pl.dvExit) as DataView;
-  return p.size === 8 ? Number(readScalar(dv, p.read as Reader, p.off, pl.le)) : readNum(dv, p.read as Reader, p.off, pl.le);
+  const at = (side === 'in' ? pl.base : pl.baseExit) + p.off;
+  return p.size === 8 ? Number(readScalar(dv, p.read as Reader, at, pl.le)) : readNum(dv, p.read as Reader, at, pl.le);
 }
 
 export function inValue(ev: DecodedIoctl, path: string): bigint | undefined {

@@ -41,7 +41,7 @@ class JsonSink implements FieldSink {
   }
 
   element(e: ElemInfo, _name: string, _path: string, at: number, _dir: Direction, _changed: boolean, env: Env): void {
-    this.add('', jsonInt(readScalar(env.dv, e.read, at, env.le)));
+    this.add('', jsonInt(readScalar(env.dv, e.read, env.base + at, env.le)));
   }
 
   blank(name: string): void {
@@ -70,7 +70,7 @@ class JsonSink implements FieldSink {
 const sink = new JsonSink();
 const EMPTY = new Uint8Array(0);
 // Synchronous and not re-entrant: one environment, reused.
-const env: Env = { dv: new DataView(EMPTY.buffer), bytes: EMPTY, le: true, len: 0, cmp: null, ctx: { side: 'in', ret: 0, argsz: 0, root: {} }, findings: null };
+const env: Env = { dv: new DataView(EMPTY.buffer), base: 0, bytes: EMPTY, le: true, len: 0, cmp: null, ctx: { side: 'in', ret: 0, argsz: 0, root: {} }, findings: null };
 
 /** One side of a struct payload as JSON; 'null' when that side has no bytes (no `out` when nothing was written back). */
 export function payloadSideJson(pl: StructPayload, side: 'in' | 'out'): string {
@@ -78,6 +78,7 @@ export function payloadSideJson(pl: StructPayload, side: 'in' | 'out'): string {
   if (b === null || b.length === 0) return 'null';
   const vals = newVals(pl.cs);
   env.dv = side === 'in' ? pl.dv : (pl.dvExit as DataView);
+  env.base = side === 'in' ? pl.base : pl.baseExit;
   env.bytes = b;
   env.le = pl.le;
   env.len = b.length;

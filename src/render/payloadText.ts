@@ -99,8 +99,8 @@ class TextSink implements FieldSink {
   }
 
   element(e: ElemInfo, _name: string, _path: string, at: number, dir: Direction, changed: boolean, env: Env): void {
-    const n = e.size === 8 ? 0 : readNum(env.dv, e.read, at, env.le);
-    const v = e.size === 8 ? readScalar(env.dv, e.read, at, env.le) : BigInt(n);
+    const n = e.size === 8 ? 0 : readNum(env.dv, e.read, env.base + at, env.le);
+    const v = e.size === 8 ? readScalar(env.dv, e.read, env.base + at, env.le) : BigInt(n);
     this.leaf('', '', this.shows(dir, changed), e.fmt(v, e.size === 8 ? Number(v) : n));
   }
 
@@ -144,13 +144,14 @@ class TextSink implements FieldSink {
 
 const sink = new TextSink();
 const EMPTY = new Uint8Array(0);
-const newEnv = (side: 'in' | 'out'): Env => ({ dv: new DataView(EMPTY.buffer), bytes: EMPTY, le: true, len: 0, cmp: null, ctx: { side, ret: 0, argsz: 0, root: {} }, findings: null });
+const newEnv = (side: 'in' | 'out'): Env => ({ dv: new DataView(EMPTY.buffer), base: 0, bytes: EMPTY, le: true, len: 0, cmp: null, ctx: { side, ret: 0, argsz: 0, root: {} }, findings: null });
 // Formatting is synchronous and not re-entrant: one environment per side, reused.
 const envIn = newEnv('in');
 const envOut = newEnv('out');
 
 function prepare(env: Env, pl: StructPayload, b: Uint8Array, vals: Vals): Env {
   env.dv = env === envOut ? (pl.dvExit as DataView) : pl.dv;
+  env.base = env === envOut ? pl.baseExit : pl.base;
   env.bytes = b;
   env.le = pl.le;
   env.len = b.length;

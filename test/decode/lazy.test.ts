@@ -21,7 +21,7 @@ function eager(pl: StructPayload, side: 'in' | 'out'): { root: FieldNode | null;
   if (b === null || b.length === 0) return { root: null, findings };
   const vals = {};
   const env: Env = {
-    dv: new DataView(b.buffer, b.byteOffset, b.byteLength), bytes: b, le: pl.le, len: b.length, cmp: side === 'out' ? pl.entry : null,
+    dv: new DataView(b.buffer, b.byteOffset, b.byteLength), base: 0, bytes: b, le: pl.le, len: b.length, cmp: side === 'out' ? pl.entry : null,
     ctx: { side, ret: pl.ret, argsz: pl.argsz, root: vals }, findings,
   };
   const kids: FieldNode[] = [];

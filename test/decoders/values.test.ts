@@ -26,6 +26,7 @@ function decodeAll(name: string, bytes: Uint8Array): Map<string, bigint> {
   if (!t) throw new Error(`no description for ${name}`);
   const env: Env = {
     dv: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    base: 0,
     bytes,
     le: true,
     len: bytes.length,

@@ -21,15 +21,15 @@ class TreeSink implements FieldSink {
   }
 
   member(p: Plan, path: string, at: number, num: number, changed: boolean, env: Env, vals: Vals): void {
-    const v = p.size === 8 ? readScalar(env.dv, p.read as Exclude<Plan['read'], -1>, at, env.le) : big(num);
+    const v = p.size === 8 ? readScalar(env.dv, p.read as Exclude<Plan['read'], -1>, env.base + at, env.le) : big(num);
     const node: FieldNode = { name: p.name, path, ctype: p.ctype, offset: at, size: p.size, dir: p.dir, value: v, display: (p.fmt as Formatter)(v, num, vals) };
     if (changed) node.changed = true;
     this.top.push(node);
   }
 
   element(e: ElemInfo, name: string, path: string, at: number, dir: Direction, changed: boolean, env: Env): void {
-    const n = e.size === 8 ? 0 : readNum(env.dv, e.read, at, env.le);
-    const v = e.size === 8 ? readScalar(env.dv, e.read, at, env.le) : big(n);
+    const n = e.size === 8 ? 0 : readNum(env.dv, e.read, env.base + at, env.le);
+    const v = e.size === 8 ? readScalar(env.dv, e.read, env.base + at, env.le) : big(n);
     const node: FieldNode = { name, path, ctype: e.ctype, offset: at, size: e.size, dir, value: v, display: e.fmt(v, e.size === 8 ? Number(v) : n) };
     if (changed) node.changed = true;
     this.top.push(node);

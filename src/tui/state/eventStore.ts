@@ -331,7 +331,7 @@ export class EventStore {
     const argsz = this.argView.getUint32(off, true);
     const limit = this.argView.getUint32(off + 4, true);
     // What the decoder's payload was, minus the exit side (not shown in the row).
-    return payloadArgs({ cs: shape.cs, entry, dv: new DataView(entry.buffer), exit: null, dvExit: null, le: shape.le, ret: this.ret(i), argsz, limit });
+    return payloadArgs({ cs: shape.cs, entry, dv: new DataView(entry.buffer), base: 0, exit: null, dvExit: null, baseExit: 0, le: shape.le, ret: this.ret(i), argsz, limit });
   }
 
   /** The row's findings: the decoder's, then any the audit reported late. */

@@ -64,7 +64,7 @@ class ShortSink implements FieldSink {
 }
 
 const EMPTY = new Uint8Array(0);
-const env: Env = { dv: new DataView(EMPTY.buffer), bytes: EMPTY, le: true, len: 0, cmp: null, ctx: { side: 'in', ret: 0, argsz: 0, root: {} }, findings: null };
+const env: Env = { dv: new DataView(EMPTY.buffer), base: 0, bytes: EMPTY, le: true, len: 0, cmp: null, ctx: { side: 'in', ret: 0, argsz: 0, root: {} }, findings: null };
 
 /**
  * The entry side's short text (`{…}` when it has no field). A description's
@@ -74,6 +74,7 @@ const env: Env = { dv: new DataView(EMPTY.buffer), bytes: EMPTY, le: true, len: 
 export function shortEntryText(pl: StructPayload, max: number): string {
   const vals = newVals(pl.cs);
   env.dv = pl.dv;
+  env.base = pl.base;
   env.bytes = pl.entry;
   env.le = pl.le;
   env.len = pl.entry.length;
