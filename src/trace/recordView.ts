@@ -47,17 +47,13 @@ export class IoctlRecordView implements IoctlRecord {
   /** Record start in dv. */
   private readonly at: number;
   private readonly le: boolean;
-  /** Byte offset of the low / high 32-bit word inside a 64-bit field. */
-  private readonly lo: number;
-  private readonly hi: number;
   /** A bigint field was assigned: the bytes no longer tell its value, so the helpers go through the bigint. */
   private changed = false;
-  private vTEntry: bigint | undefined = undefined;
-  private vTExit: bigint | undefined = undefined;
-  private vFd: bigint | undefined = undefined;
-  private vRequest: bigint | undefined = undefined;
-  private vArg: bigint | undefined = undefined;
-  private vRet: bigint | undefined = undefined;
+  /**
+   * The bigint fields read or assigned so far, by BIG index; made on first
+   * use (most records never make one): a slot per field cost 48 bytes a record.
+   */
+  private bigs: (bigint | undefined)[] | null = null;
 
   constructor(
     dv: DataView, at: number, le: boolean, offset: number, flags: number, pid: number, tid: number, wantLen: number,
@@ -66,8 +62,6 @@ export class IoctlRecordView implements IoctlRecord {
     this.dv = dv;
     this.at = at;
     this.le = le;
-    this.lo = le ? 0 : 4;
-    this.hi = le ? 4 : 0;
     this.offset = offset;
     this.flags = flags;
     this.pid = pid;
@@ -105,45 +99,45 @@ export class IoctlRecordView implements IoctlRecord {
   }
 
   get tEntry(): bigint {
-    return (this.vTEntry ??= this.dv.getBigUint64(this.at + T_ENTRY, this.le));
+    return this.big(0) ?? this.keep(0, this.dv.getBigUint64(this.at + T_ENTRY, this.le));
   }
   set tEntry(v: bigint) {
-    this.vTEntry = v;
+    this.keep(0, v);
     this.changed = true;
   }
   get tExit(): bigint {
-    return (this.vTExit ??= this.dv.getBigUint64(this.at + T_EXIT, this.le));
+    return this.big(1) ?? this.keep(1, this.dv.getBigUint64(this.at + T_EXIT, this.le));
   }
   set tExit(v: bigint) {
-    this.vTExit = v;
+    this.keep(1, v);
     this.changed = true;
   }
   get fd(): bigint {
-    return (this.vFd ??= this.dv.getBigUint64(this.at + FD, this.le));
+    return this.big(2) ?? this.keep(2, this.dv.getBigUint64(this.at + FD, this.le));
   }
   set fd(v: bigint) {
-    this.vFd = v;
+    this.keep(2, v);
     this.changed = true;
   }
   get request(): bigint {
-    return (this.vRequest ??= this.dv.getBigUint64(this.at + REQUEST, this.le));
+    return this.big(3) ?? this.keep(3, this.dv.getBigUint64(this.at + REQUEST, this.le));
   }
   set request(v: bigint) {
-    this.vRequest = v;
+    this.keep(3, v);
     this.changed = true;
   }
   get arg(): bigint {
-    return (this.vArg ??= this.dv.getBigUint64(this.at + ARG, this.le));
+    return this.big(4) ?? this.keep(4, this.dv.getBigUint64(this.at + ARG, this.le));
   }
   set arg(v: bigint) {
-    this.vArg = v;
+    this.keep(4, v);
     this.changed = true;
   }
   get ret(): bigint {
-    return (this.vRet ??= this.dv.getBigInt64(this.at + RET, this.le));
+    return this.big(5) ?? this.keep(5, this.dv.getBigInt64(this.at + RET, this.le));
   }
   set ret(v: bigint) {
-    this.vRet = v;
+    this.keep(5, v);
     this.changed = true;
   }
 
@@ -156,17 +150,26 @@ export class IoctlRecordView implements IoctlRecord {
     };
   }
 
+  private big(k: number): bigint | undefined {
+    return this.bigs === null ? undefined : this.bigs[k];
+  }
+  private keep(k: number, v: bigint): bigint {
+    if (this.bigs === null) this.bigs = [undefined, undefined, undefined, undefined, undefined, undefined];
+    this.bigs[k] = v;
+    return v;
+  }
+
   /** The bytes still tell every field (nothing was assigned). */
   get fromBytes(): boolean {
     return !this.changed;
   }
   /** Low 32 bits of a field, unsigned. */
   low32(field: number): number {
-    return this.dv.getUint32(this.at + field + this.lo, this.le);
+    return this.dv.getUint32(this.at + field + (this.le ? 0 : 4), this.le);
   }
   /** High 32 bits of a field, signed. */
   high32(field: number): number {
-    return this.dv.getInt32(this.at + field + this.hi, this.le);
+    return this.dv.getInt32(this.at + field + (this.le ? 4 : 0), this.le);
   }
 }
 
