@@ -1,5 +1,6 @@
 // TUI benchmarks (not part of npm test). Run after a build:
 //   node dist/bench/tui.js [events-for-open=1000000]
+//   node --expose-gc dist/bench/tui.js --case open-distinct FILE N [no-scroll]   (one case)
 // The screen draws into a discarding pseudo-terminal stream (160×48), so what
 // is measured is our work plus blessed's, not a terminal emulator's.
 // Targets: ingest ≥ 20,000 events/s while drawing ≤ 30 frames/s; key-press
@@ -149,7 +150,7 @@ async function keysWhileLoading(file: string): Promise<void> {
   app.quit();
 }
 
-async function openBig(file: string, n: number, what = 'recording'): Promise<void> {
+async function openBig(file: string, n: number, what = 'recording', andScroll = true): Promise<void> {
   const term = fakeTerminal();
   const app = new TuiApp(new FileSource(deps(), file, (p) => createReadStream(p, { highWaterMark: 1 << 16 })));
   const t0 = process.hrtime.bigint();
@@ -161,6 +162,10 @@ async function openBig(file: string, n: number, what = 'recording'): Promise<voi
   if (app.state === 'error') throw new Error(`${file}: ${app.view.message}`);
   const all = ms(t0);
   console.log(`open ${n.toLocaleString('en')}-event ${what} (${mb(statSync(file).size)}): first rows on screen ${firstFrame.toFixed(0)} ms, all events in ${(all / 1000).toFixed(2)} s`);
+  if (!andScroll) {
+    app.quit();
+    return;
+  }
   // Scroll end to end: page through evenly spaced positions, each one drawn.
   const v = app.view;
   v.setFocus('list');
@@ -186,20 +191,21 @@ async function openBig(file: string, n: number, what = 'recording'): Promise<voi
 // Each case runs in its own process, so one case's garbage (or RSS high-water
 // mark) never shows up in another's figures; recordings are written by the
 // parent for the same reason.
-async function runCase(name: string, file: string, n: number): Promise<void> {
+async function runCase(name: string, file: string, n: number, scroll: boolean): Promise<void> {
   if (name === 'ingest' || name === 'keys') {
     const sample = await decodedSample(file);
     await (name === 'ingest' ? ingest(sample) : keyLatency(sample));
   } else if (name === 'file') await ingestFile(file, n);
   else if (name === 'keys-loading') await keysWhileLoading(file);
-  else if (name === 'open-distinct') await openBig(file, n, 'recording of distinct MAP/UNMAP_DMA calls');
-  else await openBig(file, n, 'EEH recording (repeated GET_STATE polls)');
+  else if (name === 'open-distinct') await openBig(file, n, 'recording of distinct MAP/UNMAP_DMA calls', scroll);
+  else await openBig(file, n, 'EEH recording (repeated GET_STATE polls)', scroll);
 }
 
 async function main(): Promise<void> {
-  const [flag, name, file, count] = process.argv.slice(2);
+  const [flag, name, file, count, extra] = process.argv.slice(2);
   if (flag === '--case' && name && file) {
-    await runCase(name, file, Number(count));
+    // `--case open[-distinct] FILE N no-scroll`: the open alone, for side-by-side runs.
+    await runCase(name, file, Number(count), extra !== 'no-scroll');
     process.exit(0);
   }
   const n = Number(flag ?? 1_000_000);
