@@ -302,33 +302,69 @@ export function caps(
   };
 }
 
-/** Offset and type of a top-level field (members of anonymous unions count as top-level). */
-function findField(t: StructType, name: string): { off: number; size: number } | null {
+/** A member `name` of `t` at `base`: members of anonymous unions/structs count as `t`'s own, as in C. */
+function memberOf(t: StructType, name: string, base: number): { offset: number; type: Type } | null {
   for (let k = 0; k < t.fields.length; k++) {
     const f = t.fields[k] as Field;
-    const off = t.offsets[k] as number;
-    if (f.name === name) return { off, size: f.type.size };
-    const ft = f.type;
+    if (f.name === name) return { offset: base + (t.offsets[k] as number), type: f.type };
+  }
+  for (let k = 0; k < t.fields.length; k++) {
+    const ft = (t.fields[k] as Field).type;
     if ((ft.kind === 'struct' || ft.kind === 'union') && ft.name === '') {
-      const r = findField(ft, name);
-      if (r) return { off: off + r.off, size: r.size };
+      const hit = memberOf(ft, name, base + (t.offsets[k] as number));
+      if (hit) return hit;
     }
   }
   return null;
 }
 
-/** Offset of a top-level field, for descriptions that need it. */
-export function offsetOf(t: StructType, name: string): number {
-  const r = findField(t, name);
-  if (!r) throw new Error(`struct ${t.name}: no field ${name}`);
-  return r.off;
+/** Where a field is. */
+export interface FieldLoc {
+  offset: number;
+  type: Type;
+}
+
+const fieldLocs = new WeakMap<StructType, Map<string, FieldLoc>>();
+
+/**
+ * Offset and type of a field by its C path ("argsz", "err.type",
+ * "iova_ranges[1].end"), as offsetof() would give it. Throws for a path the
+ * struct does not have.
+ */
+export function fieldAt(t: StructType, path: string): FieldLoc {
+  let cache = fieldLocs.get(t);
+  if (!cache) fieldLocs.set(t, (cache = new Map()));
+  const hit = cache.get(path);
+  if (hit) return hit;
+  let cur: Type = t;
+  let offset = 0;
+  for (const part of path.split('.')) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?$/.exec(part);
+    if (!m || (cur.kind !== 'struct' && cur.kind !== 'union')) throw new Error(`${t.name}: bad field path "${path}"`);
+    const mem = memberOf(cur, m[1] as string, offset);
+    if (!mem) throw new Error(`struct ${t.name}: no field ${path}`);
+    offset = mem.offset;
+    cur = mem.type;
+    if (m[2] !== undefined) {
+      if (cur.kind !== 'array' && cur.kind !== 'flex') throw new Error(`${t.name}: "${part}" is not an array`);
+      offset += Number(m[2]) * cur.elem.size;
+      cur = cur.elem;
+    }
+  }
+  const loc = { offset, type: cur };
+  cache.set(path, loc);
+  return loc;
+}
+
+/** offsetof(): where a field starts. */
+export function offsetOf(t: StructType, path: string): number {
+  return fieldAt(t, path).offset;
 }
 
 /** offsetofend(): where a field ends. The kernel's minsz is usually this. */
-export function offsetOfEnd(t: StructType, name: string): number {
-  const r = findField(t, name);
-  if (!r) throw new Error(`struct ${t.name}: no field ${name}`);
-  return r.off + r.size;
+export function offsetOfEnd(t: StructType, path: string): number {
+  const loc = fieldAt(t, path);
+  return loc.offset + loc.type.size;
 }
 
 /** C spelling of a type, for FieldNode.ctype and generated C. */

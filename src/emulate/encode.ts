@@ -3,72 +3,30 @@
 // offset: "iova_pgsizes", "err.type", "iova_ranges[1].end" are looked up in
 // the same description the decoder uses.
 
-import type { ScalarType, StructType, Type } from '../decode/dsl.js';
+import { fieldAt, type ScalarType, type StructType } from '../decode/dsl.js';
 
 export interface Loc {
   offset: number;
   type: ScalarType;
 }
 
-function memberOf(t: StructType, name: string, base: number): { offset: number; type: Type } | null {
-  for (let k = 0; k < t.fields.length; k++) {
-    const f = t.fields[k]!;
-    if (f.name === name) return { offset: base + t.offsets[k]!, type: f.type };
-  }
-  // Anonymous unions/structs (type name ''): their members read as members of the parent.
-  for (let k = 0; k < t.fields.length; k++) {
-    const f = t.fields[k]!;
-    if ((f.type.kind === 'struct' || f.type.kind === 'union') && f.type.name === '') {
-      const hit = memberOf(f.type, name, base + t.offsets[k]!);
-      if (hit) return hit;
-    }
-  }
-  return null;
-}
-
-const locCache = new WeakMap<StructType, Map<string, Loc>>();
-
-/** Offset and scalar type of a dotted field path ("argsz", "err.type", "areas[2].size"). */
+/** Offset and scalar type of a dotted field path ("argsz", "err.type", "areas[2].size"): the description's own (dsl.ts fieldAt). */
 export function locate(t: StructType, path: string): Loc {
-  let cache = locCache.get(t);
-  if (!cache) locCache.set(t, (cache = new Map()));
-  const hit = cache.get(path);
-  if (hit) return hit;
-  let cur: Type = t;
-  let offset = 0;
-  for (const part of path.split('.')) {
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?$/.exec(part);
-    if (!m || (cur.kind !== 'struct' && cur.kind !== 'union')) throw new Error(`${t.name}: bad field path "${path}"`);
-    const mem = memberOf(cur, m[1]!, offset);
-    if (!mem) throw new Error(`struct ${t.name}: no field "${path}"`);
-    offset = mem.offset;
-    cur = mem.type;
-    if (m[2] !== undefined) {
-      const idx = Number(m[2]);
-      if (cur.kind === 'array' || cur.kind === 'flex') {
-        offset += idx * cur.elem.size;
-        cur = cur.elem;
-      } else throw new Error(`${t.name}: "${part}" is not an array`);
-    }
-  }
-  if (cur.kind !== 'scalar') throw new Error(`${t.name}: "${path}" is not a scalar field`);
-  const loc = { offset, type: cur };
-  cache.set(path, loc);
-  return loc;
+  const loc = fieldAt(t, path);
+  if (loc.type.kind !== 'scalar') throw new Error(`${t.name}: "${path}" is not a scalar field`);
+  return loc as Loc;
 }
 
 /** Where a flexible array or cap chain member starts (its offset in the struct). */
 export function offsetOfMember(t: StructType, name: string): number {
-  const k = t.fields.findIndex((f) => f.name === name);
-  if (k < 0) throw new Error(`struct ${t.name}: no field ${name}`);
-  return t.offsets[k]!;
+  return fieldAt(t, name).offset;
 }
 
 /** Element size of a flexible array member. */
 export function flexElemSize(t: StructType, name: string): number {
-  const f = t.fields.find((x) => x.name === name);
-  if (!f || (f.type.kind !== 'flex' && f.type.kind !== 'array')) throw new Error(`struct ${t.name}: ${name} is not an array`);
-  return f.type.elem.size;
+  const ft = fieldAt(t, name).type;
+  if (ft.kind !== 'flex' && ft.kind !== 'array') throw new Error(`struct ${t.name}: ${name} is not an array`);
+  return ft.elem.size;
 }
 
 /** A byte buffer viewed as one struct, in the tracee's byte order. */
