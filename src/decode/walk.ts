@@ -52,18 +52,36 @@ function valueFinding(p: Plan, num: number, path: string, findings: Finding[]): 
   }
 }
 
+/** What a walk makes of a scalar member (scalarState). */
+export const SCALAR_ABSENT = 0; // past the bytes the caller declared: not there at all
+export const SCALAR_BLANK = 1; // declared but not captured: shown without a value
+export const SCALAR_HIDDEN = 2; // read (its value kept) but not shown: the other side's field
+export const SCALAR_SHOWN = 3;
+
+/**
+ * The walk's rules for a scalar member at `at` of a side with `len` bytes
+ * captured, `limit` declared. Anything that reads a member without walking
+ * (the session model) asks this too, so it sees what the walk shows.
+ */
+export function scalarState(p: Plan, at: number, len: number, limit: number, side: 'in' | 'out', all: boolean): number {
+  if (at + p.size > limit) return SCALAR_ABSENT;
+  if (at + p.size > len) return SCALAR_BLANK;
+  return all || onSide(p.dir, side) ? SCALAR_SHOWN : SCALAR_HIDDEN;
+}
+
 /** A scalar member: its value kept, its findings made, handed to the sink. */
 function scalarMember(p: Plan, env: Env, at: number, limit: number, prefix: string, sink: FieldSink | null, vals: Vals): void {
-  if (at + p.size > limit) return;
   const side = env.ctx.side;
+  const state = scalarState(p, at, env.len, limit, side, env.all === true);
+  if (state === SCALAR_ABSENT) return;
   const path = pathOf(p, prefix);
-  if (at + p.size > env.len) {
+  if (state === SCALAR_BLANK) {
     if (sink !== null && onSide(p.dir, side)) sink.blank(p.name, path, p.ctype, at, p.size, p.dir);
     return;
   }
   const num = readNum(env.dv, p.read as R, env.base + at, env.le);
   vals[p.name] = num;
-  if (!env.all && !onSide(p.dir, side)) return;
+  if (state === SCALAR_HIDDEN) return;
   if (sink !== null) sink.member(p, path, at, num, env.cmp !== null && bytesDiffer(env.cmp, env.bytes, at, p.size), env, vals);
   const reserved = p.reserved && num !== 0;
   // A description's own formatter runs in the eager pass even though nothing is shown there, so one that throws fails the

@@ -2,7 +2,8 @@
 // by their kernel C names ("argsz", "err.type", "data[2]"), so a grep for a
 // header field finds its use here too.
 
-import { onSide, type CompiledStruct, type Plan } from '../decode/compile.js';
+import type { CompiledStruct, Plan } from '../decode/compile.js';
+import { SCALAR_SHOWN, scalarState } from '../decode/walk.js';
 import { big, readNum, readScalar } from '../decode/scalars.js';
 import { IoctlEvent, type StructPayload } from '../decode/event.js';
 import type { DecodedIoctl, FieldNode } from '../decode/types.js';
@@ -122,11 +123,11 @@ function payloadOf(ev: DecodedIoctl): StructPayload | null {
   return ev instanceof IoctlEvent ? ev.structPayload : null;
 }
 
-/** Whether the tree of `side` holds a readable node for plan `p`: the same tests the tree walk makes. */
+/** Whether the tree of `side` holds a readable node for plan `p`: the walk's own rules (scalarState). */
 function present(pl: StructPayload, p: Plan, side: 'in' | 'out'): boolean {
   const b = side === 'in' ? pl.entry : pl.exit;
-  if (b === null || b.length === 0 || (side === 'out' && pl.dvExit === null) || !onSide(p.dir, side)) return false;
-  return p.off + p.size <= pl.limit && p.off + p.size <= b.length;
+  if (b === null || b.length === 0 || (side === 'out' && pl.dvExit === null)) return false;
+  return scalarState(p, p.off, b.length, pl.limit, side, false) === SCALAR_SHOWN;
 }
 
 type Reader = Exclude<Plan['read'], -1>;
