@@ -286,9 +286,16 @@ export class EventStore {
     this.argView.setUint32(at, pl.argsz, true);
     this.argView.setUint32(at + 4, pl.limit, true);
     const from = at + PAYLOAD_HEAD;
-    // Most entries are a few dozen bytes: a loop beats set()'s call into the runtime.
-    if (entry.length <= 64) for (let k = 0; k < entry.length; k++) this.argBytes[from + k] = entry[k] as number;
-    else this.argBytes.set(entry, from);
+    const n = entry.length;
+    // Most entries are a few dozen bytes: a word loop through the payload's own view beats set()'s call into the runtime.
+    if (n <= 64) {
+      const dv = pl.dv;
+      const base = pl.base;
+      const av = this.argView;
+      let k = 0;
+      for (; k + 4 <= n; k += 4) av.setUint32(from + k, dv.getUint32(base + k, true), true);
+      for (; k < n; k++) av.setUint8(from + k, dv.getUint8(base + k));
+    } else this.argBytes.set(entry, from);
     this.argOff[i] = at;
     this.argLen[i] = entry.length;
     this.argUsed = from + entry.length;
@@ -296,9 +303,12 @@ export class EventStore {
   }
 
   private shapeId(cs: CompiledStruct, le: boolean): number {
-    // One struct type per ioctl and a handful of ioctls: a scan beats a Map here.
-    const n = this.shapes.findIndex((sh) => sh.cs === cs && sh.le === le);
-    if (n >= 0) return n;
+    // One struct type per ioctl and a handful of ioctls: a scan beats a Map here (a plain loop: no closure per call).
+    const shapes = this.shapes;
+    for (let n = 0; n < shapes.length; n++) {
+      const sh = shapes[n] as { cs: CompiledStruct; le: boolean };
+      if (sh.cs === cs && sh.le === le) return n;
+    }
     this.shapes.push({ cs, le });
     return this.shapes.length - 1;
   }
