@@ -9,7 +9,11 @@ import { R, readerOf } from './scalars.js';
 
 /** Per-side decoding state (one per event side). */
 export interface Env {
-  /** Reads this side's bytes: byte k of the side is at `base + k` (a record's view of its whole chunk, no view per call). */
+  /**
+   * Reads this side's bytes: byte k of the side is at `base + k` (a record's
+   * view of its whole chunk, no view per call). The view goes on past the
+   * side's bytes, so a read must check `len` itself (scalarState does).
+   */
   dv: DataView;
   base: number;
   bytes: Uint8Array;
@@ -98,8 +102,25 @@ function valKeys(cs: CompiledStruct, out: Set<string>, prefix: string): Set<stri
   return out;
 }
 
-// Past this many keys a constructor gains nothing over an empty object.
+// Past this many keys a preset object gains nothing over an empty one.
 const MAX_PRESET_KEYS = 64;
+
+const emptyVals = (): Vals => ({});
+
+/**
+ * A maker of objects holding `keys` in-object, in one order: a constructor
+ * is the cheapest way V8 offers (a copied template costs as much as `{}`).
+ * Null where code generation from strings is disallowed
+ * (--disallow-code-generation-from-strings): values then start from `{}`.
+ */
+function presetConstructor(keys: readonly string[]): (() => Vals) | null {
+  try {
+    const Ctor = new Function(keys.map((k) => `this[${JSON.stringify(k)}] = undefined;`).join('\n')) as unknown as new () => Vals;
+    return () => new Ctor();
+  } catch {
+    return null;
+  }
+}
 
 /**
  * A fresh values object for walking `cs`, with every key the walk may set
@@ -111,13 +132,7 @@ export function newVals(cs: CompiledStruct): Vals {
   let make = cs.makeVals;
   if (make === null) {
     const keys = [...valKeys(cs, new Set(), '')];
-    if (keys.length > MAX_PRESET_KEYS) make = () => ({});
-    else {
-      // A constructor whose instances hold the keys in-object, in one order.
-      // eslint-disable-next-line @typescript-eslint/no-implied-eval
-      const Ctor = new Function(keys.map((k) => `this[${JSON.stringify(k)}] = undefined;`).join('\n')) as unknown as new () => Vals;
-      make = () => new Ctor();
-    }
+    make = keys.length > MAX_PRESET_KEYS ? emptyVals : (presetConstructor(keys) ?? emptyVals);
     cs.makeVals = make;
   }
   return make();

@@ -77,9 +77,9 @@ export class StructDecoder {
     const t = sf.struct;
     const entry = r.entry;
     // A record still over its chunk is read through the chunk's view: no DataView per call (they cost more than the walk).
-    const inChunk = r instanceof IoctlRecordView && r.payloadInChunk;
-    const dvIn = inChunk ? r.dv : new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
-    const base = inChunk ? r.payloadAt : 0;
+    const view = r instanceof IoctlRecordView && r.payloadInChunk ? r : null;
+    const dvIn = view !== null ? view.dv : new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+    const base = view !== null ? view.payloadAt : 0;
     const hasSize = d.sizeField !== null && entry.length >= 4;
     const argsz = hasSize ? dvIn.getUint32(base, this.le) : entry.length;
     const limit = d.sizeField !== null ? Math.max(argsz, d.minsz) : t.size;
@@ -95,8 +95,8 @@ export class StructDecoder {
     if (!incomplete && exitLengthOf(r) > 0 && writesBack(d, inVals, ret, errno)) {
       const ex = r.exit;
       outVals = newVals(sf.cs);
-      dvWritten = inChunk ? dvIn : new DataView(ex.buffer, ex.byteOffset, ex.byteLength);
-      baseWritten = inChunk ? base + entry.length : 0;
+      dvWritten = view !== null ? view.dv : new DataView(ex.buffer, ex.byteOffset, ex.byteLength);
+      baseWritten = view !== null ? view.payloadAt + view.entryLen : 0;
       walkFields(sf.cs, this.point(this.envOut, dvWritten, baseWritten, ex, entry, findings, 'out', ret, argsz, outVals), 0, limit, '', null, outVals);
       written = ex;
       if (sf.caps !== null) capsFinding(d, sf.caps, argsz, outVals, findings);

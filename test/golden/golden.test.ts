@@ -7,6 +7,7 @@
 // Regenerate after a deliberate change to the scenario or the output:
 //   UPDATE_GOLDEN=1 npx vitest run test/golden
 
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,6 +96,12 @@ describe('golden sPAPR + EEH recordings', () => {
       }
       expect(o).toEqual(w);
     });
+  });
+
+  it('decodes the same where code generation from strings is disallowed (a hardened Node)', () => {
+    const bin = path.join(HERE, '..', '..', 'bin', 'vfiotrace.js');
+    const out = execFileSync(process.execPath, ['--disallow-code-generation-from-strings', bin, 'show', vft('x86_64')], { encoding: 'utf8' });
+    expect(out).toBe(readFileSync(TEXT, 'utf8'));
   });
 
   it.each(['ppc64le', 'ppc64'])('%s: -T and -ttt times match x86_64 too', async (arch) => {
