@@ -25,10 +25,10 @@ export interface RetMeaning {
 
 /** Facts available when explaining a return value. */
 export interface RetCtx {
-  /** Top-level scalar values at entry (struct args) — by C field name. */
-  in: Vals;
+  /** Top-level scalar values at entry (struct args) — by C field name. Read only (they may be shared). */
+  in: Readonly<Vals>;
   /** Top-level scalar values at exit, when the kernel wrote the struct. */
-  out: Vals | null;
+  out: Readonly<Vals> | null;
   /** The integer argument (int args). */
   arg: number;
 }
@@ -37,8 +37,8 @@ export type RetFn = (ret: number, c: RetCtx) => RetMeaning;
 
 /** Read access to a call, for per-ioctl checks. */
 export interface CheckCtx {
-  readonly in: Vals;
-  readonly out: Vals | null;
+  readonly in: Readonly<Vals>;
+  readonly out: Readonly<Vals> | null;
   readonly argsz: number;
   readonly ret: number;
   readonly errno: string | null;
@@ -73,7 +73,7 @@ export interface IoctlDesc<N extends string = string> {
   /** Bytes beyond sizeof must be zero (iommufd, BIND_IOMMUFD): else E2BIG. */
   zeroTail: boolean;
   /** When the kernel writes the struct back: never, on success, also for some errnos, or per call. */
-  writes: 'never' | 'success' | { success: true; errnos: readonly string[] } | ((inVals: Vals, ret: number) => boolean);
+  writes: 'never' | 'success' | { success: true; errnos: readonly string[] } | ((inVals: Readonly<Vals>, ret: number) => boolean);
   ret: RetFn;
   /** errno name → why this ioctl gives it (from the kernel's behaviour). */
   errnos: Readonly<Record<string, string>>;

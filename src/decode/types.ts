@@ -94,18 +94,18 @@ export interface DecodedIoctl {
   ioctl: string | null;
   /** Family file the ioctl comes from ("eeh", "type1", ...), or null. */
   family: string | null;
-  candidates: string[];
+  candidates: readonly string[];
   resolution: Resolution;
   /** Third argument shown strace-style: decoded integer argument, or the pointer in hex. */
   argDisplay: string;
   /** Payload at entry (caller's view) and at exit (after the kernel). */
   in: FieldNode | null;
   out: FieldNode | null;
-  ret: RetInfo;
+  ret: Readonly<RetInfo>;
   /** The call never returned (thread died or tracer detached). */
   incomplete: boolean;
   truncated: boolean;
-  findings: Finding[];
+  findings: readonly Finding[];
 }
 
 export interface DecodedProcess {

@@ -50,7 +50,7 @@ export function nodeJson(node: FieldNode): string {
   return str(node.display);
 }
 
-function findingsJson(f: Finding[]): string {
+function findingsJson(f: readonly Finding[]): string {
   if (f.length === 0) return '[]';
   let s = '[';
   for (let i = 0; i < f.length; i++) {

@@ -8,7 +8,7 @@ describe('list row text', () => {
   it('fits the width and keeps the arguments when the return meaning is long', () => {
     const s = new EventStore();
     const ev = fakeIoctl({ seq: 0, ret: -22, errno: 'EINVAL' });
-    ev.ret.meaning = 'x'.repeat(200);
+    ev.ret = { ...ev.ret, meaning: 'x'.repeat(200) };
     s.add(ev);
     const t = rowText(s, 0, 140);
     expect(t).toHaveLength(140);
@@ -20,10 +20,10 @@ describe('list row text', () => {
   it('at 80 columns gives the arguments the room, cutting the name and the return meaning first', () => {
     const s = new EventStore();
     const ev = fakeIoctl({ seq: 0, ret: 2 });
-    ev.ret.meaning = 'VFIO_EEH_PE_STATE_STOPPED';
+    ev.ret = { ...ev.ret, meaning: 'VFIO_EEH_PE_STATE_STOPPED' };
     s.add(ev);
     const long = fakeIoctl({ seq: 1, name: 'VFIO_DEVICE_GET_REGION_INFO', ret: -22, errno: 'EINVAL' });
-    long.ret.meaning = 'argsz below minsz';
+    long.ret = { ...long.ret, meaning: 'argsz below minsz' };
     s.add(long);
     // An 80-column terminal leaves 78 inside the list's border.
     const header = listHeader(78).replace(/\{\/?bold\}/g, '');

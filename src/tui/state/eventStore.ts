@@ -50,7 +50,7 @@ interface CallPart {
   src: number;
   flags: number;
   /** The first event's findings: a repeat's are the same objects (the decoder copies only the array). */
-  findings: Finding[];
+  findings: readonly Finding[];
 }
 
 /** Distinct calls whose row parts are remembered (about as many as the decoder remembers per resolution). */
@@ -118,7 +118,7 @@ export class EventStore {
    * array, shared by repeats of a call), reached through findRef: a Map by
    * seq cost ~100 bytes per entry on a trace with a finding on every call.
    */
-  private readonly rowFindings: Finding[][] = [];
+  private readonly rowFindings: (readonly Finding[])[] = [];
   /** Per row: index into rowFindings, or -1 (most rows have none). */
   private findRef = new Int32Array(0);
   /** Findings the sequence audit reported late, by seq (few). */
@@ -229,7 +229,7 @@ export class EventStore {
     return this.finishAdd(ev, i, part.flags, part.findings);
   }
 
-  private finishAdd(ev: DecodedEvent, i: number, flags: number, shared?: Finding[]): number {
+  private finishAdd(ev: DecodedEvent, i: number, flags: number, shared?: readonly Finding[]): number {
     const nf = ev.kind === 'ioctl' ? ev.findings.length : 0;
     this.findCol[i] = Math.min(nf, 0xffff);
     if (ev.kind === 'end') this.lost = ev.record.dropped;
@@ -345,7 +345,7 @@ export class EventStore {
   }
 
   /** The row's findings: the decoder's, then any the audit reported late. */
-  findings(i: number): Finding[] {
+  findings(i: number): readonly Finding[] {
     const ref = i >= 0 && i < this.length ? (this.findRef[i] ?? -1) : -1;
     const own = ref >= 0 ? this.rowFindings[ref] : undefined;
     const late = this.lateBySeq.size > 0 ? this.lateBySeq.get(this.seq(i)) : undefined;

@@ -128,7 +128,7 @@ function endText(reason: EndReason, status: number, text: string): string {
   }
 }
 
-export function ioctlName(ev: { ioctl: string | null; candidates: string[]; request: number }): string {
+export function ioctlName(ev: { ioctl: string | null; candidates: readonly string[]; request: number }): string {
   if (ev.ioctl) return ev.ioctl;
   if (ev.candidates.length > 0) return ev.candidates.join('|');
   return `0x${(ev.request >>> 0).toString(16)}`;
