@@ -12,8 +12,8 @@ import type { DecodedIoctl, FdKind, FieldNode, Finding, Resolution, RetInfo } fr
 export type { StructPayload };
 
 // Shared placeholders: the decoder sets both fields on every event it makes.
-const NO_CANDIDATES: string[] = Object.freeze([]) as unknown as string[];
-const NO_FINDINGS: Finding[] = Object.freeze([]) as unknown as Finding[];
+const NO_CANDIDATES: readonly string[] = Object.freeze([]);
+const NO_FINDINGS: readonly Finding[] = Object.freeze([]);
 
 export class IoctlEvent implements DecodedIoctl {
   readonly kind = 'ioctl' as const;
@@ -29,14 +29,14 @@ export class IoctlEvent implements DecodedIoctl {
   request = 0;
   ioctl: string | null = null;
   family: string | null = null;
-  candidates: string[] = NO_CANDIDATES;
+  candidates: readonly string[] = NO_CANDIDATES;
   resolution: Resolution = 'unknown';
   argDisplay = '';
   ret: RetInfo;
   incomplete = false;
   truncated = false;
   /** Always set by the decoder (the placeholder is shared and frozen). */
-  findings: Finding[] = NO_FINDINGS;
+  findings: readonly Finding[] = NO_FINDINGS;
   /** Text cache shared by every call with the same decode (callMemo.ts); the renderer fills it. */
   callText: CallText | null = null;
   private pl: StructPayload | null = null;
